@@ -1,0 +1,145 @@
+/*
+ * offca/token.h - CA keys on PKCS#11 tokens (prefix tok_). libp11 + OpenSSL 3 underneath.
+ *
+ * Keys and tokens are named by RFC 7512 pkcs11: URIs. A key opened here hands out an EVP_PKEY whose
+ * private operations run on the token; the private key never leaves it. PINs come from a file the
+ * operator names (--pin-file, or the URI's pin-source=file:...), an in-memory value supplied by the
+ * caller, or a no-echo terminal prompt; never argv, never logged, wiped after use.
+ *
+ * Every function returns offca_rc (offca/err.h) and records a one-line detail with ut_err().
+ * PKCS#11 CK_RV values are translated here and never leak out of this module.
+ */
+#ifndef OFFCA_TOKEN_H
+#define OFFCA_TOKEN_H
+
+#include <stddef.h>
+#include <openssl/evp.h>
+
+#include "offca/err.h"
+
+/* ---- RFC 7512 URIs (uri.c) ---- */
+
+typedef struct tok_uri tok_uri;
+
+#define TOK_MAX_URI 4096
+
+/*
+ * Parse a pkcs11: URI. Path attributes: token, manufacturer, model, serial, object, id, type,
+ * slot-id, library-*; query attributes: module-path, pin-source (file:... or a plain path),
+ * pin-value is refused (a PIN never lives in a URI). Percent-encoding is decoded.
+ * Errors: OFFCA_E_PARSE (detail names the problem), OFFCA_E_TOO_BIG, OFFCA_E_NOMEM.
+ */
+offca_rc tok_uri_parse(const char *text, tok_uri **out);
+void tok_uri_free(tok_uri *uri);
+/* Decoded value of an attribute, or NULL when absent. "id" is returned raw: see tok_uri_id(). */
+const char *tok_uri_get(const tok_uri *uri, const char *attr);
+/* Raw bytes of the id attribute (NULL/0 when absent). */
+const unsigned char *tok_uri_id(const tok_uri *uri, size_t *len);
+
+/* ---- modules and tokens (module.c, slots.c) ---- */
+
+typedef struct tok_ctx tok_ctx;
+
+/*
+ * Choose the PKCS#11 module: cli_module (--module) if set, else the URI's module-path, else
+ * $OFFCA_PKCS11_MODULE, else the first of the installed SoftHSM2 and OpenSC modules that exists.
+ * Writes the path into out. Errors: OFFCA_E_MODULE (nothing found).
+ */
+offca_rc tok_module_resolve(const char *cli_module, const tok_uri *uri, char *out, size_t cap);
+
+/* Load a module. Errors: OFFCA_E_MODULE. */
+offca_rc tok_ctx_open(const char *module_path, tok_ctx **out);
+void tok_ctx_free(tok_ctx *ctx);
+const char *tok_ctx_module(const tok_ctx *ctx);
+
+typedef struct tok_info {
+	unsigned long slot_id;
+	char slot_description[65];
+	char manufacturer[33];   /* token manufacturer */
+	char model[17];
+	char label[33];
+	char serial[17];
+	int present;             /* a token is in the slot */
+	int initialized;
+	int login_required;
+	int user_pin_count_low;  /* CKF_USER_PIN_COUNT_LOW */
+	int user_pin_final_try;  /* CKF_USER_PIN_FINAL_TRY */
+	int user_pin_locked;     /* CKF_USER_PIN_LOCKED */
+	int protected_auth_path; /* PIN pad / touch on the device */
+	int removable;
+} tok_info;
+
+/* Enumerate slots (present or not). *out is an array of *n entries, free with free(). */
+offca_rc tok_list(tok_ctx *ctx, tok_info **out, size_t *n);
+
+/* ---- PIN sources (pin.c) ---- */
+
+typedef struct tok_pin_opts {
+	const char *pin_file;  /* --pin-file: wins over the URI's pin-source */
+	const char *pin_value; /* in-memory PIN from the caller (ceremony credentials); caller wipes */
+	int no_prompt;         /* never prompt; fail with OFFCA_E_USAGE when no PIN source is given */
+} tok_pin_opts;
+
+/* ---- keys (key.c, keygen.c) ---- */
+
+typedef struct tok_key tok_key;
+
+/*
+ * Find the token the URI names (token=, serial=, manufacturer=, model=, slot-id=), log in with the
+ * PIN from opts/URI/prompt, find the private key (object= and/or id=) and the matching public key
+ * (same CKA_ID; falls back to a certificate with that id). The session stays logged in until
+ * tok_key_free(), so many signatures need one login.
+ * Errors: OFFCA_E_PARSE (URI), OFFCA_E_MODULE, OFFCA_E_TOKEN_ABSENT, OFFCA_E_PIN_INCORRECT (detail
+ * says "count low"/"final try" when the token reports it), OFFCA_E_PIN_LOCKED, OFFCA_E_NOT_FOUND
+ * (no such key), OFFCA_E_TOKEN.
+ */
+offca_rc tok_key_open(const char *cli_module, const char *uri, const tok_pin_opts *opts, tok_key **out);
+void tok_key_free(tok_key *key);
+/* Borrowed handles, valid until tok_key_free(). Private operations run on the token. */
+EVP_PKEY *tok_key_private(tok_key *key);
+EVP_PKEY *tok_key_public(tok_key *key);
+/* Canonical URI of the key (token=...;id=...;object=...;type=private), borrowed. */
+const char *tok_key_uri(const tok_key *key);
+/* The token's label / serial, borrowed. */
+const char *tok_key_token_label(const tok_key *key);
+
+typedef enum tok_keytype {
+	TOK_KEY_EC_P256,
+	TOK_KEY_EC_P384,
+	TOK_KEY_RSA_3072,
+	TOK_KEY_RSA_4096,
+	TOK_KEY_ED25519,
+} tok_keytype;
+
+/* "ec-p256" ... "ed25519" <-> enum. Errors: OFFCA_E_USAGE. */
+offca_rc tok_keytype_parse(const char *name, tok_keytype *out);
+const char *tok_keytype_name(tok_keytype t);
+
+/*
+ * Generate a key pair on the token the URI names: CKA_TOKEN, CKA_SENSITIVE, non-extractable,
+ * CKA_PRIVATE, a random 16-byte CKA_ID, CKA_LABEL = label on both halves. Refuses (OFFCA_E_EXISTS)
+ * when an object with that label already exists. Ed25519 on a token without CKM_EC_EDWARDS_KEY_PAIR_GEN
+ * gives OFFCA_E_UNSUPPORTED. On success *uri_out is the new private key's pkcs11: URI (caller frees).
+ */
+offca_rc tok_keygen(const char *cli_module, const char *token_uri, const char *label, tok_keytype type,
+		    const tok_pin_opts *opts, char **uri_out);
+
+/* OFFCA_OK if the token holds an object with this label, OFFCA_E_NOT_FOUND if not (no login). */
+offca_rc tok_label_exists(const char *cli_module, const char *token_uri, const char *label);
+
+/* ---- waiting for a token (wait.c) ---- */
+
+typedef struct tok_arrival {
+	char reader[128]; /* pcsc reader name, or the slot description */
+	char token[33];   /* token label when known */
+	char serial[17];
+} tok_arrival;
+
+/*
+ * Wait up to timeout_s seconds (0: forever) until a token matching token_uri (NULL: any token)
+ * is present. With the OpenSC module, waits on pcsc-lite reader events (SCardGetStatusChange);
+ * otherwise polls the module's slots. Errors: OFFCA_E_TIMEOUT, OFFCA_E_MODULE, OFFCA_E_TOKEN.
+ */
+offca_rc tok_wait(const char *cli_module, const char *token_uri, unsigned timeout_s, tok_arrival *out);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * cli.h - shared pieces of the offca command line (prefix cli_).
+ * Each command group lives in its own cmd_<group>.c and is dispatched from main.c.
+ * A command function gets argv with argv[0] = the command name and returns the process exit code.
+ * Only this module prints errors and chooses exit codes (docs/exit-codes.md).
+ */
+#ifndef OFFCA_CLI_H
+#define OFFCA_CLI_H
+
+#include "offca/err.h"
+
+typedef int (*cli_cmd_fn)(int argc, char **argv);
+
+/* Command groups (one file each). */
+int cli_cmd_token(int argc, char **argv);    /* cmd_token.c: token list|keygen|wait */
+int cli_cmd_init(int argc, char **argv);     /* cmd_inventory.c */
+int cli_cmd_list(int argc, char **argv);     /* cmd_inventory.c */
+int cli_cmd_show(int argc, char **argv);     /* cmd_inventory.c */
+int cli_cmd_revoke(int argc, char **argv);   /* cmd_inventory.c */
+int cli_cmd_export(int argc, char **argv);   /* cmd_inventory.c */
+int cli_cmd_audit(int argc, char **argv);    /* cmd_inventory.c: audit verify|show */
+int cli_cmd_ca(int argc, char **argv);       /* cmd_ca.c: ca root|intermediate|list */
+int cli_cmd_sign(int argc, char **argv);     /* cmd_sign.c */
+int cli_cmd_issue(int argc, char **argv);    /* cmd_sign.c: issue --generate-key */
+int cli_cmd_crl(int argc, char **argv);      /* cmd_crl.c: crl [status] */
+int cli_cmd_qr(int argc, char **argv);       /* cmd_qr.c: qr encode|show|decode|scan */
+int cli_cmd_bundle(int argc, char **argv);   /* cmd_bundle.c: bundle create|verify|import|export */
+int cli_cmd_pending(int argc, char **argv);  /* cmd_bundle.c: pending list|show|drop */
+int cli_cmd_ceremony(int argc, char **argv); /* cmd_ceremony.c: ceremony run|verify|print */
+
+/* Print "offca: <detail of the last error>" on stderr and return the exit code for rc. */
+int cli_fail(offca_rc rc);
+
+/* Print "offca CMD: <message> (see 'offca CMD --help')" on stderr and return 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* True when argv holds -h or --help anywhere (before a "--"). */
+int cli_wants_help(int argc, char **argv);
+
+/*
+ * The CA home: opt (--home) if set, else $OFFCA_HOME. Returns NULL (after recording an
+ * OFFCA_E_USAGE detail) when neither is set.
+ */
+const char *cli_home(const char *opt);
+
+#endif

@@ -1,0 +1,7 @@
+/* cmd_qr.c - PLACEHOLDER until its owner lands it: every command here fails with "not implemented". */
+#include "cli.h"
+
+int cli_cmd_qr(int argc, char **argv)
+{
+	return cli_fail(ut_err(OFFCA_E_UNSUPPORTED, "offca qr: not implemented yet"));
+}
