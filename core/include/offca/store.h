@@ -1,0 +1,233 @@
+/*
+ * offca/store.h - the CA store (prefix ca_store_ / ca_cert_ / ca_issuer_ / ca_pending_).
+ *
+ * One LMDB environment in HOME/store/ holds the issuers, every certificate record with its
+ * indexes (serial, SHA-256 fingerprint, expiry, SAN), serial reservations, the CRL-number ledger
+ * per issuer, the pending CSR queue and the append-only, hash-chained audit log.
+ *
+ * Crash safety: reserve (commit) -> sign -> record (commit) -> release. A certificate may be
+ * written out only after ca_store_cert_commit() returned OFFCA_OK; serials come from
+ * ca_store_serial_reserve() (a committed transaction) so a crash can neither reuse a serial nor
+ * leave a released certificate without a record. Reservations left by a dead process are voided
+ * (and audited) by the next ca_store_open(). See docs/store.md.
+ *
+ * Concurrency: a ca_store handle holds an exclusive advisory lock (flock) on HOME/lock for its
+ * whole lifetime: one offca process per CA home at a time. A second ca_store_open() on the same
+ * home fails with OFFCA_E_STATE ("CA home is in use by another offca process"). A handle is not
+ * thread-safe: use it from one thread at a time.
+ *
+ * Every function records a one-line detail with ut_err() on failure. Every write that fails
+ * commits nothing. A full disk or a full LMDB map gives OFFCA_E_DISK_FULL.
+ */
+#ifndef OFFCA_STORE_H
+#define OFFCA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "offca/err.h"
+
+typedef struct ca_store ca_store;
+
+/* Named maxima of what the store accepts (and checks again when reading back). */
+#define CA_STORE_MAX_DER      (64u * 1024u)  /* certificate, CSR or CRL DER in a record */
+#define CA_STORE_MAX_CRL_DER  (64u * 1024u * 1024u) /* a CRL with many entries */
+#define CA_STORE_MAX_SANS     1024u          /* SANs per certificate */
+#define CA_STORE_MAX_SAN_LEN  1024u          /* one SAN string, "DNS:..." */
+#define CA_STORE_MAX_SUBJECT  4096u          /* RFC 2253 subject string */
+#define CA_STORE_MAX_DETAIL   4096u          /* one audit detail */
+#define CA_STORE_MAX_ACTION   32u            /* one audit action name */
+#define CA_STORE_MAX_BATCH    100000u        /* records / serials / CSRs in one call */
+
+/*
+ * Open the CA home's LMDB environment (home/store/). create=1 only for `offca init`: it creates
+ * home (0700) if missing, home/store (0700), home/outbox (0700), the LMDB files (0600) and the
+ * first audit entry ("init"); it refuses a home whose store already exists (OFFCA_E_EXISTS).
+ * With create=0, reservations of a crashed run are voided and audited.
+ * *out receives a handle (free with ca_store_free()).
+ * Errors: OFFCA_E_STATE (no CA home at path: "run offca init"; home in use by another process),
+ * OFFCA_E_STORE, OFFCA_E_PERM, OFFCA_E_EXISTS (create on an existing store), OFFCA_E_DISK_FULL.
+ */
+offca_rc ca_store_open(const char *home, int create, ca_store **out);
+
+/*
+ * Like ca_store_open() with an explicit LMDB map size in bytes (0: the default, 8 GiB, which is
+ * virtual: the file grows with the data). Small map sizes are for tests of the full-map path.
+ */
+offca_rc ca_store_open_ex(const char *home, int create, size_t map_size, ca_store **out);
+
+/* Close the environment and release the lock. st may be NULL. */
+void ca_store_free(ca_store *st);
+
+/* The home directory this store was opened from (owned by st). */
+const char *ca_store_home(const ca_store *st);
+
+/* ---- issuers (CA certificates: root and intermediates) ---- */
+typedef struct ca_issuer {
+	char name[64];          /* short name, e.g. "root", "int-2026" (unique) */
+	char parent[64];        /* issuer's issuer name; "" for a self-signed root */
+	char key_uri[4096];     /* pkcs11: URI of its key ("" when the key lives elsewhere, --csr) */
+	unsigned char *der;     /* certificate DER (owned by the struct) */
+	size_t der_len;
+	int64_t created;        /* unix time recorded */
+	int is_root;
+} ca_issuer;
+
+/* Add an issuer (with an audit "issuer-add" entry). Name: 1..63 chars [A-Za-z0-9._-].
+   Errors: OFFCA_E_EXISTS (duplicate name), OFFCA_E_USAGE, OFFCA_E_TOO_BIG, OFFCA_E_DISK_FULL. */
+offca_rc ca_store_issuer_add(ca_store *st, const ca_issuer *iss);
+/* Get an issuer by name into *out (caller clears with ca_issuer_clear()). Errors: OFFCA_E_NOT_FOUND. */
+offca_rc ca_store_issuer_get(ca_store *st, const char *name, ca_issuer *out);
+/* The default issuer: the newest intermediate (largest `created`, ties: last added), else the
+   root if there is no intermediate. Errors: OFFCA_E_STATE (no issuer yet: "run offca ca root"). */
+offca_rc ca_store_issuer_default(ca_store *st, ca_issuer *out);
+/* All issuers in name order; *out is a new array (free with ca_issuer_list_free()), *n its size. */
+offca_rc ca_store_issuer_list(ca_store *st, ca_issuer **out, size_t *n);
+/* Free iss->der and zero the struct. iss may be NULL. */
+void ca_issuer_clear(ca_issuer *iss);
+/* Clear every element and free the array. arr may be NULL. */
+void ca_issuer_list_free(ca_issuer *arr, size_t n);
+
+/* ---- serial reservation: reserve (commit) -> sign -> record (commit) -> release ---- */
+#define CA_SERIAL_LEN 16                  /* 128-bit, top bit cleared => positive, non-zero */
+typedef struct ca_serial { unsigned char b[CA_SERIAL_LEN]; } ca_serial;
+
+/*
+ * Reserve n (1..CA_STORE_MAX_BATCH) fresh random serials for issuer, unique against every
+ * issued/reserved/voided serial, in ONE committed transaction (with one audit "reserve" entry).
+ * out must hold n serials. Errors: OFFCA_E_USAGE, OFFCA_E_CRYPTO (RAND_bytes), OFFCA_E_DISK_FULL.
+ */
+offca_rc ca_store_serial_reserve(ca_store *st, const char *issuer, size_t n, ca_serial *out);
+/*
+ * Mark reserved serials void (signing failed / aborted); never reused. why: short reason for the
+ * audit entry. Serials that are not in state "reserved" give OFFCA_E_STATE and nothing changes.
+ */
+offca_rc ca_store_serial_void(ca_store *st, const ca_serial *serials, size_t n, const char *why);
+/* Reservation state of a serial: 0 reserved, 1 used (record committed), 2 void.
+   Errors: OFFCA_E_NOT_FOUND (never reserved). */
+offca_rc ca_store_serial_state(ca_store *st, const ca_serial *s, int *state);
+#define CA_SERIAL_RESERVED 0
+#define CA_SERIAL_USED     1
+#define CA_SERIAL_VOID     2
+
+/* Serial as upper-case hex without separators (buf >= 2*CA_SERIAL_LEN+1). Returns buf. */
+char *ca_serial_hex(const ca_serial *s, char *buf, size_t cap);
+/* Parse serial hex (colons allowed, at most CA_SERIAL_LEN bytes, left-padded with zeros).
+   Errors: OFFCA_E_PARSE. */
+offca_rc ca_serial_parse(const char *hex, ca_serial *out);
+
+/* ---- certificate records ---- */
+typedef enum { CA_CERT_VALID = 0, CA_CERT_REVOKED = 1 } ca_cert_status;
+typedef struct ca_cert_record {
+	ca_serial serial;
+	unsigned char sha256[32];  /* fingerprint of DER */
+	char issuer[64];           /* issuer name */
+	char profile[32];          /* server|client|mtls|root|intermediate|... */
+	char *subject;             /* RFC 2253 one-line, owned */
+	char **sans; size_t n_sans;/* "DNS:a.example", "IP:10.0.0.1", "email:..", "URI:..", owned */
+	int64_t not_before, not_after;
+	ca_cert_status status;
+	int64_t revoked_at; int reason;  /* RFC 5280 CRLReason code */
+	char source[128];          /* "offca sign", "ceremony <file> step 3", "offca ca root" */
+	int64_t issued_at;
+	unsigned char *der; size_t der_len;  /* owned */
+} ca_cert_record;
+
+/*
+ * Build a record from a DER certificate (parses subject, SANs, validity, fingerprint, serial;
+ * status valid, issued_at = now). issuer/profile/source are copied (truncation => OFFCA_E_TOO_BIG).
+ * The serial must be positive and at most CA_SERIAL_LEN bytes (OFFCA_E_UNSUPPORTED otherwise).
+ * Caller clears *out with ca_cert_record_clear(). Errors: OFFCA_E_PARSE, OFFCA_E_TOO_BIG.
+ */
+offca_rc ca_cert_record_from_der(const unsigned char *der, size_t len, const char *issuer,
+                                 const char *profile, const char *source, ca_cert_record *out);
+/* Free the owned members and zero the struct. r may be NULL. */
+void ca_cert_record_clear(ca_cert_record *r);
+
+/*
+ * Commit n records in ONE transaction: each serial must be reserved (else OFFCA_E_STATE; a
+ * duplicate fingerprint gives OFFCA_E_EXISTS); updates every index (serial, fingerprint, expiry,
+ * SAN), marks the reservations used and appends one audit "sign" entry per cert. Only after this
+ * returns OFFCA_OK may a certificate be written out. Full map => OFFCA_E_DISK_FULL, nothing
+ * committed.
+ */
+offca_rc ca_store_cert_commit(ca_store *st, const ca_cert_record *recs, size_t n);
+/* Lookups (caller clears *out). Errors: OFFCA_E_NOT_FOUND. */
+offca_rc ca_store_cert_by_serial(ca_store *st, const ca_serial *s, ca_cert_record *out);
+offca_rc ca_store_cert_by_fingerprint(ca_store *st, const unsigned char sha256[32], ca_cert_record *out);
+/* Lookup by "SERIAL hex" or "sha256 fingerprint hex" (colons allowed; 64 hex digits = fingerprint).
+   Errors: OFFCA_E_PARSE (not hex), OFFCA_E_NOT_FOUND. */
+offca_rc ca_store_cert_find(ca_store *st, const char *serial_or_fp, ca_cert_record *out);
+
+/*
+ * Iterate: callback per record (return non-zero to stop; the record is only valid during the
+ * call). Filters: issuer (NULL any), expiring_before (0 none: uses the expiry index and yields
+ * records with notAfter < expiring_before in notAfter order), revoked_only. Without
+ * expiring_before the order is by serial. Runs in one read transaction.
+ */
+typedef int (*ca_cert_cb)(void *arg, const ca_cert_record *r);
+offca_rc ca_store_cert_each(ca_store *st, const char *issuer, int64_t expiring_before,
+                            int revoked_only, ca_cert_cb cb, void *arg);
+/* Every record holding exactly this SAN ("DNS:a.example"; a bare name means "DNS:name"). */
+offca_rc ca_store_cert_by_san(ca_store *st, const char *san, ca_cert_cb cb, void *arg);
+/* Number of certificate records. */
+offca_rc ca_store_cert_count(ca_store *st, size_t *n);
+
+/*
+ * Revoke (status revoked, revoked_at = when, reason = RFC 5280 code 0..10 except 7) with an audit
+ * "revoke" entry. Errors: OFFCA_E_NOT_FOUND, OFFCA_E_STATE (already revoked), OFFCA_E_USAGE.
+ */
+offca_rc ca_store_revoke(ca_store *st, const ca_serial *s, int reason, int64_t when);
+/* CRLReason name <-> code: "keyCompromise" <-> 1, ... ; unknown => -1 / NULL. */
+int ca_reason_code(const char *name);
+const char *ca_reason_name(int code);
+
+/* ---- CRL number ledger ---- */
+/* Allocate the next CRL number for issuer (committed, monotonic, starts at 1). */
+offca_rc ca_store_crl_next_number(ca_store *st, const char *issuer, uint64_t *out);
+/* Record an issued CRL (number, thisUpdate, nextUpdate, DER) as the issuer's current CRL
+   (with an audit "crl" entry). number must have been allocated. Errors: OFFCA_E_STATE,
+   OFFCA_E_TOO_BIG (> CA_STORE_MAX_CRL_DER), OFFCA_E_DISK_FULL. */
+offca_rc ca_store_crl_record(ca_store *st, const char *issuer, uint64_t number, int64_t this_update,
+                             int64_t next_update, const unsigned char *der, size_t len);
+/* The issuer's current CRL; *der is a new buffer (free()). Any out pointer may be NULL.
+   Errors: OFFCA_E_NOT_FOUND (no CRL recorded yet). */
+offca_rc ca_store_crl_current(ca_store *st, const char *issuer, uint64_t *number, int64_t *this_update,
+                              int64_t *next_update, unsigned char **der, size_t *len);
+
+/* ---- pending CSR queue (filled by bundle import / qr decode, drained by sign / ceremonies) ---- */
+typedef struct ca_pending { uint64_t id; char source[128]; int64_t received; unsigned char *der; size_t len; } ca_pending;
+/* Add n CSRs (DER, each <= CA_STORE_MAX_DER) atomically: all or none, with one audit "import"
+   entry. ids written to ids_out (may be NULL). Ids are increasing, never reused. */
+offca_rc ca_store_pending_add(ca_store *st, const unsigned char *const *ders, const size_t *lens,
+                              size_t n, const char *source, uint64_t *ids_out);
+/* All pending CSRs in id order (free with ca_pending_list_free()). */
+offca_rc ca_store_pending_list(ca_store *st, ca_pending **out, size_t *n);
+/* One pending CSR (caller clears). Errors: OFFCA_E_NOT_FOUND. */
+offca_rc ca_store_pending_get(ca_store *st, uint64_t id, ca_pending *out);
+/* Remove one (audit "pending-remove"). Errors: OFFCA_E_NOT_FOUND. */
+offca_rc ca_store_pending_remove(ca_store *st, uint64_t id);
+void ca_pending_clear(ca_pending *p);
+void ca_pending_list_free(ca_pending *arr, size_t n);
+
+/* ---- audit log (append-only, hash-chained) ---- */
+/* Append an entry in its own transaction: action ("init","key-use","sign","revoke","crl",
+   "login-failed","import",...; [a-z0-9-], <= CA_STORE_MAX_ACTION), detail = one-line JSON object
+   text or plain text (<= CA_STORE_MAX_DETAIL, no newline). Never a secret. */
+offca_rc ca_store_audit(ca_store *st, const char *action, const char *detail);
+/* Verify the whole chain; *count = entries; OFFCA_E_VERIFY names the first broken entry. */
+offca_rc ca_store_audit_verify(ca_store *st, uint64_t *count);
+
+typedef struct ca_audit_entry {
+	uint64_t seq;                 /* 1, 2, 3, ... */
+	int64_t time;                 /* unix time */
+	const char *action;           /* valid during the callback only */
+	const char *detail;
+	unsigned char prev_hash[32];  /* hash of entry seq-1 (zeros for seq 1) */
+	unsigned char hash[32];       /* SHA-256 over the entry, see docs/store.md */
+} ca_audit_entry;
+typedef int (*ca_audit_cb)(void *arg, const ca_audit_entry *e);
+/* Call cb for each entry in order, starting at seq from (0 or 1: all); non-zero stops. */
+offca_rc ca_store_audit_each(ca_store *st, uint64_t from, ca_audit_cb cb, void *arg);
+
+#endif
