@@ -1,0 +1,101 @@
+/*
+ * offca/config.h - the CA home's config.json (prefix ca_). Owner: the X.509 engineer.
+ *
+ * config.json (mode 0600) holds nothing secret: issuer-independent defaults and optional
+ * per-issuer sections that override them key by key. Parsing is strict: an unknown key, a wrong
+ * type or an out-of-range value is refused with a detail naming the field path
+ * ("issuers.int-1.policy.rsa_min_bits: must be 2048..16384"). See docs/policy.md for every key.
+ *
+ *   {
+ *     "version": 1,
+ *     "defaults": {
+ *       "policy": { "key_types": ["rsa","ec"], "rsa_min_bits": 2048, "ec_curves": ["P-256","P-384"],
+ *                   "dns_suffixes": [], "allow_ip_san": true, "allow_email_san": false,
+ *                   "allow_uri_san": false, "allow_wildcard": true, "san_required": true,
+ *                   "cn_only": "copy-cn-to-san", "leaf_days_default": 90, "leaf_days_max": 397 },
+ *       "aia_ca_issuers_url": "", "ocsp_url": "", "crl_dp_url": "", "crl_days": 7
+ *     },
+ *     "issuers": { "int-2026": { "policy": { "dns_suffixes": ["corp.example"] } } }
+ *   }
+ */
+#ifndef OFFCA_CONFIG_H
+#define OFFCA_CONFIG_H
+
+#include <stddef.h>
+
+#include "offca/err.h"
+
+#define CA_CONFIG_FILE        "config.json"
+#define CA_CONFIG_MAX_BYTES   (256u * 1024u)  /* config.json larger than this is refused */
+#define CA_POLICY_MAX_SUFFIX  64              /* entries in dns_suffixes */
+#define CA_POLICY_SUFFIX_LEN  254             /* bytes per suffix (a DNS name) */
+#define CA_CONFIG_URL_LEN     1024            /* bytes per URL */
+
+/* What to do with a CSR that carries a CN but no SAN (Java keytool without -ext SAN=). */
+typedef enum ca_cn_only {
+	CA_CN_ONLY_COPY = 0,   /* "copy-cn-to-san": put the CN into a DNS SAN (after SAN checks) */
+	CA_CN_ONLY_REFUSE = 1, /* "refuse": refuse with rule "cn-only" */
+} ca_cn_only;
+
+/* Issuance policy of one issuer (leaf certificates signed by it). */
+typedef struct ca_policy {
+	int allow_rsa;                /* key_types contains "rsa" */
+	int allow_ec;                 /* key_types contains "ec" */
+	unsigned rsa_min_bits;        /* rsa_min_bits, 2048..16384 */
+	int allow_p256, allow_p384;   /* ec_curves: "P-256", "P-384" (nothing weaker exists here) */
+	char dns_suffixes[CA_POLICY_MAX_SUFFIX][CA_POLICY_SUFFIX_LEN + 1]; /* empty list: any name */
+	size_t n_dns_suffixes;
+	int allow_ip_san, allow_email_san, allow_uri_san;
+	int allow_wildcard;           /* "*.example.com" SANs */
+	int san_required;             /* a leaf must end up with at least one SAN */
+	ca_cn_only cn_only;
+	unsigned leaf_days_default;   /* used when --days is not given */
+	unsigned leaf_days_max;       /* --days above this is refused (rule "max-validity"), <= 397 */
+} ca_policy;
+
+/* Effective settings of one issuer: the defaults with its section applied over them. */
+typedef struct ca_issuer_cfg {
+	char name[64];                        /* "" for the defaults */
+	ca_policy policy;
+	char aia_ca_issuers_url[CA_CONFIG_URL_LEN]; /* AIA caIssuers URL ("" = none) */
+	char ocsp_url[CA_CONFIG_URL_LEN];     /* AIA OCSP URL ("" = none) */
+	char crl_dp_url[CA_CONFIG_URL_LEN];   /* CRL distribution point URL ("" = none) */
+	unsigned crl_days;                    /* default CRL validity (nextUpdate - thisUpdate), days */
+} ca_issuer_cfg;
+
+typedef struct ca_config ca_config;
+
+/*
+ * Write the default config.json into the CA home directory home (which must exist), mode 0600,
+ * never overwriting. Called by `offca init`.
+ * Errors: OFFCA_E_EXISTS (a config is already there), OFFCA_E_IO, OFFCA_E_DISK_FULL, OFFCA_E_PERM,
+ * OFFCA_E_NOMEM.
+ */
+offca_rc ca_config_write_default(const char *home);
+
+/*
+ * Load and validate home/config.json. On success *out is a new config (free with ca_config_free).
+ * A missing file is OFFCA_E_STATE ("run offca init"). Refuses a config readable by group/other
+ * (OFFCA_E_PERM). Errors: OFFCA_E_PARSE (detail names the field path), OFFCA_E_TOO_BIG,
+ * OFFCA_E_IO, OFFCA_E_NOMEM.
+ */
+offca_rc ca_config_load(const char *home, ca_config **out);
+
+/* Parse config JSON text (no file access): same rules as ca_config_load. */
+offca_rc ca_config_parse(const char *text, size_t len, ca_config **out);
+
+void ca_config_free(ca_config *cfg);
+
+/* The built-in defaults (what ca_config_write_default writes), e.g. for tests. Never fails. */
+void ca_config_defaults(ca_issuer_cfg *out);
+
+/*
+ * Effective settings for issuer name (NULL or unknown name: the defaults). Borrowed pointer, valid
+ * until ca_config_free. Never NULL.
+ */
+const ca_issuer_cfg *ca_config_issuer(const ca_config *cfg, const char *name);
+
+/* "copy-cn-to-san" / "refuse" for a ca_cn_only value. */
+const char *ca_cn_only_name(ca_cn_only v);
+
+#endif
