@@ -1,0 +1,280 @@
+/*
+ * store_cert.c - certificate records: commit (with every index and an audit entry per
+ * certificate, in one transaction), lookups by serial / fingerprint / text, revocation.
+ * Iteration and the SAN index live in store_query.c.
+ */
+#include "store_int.h"
+#include "offca/util.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* be64(notAfter with the sign bit flipped, so negative times sort first) || serial */
+void ca_st_expiry_key(int64_t not_after, const ca_serial *s, unsigned char key[8 + CA_SERIAL_LEN])
+{
+	ca_be64_put(key, (uint64_t)not_after ^ (UINT64_C(1) << 63));
+	memcpy(key + 8, s->b, CA_SERIAL_LEN);
+}
+
+size_t ca_st_san_prefix(const char *san, unsigned char *key, size_t cap)
+{
+	size_t n = strlen(san);
+
+	if (n <= STORE_SAN_KEY_MAX && n + 1 <= cap) {
+		memcpy(key, san, n);
+		key[n] = '\0';
+		return n + 1;
+	}
+	if (cap < 34)
+		return 0;
+	key[0] = 0x01; /* long SAN: its SHA-256 stands in (no text SAN starts with 0x01) */
+	if (EVP_Digest(san, n, key + 1, NULL, EVP_sha256(), NULL) != 1)
+		return 0;
+	key[33] = '\0';
+	return 34;
+}
+
+static offca_rc put_index(ca_store *st, MDB_txn *txn, int db, const void *k, size_t klen, const void *v,
+			  size_t vlen, unsigned flags, const char *what)
+{
+	MDB_val mk = {klen, (void *)k}, mv = {vlen, (void *)v};
+	int r = mdb_put(txn, st->dbi[db], &mk, &mv, flags);
+
+	return ca_st_rc(r, what);
+}
+
+static char *sign_detail(const ca_cert_record *r)
+{
+	char hex[2 * CA_SERIAL_LEN + 1];
+	char *fp = ut_hex(r->sha256, 32), *d = NULL;
+	char subj[513];
+	size_t n = r->subject ? strnlen(r->subject, 512) : 0;
+
+	if (fp == NULL) {
+		ut_err(OFFCA_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	memcpy(subj, r->subject ? r->subject : "", n);
+	while (n > 0 && n == 512 && ((unsigned char)subj[n - 1] & 0xC0) == 0x80)
+		n--; /* never cut a UTF-8 sequence */
+	subj[n] = '\0';
+	ca_serial_hex(&r->serial, hex, sizeof(hex));
+	d = ca_audit_json("{s:s,s:s,s:s,s:s,s:s,s:s}", "serial", hex, "issuer", r->issuer, "profile", r->profile,
+			  "subject", subj, "sha256", fp, "source", r->source);
+	if (d == NULL) /* a subject that is not valid UTF-8 is left out rather than failing the commit */
+		d = ca_audit_json("{s:s,s:s,s:s,s:s,s:s}", "serial", hex, "issuer", r->issuer, "profile", r->profile,
+				  "sha256", fp, "source", r->source);
+	free(fp);
+	return d;
+}
+
+static offca_rc commit_one(ca_store *st, MDB_txn *txn, const ca_cert_record *r)
+{
+	ca_wbuf b = {0};
+	unsigned char key[STORE_SAN_KEY_MAX + 1 + CA_SERIAL_LEN + 34];
+	char iss[64], hex[2 * CA_SERIAL_LEN + 1], *detail = NULL;
+	size_t kl;
+	offca_rc rc = ca_rec_check(r);
+
+	if (rc != OFFCA_OK)
+		return rc;
+	rc = ca_st_resv_close(st, txn, &r->serial, CA_SERIAL_USED, iss, sizeof(iss));
+	if (rc != OFFCA_OK)
+		return rc;
+	if (strcmp(iss, r->issuer) != 0)
+		return ut_err(OFFCA_E_STATE, "serial %s was reserved for issuer '%s', not '%s'",
+			      ca_serial_hex(&r->serial, hex, sizeof(hex)), iss, r->issuer);
+	rc = ca_rec_encode(r, &b);
+	if (rc == OFFCA_OK)
+		rc = put_index(st, txn, DB_CERTS, r->serial.b, CA_SERIAL_LEN, b.p, b.len, MDB_NOOVERWRITE,
+			       "storing a certificate record");
+	ca_wb_free(&b);
+	if (rc == OFFCA_OK)
+		rc = put_index(st, txn, DB_FP, r->sha256, 32, r->serial.b, CA_SERIAL_LEN, MDB_NOOVERWRITE,
+			       "certificate fingerprint index");
+	if (rc == OFFCA_E_EXISTS)
+		return ut_err(OFFCA_E_EXISTS, "this certificate (same SHA-256) is already in the store");
+	if (rc != OFFCA_OK)
+		return rc;
+	ca_st_expiry_key(r->not_after, &r->serial, key);
+	rc = put_index(st, txn, DB_EXPIRY, key, 8 + CA_SERIAL_LEN, "", 0, 0, "certificate expiry index");
+	for (size_t i = 0; rc == OFFCA_OK && i < r->n_sans; i++) {
+		kl = ca_st_san_prefix(r->sans[i], key, sizeof(key) - CA_SERIAL_LEN);
+		if (kl == 0)
+			return ut_err(OFFCA_E_INTERNAL, "SAN index key");
+		memcpy(key + kl, r->serial.b, CA_SERIAL_LEN);
+		rc = put_index(st, txn, DB_SAN, key, kl + CA_SERIAL_LEN, "", 0, 0, "certificate SAN index");
+	}
+	if (rc == OFFCA_OK && r->status == CA_CERT_REVOKED)
+		rc = put_index(st, txn, DB_REVOKED, r->serial.b, CA_SERIAL_LEN, "", 0, 0, "revocation index");
+	if (rc != OFFCA_OK)
+		return rc;
+	detail = sign_detail(r);
+	if (detail == NULL)
+		return ut_err_last();
+	rc = ca_audit_append_txn(st, txn, "sign", detail);
+	free(detail);
+	return rc;
+}
+
+offca_rc ca_store_cert_commit(ca_store *st, const ca_cert_record *recs, size_t n)
+{
+	MDB_txn *txn = NULL;
+	offca_rc rc;
+
+	if (recs == NULL || n == 0 || n > CA_STORE_MAX_BATCH)
+		return ut_err(OFFCA_E_USAGE, "ca_store_cert_commit: 1..%u records", CA_STORE_MAX_BATCH);
+	rc = ca_st_begin(st, 0, &txn);
+	if (rc != OFFCA_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		rc = commit_one(st, txn, &recs[i]);
+		if (rc != OFFCA_OK) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+	}
+	return ca_st_commit(txn, "committing certificate records");
+}
+
+offca_rc ca_st_cert_get_txn(ca_store *st, MDB_txn *txn, const ca_serial *s, ca_cert_record *out)
+{
+	MDB_val k = {CA_SERIAL_LEN, (void *)s->b}, v;
+	char hex[2 * CA_SERIAL_LEN + 1];
+	offca_rc rc;
+	int r = mdb_get(txn, st->dbi[DB_CERTS], &k, &v);
+
+	if (r == MDB_NOTFOUND)
+		return ut_err(OFFCA_E_NOT_FOUND, "no certificate with serial %s in the store",
+			      ca_serial_hex(s, hex, sizeof(hex)));
+	if (r != MDB_SUCCESS)
+		return ca_st_rc(r, "reading a certificate record");
+	rc = ca_rec_decode(v.mv_data, v.mv_size, out);
+	if (rc == OFFCA_OK && memcmp(out->serial.b, s->b, CA_SERIAL_LEN) != 0) {
+		ca_cert_record_clear(out);
+		return ut_err(OFFCA_E_STORE, "certificate record under serial %s holds another serial (store damaged?)",
+			      ca_serial_hex(s, hex, sizeof(hex)));
+	}
+	return rc;
+}
+
+offca_rc ca_store_cert_by_serial(ca_store *st, const ca_serial *s, ca_cert_record *out)
+{
+	MDB_txn *txn = NULL;
+	offca_rc rc;
+
+	if (out == NULL || s == NULL)
+		return ut_err(OFFCA_E_USAGE, "ca_store_cert_by_serial: NULL argument");
+	memset(out, 0, sizeof(*out));
+	rc = ca_st_begin(st, 1, &txn);
+	if (rc != OFFCA_OK)
+		return rc;
+	rc = ca_st_cert_get_txn(st, txn, s, out);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+offca_rc ca_store_cert_by_fingerprint(ca_store *st, const unsigned char sha256[32], ca_cert_record *out)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k = {32, (void *)sha256}, v;
+	ca_serial s;
+	offca_rc rc;
+	int r;
+
+	if (out == NULL || sha256 == NULL)
+		return ut_err(OFFCA_E_USAGE, "ca_store_cert_by_fingerprint: NULL argument");
+	memset(out, 0, sizeof(*out));
+	rc = ca_st_begin(st, 1, &txn);
+	if (rc != OFFCA_OK)
+		return rc;
+	r = mdb_get(txn, st->dbi[DB_FP], &k, &v);
+	if (r == MDB_NOTFOUND) {
+		rc = ut_err(OFFCA_E_NOT_FOUND, "no certificate with this SHA-256 fingerprint in the store");
+	} else if (r != MDB_SUCCESS || v.mv_size != CA_SERIAL_LEN) {
+		rc = r != MDB_SUCCESS ? ca_st_rc(r, "fingerprint index") :
+					ut_err(OFFCA_E_STORE, "fingerprint index entry is malformed");
+	} else {
+		memcpy(s.b, v.mv_data, CA_SERIAL_LEN);
+		rc = ca_st_cert_get_txn(st, txn, &s, out);
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+offca_rc ca_store_cert_find(ca_store *st, const char *serial_or_fp, ca_cert_record *out)
+{
+	unsigned char fp[32];
+	ca_serial s;
+	offca_rc rc;
+
+	if (out == NULL)
+		return ut_err(OFFCA_E_USAGE, "ca_store_cert_find: NULL argument");
+	memset(out, 0, sizeof(*out));
+	if (serial_or_fp == NULL)
+		return ut_err(OFFCA_E_USAGE, "no serial or fingerprint given");
+	if (ca_fp_parse(serial_or_fp, fp) == 0)
+		return ca_store_cert_by_fingerprint(st, fp, out);
+	rc = ca_serial_parse(serial_or_fp, &s);
+	if (rc != OFFCA_OK)
+		return ut_err(OFFCA_E_PARSE, "'%.80s' is neither a serial (up to 32 hex digits) nor a SHA-256 "
+			      "fingerprint (64 hex digits)", serial_or_fp);
+	return ca_store_cert_by_serial(st, &s, out);
+}
+
+static int reason_allowed(int reason)
+{
+	return (reason >= 0 && reason <= 6) || reason == 9;
+}
+
+offca_rc ca_store_revoke(ca_store *st, const ca_serial *s, int reason, int64_t when)
+{
+	MDB_txn *txn = NULL;
+	ca_cert_record r;
+	ca_wbuf b = {0};
+	char hex[2 * CA_SERIAL_LEN + 1], *detail = NULL;
+	offca_rc rc;
+
+	memset(&r, 0, sizeof(r));
+	if (s == NULL || !reason_allowed(reason))
+		return ut_err(OFFCA_E_USAGE, "revoke: reason code %d is not one offca issues", reason);
+	ca_serial_hex(s, hex, sizeof(hex));
+	rc = ca_st_begin(st, 0, &txn);
+	if (rc != OFFCA_OK)
+		return rc;
+	rc = ca_st_cert_get_txn(st, txn, s, &r);
+	if (rc != OFFCA_OK)
+		goto out;
+	if (r.status == CA_CERT_REVOKED) {
+		rc = ut_err(OFFCA_E_STATE, "certificate %s is already revoked (reason %s): refusing to revoke it twice",
+			    hex, ca_reason_name(r.reason) ? ca_reason_name(r.reason) : "?");
+		goto out;
+	}
+	r.status = CA_CERT_REVOKED;
+	r.revoked_at = when;
+	r.reason = reason;
+	rc = ca_rec_encode(&r, &b);
+	if (rc == OFFCA_OK)
+		rc = put_index(st, txn, DB_CERTS, s->b, CA_SERIAL_LEN, b.p, b.len, 0, "updating a certificate record");
+	if (rc == OFFCA_OK)
+		rc = put_index(st, txn, DB_REVOKED, s->b, CA_SERIAL_LEN, "", 0, 0, "revocation index");
+	if (rc != OFFCA_OK)
+		goto out;
+	detail = ca_audit_json("{s:s,s:s,s:s,s:I}", "serial", hex, "issuer", r.issuer, "reason",
+			       ca_reason_name(reason), "time", (json_int_t)when);
+	rc = detail ? ca_audit_append_txn(st, txn, "revoke", detail) : ut_err_last();
+	if (rc != OFFCA_OK)
+		goto out;
+	rc = ca_st_commit(txn, "revoking a certificate");
+	txn = NULL;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(detail);
+	ca_wb_free(&b);
+	ca_cert_record_clear(&r);
+	return rc;
+}

@@ -1,0 +1,289 @@
+/*
+ * store_env.c - opening and closing the CA store: the home layout, the lock, the LMDB
+ * environment and its named databases, and the translation of LMDB errors.
+ */
+#include "store_int.h"
+#include "offca/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const db_names[DB__COUNT] = {
+	"meta", "certs", "fp", "expiry", "san", "revoked", "issuers", "resv", "resv_open", "crl",
+	"pending", "audit"};
+
+void ca_be64_put(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+uint64_t ca_be64_get(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+offca_rc ca_st_rc(int mdb_rc, const char *what)
+{
+	switch (mdb_rc) {
+	case MDB_SUCCESS:
+		return OFFCA_OK;
+	case MDB_MAP_FULL:
+	case ENOSPC:
+	case EDQUOT:
+		return ut_err(OFFCA_E_DISK_FULL, "%s: the CA store is full (%s); nothing was committed", what,
+			      mdb_strerror(mdb_rc));
+	case MDB_NOTFOUND:
+		return ut_err(OFFCA_E_NOT_FOUND, "%s: not found", what);
+	case MDB_KEYEXIST:
+		return ut_err(OFFCA_E_EXISTS, "%s: already exists", what);
+	case EACCES:
+	case EPERM:
+		return ut_err(OFFCA_E_PERM, "%s: %s", what, mdb_strerror(mdb_rc));
+	case ENOMEM:
+		return ut_err(OFFCA_E_NOMEM, "%s: out of memory", what);
+	default:
+		return ut_err(OFFCA_E_STORE, "%s: %s", what, mdb_strerror(mdb_rc));
+	}
+}
+
+offca_rc ca_st_begin(ca_store *st, int rdonly, MDB_txn **txn)
+{
+	int r;
+
+	*txn = NULL;
+	if (st == NULL || st->env == NULL)
+		return ut_err(OFFCA_E_USAGE, "CA store not open");
+	r = mdb_txn_begin(st->env, NULL, rdonly ? MDB_RDONLY : 0, txn);
+	if (r != MDB_SUCCESS) {
+		*txn = NULL;
+		return ca_st_rc(r, "CA store transaction");
+	}
+	return OFFCA_OK;
+}
+
+offca_rc ca_st_commit(MDB_txn *txn, const char *what)
+{
+	int r = mdb_txn_commit(txn);
+
+	return ca_st_rc(r, what);
+}
+
+const char *ca_store_home(const ca_store *st)
+{
+	return st ? st->home : "";
+}
+
+static offca_rc path_join(char *buf, size_t cap, const char *home, const char *leaf)
+{
+	int n = snprintf(buf, cap, "%s/%s", home, leaf);
+
+	if (n < 0 || (size_t)n >= cap)
+		return ut_err(OFFCA_E_TOO_BIG, "CA home path too long: %.80s", home);
+	return OFFCA_OK;
+}
+
+/* home/store must be a directory that only its owner can write. */
+static offca_rc check_dir(const char *path)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) != 0)
+		return ut_err(OFFCA_E_STATE, "no CA home at %s: run 'offca init --home DIR' first", path);
+	if (!S_ISDIR(sb.st_mode))
+		return ut_err(OFFCA_E_STATE, "%s is not a directory (not a CA home)", path);
+	if ((sb.st_mode & 022) != 0)
+		return ut_err(OFFCA_E_PERM, "%s is writable by group or others (mode %03o): fix with chmod 700",
+			      path, (unsigned)(sb.st_mode & 0777));
+	if (sb.st_uid != geteuid())
+		return ut_err(OFFCA_E_PERM, "%s belongs to another user", path);
+	return OFFCA_OK;
+}
+
+static offca_rc make_layout(const char *home)
+{
+	char p[STORE_MAX_PATH];
+	offca_rc rc;
+
+	rc = ut_mkdir_p(home, 0700);
+	if (rc != OFFCA_OK)
+		return rc;
+	rc = path_join(p, sizeof(p), home, "store");
+	if (rc != OFFCA_OK)
+		return rc;
+	if (mkdir(p, 0700) != 0) {
+		if (errno == EEXIST)
+			return ut_err(OFFCA_E_EXISTS, "%s already holds a CA store: refusing to initialise it again",
+				      home);
+		if (errno == ENOSPC || errno == EDQUOT)
+			return ut_err(OFFCA_E_DISK_FULL, "cannot create %s: disk full", p);
+		return ut_err(errno == EACCES ? OFFCA_E_PERM : OFFCA_E_IO, "cannot create %s: %s", p,
+			      strerror(errno));
+	}
+	rc = path_join(p, sizeof(p), home, "outbox");
+	if (rc != OFFCA_OK)
+		return rc;
+	if (mkdir(p, 0700) != 0 && errno != EEXIST)
+		return ut_err(OFFCA_E_IO, "cannot create %s: %s", p, strerror(errno));
+	return OFFCA_OK;
+}
+
+static offca_rc take_lock(ca_store *st)
+{
+	char p[STORE_MAX_PATH];
+	offca_rc rc = path_join(p, sizeof(p), st->home, "lock");
+
+	if (rc != OFFCA_OK)
+		return rc;
+	st->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (st->lock_fd < 0)
+		return ut_err(errno == EACCES ? OFFCA_E_PERM : OFFCA_E_IO, "cannot open %s: %s", p,
+			      strerror(errno));
+	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			return ut_err(OFFCA_E_STATE, "the CA home %s is in use by another offca process", st->home);
+		return ut_err(OFFCA_E_IO, "cannot lock %s: %s", p, strerror(errno));
+	}
+	return OFFCA_OK;
+}
+
+static offca_rc open_env(ca_store *st, int create, size_t map_size)
+{
+	char p[STORE_MAX_PATH];
+	MDB_txn *txn = NULL;
+	offca_rc rc = path_join(p, sizeof(p), st->home, "store");
+	int r;
+
+	if (rc != OFFCA_OK)
+		return rc;
+	r = mdb_env_create(&st->env);
+	if (r == MDB_SUCCESS)
+		r = mdb_env_set_maxdbs(st->env, DB__COUNT + 4);
+	if (r == MDB_SUCCESS)
+		r = mdb_env_set_mapsize(st->env, map_size ? map_size : STORE_DEFAULT_MAP);
+	if (r == MDB_SUCCESS)
+		r = mdb_env_open(st->env, p, MDB_NOTLS, 0600);
+	if (r != MDB_SUCCESS)
+		return ca_st_rc(r, "opening the CA store");
+	rc = ca_st_begin(st, 0, &txn);
+	if (rc != OFFCA_OK)
+		return rc;
+	for (int i = 0; i < DB__COUNT; i++) {
+		r = mdb_dbi_open(txn, db_names[i], create ? MDB_CREATE : 0, &st->dbi[i]);
+		if (r != MDB_SUCCESS) {
+			mdb_txn_abort(txn);
+			if (r == MDB_NOTFOUND)
+				return ut_err(OFFCA_E_STATE, "%s is not a CA store (database '%s' missing)", p,
+					      db_names[i]);
+			return ca_st_rc(r, "opening the CA store databases");
+		}
+	}
+	return ca_st_commit(txn, "opening the CA store databases");
+}
+
+/* Store format version: written at create, checked at open. */
+static offca_rc format_version(ca_store *st, int create)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k = {6, "format"}, v;
+	unsigned char ver[4] = {0, 0, 0, STORE_FORMAT_VERSION};
+	offca_rc rc = ca_st_begin(st, 0, &txn);
+	int r;
+
+	if (rc != OFFCA_OK)
+		return rc;
+	if (create) {
+		v.mv_size = 4;
+		v.mv_data = ver;
+		r = mdb_put(txn, st->dbi[DB_META], &k, &v, MDB_NOOVERWRITE);
+		if (r != MDB_SUCCESS) {
+			mdb_txn_abort(txn);
+			return ca_st_rc(r, "initialising the CA store");
+		}
+		rc = ca_audit_append_txn(st, txn, "init", "CA home created");
+		if (rc != OFFCA_OK) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+		return ca_st_commit(txn, "initialising the CA store");
+	}
+	r = mdb_get(txn, st->dbi[DB_META], &k, &v);
+	mdb_txn_abort(txn);
+	if (r != MDB_SUCCESS || v.mv_size != 4 || memcmp(v.mv_data, ver, 4) != 0)
+		return ut_err(OFFCA_E_STORE, "the CA store in %s has an unknown format version", st->home);
+	return OFFCA_OK;
+}
+
+offca_rc ca_store_open_ex(const char *home, int create, size_t map_size, ca_store **out)
+{
+	ca_store *st = NULL;
+	char p[STORE_MAX_PATH];
+	offca_rc rc = OFFCA_E_INTERNAL;
+
+	if (out != NULL)
+		*out = NULL;
+	if (home == NULL || home[0] == '\0' || out == NULL)
+		return ut_err(OFFCA_E_USAGE, "ca_store_open: no CA home given");
+	if (strlen(home) >= STORE_MAX_PATH - 32)
+		return ut_err(OFFCA_E_TOO_BIG, "CA home path too long");
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	st->lock_fd = -1;
+	memcpy(st->home, home, strlen(home) + 1);
+	if (create) {
+		rc = make_layout(home);
+		if (rc != OFFCA_OK)
+			goto out;
+	}
+	rc = check_dir(home);
+	if (rc == OFFCA_OK)
+		rc = path_join(p, sizeof(p), home, "store");
+	if (rc == OFFCA_OK)
+		rc = check_dir(p);
+	if (rc == OFFCA_OK)
+		rc = take_lock(st);
+	if (rc == OFFCA_OK)
+		rc = open_env(st, create, map_size);
+	if (rc == OFFCA_OK)
+		rc = format_version(st, create);
+	if (rc == OFFCA_OK && !create)
+		rc = ca_st_void_stale(st);
+	if (rc != OFFCA_OK)
+		goto out;
+	*out = st;
+	st = NULL;
+	rc = OFFCA_OK;
+out:
+	ca_store_free(st);
+	return rc;
+}
+
+offca_rc ca_store_open(const char *home, int create, ca_store **out)
+{
+	return ca_store_open_ex(home, create, 0, out);
+}
+
+void ca_store_free(ca_store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	free(st);
+}

@@ -1,0 +1,117 @@
+/*
+ * store_int.h - internals of the CA store shared by core/store_*.c, core/audit_*.c and
+ * core/record_*.c. Not a public header: nothing outside core/ includes it.
+ */
+#ifndef OFFCA_STORE_INT_H
+#define OFFCA_STORE_INT_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "offca/store.h"
+
+#define STORE_FORMAT_VERSION 1u
+#define STORE_DEFAULT_MAP    ((size_t)8 << 30) /* 8 GiB virtual: about a million certificates */
+#define STORE_MAX_PATH       4096u
+
+/* The named databases of the environment (see docs/store.md). */
+enum store_db {
+	DB_META = 0,  /* "format" -> u32, "audit_head" -> seq||hash, "pending_next" -> u64 */
+	DB_CERTS,     /* serial(16) -> certificate record */
+	DB_FP,        /* sha256(32) -> serial(16) */
+	DB_EXPIRY,    /* be64(notAfter + 2^63) || serial(16) -> "" */
+	DB_SAN,       /* san '\0' serial(16) -> "" (long SANs: 0x01 sha256(san) '\0' serial) */
+	DB_REVOKED,   /* serial(16) -> "" */
+	DB_ISSUERS,   /* name -> issuer record */
+	DB_RESV,      /* serial(16) -> reservation (state, time, pid, issuer) */
+	DB_RESV_OPEN, /* serial(16) -> "" for reservations still in state reserved */
+	DB_CRL,       /* 'n' issuer -> be64 last allocated number; 'c' issuer -> current CRL */
+	DB_PENDING,   /* be64 id -> pending CSR */
+	DB_AUDIT,     /* be64 seq -> audit entry */
+	DB__COUNT
+};
+
+struct ca_store {
+	MDB_env *env;
+	MDB_dbi dbi[DB__COUNT];
+	int lock_fd;
+	char home[STORE_MAX_PATH];
+};
+
+/* Translate an LMDB / errno code into an offca_rc with a detail naming what failed. */
+offca_rc ca_st_rc(int mdb_rc, const char *what);
+/* Begin a transaction (rdonly != 0: read-only). */
+offca_rc ca_st_begin(ca_store *st, int rdonly, MDB_txn **txn);
+/* Commit txn (always consumed). Disk full => OFFCA_E_DISK_FULL, nothing committed. */
+offca_rc ca_st_commit(MDB_txn *txn, const char *what);
+
+/* Append one audit entry inside txn (the change it records commits with it). */
+offca_rc ca_audit_append_txn(ca_store *st, MDB_txn *txn, const char *action, const char *detail);
+
+/* Big-endian helpers. */
+void ca_be64_put(unsigned char *p, uint64_t v);
+uint64_t ca_be64_get(const unsigned char *p);
+
+/* Move serial s from "reserved" to state (CA_SERIAL_USED / CA_SERIAL_VOID) inside txn; the
+   reservation's issuer is copied to issuer (may be NULL). OFFCA_E_STATE if not reserved. */
+offca_rc ca_st_resv_close(ca_store *st, MDB_txn *txn, const ca_serial *s, int state, char *issuer, size_t cap);
+
+/* A compact one-line JSON audit detail built with json_pack() format fmt (caller frees), or NULL
+   after recording OFFCA_E_NOMEM / OFFCA_E_INTERNAL. */
+char *ca_audit_json(const char *fmt, ...);
+
+/* Parse 64 hex digits (colons allowed) into fp; 0 on success. */
+int ca_fp_parse(const char *text, unsigned char fp[32]);
+
+/* Void every reservation still open (called at open under the lock: they are a dead run's). */
+offca_rc ca_st_void_stale(ca_store *st);
+
+/* Record encoding (record_codec.c): a growing buffer and a cursor that checks before consuming. */
+typedef struct ca_wbuf {
+	unsigned char *p;
+	size_t len, cap;
+	int failed; /* set on allocation failure: every later put is a no-op */
+} ca_wbuf;
+void ca_wb_u8(ca_wbuf *b, uint8_t v);
+void ca_wb_u32(ca_wbuf *b, uint32_t v);
+void ca_wb_i64(ca_wbuf *b, int64_t v);
+void ca_wb_bytes(ca_wbuf *b, const void *p, size_t n);
+/* u32 length then bytes; s may be NULL (empty). */
+void ca_wb_blob(ca_wbuf *b, const void *p, size_t n);
+void ca_wb_str(ca_wbuf *b, const char *s);
+void ca_wb_free(ca_wbuf *b);
+
+typedef struct ca_rcur {
+	const unsigned char *p;
+	size_t left;
+	int bad; /* set once anything did not fit: later reads return zeros */
+} ca_rcur;
+uint8_t ca_rc_u8(ca_rcur *c);
+uint32_t ca_rc_u32(ca_rcur *c);
+int64_t ca_rc_i64(ca_rcur *c);
+void ca_rc_bytes(ca_rcur *c, void *out, size_t n);
+/* A u32-length blob of at most max bytes: pointer into the record (not copied), *n its length. */
+const unsigned char *ca_rc_blob(ca_rcur *c, size_t max, size_t *n);
+/* A u32-length string of at most max bytes copied NUL-terminated into buf (cap > max) or a new
+   allocation (buf == NULL: *dup receives it). No NUL bytes inside. */
+void ca_rc_str(ca_rcur *c, size_t max, char *buf, size_t cap);
+char *ca_rc_strdup(ca_rcur *c, size_t max);
+
+/* Certificate record <-> bytes (record_codec.c). Decode validates every length. */
+offca_rc ca_rec_encode(const ca_cert_record *r, ca_wbuf *out);
+offca_rc ca_rec_decode(const unsigned char *p, size_t len, ca_cert_record *out);
+/* Check a record before it is stored (lengths, strings). */
+offca_rc ca_rec_check(const ca_cert_record *r);
+
+/* Index keys (store_cert.c). SANs up to STORE_SAN_KEY_MAX bytes are indexed as text, longer
+   ones by their SHA-256 (LMDB keys are at most 511 bytes). */
+#define STORE_SAN_KEY_MAX 400u
+void ca_st_expiry_key(int64_t not_after, const ca_serial *s, unsigned char key[8 + CA_SERIAL_LEN]);
+/* Key prefix of san (text or 0x01 || sha256, then '\0') into key; returns its length, 0 on error. */
+size_t ca_st_san_prefix(const char *san, unsigned char *key, size_t cap);
+
+/* Lookups inside a transaction (store_cert.c). */
+offca_rc ca_st_cert_get_txn(ca_store *st, MDB_txn *txn, const ca_serial *s, ca_cert_record *out);
+
+#endif

@@ -1,0 +1,253 @@
+/*
+ * store_pending.c - the queue of CSRs waiting to be signed.
+ *
+ * DB_PENDING: be64 id -> u8 version=1 | i64 received | str source | blob der
+ * meta "pending_next": be64 last id handed out (ids are never reused).
+ */
+#include "store_int.h"
+#include "offca/util.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PENDING_VERSION 1u
+#define NEXT_KEY "pending_next"
+
+void ca_pending_clear(ca_pending *p)
+{
+	if (p == NULL)
+		return;
+	free(p->der);
+	memset(p, 0, sizeof(*p));
+}
+
+void ca_pending_list_free(ca_pending *arr, size_t n)
+{
+	for (size_t i = 0; arr != NULL && i < n; i++)
+		ca_pending_clear(&arr[i]);
+	free(arr);
+}
+
+static offca_rc decode_pending(const MDB_val *k, const MDB_val *v, ca_pending *out)
+{
+	ca_rcur c = {v->mv_data, v->mv_size, 0};
+	const unsigned char *der;
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (k->mv_size != 8 || ca_rc_u8(&c) != PENDING_VERSION)
+		c.bad = 1;
+	out->received = ca_rc_i64(&c);
+	ca_rc_str(&c, sizeof(out->source) - 1, out->source, sizeof(out->source));
+	der = ca_rc_blob(&c, CA_STORE_MAX_DER, &n);
+	if (c.bad || c.left != 0 || n == 0) {
+		memset(out, 0, sizeof(*out));
+		return ut_err(OFFCA_E_STORE, "pending CSR record is malformed (store damaged?)");
+	}
+	out->id = ca_be64_get(k->mv_data);
+	out->der = malloc(n);
+	if (out->der == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	memcpy(out->der, der, n);
+	out->len = n;
+	return OFFCA_OK;
+}
+
+static offca_rc put_one(ca_store *st, MDB_txn *txn, uint64_t id, int64_t now, const char *source,
+			const unsigned char *der, size_t len)
+{
+	unsigned char key[8];
+	ca_wbuf b = {0};
+	MDB_val k = {8, key}, v;
+	int r;
+
+	ca_be64_put(key, id);
+	ca_wb_u8(&b, PENDING_VERSION);
+	ca_wb_i64(&b, now);
+	ca_wb_str(&b, source);
+	ca_wb_blob(&b, der, len);
+	if (b.failed) {
+		ca_wb_free(&b);
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	}
+	v.mv_size = b.len;
+	v.mv_data = b.p;
+	r = mdb_put(txn, st->dbi[DB_PENDING], &k, &v, MDB_NOOVERWRITE);
+	ca_wb_free(&b);
+	return ca_st_rc(r, "queueing a CSR");
+}
+
+static offca_rc check_add(const unsigned char *const *ders, const size_t *lens, size_t n, const char *source)
+{
+	if (ders == NULL || lens == NULL || n == 0 || n > CA_STORE_MAX_BATCH)
+		return ut_err(OFFCA_E_USAGE, "ca_store_pending_add: 1..%u CSRs", CA_STORE_MAX_BATCH);
+	if (source == NULL || strnlen(source, 128) > 127)
+		return ut_err(OFFCA_E_USAGE, "ca_store_pending_add: source missing or longer than 127 bytes");
+	for (size_t i = 0; i < n; i++)
+		if (ders[i] == NULL || lens[i] == 0 || lens[i] > CA_STORE_MAX_DER)
+			return ut_err(OFFCA_E_TOO_BIG, "CSR %zu is empty or larger than %u bytes", i + 1, CA_STORE_MAX_DER);
+	return OFFCA_OK;
+}
+
+offca_rc ca_store_pending_add(ca_store *st, const unsigned char *const *ders, const size_t *lens, size_t n,
+			      const char *source, uint64_t *ids_out)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k = {sizeof(NEXT_KEY) - 1, NEXT_KEY}, v;
+	unsigned char nb[8];
+	uint64_t next = 0;
+	int64_t now = (int64_t)time(NULL);
+	char *detail = NULL;
+	offca_rc rc = check_add(ders, lens, n, source);
+	int r;
+
+	if (rc != OFFCA_OK)
+		return rc;
+	rc = ca_st_begin(st, 0, &txn);
+	if (rc != OFFCA_OK)
+		return rc;
+	r = mdb_get(txn, st->dbi[DB_META], &k, &v);
+	if (r == MDB_SUCCESS && v.mv_size == 8)
+		next = ca_be64_get(v.mv_data);
+	else if (r != MDB_NOTFOUND) {
+		rc = r == MDB_SUCCESS ? ut_err(OFFCA_E_STORE, "pending counter malformed") : ca_st_rc(r, "pending counter");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rc = put_one(st, txn, next + 1 + i, now, source, ders[i], lens[i]);
+		if (rc != OFFCA_OK)
+			goto out;
+	}
+	ca_be64_put(nb, next + n);
+	v.mv_size = 8;
+	v.mv_data = nb;
+	rc = ca_st_rc(mdb_put(txn, st->dbi[DB_META], &k, &v, 0), "pending counter");
+	if (rc != OFFCA_OK)
+		goto out;
+	detail = ca_audit_json("{s:s,s:I,s:I,s:I}", "source", source, "count", (json_int_t)n, "first",
+			       (json_int_t)(next + 1), "last", (json_int_t)(next + n));
+	rc = detail ? ca_audit_append_txn(st, txn, "import", detail) : ut_err_last();
+	if (rc != OFFCA_OK)
+		goto out;
+	rc = ca_st_commit(txn, "queueing CSRs");
+	txn = NULL;
+	if (rc == OFFCA_OK && ids_out != NULL)
+		for (size_t i = 0; i < n; i++)
+			ids_out[i] = next + 1 + i;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(detail);
+	return rc;
+}
+
+offca_rc ca_store_pending_list(ca_store *st, ca_pending **out, size_t *n)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	MDB_stat ms;
+	ca_pending *arr = NULL;
+	size_t cnt = 0;
+	offca_rc rc;
+	int r;
+
+	if (out == NULL || n == NULL)
+		return ut_err(OFFCA_E_USAGE, "ca_store_pending_list: NULL argument");
+	*out = NULL;
+	*n = 0;
+	rc = ca_st_begin(st, 1, &txn);
+	if (rc != OFFCA_OK)
+		return rc;
+	r = mdb_stat(txn, st->dbi[DB_PENDING], &ms);
+	if (r == MDB_SUCCESS)
+		r = mdb_cursor_open(txn, st->dbi[DB_PENDING], &cur);
+	if (r != MDB_SUCCESS) {
+		rc = ca_st_rc(r, "listing pending CSRs");
+		goto out;
+	}
+	arr = calloc(ms.ms_entries + 1, sizeof(*arr));
+	if (arr == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); r == MDB_SUCCESS && cnt < ms.ms_entries;
+	     r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		rc = decode_pending(&k, &v, &arr[cnt]);
+		if (rc != OFFCA_OK)
+			goto out;
+		cnt++;
+	}
+	*out = arr;
+	*n = cnt;
+	arr = NULL;
+	rc = OFFCA_OK;
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	ca_pending_list_free(arr, cnt);
+	return rc;
+}
+
+offca_rc ca_store_pending_get(ca_store *st, uint64_t id, ca_pending *out)
+{
+	MDB_txn *txn = NULL;
+	unsigned char key[8];
+	MDB_val k = {8, key}, v;
+	offca_rc rc;
+	int r;
+
+	if (out == NULL)
+		return ut_err(OFFCA_E_USAGE, "ca_store_pending_get: NULL argument");
+	memset(out, 0, sizeof(*out));
+	ca_be64_put(key, id);
+	rc = ca_st_begin(st, 1, &txn);
+	if (rc != OFFCA_OK)
+		return rc;
+	r = mdb_get(txn, st->dbi[DB_PENDING], &k, &v);
+	if (r == MDB_NOTFOUND)
+		rc = ut_err(OFFCA_E_NOT_FOUND, "no pending CSR #%llu", (unsigned long long)id);
+	else if (r != MDB_SUCCESS)
+		rc = ca_st_rc(r, "reading a pending CSR");
+	else
+		rc = decode_pending(&k, &v, out);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+offca_rc ca_store_pending_remove(ca_store *st, uint64_t id)
+{
+	MDB_txn *txn = NULL;
+	unsigned char key[8];
+	MDB_val k = {8, key};
+	char *detail = NULL;
+	offca_rc rc;
+	int r;
+
+	ca_be64_put(key, id);
+	rc = ca_st_begin(st, 0, &txn);
+	if (rc != OFFCA_OK)
+		return rc;
+	r = mdb_del(txn, st->dbi[DB_PENDING], &k, NULL);
+	if (r == MDB_NOTFOUND) {
+		rc = ut_err(OFFCA_E_NOT_FOUND, "no pending CSR #%llu", (unsigned long long)id);
+		goto out;
+	}
+	rc = ca_st_rc(r, "removing a pending CSR");
+	if (rc != OFFCA_OK)
+		goto out;
+	detail = ca_audit_json("{s:I}", "id", (json_int_t)id);
+	rc = detail ? ca_audit_append_txn(st, txn, "pending-remove", detail) : ut_err_last();
+	if (rc != OFFCA_OK)
+		goto out;
+	rc = ca_st_commit(txn, "removing a pending CSR");
+	txn = NULL;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(detail);
+	return rc;
+}
