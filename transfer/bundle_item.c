@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 #include <string.h>
 
+#include "offca/csr.h"
 #include "offca/util.h"
 
 static const char *const type_names[XFR_ITEM__COUNT] = {
@@ -251,41 +252,26 @@ out:
 offca_rc xfr_csr_to_der(const unsigned char *data, size_t len, unsigned char **der, size_t *der_len)
 {
 	offca_rc rc;
-	struct objs o;
-	X509_REQ *req = NULL;
-	EVP_PKEY *pub;
-	int n;
+	ca_csr *csr = NULL;
+	const unsigned char *d;
+	size_t n = 0;
 
 	*der = NULL;
 	*der_len = 0;
-	rc = objs_decode(data, len, &o);
+	/* the X.509 module's strict intake: one PEM block or canonical DER, v1, self-signature,
+	   no duplicate or unknown critical extensions */
+	rc = ca_csr_parse(data, len, &csr);
 	if (rc != OFFCA_OK)
 		return rc;
-	rc = OFFCA_E_PARSE;
-	if (o.n != 1 || !label_is_csr(&o, 0)) {
-		rc = ut_err(OFFCA_E_PARSE, "not a single certificate request");
-		goto out;
+	d = ca_csr_der(csr, &n);
+	*der = OPENSSL_memdup(d, n);
+	if (*der == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+	} else {
+		*der_len = n;
+		rc = OFFCA_OK;
 	}
-	req = req_exact(o.der[0], o.len[0]);
-	if (req == NULL) {
-		rc = ut_err_ssl(OFFCA_E_PARSE, "not a valid PKCS#10 certificate request");
-		goto out;
-	}
-	pub = X509_REQ_get0_pubkey(req);
-	if (pub == NULL || X509_REQ_verify(req, pub) != 1) {
-		rc = ut_err_ssl(OFFCA_E_VERIFY, "certificate request self-signature does not verify");
-		goto out;
-	}
-	n = i2d_X509_REQ(req, der);
-	if (n <= 0) {
-		rc = ut_err_ssl(OFFCA_E_NOMEM, "cannot encode the certificate request");
-		goto out;
-	}
-	*der_len = (size_t)n;
-	rc = OFFCA_OK;
-out:
-	X509_REQ_free(req);
-	objs_clear(&o);
+	ca_csr_free(csr);
 	return rc;
 }
 

@@ -69,15 +69,17 @@ offca_rc xfr_direction_parse(const char *name, xfr_direction *out);
 xfr_item_type xfr_item_type_guess(const unsigned char *data, size_t len);
 
 /*
- * Check that data really is what type says (csr: a request whose self-signature verifies;
+ * Check that data really is what type says (csr: xfr_csr_to_der() accepts it;
  * certificate: exactly one certificate; chain: 1..XFR_MAX_CERTS certificates; crl; ocsp: a DER
- * OCSP response). transcript/other: always OK. Errors: OFFCA_E_PARSE, OFFCA_E_VERIFY.
+ * OCSP response). transcript/other: always OK. Errors: OFFCA_E_PARSE, OFFCA_E_POLICY, OFFCA_E_TOO_BIG.
  */
 offca_rc xfr_item_check(xfr_item_type type, const unsigned char *data, size_t len);
 
 /*
- * A CSR item (PEM or DER) as DER, after checking its self-signature. *der is the caller's
- * (free with OPENSSL_free). Errors: OFFCA_E_PARSE, OFFCA_E_VERIFY, OFFCA_E_NOMEM.
+ * A CSR item (PEM or DER) as canonical DER, after the X.509 module's strict intake
+ * (ca_csr_parse(): one object, canonical DER, v1, self-signature, extension rules).
+ * *der is the caller's (free with OPENSSL_free). Errors: those of ca_csr_parse()
+ * (OFFCA_E_PARSE, OFFCA_E_POLICY, OFFCA_E_TOO_BIG), OFFCA_E_NOMEM.
  */
 offca_rc xfr_csr_to_der(const unsigned char *data, size_t len, unsigned char **der, size_t *der_len);
 
@@ -200,5 +202,62 @@ offca_rc xfr_operator_enroll(const char *home, const char *name, const char *cer
  * Errors: OFFCA_E_VERIFY (not enrolled, or expired: the detail names the subject), OFFCA_E_IO.
  */
 offca_rc xfr_operator_match(const char *home, X509 *signer, char *name_out);
+
+/* ---- with the CA store (bundle_store.c) ---- */
+
+typedef struct ca_store ca_store;
+
+typedef struct xfr_import_opts {
+	const char *home;   /* CA home: HOME/operators/ holds the enrolled operators */
+	int require_signed; /* refuse unsigned bundles */
+} xfr_import_opts;
+
+typedef struct xfr_import_result {
+	size_t n_csrs;                   /* CSRs added to the pending queue */
+	uint64_t ids[XFR_MAX_ITEMS];     /* their pending ids */
+	size_t n_skipped;                /* items that are not CSRs (transcripts, ...), not imported */
+	char signer[XFR_MAX_OPERATOR_NAME + 1]; /* enrolled operator who signed; "" when unsigned */
+} xfr_import_result;
+
+/*
+ * Import an inbound bundle (already parsed and hash/signature-checked by xfr_bundle_parse()):
+ * direction must be "in"; a signature must come from an enrolled operator (xfr_operator_match);
+ * an unsigned bundle is refused when require_signed; every CSR item must pass xfr_csr_to_der()
+ * and must not already be pending. Then all CSRs go into the pending queue in ONE transaction
+ * (ca_store_pending_add, which appends the audit "import" entry): all or none.
+ * Errors: OFFCA_E_POLICY (outbound bundle), OFFCA_E_VERIFY (signer not enrolled, unsigned with
+ * require_signed), OFFCA_E_NOT_FOUND (no CSR in the bundle), OFFCA_E_EXISTS (a CSR is already
+ * pending), the CSR intake errors (detail prefixed with the item), store errors.
+ */
+offca_rc xfr_bundle_import(ca_store *st, const xfr_bundle *b, const xfr_import_opts *o, xfr_import_result *res);
+
+typedef struct xfr_export_opts {
+	const char *issuer;       /* issuer name; NULL: the store's default issuer */
+	int64_t since;            /* certificates issued at or after this unix time (0: all) */
+	const char *since_serial; /* or: issued at or after this certificate, excluding it (NULL: unused) */
+} xfr_export_opts;
+
+typedef struct xfr_export {
+	xfr_bundle *bundle;     /* outbound, unsigned: sign with the issuer key, then write */
+	X509 *signer;           /* the issuer's certificate */
+	STACK_OF(X509) *chain;  /* its parents, up to the root */
+	char issuer[64];
+	char key_uri[4096];     /* the issuer's key (ca_issuer.key_uri), "" when not on record */
+	size_t n_certs, n_crls;
+} xfr_export;
+
+/*
+ * Build an outbound bundle from the store: every valid (not revoked) certificate of the issuer
+ * issued since the given time or serial (type "certificate", named SERIAL.pem), the issuer's chain
+ * up to the root ("chain", chain-NAME.pem) and the current CRL of the issuer and each ancestor
+ * that has one ("crl", crl-NAME.pem). *out is cleared on entry; release it with xfr_export_clear().
+ * Errors: OFFCA_E_STATE (no issuer), OFFCA_E_NOT_FOUND (issuer or since-serial unknown),
+ * OFFCA_E_TOO_BIG (more certificates than fit: export with a later --since), store errors.
+ */
+offca_rc xfr_bundle_export(ca_store *st, const xfr_export_opts *o, xfr_export *out);
+void xfr_export_clear(xfr_export *e);
+
+/* Append the audit entry "bundle-export" for a written export bundle (digest, issuer, counts). */
+offca_rc xfr_export_audit(ca_store *st, const xfr_export *e);
 
 #endif
