@@ -1,0 +1,78 @@
+/*
+ * offca/x509.h - building, signing and checking certificates (prefix ca_x509_).
+ *
+ * ca_x509_build() makes an unsigned certificate from a spec (profile, subject, SANs, key, serial,
+ * validity, issuer); ca_x509_sign() signs it with any EVP_PKEY (a token key from
+ * tok_key_private(): the private operation runs on the token), choosing the digest from the
+ * signing key: RSA < 4096 bits sha256, RSA >= 4096 sha384 (PKCS#1 v1.5), EC P-256
+ * ecdsa-with-SHA256, EC P-384 ecdsa-with-SHA384, Ed25519 none. ca_x509_verify() checks the
+ * signature with the issuer's public key (do it after every signature on a token).
+ */
+#ifndef OFFCA_X509_H
+#define OFFCA_X509_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/x509v3.h>
+
+#include "offca/err.h"
+#include "offca/profile.h"
+
+#define CA_MAX_PERMIT_DNS 32  /* --permit-dns entries */
+#define CA_MAX_DN_TEXT    1024 /* --subject text */
+
+typedef struct ca_cert_spec {
+	ca_profile profile;
+	const X509_NAME *subject;       /* may be empty for a leaf with SANs (SAN then critical) */
+	const GENERAL_NAMES *sans;      /* leaf SANs (NULL for CAs) */
+	EVP_PKEY *subject_key;          /* the subject's public key */
+	const unsigned char *serial;    /* big-endian serial bytes (positive) */
+	size_t serial_len;
+	int64_t not_before, not_after;  /* unix times */
+	X509 *issuer;                   /* issuer certificate; NULL = self-signed (root) */
+	int path_len;                   /* CA pathLenConstraint, -1 = none */
+	const char *const *permit_dns;  /* intermediate: permitted DNS subtrees (NULL/0: none) */
+	size_t n_permit_dns;
+	const char *aia_ca_issuers_url; /* NULL or "" = none */
+	const char *ocsp_url;
+	const char *crl_dp_url;
+} ca_cert_spec;
+
+/*
+ * Build the unsigned certificate described by spec into *out (X509_free). Version v3, issuer
+ * name from spec->issuer (or the subject when self-signed), extensions per profile.
+ * Errors: OFFCA_E_USAGE (inconsistent spec), OFFCA_E_CRYPTO, OFFCA_E_NOMEM.
+ */
+offca_rc ca_x509_build(const ca_cert_spec *spec, X509 **out);
+
+/* Digest for signing with key (NULL for Ed25519/Ed448); *ok = 0 when the key type is unusable. */
+const EVP_MD *ca_x509_digest_for(EVP_PKEY *key, int *ok);
+
+/* Sign cert with signer (token or software key). Errors: OFFCA_E_CRYPTO (detail from OpenSSL),
+   OFFCA_E_UNSUPPORTED (key type). */
+offca_rc ca_x509_sign(X509 *cert, EVP_PKEY *signer);
+
+/* Verify cert's signature with pub. Errors: OFFCA_E_VERIFY. */
+offca_rc ca_x509_verify(X509 *cert, EVP_PKEY *pub);
+
+/* Same for a CRL. */
+offca_rc ca_x509_sign_crl(X509_CRL *crl, EVP_PKEY *signer);
+offca_rc ca_x509_verify_crl(X509_CRL *crl, EVP_PKEY *pub);
+
+/*
+ * Parse a distinguished name given on the command line: either OpenSSL's "/CN=x/O=y" or
+ * RFC 4514 "CN=x,O=y" (most significant first in both). A backslash escapes the next
+ * character. Attributes: CN, O, OU, C, ST, L, DC, serialNumber. Values UTF-8.
+ * Errors: OFFCA_E_USAGE (detail names the problem), OFFCA_E_NOMEM.
+ */
+offca_rc ca_x509_parse_dn(const char *text, X509_NAME **out);
+
+/* DER of a certificate in a new buffer (OPENSSL_free). Errors: OFFCA_E_CRYPTO. */
+offca_rc ca_x509_to_der(X509 *cert, unsigned char **der, size_t *len);
+/* Parse one DER certificate (exactly len bytes). Errors: OFFCA_E_PARSE. */
+offca_rc ca_x509_from_der(const unsigned char *der, size_t len, X509 **out);
+
+/* 1 when the certificate's notAfter is before now (expired) or notBefore after now. */
+int ca_x509_time_invalid(X509 *cert, int64_t now);
+
+#endif

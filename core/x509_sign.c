@@ -1,0 +1,196 @@
+/* x509_sign.c - digest choice, signing and verifying certificates/CRLs, DER helpers, DN text. */
+#include "offca/x509.h"
+#include "offca/util.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+const EVP_MD *ca_x509_digest_for(EVP_PKEY *key, int *ok)
+{
+	int id = EVP_PKEY_get_base_id(key), bits = EVP_PKEY_get_bits(key);
+
+	*ok = 1;
+	switch (id) {
+	case EVP_PKEY_RSA:
+		return bits >= 4096 ? EVP_sha384() : EVP_sha256();
+	case EVP_PKEY_EC:
+		return bits >= 384 ? EVP_sha384() : EVP_sha256();
+	case EVP_PKEY_ED25519:
+	case EVP_PKEY_ED448:
+		return NULL;
+	default:
+		*ok = 0;
+		return NULL;
+	}
+}
+
+offca_rc ca_x509_sign(X509 *cert, EVP_PKEY *signer)
+{
+	int ok;
+	const EVP_MD *md = ca_x509_digest_for(signer, &ok);
+
+	if (!ok)
+		return ut_err(OFFCA_E_UNSUPPORTED, "cannot sign with a %s key", OBJ_nid2sn(EVP_PKEY_get_base_id(signer)));
+	ERR_clear_error();
+	if (X509_sign(cert, signer, md) <= 0)
+		return ut_err_ssl(OFFCA_E_CRYPTO, "signing the certificate failed");
+	return OFFCA_OK;
+}
+
+offca_rc ca_x509_verify(X509 *cert, EVP_PKEY *pub)
+{
+	ERR_clear_error();
+	if (X509_verify(cert, pub) != 1)
+		return ut_err_ssl(OFFCA_E_VERIFY, "the new certificate's signature does not verify with the "
+						  "issuer's public key");
+	return OFFCA_OK;
+}
+
+offca_rc ca_x509_sign_crl(X509_CRL *crl, EVP_PKEY *signer)
+{
+	int ok;
+	const EVP_MD *md = ca_x509_digest_for(signer, &ok);
+
+	if (!ok)
+		return ut_err(OFFCA_E_UNSUPPORTED, "cannot sign with a %s key", OBJ_nid2sn(EVP_PKEY_get_base_id(signer)));
+	ERR_clear_error();
+	if (X509_CRL_sign(crl, signer, md) <= 0)
+		return ut_err_ssl(OFFCA_E_CRYPTO, "signing the CRL failed");
+	return OFFCA_OK;
+}
+
+offca_rc ca_x509_verify_crl(X509_CRL *crl, EVP_PKEY *pub)
+{
+	ERR_clear_error();
+	if (X509_CRL_verify(crl, pub) != 1)
+		return ut_err_ssl(OFFCA_E_VERIFY, "the CRL's signature does not verify with the issuer's public key");
+	return OFFCA_OK;
+}
+
+offca_rc ca_x509_to_der(X509 *cert, unsigned char **der, size_t *len)
+{
+	int n;
+
+	*der = NULL;
+	*len = 0;
+	n = i2d_X509(cert, der);
+	if (n <= 0)
+		return ut_err_ssl(OFFCA_E_CRYPTO, "cannot encode a certificate");
+	*len = (size_t)n;
+	return OFFCA_OK;
+}
+
+offca_rc ca_x509_from_der(const unsigned char *der, size_t len, X509 **out)
+{
+	const unsigned char *p = der;
+	X509 *x;
+
+	*out = NULL;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x == NULL || (size_t)(p - der) != len) {
+		X509_free(x);
+		return ut_err_ssl(OFFCA_E_PARSE, "not a DER certificate");
+	}
+	*out = x;
+	return OFFCA_OK;
+}
+
+int ca_x509_time_invalid(X509 *cert, int64_t now)
+{
+	time_t t = (time_t)now;
+
+	return X509_cmp_time(X509_get0_notAfter(cert), &t) <= 0 || X509_cmp_time(X509_get0_notBefore(cert), &t) >= 0;
+}
+
+/* ---- DN text ---- */
+
+static const char *const dn_attrs[] = {"CN", "O", "OU", "C", "ST", "L", "DC", "serialNumber", NULL};
+
+static int attr_ok(const char *a)
+{
+	for (size_t i = 0; dn_attrs[i] != NULL; i++)
+		if (strcmp(a, dn_attrs[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Split the next "ATTR=value" off *p up to an unescaped sep; unescape into buf. */
+static offca_rc next_rdn(const char **p, char sep, char *attr, size_t acap, char *val, size_t vcap)
+{
+	const char *s = *p;
+	size_t a = 0, v = 0;
+
+	while (*s == ' ')
+		s++;
+	while (*s != '\0' && *s != '=') {
+		if (a + 1 >= acap)
+			return ut_err(OFFCA_E_USAGE, "subject: attribute name too long");
+		attr[a++] = *s++;
+	}
+	attr[a] = '\0';
+	if (*s != '=' || a == 0)
+		return ut_err(OFFCA_E_USAGE, "subject: expected ATTR=value");
+	s++;
+	while (*s != '\0' && *s != sep) {
+		if (*s == '\\' && s[1] != '\0')
+			s++;
+		if (v + 1 >= vcap)
+			return ut_err(OFFCA_E_USAGE, "subject: value too long");
+		val[v++] = *s++;
+	}
+	val[v] = '\0';
+	if (*s == sep)
+		s++;
+	*p = s;
+	return OFFCA_OK;
+}
+
+offca_rc ca_x509_parse_dn(const char *text, X509_NAME **out)
+{
+	offca_rc rc = OFFCA_E_USAGE;
+	X509_NAME *name = NULL;
+	const char *p = text;
+	char sep = ',';
+	char attr[32], val[CA_MAX_DN_TEXT];
+
+	*out = NULL;
+	if (text == NULL || strlen(text) >= CA_MAX_DN_TEXT || text[0] == '\0') {
+		rc = ut_err(OFFCA_E_USAGE, "subject: must be 1..%d bytes", CA_MAX_DN_TEXT - 1);
+		goto out;
+	}
+	if (p[0] == '/') {
+		sep = '/';
+		p++;
+	}
+	name = X509_NAME_new();
+	if (name == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+		goto out;
+	}
+	while (*p != '\0') {
+		if ((rc = next_rdn(&p, sep, attr, sizeof(attr), val, sizeof(val))) != OFFCA_OK)
+			goto out;
+		if (!attr_ok(attr)) {
+			rc = ut_err(OFFCA_E_USAGE, "subject: attribute '%s' not allowed (CN, O, OU, C, ST, L, DC, "
+						   "serialNumber)", attr);
+			goto out;
+		}
+		if (val[0] == '\0' || X509_NAME_add_entry_by_txt(name, attr, MBSTRING_UTF8, (unsigned char *)val,
+								 -1, -1, 0) != 1) {
+			rc = ut_err_ssl(OFFCA_E_USAGE, "subject: bad value for %s", attr);
+			goto out;
+		}
+	}
+	if (X509_NAME_entry_count(name) == 0) {
+		rc = ut_err(OFFCA_E_USAGE, "subject: empty");
+		goto out;
+	}
+	*out = name;
+	name = NULL;
+	rc = OFFCA_OK;
+out:
+	X509_NAME_free(name);
+	return rc;
+}
