@@ -1,0 +1,179 @@
+/* ipc.c - length-prefixed messages between offca-acme's processes (see ipc.h). */
+#include "ipc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "offca/util.h"
+
+static offca_rc write_all(int fd, const unsigned char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return ut_err(OFFCA_E_IO, "internal channel closed (%s)", strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+	return OFFCA_OK;
+}
+
+static offca_rc read_all(int fd, unsigned char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return ut_err(OFFCA_E_IO, "internal channel closed");
+		p += n;
+		len -= (size_t)n;
+	}
+	return OFFCA_OK;
+}
+
+offca_rc acme_ipc_send(int fd, uint8_t type, const void *body, size_t len)
+{
+	unsigned char hdr[5];
+	offca_rc rc;
+
+	if (len > ACME_IPC_MAX)
+		return ut_err(OFFCA_E_TOO_BIG, "internal message of %zu bytes is too large", len);
+	hdr[0] = type;
+	hdr[1] = (unsigned char)(len >> 24);
+	hdr[2] = (unsigned char)(len >> 16);
+	hdr[3] = (unsigned char)(len >> 8);
+	hdr[4] = (unsigned char)len;
+	rc = write_all(fd, hdr, sizeof(hdr));
+	if (rc == OFFCA_OK && len > 0)
+		rc = write_all(fd, body, len);
+	return rc;
+}
+
+offca_rc acme_ipc_sendv(int fd, uint8_t type, const char *const *f, size_t n)
+{
+	offca_rc rc = OFFCA_E_NOMEM;
+	unsigned char *buf = NULL;
+	size_t total = 0, off = 0, l;
+
+	for (size_t i = 0; i < n; i++) {
+		total += strlen(f[i]) + 1;
+		if (total > ACME_IPC_MAX)
+			return ut_err(OFFCA_E_TOO_BIG, "internal message too large");
+	}
+	buf = malloc(total + 1);
+	if (buf == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		l = strlen(f[i]) + 1;
+		memcpy(buf + off, f[i], l);
+		off += l;
+	}
+	rc = acme_ipc_send(fd, type, buf, total);
+out:
+	ut_free_secret(buf, total + 1);
+	return rc;
+}
+
+offca_rc acme_ipc_recv(int fd, uint8_t *type, unsigned char **body, size_t *len)
+{
+	offca_rc rc;
+	unsigned char hdr[5];
+	unsigned char *buf = NULL;
+	size_t l;
+
+	*body = NULL;
+	*len = 0;
+	rc = read_all(fd, hdr, sizeof(hdr));
+	if (rc != OFFCA_OK)
+		return rc;
+	l = ((size_t)hdr[1] << 24) | ((size_t)hdr[2] << 16) | ((size_t)hdr[3] << 8) | hdr[4];
+	if (l > ACME_IPC_MAX)
+		return ut_err(OFFCA_E_TOO_BIG, "internal message of %zu bytes refused", l);
+	buf = malloc(l + 1);
+	if (buf == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	rc = read_all(fd, buf, l);
+	if (rc != OFFCA_OK) {
+		free(buf);
+		return rc;
+	}
+	buf[l] = '\0';
+	*type = hdr[0];
+	*body = buf;
+	*len = l;
+	return OFFCA_OK;
+}
+
+void acme_ipc_send_err(int fd, offca_rc rc)
+{
+	char buf[1100];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%c%s", (char)(rc == OFFCA_OK ? OFFCA_E_INTERNAL : rc), ut_err_msg());
+	if (n < 0)
+		n = 1;
+	if ((size_t)n >= sizeof(buf))
+		n = (int)sizeof(buf) - 1;
+	(void)acme_ipc_send(fd, ACME_IPC_ERR, buf, (size_t)n);
+}
+
+offca_rc acme_ipc_reply(int fd, unsigned char **body, size_t *len)
+{
+	offca_rc rc;
+	uint8_t type = 0;
+	unsigned char *b = NULL;
+	size_t l = 0;
+
+	if (body != NULL)
+		*body = NULL;
+	if (len != NULL)
+		*len = 0;
+	rc = acme_ipc_recv(fd, &type, &b, &l);
+	if (rc != OFFCA_OK)
+		return rc;
+	if (type == ACME_IPC_ERR) {
+		offca_rc r = (l >= 1 && b[0] > 0 && b[0] < OFFCA_E__COUNT) ? (offca_rc)b[0] : OFFCA_E_INTERNAL;
+		rc = ut_err(r, "%s", l >= 1 ? (const char *)b + 1 : "helper process failed");
+		free(b);
+		return rc;
+	}
+	if (type != ACME_IPC_OK) {
+		free(b);
+		return ut_err(OFFCA_E_INTERNAL, "unexpected internal reply %u", type);
+	}
+	if (body != NULL) {
+		*body = b;
+		if (len != NULL)
+			*len = l;
+	} else {
+		ut_free_secret(b, l);
+	}
+	return OFFCA_OK;
+}
+
+const char *acme_ipc_field(const unsigned char *body, size_t len, size_t *pos)
+{
+	const char *f;
+	const void *nul;
+
+	if (*pos >= len)
+		return NULL;
+	nul = memchr(body + *pos, '\0', len - *pos);
+	if (nul == NULL)
+		return NULL;
+	f = (const char *)body + *pos;
+	*pos = (size_t)((const unsigned char *)nul - body) + 1;
+	return f;
+}

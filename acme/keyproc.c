@@ -1,0 +1,279 @@
+/*
+ * keyproc.c - the key process: the only process that holds the ACME account key (and the EAB
+ * HMAC key). It loads (or creates) the key after fork(), then answers JWK, SIGN, EAB, NEWKEY and
+ * COMMIT requests until QUIT or until its channel closes. Keys are freed (and so wiped by
+ * OpenSSL) before it exits.
+ */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "b64.h"
+#include "ipc.h"
+#include "key.h"
+#include "offca/util.h"
+#include "proc.h"
+
+struct kstate {
+	const struct acme_keyproc_cfg *cfg;
+	EVP_PKEY *slot[2];
+	unsigned char *eab;
+	size_t eablen;
+	char newpath[4096];
+};
+
+static offca_rc load_or_create(struct kstate *ks)
+{
+	offca_rc rc;
+
+	rc = ut_path_exists(ks->cfg->key_path);
+	if (rc == OFFCA_E_NOT_FOUND && ks->cfg->create) {
+		rc = acme_key_generate(ks->cfg->key_type, &ks->slot[0]);
+		if (rc == OFFCA_OK)
+			rc = acme_key_save(ks->cfg->key_path, ks->slot[0]);
+		return rc;
+	}
+	if (rc == OFFCA_E_NOT_FOUND)
+		return ut_err(OFFCA_E_NOT_FOUND, "no account key at %s (run: offca-acme account new)", ks->cfg->key_path);
+	return acme_key_load(ks->cfg->key_path, &ks->slot[0]);
+}
+
+static offca_rc load_eab(struct kstate *ks)
+{
+	offca_rc rc;
+	char secret[UT_MAX_SECRET];
+
+	if (ks->cfg->eab_key_file == NULL)
+		return OFFCA_OK;
+	rc = ut_secret_from_file(ks->cfg->eab_key_file, 1, secret, sizeof(secret));
+	if (rc == OFFCA_OK)
+		rc = acme_b64_decode(secret, &ks->eab, &ks->eablen);
+	if (rc == OFFCA_E_PARSE)
+		rc = ut_err(OFFCA_E_PARSE, "EAB key in %s is not base64url", ks->cfg->eab_key_file);
+	ut_memzero(secret, sizeof(secret));
+	return rc;
+}
+
+static offca_rc slot_key(struct kstate *ks, const unsigned char *body, size_t len, EVP_PKEY **k)
+{
+	if (len < 1 || body[0] > 1 || ks->slot[body[0]] == NULL)
+		return ut_err(OFFCA_E_INTERNAL, "key process: no key in that slot");
+	*k = ks->slot[body[0]];
+	return OFFCA_OK;
+}
+
+static offca_rc do_jwk(struct kstate *ks, int fd, const unsigned char *body, size_t len)
+{
+	EVP_PKEY *k = NULL;
+	json_t *jwk = NULL;
+	char *s = NULL;
+	offca_rc rc;
+
+	rc = slot_key(ks, body, len, &k);
+	if (rc == OFFCA_OK)
+		rc = acme_key_jwk(k, &jwk);
+	if (rc == OFFCA_OK) {
+		s = json_dumps(jwk, JSON_COMPACT | JSON_SORT_KEYS);
+		rc = s == NULL ? ut_err(OFFCA_E_NOMEM, "out of memory") : acme_ipc_send(fd, ACME_IPC_OK, s, strlen(s));
+	}
+	free(s);
+	json_decref(jwk);
+	return rc;
+}
+
+static offca_rc do_sign(struct kstate *ks, int fd, const unsigned char *body, size_t len)
+{
+	EVP_PKEY *k = NULL;
+	unsigned char *sig = NULL;
+	size_t sl = 0;
+	offca_rc rc;
+
+	rc = slot_key(ks, body, len, &k);
+	if (rc == OFFCA_OK)
+		rc = acme_key_sign(k, body + 1, len - 1, &sig, &sl);
+	if (rc == OFFCA_OK)
+		rc = acme_ipc_send(fd, ACME_IPC_OK, sig, sl);
+	free(sig);
+	return rc;
+}
+
+static offca_rc do_eab(struct kstate *ks, int fd, const unsigned char *body, size_t len)
+{
+	unsigned char mac[32];
+	offca_rc rc;
+
+	if (ks->eab == NULL)
+		return ut_err(OFFCA_E_USAGE, "no EAB key configured");
+	rc = acme_hs256(ks->eab, ks->eablen, body, len, mac);
+	if (rc == OFFCA_OK)
+		rc = acme_ipc_send(fd, ACME_IPC_OK, mac, sizeof(mac));
+	ut_memzero(mac, sizeof(mac));
+	return rc;
+}
+
+static offca_rc do_newkey(struct kstate *ks, int fd, const char *type)
+{
+	offca_rc rc;
+	int n;
+
+	n = snprintf(ks->newpath, sizeof(ks->newpath), "%s.new", ks->cfg->key_path);
+	if (n < 0 || (size_t)n >= sizeof(ks->newpath))
+		return ut_err(OFFCA_E_USAGE, "key path too long");
+	EVP_PKEY_free(ks->slot[1]);
+	ks->slot[1] = NULL;
+	(void)unlink(ks->newpath); /* a leftover of an interrupted rollover that the CA never saw */
+	rc = acme_key_generate(type[0] ? type : NULL, &ks->slot[1]);
+	if (rc == OFFCA_OK)
+		rc = acme_key_save(ks->newpath, ks->slot[1]);
+	if (rc == OFFCA_OK)
+		rc = acme_ipc_send(fd, ACME_IPC_OK, NULL, 0);
+	return rc;
+}
+
+static offca_rc do_commit(struct kstate *ks, int fd)
+{
+	if (ks->slot[1] == NULL)
+		return ut_err(OFFCA_E_STATE, "no new key to commit");
+	if (rename(ks->newpath, ks->cfg->key_path) != 0)
+		return ut_err(OFFCA_E_IO, "cannot replace %s by the new key", ks->cfg->key_path);
+	EVP_PKEY_free(ks->slot[0]);
+	ks->slot[0] = ks->slot[1];
+	ks->slot[1] = NULL;
+	return acme_ipc_send(fd, ACME_IPC_OK, NULL, 0);
+}
+
+static int keyproc_main(int fd, void *arg)
+{
+	struct kstate ks;
+	offca_rc rc;
+	uint8_t type;
+	unsigned char *body = NULL;
+	size_t len = 0;
+
+	memset(&ks, 0, sizeof(ks));
+	ks.cfg = arg;
+	rc = load_or_create(&ks);
+	if (rc == OFFCA_OK)
+		rc = load_eab(&ks);
+	if (rc != OFFCA_OK) {
+		acme_ipc_send_err(fd, rc);
+		goto out;
+	}
+	if (acme_ipc_send(fd, ACME_IPC_OK, NULL, 0) != OFFCA_OK)
+		goto out;
+	for (;;) {
+		if (acme_ipc_recv(fd, &type, &body, &len) != OFFCA_OK || type == ACME_IPC_QUIT)
+			break;
+		switch (type) {
+		case ACME_IPC_JWK: rc = do_jwk(&ks, fd, body, len); break;
+		case ACME_IPC_SIGN: rc = do_sign(&ks, fd, body, len); break;
+		case ACME_IPC_EABMAC: rc = do_eab(&ks, fd, body, len); break;
+		case ACME_IPC_NEWKEY: rc = do_newkey(&ks, fd, (const char *)body); break;
+		case ACME_IPC_COMMIT: rc = do_commit(&ks, fd); break;
+		default: rc = ut_err(OFFCA_E_INTERNAL, "key process: unknown request %u", type); break;
+		}
+		if (rc != OFFCA_OK)
+			acme_ipc_send_err(fd, rc);
+		ut_free_secret(body, len);
+		body = NULL;
+	}
+out:
+	ut_free_secret(body, len);
+	EVP_PKEY_free(ks.slot[0]);
+	EVP_PKEY_free(ks.slot[1]);
+	ut_free_secret(ks.eab, ks.eablen);
+	close(fd);
+	return 0;
+}
+
+offca_rc acme_keyproc_start(const struct acme_keyproc_cfg *cfg, struct acme_proc **out)
+{
+	offca_rc rc;
+	struct acme_proc *p = NULL;
+
+	*out = NULL;
+	rc = acme_proc_spawn("key", keyproc_main, (void *)cfg, &p);
+	if (rc != OFFCA_OK)
+		return rc;
+	rc = acme_ipc_reply(p->fd, NULL, NULL);
+	if (rc != OFFCA_OK) {
+		acme_proc_free(p);
+		return rc;
+	}
+	*out = p;
+	return OFFCA_OK;
+}
+
+offca_rc acme_keyproc_jwk(struct acme_proc *kp, int slot, json_t **jwk)
+{
+	offca_rc rc;
+	unsigned char s = (unsigned char)slot;
+	unsigned char *body = NULL;
+	size_t len = 0;
+	json_error_t err;
+
+	*jwk = NULL;
+	rc = acme_ipc_send(kp->fd, ACME_IPC_JWK, &s, 1);
+	if (rc == OFFCA_OK)
+		rc = acme_ipc_reply(kp->fd, &body, &len);
+	if (rc != OFFCA_OK)
+		return rc;
+	*jwk = json_loadb((const char *)body, len, 0, &err);
+	free(body);
+	return *jwk == NULL ? ut_err(OFFCA_E_INTERNAL, "key process sent a bad JWK") : OFFCA_OK;
+}
+
+offca_rc acme_keyproc_sign(struct acme_proc *kp, int slot, const char *input, unsigned char **sig,
+			   size_t *siglen)
+{
+	offca_rc rc;
+	size_t l = strlen(input);
+	unsigned char *msg = NULL;
+
+	*sig = NULL;
+	*siglen = 0;
+	msg = malloc(l + 1);
+	if (msg == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	msg[0] = (unsigned char)slot;
+	memcpy(msg + 1, input, l);
+	rc = acme_ipc_send(kp->fd, ACME_IPC_SIGN, msg, l + 1);
+	free(msg);
+	if (rc == OFFCA_OK)
+		rc = acme_ipc_reply(kp->fd, sig, siglen);
+	return rc;
+}
+
+offca_rc acme_keyproc_eab(struct acme_proc *kp, const char *input, unsigned char mac[32])
+{
+	offca_rc rc;
+	unsigned char *body = NULL;
+	size_t len = 0;
+
+	rc = acme_ipc_send(kp->fd, ACME_IPC_EABMAC, input, strlen(input));
+	if (rc == OFFCA_OK)
+		rc = acme_ipc_reply(kp->fd, &body, &len);
+	if (rc == OFFCA_OK && len != 32)
+		rc = ut_err(OFFCA_E_INTERNAL, "key process sent a bad MAC");
+	if (rc == OFFCA_OK)
+		memcpy(mac, body, 32);
+	free(body);
+	return rc;
+}
+
+offca_rc acme_keyproc_newkey(struct acme_proc *kp, const char *type)
+{
+	const char *t = type != NULL ? type : "";
+	offca_rc rc = acme_ipc_send(kp->fd, ACME_IPC_NEWKEY, t, strlen(t) + 1);
+
+	return rc == OFFCA_OK ? acme_ipc_reply(kp->fd, NULL, NULL) : rc;
+}
+
+offca_rc acme_keyproc_commit(struct acme_proc *kp)
+{
+	offca_rc rc = acme_ipc_send(kp->fd, ACME_IPC_COMMIT, NULL, 0);
+
+	return rc == OFFCA_OK ? acme_ipc_reply(kp->fd, NULL, NULL) : rc;
+}

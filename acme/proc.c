@@ -1,0 +1,62 @@
+/* proc.c - fork a helper process with its own socketpair (see proc.h). */
+#include "proc.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "offca/util.h"
+
+offca_rc acme_proc_spawn(const char *name, int (*fn)(int fd, void *arg), void *arg, struct acme_proc **out)
+{
+	int sv[2] = {-1, -1};
+	struct acme_proc *p = NULL;
+	pid_t pid;
+
+	*out = NULL;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		free(p);
+		return ut_err(OFFCA_E_IO, "socketpair: %s", strerror(errno));
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		free(p);
+		return ut_err(OFFCA_E_IO, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		int code;
+		close(sv[0]);
+		signal(SIGINT, SIG_IGN); /* the main process decides; we end when our channel closes */
+		code = fn(sv[1], arg);
+		_exit(code);
+	}
+	close(sv[1]);
+	p->pid = pid;
+	p->fd = sv[0];
+	p->name = name;
+	*out = p;
+	return OFFCA_OK;
+}
+
+void acme_proc_free(struct acme_proc *p)
+{
+	int st;
+
+	if (p == NULL)
+		return;
+	(void)acme_ipc_send(p->fd, ACME_IPC_QUIT, NULL, 0);
+	close(p->fd);
+	while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	free(p);
+}
