@@ -7,7 +7,7 @@ PKGS=(
   # build
   build-essential cmake pkg-config git
   # libraries
-  libssl-dev libp11-dev libpcsclite-dev libcurl4-openssl-dev libqrencode-dev liblmdb-dev
+  libssl-dev libp11-dev libp11-kit-dev libpcsclite-dev libcurl4-openssl-dev libqrencode-dev liblmdb-dev
   libzbar-dev libjansson-dev libcmocka-dev libfyaml-dev libcairo2-dev libpng-dev libjpeg-dev
   libcbor-dev
   # tokens and smart cards

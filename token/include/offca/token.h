@@ -8,6 +8,23 @@
  *
  * Every function returns offca_rc (offca/err.h) and records a one-line detail with ut_err().
  * PKCS#11 CK_RV values are translated here and never leak out of this module.
+ *
+ * PINs and libp11: offca logs in with the module's raw C_Login, not PKCS11_login(), because
+ * libp11 keeps a copy of the PIN in its slot object for the slot's lifetime (to log in again
+ * after fork()). offca's only copy is a stack buffer wiped right after C_Login. The login lasts
+ * while a tok_key holds its session; closing the last session on a token logs it out.
+ *
+ * Threads: a tok_key may be used from any ONE thread at a time (open it on one thread, sign on
+ * another is fine; two threads signing with the same tok_key at once is not). Different tok_keys
+ * may be used concurrently. Opening several keys on the same module in one process is supported
+ * (the module is finalised only when the last context using it is freed); note that PKCS#11 login
+ * state is per process and token, so a second tok_key_open on a token already logged in succeeds
+ * without checking its PIN again.
+ *
+ * Ed25519: keys can be generated on tokens that support CKM_EC_EDWARDS_KEY_PAIR_GEN, but libp11
+ * 0.4.12 cannot sign with them (tok_key_open says so, OFFCA_E_UNSUPPORTED), and it cannot even list
+ * the keys of a token that holds an Ed25519 key, so tok_keygen refuses to mix Ed25519 and other
+ * keys on one token.
  */
 #ifndef OFFCA_TOKEN_H
 #define OFFCA_TOKEN_H
@@ -102,6 +119,27 @@ EVP_PKEY *tok_key_public(tok_key *key);
 const char *tok_key_uri(const tok_key *key);
 /* The token's label / serial, borrowed. */
 const char *tok_key_token_label(const tok_key *key);
+const char *tok_key_token_serial(const tok_key *key);
+/* The key's CKA_LABEL (may be empty), borrowed. */
+const char *tok_key_label(const tok_key *key);
+
+/*
+ * Sign 32 random bytes with the private key on the token and verify the signature with the public
+ * key: proves the public-key object really matches the private key and that the login works.
+ * Costs one signature (one touch on a YubiKey with touch policy "always").
+ * Errors: OFFCA_E_VERIFY (mismatch), OFFCA_E_CRYPTO / OFFCA_E_TOKEN (the token failed).
+ */
+offca_rc tok_key_selftest(tok_key *key);
+
+/*
+ * SHA-256 over the DER SubjectPublicKeyInfo of pub (what a ceremony records as "the key's
+ * fingerprint"). hex: new string, lower-case hex without separators (64 chars), caller frees.
+ * Errors: OFFCA_E_CRYPTO, OFFCA_E_NOMEM.
+ */
+offca_rc tok_pubkey_fingerprint(EVP_PKEY *pub, char **hex);
+
+/* PEM ("-----BEGIN PUBLIC KEY-----") of pub as a new NUL-terminated string, caller frees. */
+offca_rc tok_pubkey_pem(EVP_PKEY *pub, char **pem);
 
 typedef enum tok_keytype {
 	TOK_KEY_EC_P256,

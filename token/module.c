@@ -1,0 +1,246 @@
+/* module.c - choosing and loading a PKCS#11 module (libp11 context + the raw function list). */
+#include "tok_int.h"
+#include "offca/util.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Installed modules offca looks for, in this order (SoftHSM2 first, then OpenSC). */
+static const char *const known_modules[] = {
+	"/usr/lib/softhsm/libsofthsm2.so",
+	"/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+	"/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+	"/usr/local/lib/softhsm/libsofthsm2.so",
+	"/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so",
+	"/usr/lib/x86_64-linux-gnu/pkcs11/opensc-pkcs11.so",
+	"/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so",
+	"/usr/lib/aarch64-linux-gnu/pkcs11/opensc-pkcs11.so",
+	"/usr/lib/opensc-pkcs11.so",
+	"/usr/local/lib/opensc-pkcs11.so",
+	NULL,
+};
+
+static const char *const module_dirs[] = {
+	"/usr/lib/x86_64-linux-gnu/pkcs11", "/usr/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu/softhsm",
+	"/usr/lib/aarch64-linux-gnu/pkcs11", "/usr/lib/aarch64-linux-gnu", "/usr/lib/softhsm", "/usr/lib",
+	"/usr/local/lib", NULL,
+};
+
+/*
+ * libp11 calls C_Finalize when a context is unloaded, which would end the sessions of every other
+ * context on the same module in this process (two keys open at once in a ceremony). So contexts
+ * are counted per module path and only the last one unloads; earlier ones only free libp11's
+ * context (keeping its small dlopen reference until then).
+ */
+#define MAX_LOADED 8
+static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char path[PATH_MAX];
+	unsigned users;
+} loaded[MAX_LOADED];
+
+/* Count one more user of path. Returns 0, or -1 when the table is full. */
+static int loaded_add(const char *path)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&loaded_lock);
+	for (size_t i = 0; i < MAX_LOADED; i++) {
+		if (loaded[i].users > 0 && strcmp(loaded[i].path, path) == 0) {
+			loaded[i].users++;
+			rc = 0;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < MAX_LOADED; i++) {
+		if (loaded[i].users == 0) {
+			snprintf(loaded[i].path, sizeof(loaded[i].path), "%s", path);
+			loaded[i].users = 1;
+			rc = 0;
+			goto out;
+		}
+	}
+out:
+	pthread_mutex_unlock(&loaded_lock);
+	return rc;
+}
+
+/* Count one user less; returns the number of users left. */
+static unsigned loaded_drop(const char *path)
+{
+	unsigned left = 0;
+
+	pthread_mutex_lock(&loaded_lock);
+	for (size_t i = 0; i < MAX_LOADED; i++) {
+		if (loaded[i].users > 0 && strcmp(loaded[i].path, path) == 0) {
+			left = --loaded[i].users;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&loaded_lock);
+	return left;
+}
+
+static offca_rc copy_path(const char *src, const char *from, char *out, size_t cap)
+{
+	int n;
+
+	if (access(src, R_OK) != 0)
+		return ut_err(OFFCA_E_MODULE, "PKCS#11 module %s (from %s): not found or not readable", src, from);
+	n = snprintf(out, cap, "%s", src);
+	if (n < 0 || (size_t)n >= cap)
+		return ut_err(OFFCA_E_TOO_BIG, "PKCS#11 module path too long");
+	return OFFCA_OK;
+}
+
+/* RFC 7512 module-name: "softhsm2" -> .../libsofthsm2.so, "opensc-pkcs11" -> .../opensc-pkcs11.so */
+static offca_rc by_name(const char *name, char *out, size_t cap)
+{
+	char path[PATH_MAX];
+	static const char *const prefixes[] = {"", "lib", NULL};
+
+	if (strchr(name, '/') != NULL || name[0] == '.' || name[0] == '\0')
+		return ut_err(OFFCA_E_PARSE, "pkcs11 URI: module-name must be a bare library name");
+	for (size_t d = 0; module_dirs[d] != NULL; d++) {
+		for (size_t f = 0; prefixes[f] != NULL; f++) {
+			int n = snprintf(path, sizeof(path), "%s/%s%s.so", module_dirs[d], prefixes[f], name);
+
+			if (n > 0 && (size_t)n < sizeof(path) && access(path, R_OK) == 0)
+				return copy_path(path, "module-name", out, cap);
+		}
+	}
+	return ut_err(OFFCA_E_MODULE, "PKCS#11 module-name=%s: no such library in the usual directories", name);
+}
+
+offca_rc tok_module_resolve(const char *cli_module, const tok_uri *uri, char *out, size_t cap)
+{
+	const char *v;
+
+	if (out == NULL || cap == 0)
+		return ut_err(OFFCA_E_USAGE, "tok_module_resolve: no output buffer");
+	out[0] = '\0';
+	if (cli_module != NULL && cli_module[0] != '\0')
+		return copy_path(cli_module, "--module", out, cap);
+	v = tok_uri_get(uri, "module-path");
+	if (v != NULL)
+		return copy_path(v, "the URI's module-path", out, cap);
+	v = tok_uri_get(uri, "module-name");
+	if (v != NULL)
+		return by_name(v, out, cap);
+	v = getenv("OFFCA_PKCS11_MODULE");
+	if (v != NULL && v[0] != '\0')
+		return copy_path(v, "$OFFCA_PKCS11_MODULE", out, cap);
+	for (size_t i = 0; known_modules[i] != NULL; i++)
+		if (access(known_modules[i], R_OK) == 0)
+			return copy_path(known_modules[i], "discovery", out, cap);
+	return ut_err(OFFCA_E_MODULE, "no PKCS#11 module found: install softhsm2 or opensc-pkcs11, "
+				      "or pass --module PATH / set OFFCA_PKCS11_MODULE");
+}
+
+offca_rc tok_ctx_open(const char *module_path, tok_ctx **out)
+{
+	tok_ctx *ctx = NULL;
+	CK_C_GetFunctionList getfl;
+	CK_RV rv;
+	offca_rc rc = OFFCA_E_NOMEM;
+
+	if (out != NULL)
+		*out = NULL;
+	if (module_path == NULL || out == NULL)
+		return ut_err(OFFCA_E_USAGE, "tok_ctx_open: NULL argument");
+	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL)
+		goto out;
+	if (snprintf(ctx->module, sizeof(ctx->module), "%s", module_path) >= (int)sizeof(ctx->module)) {
+		rc = ut_err(OFFCA_E_TOO_BIG, "PKCS#11 module path too long");
+		goto out;
+	}
+	if (loaded_add(ctx->module) != 0) {
+		rc = ut_err(OFFCA_E_MODULE, "more than %d PKCS#11 modules open at once", MAX_LOADED);
+		goto out;
+	}
+	ctx->counted = 1;
+	ctx->p11 = PKCS11_CTX_new();
+	if (ctx->p11 == NULL)
+		goto out;
+	if (PKCS11_CTX_load(ctx->p11, module_path) != 0) {
+		rc = ut_err_ssl(OFFCA_E_MODULE, "PKCS#11 module %s failed to load", module_path);
+		PKCS11_CTX_free(ctx->p11);
+		ctx->p11 = NULL;
+		goto out;
+	}
+	/* Same path: the loader hands back the library libp11 already loaded and initialised. */
+	ctx->dl = dlopen(module_path, RTLD_NOW | RTLD_LOCAL);
+	if (ctx->dl == NULL) {
+		rc = ut_err(OFFCA_E_MODULE, "PKCS#11 module %s: %s", module_path, dlerror());
+		goto out;
+	}
+	*(void **)&getfl = dlsym(ctx->dl, "C_GetFunctionList");
+	if (getfl == NULL) {
+		rc = ut_err(OFFCA_E_MODULE, "%s is not a PKCS#11 module (no C_GetFunctionList)", module_path);
+		goto out;
+	}
+	rv = getfl(&ctx->fl);
+	if (rv != CKR_OK || ctx->fl == NULL) {
+		rc = ut_err(OFFCA_E_MODULE, "PKCS#11 module %s: C_GetFunctionList failed (%s)", module_path,
+			    tok_rv_name(rv));
+		goto out;
+	}
+	rc = tok_ctx_enum(ctx);
+	if (rc != OFFCA_OK)
+		goto out;
+	*out = ctx;
+	ctx = NULL;
+out:
+	tok_ctx_free(ctx);
+	return rc;
+}
+
+offca_rc tok_ctx_enum(tok_ctx *ctx)
+{
+	if (ctx->slots != NULL) {
+		PKCS11_release_all_slots(ctx->p11, ctx->slots, ctx->nslots);
+		ctx->slots = NULL;
+		ctx->nslots = 0;
+	}
+	if (PKCS11_enumerate_slots(ctx->p11, &ctx->slots, &ctx->nslots) != 0) {
+		ctx->slots = NULL;
+		ctx->nslots = 0;
+		return ut_err_ssl(OFFCA_E_TOKEN, "PKCS#11 module %s: cannot list slots", ctx->module);
+	}
+	return OFFCA_OK;
+}
+
+void tok_ctx_free(tok_ctx *ctx)
+{
+	unsigned others = 0;
+
+	if (ctx == NULL)
+		return;
+	if (ctx->counted)
+		others = loaded_drop(ctx->module);
+	if (ctx->p11 != NULL) {
+		if (ctx->slots != NULL)
+			PKCS11_release_all_slots(ctx->p11, ctx->slots, ctx->nslots);
+		if (others == 0)
+			PKCS11_CTX_unload(ctx->p11);
+		PKCS11_CTX_free(ctx->p11);
+	}
+	if (ctx->dl != NULL)
+		dlclose(ctx->dl);
+	free(ctx);
+}
+
+const char *tok_ctx_module(const tok_ctx *ctx)
+{
+	return ctx != NULL ? ctx->module : NULL;
+}
+
+CK_FUNCTION_LIST *tok_ctx_fl(tok_ctx *ctx)
+{
+	return ctx->fl;
+}

@@ -1,0 +1,105 @@
+/* pubkey.c - what a ceremony records about a token key: public key PEM, SPKI fingerprint, self-test. */
+#include "tok_int.h"
+#include "offca/util.h"
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <string.h>
+
+offca_rc tok_pubkey_fingerprint(EVP_PKEY *pub, char **hex)
+{
+	unsigned char *der = NULL;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	int len;
+	offca_rc rc;
+
+	if (hex != NULL)
+		*hex = NULL;
+	if (pub == NULL || hex == NULL)
+		return ut_err(OFFCA_E_USAGE, "tok_pubkey_fingerprint: NULL argument");
+	len = i2d_PUBKEY(pub, &der);
+	if (len <= 0)
+		return ut_err_ssl(OFFCA_E_CRYPTO, "cannot encode the public key");
+	if (EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+		rc = ut_err_ssl(OFFCA_E_CRYPTO, "SHA-256 failed");
+		goto out;
+	}
+	*hex = ut_hex(md, mdlen);
+	rc = *hex != NULL ? OFFCA_OK : ut_err(OFFCA_E_NOMEM, "out of memory");
+out:
+	OPENSSL_free(der);
+	return rc;
+}
+
+offca_rc tok_pubkey_pem(EVP_PKEY *pub, char **pem)
+{
+	BIO *b = NULL;
+	char *data = NULL;
+	long len;
+	offca_rc rc = OFFCA_E_CRYPTO;
+
+	if (pem != NULL)
+		*pem = NULL;
+	if (pub == NULL || pem == NULL)
+		return ut_err(OFFCA_E_USAGE, "tok_pubkey_pem: NULL argument");
+	b = BIO_new(BIO_s_mem());
+	if (b == NULL || PEM_write_bio_PUBKEY(b, pub) != 1) {
+		rc = ut_err_ssl(OFFCA_E_CRYPTO, "cannot write the public key as PEM");
+		goto out;
+	}
+	len = BIO_get_mem_data(b, &data);
+	*pem = malloc((size_t)len + 1);
+	if (*pem == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*pem, data, (size_t)len);
+	(*pem)[len] = '\0';
+	rc = OFFCA_OK;
+out:
+	BIO_free(b);
+	return rc;
+}
+
+offca_rc tok_key_selftest(tok_key *key)
+{
+	EVP_MD_CTX *md = NULL;
+	EVP_PKEY *priv = tok_key_private(key), *pub = tok_key_public(key);
+	unsigned char msg[32], *sig = NULL;
+	size_t siglen = 0;
+	offca_rc rc = OFFCA_E_CRYPTO;
+
+	if (priv == NULL || pub == NULL)
+		return ut_err(OFFCA_E_USAGE, "tok_key_selftest: no key");
+	if (RAND_bytes(msg, sizeof(msg)) != 1)
+		return ut_err_ssl(OFFCA_E_CRYPTO, "no random bytes");
+	md = EVP_MD_CTX_new();
+	if (md == NULL || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, priv) != 1 ||
+	    EVP_DigestSign(md, NULL, &siglen, msg, sizeof(msg)) != 1) {
+		rc = ut_err_ssl(OFFCA_E_CRYPTO, "self-test: cannot sign on the token");
+		goto out;
+	}
+	sig = malloc(siglen);
+	if (sig == NULL || EVP_DigestSign(md, sig, &siglen, msg, sizeof(msg)) != 1) {
+		rc = ut_err_ssl(OFFCA_E_TOKEN, "self-test: signing on the token failed");
+		goto out;
+	}
+	EVP_MD_CTX_free(md);
+	md = EVP_MD_CTX_new();
+	if (md == NULL || EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) != 1 ||
+	    EVP_DigestVerify(md, sig, siglen, msg, sizeof(msg)) != 1) {
+		rc = ut_err_ssl(OFFCA_E_VERIFY, "self-test: the token's signature does not verify with the key's "
+						"public key (public-key object does not match?)");
+		goto out;
+	}
+	rc = OFFCA_OK;
+out:
+	free(sig);
+	EVP_MD_CTX_free(md);
+	return rc;
+}

@@ -1,0 +1,210 @@
+/*
+ * wait.c - waiting until a token or smart card appears.
+ *
+ * With the OpenSC module (smart cards, YubiKey PIV) the wait sleeps in pcsc-lite's
+ * SCardGetStatusChange on every reader plus "\\?PnP?\Notification" (readers plugged in later).
+ * A card in any reader ends the wait when no token URI was given; with a URI the module is asked
+ * whether the named token is there. Other modules (SoftHSM2, HSMs) are polled once a second by
+ * loading the module afresh, since some (SoftHSM2) only see new tokens at C_Initialize.
+ * pcsc-lite honours $PCSCLITE_CSOCK_NAME, which the tests use to talk to a private pcscd.
+ */
+#include "tok_int.h"
+#include "offca/util.h"
+
+#include <PCSC/winscard.h>
+#include <PCSC/pcsclite.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_READERS 16
+#define MAX_READERS_BUF 4096
+#define POLL_MS 1000
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left before the deadline (-1: forever), capped at cap. */
+static long left_ms(long long deadline, long cap)
+{
+	long long left;
+
+	if (deadline < 0)
+		return cap;
+	left = deadline - now_ms();
+	if (left <= 0)
+		return 0;
+	return left < cap ? (long)left : cap;
+}
+
+static int is_opensc(const char *module)
+{
+	const char *base = strrchr(module, '/');
+
+	base = base != NULL ? base + 1 : module;
+	return strstr(base, "opensc") != NULL;
+}
+
+static void set_str(char *out, size_t cap, const char *in)
+{
+	snprintf(out, cap, "%s", in != NULL ? in : "");
+}
+
+/* One look at the module: is a matching initialised token present? OFFCA_E_NOT_FOUND if not. */
+static offca_rc probe_module(const char *module, const tok_uri *uri, tok_arrival *out)
+{
+	tok_ctx *ctx = NULL;
+	offca_rc rc;
+
+	rc = tok_ctx_open(module, &ctx);
+	if (rc != OFFCA_OK)
+		return rc;
+	rc = ut_err(OFFCA_E_NOT_FOUND, "no matching token yet");
+	for (unsigned i = 0; i < ctx->nslots; i++) {
+		PKCS11_SLOT *slot = &ctx->slots[i];
+		tok_info info;
+
+		if (!tok_slot_matches(slot, uri))
+			continue;
+		tok_fill_info(ctx, slot, &info);
+		set_str(out->reader, sizeof(out->reader), info.slot_description);
+		set_str(out->token, sizeof(out->token), info.label);
+		set_str(out->serial, sizeof(out->serial), info.serial);
+		rc = OFFCA_OK;
+		break;
+	}
+	tok_ctx_free(ctx);
+	return rc;
+}
+
+static offca_rc wait_poll(const char *module, const tok_uri *uri, long long deadline, tok_arrival *out)
+{
+	offca_rc rc;
+
+	for (;;) {
+		rc = probe_module(module, uri, out);
+		if (rc != OFFCA_E_NOT_FOUND)
+			return rc;
+		if (deadline >= 0 && left_ms(deadline, POLL_MS) == 0)
+			return ut_err(OFFCA_E_TIMEOUT, "timed out waiting for a token in module %s", module);
+		struct timespec ts = {0, left_ms(deadline, POLL_MS) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static offca_rc pcsc_error(LONG r, const char *what)
+{
+	if (r == (LONG)SCARD_E_NO_SERVICE || r == (LONG)SCARD_E_SERVICE_STOPPED)
+		return ut_err(OFFCA_E_TOKEN, "%s: pcsc-lite has no service (is pcscd running?)", what);
+	return ut_err(OFFCA_E_TOKEN, "%s: %s", what, pcsc_stringify_error(r));
+}
+
+/* Reader names into states[] (after the PnP entry at index 0); returns the count of readers. */
+static offca_rc list_readers(SCARDCONTEXT sc, char *buf, DWORD cap, SCARD_READERSTATE *st, DWORD *n)
+{
+	DWORD len = cap;
+	LONG r = SCardListReaders(sc, NULL, buf, &len);
+	DWORD k = 0;
+
+	*n = 0;
+	if (r == (LONG)SCARD_E_NO_READERS_AVAILABLE)
+		return OFFCA_OK;
+	if (r != SCARD_S_SUCCESS)
+		return pcsc_error(r, "list smart card readers");
+	for (char *p = buf; p < buf + len && *p != '\0' && k < MAX_READERS; p += strlen(p) + 1, k++) {
+		memset(&st[k + 1], 0, sizeof(st[k + 1]));
+		st[k + 1].szReader = p;
+		st[k + 1].dwCurrentState = SCARD_STATE_UNAWARE;
+	}
+	*n = k;
+	return OFFCA_OK;
+}
+
+static offca_rc wait_pcsc(const char *module, const tok_uri *uri, long long deadline, tok_arrival *out)
+{
+	SCARDCONTEXT sc = 0;
+	SCARD_READERSTATE st[MAX_READERS + 1];
+	char *names = NULL;
+	DWORD n = 0;
+	LONG r;
+	offca_rc rc;
+
+	r = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &sc);
+	if (r != SCARD_S_SUCCESS)
+		return pcsc_error(r, "connect to pcscd");
+	names = malloc(MAX_READERS_BUF);
+	if (names == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memset(&st[0], 0, sizeof(st[0]));
+	st[0].szReader = "\\\\?PnP?\\Notification";
+	st[0].dwCurrentState = SCARD_STATE_UNAWARE;
+	rc = list_readers(sc, names, MAX_READERS_BUF, st, &n);
+	if (rc != OFFCA_OK)
+		goto out;
+	for (;;) {
+		r = SCardGetStatusChange(sc, (DWORD)left_ms(deadline, POLL_MS), st, n + 1);
+		if (r != SCARD_S_SUCCESS && r != (LONG)SCARD_E_TIMEOUT) {
+			rc = pcsc_error(r, "wait for smart card events");
+			goto out;
+		}
+		for (DWORD i = 1; i <= n; i++) {
+			if (!(st[i].dwEventState & SCARD_STATE_PRESENT) || (st[i].dwEventState & SCARD_STATE_MUTE))
+				continue;
+			memset(out, 0, sizeof(*out));
+			set_str(out->reader, sizeof(out->reader), st[i].szReader);
+			if (uri == NULL) {
+				rc = OFFCA_OK;
+				goto out;
+			}
+			rc = probe_module(module, uri, out);
+			if (rc != OFFCA_E_NOT_FOUND)
+				goto out;
+		}
+		if (deadline >= 0 && left_ms(deadline, POLL_MS) == 0) {
+			rc = ut_err(OFFCA_E_TIMEOUT, "timed out waiting for a smart card or token");
+			goto out;
+		}
+		for (DWORD i = 0; i <= n; i++)
+			st[i].dwCurrentState = st[i].dwEventState & ~SCARD_STATE_CHANGED;
+		if (st[0].dwEventState & SCARD_STATE_CHANGED) {
+			/* a reader came or went: start over with the new list */
+			rc = list_readers(sc, names, MAX_READERS_BUF, st, &n);
+			if (rc != OFFCA_OK)
+				goto out;
+		}
+	}
+out:
+	free(names);
+	SCardReleaseContext(sc);
+	return rc;
+}
+
+offca_rc tok_wait(const char *cli_module, const char *token_uri, unsigned timeout_s, tok_arrival *out)
+{
+	tok_uri *uri = NULL;
+	char module[PATH_MAX];
+	long long deadline = timeout_s > 0 ? now_ms() + (long long)timeout_s * 1000 : -1;
+	offca_rc rc;
+
+	if (out == NULL)
+		return ut_err(OFFCA_E_USAGE, "tok_wait: NULL argument");
+	memset(out, 0, sizeof(*out));
+	if (token_uri != NULL) {
+		rc = tok_uri_parse(token_uri, &uri);
+		if (rc != OFFCA_OK)
+			return rc;
+	}
+	rc = tok_module_resolve(cli_module, uri, module, sizeof(module));
+	if (rc == OFFCA_OK)
+		rc = is_opensc(module) ? wait_pcsc(module, uri, deadline, out) : wait_poll(module, uri, deadline, out);
+	tok_uri_free(uri);
+	return rc;
+}
