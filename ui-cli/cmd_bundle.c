@@ -1,12 +1,682 @@
-/* cmd_bundle.c - PLACEHOLDER until its owner lands it: every command here fails with "not implemented". */
+/* cmd_bundle.c - offca bundle create|verify|import|export|extract|enroll-operator, offca pending. */
 #include "cli.h"
+
+#include <getopt.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "offca/bundle.h"
+#include "offca/store.h"
+#include "offca/token.h"
+#include "offca/util.h"
+
+static const char bundle_usage[] =
+	"usage: offca bundle create --out FILE [--direction in|out] [--issuer NAME]\n"
+	"                           [--sign-key URI [--pin-file F] [--module PATH] | --sign-key-file KEY.pem\n"
+	"                            [--pin-file F]] [--signer-cert CERT.pem] ITEM...\n"
+	"       offca bundle verify FILE [--ca ROOT.pem]\n"
+	"       offca bundle import FILE [--home DIR] [--require-signed]\n"
+	"       offca bundle export --out FILE [--since TIME|SERIAL] [--issuer NAME] [--home DIR]\n"
+	"                           [--sign-key URI] [--pin-file F] [--module PATH]\n"
+	"       offca bundle extract FILE --out-dir DIR [--ca ROOT.pem]\n"
+	"       offca bundle enroll-operator CERT.pem --name NAME [--home DIR]\n"
+	"\n"
+	"An authenticated USB bundle is one file holding typed items (csr, certificate, chain, crl,\n"
+	"ocsp, transcript, other) and a manifest with each item's size and SHA-256 (docs/bundles.md).\n"
+	"\n"
+	"  create    build a bundle from ITEM = [type:]path (type guessed from PEM label or DER when\n"
+	"            omitted). --direction in (default: towards the offline CA) or out. Signing:\n"
+	"            --sign-key pkcs11:URI (a key on a token; PIN from --pin-file, the URI's\n"
+	"            pin-source or a prompt) or --sign-key-file KEY.pem (an operator's software key,\n"
+	"            passphrase from --pin-file or a prompt), with --signer-cert CERT.pem (the signer's\n"
+	"            certificate, followed by its chain).\n"
+	"  verify    check structure, sizes, hashes and the signature; print the manifest. With --ca,\n"
+	"            the signer must be a CA certificate chaining to ROOT.pem. Non-zero on any problem;\n"
+	"            an outbound bundle must be signed.\n"
+	"  import    put an inbound bundle's CSRs into the pending queue: all of them or none. A signed\n"
+	"            bundle must be signed by an enrolled operator; --require-signed refuses unsigned ones.\n"
+	"  export    an outbound bundle with the issuer's certificates issued since TIME (YYYY-MM-DD,\n"
+	"            YYYY-MM-DDTHH:MM:SSZ or @UNIXTIME) or since certificate SERIAL (hex), its chain and\n"
+	"            the current CRLs; signed with the issuer's key (default: the key URI on record).\n"
+	"  extract   write the items into DIR as NN-NAME (names sanitized; never paths from the bundle).\n"
+	"  enroll-operator  trust CERT.pem to sign inbound bundles (HOME/operators/NAME.pem).\n"
+	"\n"
+	"The CA home is --home DIR or $OFFCA_HOME. PINs never come from the command line.\n";
+
+static const char pending_usage[] =
+	"usage: offca pending list [--home DIR]\n"
+	"       offca pending show ID [--home DIR]\n"
+	"       offca pending drop ID [--home DIR]\n"
+	"\n"
+	"CSRs waiting to be signed (filled by 'offca bundle import' and 'offca qr decode', taken by\n"
+	"'offca sign' and ceremony signing sessions). show prints the request and its PEM; drop removes\n"
+	"it (audited).\n";
+
+struct opts {
+	const char *out, *direction, *issuer, *sign_key, *sign_key_file, *pin_file, *module;
+	const char *signer_cert, *ca, *home, *since, *out_dir, *name;
+	int require_signed;
+};
+
+enum { O_OUT = 1, O_DIR, O_ISSUER, O_SIGN_KEY, O_SIGN_KEY_FILE, O_PIN_FILE, O_MODULE, O_SIGNER_CERT,
+       O_CA, O_HOME, O_SINCE, O_OUT_DIR, O_NAME, O_REQUIRE_SIGNED };
+
+static const struct option long_opts[] = {
+	{"out", required_argument, NULL, O_OUT},
+	{"direction", required_argument, NULL, O_DIR},
+	{"issuer", required_argument, NULL, O_ISSUER},
+	{"sign-key", required_argument, NULL, O_SIGN_KEY},
+	{"sign-key-file", required_argument, NULL, O_SIGN_KEY_FILE},
+	{"pin-file", required_argument, NULL, O_PIN_FILE},
+	{"module", required_argument, NULL, O_MODULE},
+	{"signer-cert", required_argument, NULL, O_SIGNER_CERT},
+	{"ca", required_argument, NULL, O_CA},
+	{"home", required_argument, NULL, O_HOME},
+	{"since", required_argument, NULL, O_SINCE},
+	{"out-dir", required_argument, NULL, O_OUT_DIR},
+	{"name", required_argument, NULL, O_NAME},
+	{"require-signed", no_argument, NULL, O_REQUIRE_SIGNED},
+	{NULL, 0, NULL, 0},
+};
+
+/* Parse options into o; positional arguments stay in argv[optind..]. Returns 0 or an exit code. */
+static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		switch (c) {
+		case O_OUT: o->out = optarg; break;
+		case O_DIR: o->direction = optarg; break;
+		case O_ISSUER: o->issuer = optarg; break;
+		case O_SIGN_KEY: o->sign_key = optarg; break;
+		case O_SIGN_KEY_FILE: o->sign_key_file = optarg; break;
+		case O_PIN_FILE: o->pin_file = optarg; break;
+		case O_MODULE: o->module = optarg; break;
+		case O_SIGNER_CERT: o->signer_cert = optarg; break;
+		case O_CA: o->ca = optarg; break;
+		case O_HOME: o->home = optarg; break;
+		case O_SINCE: o->since = optarg; break;
+		case O_OUT_DIR: o->out_dir = optarg; break;
+		case O_NAME: o->name = optarg; break;
+		case O_REQUIRE_SIGNED: o->require_signed = 1; break;
+		default:
+			return cli_usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	return 0;
+}
+
+/* ---- certificates and keys from files ---- */
+
+/* Every certificate in a PEM file (or one DER certificate), at most XFR_MAX_CERTS. */
+static offca_rc load_certs(const char *path, STACK_OF(X509) **out)
+{
+	offca_rc rc;
+	unsigned char *data = NULL;
+	const unsigned char *p;
+	size_t len = 0;
+	BIO *bio = NULL;
+	X509 *x;
+	STACK_OF(X509) *sk = sk_X509_new_null();
+
+	*out = NULL;
+	if (sk == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	rc = ut_read_file(path, UT_MAX_CERT_FILE, 1, &data, &len);
+	if (rc != OFFCA_OK)
+		goto out;
+	rc = OFFCA_E_PARSE;
+	if (len > 0 && data[0] == 0x30) {
+		p = data;
+		x = d2i_X509(NULL, &p, (long)len);
+		if (x != NULL && (p != data + len || sk_X509_push(sk, x) <= 0))
+			X509_free(x);
+	} else {
+		bio = BIO_new_mem_buf(data, (int)len);
+		while (bio != NULL && sk_X509_num(sk) <= (int)XFR_MAX_CERTS &&
+		       (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+			if (sk_X509_push(sk, x) <= 0)
+				X509_free(x);
+		ERR_clear_error();
+	}
+	if (sk_X509_num(sk) == 0 || sk_X509_num(sk) > (int)XFR_MAX_CERTS) {
+		rc = ut_err(OFFCA_E_PARSE, "%s: expected 1..%u certificates (PEM or DER)", path, XFR_MAX_CERTS);
+		goto out;
+	}
+	*out = sk;
+	sk = NULL;
+	rc = OFFCA_OK;
+out:
+	BIO_free(bio);
+	free(data);
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
+
+struct pw_ctx {
+	const char *pin_file;
+	offca_rc rc;
+};
+
+static int pw_cb(char *buf, int size, int rwflag, void *arg)
+{
+	struct pw_ctx *c = arg;
+	char secret[UT_MAX_SECRET];
+	size_t n;
+
+	(void)rwflag;
+	c->rc = c->pin_file != NULL ? ut_secret_from_file(c->pin_file, 1, secret, sizeof(secret))
+				    : ut_secret_prompt("Passphrase for the signing key: ", secret, sizeof(secret));
+	if (c->rc != OFFCA_OK)
+		return -1;
+	n = strlen(secret);
+	if (n >= (size_t)size) {
+		ut_memzero(secret, sizeof(secret));
+		return -1;
+	}
+	memcpy(buf, secret, n);
+	ut_memzero(secret, sizeof(secret));
+	return (int)n;
+}
+
+static offca_rc load_key_file(const char *path, const char *pin_file, EVP_PKEY **out)
+{
+	offca_rc rc;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	struct pw_ctx pw = {pin_file, OFFCA_OK};
+
+	*out = NULL;
+	rc = ut_read_file(path, UT_MAX_CERT_FILE, 1, &data, &len);
+	if (rc != OFFCA_OK)
+		return rc;
+	bio = BIO_new_mem_buf(data, (int)len);
+	if (bio != NULL)
+		*out = PEM_read_bio_PrivateKey(bio, NULL, pw_cb, &pw);
+	if (*out == NULL)
+		rc = pw.rc != OFFCA_OK ? pw.rc : ut_err_ssl(OFFCA_E_PARSE, "%s: cannot read the private key", path);
+	BIO_free(bio);
+	ut_free_secret(data, len);
+	return rc;
+}
+
+/* Sign b with a token key (URI) or a key file, the signer certificate and its chain. */
+static offca_rc sign_with(xfr_bundle *b, const struct opts *o, const char *uri, X509 *signer,
+			  STACK_OF(X509) *chain)
+{
+	offca_rc rc;
+	tok_key *tk = NULL;
+	tok_pin_opts pin = {0};
+	EVP_PKEY *fk = NULL;
+
+	if (uri != NULL) {
+		pin.pin_file = o->pin_file;
+		rc = tok_key_open(o->module, uri, &pin, &tk);
+		if (rc == OFFCA_OK)
+			rc = xfr_bundle_sign(b, tok_key_private(tk), signer, chain);
+	} else {
+		rc = load_key_file(o->sign_key_file, o->pin_file, &fk);
+		if (rc == OFFCA_OK)
+			rc = xfr_bundle_sign(b, fk, signer, chain);
+	}
+	EVP_PKEY_free(fk);
+	tok_key_free(tk);
+	return rc;
+}
+
+/* ---- printing ---- */
+
+static void fmt_time(int64_t t, char *buf, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, cap, "@%lld", (long long)t);
+}
+
+static void print_subject(FILE *f, X509_NAME *n)
+{
+	char buf[512];
+
+	fputs(X509_NAME_oneline(n, buf, sizeof(buf)) != NULL ? buf : "(unprintable)", f);
+}
+
+static void print_summary(const char *path, const xfr_bundle *b)
+{
+	char when[32], *hex;
+	const xfr_item *it;
+
+	fmt_time(xfr_bundle_created(b), when, sizeof(when));
+	hex = ut_hex(xfr_bundle_digest(b), 32);
+	printf("bundle:    %s\nformat:    OFFCA-BUNDLE/%d\ndirection: %s\ncreated:   %s\nissuer:    %s\n"
+	       "sha256:    %s\nitems:     %zu\n", path, XFR_FORMAT_VERSION, xfr_direction_name(xfr_bundle_direction(b)),
+	       when, xfr_bundle_issuer(b)[0] ? xfr_bundle_issuer(b) : "-", hex != NULL ? hex : "?",
+	       xfr_bundle_count(b));
+	free(hex);
+	for (size_t i = 0; i < xfr_bundle_count(b); i++) {
+		it = xfr_bundle_item(b, i);
+		hex = ut_hex(it->sha256, 32);
+		printf("  %2zu  %-11s %9zu  %.16s...  %s\n", i + 1, xfr_item_type_name(it->type), it->len,
+		       hex != NULL ? hex : "?", it->name);
+		free(hex);
+	}
+}
+
+/* ---- bundle create ---- */
+
+static int cmd_create(int argc, char **argv)
+{
+	offca_rc rc;
+	struct opts o;
+	xfr_direction dir = XFR_DIR_IN;
+	xfr_bundle *b = NULL;
+	STACK_OF(X509) *certs = NULL;
+	X509 *signer;
+	int r = parse_opts("bundle create", argc, argv, &o);
+
+	if (r != 0)
+		return r;
+	if (o.out == NULL || optind >= argc)
+		return cli_usage_error("bundle create", "needs --out FILE and at least one ITEM");
+	if ((o.sign_key != NULL) + (o.sign_key_file != NULL) > 1)
+		return cli_usage_error("bundle create", "--sign-key and --sign-key-file exclude each other");
+	if ((o.sign_key != NULL || o.sign_key_file != NULL) != (o.signer_cert != NULL))
+		return cli_usage_error("bundle create", "signing needs both a key (--sign-key or --sign-key-file) "
+				       "and --signer-cert");
+	if (o.direction != NULL && xfr_direction_parse(o.direction, &dir) != OFFCA_OK)
+		return cli_fail(OFFCA_E_USAGE);
+	rc = xfr_bundle_new(dir, o.issuer, &b);
+	for (int i = optind; rc == OFFCA_OK && i < argc; i++)
+		rc = xfr_bundle_add_file(b, argv[i]);
+	if (rc == OFFCA_OK && o.signer_cert != NULL) {
+		rc = load_certs(o.signer_cert, &certs);
+		if (rc == OFFCA_OK) {
+			signer = sk_X509_shift(certs);
+			rc = sign_with(b, &o, o.sign_key, signer, certs);
+			X509_free(signer);
+		}
+	}
+	if (rc == OFFCA_OK)
+		rc = xfr_bundle_write(b, o.out);
+	if (rc == OFFCA_OK)
+		printf("wrote %s: %zu items, direction %s, %s\n", o.out, xfr_bundle_count(b),
+		       xfr_direction_name(dir), xfr_bundle_is_signed(b) ? "signed" : "unsigned");
+	sk_X509_pop_free(certs, X509_free);
+	xfr_bundle_free(b);
+	return rc == OFFCA_OK ? 0 : cli_fail(rc);
+}
+
+/* ---- bundle verify / extract ---- */
+
+/* Read, parse and check a bundle; with ca, the signer must chain to it. Prints the signature line. */
+static offca_rc read_checked(const char *path, const char *ca, xfr_bundle **out, int quiet)
+{
+	offca_rc rc;
+	STACK_OF(X509) *roots = NULL;
+	xfr_bundle *b = NULL;
+
+	*out = NULL;
+	rc = xfr_bundle_read(path, &b);
+	if (rc != OFFCA_OK)
+		return ut_err(rc, "%s: %s", path, ut_err_msg());
+	if (ca != NULL) {
+		rc = load_certs(ca, &roots);
+		if (rc == OFFCA_OK)
+			rc = xfr_bundle_verify_ca(b, roots);
+	} else if (xfr_bundle_direction(b) == XFR_DIR_OUT && !xfr_bundle_is_signed(b)) {
+		rc = ut_err(OFFCA_E_VERIFY, "%s: outbound bundle is not signed", path);
+	}
+	if (rc == OFFCA_OK && !quiet) {
+		print_summary(path, b);
+		if (!xfr_bundle_is_signed(b)) {
+			printf("signature: none (unsigned bundle)\n");
+		} else {
+			printf("signature: valid, signer ");
+			print_subject(stdout, X509_get_subject_name(xfr_bundle_signer(b)));
+			if (ca != NULL)
+				printf(" (chains to %s)\n", ca);
+			else
+				printf("\n           not checked against a trust root (pass --ca ROOT.pem)\n");
+		}
+	}
+	sk_X509_pop_free(roots, X509_free);
+	if (rc == OFFCA_OK)
+		*out = b;
+	else
+		xfr_bundle_free(b);
+	return rc;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	offca_rc rc;
+	struct opts o;
+	xfr_bundle *b = NULL;
+	int r = parse_opts("bundle verify", argc, argv, &o);
+
+	if (r != 0)
+		return r;
+	if (optind + 1 != argc)
+		return cli_usage_error("bundle verify", "needs exactly one FILE");
+	rc = read_checked(argv[optind], o.ca, &b, 0);
+	xfr_bundle_free(b);
+	return rc == OFFCA_OK ? 0 : cli_fail(rc);
+}
+
+static int cmd_extract(int argc, char **argv)
+{
+	offca_rc rc;
+	struct opts o;
+	xfr_bundle *b = NULL;
+	int r = parse_opts("bundle extract", argc, argv, &o);
+
+	if (r != 0)
+		return r;
+	if (optind + 1 != argc || o.out_dir == NULL)
+		return cli_usage_error("bundle extract", "needs FILE and --out-dir DIR");
+	rc = read_checked(argv[optind], o.ca, &b, 1);
+	if (rc == OFFCA_OK)
+		rc = xfr_bundle_extract(b, o.out_dir);
+	if (rc == OFFCA_OK)
+		printf("extracted %zu items into %s\n", xfr_bundle_count(b), o.out_dir);
+	xfr_bundle_free(b);
+	return rc == OFFCA_OK ? 0 : cli_fail(rc);
+}
+
+/* ---- bundle import / export ---- */
+
+static int cmd_import(int argc, char **argv)
+{
+	offca_rc rc;
+	struct opts o;
+	xfr_bundle *b = NULL;
+	ca_store *st = NULL;
+	xfr_import_opts io = {0};
+	xfr_import_result res;
+	const char *home;
+	int r = parse_opts("bundle import", argc, argv, &o);
+
+	if (r != 0)
+		return r;
+	if (optind + 1 != argc)
+		return cli_usage_error("bundle import", "needs exactly one FILE");
+	home = cli_home(o.home);
+	if (home == NULL)
+		return cli_fail(OFFCA_E_USAGE);
+	rc = xfr_bundle_read(argv[optind], &b);
+	if (rc != OFFCA_OK)
+		rc = ut_err(rc, "%s: %s; nothing imported", argv[optind], ut_err_msg());
+	if (rc == OFFCA_OK)
+		rc = ca_store_open(home, 0, &st);
+	io.home = home;
+	io.require_signed = o.require_signed;
+	if (rc == OFFCA_OK)
+		rc = xfr_bundle_import(st, b, &io, &res);
+	if (rc == OFFCA_OK) {
+		printf("imported %zu CSR%s into the pending queue (ids %llu..%llu)%s%s", res.n_csrs,
+		       res.n_csrs == 1 ? "" : "s", (unsigned long long)res.ids[0],
+		       (unsigned long long)res.ids[res.n_csrs - 1], res.signer[0] ? ", signed by operator " : ", unsigned",
+		       res.signer);
+		if (res.n_skipped > 0)
+			printf("; %zu non-CSR item%s not imported", res.n_skipped, res.n_skipped == 1 ? "" : "s");
+		printf("\n");
+	}
+	ca_store_free(st);
+	xfr_bundle_free(b);
+	return rc == OFFCA_OK ? 0 : cli_fail(rc);
+}
+
+/* --since: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, @UNIXTIME (1); anything else is a serial (0); -1 bad. */
+static int parse_since(const char *s, int64_t *t)
+{
+	struct tm tm;
+	char *e;
+	long long v;
+	int n = 0;
+
+	if (s[0] == '@') {
+		v = strtoll(s + 1, &e, 10);
+		if (e == s + 1 || *e != '\0' || v < 0)
+			return -1;
+		*t = v;
+		return 1;
+	}
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+		   &tm.tm_sec, &n) != 6 || s[n] != '\0') {
+		memset(&tm, 0, sizeof(tm));
+		n = 0;
+		if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) != 3 || s[n] != '\0')
+			return 0;
+	}
+	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+	    tm.tm_min > 59 || tm.tm_sec > 60)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*t = (int64_t)timegm(&tm);
+	return 1;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	offca_rc rc;
+	struct opts o;
+	ca_store *st = NULL;
+	xfr_export_opts eo = {0};
+	xfr_export ex;
+	const char *home, *uri;
+	int r = parse_opts("bundle export", argc, argv, &o);
+
+	memset(&ex, 0, sizeof(ex));
+	if (r != 0)
+		return r;
+	if (o.out == NULL || optind != argc)
+		return cli_usage_error("bundle export", "needs --out FILE and no other arguments");
+	home = cli_home(o.home);
+	if (home == NULL)
+		return cli_fail(OFFCA_E_USAGE);
+	eo.issuer = o.issuer;
+	if (o.since != NULL) {
+		r = parse_since(o.since, &eo.since);
+		if (r < 0)
+			return cli_usage_error("bundle export", "--since: bad date or time '%s'", o.since);
+		if (r == 0)
+			eo.since_serial = o.since;
+	}
+	if (ut_path_exists(o.out) == OFFCA_OK)
+		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s already exists; refusing to overwrite it", o.out));
+	rc = ca_store_open(home, 0, &st);
+	if (rc == OFFCA_OK)
+		rc = xfr_bundle_export(st, &eo, &ex);
+	uri = o.sign_key != NULL ? o.sign_key : ex.key_uri;
+	if (rc == OFFCA_OK && uri[0] == '\0')
+		rc = ut_err(OFFCA_E_STATE, "issuer %s has no key URI on record; pass --sign-key URI", ex.issuer);
+	if (rc == OFFCA_OK)
+		rc = sign_with(ex.bundle, &o, uri, ex.signer, ex.chain);
+	if (rc == OFFCA_OK)
+		rc = xfr_bundle_write(ex.bundle, o.out);
+	if (rc == OFFCA_OK)
+		rc = xfr_export_audit(st, &ex);
+	if (rc == OFFCA_OK)
+		printf("wrote %s: %zu certificate%s, %zu CRL%s and the chain of %s, signed by %s\n", o.out,
+		       ex.n_certs, ex.n_certs == 1 ? "" : "s", ex.n_crls, ex.n_crls == 1 ? "" : "s", ex.issuer,
+		       ex.issuer);
+	xfr_export_clear(&ex);
+	ca_store_free(st);
+	return rc == OFFCA_OK ? 0 : cli_fail(rc);
+}
+
+static int cmd_enroll(int argc, char **argv)
+{
+	offca_rc rc;
+	struct opts o;
+	ca_store *st = NULL;
+	const char *home;
+	char fp[65], detail[256];
+	int r = parse_opts("bundle enroll-operator", argc, argv, &o);
+
+	if (r != 0)
+		return r;
+	if (optind + 1 != argc || o.name == NULL)
+		return cli_usage_error("bundle enroll-operator", "needs CERT.pem and --name NAME");
+	home = cli_home(o.home);
+	if (home == NULL)
+		return cli_fail(OFFCA_E_USAGE);
+	rc = ca_store_open(home, 0, &st); /* a CA home must exist; also serializes with other runs */
+	if (rc == OFFCA_OK)
+		rc = xfr_operator_enroll(home, o.name, argv[optind], fp);
+	if (rc == OFFCA_OK) {
+		snprintf(detail, sizeof(detail), "{\"operator\":\"%s\",\"sha256\":\"%s\"}", o.name, fp);
+		rc = ca_store_audit(st, "operator-enroll", detail);
+	}
+	if (rc == OFFCA_OK)
+		printf("enrolled operator %s (certificate SHA-256 %s)\n", o.name, fp);
+	ca_store_free(st);
+	return rc == OFFCA_OK ? 0 : cli_fail(rc);
+}
 
 int cli_cmd_bundle(int argc, char **argv)
 {
-	return cli_fail(ut_err(OFFCA_E_UNSUPPORTED, "offca bundle: not implemented yet"));
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} subs[] = {{"create", cmd_create},   {"verify", cmd_verify},   {"import", cmd_import},
+		    {"export", cmd_export},   {"extract", cmd_extract}, {"enroll-operator", cmd_enroll}};
+
+	if (argc < 2 || cli_wants_help(argc, argv)) {
+		fputs(bundle_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (strcmp(argv[1], subs[i].name) == 0)
+			return subs[i].fn(argc - 1, argv + 1);
+	return cli_usage_error("bundle", "unknown subcommand '%s'", argv[1]);
+}
+
+/* ---- pending ---- */
+
+static int parse_id(const char *s, uint64_t *id)
+{
+	char *e;
+	unsigned long long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	v = strtoull(s, &e, 10);
+	if (*e != '\0')
+		return -1;
+	*id = v;
+	return 0;
+}
+
+static X509_REQ *pending_req(const ca_pending *p)
+{
+	const unsigned char *d = p->der;
+
+	return d2i_X509_REQ(NULL, &d, (long)p->len);
+}
+
+static void print_pending_line(const ca_pending *p)
+{
+	char when[32];
+	X509_REQ *req = pending_req(p);
+
+	fmt_time(p->received, when, sizeof(when));
+	printf("%-6llu %s  %-40s  ", (unsigned long long)p->id, when, p->source);
+	if (req != NULL)
+		print_subject(stdout, X509_REQ_get_subject_name(req));
+	else
+		fputs("(unparsable request)", stdout);
+	putchar('\n');
+	X509_REQ_free(req);
+	ERR_clear_error();
+}
+
+static offca_rc pending_show(ca_store *st, uint64_t id)
+{
+	offca_rc rc;
+	ca_pending p;
+	X509_REQ *req = NULL;
+	BIO *out = BIO_new_fp(stdout, BIO_NOCLOSE);
+
+	memset(&p, 0, sizeof(p));
+	rc = ca_store_pending_get(st, id, &p);
+	if (rc == OFFCA_OK && out == NULL)
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+	if (rc == OFFCA_OK) {
+		print_pending_line(&p);
+		req = pending_req(&p);
+		if (req == NULL) {
+			rc = ut_err_ssl(OFFCA_E_STORE, "pending #%llu does not parse", (unsigned long long)id);
+		} else {
+			fflush(stdout);
+			X509_REQ_print_ex(out, req, XN_FLAG_ONELINE, X509_FLAG_NO_SIGDUMP);
+			PEM_write_bio_X509_REQ(out, req);
+		}
+	}
+	BIO_free(out);
+	X509_REQ_free(req);
+	ca_pending_clear(&p);
+	return rc;
 }
 
 int cli_cmd_pending(int argc, char **argv)
 {
-	return cli_fail(ut_err(OFFCA_E_UNSUPPORTED, "offca pending: not implemented yet"));
+	offca_rc rc = OFFCA_OK;
+	struct opts o;
+	ca_store *st = NULL;
+	ca_pending *list = NULL;
+	size_t n = 0;
+	uint64_t id = 0;
+	const char *home, *sub;
+	int r;
+
+	if (argc < 2 || cli_wants_help(argc, argv)) {
+		fputs(pending_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	sub = argv[1];
+	r = parse_opts("pending", argc - 1, argv + 1, &o);
+	if (r != 0)
+		return r;
+	if (strcmp(sub, "list") == 0) {
+		if (optind != argc - 1)
+			return cli_usage_error("pending", "list takes no arguments");
+	} else if (strcmp(sub, "show") == 0 || strcmp(sub, "drop") == 0) {
+		if (optind + 1 != argc - 1 || parse_id(argv[1 + optind], &id) != 0)
+			return cli_usage_error("pending", "%s needs one numeric ID", sub);
+	} else {
+		return cli_usage_error("pending", "unknown subcommand '%s'", sub);
+	}
+	home = cli_home(o.home);
+	if (home == NULL)
+		return cli_fail(OFFCA_E_USAGE);
+	rc = ca_store_open(home, 0, &st);
+	if (rc == OFFCA_OK && strcmp(sub, "list") == 0) {
+		rc = ca_store_pending_list(st, &list, &n);
+		if (rc == OFFCA_OK && n == 0)
+			printf("no pending CSRs\n");
+		for (size_t i = 0; rc == OFFCA_OK && i < n; i++)
+			print_pending_line(&list[i]);
+	} else if (rc == OFFCA_OK && strcmp(sub, "show") == 0) {
+		rc = pending_show(st, id);
+	} else if (rc == OFFCA_OK) {
+		rc = ca_store_pending_remove(st, id);
+		if (rc == OFFCA_OK)
+			printf("dropped pending CSR #%llu\n", (unsigned long long)id);
+	}
+	ca_pending_list_free(list, n);
+	ca_store_free(st);
+	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }
