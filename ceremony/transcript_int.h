@@ -52,4 +52,46 @@ offca_rc cer_tr_append_signature(cer_transcript *t, json_t *data);
 offca_rc cer_tr_load(const char *path, const char *base_dir, int check_outputs, X509 *trust_cert,
 		     cer_verify_result *res, json_t **entries);
 
+/* ---- PDF drawing helpers (pdf_draw.c), used by pdf.c ---- */
+
+#include <cairo.h>
+
+#define CER_PDF_W      595.276 /* A4 in points */
+#define CER_PDF_H      841.890
+#define CER_PDF_MARGIN 50.0
+#define CER_PDF_BOTTOM (CER_PDF_H - 62.0) /* content ends here; the footer is below */
+#define CER_PDF_MAX_LINES 64
+
+typedef enum { CER_FONT_SANS, CER_FONT_BOLD, CER_FONT_MONO } cer_font;
+
+typedef struct cer_pdoc {
+	cairo_t *cr;
+	int page;            /* current page, 1-based; 0 before the first */
+	int pages_total;     /* known in the second pass, 0 in the first */
+	double y;            /* next baseline position */
+	char ceremony[CER_TRANSCRIPT_MAX_NAME];
+	char head_hex[65];
+} cer_pdoc;
+
+void cer_pdf_font(cer_pdoc *d, cer_font f, double size);
+/* Start a new page (finishing the current one with its footer). */
+void cer_pdf_new_page(cer_pdoc *d);
+/* Make sure h points fit below d->y, else start a new page. Returns 1 if a page was started. */
+int cer_pdf_need(cer_pdoc *d, double h);
+/* Finish the last page (footer, show page). */
+void cer_pdf_end(cer_pdoc *d);
+/* Wrap UTF-8 text to width with the current font into at most max lines (the last one ends in
+ * "..." when cut). lines[i] are malloc'ed; returns the count (0 on OOM). */
+size_t cer_pdf_wrap(cer_pdoc *d, const char *text, double width, char **lines, size_t max);
+void cer_pdf_free_lines(char **lines, size_t n);
+/* Draw text at (x, y) (baseline) with the current font. */
+void cer_pdf_text(cer_pdoc *d, double x, double y, const char *text);
+/* Wrapped text at x from d->y on, advancing d->y by the line height per line; returns lines. */
+size_t cer_pdf_para(cer_pdoc *d, double x, double width, double lh, const char *text, size_t max);
+/* Section heading with a rule under it. */
+void cer_pdf_heading(cer_pdoc *d, const char *title);
+/* Draw a QR code of text with its top-left corner at (x, y), size points square.
+ * Errors: OFFCA_E_CRYPTO (encoding failed). */
+offca_rc cer_pdf_qr(cer_pdoc *d, const char *text, double x, double y, double size);
+
 #endif

@@ -1,0 +1,522 @@
+/* pdf.c - the printable transcript: summary, step table, outputs, signatures, witness lines, QR. */
+#include "transcript_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cairo-pdf.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+
+#include "offca/util.h"
+
+#define LABEL_X   CER_PDF_MARGIN
+#define VALUE_X   (CER_PDF_MARGIN + 118.0)
+#define QR_SIZE   128.0
+#define QR_X      (CER_PDF_W - CER_PDF_MARGIN - QR_SIZE)
+#define MAX_PEOPLE 64
+
+/* Step table columns: x offsets and widths. */
+static const double col_x[] = {CER_PDF_MARGIN, CER_PDF_MARGIN + 28, CER_PDF_MARGIN + 128, CER_PDF_MARGIN + 160,
+			       CER_PDF_MARGIN + 250};
+static const double col_w[] = {26, 98, 30, 88, CER_PDF_W - 2 * CER_PDF_MARGIN - 252};
+
+typedef struct person {
+	const char *name;
+	const char *role;
+} person;
+
+static const char *sget(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v != NULL ? v : "";
+}
+
+static json_t *find_event(json_t *entries, const char *event, int last)
+{
+	json_t *e, *found = NULL;
+	size_t i;
+
+	json_array_foreach(entries, i, e) {
+		if (strcmp(sget(e, "event"), event) == 0) {
+			found = e;
+			if (!last)
+				break;
+		}
+	}
+	return found;
+}
+
+/* "2026-11-25T15:01:06Z" -> "2026-11-25 15:01:06 UTC". */
+static void pretty_time(const char *t, char out[32])
+{
+	if (strlen(t) == 20)
+		snprintf(out, 32, "%.10s %.8s UTC", t, t + 11);
+	else
+		snprintf(out, 32, "%s", t);
+}
+
+/* "AB:CD:..." in lines of 16 bytes, joined with '\n'. */
+static char *fingerprint(const char *hex)
+{
+	unsigned char raw[32];
+	char *colon;
+
+	if (cer_tr_unhex32(hex, raw) != 0)
+		return strdup(hex);
+	colon = ut_hex_colon(raw, 32);
+	if (colon != NULL && colon[16 * 3 - 1] == ':')
+		colon[16 * 3 - 1] = '\n';
+	return colon;
+}
+
+/* A short human summary of an entry's data. Caller frees. */
+static char *summary(json_t *e)
+{
+	const char *event = sget(e, "event"), *key;
+	json_t *data = json_object_get(e, "data"), *v;
+	char *buf = NULL, *dump;
+	size_t len = 0;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return NULL;
+	if (strcmp(event, "start") == 0) {
+		fprintf(f, "ceremony %s", sget(data, "ceremony"));
+		if (json_object_get(data, "ceremony_file") != NULL)
+			fprintf(f, " from %s", sget(data, "ceremony_file"));
+	} else if (strcmp(event, "output") == 0) {
+		fprintf(f, "%s (%lld bytes)", sget(data, "path"), (long long)json_integer_value(json_object_get(data, "size")));
+	} else if (strcmp(event, "signature") == 0) {
+		fprintf(f, "signed by %s (%s)", sget(data, "signer"), sget(data, "algorithm"));
+	} else {
+		json_object_foreach(data, key, v) {
+			fprintf(f, "%s%s: ", ftell(f) > 0 ? "; " : "", key);
+			if (json_is_string(v)) {
+				fputs(json_string_value(v), f);
+			} else {
+				dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+				fputs(dump != NULL ? dump : "?", f);
+				free(dump);
+			}
+		}
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void kv(cer_pdoc *d, const char *label, const char *value, cer_font vfont, double width)
+{
+	double y0;
+
+	cer_pdf_need(d, 14);
+	y0 = d->y;
+	cairo_set_source_rgb(d->cr, 0.35, 0.35, 0.35);
+	cer_pdf_font(d, CER_FONT_BOLD, 8.5);
+	cer_pdf_text(d, LABEL_X, y0 + 12, label);
+	cairo_set_source_rgb(d->cr, 0, 0, 0);
+	cer_pdf_font(d, vfont, vfont == CER_FONT_MONO ? 8.5 : 9.5);
+	cer_pdf_para(d, VALUE_X, width, 12, value, 6);
+	d->y += 2;
+}
+
+static offca_rc summary_block(cer_pdoc *d, json_t *entries, const cer_verify_result *res)
+{
+	json_t *start = find_event(entries, "start", 0), *end = find_event(entries, "end", 1);
+	json_t *sd = json_object_get(start, "data"), *ed = json_object_get(end, "data");
+	double w = QR_X - 12 - VALUE_X;
+	char when[32], buf[512], *fp;
+	offca_rc rc;
+
+	cer_pdf_new_page(d);
+	cer_pdf_font(d, CER_FONT_BOLD, 20);
+	cairo_set_source_rgb(d->cr, 0.08, 0.2, 0.4);
+	cer_pdf_text(d, CER_PDF_MARGIN, d->y + 18, "Key ceremony transcript");
+	cairo_set_source_rgb(d->cr, 0, 0, 0);
+	cer_pdf_font(d, CER_FONT_SANS, 13);
+	d->y += 24;
+	cer_pdf_para(d, CER_PDF_MARGIN, QR_X - 12 - CER_PDF_MARGIN, 18, res->ceremony, 2);
+	d->y += 10;
+	rc = cer_pdf_qr(d, d->head_hex, QR_X, CER_PDF_MARGIN, QR_SIZE);
+	if (rc != OFFCA_OK)
+		return rc;
+	cer_pdf_font(d, CER_FONT_SANS, 7);
+	cer_pdf_text(d, QR_X + 14, CER_PDF_MARGIN + QR_SIZE + 6, "Final hash (SHA-256) as QR code");
+	kv(d, "Ceremony", res->ceremony, CER_FONT_SANS, w);
+	if (json_object_get(sd, "ceremony_file") != NULL) {
+		kv(d, "Ceremony file", sget(sd, "ceremony_file"), CER_FONT_SANS, w);
+		fp = fingerprint(sget(sd, "ceremony_sha256"));
+		kv(d, "Ceremony file SHA-256", fp != NULL ? fp : "", CER_FONT_MONO, w);
+		free(fp);
+	}
+	kv(d, "offca version", sget(sd, "offca_version"), CER_FONT_SANS, w);
+	pretty_time(sget(start, "time"), when);
+	kv(d, "Started", when, CER_FONT_SANS, w);
+	pretty_time(end != NULL ? sget(end, "time") : "(no end entry)", when);
+	kv(d, "Ended", when, CER_FONT_SANS, w);
+	if (end != NULL && json_object_get(ed, "reason") != NULL)
+		snprintf(buf, sizeof(buf), "%s: %s", res->status, sget(ed, "reason"));
+	else
+		snprintf(buf, sizeof(buf), "%s", res->status);
+	kv(d, "Status", buf, CER_FONT_BOLD, w);
+	snprintf(buf, sizeof(buf), "%u entries, %u signature%s%s", res->entries, res->signatures,
+		 res->signatures == 1 ? "" : "s", res->sealed ? ", the last entry is a signature" : "");
+	kv(d, "Transcript", buf, CER_FONT_SANS, w);
+	snprintf(buf, sizeof(buf), "%.32s\n%.32s", d->head_hex, d->head_hex + 32);
+	kv(d, "Final hash", buf, CER_FONT_MONO, w);
+	if (d->y < CER_PDF_MARGIN + QR_SIZE + 10)
+		d->y = CER_PDF_MARGIN + QR_SIZE + 10;
+	return OFFCA_OK;
+}
+
+static void table_header(cer_pdoc *d)
+{
+	static const char *const names[] = {"#", "Time (UTC)", "Step", "Event", "Details"};
+	size_t i;
+
+	cairo_set_source_rgb(d->cr, 0.88, 0.91, 0.95);
+	cairo_rectangle(d->cr, CER_PDF_MARGIN, d->y + 4, CER_PDF_W - 2 * CER_PDF_MARGIN, 15);
+	cairo_fill(d->cr);
+	cairo_set_source_rgb(d->cr, 0, 0, 0);
+	cer_pdf_font(d, CER_FONT_BOLD, 8);
+	for (i = 0; i < 5; i++)
+		cer_pdf_text(d, col_x[i] + 2, d->y + 15, names[i]);
+	d->y += 19;
+}
+
+static offca_rc step_row(cer_pdoc *d, json_t *e, int shade)
+{
+	char *lines[6], *sum, when[32], seq[24];
+	size_t n, i;
+	double h;
+
+	sum = summary(e);
+	if (sum == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	cer_pdf_font(d, CER_FONT_SANS, 7.5);
+	n = cer_pdf_wrap(d, sum, col_w[4] - 4, lines, 4);
+	free(sum);
+	if (n == 0)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	h = 4 + 9.5 * (double)n;
+	if (cer_pdf_need(d, h))
+		table_header(d);
+	if (shade) {
+		cairo_set_source_rgb(d->cr, 0.965, 0.965, 0.965);
+		cairo_rectangle(d->cr, CER_PDF_MARGIN, d->y, CER_PDF_W - 2 * CER_PDF_MARGIN, h);
+		cairo_fill(d->cr);
+		cairo_set_source_rgb(d->cr, 0, 0, 0);
+	}
+	snprintf(seq, sizeof(seq), "%lld", (long long)json_integer_value(json_object_get(e, "seq")));
+	pretty_time(sget(e, "time"), when);
+	when[19] = '\0'; /* the column says UTC */
+	cer_pdf_font(d, CER_FONT_SANS, 7.5);
+	cer_pdf_text(d, col_x[0] + 2, d->y + 9.5, seq);
+	cer_pdf_text(d, col_x[1] + 2, d->y + 9.5, when);
+	cer_pdf_text(d, col_x[2] + 2, d->y + 9.5, sget(e, "step"));
+	cer_pdf_font(d, CER_FONT_BOLD, 7.5);
+	cer_pdf_text(d, col_x[3] + 2, d->y + 9.5, sget(e, "event"));
+	cer_pdf_font(d, CER_FONT_SANS, 7.5);
+	for (i = 0; i < n; i++)
+		cer_pdf_text(d, col_x[4] + 2, d->y + 9.5 * (double)(i + 1), lines[i]);
+	cer_pdf_free_lines(lines, n);
+	d->y += h;
+	return OFFCA_OK;
+}
+
+static offca_rc steps_block(cer_pdoc *d, json_t *entries)
+{
+	json_t *e;
+	size_t i;
+	offca_rc rc;
+
+	cer_pdf_heading(d, "Steps");
+	table_header(d);
+	json_array_foreach(entries, i, e) {
+		rc = step_row(d, e, (int)(i % 2));
+		if (rc != OFFCA_OK)
+			return rc;
+	}
+	return OFFCA_OK;
+}
+
+static void outputs_block(cer_pdoc *d, json_t *entries)
+{
+	double w = CER_PDF_W - CER_PDF_MARGIN - VALUE_X;
+	char buf[128], *fp;
+	json_t *e, *data;
+	size_t i;
+	int any = 0;
+
+	cer_pdf_heading(d, "Outputs and their SHA-256 fingerprints");
+	json_array_foreach(entries, i, e) {
+		if (strcmp(sget(e, "event"), "output") != 0)
+			continue;
+		any = 1;
+		data = json_object_get(e, "data");
+		cer_pdf_need(d, 52);
+		d->y += 4;
+		kv(d, "File", sget(data, "path"), CER_FONT_BOLD, w);
+		snprintf(buf, sizeof(buf), "%lld bytes, step %s, entry %lld",
+			 (long long)json_integer_value(json_object_get(data, "size")), sget(e, "step"),
+			 (long long)json_integer_value(json_object_get(e, "seq")));
+		kv(d, "Size", buf, CER_FONT_SANS, w);
+		fp = fingerprint(sget(data, "sha256"));
+		kv(d, "SHA-256", fp != NULL ? fp : "", CER_FONT_MONO, w);
+		free(fp);
+	}
+	if (!any) {
+		cer_pdf_font(d, CER_FONT_SANS, 9.5);
+		cer_pdf_para(d, CER_PDF_MARGIN, CER_PDF_W - 2 * CER_PDF_MARGIN, 14, "No output files were recorded.", 1);
+	}
+}
+
+/* Subject of the PEM certificate in a signature entry, or "". */
+static void cert_subject(const char *pem, char *out, size_t cap)
+{
+	BIO *bio = BIO_new_mem_buf(pem, -1);
+	X509 *cert = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *p = NULL;
+	long n;
+
+	out[0] = '\0';
+	if (cert != NULL && mem != NULL &&
+	    X509_NAME_print_ex(mem, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
+		n = BIO_get_mem_data(mem, &p);
+		if (n > 0)
+			snprintf(out, cap, "%.*s", (int)n, p);
+	}
+	X509_free(cert);
+	BIO_free(bio);
+	BIO_free(mem);
+}
+
+static void signatures_block(cer_pdoc *d, json_t *entries)
+{
+	double w = CER_PDF_W - CER_PDF_MARGIN - VALUE_X;
+	char buf[512], when[32], *fp;
+	json_t *e, *data;
+	size_t i;
+	int any = 0;
+
+	cer_pdf_heading(d, "Signatures over the transcript");
+	json_array_foreach(entries, i, e) {
+		if (strcmp(sget(e, "event"), "signature") != 0)
+			continue;
+		any = 1;
+		data = json_object_get(e, "data");
+		cer_pdf_need(d, 76);
+		d->y += 4;
+		kv(d, "Signer", sget(data, "signer"), CER_FONT_BOLD, w);
+		pretty_time(sget(e, "time"), when);
+		snprintf(buf, sizeof(buf), "%s, %s, covers entries 1 to %lld", sget(data, "algorithm"), when,
+			 (long long)json_integer_value(json_object_get(e, "seq")) - 1);
+		kv(d, "Signature", buf, CER_FONT_SANS, w);
+		fp = fingerprint(sget(data, "key_sha256"));
+		kv(d, "Key SHA-256", fp != NULL ? fp : "", CER_FONT_MONO, w);
+		free(fp);
+		if (json_object_get(data, "cert") != NULL) {
+			cert_subject(sget(data, "cert"), buf, sizeof(buf));
+			kv(d, "Certificate", buf, CER_FONT_SANS, w);
+		}
+	}
+	if (!any) {
+		cer_pdf_font(d, CER_FONT_SANS, 9.5);
+		cer_pdf_para(d, CER_PDF_MARGIN, CER_PDF_W - 2 * CER_PDF_MARGIN, 14,
+			     "This transcript carries no signature.", 1);
+	}
+}
+
+static size_t add_person(person *p, size_t n, const char *name, const char *role)
+{
+	size_t i;
+
+	if (name == NULL || *name == '\0' || n >= MAX_PEOPLE)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (strcmp(p[i].name, name) == 0)
+			return n;
+	}
+	p[n].name = name;
+	p[n].role = role;
+	return n + 1;
+}
+
+static size_t collect_people(json_t *entries, person *p)
+{
+	json_t *e, *data, *w;
+	size_t i, j, n = 0;
+
+	json_array_foreach(entries, i, e) {
+		if (strcmp(sget(e, "event"), "operators") != 0)
+			continue;
+		data = json_object_get(e, "data");
+		n = add_person(p, n, json_string_value(json_object_get(data, "administrator")), "Administrator");
+		json_array_foreach(json_object_get(data, "witnesses"), j, w)
+			n = add_person(p, n, json_string_value(w), "Witness");
+	}
+	return n;
+}
+
+static void sign_line(cer_pdoc *d, const char *name, const char *role)
+{
+	cairo_t *cr = d->cr;
+	char label[CER_TRANSCRIPT_MAX_NAME + 64];
+
+	cer_pdf_need(d, 62);
+	d->y += 40;
+	cairo_set_line_width(cr, 0.6);
+	cairo_move_to(cr, CER_PDF_MARGIN, d->y);
+	cairo_line_to(cr, CER_PDF_MARGIN + 300, d->y);
+	cairo_move_to(cr, CER_PDF_MARGIN + 330, d->y);
+	cairo_line_to(cr, CER_PDF_W - CER_PDF_MARGIN, d->y);
+	cairo_stroke(cr);
+	cer_pdf_font(d, CER_FONT_SANS, 8.5);
+	if (name != NULL)
+		snprintf(label, sizeof(label), "%s \xe2\x80\x94 %s", role, name);
+	else
+		snprintf(label, sizeof(label), "%s \xe2\x80\x94 name: ____________________", role);
+	cer_pdf_text(d, CER_PDF_MARGIN, d->y + 11, label);
+	cer_pdf_text(d, CER_PDF_MARGIN + 330, d->y + 11, "Date");
+	d->y += 14;
+}
+
+static void witness_block(cer_pdoc *d, json_t *entries)
+{
+	person people[MAX_PEOPLE];
+	size_t n, i;
+
+	n = collect_people(entries, people);
+	cer_pdf_heading(d, "Witness signatures");
+	cer_pdf_font(d, CER_FONT_SANS, 9);
+	cer_pdf_para(d, CER_PDF_MARGIN, CER_PDF_W - 2 * CER_PDF_MARGIN, 12,
+		     "By signing below I confirm that I was present at this ceremony, that the steps listed "
+		     "above took place as recorded, and that the final hash printed on this copy matches the "
+		     "one shown by \"offca ceremony verify\" for the transcript file.", 5);
+	for (i = 0; i < n; i++)
+		sign_line(d, people[i].name, people[i].role);
+	if (n == 0) {
+		sign_line(d, NULL, "Administrator");
+		sign_line(d, NULL, "Witness");
+	}
+}
+
+static offca_rc render(cer_pdoc *d, json_t *entries, const cer_verify_result *res)
+{
+	offca_rc rc;
+
+	rc = summary_block(d, entries, res);
+	if (rc != OFFCA_OK)
+		return rc;
+	rc = steps_block(d, entries);
+	if (rc != OFFCA_OK)
+		return rc;
+	outputs_block(d, entries);
+	signatures_block(d, entries);
+	witness_block(d, entries);
+	cer_pdf_end(d);
+	return OFFCA_OK;
+}
+
+typedef struct membuf {
+	unsigned char *p;
+	size_t len, cap;
+	int discard;
+} membuf;
+
+static cairo_status_t mem_write(void *closure, const unsigned char *data, unsigned int length)
+{
+	membuf *m = closure;
+	unsigned char *np;
+	size_t ncap;
+
+	if (m->discard)
+		return CAIRO_STATUS_SUCCESS;
+	if (m->len + length > m->cap) {
+		ncap = (m->cap == 0 ? 65536 : m->cap * 2) + length;
+		np = realloc(m->p, ncap);
+		if (np == NULL)
+			return CAIRO_STATUS_NO_MEMORY;
+		m->p = np;
+		m->cap = ncap;
+	}
+	memcpy(m->p + m->len, data, length);
+	m->len += length;
+	return CAIRO_STATUS_SUCCESS;
+}
+
+/* One layout pass into m; returns the page count in *pages. */
+static offca_rc pass(json_t *entries, const cer_verify_result *res, int pages_total, membuf *m, int *pages)
+{
+	cairo_surface_t *s = NULL;
+	offca_rc rc = OFFCA_E_IO;
+	char title[CER_TRANSCRIPT_MAX_NAME + 64];
+	cer_pdoc d;
+	char *hex = NULL;
+
+	memset(&d, 0, sizeof(d));
+	hex = ut_hex(res->head, 32);
+	if (hex == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	memcpy(d.head_hex, hex, 65);
+	free(hex);
+	snprintf(d.ceremony, sizeof(d.ceremony), "%s", res->ceremony);
+	d.pages_total = pages_total;
+	s = cairo_pdf_surface_create_for_stream(mem_write, m, CER_PDF_W, CER_PDF_H);
+	snprintf(title, sizeof(title), "Key ceremony transcript: %s", res->ceremony);
+	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, title);
+	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "offca " OFFCA_VERSION);
+	d.cr = cairo_create(s);
+	rc = render(&d, entries, res);
+	if (rc != OFFCA_OK)
+		goto out;
+	cairo_surface_finish(s);
+	if (cairo_status(d.cr) != CAIRO_STATUS_SUCCESS || cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+		rc = ut_err(OFFCA_E_IO, "cannot render the transcript PDF: %s",
+			    cairo_status_to_string(cairo_surface_status(s) != CAIRO_STATUS_SUCCESS
+							   ? cairo_surface_status(s) : cairo_status(d.cr)));
+		goto out;
+	}
+	*pages = d.page;
+	rc = OFFCA_OK;
+out:
+	cairo_destroy(d.cr);
+	cairo_surface_destroy(s);
+	return rc;
+}
+
+offca_rc cer_transcript_pdf(const char *transcript_path, const char *pdf_path)
+{
+	cer_verify_result res;
+	json_t *entries = NULL;
+	membuf m = {NULL, 0, 0, 1};
+	int pages = 0;
+	offca_rc rc;
+
+	if (transcript_path == NULL || pdf_path == NULL)
+		return ut_err(OFFCA_E_USAGE, "cer_transcript_pdf: transcript and PDF paths required");
+	if (ut_path_exists(pdf_path) == OFFCA_OK)
+		return ut_err(OFFCA_E_EXISTS, "%s already exists; refusing to overwrite it", pdf_path);
+	rc = cer_tr_load(transcript_path, NULL, 0, NULL, &res, &entries);
+	if (rc != OFFCA_OK)
+		goto out;
+	rc = pass(entries, &res, 0, &m, &pages); /* count the pages */
+	if (rc != OFFCA_OK)
+		goto out;
+	m.discard = 0;
+	rc = pass(entries, &res, pages, &m, &pages);
+	if (rc != OFFCA_OK)
+		goto out;
+	rc = ut_write_file(pdf_path, m.p, m.len, UT_WF_EXCL);
+out:
+	json_decref(entries);
+	free(m.p);
+	return rc;
+}
