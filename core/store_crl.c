@@ -172,7 +172,9 @@ offca_rc ca_store_crl_current(ca_store *st, const char *issuer, uint64_t *number
 	}
 	c.p = v.mv_data;
 	c.left = v.mv_size;
-	c.bad = ca_rc_u8(&c) != CRL_VERSION;
+	c.bad = 0;
+	if (ca_rc_u8(&c) != CRL_VERSION)
+		c.bad = 1;
 	num = ca_rc_i64(&c);
 	tu = ca_rc_i64(&c);
 	nu = ca_rc_i64(&c);
