@@ -72,6 +72,26 @@ static char *fingerprint(const char *hex)
 	return colon;
 }
 
+/* An array as "a, b, c" (strings unquoted, anything else compact JSON). */
+static void put_list(FILE *f, json_t *arr)
+{
+	json_t *v;
+	char *dump;
+	size_t i;
+
+	json_array_foreach(arr, i, v) {
+		if (i > 0)
+			fputs(", ", f);
+		if (json_is_string(v)) {
+			fputs(json_string_value(v), f);
+		} else {
+			dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+			fputs(dump != NULL ? dump : "?", f);
+			free(dump);
+		}
+	}
+}
+
 /* A short human summary of an entry's data. Caller frees. */
 static char *summary(json_t *e)
 {
@@ -97,6 +117,8 @@ static char *summary(json_t *e)
 			fprintf(f, "%s%s: ", ftell(f) > 0 ? "; " : "", key);
 			if (json_is_string(v)) {
 				fputs(json_string_value(v), f);
+			} else if (json_is_array(v)) {
+				put_list(f, v);
 			} else {
 				dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 				fputs(dump != NULL ? dump : "?", f);
@@ -121,7 +143,7 @@ static void kv(cer_pdoc *d, const char *label, const char *value, cer_font vfont
 	cer_pdf_font(d, CER_FONT_BOLD, 8.5);
 	cer_pdf_text(d, LABEL_X, y0 + 12, label);
 	cairo_set_source_rgb(d->cr, 0, 0, 0);
-	cer_pdf_font(d, vfont, vfont == CER_FONT_MONO ? 8.5 : 9.5);
+	cer_pdf_font(d, vfont, vfont == CER_FONT_MONO ? 8 : 9.5);
 	cer_pdf_para(d, VALUE_X, width, 12, value, 6);
 	d->y += 2;
 }
@@ -236,7 +258,7 @@ static offca_rc steps_block(cer_pdoc *d, json_t *entries)
 	size_t i;
 	offca_rc rc;
 
-	cer_pdf_heading(d, "Steps");
+	cer_pdf_heading(d, "Steps", 60);
 	table_header(d);
 	json_array_foreach(entries, i, e) {
 		rc = step_row(d, e, (int)(i % 2));
@@ -254,7 +276,7 @@ static void outputs_block(cer_pdoc *d, json_t *entries)
 	size_t i;
 	int any = 0;
 
-	cer_pdf_heading(d, "Outputs and their SHA-256 fingerprints");
+	cer_pdf_heading(d, "Outputs and their SHA-256 fingerprints", 60);
 	json_array_foreach(entries, i, e) {
 		if (strcmp(sget(e, "event"), "output") != 0)
 			continue;
@@ -306,7 +328,7 @@ static void signatures_block(cer_pdoc *d, json_t *entries)
 	size_t i;
 	int any = 0;
 
-	cer_pdf_heading(d, "Signatures over the transcript");
+	cer_pdf_heading(d, "Signatures over the transcript", 80);
 	json_array_foreach(entries, i, e) {
 		if (strcmp(sget(e, "event"), "signature") != 0)
 			continue;
@@ -394,12 +416,17 @@ static void witness_block(cer_pdoc *d, json_t *entries)
 	size_t n, i;
 
 	n = collect_people(entries, people);
-	cer_pdf_heading(d, "Witness signatures");
+	cer_pdf_heading(d, "Witness signatures", 120);
 	cer_pdf_font(d, CER_FONT_SANS, 9);
 	cer_pdf_para(d, CER_PDF_MARGIN, CER_PDF_W - 2 * CER_PDF_MARGIN, 12,
 		     "By signing below I confirm that I was present at this ceremony, that the steps listed "
 		     "above took place as recorded, and that the final hash printed on this copy matches the "
 		     "one shown by \"offca ceremony verify\" for the transcript file.", 5);
+	d->y += 4;
+	cer_pdf_font(d, CER_FONT_BOLD, 8.5);
+	cer_pdf_para(d, CER_PDF_MARGIN, CER_PDF_W - 2 * CER_PDF_MARGIN, 12, "Final hash (SHA-256) of the transcript:", 1);
+	cer_pdf_font(d, CER_FONT_MONO, 9);
+	cer_pdf_para(d, CER_PDF_MARGIN, CER_PDF_W - 2 * CER_PDF_MARGIN, 12, d->head_hex, 1);
 	for (i = 0; i < n; i++)
 		sign_line(d, people[i].name, people[i].role);
 	if (n == 0) {

@@ -201,11 +201,11 @@ size_t cer_pdf_para(cer_pdoc *d, double x, double width, double lh, const char *
 	return n;
 }
 
-void cer_pdf_heading(cer_pdoc *d, const char *title)
+void cer_pdf_heading(cer_pdoc *d, const char *title, double keep)
 {
 	cairo_t *cr = d->cr;
 
-	cer_pdf_need(d, 60); /* a heading never ends a page */
+	cer_pdf_need(d, 34 + keep); /* a heading never ends a page */
 	d->y += 26;
 	cairo_set_source_rgb(cr, 0.08, 0.2, 0.4);
 	cer_pdf_font(d, CER_FONT_BOLD, 13);

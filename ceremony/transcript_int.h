@@ -88,8 +88,8 @@ void cer_pdf_free_lines(char **lines, size_t n);
 void cer_pdf_text(cer_pdoc *d, double x, double y, const char *text);
 /* Wrapped text at x from d->y on, advancing d->y by the line height per line; returns lines. */
 size_t cer_pdf_para(cer_pdoc *d, double x, double width, double lh, const char *text, size_t max);
-/* Section heading with a rule under it. */
-void cer_pdf_heading(cer_pdoc *d, const char *title);
+/* Section heading with a rule under it, kept on one page with the next keep points. */
+void cer_pdf_heading(cer_pdoc *d, const char *title, double keep);
 /* Draw a QR code of text with its top-left corner at (x, y), size points square.
  * Errors: OFFCA_E_CRYPTO (encoding failed). */
 offca_rc cer_pdf_qr(cer_pdoc *d, const char *text, double x, double y, double size);
