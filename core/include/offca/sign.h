@@ -1,0 +1,137 @@
+/*
+ * offca/sign.h - the signing flow (prefix ca_signer_ / ca_sign_): CSRs in, recorded certificates out.
+ *
+ * Order of operations, which is what makes a crash harmless (docs/ca.md):
+ *   1. reserve one serial per CSR in ONE committed store transaction;
+ *   2. pipeline on two threads: (a) parse the CSR strictly, check the issuer's policy, build the
+ *      TBS certificate; (b) sign on the token; (a) verify the new signature with the issuer's
+ *      public key and lint the certificate;
+ *   3. if every certificate is good, commit all records in ONE transaction;
+ *   4. only then hand the certificates to the caller, who may write them out.
+ * Any failure before 3 voids every reservation and returns nothing: a batch is all or nothing.
+ * A crash at any point leaves at most reservations, which the next ca_store_open() voids.
+ *
+ * The signer (ca_signer) binds an issuer from the store, its settings from the config and the
+ * issuer's key (an EVP_PKEY whose private operations run on the token: tok_key_private()).
+ * Not thread-safe; the store handle is used only from the calling thread.
+ */
+#ifndef OFFCA_SIGN_H
+#define OFFCA_SIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/x509.h>
+
+#include "offca/config.h"
+#include "offca/lint.h"
+#include "offca/profile.h"
+#include "offca/store.h"
+
+/* all records of a batch are committed in ONE transaction (so a batch is all or nothing) */
+#define CA_SIGN_BACKDATE     300     /* notBefore = now - 5 minutes (clock skew of relying parties) */
+#define CA_SIGN_MAX_BATCH    50000u  /* CSRs in one ca_sign_batch() */
+
+typedef struct ca_signer ca_signer;
+
+/*
+ * Bind issuer name (NULL: the store's default issuer) with its config section.
+ * Refuses an issuer that is not valid now (OFFCA_E_STATE "issuer ... expired on ...") or whose
+ * key lives elsewhere (OFFCA_E_STATE). cfg is borrowed and must outlive the signer.
+ * Errors: OFFCA_E_STATE, OFFCA_E_NOT_FOUND (no such issuer), OFFCA_E_PARSE, OFFCA_E_NOMEM.
+ */
+offca_rc ca_signer_new(ca_store *st, const ca_config *cfg, const char *issuer, ca_signer **out);
+void ca_signer_free(ca_signer *s);
+
+/* The issuer's name, key URI and certificate (borrowed, valid until ca_signer_free). */
+const char *ca_signer_issuer_name(const ca_signer *s);
+const char *ca_signer_key_uri(const ca_signer *s);
+X509 *ca_signer_issuer_cert(const ca_signer *s);
+const ca_issuer_cfg *ca_signer_settings(const ca_signer *s);
+
+/*
+ * Attach the issuer's key: priv signs (token), pub verifies. pub must be the issuer
+ * certificate's key (OFFCA_E_VERIFY otherwise). Both borrowed: keep them alive while signing.
+ */
+offca_rc ca_signer_set_key(ca_signer *s, EVP_PKEY *priv, EVP_PKEY *pub);
+
+typedef struct ca_sign_input {
+	const char *label;            /* file name or "pending 12": used in messages */
+	const unsigned char *csr;     /* PEM or DER, borrowed */
+	size_t csr_len;
+} ca_sign_input;
+
+typedef struct ca_sign_opts {
+	ca_profile profile;           /* server | client | mtls */
+	unsigned days;                /* 0: the policy default */
+	const char *source;           /* record source, e.g. "offca sign" (<128 bytes) */
+	const ca_lint_opts *lint;     /* accepted lints (NULL: none) */
+	int threads;                  /* 1 or 2 (default 2: pipeline) */
+} ca_sign_opts;
+
+typedef struct ca_signed {
+	ca_serial serial;
+	unsigned char *der;           /* certificate DER (OPENSSL_free via ca_sign_result_clear) */
+	size_t der_len;
+	char subject[256];            /* one-line summary for the operator */
+	char sans[512];
+	int cn_copied;
+} ca_signed;
+
+typedef struct ca_sign_result {
+	ca_signed *certs;             /* n entries in input order */
+	size_t n;
+	size_t failed_index;          /* on failure: the input that failed (or SIZE_MAX) */
+} ca_sign_result;
+
+/*
+ * Sign n (1..CA_SIGN_MAX_BATCH) CSRs. On OFFCA_OK every record is committed and res holds the
+ * certificates (caller writes them out, then ca_sign_result_clear). On failure nothing is
+ * committed, the reservations are voided, res->failed_index names the input (SIZE_MAX when not
+ * tied to one) and the detail is prefixed with its label.
+ * Errors: any of ca_csr_parse/ca_policy_check's, OFFCA_E_LINT, OFFCA_E_CRYPTO, OFFCA_E_VERIFY,
+ * OFFCA_E_STATE (no key attached), OFFCA_E_DISK_FULL, OFFCA_E_STORE, OFFCA_E_NOMEM.
+ */
+offca_rc ca_sign_batch(ca_signer *s, ca_store *st, const ca_sign_input *in, size_t n,
+		       const ca_sign_opts *opts, ca_sign_result *res);
+
+/*
+ * Dry run: parse and policy-check every CSR without signing or touching the store; res->certs[i]
+ * gets subject/sans summaries (der NULL). Errors as ca_sign_batch before signing.
+ */
+offca_rc ca_sign_check(ca_signer *s, const ca_sign_input *in, size_t n, const ca_sign_opts *opts,
+		       ca_sign_result *res);
+
+void ca_sign_result_clear(ca_sign_result *res);
+
+/* ---- CA certificates (sign_ca.c) ---- */
+
+typedef struct ca_ca_spec {
+	const char *name;             /* issuer name to record ("root", "int-2026"), 1..63 chars */
+	const X509_NAME *subject;
+	unsigned days;
+	int path_len;                 /* -1: none */
+	const char *const *permit_dns; size_t n_permit_dns; /* intermediate only */
+	const char *key_uri;          /* pkcs11: URI of the new CA's key ("" when held elsewhere) */
+	const char *source;           /* "offca ca root", "ceremony ... step 2" */
+	const ca_lint_opts *lint;
+} ca_ca_spec;
+
+/*
+ * Self-signed root: key priv/pub (token), serial reserved, built, signed, verified, linted, the
+ * record committed and the issuer added. *out_der (OPENSSL_free) is the certificate.
+ * Errors: OFFCA_E_EXISTS (issuer name taken), OFFCA_E_LINT, OFFCA_E_CRYPTO, OFFCA_E_VERIFY,
+ * OFFCA_E_DISK_FULL, OFFCA_E_USAGE.
+ */
+offca_rc ca_sign_root(ca_store *st, const ca_ca_spec *spec, EVP_PKEY *priv, EVP_PKEY *pub,
+		      unsigned char **out_der, size_t *out_len);
+
+/*
+ * Intermediate signed by parent (a signer with its key attached) for the public key sub_pub
+ * (from the new key on a token, or from a CSR when the key lives elsewhere). Validity is capped
+ * by nothing: days beyond the parent's notAfter is refused (OFFCA_E_POLICY "issuer-validity").
+ * Errors as ca_sign_root.
+ */
+offca_rc ca_sign_intermediate(ca_store *st, ca_signer *parent, const ca_ca_spec *spec, EVP_PKEY *sub_pub,
+			      unsigned char **out_der, size_t *out_len);
+
+#endif

@@ -1,0 +1,304 @@
+/*
+ * sign_batch.c - the batch signing pipeline.
+ *
+ * Two threads share one job. The worker parses/checks each CSR and builds its TBS certificate
+ * (stage "build"), and verifies + lints each certificate once it is signed (stage "check"); the
+ * calling thread signs on the token (stage "sign"). The worker prefers checking over building and
+ * builds at most LOOKAHEAD certificates ahead of the signer. The store is only touched by the
+ * calling thread: reservation before, one commit after.
+ */
+#include "offca/csr.h"
+#include "offca/policy.h"
+#include "offca/sign.h"
+#include "offca/util.h"
+#include "offca/x509.h"
+#include "sign_int.h"
+
+#include <openssl/err.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOOKAHEAD 256
+
+struct job {
+	ca_signer *s;
+	const ca_sign_input *in;
+	size_t n;
+	const ca_sign_opts *o;
+	ca_serial *serials;
+	X509 **certs;
+	ca_cert_record *recs;
+	ca_signed *outs;
+	int64_t nb, na;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t built, signed_, checked;
+	int failed;
+	offca_rc rc;
+	size_t fail_idx;
+	char msg[600];
+};
+
+static void job_fail(struct job *j, size_t idx, offca_rc rc)
+{
+	pthread_mutex_lock(&j->mu);
+	if (!j->failed) {
+		j->failed = 1;
+		j->rc = rc;
+		j->fail_idx = idx;
+		snprintf(j->msg, sizeof(j->msg), "%s: %s", idx < j->n ? j->in[idx].label : "batch", ut_err_msg());
+	}
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+}
+
+static offca_rc stage_build(struct job *j, size_t i)
+{
+	offca_rc rc;
+	ca_csr *csr = NULL;
+	ca_request req;
+	ca_cert_spec spec;
+	const ca_issuer_cfg *cfg = j->s->cfg;
+
+	memset(&req, 0, sizeof(req));
+	if ((rc = ca_csr_parse(j->in[i].csr, j->in[i].csr_len, &csr)) != OFFCA_OK)
+		goto out;
+	if ((rc = ca_policy_check(&cfg->policy, csr, &req)) != OFFCA_OK)
+		goto out;
+	memset(&spec, 0, sizeof(spec));
+	spec.profile = j->o->profile;
+	spec.subject = req.subject;
+	spec.sans = req.sans;
+	spec.subject_key = req.pubkey;
+	spec.serial = j->serials[i].b;
+	spec.serial_len = CA_SERIAL_LEN;
+	spec.not_before = j->nb;
+	spec.not_after = j->na;
+	spec.issuer = j->s->cert;
+	spec.path_len = -1;
+	spec.aia_ca_issuers_url = cfg->aia_ca_issuers_url;
+	spec.ocsp_url = cfg->ocsp_url;
+	spec.crl_dp_url = cfg->crl_dp_url;
+	if ((rc = ca_x509_build(&spec, &j->certs[i])) != OFFCA_OK)
+		goto out;
+	sign_name_text(req.subject, j->outs[i].subject, sizeof(j->outs[i].subject));
+	sign_sans_text(req.sans, j->outs[i].sans, sizeof(j->outs[i].sans));
+	j->outs[i].cn_copied = req.cn_copied;
+	j->outs[i].serial = j->serials[i];
+out:
+	ca_request_clear(&req);
+	ca_csr_free(csr);
+	return rc;
+}
+
+static offca_rc stage_check(struct job *j, size_t i)
+{
+	offca_rc rc;
+	ca_lint_result lr;
+	X509 *x = j->certs[i];
+
+	if ((rc = ca_x509_verify(x, j->s->pub)) != OFFCA_OK)
+		return rc;
+	rc = ca_lint_cert(x, j->s->cert, j->o->lint, &lr);
+	ca_lint_result_clear(&lr);
+	if (rc != OFFCA_OK)
+		return rc;
+	if ((rc = ca_x509_to_der(x, &j->outs[i].der, &j->outs[i].der_len)) != OFFCA_OK)
+		return rc;
+	rc = ca_cert_record_from_der(j->outs[i].der, j->outs[i].der_len, j->s->iss.name,
+				     ca_profile_name(j->o->profile), j->o->source ? j->o->source : "offca sign",
+				     &j->recs[i]);
+	X509_free(x);
+	j->certs[i] = NULL;
+	return rc;
+}
+
+/* The worker: check what is signed, else build ahead. */
+static void *worker(void *arg)
+{
+	struct job *j = arg;
+
+	for (;;) {
+		size_t idx;
+		int check;
+		offca_rc rc;
+
+		pthread_mutex_lock(&j->mu);
+		while (!j->failed && j->signed_ == j->checked && !(j->built < j->n && j->built - j->checked < LOOKAHEAD) &&
+		       j->checked < j->n)
+			pthread_cond_wait(&j->cv, &j->mu);
+		if (j->failed || j->checked == j->n) {
+			pthread_mutex_unlock(&j->mu);
+			break;
+		}
+		check = j->signed_ > j->checked;
+		idx = check ? j->checked : j->built;
+		pthread_mutex_unlock(&j->mu);
+		rc = check ? stage_check(j, idx) : stage_build(j, idx);
+		if (rc != OFFCA_OK) {
+			job_fail(j, idx, rc);
+			break;
+		}
+		pthread_mutex_lock(&j->mu);
+		if (check)
+			j->checked++;
+		else
+			j->built++;
+		pthread_cond_broadcast(&j->cv);
+		pthread_mutex_unlock(&j->mu);
+	}
+	ERR_clear_error();
+	OPENSSL_thread_stop();
+	return NULL;
+}
+
+/* The signer (calling thread): sign each certificate as soon as it is built. */
+static void signer_loop(struct job *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		offca_rc rc;
+
+		pthread_mutex_lock(&j->mu);
+		while (!j->failed && j->built <= i)
+			pthread_cond_wait(&j->cv, &j->mu);
+		if (j->failed) {
+			pthread_mutex_unlock(&j->mu);
+			return;
+		}
+		pthread_mutex_unlock(&j->mu);
+		rc = ca_x509_sign(j->certs[i], j->s->priv);
+		if (rc != OFFCA_OK) {
+			job_fail(j, i, rc);
+			return;
+		}
+		pthread_mutex_lock(&j->mu);
+		j->signed_++;
+		pthread_cond_broadcast(&j->cv);
+		pthread_mutex_unlock(&j->mu);
+	}
+}
+
+/* One thread: build, sign, check each in turn. */
+static void serial_loop(struct job *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		offca_rc rc = stage_build(j, i);
+		if (rc == OFFCA_OK)
+			rc = ca_x509_sign(j->certs[i], j->s->priv);
+		if (rc == OFFCA_OK)
+			rc = stage_check(j, i);
+		if (rc != OFFCA_OK) {
+			job_fail(j, i, rc);
+			return;
+		}
+	}
+}
+
+static offca_rc run_pipeline(struct job *j)
+{
+	pthread_t th;
+	int two = j->o->threads != 1 && j->n > 1;
+
+	if (two && pthread_create(&th, NULL, worker, j) != 0)
+		two = 0;
+	if (two) {
+		signer_loop(j);
+		pthread_join(th, NULL);
+	} else {
+		serial_loop(j);
+	}
+	if (j->failed)
+		return ut_err(j->rc, "%s", j->msg);
+	return OFFCA_OK;
+}
+
+static void job_free(struct job *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->certs != NULL)
+			X509_free(j->certs[i]);
+		if (j->recs != NULL)
+			ca_cert_record_clear(&j->recs[i]);
+	}
+	free(j->certs);
+	free(j->recs);
+	free(j->serials);
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
+}
+
+offca_rc ca_sign_batch(ca_signer *s, ca_store *st, const ca_sign_input *in, size_t n,
+		       const ca_sign_opts *opts, ca_sign_result *res)
+{
+	offca_rc rc;
+	struct job j;
+	unsigned days;
+	int reserved = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->failed_index = SIZE_MAX;
+	memset(&j, 0, sizeof(j));
+	pthread_mutex_init(&j.mu, NULL);
+	pthread_cond_init(&j.cv, NULL);
+	j.s = s;
+	j.in = in;
+	j.n = n;
+	j.o = opts;
+	j.fail_idx = SIZE_MAX;
+	if (n == 0 || n > CA_SIGN_MAX_BATCH) {
+		rc = ut_err(OFFCA_E_USAGE, "between 1 and %u CSRs per batch", CA_SIGN_MAX_BATCH);
+		goto out;
+	}
+	if (s->priv == NULL || s->pub == NULL) {
+		rc = ut_err(OFFCA_E_STATE, "no signing key attached to issuer '%s'", s->iss.name);
+		goto out;
+	}
+	if (ca_profile_is_ca(opts->profile)) {
+		rc = ut_err(OFFCA_E_USAGE, "profile %s is not for CSRs (use offca ca)", ca_profile_name(opts->profile));
+		goto out;
+	}
+	if ((rc = ca_policy_days(&s->cfg->policy, opts->days, &days)) != OFFCA_OK ||
+	    (rc = sign_validity(s, days, &j.nb, &j.na)) != OFFCA_OK)
+		goto out;
+	j.serials = calloc(n, sizeof(*j.serials));
+	j.certs = calloc(n, sizeof(*j.certs));
+	j.recs = calloc(n, sizeof(*j.recs));
+	res->certs = calloc(n, sizeof(*res->certs));
+	if (j.serials == NULL || j.certs == NULL || j.recs == NULL || res->certs == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory for %zu CSRs", n);
+		goto out;
+	}
+	res->n = n;
+	j.outs = res->certs;
+	/* 1. reserve (committed) */
+	if ((rc = ca_store_serial_reserve(st, s->iss.name, n, j.serials)) != OFFCA_OK)
+		goto out;
+	reserved = 1;
+	/* 2. build / sign / verify / lint */
+	if ((rc = run_pipeline(&j)) != OFFCA_OK) {
+		res->failed_index = j.fail_idx;
+		goto out;
+	}
+	/* 3. record (committed); only now may the caller release the certificates */
+	if ((rc = ca_store_cert_commit(st, j.recs, n)) != OFFCA_OK)
+		goto out;
+	reserved = 0;
+	rc = OFFCA_OK;
+out:
+	if (reserved) {
+		char msg[700];
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+		(void)ca_store_serial_void(st, j.serials, n, "signing failed");
+		ut_err(rc, "%s", msg);
+	}
+	if (rc != OFFCA_OK) {
+		size_t fi = res->failed_index;
+		ca_sign_result_clear(res);
+		res->failed_index = fi;
+	}
+	job_free(&j);
+	return rc;
+}

@@ -1,0 +1,22 @@
+/* sign_int.h - internals shared by sign.c, sign_batch.c and sign_ca.c (not public). */
+#ifndef OFFCA_SIGN_INT_H
+#define OFFCA_SIGN_INT_H
+
+#include "offca/sign.h"
+#include "offca/policy.h"
+
+struct ca_signer {
+	ca_issuer iss;                /* from the store (der owned) */
+	X509 *cert;                   /* parsed iss.der */
+	const ca_issuer_cfg *cfg;     /* borrowed from the config */
+	EVP_PKEY *priv, *pub;         /* borrowed */
+};
+
+/* RFC 2253 one-line text of name into buf ("" when empty). */
+void sign_name_text(const X509_NAME *name, char *buf, size_t cap);
+/* "DNS:a, IP:b" text of SANs into buf. */
+void sign_sans_text(const GENERAL_NAMES *sans, char *buf, size_t cap);
+/* Validity window for days starting now (backdated); refuses one ending after the issuer. */
+offca_rc sign_validity(const ca_signer *s, unsigned days, int64_t *nb, int64_t *na);
+
+#endif
