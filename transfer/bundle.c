@@ -2,11 +2,20 @@
 #include "bundle_int.h"
 
 #include <openssl/sha.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "offca/util.h"
+
+offca_rc xfr_err_wrap(offca_rc rc, const char *prefix, const char *suffix)
+{
+	char msg[768];
+
+	snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+	return ut_err(rc, "%s%s%s", prefix, msg, suffix);
+}
 
 xfr_bundle *xfr_bundle_alloc(void)
 {
@@ -66,7 +75,12 @@ offca_rc xfr_bundle_add(xfr_bundle *b, xfr_item_type type, const char *name, con
 		return ut_err(OFFCA_E_TOO_BIG, "bundle would exceed %u bytes", XFR_MAX_BUNDLE);
 	rc = xfr_item_check(type, data, len);
 	if (rc != OFFCA_OK)
-		return ut_err(rc, "%s (%s): %s", name, xfr_item_type_name(type), ut_err_msg());
+	{
+		char prefix[XFR_MAX_NAME + 64];
+
+		snprintf(prefix, sizeof(prefix), "%.128s (%s): ", name, xfr_item_type_name(type));
+		return xfr_err_wrap(rc, prefix, "");
+	}
 	copy = malloc(len ? len : 1);
 	grown = realloc(b->items, (b->n_items + 1) * sizeof(*b->items));
 	if (grown != NULL)

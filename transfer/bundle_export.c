@@ -74,8 +74,12 @@ static offca_rc lineage(ca_store *st, const char *name, ca_issuer *iss, size_t *
 		if (*n == MAX_DEPTH)
 			return ut_err(OFFCA_E_STORE, "issuer chain of %s is deeper than %d", iss[0].name, MAX_DEPTH);
 		rc = ca_store_issuer_get(st, iss[*n - 1].parent, &iss[*n]);
-		if (rc != OFFCA_OK)
-			return ut_err(rc, "issuer %s: parent %s: %s", iss[*n - 1].name, iss[*n - 1].parent, ut_err_msg());
+		if (rc != OFFCA_OK) {
+			char prefix[160];
+
+			snprintf(prefix, sizeof(prefix), "issuer %s: parent %s: ", iss[*n - 1].name, iss[*n - 1].parent);
+			return xfr_err_wrap(rc, prefix, "");
+		}
 		(*n)++;
 	}
 	return OFFCA_OK;

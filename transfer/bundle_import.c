@@ -68,8 +68,10 @@ offca_rc xfr_bundle_import(ca_store *st, const xfr_bundle *b, const xfr_import_o
 		}
 		rc = xfr_csr_to_der(b->items[i].data, b->items[i].len, &ders[n], &lens[n]);
 		if (rc != OFFCA_OK) {
-			rc = ut_err(rc, "bundle item %zu (%s): %s; nothing imported", i + 1, b->items[i].name,
-				    ut_err_msg());
+			char prefix[XFR_MAX_NAME + 48];
+
+			snprintf(prefix, sizeof(prefix), "bundle item %zu (%s): ", i + 1, b->items[i].name);
+			rc = xfr_err_wrap(rc, prefix, "; nothing imported");
 			goto out;
 		}
 		item_of[n++] = i;

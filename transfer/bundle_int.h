@@ -30,6 +30,10 @@ offca_rc xfr_manifest_parse(const unsigned char *buf, size_t len, xfr_bundle *b)
 offca_rc xfr_sig_check(X509 *cert, const unsigned char *manifest, size_t mlen, const unsigned char *sig,
 		       size_t slen);
 
+/* Re-record the current error detail with a prefix and suffix (the detail is copied first: it
+   lives in the buffer ut_err() writes). Returns rc. */
+offca_rc xfr_err_wrap(offca_rc rc, const char *prefix, const char *suffix);
+
 /* bundle.c: allocate an empty bundle object. */
 xfr_bundle *xfr_bundle_alloc(void);
 

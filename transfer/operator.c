@@ -161,7 +161,10 @@ offca_rc xfr_operator_enroll(const char *home, const char *name, const char *cer
 		goto out;
 	rc = load_cert(data, len, &x);
 	if (rc != OFFCA_OK) {
-		rc = ut_err(rc, "%s: %s", cert_path, ut_err_msg());
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+		rc = ut_err(rc, "%s: %s", cert_path, msg);
 		goto out;
 	}
 	if (X509_cmp_current_time(X509_get0_notAfter(x)) <= 0) {

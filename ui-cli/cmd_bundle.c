@@ -233,6 +233,17 @@ static offca_rc sign_with(xfr_bundle *b, const struct opts *o, const char *uri, 
 	return rc;
 }
 
+/* Re-record the current detail with a prefix and suffix (copied first: ut_err() overwrites it). */
+static offca_rc wrap_err(offca_rc rc, const char *prefix, const char *suffix)
+{
+	char msg[768];
+
+	snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+	if (strncmp(msg, prefix, strlen(prefix)) == 0) /* ut_read_file() already named the file */
+		return ut_err(rc, "%s%s", msg, suffix);
+	return ut_err(rc, "%s: %s%s", prefix, msg, suffix);
+}
+
 /* ---- printing ---- */
 
 static void fmt_time(int64_t t, char *buf, size_t cap)
@@ -328,7 +339,7 @@ static offca_rc read_checked(const char *path, const char *ca, xfr_bundle **out,
 	*out = NULL;
 	rc = xfr_bundle_read(path, &b);
 	if (rc != OFFCA_OK)
-		return ut_err(rc, "%s: %s", path, ut_err_msg());
+		return wrap_err(rc, path, "");
 	if (ca != NULL) {
 		rc = load_certs(ca, &roots);
 		if (rc == OFFCA_OK)
@@ -415,7 +426,7 @@ static int cmd_import(int argc, char **argv)
 		return cli_fail(OFFCA_E_USAGE);
 	rc = xfr_bundle_read(argv[optind], &b);
 	if (rc != OFFCA_OK)
-		rc = ut_err(rc, "%s: %s; nothing imported", argv[optind], ut_err_msg());
+		rc = wrap_err(rc, argv[optind], "; nothing imported");
 	if (rc == OFFCA_OK)
 		rc = ca_store_open(home, 0, &st);
 	io.home = home;
