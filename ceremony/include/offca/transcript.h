@@ -124,8 +124,8 @@ typedef struct cer_verify_result {
 	char status[32];          /* "completed", "aborted" (from the end entry) or "incomplete" */
 	unsigned char head[32];   /* hash of the last entry: compare with the paper copy's QR code */
 	char ceremony[CER_TRANSCRIPT_MAX_NAME]; /* ceremony name from the start entry */
-	int sealed;               /* 1: the last entry is a signature and every entry before the
-				     last signature is covered by it (nothing unsigned at the end) */
+	int sealed;               /* 1: the last entry is a valid signature, so every entry is
+				     covered by a signature (nothing unsigned at the end) */
 } cer_verify_result;
 
 /*
@@ -140,9 +140,14 @@ typedef struct cer_verify_result {
  *    the current directory) exists with the recorded size and SHA-256.
  * A file ending in a partial line (a crash during a write) fails. res (may be NULL) is cleared
  * and filled on success; on OFFCA_E_VERIFY it still holds the counts up to the bad line.
- * Errors: OFFCA_E_VERIFY (detail: "line N (seq N, step S, event E): what is wrong"),
- * OFFCA_E_PARSE (a line is not JSON / not an entry: detail names the line), OFFCA_E_NOT_FOUND,
- * OFFCA_E_TOO_BIG, OFFCA_E_IO, OFFCA_E_NOMEM.
+ * Verification without trust_cert proves that the file is internally consistent and signed by
+ * the keys it names; trust_cert (or the paper copy's head) ties it to a key you trust. Entries cut
+ * off at the end cannot be seen in the file alone: check res->sealed and the head.
+ * Errors: OFFCA_E_VERIFY for anything wrong inside the file, with the detail
+ * "transcript line N (seq N, step \"S\", event E): what is wrong" (a line that is not JSON or
+ * not an entry, an edit, a bad link or signature, a changed output, a missing trusted signature),
+ * OFFCA_E_USAGE (NULL path), OFFCA_E_NOT_FOUND (no transcript), OFFCA_E_TOO_BIG (over
+ * CER_TRANSCRIPT_MAX_FILE), OFFCA_E_IO, OFFCA_E_PERM, OFFCA_E_NOMEM.
  */
 offca_rc cer_transcript_verify(const char *path, const char *base_dir, int check_outputs, X509 *trust_cert,
 			       cer_verify_result *res);

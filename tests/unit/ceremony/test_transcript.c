@@ -367,6 +367,57 @@ static void test_outputs(void **state)
 	assert_int_equal(cer_transcript_verify("no-such.jsonl", NULL, 1, NULL, &r), OFFCA_E_NOT_FOUND);
 }
 
+/* The independent checks shown in docs/transcript.md (Python 3 and the openssl CLI) agree. */
+static void test_independent_tools(void **state)
+{
+	static const char chain_py[] =
+		"import hashlib, json, sys\n"
+		"prev = \"0\" * 64\n"
+		"for n, line in enumerate(open(sys.argv[1], encoding=\"utf-8\"), 1):\n"
+		"    e = json.loads(line)\n"
+		"    h = e.pop(\"hash\")\n"
+		"    canon = json.dumps(e, sort_keys=True, separators=(\",\", \":\"), ensure_ascii=False)\n"
+		"    assert e[\"seq\"] == n and e[\"prev\"] == prev, f\"line {n}: chain broken\"\n"
+		"    assert hashlib.sha256(canon.encode()).hexdigest() == h, f\"line {n}: hash mismatch\"\n"
+		"    prev = h\n"
+		"print(\"chain ok, head\", prev)\n";
+	static const char sig_sh[] =
+		"set -e\n"
+		"sed -n 6p \"$1\" | python3 -c '\n"
+		"import json, sys\n"
+		"d = json.load(sys.stdin)[\"data\"]\n"
+		"open(\"spki.pem\", \"w\").write(d[\"spki\"])\n"
+		"open(\"sig.b64\", \"w\").write(d[\"signature\"])\n"
+		"open(\"msg.txt\", \"w\").write(\"offca-transcript-head:\" + d[\"signed_head\"])'\n"
+		"base64 -d sig.b64 > sig.bin\n"
+		"openssl dgst -sha256 -verify spki.pem -signature sig.bin msg.txt >/dev/null\n";
+	cer_verify_result r;
+	char *hex, cmd[256];
+	FILE *p;
+	char out[256] = "";
+
+	(void)state;
+	if (system("command -v python3 >/dev/null && command -v openssl >/dev/null") != 0)
+		skip();
+	fx_sample("i.jsonl", eckey, eccert);
+	fx_ok(cer_transcript_verify("i.jsonl", NULL, 1, eccert, &r));
+	fx_write("chain.py", chain_py);
+	fx_write("sig.sh", sig_sh);
+	p = popen("python3 chain.py i.jsonl", "r");
+	assert_non_null(p);
+	assert_non_null(fgets(out, sizeof(out), p));
+	assert_int_equal(pclose(p), 0);
+	hex = ut_hex(r.head, 32);
+	snprintf(cmd, sizeof(cmd), "chain ok, head %s\n", hex);
+	assert_string_equal(out, cmd);
+	free(hex);
+	assert_int_equal(system("bash sig.sh i.jsonl"), 0);
+	/* and the tools notice an edit too */
+	assert_int_equal(system("sed -i 's/\"answer\":\"yes\"/\"answer\":\"no\"/' i.jsonl"), 0);
+	assert_int_not_equal(system("python3 chain.py i.jsonl >/dev/null 2>&1"), 0);
+	assert_int_equal(cer_transcript_verify("i.jsonl", NULL, 1, NULL, &r), OFFCA_E_VERIFY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_line_edits),
 		cmocka_unit_test(test_rehashed_forgery),
 		cmocka_unit_test(test_outputs),
+		cmocka_unit_test(test_independent_tools),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
