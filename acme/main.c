@@ -1,1 +1,224 @@
-int main(void) { return 0; }
+/*
+ * main.c - offca-acme: the online ACME helper. Parses the command line, dispatches to one file per
+ * command, prints the one-line error and picks the exit code. Secrets never come from argv: the
+ * TSIG secret and the EAB key are named by file.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "offca/util.h"
+
+enum {
+	O_STATE = 256, O_CA_BUNDLE, O_DIRECTORY, O_EMAIL, O_EAB_KID, O_EAB_KEY, O_DOMAIN, O_CSR, O_DNS, O_DNS_SERVER,
+	O_TSIG_KEY, O_TSIG_SECRET, O_TSIG_ALG, O_DNS_HOOK, O_DNS_ZONE, O_GENKEY, O_ALL, O_FORCE, O_REASON, O_JSON,
+	O_VERBOSE, O_VERSION, O_HELP, O_CERT_NAME, O_KEY_TYPE, O_PREFERRED, O_PROP_TIMEOUT, O_POLL_TIMEOUT, O_DNS_TCP,
+};
+
+static const struct option longopts[] = {
+	{"state", required_argument, NULL, O_STATE},
+	{"ca-bundle", required_argument, NULL, O_CA_BUNDLE},
+	{"directory", required_argument, NULL, O_DIRECTORY},
+	{"email", required_argument, NULL, O_EMAIL},
+	{"eab-kid", required_argument, NULL, O_EAB_KID},
+	{"eab-hmac-key", required_argument, NULL, O_EAB_KEY},
+	{"domain", required_argument, NULL, O_DOMAIN},
+	{"csr", required_argument, NULL, O_CSR},
+	{"dns", required_argument, NULL, O_DNS},
+	{"dns-server", required_argument, NULL, O_DNS_SERVER},
+	{"tsig-key", required_argument, NULL, O_TSIG_KEY},
+	{"tsig-secret-file", required_argument, NULL, O_TSIG_SECRET},
+	{"tsig-algorithm", required_argument, NULL, O_TSIG_ALG},
+	{"dns-hook", required_argument, NULL, O_DNS_HOOK},
+	{"dns-zone", required_argument, NULL, O_DNS_ZONE},
+	{"dns-tcp", no_argument, NULL, O_DNS_TCP},
+	{"propagation-timeout", required_argument, NULL, O_PROP_TIMEOUT},
+	{"poll-timeout", required_argument, NULL, O_POLL_TIMEOUT},
+	{"generate-key", no_argument, NULL, O_GENKEY},
+	{"cert-name", required_argument, NULL, O_CERT_NAME},
+	{"key-type", required_argument, NULL, O_KEY_TYPE},
+	{"preferred-chain", required_argument, NULL, O_PREFERRED},
+	{"all", no_argument, NULL, O_ALL},
+	{"force", no_argument, NULL, O_FORCE},
+	{"reason", required_argument, NULL, O_REASON},
+	{"json", no_argument, NULL, O_JSON},
+	{"verbose", no_argument, NULL, O_VERBOSE},
+	{"version", no_argument, NULL, O_VERSION},
+	{"help", no_argument, NULL, O_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+static const char usage_main[] =
+	"usage: offca-acme --state DIR [--ca-bundle FILE] [--verbose] COMMAND [ARGS...]\n"
+	"       offca-acme COMMAND --help | --help | --version\n\n"
+	"offca-acme obtains public certificates from an ACME CA (RFC 8555) with DNS-01 challenges.\n"
+	"The endpoint keeps its private key: issue takes its CSR.\n\n"
+	"Commands:\n"
+	"  account    new | find | show | update | deactivate | rollover\n"
+	"  issue      order a certificate for a CSR (or --domain ... --generate-key)\n"
+	"  renew      renew what is due (ARI window or two thirds of the lifetime); for timers\n"
+	"  revoke     revoke a certificate\n"
+	"  list       list the certificates in the state directory\n\n"
+	"Global options: --state DIR (required), --ca-bundle FILE (trust this CA for HTTPS instead of the\n"
+	"system store), --verbose. Exit codes: docs/acme.md. Secrets are never taken from the command line.\n";
+
+static const char usage_account[] =
+	"usage: offca-acme --state DIR account new --directory URL [--email ADDR] [--key-type ec|rsa]\n"
+	"                                          [--eab-kid KID --eab-hmac-key FILE]\n"
+	"       offca-acme --state DIR account find --directory URL\n"
+	"       offca-acme --state DIR account show | update --email ADDR | deactivate | rollover [--key-type ec|rsa]\n\n"
+	"new creates STATE/account/key.pem (0600, P-256 unless --key-type rsa) and registers it; an\n"
+	"existing key is reused (the CA then returns its account). find looks the key's account up\n"
+	"(onlyReturnExisting). --eab-hmac-key names a 0600 file with the base64url MAC key from the CA.\n"
+	"rollover replaces the account key (RFC 8555 7.3.5); deactivate is irreversible.\n";
+
+static const char usage_issue[] =
+	"usage: offca-acme --state DIR issue (--csr FILE | --domain NAME... [--generate-key])\n"
+	"         (--dns rfc2136 --dns-server HOST:PORT --tsig-key NAME --tsig-secret-file FILE\n"
+	"          [--tsig-algorithm hmac-sha256|hmac-sha512] [--dns-zone ZONE] [--dns-tcp] | --dns-hook CMD)\n"
+	"         [--propagation-timeout SECS] [--poll-timeout SECS] [--cert-name NAME]\n"
+	"         [--preferred-chain ISSUER-CN] [--force]\n\n"
+	"Orders a certificate for every name of the CSR (or the --domain names, wildcards allowed),\n"
+	"publishes the dns-01 TXT records, waits until every authoritative server of the zone serves\n"
+	"them (default 120 s), lets the CA validate, removes the records (also on failure) and writes\n"
+	"STATE/live/NAME/{cert,chain,fullchain}.pem (+ privkey.pem, 0600, for --generate-key).\n"
+	"--dns-hook CMD is run as: CMD add|remove _acme-challenge.NAME VALUE (exit 0 = done).\n";
+
+static const char usage_renew[] =
+	"usage: offca-acme --state DIR renew [--all | NAME...] [--force]\n\n"
+	"Renews each certificate that is due: inside the CA's ARI window (RFC 9773) when the CA offers\n"
+	"renewalInfo, else after two thirds of its lifetime. --force renews now. Idempotent: exit 0 when\n"
+	"nothing is due or everything due was renewed; otherwise the exit code of the first failure.\n";
+
+static const char usage_revoke[] =
+	"usage: offca-acme --state DIR revoke CERT [--reason N]\n\n"
+	"CERT is a PEM/DER certificate file or a certificate name (STATE/live/NAME/cert.pem). N is an\n"
+	"RFC 5280 reason code (0 unspecified, 1 keyCompromise, 4 superseded, 5 cessationOfOperation...).\n";
+
+static const char usage_list[] =
+	"usage: offca-acme --state DIR list [--json]\n\n"
+	"Lists the certificates with their status (valid, due, expired), serial, names and mode.\n";
+
+static long num(const char *s, const char *opt, long lo, long hi, int *bad)
+{
+	char *end = NULL;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end != '\0' || v < lo || v > hi) {
+		ut_err(OFFCA_E_USAGE, "%s %s: a number from %ld to %ld expected", opt, s, lo, hi);
+		*bad = 1;
+	}
+	return v;
+}
+
+static int parse(int argc, char **argv, struct acme_opts *o)
+{
+	int c, bad = 0;
+
+	opterr = 0;
+	while (!bad && (c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_STATE: o->state = optarg; break;
+		case O_CA_BUNDLE: o->ca_bundle = optarg; break;
+		case O_DIRECTORY: o->directory = optarg; break;
+		case O_EMAIL: o->email = optarg; break;
+		case O_EAB_KID: o->eab_kid = optarg; break;
+		case O_EAB_KEY: o->eab_key_file = optarg; break;
+		case O_DOMAIN:
+			if (acme_names_add(&o->domains, optarg) != OFFCA_OK)
+				bad = 1;
+			break;
+		case O_CSR: o->csr = optarg; break;
+		case O_DNS: o->dns_method = optarg; break;
+		case O_DNS_SERVER: o->dns_server = optarg; break;
+		case O_TSIG_KEY: o->tsig_key = optarg; break;
+		case O_TSIG_SECRET: o->tsig_secret_file = optarg; break;
+		case O_TSIG_ALG: o->tsig_alg = optarg; break;
+		case O_DNS_HOOK: o->dns_hook = optarg; break;
+		case O_DNS_ZONE: o->dns_zone = optarg; break;
+		case O_DNS_TCP: o->dns_tcp = 1; break;
+		case O_PROP_TIMEOUT: o->propagation_timeout = (int)num(optarg, "--propagation-timeout", 0, 3600, &bad); break;
+		case O_POLL_TIMEOUT: o->poll_timeout = (int)num(optarg, "--poll-timeout", 1, 3600, &bad); break;
+		case O_GENKEY: o->generate_key = 1; break;
+		case O_CERT_NAME: o->cert_name = optarg; break;
+		case O_KEY_TYPE: o->key_type = optarg; break;
+		case O_PREFERRED: o->preferred_chain = optarg; break;
+		case O_ALL: o->all = 1; break;
+		case O_FORCE: o->force = 1; break;
+		case O_REASON: o->reason = (int)num(optarg, "--reason", 0, 10, &bad); break;
+		case O_JSON: o->json = 1; break;
+		case O_VERBOSE: o->verbose = 1; break;
+		case O_VERSION: o->help = 2; break;
+		case O_HELP: o->help = 1; break;
+		case ':':
+			ut_err(OFFCA_E_USAGE, "%s needs a value", argv[optind - 1]);
+			bad = 1;
+			break;
+		default:
+			ut_err(OFFCA_E_USAGE, "unknown option %s (see offca-acme --help)", argv[optind - 1]);
+			bad = 1;
+			break;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+struct command {
+	const char *name;
+	offca_rc (*fn)(struct acme_opts *);
+	const char *usage;
+};
+
+static const struct command commands[] = {
+	{"account", acme_cmd_account, usage_account}, {"issue", acme_cmd_issue, usage_issue},
+	{"renew", acme_cmd_renew, usage_renew},       {"revoke", acme_cmd_revoke, usage_revoke},
+	{"list", acme_cmd_list, usage_list},
+};
+
+int main(int argc, char **argv)
+{
+	struct acme_opts o;
+	const struct command *cmd = NULL;
+	offca_rc rc;
+
+	ut_harden_process();
+	memset(&o, 0, sizeof(o));
+	o.propagation_timeout = 120;
+	if (parse(argc, argv, &o) != 0) {
+		fprintf(stderr, "offca-acme: %s\n", ut_err_msg());
+		acme_names_clear(&o.domains);
+		return ut_exit_code(OFFCA_E_USAGE);
+	}
+	if (optind < argc) {
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (strcmp(commands[i].name, argv[optind]) == 0)
+				cmd = &commands[i];
+	}
+	if (o.help == 2) {
+		printf("offca-acme %s\n", OFFCA_VERSION);
+		acme_names_clear(&o.domains);
+		return 0;
+	}
+	if (o.help == 1 || optind >= argc) {
+		fputs(cmd != NULL ? cmd->usage : usage_main, o.help ? stdout : stderr);
+		acme_names_clear(&o.domains);
+		return o.help ? 0 : ut_exit_code(OFFCA_E_USAGE);
+	}
+	if (cmd == NULL) {
+		fprintf(stderr, "offca-acme: unknown command %s (see offca-acme --help)\n", argv[optind]);
+		acme_names_clear(&o.domains);
+		return ut_exit_code(OFFCA_E_USAGE);
+	}
+	o.argc = argc - optind - 1;
+	o.argv = argv + optind + 1;
+	if (o.state == NULL)
+		rc = ut_err(OFFCA_E_USAGE, "--state DIR is required");
+	else
+		rc = cmd->fn(&o);
+	if (rc != OFFCA_OK)
+		fprintf(stderr, "offca-acme: %s\n", ut_err_msg());
+	acme_names_clear(&o.domains);
+	return ut_exit_code(rc);
+}

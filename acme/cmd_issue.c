@@ -1,0 +1,400 @@
+/* cmd_issue.c - offca-acme issue and renew: one order per certificate name, outputs in live/NAME/. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ari.h"
+#include "cert.h"
+#include "client.h"
+#include "cmd.h"
+#include "dns.h"
+#include "key.h"
+#include "offca/util.h"
+#include "order.h"
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* The "dns" object of a certificate record from the command line. */
+static offca_rc dns_from_opts(const struct acme_opts *o, json_t **out)
+{
+	char abs[PATH_MAX];
+	json_t *d;
+
+	*out = NULL;
+	if (o->dns_hook != NULL && o->dns_method != NULL && strcmp(o->dns_method, "hook") != 0)
+		return ut_err(OFFCA_E_USAGE, "--dns %s and --dns-hook exclude each other", o->dns_method);
+	if (o->dns_hook == NULL && o->dns_method == NULL)
+		return ut_err(OFFCA_E_USAGE, "issue: --dns rfc2136 ... or --dns-hook CMD is required");
+	d = json_pack("{s:s, s:i, s:b}", "method", o->dns_hook != NULL ? "hook" : o->dns_method, "propagation_timeout",
+		      o->propagation_timeout, "tcp", o->dns_tcp);
+	if (d == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	if (o->dns_server != NULL)
+		json_object_set_new(d, "server", json_string(o->dns_server));
+	if (o->tsig_key != NULL)
+		json_object_set_new(d, "tsig_key", json_string(o->tsig_key));
+	json_object_set_new(d, "tsig_algorithm", json_string(o->tsig_alg != NULL ? o->tsig_alg : "hmac-sha256"));
+	if (o->tsig_secret_file != NULL) /* the path only, never the secret */
+		json_object_set_new(d, "tsig_secret_file",
+				    json_string(realpath(o->tsig_secret_file, abs) != NULL ? abs : o->tsig_secret_file));
+	if (o->dns_zone != NULL)
+		json_object_set_new(d, "zone", json_string(o->dns_zone));
+	if (o->dns_hook != NULL)
+		json_object_set_new(d, "hook", json_string(o->dns_hook));
+	*out = d;
+	return OFFCA_OK;
+}
+
+static void dns_cfg(const json_t *d, int verbose, struct acme_dns_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->method = jstr(d, "method");
+	c->server = jstr(d, "server");
+	c->tsig_name = jstr(d, "tsig_key");
+	c->tsig_alg = jstr(d, "tsig_algorithm");
+	c->tsig_secret_file = jstr(d, "tsig_secret_file");
+	c->zone = jstr(d, "zone");
+	c->hook = jstr(d, "hook");
+	c->use_tcp = json_is_true(json_object_get(d, "tcp"));
+	c->propagation_timeout = (int)json_integer_value(json_object_get(d, "propagation_timeout"));
+	c->ttl = 60;
+	c->verbose = verbose;
+	if (c->method == NULL)
+		c->method = "";
+}
+
+static offca_rc write_outputs(struct acme_session *s, const char *name, const char *chain, size_t chain_len,
+			      EVP_PKEY *genkey, X509_REQ *req, X509 **leaf_out)
+{
+	offca_rc rc;
+	X509 *leaf = NULL;
+	char *cert = NULL, *rest = NULL, *pem = NULL, rel[512];
+	size_t pl = 0;
+
+	*leaf_out = NULL;
+	rc = acme_chain_split(chain, chain_len, &leaf, &cert, &rest);
+	if (rc == OFFCA_OK)
+		rc = acme_cert_matches_csr(leaf, req);
+	if (rc == OFFCA_OK && genkey != NULL) {
+		rc = acme_key_pem(genkey, &pem, &pl);
+		snprintf(rel, sizeof(rel), "live/%s/privkey.pem", name);
+		if (rc == OFFCA_OK)
+			rc = acme_fileproc_write(s->fp, rel, pem, pl, UT_WF_SECRET);
+	}
+	snprintf(rel, sizeof(rel), "live/%s/chain.pem", name);
+	if (rc == OFFCA_OK)
+		rc = acme_fileproc_write(s->fp, rel, rest, strlen(rest), 0);
+	snprintf(rel, sizeof(rel), "live/%s/fullchain.pem", name);
+	if (rc == OFFCA_OK)
+		rc = acme_fileproc_write(s->fp, rel, chain, chain_len, 0);
+	snprintf(rel, sizeof(rel), "live/%s/cert.pem", name);
+	if (rc == OFFCA_OK)
+		rc = acme_fileproc_write(s->fp, rel, cert, strlen(cert), 0);
+	if (rc == OFFCA_OK) {
+		*leaf_out = leaf;
+		leaf = NULL;
+	}
+	X509_free(leaf);
+	free(cert);
+	free(rest);
+	ut_free_secret(pem, pl);
+	return rc;
+}
+
+/*
+ * One order for the record rec (name, domains, mode, dns) with the session s (key, file and
+ * client open). req is the endpoint's CSR (mode csr) or NULL (a key is generated).
+ */
+static offca_rc issue_one(struct acme_opts *o, struct acme_session *s, const char *name, json_t *rec,
+			  X509_REQ *req, const char *replaces)
+{
+	offca_rc rc;
+	struct acme_names names = {0};
+	struct acme_order_req oreq;
+	json_t *doms = json_object_get(rec, "domains"), *x;
+	X509_REQ *genreq = NULL;
+	EVP_PKEY *genkey = NULL;
+	X509 *leaf = NULL;
+	unsigned char *der = NULL;
+	size_t derlen = 0, i, chain_len = 0;
+	char *chain = NULL, *serial = NULL, rel[512];
+	time_t nb = 0, na = 0;
+	char until[32];
+
+	json_array_foreach(doms, i, x) {
+		rc = acme_names_add(&names, json_string_value(x) ? json_string_value(x) : "");
+		if (rc != OFFCA_OK)
+			goto out;
+	}
+	if (req == NULL) {
+		rc = acme_csr_generate(&names, &genkey, &genreq);
+		if (rc != OFFCA_OK)
+			goto out;
+		req = genreq;
+	}
+	rc = acme_csr_der(req, &der, &derlen);
+	if (rc != OFFCA_OK)
+		goto out;
+	dns_cfg(json_object_get(rec, "dns"), o->verbose, &s->dcfg);
+	rc = acme_dnsproc_start(&s->dcfg, &s->dp);
+	if (rc != OFFCA_OK)
+		goto out;
+	memset(&oreq, 0, sizeof(oreq));
+	oreq.names = &names;
+	oreq.csr_der = der;
+	oreq.csr_len = derlen;
+	oreq.replaces = replaces;
+	oreq.preferred_chain = jstr(rec, "preferred_chain");
+	rc = acme_order_run(s->cl, s->dp, &oreq, &chain, &chain_len);
+	acme_proc_free(s->dp); /* removes whatever TXT record is left */
+	s->dp = NULL;
+	if (rc != OFFCA_OK)
+		goto out;
+	rc = write_outputs(s, name, chain, chain_len, genkey, req, &leaf);
+	if (rc != OFFCA_OK)
+		goto out;
+	serial = acme_cert_serial_hex(leaf);
+	acme_cert_times(leaf, &nb, &na);
+	json_object_set_new(rec, "serial", json_string(serial != NULL ? serial : ""));
+	json_object_set_new(rec, "not_before", json_integer((json_int_t)nb));
+	json_object_set_new(rec, "not_after", json_integer((json_int_t)na));
+	json_object_set_new(rec, "issued_at", json_integer((json_int_t)time(NULL)));
+	snprintf(rel, sizeof(rel), "certs/%s.json", name);
+	rc = acme_state_put_json(s->fp, rel, rec);
+	if (rc != OFFCA_OK)
+		goto out;
+	strftime(until, sizeof(until), "%Y-%m-%d %H:%M:%SZ", gmtime(&na));
+	printf("%s: issued serial %s for %zu name(s), valid until %s -> %s/live/%s/fullchain.pem\n", name,
+	       serial ? serial : "?", names.n, until, o->state, name);
+out:
+	acme_names_clear(&names);
+	X509_REQ_free(genreq);
+	EVP_PKEY_free(genkey);
+	X509_free(leaf);
+	OPENSSL_free(der);
+	free(chain);
+	free(serial);
+	return rc;
+}
+
+static offca_rc open_session(struct acme_opts *o, struct acme_session *s, json_t **acct)
+{
+	offca_rc rc = acme_state_account(o, acct);
+	const char *bundle;
+
+	if (rc != OFFCA_OK)
+		return rc;
+	if (strcmp(jstr(*acct, "status") ? jstr(*acct, "status") : "", "deactivated") == 0)
+		return ut_err(OFFCA_E_STATE, "the account in %s is deactivated", o->state);
+	bundle = o->ca_bundle != NULL ? o->ca_bundle : jstr(*acct, "ca_bundle");
+	rc = acme_session_open(o, s, o->directory != NULL ? o->directory : jstr(*acct, "directory"), bundle, 0);
+	if (rc == OFFCA_OK)
+		rc = acme_client_set_kid(s->cl, jstr(*acct, "url"));
+	return rc;
+}
+
+offca_rc acme_cmd_issue(struct acme_opts *o)
+{
+	offca_rc rc;
+	struct acme_session s;
+	json_t *acct = NULL, *rec = NULL, *dns = NULL, *doms = NULL, *old = NULL;
+	X509_REQ *req = NULL;
+	char *csrpem = NULL, name[ACME_MAX_DNS_NAME + 1], rel[512];
+	size_t csrlen = 0;
+
+	memset(&s, 0, sizeof(s));
+	if (o->csr != NULL && o->domains.n > 0)
+		return ut_err(OFFCA_E_USAGE, "issue: --csr FILE and --domain exclude each other (the CSR names the domains)");
+	if (o->csr == NULL && o->domains.n == 0)
+		return ut_err(OFFCA_E_USAGE, "issue: --csr FILE (or --domain NAME... --generate-key) is required");
+	if (o->csr != NULL && o->generate_key)
+		return ut_err(OFFCA_E_USAGE, "issue: --generate-key makes no sense with --csr");
+	if (o->tsig_alg != NULL && acme_tsig_alg_check(o->tsig_alg) != OFFCA_OK)
+		return OFFCA_E_USAGE;
+	rc = dns_from_opts(o, &dns);
+	if (rc != OFFCA_OK)
+		return rc;
+	if (o->csr != NULL) {
+		acme_names_clear(&o->domains);
+		rc = acme_csr_load(o->csr, &req, &o->domains);
+		if (rc == OFFCA_OK)
+			rc = acme_csr_pem(req, &csrpem, &csrlen);
+		if (rc != OFFCA_OK)
+			goto out;
+	} else {
+		fprintf(stderr, "offca-acme: warning: generating the private key here (--generate-key); "
+				"the default is a CSR from the endpoint that keeps its key (--csr FILE)\n");
+	}
+	snprintf(name, sizeof(name), "%s",
+		 o->cert_name != NULL ? o->cert_name
+				      : (strncmp(o->domains.v[0], "*.", 2) == 0 ? o->domains.v[0] + 2 : o->domains.v[0]));
+	if (!acme_cert_name_ok(name)) {
+		rc = ut_err(OFFCA_E_USAGE, "certificate name %s: letters, digits, '-', '.', '_' only", name);
+		goto out;
+	}
+	snprintf(rel, sizeof(rel), "certs/%s.json", name);
+	if (acme_state_json(o, rel, &old) == OFFCA_OK && !o->force) {
+		rc = ut_err(OFFCA_E_EXISTS, "%s was already issued (offca-acme renew %s, or issue --force to replace it)",
+			    name, name);
+		goto out;
+	}
+	doms = json_array();
+	for (size_t i = 0; doms != NULL && i < o->domains.n; i++)
+		json_array_append_new(doms, json_string(o->domains.v[i]));
+	rec = json_pack("{s:s, s:o, s:s, s:O}", "name", name, "domains", doms, "mode", req != NULL ? "csr" : "generated",
+			"dns", dns);
+	if (rec == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (o->preferred_chain != NULL)
+		json_object_set_new(rec, "preferred_chain", json_string(o->preferred_chain));
+	rc = open_session(o, &s, &acct);
+	if (rc != OFFCA_OK)
+		goto out;
+	if (csrpem != NULL) {
+		snprintf(rel, sizeof(rel), "certs/%s.csr", name);
+		rc = acme_fileproc_write(s.fp, rel, csrpem, csrlen, 0);
+		if (rc != OFFCA_OK)
+			goto out;
+	}
+	rc = issue_one(o, &s, name, rec, req, NULL);
+out:
+	acme_session_close(&s);
+	json_decref(acct);
+	json_decref(rec);
+	json_decref(dns);
+	json_decref(old);
+	X509_REQ_free(req);
+	free(csrpem);
+	return rc;
+}
+
+/* 1 when the certificate should be renewed now; explains why on stdout */
+static int due(struct acme_opts *o, struct acme_session *s, const char *name, X509 *cert, int *ari)
+{
+	time_t nb = 0, na = 0, start = 0, end = 0, now = time(NULL);
+	char when[32];
+
+	*ari = 0;
+	if (acme_client_url(s->cl, "renewalInfo") != NULL) {
+		if (acme_ari_window(s->cl, cert, &start, &end) == OFFCA_OK) {
+			*ari = 1;
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", gmtime(&start));
+			if (o->force || now >= start)
+				return 1;
+			printf("%s: not due (ARI window starts %s)\n", name, when);
+			return 0;
+		}
+		fprintf(stderr, "offca-acme: %s: ARI failed (%s); using the certificate's lifetime\n", name, ut_err_msg());
+	}
+	if (acme_cert_times(cert, &nb, &na) != OFFCA_OK)
+		return 1;
+	if (o->force || now >= na - (na - nb) / 3)
+		return 1;
+	start = na - (na - nb) / 3;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", gmtime(&start));
+	printf("%s: not due (renews after %s, two thirds of its lifetime)\n", name, when);
+	return 0;
+}
+
+static offca_rc renew_one(struct acme_opts *o, struct acme_session *s, const char *name)
+{
+	offca_rc rc;
+	json_t *rec = NULL;
+	X509 *cert = NULL;
+	X509_REQ *req = NULL;
+	struct acme_names tmp = {0};
+	char rel[512], path[4096], *certid = NULL;
+	int ari = 0;
+
+	if (!acme_cert_name_ok(name))
+		return ut_err(OFFCA_E_USAGE, "bad certificate name %s", name);
+	snprintf(rel, sizeof(rel), "certs/%s.json", name);
+	rc = acme_state_json(o, rel, &rec);
+	if (rc == OFFCA_E_NOT_FOUND)
+		rc = ut_err(OFFCA_E_NOT_FOUND, "no certificate named %s in %s", name, o->state);
+	if (rc != OFFCA_OK)
+		goto out;
+	snprintf(rel, sizeof(rel), "live/%s/cert.pem", name);
+	rc = acme_state_path(o, rel, path, sizeof(path));
+	if (rc == OFFCA_OK)
+		rc = acme_cert_load(path, &cert);
+	if (rc != OFFCA_OK)
+		goto out;
+	if (!due(o, s, name, cert, &ari))
+		goto out;
+	if (ari)
+		acme_ari_certid(cert, &certid);
+	if (strcmp(jstr(rec, "mode") ? jstr(rec, "mode") : "", "csr") == 0) {
+		snprintf(rel, sizeof(rel), "certs/%s.csr", name);
+		rc = acme_state_path(o, rel, path, sizeof(path));
+		if (rc == OFFCA_OK)
+			rc = acme_csr_load(path, &req, &tmp);
+		if (rc != OFFCA_OK)
+			goto out;
+	}
+	rc = issue_one(o, s, name, rec, req, certid);
+	if (rc != OFFCA_OK)
+		rc = ut_err(rc, "%s: renewal failed: %s", name, ut_err_msg());
+out:
+	acme_names_clear(&tmp);
+	free(certid);
+	X509_REQ_free(req);
+	X509_free(cert);
+	json_decref(rec);
+	return rc;
+}
+
+offca_rc acme_cmd_renew(struct acme_opts *o)
+{
+	offca_rc rc, first = OFFCA_OK;
+	struct acme_session s;
+	struct acme_names names = {0};
+	json_t *acct = NULL;
+	char firstmsg[1024] = "";
+
+	memset(&s, 0, sizeof(s));
+	if (o->argc > 0 && o->all)
+		return ut_err(OFFCA_E_USAGE, "renew: give certificate names or --all, not both");
+	for (int i = 0; i < o->argc; i++) {
+		names.v[names.n] = strdup(o->argv[i]);
+		if (names.v[names.n] == NULL || ++names.n >= ACME_MAX_NAMES)
+			return ut_err(OFFCA_E_USAGE, "renew: too many names");
+	}
+	if (o->argc == 0) {
+		rc = acme_state_cert_names(o, &names);
+		if (rc != OFFCA_OK)
+			return rc;
+	}
+	if (names.n == 0) {
+		printf("nothing to renew in %s\n", o->state ? o->state : "?");
+		return OFFCA_OK;
+	}
+	rc = open_session(o, &s, &acct);
+	if (rc != OFFCA_OK)
+		goto out;
+	for (size_t i = 0; i < names.n; i++) {
+		rc = renew_one(o, &s, names.v[i]);
+		if (rc != OFFCA_OK) {
+			fprintf(stderr, "offca-acme: %s\n", ut_err_msg());
+			if (first == OFFCA_OK) {
+				first = rc;
+				snprintf(firstmsg, sizeof(firstmsg), "%s", ut_err_msg());
+			}
+		}
+	}
+	rc = first;
+	if (rc != OFFCA_OK)
+		ut_err(rc, "%s", firstmsg);
+out:
+	acme_session_close(&s);
+	acme_names_clear(&names);
+	json_decref(acct);
+	return rc;
+}
