@@ -1,32 +1,694 @@
-/* cmd_inventory.c - PLACEHOLDER until its owner lands it: every command here fails with "not implemented". */
+/* cmd_inventory.c - offca init, list, show, revoke, export, audit verify|show (docs/inventory.md). */
 #include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "offca/config.h"
+#include "offca/store.h"
+#include "offca/util.h"
+
+#define MAX_DAYS 36500L
+
+enum { O_HOME = 1, O_EXPIRING, O_REVOKED, O_ISSUER, O_JSON, O_REASON, O_FORMAT, O_OUT };
+
+static const struct option long_opts[] = {
+	{"home", required_argument, NULL, O_HOME},
+	{"expiring", required_argument, NULL, O_EXPIRING},
+	{"revoked", no_argument, NULL, O_REVOKED},
+	{"issuer", required_argument, NULL, O_ISSUER},
+	{"json", no_argument, NULL, O_JSON},
+	{"reason", required_argument, NULL, O_REASON},
+	{"format", required_argument, NULL, O_FORMAT},
+	{"out", required_argument, NULL, O_OUT},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0}};
+
+struct opts {
+	const char *home, *issuer, *reason, *format, *out;
+	long expiring; /* days, -1 none */
+	int revoked, json;
+	const char *pos[2];
+	int npos;
+};
+
+/* Parse argv for command cmd; allowed: the O_* options this command takes (bit mask). */
+static int parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_pos, struct opts *o)
+{
+	int c;
+	char *end;
+
+	memset(o, 0, sizeof(*o));
+	o->expiring = -1;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		if (c == '?' || c == ':' || (c != 'h' && !(allowed & (1u << c))))
+			return cli_usage_error(cmd, "unknown or misplaced option '%s'", argv[optind - 1]);
+		switch (c) {
+		case O_HOME: o->home = optarg; break;
+		case O_ISSUER: o->issuer = optarg; break;
+		case O_REVOKED: o->revoked = 1; break;
+		case O_JSON: o->json = 1; break;
+		case O_REASON: o->reason = optarg; break;
+		case O_FORMAT: o->format = optarg; break;
+		case O_OUT: o->out = optarg; break;
+		case O_EXPIRING:
+			errno = 0;
+			o->expiring = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || o->expiring < 0 || o->expiring > MAX_DAYS)
+				return cli_usage_error(cmd, "--expiring takes a number of days (0..%ld)", MAX_DAYS);
+			break;
+		default: break;
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (o->npos >= max_pos)
+			return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+		o->pos[o->npos++] = argv[optind];
+	}
+	return 0;
+}
+
+#define OPT(x) (1u << (x))
+
+static void iso_time(int64_t t, char *buf, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, cap, "@%lld", (long long)t);
+}
+
+static const char *status_text(const ca_cert_record *r, int64_t now)
+{
+	if (r->status == CA_CERT_REVOKED)
+		return "revoked";
+	if (r->not_after < now)
+		return "expired";
+	return "valid";
+}
+
+static int open_store(const char *cmd, const char *home_opt, ca_store **st)
+{
+	const char *home = cli_home(home_opt);
+	offca_rc rc;
+
+	*st = NULL;
+	if (home == NULL)
+		return cli_fail(OFFCA_E_USAGE);
+	rc = ca_store_open(home, 0, st);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	return 0;
+}
+
+/* ---- init ---- */
+
+static const char init_usage[] =
+	"usage: offca init [--home DIR]\n"
+	"\n"
+	"Create a CA home in DIR (or $OFFCA_HOME): DIR (0700), DIR/store (the LMDB store, files 0600)\n"
+	"with an audit log whose first entry is 'init', DIR/config.json (0600, default policy) and\n"
+	"DIR/outbox. DIR must not exist or be empty. Next step: 'offca ca root'.\n";
+
+static int dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+
+	if (d == NULL)
+		return errno == ENOENT ? 1 : -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
+}
 
 int cli_cmd_init(int argc, char **argv)
 {
-	return cli_fail(ut_err(OFFCA_E_UNSUPPORTED, "offca init: not implemented yet"));
+	struct opts o;
+	const char *home;
+	ca_store *st = NULL;
+	offca_rc rc;
+	int r;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(init_usage, stdout);
+		return 0;
+	}
+	r = parse("init", argc, argv, OPT(O_HOME), 0, &o);
+	if (r != 0)
+		return r;
+	home = cli_home(o.home);
+	if (home == NULL)
+		return cli_fail(OFFCA_E_USAGE);
+	r = dir_is_empty(home);
+	if (r < 0)
+		return cli_fail(ut_err(OFFCA_E_IO, "cannot read %s: %s", home, strerror(errno)));
+	if (r == 0)
+		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s exists and is not empty: refusing to create a CA home there",
+				       home));
+	rc = ca_store_open(home, 1, &st);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	ca_store_free(st);
+	rc = ca_config_write_default(home);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	printf("CA home created in %s (store, audit log, config.json)\n"
+	       "next: offca ca root --home %s --key pkcs11:... --subject DN --days N\n", home, home);
+	return 0;
+}
+
+/* ---- list ---- */
+
+static const char list_usage[] =
+	"usage: offca list [--expiring DAYS] [--revoked] [--issuer NAME] [--json] [--home DIR]\n"
+	"\n"
+	"List issued certificates: serial, status (valid, revoked, expired), notAfter, profile and\n"
+	"subject (or first SAN when the subject is empty).\n"
+	"  --expiring DAYS  only certificates whose notAfter is less than DAYS days from now\n"
+	"                   (already expired ones included), soonest first\n"
+	"  --revoked        only revoked certificates\n"
+	"  --issuer NAME    only certificates issued by NAME\n"
+	"  --json           a JSON array of objects instead of the table\n";
+
+struct list_ctx {
+	int json;
+	int64_t now;
+	json_t *arr;
+	size_t n;
+	offca_rc err;
+};
+
+static json_t *record_json(const ca_cert_record *r, int64_t now, int with_pem);
+
+static const char *display_name(const ca_cert_record *r)
+{
+	if (r->subject != NULL && r->subject[0] != '\0')
+		return r->subject;
+	if (r->n_sans > 0)
+		return r->sans[0];
+	return "-";
+}
+
+static int list_cb(void *arg, const ca_cert_record *r)
+{
+	struct list_ctx *c = arg;
+	char hex[2 * CA_SERIAL_LEN + 1], na[32];
+	json_t *j;
+
+	c->n++;
+	if (c->json) {
+		j = record_json(r, c->now, 0);
+		if (j == NULL || json_array_append_new(c->arr, j) != 0) {
+			c->err = ut_err(OFFCA_E_NOMEM, "out of memory");
+			return 1;
+		}
+		return 0;
+	}
+	iso_time(r->not_after, na, sizeof(na));
+	printf("%s  %-7s  %s  %-12s  %s\n", ca_serial_hex(&r->serial, hex, sizeof(hex)), status_text(r, c->now), na,
+	       r->profile, display_name(r));
+	return 0;
 }
 
 int cli_cmd_list(int argc, char **argv)
 {
-	return cli_fail(ut_err(OFFCA_E_UNSUPPORTED, "offca list: not implemented yet"));
+	struct opts o;
+	struct list_ctx c = {0};
+	ca_store *st = NULL;
+	offca_rc rc;
+	int r;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(list_usage, stdout);
+		return 0;
+	}
+	r = parse("list", argc, argv, OPT(O_HOME) | OPT(O_EXPIRING) | OPT(O_REVOKED) | OPT(O_ISSUER) | OPT(O_JSON), 0, &o);
+	if (r != 0)
+		return r;
+	r = open_store("list", o.home, &st);
+	if (r != 0)
+		return r;
+	c.json = o.json;
+	c.now = (int64_t)time(NULL);
+	c.arr = json_array();
+	if (c.arr == NULL) {
+		ca_store_free(st);
+		return cli_fail(ut_err(OFFCA_E_NOMEM, "out of memory"));
+	}
+	if (!o.json)
+		printf("%-32s  %-7s  %-20s  %-12s  %s\n", "SERIAL", "STATUS", "NOT AFTER", "PROFILE", "SUBJECT / SAN");
+	rc = ca_store_cert_each(st, o.issuer, o.expiring >= 0 ? c.now + (int64_t)o.expiring * 86400 : 0, o.revoked,
+				list_cb, &c);
+	ca_store_free(st);
+	if (rc == OFFCA_OK && c.err != OFFCA_OK)
+		rc = c.err;
+	if (rc == OFFCA_OK && o.json) {
+		char *s = json_dumps(c.arr, JSON_INDENT(2));
+
+		if (s == NULL)
+			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+		else
+			printf("%s\n", s);
+		free(s);
+	}
+	json_decref(c.arr);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	return 0;
+}
+
+/* ---- show ---- */
+
+static const char show_usage[] =
+	"usage: offca show SERIAL|FINGERPRINT [--json] [--home DIR]\n"
+	"\n"
+	"Show one certificate of the store: every field of its record and its PEM. SERIAL is hex\n"
+	"(colons allowed, leading zeros optional); FINGERPRINT is the SHA-256 of the DER, 64 hex\n"
+	"digits (colons allowed).\n";
+
+static char *to_pem(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data = NULL, *out = NULL;
+	long n;
+
+	if (x != NULL && b != NULL && PEM_write_bio_X509(b, x) == 1) {
+		n = BIO_get_mem_data(b, &data);
+		if (n > 0)
+			out = strndup(data, (size_t)n);
+	}
+	X509_free(x);
+	BIO_free(b);
+	return out;
+}
+
+static json_t *record_json(const ca_cert_record *r, int64_t now, int with_pem)
+{
+	char hex[2 * CA_SERIAL_LEN + 1], t1[32], t2[32], t3[32];
+	char *fp = ut_hex_colon(r->sha256, 32), *pem = with_pem ? to_pem(r->der, r->der_len) : NULL;
+	json_t *j = NULL, *sans = json_array();
+
+	for (size_t i = 0; sans != NULL && i < r->n_sans; i++)
+		json_array_append_new(sans, json_string(r->sans[i]));
+	iso_time(r->not_before, t1, sizeof(t1));
+	iso_time(r->not_after, t2, sizeof(t2));
+	iso_time(r->issued_at, t3, sizeof(t3));
+	if (fp != NULL && sans != NULL && (pem != NULL || !with_pem))
+		j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:O,s:s,s:s,s:s,s:s}", "serial",
+			      ca_serial_hex(&r->serial, hex, sizeof(hex)), "sha256", fp, "status", status_text(r, now),
+			      "issuer", r->issuer, "profile", r->profile, "subject", r->subject ? r->subject : "", "sans",
+			      sans, "notBefore", t1, "notAfter", t2, "issuedAt", t3, "source", r->source);
+	if (j != NULL && r->status == CA_CERT_REVOKED) {
+		iso_time(r->revoked_at, t1, sizeof(t1));
+		json_object_set_new(j, "revokedAt", json_string(t1));
+		json_object_set_new(j, "reason", json_string(ca_reason_name(r->reason) ? ca_reason_name(r->reason) : "?"));
+	}
+	if (j != NULL && pem != NULL)
+		json_object_set_new(j, "pem", json_string(pem));
+	json_decref(sans);
+	free(fp);
+	free(pem);
+	return j;
+}
+
+static int print_record(const ca_cert_record *r)
+{
+	char hex[2 * CA_SERIAL_LEN + 1], t[32];
+	char *fp = ut_hex_colon(r->sha256, 32), *pem = to_pem(r->der, r->der_len);
+	int64_t now = (int64_t)time(NULL);
+
+	if (fp == NULL || pem == NULL) {
+		free(fp);
+		free(pem);
+		return cli_fail(ut_err(OFFCA_E_STORE, "the stored certificate cannot be encoded as PEM"));
+	}
+	printf("serial:     %s\n", ca_serial_hex(&r->serial, hex, sizeof(hex)));
+	printf("sha256:     %s\n", fp);
+	printf("status:     %s", status_text(r, now));
+	if (r->status == CA_CERT_REVOKED) {
+		iso_time(r->revoked_at, t, sizeof(t));
+		printf(" (%s, reason %s)", t, ca_reason_name(r->reason) ? ca_reason_name(r->reason) : "?");
+	}
+	printf("\nissuer:     %s\nprofile:    %s\nsubject:    %s\n", r->issuer, r->profile, r->subject ? r->subject : "");
+	for (size_t i = 0; i < r->n_sans; i++)
+		printf("%s%s\n", i == 0 ? "SANs:       " : "            ", r->sans[i]);
+	iso_time(r->not_before, t, sizeof(t));
+	printf("notBefore:  %s\n", t);
+	iso_time(r->not_after, t, sizeof(t));
+	printf("notAfter:   %s\n", t);
+	iso_time(r->issued_at, t, sizeof(t));
+	printf("issued:     %s by %s\n%s", t, r->source, pem);
+	free(fp);
+	free(pem);
+	return 0;
+}
+
+static int find_record(const char *cmd, const struct opts *o, ca_store **st, ca_cert_record *rec)
+{
+	offca_rc rc;
+	int r;
+
+	if (o->npos != 1)
+		return cli_usage_error(cmd, "give exactly one SERIAL%s", strcmp(cmd, "show") == 0 ? " or FINGERPRINT" : "");
+	r = open_store(cmd, o->home, st);
+	if (r != 0)
+		return r;
+	rc = ca_store_cert_find(*st, o->pos[0], rec);
+	if (rc != OFFCA_OK) {
+		ca_store_free(*st);
+		*st = NULL;
+		return cli_fail(rc);
+	}
+	return 0;
 }
 
 int cli_cmd_show(int argc, char **argv)
 {
-	return cli_fail(ut_err(OFFCA_E_UNSUPPORTED, "offca show: not implemented yet"));
+	struct opts o;
+	ca_store *st = NULL;
+	ca_cert_record rec;
+	json_t *j;
+	char *s;
+	int r;
+
+	memset(&rec, 0, sizeof(rec));
+	if (cli_wants_help(argc, argv)) {
+		fputs(show_usage, stdout);
+		return 0;
+	}
+	r = parse("show", argc, argv, OPT(O_HOME) | OPT(O_JSON), 1, &o);
+	if (r == 0)
+		r = find_record("show", &o, &st, &rec);
+	if (r != 0)
+		return r;
+	ca_store_free(st);
+	if (!o.json) {
+		r = print_record(&rec);
+		ca_cert_record_clear(&rec);
+		return r;
+	}
+	j = record_json(&rec, (int64_t)time(NULL), 1);
+	ca_cert_record_clear(&rec);
+	s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(j);
+	if (s == NULL)
+		return cli_fail(ut_err(OFFCA_E_NOMEM, "out of memory"));
+	printf("%s\n", s);
+	free(s);
+	return 0;
 }
+
+/* ---- revoke ---- */
+
+static const char revoke_usage[] =
+	"usage: offca revoke SERIAL [--reason REASON] [--home DIR]\n"
+	"\n"
+	"Mark a certificate revoked in the store (audited). It appears on the next CRL: run\n"
+	"'offca crl' to sign and publish one. A certificate cannot be revoked twice.\n"
+	"REASON: unspecified (default), keyCompromise, caCompromise, affiliationChanged, superseded,\n"
+	"        cessationOfOperation, certificateHold, privilegeWithdrawn\n";
 
 int cli_cmd_revoke(int argc, char **argv)
 {
-	return cli_fail(ut_err(OFFCA_E_UNSUPPORTED, "offca revoke: not implemented yet"));
+	struct opts o;
+	ca_store *st = NULL;
+	ca_cert_record rec;
+	char hex[2 * CA_SERIAL_LEN + 1];
+	int reason = 0, r;
+	offca_rc rc;
+
+	memset(&rec, 0, sizeof(rec));
+	if (cli_wants_help(argc, argv)) {
+		fputs(revoke_usage, stdout);
+		return 0;
+	}
+	r = parse("revoke", argc, argv, OPT(O_HOME) | OPT(O_REASON), 1, &o);
+	if (r != 0)
+		return r;
+	if (o.reason != NULL) {
+		reason = ca_reason_code(o.reason);
+		if (reason < 0 || reason == 8 || reason == 10)
+			return cli_usage_error("revoke", "unknown reason '%s'", o.reason);
+	}
+	r = find_record("revoke", &o, &st, &rec);
+	if (r != 0)
+		return r;
+	rc = ca_store_revoke(st, &rec.serial, reason, (int64_t)time(NULL));
+	ca_store_free(st);
+	ca_serial_hex(&rec.serial, hex, sizeof(hex));
+	ca_cert_record_clear(&rec);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	printf("revoked %s (reason %s); run 'offca crl' to publish a new CRL\n", hex, ca_reason_name(reason));
+	return 0;
+}
+
+/* ---- export ---- */
+
+static const char export_usage[] =
+	"usage: offca export SERIAL --format pem|der|chain|fullchain [--out FILE] [--home DIR]\n"
+	"\n"
+	"Write a certificate of the store to FILE (never overwritten) or to stdout.\n"
+	"  pem        the certificate, PEM\n"
+	"  der        the certificate, DER\n"
+	"  chain      the issuing CA certificates without the certificate itself, nearest first, in\n"
+	"             PEM (certbot's chain.pem): intermediates only; the root is left out unless it\n"
+	"             issued the certificate directly\n"
+	"  fullchain  the certificate followed by chain (certbot's fullchain.pem)\n";
+
+static offca_rc append_pem(BIO *b, const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	offca_rc rc = OFFCA_OK;
+
+	if (x == NULL || p != der + len)
+		rc = ut_err(OFFCA_E_STORE, "a stored certificate is not valid DER");
+	else if (PEM_write_bio_X509(b, x) != 1)
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+	X509_free(x);
+	return rc;
+}
+
+/* Append the issuer chain of rec (nearest first) to b, per the rule in export_usage. */
+static offca_rc append_chain(ca_store *st, const ca_cert_record *rec, BIO *b)
+{
+	ca_issuer iss;
+	char name[64];
+	int depth = 0;
+	offca_rc rc;
+
+	snprintf(name, sizeof(name), "%s", rec->issuer);
+	memset(&iss, 0, sizeof(iss));
+	for (;;) {
+		rc = ca_store_issuer_get(st, name, &iss);
+		if (rc != OFFCA_OK)
+			return rc;
+		if (iss.der_len == rec->der_len && memcmp(iss.der, rec->der, iss.der_len) == 0) {
+			ca_issuer_clear(&iss); /* a self-signed root has no chain */
+			return ut_err(OFFCA_E_STATE, "%s is a self-signed root: it has no chain", name);
+		}
+		if (iss.is_root && depth > 0)
+			break; /* the root stays out unless it issued rec directly */
+		rc = append_pem(b, iss.der, iss.der_len);
+		if (rc != OFFCA_OK || iss.is_root || iss.parent[0] == '\0')
+			break;
+		if (++depth > 16) {
+			rc = ut_err(OFFCA_E_STORE, "issuer chain of %s is longer than 16 (loop?)", rec->issuer);
+			break;
+		}
+		snprintf(name, sizeof(name), "%s", iss.parent);
+		ca_issuer_clear(&iss);
+	}
+	ca_issuer_clear(&iss);
+	return rc;
+}
+
+static offca_rc build_export(ca_store *st, const ca_cert_record *rec, const char *fmt, BIO *b)
+{
+	offca_rc rc = OFFCA_OK;
+
+	if (strcmp(fmt, "der") == 0) {
+		if (BIO_write(b, rec->der, (int)rec->der_len) != (int)rec->der_len)
+			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+		return rc;
+	}
+	if (strcmp(fmt, "pem") == 0 || strcmp(fmt, "fullchain") == 0)
+		rc = append_pem(b, rec->der, rec->der_len);
+	if (rc == OFFCA_OK && (strcmp(fmt, "chain") == 0 || strcmp(fmt, "fullchain") == 0))
+		rc = append_chain(st, rec, b);
+	return rc;
+}
+
+static offca_rc emit(const char *out, const char *data, size_t len)
+{
+	if (out != NULL)
+		return ut_write_file(out, data, len, UT_WF_EXCL);
+	if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+		return ut_err(OFFCA_E_IO, "writing to stdout failed");
+	return OFFCA_OK;
 }
 
 int cli_cmd_export(int argc, char **argv)
 {
-	return cli_fail(ut_err(OFFCA_E_UNSUPPORTED, "offca export: not implemented yet"));
+	static const char *const fmts[] = {"pem", "der", "chain", "fullchain"};
+	struct opts o;
+	ca_store *st = NULL;
+	ca_cert_record rec;
+	BIO *b = NULL;
+	char *data = NULL;
+	long n;
+	int r, ok = 0;
+	offca_rc rc;
+
+	memset(&rec, 0, sizeof(rec));
+	if (cli_wants_help(argc, argv)) {
+		fputs(export_usage, stdout);
+		return 0;
+	}
+	r = parse("export", argc, argv, OPT(O_HOME) | OPT(O_FORMAT) | OPT(O_OUT), 1, &o);
+	if (r != 0)
+		return r;
+	for (size_t i = 0; o.format != NULL && i < 4; i++)
+		ok |= strcmp(o.format, fmts[i]) == 0;
+	if (!ok)
+		return cli_usage_error("export", "--format must be pem, der, chain or fullchain");
+	if (o.out != NULL && ut_path_exists(o.out) == OFFCA_OK)
+		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s exists: refusing to overwrite it", o.out));
+	r = find_record("export", &o, &st, &rec);
+	if (r != 0)
+		return r;
+	b = BIO_new(BIO_s_mem());
+	rc = b ? build_export(st, &rec, o.format, b) : ut_err(OFFCA_E_NOMEM, "out of memory");
+	ca_store_free(st);
+	ca_cert_record_clear(&rec);
+	if (rc == OFFCA_OK) {
+		n = BIO_get_mem_data(b, &data);
+		rc = n > 0 ? emit(o.out, data, (size_t)n) : ut_err(OFFCA_E_INTERNAL, "nothing to export");
+	}
+	BIO_free(b);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	return 0;
+}
+
+/* ---- audit ---- */
+
+static const char audit_usage[] =
+	"usage: offca audit verify [--home DIR]\n"
+	"       offca audit show [--json] [--home DIR]\n"
+	"\n"
+	"The store's append-only, hash-chained audit log (docs/store.md).\n"
+	"  verify  recompute every entry's SHA-256 and the chain; prints 'audit log OK: N entries'\n"
+	"          and the head hash, or names the first bad entry and exits non-zero\n"
+	"  show    print every entry (seq, time, action, detail, hash) and the head hash; record\n"
+	"          the head hash outside the CA (ceremony transcript) to detect a rewritten log\n";
+
+struct audit_ctx {
+	int json;
+	json_t *arr;
+	unsigned char head[32];
+	uint64_t last;
+	offca_rc err;
+};
+
+static int audit_cb(void *arg, const ca_audit_entry *e)
+{
+	struct audit_ctx *c = arg;
+	char t[32], *h = ut_hex(e->hash, 32), *ph = ut_hex(e->prev_hash, 32);
+	json_t *j;
+
+	if (h == NULL || ph == NULL) {
+		c->err = ut_err(OFFCA_E_NOMEM, "out of memory");
+		free(h);
+		free(ph);
+		return 1;
+	}
+	iso_time(e->time, t, sizeof(t));
+	memcpy(c->head, e->hash, 32);
+	c->last = e->seq;
+	if (c->json) {
+		j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq, "time", t, "action", e->action,
+			      "detail", e->detail, "prevHash", ph, "hash", h);
+		if (j == NULL || json_array_append_new(c->arr, j) != 0)
+			c->err = ut_err(OFFCA_E_NOMEM, "out of memory");
+	} else {
+		printf("#%-6llu %s  %-14s %s  [%.16s]\n", (unsigned long long)e->seq, t, e->action, e->detail, h);
+	}
+	free(h);
+	free(ph);
+	return c->err != OFFCA_OK;
+}
+
+static int audit_show(ca_store *st, int json)
+{
+	struct audit_ctx c = {json, json_array(), {0}, 0, OFFCA_OK};
+	offca_rc rc = c.arr ? ca_store_audit_each(st, 0, audit_cb, &c) : ut_err(OFFCA_E_NOMEM, "out of memory");
+	char *s = NULL, *h = ut_hex(c.head, 32);
+
+	if (rc == OFFCA_OK)
+		rc = c.err;
+	if (rc == OFFCA_OK && json) {
+		s = json_dumps(c.arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (s != NULL)
+			printf("%s\n", s);
+		else
+			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+	} else if (rc == OFFCA_OK) {
+		printf("head: #%llu sha256 %s\n", (unsigned long long)c.last, h ? h : "?");
+	}
+	free(s);
+	free(h);
+	json_decref(c.arr);
+	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }
 
 int cli_cmd_audit(int argc, char **argv)
 {
-	return cli_fail(ut_err(OFFCA_E_UNSUPPORTED, "offca audit: not implemented yet"));
+	struct opts o;
+	ca_store *st = NULL;
+	uint64_t n = 0;
+	offca_rc rc;
+	int r, verify;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(audit_usage, stdout);
+		return 0;
+	}
+	if (argc < 2 || (strcmp(argv[1], "verify") != 0 && strcmp(argv[1], "show") != 0))
+		return cli_usage_error("audit", "expected 'verify' or 'show'");
+	verify = strcmp(argv[1], "verify") == 0;
+	r = parse("audit", argc - 1, argv + 1, OPT(O_HOME) | (verify ? 0 : OPT(O_JSON)), 0, &o);
+	if (r == 0)
+		r = open_store("audit", o.home, &st);
+	if (r != 0)
+		return r;
+	if (!verify) {
+		r = audit_show(st, o.json);
+		ca_store_free(st);
+		return r;
+	}
+	rc = ca_store_audit_verify(st, &n);
+	ca_store_free(st);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	printf("audit log OK: %llu entries\n", (unsigned long long)n);
+	return 0;
 }

@@ -1,0 +1,284 @@
+/*
+ * store_bench.c - the CA store at scale, and a seeding helper for the inventory e2e tests.
+ *
+ *   bench_store_bench [N]            insert N certificates (default 100000) into a fresh store in
+ *                                    batches of 1000 (reserve -> commit), then time lookups by
+ *                                    serial, fingerprint, SAN and expiry; prints the rates.
+ *   bench_store_bench --seed HOME N  add issuers "root" and "int" (a real chain made with software
+ *                                    keys) and N leaves "hostI.example" issued by "int" to the
+ *                                    existing CA home HOME; prints the leaf serials, one per line.
+ * Not a test: no assertions beyond "every lookup found its record".
+ */
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "offca/store.h"
+#include "offca/util.h"
+
+#define BATCH 1000
+
+static EVP_PKEY *leaf_key, *int_key, *root_key;
+static double t_commit, t_reserve; /* seconds spent in the store itself */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_store_bench: %s: %s\n", what, ut_err_msg());
+	exit(1);
+}
+
+static void add_ext(X509 *x, X509 *iss, int nid, const char *val)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *e;
+
+	X509V3_set_ctx(&ctx, iss, x, NULL, NULL, 0);
+	e = X509V3_EXT_conf_nid(NULL, &ctx, nid, val);
+	if (e == NULL || X509_add_ext(x, e, -1) != 1) {
+		fprintf(stderr, "bench_store_bench: extension %s\n", val);
+		exit(1);
+	}
+	X509_EXTENSION_free(e);
+}
+
+/* Certificate for serial s, CN cn, optional SANs, valid days, signed by (iss, ikey) or self. */
+static X509 *make(const unsigned char *serial, const char *cn, const char *sans, long days, EVP_PKEY *key,
+		  X509 *iss, EVP_PKEY *ikey, int ca)
+{
+	X509 *x = X509_new();
+	X509_NAME *nm = X509_NAME_new();
+	BIGNUM *bn = BN_bin2bn(serial, CA_SERIAL_LEN, NULL);
+
+	X509_set_version(x, 2);
+	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
+	X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(x, nm);
+	X509_set_issuer_name(x, iss ? X509_get_subject_name(iss) : nm);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, NULL);
+	X509_set_pubkey(x, key);
+	add_ext(x, iss ? iss : x, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+	add_ext(x, iss ? iss : x, NID_key_usage, ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
+	add_ext(x, iss ? iss : x, NID_subject_key_identifier, "hash");
+	if (!ca)
+		add_ext(x, iss, NID_ext_key_usage, "serverAuth");
+	add_ext(x, iss ? iss : x, NID_authority_key_identifier, "keyid");
+	if (sans != NULL)
+		add_ext(x, iss ? iss : x, NID_subject_alt_name, sans);
+	if (X509_sign(x, ikey ? ikey : key, EVP_sha256()) <= 0) {
+		fprintf(stderr, "bench_store_bench: signing failed\n");
+		exit(1);
+	}
+	X509_NAME_free(nm);
+	BN_free(bn);
+	return x;
+}
+
+static void to_record(X509 *x, const char *issuer, const char *profile, ca_cert_record *r)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(x, &der);
+
+	if (n <= 0 || ca_cert_record_from_der(der, (size_t)n, issuer, profile, "bench_store_bench", r) != OFFCA_OK)
+		die("record");
+	OPENSSL_free(der);
+}
+
+static void add_issuer(ca_store *st, X509 *x, const char *name, const char *parent, int is_root)
+{
+	ca_issuer iss;
+	int n;
+
+	memset(&iss, 0, sizeof(iss));
+	snprintf(iss.name, sizeof(iss.name), "%s", name);
+	snprintf(iss.parent, sizeof(iss.parent), "%s", parent);
+	iss.is_root = is_root;
+	n = i2d_X509(x, &iss.der);
+	if (n <= 0)
+		die("issuer DER");
+	iss.der_len = (size_t)n;
+	if (ca_store_issuer_add(st, &iss) != OFFCA_OK)
+		die("issuer add");
+	OPENSSL_free(iss.der);
+}
+
+/* Issue root, int and n leaves (batches of BATCH); print leaf serials when print != 0. */
+static void seed(ca_store *st, size_t n, int print)
+{
+	ca_serial s[BATCH];
+	ca_cert_record recs[BATCH];
+	X509 *root, *inter, *x;
+	char cn[64], sans[160], hex[2 * CA_SERIAL_LEN + 1];
+
+	if (ca_store_serial_reserve(st, "root", 1, s) != OFFCA_OK)
+		die("reserve");
+	root = make(s[0].b, "offca bench root", NULL, 3650, root_key, NULL, NULL, 1);
+	to_record(root, "root", "root", &recs[0]);
+	if (ca_store_cert_commit(st, recs, 1) != OFFCA_OK)
+		die("commit root");
+	ca_cert_record_clear(&recs[0]);
+	add_issuer(st, root, "root", "", 1);
+	if (ca_store_serial_reserve(st, "root", 1, s) != OFFCA_OK)
+		die("reserve");
+	inter = make(s[0].b, "offca bench intermediate", NULL, 1825, int_key, root, root_key, 1);
+	to_record(inter, "root", "intermediate", &recs[0]);
+	if (ca_store_cert_commit(st, recs, 1) != OFFCA_OK)
+		die("commit intermediate");
+	ca_cert_record_clear(&recs[0]);
+	add_issuer(st, inter, "int", "root", 0);
+	for (size_t done = 0; done < n;) {
+		size_t b = n - done < BATCH ? n - done : BATCH;
+
+		double t = now_s();
+
+		if (ca_store_serial_reserve(st, "int", b, s) != OFFCA_OK)
+			die("reserve");
+		t_reserve += now_s() - t;
+		for (size_t i = 0; i < b; i++) {
+			snprintf(cn, sizeof(cn), "host%zu.example", done + i);
+			snprintf(sans, sizeof(sans), "DNS:%s,DNS:group%zu.example", cn, (done + i) % 100);
+			x = make(s[i].b, cn, sans, 1 + (long)((done + i) % 397), leaf_key, inter, int_key, 0);
+			to_record(x, "int", "server", &recs[i]);
+			X509_free(x);
+		}
+		t = now_s();
+		if (ca_store_cert_commit(st, recs, b) != OFFCA_OK)
+			die("commit");
+		t_commit += now_s() - t;
+		for (size_t i = 0; i < b; i++) {
+			if (print)
+				printf("%s\n", ca_serial_hex(&recs[i].serial, hex, sizeof(hex)));
+			ca_cert_record_clear(&recs[i]);
+		}
+		done += b;
+	}
+	X509_free(root);
+	X509_free(inter);
+}
+
+static int count_cb(void *arg, const ca_cert_record *r)
+{
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static int first_cb(void *arg, const ca_cert_record *r)
+{
+	*(ca_serial *)arg = r->serial;
+	return 0;
+}
+
+static void bench(size_t n)
+{
+	char dir[] = "/tmp/offca-bench.XXXXXX", home[64], cn[64];
+	ca_store *st = NULL;
+	ca_cert_record r;
+	ca_serial *serials;
+	unsigned char (*fps)[32];
+	size_t k = 0, found = 0, lookups = n < 10000 ? n : 10000;
+	double t0, t1;
+
+	if (mkdtemp(dir) == NULL)
+		exit(1);
+	snprintf(home, sizeof(home), "%s/home", dir);
+	if (ca_store_open(home, 1, &st) != OFFCA_OK)
+		die("open");
+	t0 = now_s();
+	seed(st, n, 0);
+	t1 = now_s();
+	printf("insert: %zu certificates (sign + record + commit in batches of %d) in %.2f s: %.0f/s\n", n, BATCH,
+	       t1 - t0, (double)n / (t1 - t0));
+	printf("  of which store: reserve %.2f s (%.0f serials/s), commit %.2f s (%.0f records/s)\n", t_reserve,
+	       (double)n / t_reserve, t_commit, (double)n / t_commit);
+	serials = calloc(lookups, sizeof(*serials));
+	fps = calloc(lookups, sizeof(*fps));
+	/* sample serials through the expiry index: the first `lookups` to expire */
+	t0 = now_s();
+	if (ca_store_cert_each(st, NULL, (int64_t)time(NULL) + 3 * 86400, 0, count_cb, &k) != OFFCA_OK)
+		die("expiry");
+	t1 = now_s();
+	printf("expiry index: %zu certificates expiring within 3 days found in %.4f s\n", k, t1 - t0);
+	for (size_t i = 0; i < lookups; i++) {
+		snprintf(cn, sizeof(cn), "host%zu.example", (i * 7919) % n);
+		if (ca_store_cert_by_san(st, cn, first_cb, &serials[i]) != OFFCA_OK)
+			die("san");
+	}
+	t0 = now_s();
+	for (size_t i = 0; i < lookups; i++) {
+		snprintf(cn, sizeof(cn), "host%zu.example", (i * 7919) % n);
+		if (ca_store_cert_by_san(st, cn, count_cb, &found) != OFFCA_OK)
+			die("san");
+	}
+	t1 = now_s();
+	printf("SAN lookups: %zu in %.3f s: %.0f/s (%zu found)\n", lookups, t1 - t0, (double)lookups / (t1 - t0), found);
+	t0 = now_s();
+	for (size_t i = 0; i < lookups; i++) {
+		if (ca_store_cert_by_serial(st, &serials[i], &r) != OFFCA_OK)
+			die("serial lookup");
+		memcpy(fps[i], r.sha256, 32);
+		ca_cert_record_clear(&r);
+	}
+	t1 = now_s();
+	printf("serial lookups: %zu in %.3f s: %.0f/s\n", lookups, t1 - t0, (double)lookups / (t1 - t0));
+	t0 = now_s();
+	for (size_t i = 0; i < lookups; i++) {
+		if (ca_store_cert_by_fingerprint(st, fps[i], &r) != OFFCA_OK)
+			die("fingerprint lookup");
+		ca_cert_record_clear(&r);
+	}
+	t1 = now_s();
+	printf("fingerprint lookups: %zu in %.3f s: %.0f/s\n", lookups, t1 - t0, (double)lookups / (t1 - t0));
+	t0 = now_s();
+	if (ca_store_audit_verify(st, (uint64_t *)&k) != OFFCA_OK)
+		die("audit verify");
+	t1 = now_s();
+	printf("audit verify: %zu entries in %.2f s\n", k, t1 - t0);
+	free(serials);
+	free(fps);
+	ca_store_free(st);
+	snprintf(cn, sizeof(cn), "rm -rf '%s'", dir);
+	if (system(cn) != 0)
+		fprintf(stderr, "cleanup of %s failed\n", dir);
+}
+
+int main(int argc, char **argv)
+{
+	ca_store *st = NULL;
+	long n;
+
+	leaf_key = EVP_EC_gen("P-256");
+	int_key = EVP_EC_gen("P-256");
+	root_key = EVP_EC_gen("P-256");
+	if (leaf_key == NULL || int_key == NULL || root_key == NULL)
+		return 1;
+	if (argc == 4 && strcmp(argv[1], "--seed") == 0) {
+		n = strtol(argv[3], NULL, 10);
+		if (n < 0 || n > 1000000)
+			return 2;
+		if (ca_store_open(argv[2], 0, &st) != OFFCA_OK)
+			die("open");
+		seed(st, (size_t)n, 1);
+		ca_store_free(st);
+	} else {
+		n = argc > 1 ? strtol(argv[1], NULL, 10) : 100000;
+		if (n < 1 || n > 10000000)
+			return 2;
+		bench((size_t)n);
+	}
+	EVP_PKEY_free(leaf_key);
+	EVP_PKEY_free(int_key);
+	EVP_PKEY_free(root_key);
+	return 0;
+}
