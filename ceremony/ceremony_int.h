@@ -8,6 +8,8 @@
 
 #include "offca/ceremony.h"
 #include "offca/token.h"
+#include "offca/lint.h"
+#include "offca/x509.h"
 
 typedef enum cer_step_type {
 	CER_ROOT_KEY = 0,
@@ -136,5 +138,138 @@ int cer_parse_time(const char *s, int64_t *out);
 void cer_step_parse(cer_file *f, size_t i, json_t *obj, cer_diag *d, cer_step *st);
 /* Cross-step checks (references, validity nesting, outputs). */
 void cer_steps_check(cer_file *f, cer_diag *d);
+
+
+/* ---- running (flow*.c, prompt.c, step*.c, quorum.c) ---- */
+
+struct cer_transcript;
+struct ca_store;
+
+/* A key opened during the ceremony (one login per token and key, kept until the end). */
+typedef struct cer_keyslot {
+	char uri[TOK_MAX_URI];
+	char who[CER_NAME_LEN];      /* token id or officer name (PIN lookup, messages) */
+	tok_key *key;
+} cer_keyslot;
+
+#define CER_MAX_KEYSLOTS 32
+#define CER_MAX_STAGED   512
+
+/* A file a step wants to release: written only when the whole step succeeded. */
+typedef struct cer_staged {
+	char rel[PATH_MAX];          /* relative to the output dir */
+	unsigned char *data;
+	size_t len;
+} cer_staged;
+
+typedef struct cer_run {
+	const cer_run_opts *opts;
+	cer_file *f;
+	const char *module;          /* resolved module path (dry-run: SoftHSM2) */
+	char module_buf[PATH_MAX];
+	char out_dir[PATH_MAX];
+	char home[PATH_MAX];         /* CA home in use ("" none) */
+	struct ca_store *store;      /* open for the whole run when a step needs it */
+	struct ca_config *cfg;       /* the CA home's config (issuer settings) */
+	struct cer_transcript *t;
+	cer_keyslot keys[CER_MAX_KEYSLOTS];
+	size_t n_keys;
+	int approved[CER_MAX_OFFICERS]; /* officers who approved a step: they sign the transcript */
+	cer_staged staged[CER_MAX_STAGED];
+	size_t n_staged;
+	char step_id[16];            /* "3" while step 3 runs, "" at ceremony level */
+	char where[128];             /* where we are, for the abort entry */
+	int dry_run;
+	char dry_dir[PATH_MAX];      /* temp dir of a dry run */
+	char dry_labels[CER_MAX_TOKENS + CER_MAX_OFFICERS][33];
+	size_t n_dry_labels;
+	EVP_PKEY *officer_pub[CER_MAX_OFFICERS]; /* dry run: the rehearsal officer keys */
+	char signer_uri[TOK_MAX_URI];/* ceremony key (signs the transcript) */
+	char signer_who[CER_NAME_LEN];
+} cer_run_t;
+
+/* prompt.c: every question goes through these; with an answers file nothing is read. */
+void cer_say(cer_run_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Read one answer for prompt id (shown as "[id]"). Errors: OFFCA_E_ABORTED (Ctrl-C, EOF, no
+   answer left in the answers file). */
+offca_rc cer_ask(cer_run_t *r, const char *id, const char *question, char *buf, size_t cap);
+/* Ask to type "yes"; anything else: OFFCA_E_ABORTED ("declined at [id]"). Recorded in the
+   transcript as a "confirm" entry. */
+offca_rc cer_confirm(cer_run_t *r, const char *id, const char *question);
+/* 1 when Ctrl-C was pressed. */
+int cer_interrupted(const cer_run_t *r);
+/* OFFCA_E_ABORTED when Ctrl-C was pressed. */
+offca_rc cer_check_intr(cer_run_t *r);
+/* Append a transcript entry (data stolen; NULL = {}). */
+offca_rc cer_log(cer_run_t *r, const char *event, json_t *data);
+
+/* flow_keys.c */
+/* Make sure the token is there ("insert token X now", tok_wait) and record it. */
+offca_rc cer_token_ready(cer_run_t *r, int token);
+/* Wait for the token a key URI names (officers' tokens), telling the operator to insert it. */
+offca_rc cer_wait_uri(cer_run_t *r, const char *who, const char *uri);
+/* The ceremony token id whose label/serial the URI names ("issuer" when none): PIN lookup. */
+const char *cer_who_for_uri(cer_run_t *r, const char *uri);
+/* Ask for the PIN of who (credentials, else no-echo prompt; dry run: the rehearsal PIN) and call
+   fn with it, up to 3 tries while fn returns OFFCA_E_PIN_INCORRECT; then OFFCA_E_ABORTED. */
+typedef offca_rc (*cer_pin_fn)(cer_run_t *r, const char *pin, void *arg);
+offca_rc cer_pin_loop(cer_run_t *r, const char *who, int touch_hint, cer_pin_fn fn, void *arg);
+/* Keep an opened key until the end of the run (owned from now on, also on failure). */
+offca_rc cer_keep_key(cer_run_t *r, const char *who, tok_key *key);
+/* Open (log in to) the key at uri, asking for the PIN of who (credentials, else no-echo prompt,
+   3 tries). The handle stays open until the end of the run. */
+offca_rc cer_key_get(cer_run_t *r, const char *uri, const char *who, int touch_hint, tok_key **out);
+/* The token's info; 1 present, 0 absent, -1 error (cfile_env.c). */
+int cer_token_present(const char *module, const cer_token *tk, tok_info *info_out);
+/* Stage a file for release at the end of the step (data copied). */
+offca_rc cer_stage(cer_run_t *r, const char *rel, const void *data, size_t len);
+/* Write every staged file (never overwriting) and record them; on failure remove what this
+   step wrote. */
+offca_rc cer_release(cer_run_t *r);
+/* Forget staged files (abort). */
+void cer_unstage(cer_run_t *r);
+/* SHA-256 fingerprint "AB:CD:..." of data into buf. */
+void cer_fingerprint(const void *data, size_t len, char *buf, size_t cap);
+
+/* flow_dry.c: the rehearsal PIN of every dry-run token (told to the operator). */
+#define CER_DRY_PIN "123456"
+offca_rc cer_dry_setup(cer_run_t *r);
+int cer_dry_token_made(cer_run_t *r, const char *label);
+
+/* quorum.c: collect M of N approvals for step st (signatures over its hash). */
+offca_rc cer_quorum(cer_run_t *r, const cer_step *st);
+
+/* attest.c: record (and with required: demand) key attestation for a key on token. */
+offca_rc cer_attest_record(cer_run_t *r, int token, const char *key_uri, EVP_PKEY *pub, int required);
+/* step_key.c: SPKI PEM (malloc'd) and its SHA-256 fingerprint. */
+offca_rc cer_pubkey_pem(EVP_PKEY *pub, char **pem, size_t *pem_len, char *fp, size_t fp_cap);
+
+/* step_issue.c: the issuer of a step (its certificate and its key on the token). */
+struct ca_signer;
+typedef struct cer_issuer_ctx {
+	char name[CER_NAME_LEN];
+	X509 *cert;          /* borrowed from signer */
+	tok_key *key;        /* borrowed from the key slots */
+	struct ca_signer *signer; /* core's signer bound to the issuer, key attached (owned) */
+} cer_issuer_ctx;
+offca_rc cer_issuer_open(cer_run_t *r, const cer_step *st, cer_issuer_ctx *out);
+void cer_issuer_close(cer_issuer_ctx *ic);
+/* Lint (accepting the step's accepted-lints), record the findings, show them. */
+offca_rc cer_lint_cert(cer_run_t *r, const cer_step *st, X509 *cert, X509 *issuer);
+offca_rc cer_lint_crl(cer_run_t *r, const cer_step *st, X509_CRL *crl, X509 *issuer);
+/* The lint options of a step (its accepted-lints). */
+void cer_lint_opts(const cer_step *st, ca_lint_opts *lo);
+/* Certificate PEM (malloc'd). */
+offca_rc cer_cert_pem(X509 *x, char **pem, size_t *len);
+/* Show and log a certificate (subject, serial, validity, SHA-256). */
+offca_rc cer_show_cert(cer_run_t *r, const char *what, X509 *x);
+
+/* step_*.c: one function per step type. */
+offca_rc cer_step_key(cer_run_t *r, const cer_step *st);
+offca_rc cer_step_root_cert(cer_run_t *r, const cer_step *st);
+offca_rc cer_step_int_cert(cer_run_t *r, const cer_step *st);
+offca_rc cer_step_crl(cer_run_t *r, const cer_step *st);
+offca_rc cer_step_session(cer_run_t *r, const cer_step *st);
+offca_rc cer_step_ocsp(cer_run_t *r, const cer_step *st);
 
 #endif

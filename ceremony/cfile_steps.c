@@ -128,7 +128,7 @@ static void parse_key(cer_file *f, cer_step *st, json_t *obj, const char *path, 
 
 static void parse_validity(cer_step *st, json_t *obj, const char *path, cer_diag *d, time_t now)
 {
-	static const char *const vf[] = {"days", "not-before", "not-after", NULL};
+	static const char *const vf[] = {"days", "not-after", NULL};
 	char p[128], nb[64], na[64];
 	long long days = 0;
 	int has_nb, has_na, has_days;

@@ -1,7 +1,321 @@
-/* cmd_ceremony.c - PLACEHOLDER until its owner lands it: every command here fails with "not implemented". */
+/* cmd_ceremony.c - offca ceremony run|validate|verify|print (docs/ceremony-guide.md, docs/ceremony-files.md). */
 #include "cli.h"
+
+#include <libgen.h>
+#include <limits.h>
+#include <openssl/pem.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "offca/ceremony.h"
+#include "offca/transcript.h"
+#include "offca/util.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: offca ceremony run FILE [--dry-run] [--answers FILE] [--credentials FILE] [--home DIR] [--no-pdf]\n"
+		"       offca ceremony validate FILE [--credentials FILE] [--home DIR] [--offline]\n"
+		"       offca ceremony verify TRANSCRIPT [--ca CERT] [--no-outputs]\n"
+		"       offca ceremony print TRANSCRIPT --out FILE.pdf\n\n"
+		"Key ceremonies from a reviewable YAML file (docs/ceremony-files.md; step types: root-key,\n"
+		"root-cert, intermediate-key, intermediate-cert, sign-intermediate-csr, crl, signing-session,\n"
+		"ocsp-responses). See docs/ceremony-guide.md for running one on an air-gapped laptop.\n\n"
+		"run        validate everything (nothing is touched when a problem is found), then walk the\n"
+		"           steps: confirm date and time, the people present, each step (type yes), insert\n"
+		"           tokens, PINs with echo off, quorum approvals; outputs go to the file's output-dir\n"
+		"           (never overwritten) with a hash-chained transcript signed at the end, and its PDF.\n"
+		"  --dry-run          rehearse on throwaway SoftHSM2 tokens with the same labels (temp dir)\n"
+		"  --answers FILE     answers to the prompts (YAML list, YAML map of prompt id -> answer, or lines)\n"
+		"  --credentials FILE module path and PINs (mode 0600): never in the ceremony file\n"
+		"  --home DIR         the CA home (or $OFFCA_HOME) for the certificate steps\n"
+		"  --no-pdf           do not render transcript.pdf after the run\n"
+		"validate   report every problem of the file (one line each, naming the field path);\n"
+		"           --offline checks the file and the outputs only (no tokens, no CA home)\n"
+		"verify     check the transcript's hash chain, signatures and that its output files still match;\n"
+		"           --ca CERT also requires a signature by that certificate's key\n"
+		"print      render the transcript as a printable PDF (QR code of the final hash)\n\n"
+		"Ctrl-C, a declined confirmation, three wrong PINs or a pulled token abort: nothing of the\n"
+		"step in progress is released and the transcript ends \"aborted\". Exit status 0 on success.\n");
+}
+
+static void print_diag(const char *file, const cer_diag *d)
+{
+	for (size_t i = 0; i < cer_diag_count(d); i++) {
+		const char *m = cer_diag_msg(d, i);
+		if (m == NULL)
+			break;
+		if (strncmp(m, file, strlen(file)) == 0)
+			fprintf(stderr, "offca: %s\n", m);
+		else
+			fprintf(stderr, "offca: %s: %s\n", file, m);
+	}
+}
+
+static int load_creds(const char *path, cer_credentials **c)
+{
+	offca_rc rc;
+
+	*c = NULL;
+	if (path == NULL)
+		return 0;
+	rc = cer_credentials_load(path, c);
+	return rc == OFFCA_OK ? 0 : cli_fail(rc);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	const char *file = NULL, *answers = NULL, *creds_path = NULL, *home_opt = NULL;
+	int dry = 0, no_pdf = 0, ret;
+	cer_credentials *creds = NULL;
+	cer_answers *ans = NULL;
+	cer_diag *diag = NULL;
+	cer_run_opts o;
+	cer_run_result res;
+	struct sigaction sa, old;
+	offca_rc rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0)
+			dry = 1;
+		else if (strcmp(argv[i], "--no-pdf") == 0)
+			no_pdf = 1;
+		else if (strcmp(argv[i], "--answers") == 0 && i + 1 < argc)
+			answers = argv[++i];
+		else if (strcmp(argv[i], "--credentials") == 0 && i + 1 < argc)
+			creds_path = argv[++i];
+		else if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
+			home_opt = argv[++i];
+		else if (argv[i][0] == '-')
+			return cli_usage_error("ceremony run", "unknown or incomplete option '%s'", argv[i]);
+		else if (file == NULL)
+			file = argv[i];
+		else
+			return cli_usage_error("ceremony run", "one ceremony file only");
+	}
+	if (file == NULL)
+		return cli_usage_error("ceremony run", "missing the ceremony FILE");
+	ret = load_creds(creds_path, &creds);
+	if (ret != 0)
+		return ret;
+	if (answers != NULL && (rc = cer_answers_load(answers, &ans)) != OFFCA_OK) {
+		cer_credentials_free(creds);
+		return cli_fail(rc);
+	}
+	if (cer_diag_new(&diag) != OFFCA_OK) {
+		cer_credentials_free(creds);
+		cer_answers_free(ans);
+		return cli_fail(OFFCA_E_NOMEM);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: a read at a prompt returns so the abort is noticed */
+	sigaction(SIGINT, &sa, &old);
+	memset(&o, 0, sizeof(o));
+	o.file = file;
+	o.home = home_opt ? home_opt : getenv("OFFCA_HOME");
+	o.creds = creds;
+	o.answers = ans;
+	o.dry_run = dry;
+	o.in = stdin;
+	o.out = stdout;
+	o.interrupted = &interrupted;
+	rc = cer_run(&o, diag, &res);
+	sigaction(SIGINT, &old, NULL);
+	if (rc != OFFCA_OK && cer_diag_count(diag) > 0) {
+		print_diag(file, diag);
+		fprintf(stderr, "offca: %s: %zu problem%s: nothing was touched\n", file, cer_diag_count(diag),
+			cer_diag_count(diag) == 1 ? "" : "s");
+		ret = ut_exit_code(rc);
+	} else if (rc != OFFCA_OK) {
+		ret = cli_fail(rc);
+		if (res.transcript[0])
+			fprintf(stderr, "offca: ceremony aborted; transcript (ends \"aborted\"): %s\n", res.transcript);
+	} else {
+		char pdf[PATH_MAX + 8];
+		ret = 0;
+		printf("\nTranscript: %s\n", res.transcript);
+		snprintf(pdf, sizeof(pdf), "%.*s.pdf", (int)(strlen(res.transcript) - (strstr(res.transcript, ".jsonl") ? 6 : 0)),
+			 res.transcript);
+		if (!no_pdf) {
+			rc = cer_transcript_pdf(res.transcript, pdf);
+			if (rc == OFFCA_OK)
+				printf("PDF:        %s (print it, sign it, keep it with the tokens)\n", pdf);
+			else
+				fprintf(stderr, "offca: transcript PDF not written: %s\n", ut_err_msg());
+		}
+		printf("Outputs:    %s\n", res.out_dir);
+	}
+	cer_diag_free(diag);
+	cer_answers_free(ans);
+	cer_credentials_free(creds);
+	return ret;
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+	const char *file = NULL, *creds_path = NULL, *home_opt = NULL;
+	cer_credentials *creds = NULL;
+	cer_diag *diag = NULL;
+	cer_file *f = NULL;
+	cer_env env;
+	int offline = 0, ret;
+	offca_rc rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--offline") == 0)
+			offline = 1;
+		else if (strcmp(argv[i], "--credentials") == 0 && i + 1 < argc)
+			creds_path = argv[++i];
+		else if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
+			home_opt = argv[++i];
+		else if (argv[i][0] == '-')
+			return cli_usage_error("ceremony validate", "unknown or incomplete option '%s'", argv[i]);
+		else if (file == NULL)
+			file = argv[i];
+		else
+			return cli_usage_error("ceremony validate", "one ceremony file only");
+	}
+	if (file == NULL)
+		return cli_usage_error("ceremony validate", "missing the ceremony FILE");
+	ret = load_creds(creds_path, &creds);
+	if (ret != 0)
+		return ret;
+	if (cer_diag_new(&diag) != OFFCA_OK) {
+		cer_credentials_free(creds);
+		return cli_fail(OFFCA_E_NOMEM);
+	}
+	rc = cer_file_load(file, diag, &f);
+	if (rc == OFFCA_OK) {
+		memset(&env, 0, sizeof(env));
+		env.module = cer_credentials_module(creds);
+		env.home = home_opt ? home_opt : getenv("OFFCA_HOME");
+		env.skip_tokens = offline;
+		env.skip_store = offline;
+		rc = cer_file_check_env(f, &env, diag);
+	}
+	if (rc != OFFCA_OK && cer_diag_count(diag) > 0) {
+		print_diag(file, diag);
+		fprintf(stderr, "offca: %s: %zu problem%s\n", file, cer_diag_count(diag), cer_diag_count(diag) == 1 ? "" : "s");
+		ret = ut_exit_code(rc);
+	} else if (rc != OFFCA_OK) {
+		ret = cli_fail(rc);
+	} else {
+		printf("%s: ceremony \"%s\" is valid%s\n", file, cer_file_name(f),
+		       offline ? " (offline: tokens and CA home not checked)" : "");
+		ret = 0;
+	}
+	cer_file_free(f);
+	cer_diag_free(diag);
+	cer_credentials_free(creds);
+	return ret;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	const char *path = NULL, *ca = NULL;
+	int outputs = 1;
+	X509 *trust = NULL;
+	cer_verify_result res;
+	char dir[PATH_MAX], *hex;
+	offca_rc rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--no-outputs") == 0)
+			outputs = 0;
+		else if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
+			ca = argv[++i];
+		else if (argv[i][0] == '-')
+			return cli_usage_error("ceremony verify", "unknown or incomplete option '%s'", argv[i]);
+		else if (path == NULL)
+			path = argv[i];
+		else
+			return cli_usage_error("ceremony verify", "one transcript only");
+	}
+	if (path == NULL)
+		return cli_usage_error("ceremony verify", "missing the TRANSCRIPT");
+	if (ca != NULL) {
+		unsigned char *buf = NULL;
+		size_t len = 0;
+		BIO *b;
+		rc = ut_read_file(ca, UT_MAX_CERT_FILE, 0, &buf, &len);
+		if (rc != OFFCA_OK)
+			return cli_fail(rc);
+		b = BIO_new_mem_buf(buf, (int)len);
+		trust = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+		BIO_free(b);
+		free(buf);
+		if (trust == NULL)
+			return cli_fail(ut_err(OFFCA_E_PARSE, "--ca %s: not a PEM certificate", ca));
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	rc = cer_transcript_verify(path, dirname(dir), outputs, trust, &res);
+	X509_free(trust);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	hex = ut_hex(res.head, sizeof(res.head));
+	printf("%s: OK\n  ceremony   %s\n  status     %s\n  entries    %u\n  signatures %u%s\n  outputs    %u%s\n"
+	       "  head       %s\n",
+	       path, res.ceremony, res.status, res.entries, res.signatures, ca ? " (including --ca)" : "",
+	       res.outputs_checked, outputs ? " re-hashed, all match" : " (not checked)", hex ? hex : "");
+	free(hex);
+	if (!res.sealed)
+		printf("  warning    entries after the last signature are not covered by any signature\n");
+	return 0;
+}
+
+static int cmd_print(int argc, char **argv)
+{
+	const char *path = NULL, *out = NULL;
+	offca_rc rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else if (argv[i][0] == '-')
+			return cli_usage_error("ceremony print", "unknown or incomplete option '%s'", argv[i]);
+		else if (path == NULL)
+			path = argv[i];
+		else
+			return cli_usage_error("ceremony print", "one transcript only");
+	}
+	if (path == NULL || out == NULL)
+		return cli_usage_error("ceremony print", "usage: offca ceremony print TRANSCRIPT --out FILE.pdf");
+	rc = cer_transcript_pdf(path, out);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	printf("%s: written\n", out);
+	return 0;
+}
 
 int cli_cmd_ceremony(int argc, char **argv)
 {
-	return cli_fail(ut_err(OFFCA_E_UNSUPPORTED, "offca ceremony: not implemented yet"));
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (cli_wants_help(argc, argv)) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "validate") == 0)
+		return cmd_validate(argc - 1, argv + 1);
+	if (strcmp(argv[1], "verify") == 0)
+		return cmd_verify(argc - 1, argv + 1);
+	if (strcmp(argv[1], "print") == 0)
+		return cmd_print(argc - 1, argv + 1);
+	return cli_usage_error("ceremony", "unknown subcommand '%s' (run, validate, verify, print)", argv[1]);
 }

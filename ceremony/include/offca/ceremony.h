@@ -76,6 +76,7 @@ typedef struct cer_env {
 	const char *home;        /* CA home (NULL: none; steps that need the store report it) */
 	const char *out_dir;     /* overrides the file's output-dir (dry runs), NULL: the file's */
 	int skip_tokens;         /* do not look at tokens at all (validate --offline) */
+	int skip_store;          /* do not look at the CA home (validate --offline) */
 } cer_env;
 
 /*

@@ -1,0 +1,342 @@
+/* flow.c - cer_run(): validate, confirm time and people, walk the steps, seal the transcript. */
+#include "ceremony_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "offca/config.h"
+#include "offca/store.h"
+#include "offca/transcript.h"
+#include "offca/util.h"
+
+static void hexs(const unsigned char *p, size_t n, char *buf, size_t cap)
+{
+	char *h = ut_hex(p, n);
+
+	snprintf(buf, cap, "%s", h ? h : "");
+	free(h);
+}
+
+static offca_rc confirm_time(cer_run_t *r)
+{
+	char utc[64], local[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(utc, sizeof(utc), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	localtime_r(&now, &tm);
+	strftime(local, sizeof(local), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	cer_say(r, "\nThis machine's clock says: %s (local %s).\n"
+		   "Air-gapped clocks drift: compare with a trusted clock (a phone, a watch).\n"
+		   "Certificates get their validity from this clock.\n", utc, local);
+	offca_rc rc = cer_confirm(r, "time", "Is this date and time correct? Type yes to go on");
+	if (rc != OFFCA_OK)
+		return rc;
+	strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	return cer_log(r, "time-confirmed", json_pack("{s:s}", "system_time", utc));
+}
+
+static offca_rc confirm_people(cer_run_t *r)
+{
+	json_t *w = json_array();
+	offca_rc rc;
+
+	cer_say(r, "\nAdministrator: %s\n", r->f->administrator);
+	for (size_t i = 0; i < r->f->n_witnesses; i++) {
+		cer_say(r, "Witness %zu:     %s\n", i + 1, r->f->witnesses[i]);
+		json_array_append_new(w, json_string(r->f->witnesses[i]));
+	}
+	rc = cer_confirm(r, "people", "Are the administrator and every witness present and identified? Type yes");
+	if (rc != OFFCA_OK) {
+		json_decref(w);
+		return rc;
+	}
+	return cer_log(r, "operators", json_pack("{s:s, s:o}", "administrator", r->f->administrator, "witnesses", w));
+}
+
+/* The key that signs the transcript: transcript-signer, else the first root key, else the issuer
+   key of the first step that uses one, else the first generated key. */
+static offca_rc pick_signer(cer_run_t *r)
+{
+	const cer_file *f = r->f;
+	const cer_step *st;
+	ca_issuer iss;
+
+	if (f->signer_token >= 0)
+		return cer_key_uri(&f->tokens[f->signer_token], f->signer_label, NULL, r->signer_uri,
+				   sizeof(r->signer_uri)) == OFFCA_OK
+			       ? (snprintf(r->signer_who, sizeof(r->signer_who), "%s", f->tokens[f->signer_token].id), OFFCA_OK)
+			       : ut_err_last();
+	for (size_t i = 0; i < f->n_steps; i++) {
+		st = &f->steps[i];
+		if ((st->type == CER_ROOT_KEY || st->type == CER_ROOT_CERT) && st->token >= 0) {
+			snprintf(r->signer_who, sizeof(r->signer_who), "%s", f->tokens[st->token].id);
+			return cer_key_uri(&f->tokens[st->token], st->key_label, NULL, r->signer_uri, sizeof(r->signer_uri));
+		}
+	}
+	for (size_t i = 0; i < f->n_steps; i++) {
+		st = &f->steps[i];
+		if (!cer_step_uses_issuer(st->type))
+			continue;
+		if (st->issuer_step >= 0) {
+			const cer_step *is = &f->steps[st->issuer_step];
+			if (is->token >= 0) {
+				snprintf(r->signer_who, sizeof(r->signer_who), "%s", f->tokens[is->token].id);
+				return cer_key_uri(&f->tokens[is->token], is->key_label, NULL, r->signer_uri,
+						   sizeof(r->signer_uri));
+			}
+		} else if (r->store != NULL) {
+			memset(&iss, 0, sizeof(iss));
+			if (ca_store_issuer_get(r->store, st->issuer, &iss) == OFFCA_OK) {
+				snprintf(r->signer_uri, sizeof(r->signer_uri), "%s", iss.key_uri);
+				snprintf(r->signer_who, sizeof(r->signer_who), "%s", cer_who_for_uri(r, iss.key_uri));
+				ca_issuer_clear(&iss);
+				return OFFCA_OK;
+			}
+			ca_issuer_clear(&iss);
+		}
+	}
+	for (size_t i = 0; i < f->n_steps; i++) {
+		st = &f->steps[i];
+		if (cer_step_makes_key(st->type) && st->token >= 0) {
+			snprintf(r->signer_who, sizeof(r->signer_who), "%s", f->tokens[st->token].id);
+			return cer_key_uri(&f->tokens[st->token], st->key_label, NULL, r->signer_uri, sizeof(r->signer_uri));
+		}
+	}
+	return ut_err(OFFCA_E_STATE, "no key to sign the transcript with: add transcript-signer");
+}
+
+static void show_step(cer_run_t *r, const cer_step *st)
+{
+	char *txt = json_dumps(st->desc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char h[65];
+
+	hexs(st->hash, 32, h, sizeof(h));
+	cer_say(r, "\n==== Step %u of %zu: %s (%s) ====\n", st->index, r->f->n_steps, st->title,
+		cer_step_type_name(st->type));
+	cer_say(r, "What will happen:\n%s\n", txt ? txt : "");
+	cer_say(r, "Step hash (SHA-256 of its canonical description): %s\n", h);
+	free(txt);
+}
+
+static offca_rc run_step(cer_run_t *r, const cer_step *st)
+{
+	offca_rc rc;
+	char id[32], h[65];
+
+	snprintf(r->step_id, sizeof(r->step_id), "%u", st->index);
+	snprintf(r->where, sizeof(r->where), "step %u (%s)", st->index, cer_step_type_name(st->type));
+	show_step(r, st);
+	hexs(st->hash, 32, h, sizeof(h));
+	rc = cer_log(r, "step-start", json_pack("{s:s, s:s, s:s, s:O}", "type", cer_step_type_name(st->type), "title",
+					       st->title, "step_sha256", h, "description", st->desc));
+	if (rc == OFFCA_OK && st->quorum_m > 0)
+		rc = cer_quorum(r, st);
+	snprintf(id, sizeof(id), "step%u.confirm", st->index);
+	if (rc == OFFCA_OK)
+		rc = cer_confirm(r, id, "Go ahead with this step? Type yes");
+	if (rc != OFFCA_OK)
+		return rc;
+	switch (st->type) {
+	case CER_ROOT_KEY:
+	case CER_INT_KEY: rc = cer_step_key(r, st); break;
+	case CER_ROOT_CERT: rc = cer_step_root_cert(r, st); break;
+	case CER_INT_CERT:
+	case CER_SIGN_INT_CSR: rc = cer_step_int_cert(r, st); break;
+	case CER_CRL: rc = cer_step_crl(r, st); break;
+	case CER_SIGNING_SESSION: rc = cer_step_session(r, st); break;
+	case CER_OCSP: rc = cer_step_ocsp(r, st); break;
+	default: rc = ut_err(OFFCA_E_INTERNAL, "unknown step type"); break;
+	}
+	if (rc == OFFCA_OK)
+		rc = cer_check_intr(r);
+	if (rc == OFFCA_OK)
+		rc = cer_release(r);
+	if (rc == OFFCA_OK)
+		rc = cer_log(r, "step-done", json_pack("{s:s}", "type", cer_step_type_name(st->type)));
+	return rc;
+}
+
+static offca_rc seal(cer_run_t *r, int completed)
+{
+	offca_rc rc = OFFCA_OK;
+	tok_key *k = NULL;
+	unsigned char head[32];
+	char h[65];
+
+	snprintf(r->step_id, sizeof(r->step_id), "%s", "");
+	/* the ceremony key signs; on an abort only if it is already open (no new PIN prompts) */
+	for (size_t i = 0; i < r->n_keys && !completed; i++)
+		if (strcmp(r->keys[i].uri, r->signer_uri) == 0)
+			k = r->keys[i].key;
+	if (completed && r->signer_uri[0]) {
+		cer_say(r, "\nSigning the transcript with the ceremony key (%s).\n", r->signer_uri);
+		rc = cer_key_get(r, r->signer_uri, r->signer_who, 0, &k);
+	}
+	if (rc == OFFCA_OK && k != NULL)
+		rc = cer_transcript_sign(r->t, "ceremony-key", tok_key_private(k), tok_key_public(k), NULL);
+	for (size_t i = 0; rc == OFFCA_OK && i < r->f->n_officers; i++) {
+		char signer[96], uri[TOK_MAX_URI];
+		if (!r->approved[i])
+			continue;
+		snprintf(uri, sizeof(uri), "%s", r->f->officers[i].key_uri);
+		k = NULL;
+		for (size_t j = 0; j < r->n_keys; j++)
+			if (strcmp(r->keys[j].uri, uri) == 0)
+				k = r->keys[j].key;
+		if (k == NULL)
+			continue;
+		snprintf(signer, sizeof(signer), "officer:%s", r->f->officers[i].name);
+		rc = cer_transcript_sign(r->t, signer, tok_key_private(k), tok_key_public(k), NULL);
+	}
+	if (rc == OFFCA_OK && cer_transcript_head(r->t, head) == OFFCA_OK) {
+		hexs(head, 32, h, sizeof(h));
+		cer_say(r, "Transcript head (write it on the paper copy): %s\n", h);
+	}
+	return rc;
+}
+
+static void abort_transcript(cer_run_t *r, offca_rc why)
+{
+	char reason[512];
+
+	snprintf(reason, sizeof(reason), "%s", ut_err_msg());
+	cer_unstage(r);
+	if (r->t == NULL)
+		return;
+	cer_say(r, "\n*** ABORTED at %s: %s\n", r->where, reason);
+	cer_transcript_append(r->t, r->step_id, "abort",
+			      json_pack("{s:s, s:s, s:s}", "where", r->where, "reason", reason, "error", ut_strerror(why)));
+	snprintf(r->step_id, sizeof(r->step_id), "%s", "");
+	cer_transcript_finish(r->t, "aborted", reason);
+	seal(r, 0);
+	ut_err(why, "%s", reason);
+}
+
+static offca_rc prepare(cer_run_t *r, cer_diag *diag)
+{
+	offca_rc rc;
+	cer_env env;
+	const char *home = r->opts->home;
+
+	memset(&env, 0, sizeof(env));
+	r->module = cer_credentials_module(r->opts->creds);
+	if (r->dry_run) {
+		rc = cer_dry_setup(r);
+		if (rc != OFFCA_OK)
+			return rc;
+		home = r->home;
+	} else {
+		snprintf(r->out_dir, sizeof(r->out_dir), "%s", r->f->out_dir);
+		snprintf(r->home, sizeof(r->home), "%s", home ? home : "");
+	}
+	env.module = r->module;
+	env.home = home;
+	env.out_dir = r->out_dir;
+	rc = cer_file_check_env(r->f, &env, diag);
+	if (rc != OFFCA_OK)
+		return rc;
+	for (size_t i = 0; i < r->f->n_steps; i++)
+		if (!cer_step_makes_key(r->f->steps[i].type)) {
+			rc = ca_store_open(r->home, 0, &r->store);
+			if (rc == OFFCA_OK)
+				rc = ca_config_load(r->home, &r->cfg);
+			if (rc != OFFCA_OK)
+				return rc;
+			break;
+		}
+	rc = ut_mkdir_p(r->out_dir, 0700);
+	if (rc == OFFCA_OK)
+		rc = pick_signer(r);
+	return rc;
+}
+
+static void cleanup(cer_run_t *r)
+{
+	cer_unstage(r);
+	for (size_t i = 0; i < r->n_keys; i++)
+		tok_key_free(r->keys[i].key);
+	for (size_t i = 0; i < CER_MAX_OFFICERS; i++)
+		EVP_PKEY_free(r->officer_pub[i]);
+	cer_transcript_free(r->t);
+	ca_store_free(r->store);
+	ca_config_free(r->cfg);
+	cer_file_free(r->f);
+}
+
+offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res)
+{
+	offca_rc rc;
+	cer_run_t *r = NULL;
+	char tpath[PATH_MAX], name[CER_MAX_STR + 16];
+	unsigned done = 0;
+
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	r->opts = opts;
+	r->dry_run = opts->dry_run;
+	snprintf(r->where, sizeof(r->where), "validation");
+	rc = cer_file_load(opts->file, diag, &r->f);
+	if (rc != OFFCA_OK)
+		goto out;
+	rc = prepare(r, diag);
+	if (rc != OFFCA_OK)
+		goto out;
+	rc = cer_path_join(r->out_dir, r->f->transcript, tpath, sizeof(tpath));
+	if (rc != OFFCA_OK)
+		goto out;
+	snprintf(name, sizeof(name), "%s%s", r->f->name, r->dry_run ? " (DRY RUN)" : "");
+	rc = cer_transcript_create(tpath, name, opts->file, &r->t);
+	if (rc != OFFCA_OK)
+		goto out;
+	if (res != NULL) {
+		snprintf(res->transcript, sizeof(res->transcript), "%s", tpath);
+		snprintf(res->out_dir, sizeof(res->out_dir), "%s", r->out_dir);
+	}
+	snprintf(r->where, sizeof(r->where), "the start");
+	cer_say(r, "\nCeremony: %s%s\nFile: %s\nSteps: %zu   Outputs: %s   Transcript: %s\n", r->f->name,
+		r->dry_run ? "   *** DRY RUN on throwaway SoftHSM2 tokens ***" : "", opts->file, r->f->n_steps,
+		r->out_dir, tpath);
+	if (r->dry_run)
+		cer_say(r, "Dry run: every rehearsal token's PIN is %s; nothing real is touched (%s).\n", CER_DRY_PIN,
+			r->dry_dir);
+	rc = cer_log(r, "mode", json_pack("{s:b, s:s, s:s}", "dry_run", r->dry_run, "output_dir", r->out_dir, "home",
+					   r->home));
+	if (rc == OFFCA_OK)
+		rc = confirm_time(r);
+	if (rc == OFFCA_OK)
+		rc = confirm_people(r);
+	for (size_t i = 0; rc == OFFCA_OK && i < r->f->n_steps; i++) {
+		rc = run_step(r, &r->f->steps[i]);
+		if (rc == OFFCA_OK)
+			done++;
+	}
+	if (rc != OFFCA_OK) {
+		abort_transcript(r, rc == OFFCA_E_ABORTED ? OFFCA_E_ABORTED : rc);
+		rc = ut_err_last();
+		if (res != NULL)
+			snprintf(res->status, sizeof(res->status), "aborted");
+		goto out;
+	}
+	snprintf(r->where, sizeof(r->where), "the end");
+	rc = cer_transcript_finish(r->t, "completed", NULL);
+	if (rc == OFFCA_OK)
+		rc = seal(r, 1);
+	if (rc != OFFCA_OK)
+		goto out;
+	if (res != NULL)
+		snprintf(res->status, sizeof(res->status), "completed");
+	cer_say(r, "\nCeremony completed: %u step%s. Outputs in %s\n", done, done == 1 ? "" : "s", r->out_dir);
+out:
+	if (res != NULL)
+		res->steps_done = done;
+	cleanup(r);
+	free(r);
+	return rc;
+}

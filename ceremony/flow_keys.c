@@ -1,0 +1,312 @@
+/* flow_keys.c - tokens in, PINs (3 tries), keys kept open; staged outputs released all or nothing. */
+#include "ceremony_int.h"
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "offca/transcript.h"
+#include "offca/util.h"
+
+#define PIN_TRIES 3
+
+static int is_yubikey(const tok_info *ti)
+{
+	return strstr(ti->manufacturer, "Yubico") != NULL || strstr(ti->model, "YubiKey") != NULL;
+}
+
+offca_rc cer_token_ready(cer_run_t *r, int token)
+{
+	const cer_token *tk = &r->f->tokens[token];
+	unsigned wait_s = r->opts->token_wait_s ? r->opts->token_wait_s : 300, waited = 0;
+	tok_arrival arr;
+	tok_info ti;
+	offca_rc rc;
+	int p;
+
+	memset(&ti, 0, sizeof(ti));
+	p = cer_token_present(r->module, tk, &ti);
+	if (p != 1) {
+		cer_say(r, "\n  >> Insert token '%s' (%s) now. Waiting up to %u s...\n", tk->id, tk->uri, wait_s);
+		if (tk->description[0])
+			cer_say(r, "     (%s)\n", tk->description);
+		for (;;) {
+			rc = cer_check_intr(r);
+			if (rc != OFFCA_OK)
+				return rc;
+			rc = tok_wait(r->module, tk->uri, 2, &arr);
+			if (rc == OFFCA_OK)
+				break;
+			if (rc != OFFCA_E_TIMEOUT)
+				return rc;
+			waited += 2;
+			if (waited >= wait_s)
+				return ut_err(OFFCA_E_ABORTED, "token '%s' was not inserted within %u s", tk->id, wait_s);
+		}
+		if (cer_token_present(r->module, tk, &ti) != 1)
+			return ut_err(OFFCA_E_TOKEN_ABSENT, "token '%s' is not present", tk->id);
+	}
+	cer_say(r, "  Token '%s' present: label '%s', serial %s, %s %s%s\n", tk->id, ti.label, ti.serial,
+		ti.manufacturer, ti.model, is_yubikey(&ti) ? " (YubiKey)" : "");
+	return cer_log(r, "token-inserted",
+		       json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "token", tk->id, "label", ti.label, "serial",
+				 ti.serial, "manufacturer", ti.manufacturer, "model", ti.model, "protected_auth_path",
+				 ti.protected_auth_path));
+}
+
+offca_rc cer_wait_uri(cer_run_t *r, const char *who, const char *uri)
+{
+	unsigned wait_s = r->opts->token_wait_s ? r->opts->token_wait_s : 300, waited = 0;
+	tok_arrival arr;
+	offca_rc rc;
+	int told = 0;
+
+	for (;;) {
+		rc = cer_check_intr(r);
+		if (rc != OFFCA_OK)
+			return rc;
+		rc = tok_wait(r->module, uri, told ? 2 : 1, &arr);
+		if (rc == OFFCA_OK)
+			break;
+		if (rc != OFFCA_E_TIMEOUT)
+			return rc;
+		if (!told)
+			cer_say(r, "\n  >> Insert the token of %s now (%s). Waiting up to %u s...\n", who, uri, wait_s);
+		told = 1;
+		waited += 2;
+		if (waited >= wait_s)
+			return ut_err(OFFCA_E_ABORTED, "the token of %s was not inserted within %u s", who, wait_s);
+	}
+	return cer_log(r, "token-inserted", json_pack("{s:s, s:s, s:s}", "token", who, "label", arr.token, "serial",
+						      arr.serial));
+}
+
+const char *cer_who_for_uri(cer_run_t *r, const char *uri)
+{
+	tok_uri *u = NULL;
+	const char *who = "issuer";
+
+	if (tok_uri_parse(uri, &u) != OFFCA_OK)
+		return who;
+	for (size_t i = 0; i < r->f->n_tokens; i++) {
+		const char *l = tok_uri_get(u, "token"), *s = tok_uri_get(u, "serial");
+		if ((l != NULL && strcmp(r->f->tokens[i].label, l) == 0) ||
+		    (s != NULL && strcmp(r->f->tokens[i].serial, s) == 0)) {
+			who = r->f->tokens[i].id;
+			break;
+		}
+	}
+	tok_uri_free(u);
+	return who;
+}
+
+static int touch_needed(cer_run_t *r, const char *who)
+{
+	tok_info ti;
+
+	for (size_t i = 0; i < r->f->n_tokens; i++)
+		if (strcmp(r->f->tokens[i].id, who) == 0 && cer_token_present(r->module, &r->f->tokens[i], &ti) == 1)
+			return ti.protected_auth_path || is_yubikey(&ti);
+	return 0;
+}
+
+offca_rc cer_pin_loop(cer_run_t *r, const char *who, int touch_hint, cer_pin_fn fn, void *arg)
+{
+	offca_rc rc = OFFCA_E_INTERNAL;
+	char pin[UT_MAX_SECRET + 1], prompt[256];
+	int from_creds;
+
+	from_creds = cer_credentials_pin(r->opts->creds, who, pin, sizeof(pin)) == OFFCA_OK;
+	if (from_creds && r->dry_run) /* the real PIN would not open the throwaway token */
+		snprintf(pin, sizeof(pin), "%s", CER_DRY_PIN);
+	for (int attempt = 1; attempt <= PIN_TRIES; attempt++) {
+		rc = cer_check_intr(r);
+		if (rc != OFFCA_OK)
+			goto out;
+		if (!from_creds) {
+			snprintf(prompt, sizeof(prompt), "  PIN for %s (typing is not shown): ", who);
+			rc = ut_secret_prompt(prompt, pin, sizeof(pin));
+			if (rc != OFFCA_OK) {
+				if (cer_interrupted(r))
+					rc = cer_check_intr(r);
+				goto out;
+			}
+		} else if (attempt == 1) {
+			cer_say(r, "  PIN for %s: from the credentials file\n", who);
+		}
+		if (touch_hint || touch_needed(r, who))
+			cer_say(r, "  >> Touch the YubiKey now if it blinks.\n");
+		rc = fn(r, pin, arg);
+		ut_memzero(pin, sizeof(pin));
+		if (rc == OFFCA_OK)
+			break;
+		if (rc != OFFCA_E_PIN_INCORRECT)
+			goto out;
+		cer_log(r, "pin-incorrect", json_pack("{s:s, s:i}", "token", who, "attempt", attempt));
+		cer_say(r, "  %s\n", ut_err_msg());
+		if (from_creds) {
+			rc = ut_err(OFFCA_E_ABORTED, "the credentials file's PIN for %s is wrong", who);
+			goto out;
+		}
+		if (attempt == PIN_TRIES) {
+			rc = ut_err(OFFCA_E_ABORTED, "wrong PIN three times for %s", who);
+			goto out;
+		}
+	}
+out:
+	ut_memzero(pin, sizeof(pin));
+	return rc;
+}
+
+offca_rc cer_keep_key(cer_run_t *r, const char *who, tok_key *key)
+{
+	if (r->n_keys >= CER_MAX_KEYSLOTS) {
+		tok_key_free(key);
+		return ut_err(OFFCA_E_TOO_BIG, "too many keys in one ceremony");
+	}
+	snprintf(r->keys[r->n_keys].uri, sizeof(r->keys[0].uri), "%s", tok_key_uri(key));
+	snprintf(r->keys[r->n_keys].who, sizeof(r->keys[0].who), "%s", who);
+	r->keys[r->n_keys++].key = key;
+	return OFFCA_OK;
+}
+
+struct open_arg {
+	const char *uri;
+	tok_key *key;
+};
+
+static offca_rc open_cb(cer_run_t *r, const char *pin, void *arg)
+{
+	struct open_arg *a = arg;
+	tok_pin_opts po;
+
+	memset(&po, 0, sizeof(po));
+	po.pin_value = pin;
+	po.no_prompt = 1;
+	return tok_key_open(r->module, a->uri, &po, &a->key);
+}
+
+offca_rc cer_key_get(cer_run_t *r, const char *uri, const char *who, int touch_hint, tok_key **out)
+{
+	struct open_arg a = {uri, NULL};
+	offca_rc rc;
+
+	*out = NULL;
+	for (size_t i = 0; i < r->n_keys; i++)
+		if (strcmp(r->keys[i].uri, uri) == 0) {
+			*out = r->keys[i].key;
+			return OFFCA_OK;
+		}
+	rc = cer_pin_loop(r, who, touch_hint, open_cb, &a);
+	if (rc != OFFCA_OK)
+		return rc;
+	/* remember it under the URI we were given too (it may differ from the canonical one) */
+	if (r->n_keys >= CER_MAX_KEYSLOTS) {
+		tok_key_free(a.key);
+		return ut_err(OFFCA_E_TOO_BIG, "too many keys in one ceremony");
+	}
+	snprintf(r->keys[r->n_keys].uri, sizeof(r->keys[0].uri), "%s", uri);
+	snprintf(r->keys[r->n_keys].who, sizeof(r->keys[0].who), "%s", who);
+	r->keys[r->n_keys++].key = a.key;
+	cer_log(r, "login", json_pack("{s:s, s:s}", "token", who, "key", tok_key_uri(a.key)));
+	*out = a.key;
+	return OFFCA_OK;
+}
+
+void cer_fingerprint(const void *data, size_t len, char *buf, size_t cap)
+{
+	unsigned char md[32];
+	char *hex;
+
+	buf[0] = '\0';
+	if (EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL) != 1)
+		return;
+	hex = ut_hex_colon(md, sizeof(md));
+	if (hex != NULL)
+		snprintf(buf, cap, "%s", hex);
+	free(hex);
+}
+
+offca_rc cer_stage(cer_run_t *r, const char *rel, const void *data, size_t len)
+{
+	cer_staged *s;
+
+	if (r->n_staged >= CER_MAX_STAGED)
+		return ut_err(OFFCA_E_TOO_BIG, "more than %u outputs in one step", CER_MAX_STAGED);
+	s = &r->staged[r->n_staged];
+	s->data = malloc(len ? len : 1);
+	if (s->data == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	memcpy(s->data, data, len);
+	s->len = len;
+	snprintf(s->rel, sizeof(s->rel), "%s", rel);
+	r->n_staged++;
+	return OFFCA_OK;
+}
+
+void cer_unstage(cer_run_t *r)
+{
+	for (size_t i = 0; i < r->n_staged; i++)
+		free(r->staged[i].data);
+	r->n_staged = 0;
+}
+
+/* The transcript lives in the output dir: record output paths relative to it, so the directory
+   can be moved as a whole (verify resolves them against the transcript's directory). */
+static offca_rc add_output_rel(cer_run_t *r, const char *rel)
+{
+	offca_rc rc;
+	int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (here < 0)
+		return ut_err(OFFCA_E_IO, "cannot open the current directory");
+	if (chdir(r->out_dir) != 0) {
+		close(here);
+		return ut_err(OFFCA_E_IO, "cannot enter %s", r->out_dir);
+	}
+	rc = cer_transcript_add_output(r->t, r->step_id, rel);
+	if (fchdir(here) != 0 && rc == OFFCA_OK)
+		rc = ut_err(OFFCA_E_IO, "cannot return to the working directory");
+	close(here);
+	return rc;
+}
+
+offca_rc cer_release(cer_run_t *r)
+{
+	offca_rc rc = OFFCA_OK;
+	char path[PATH_MAX], dir[PATH_MAX];
+	size_t written = 0;
+
+	for (size_t i = 0; i < r->n_staged && rc == OFFCA_OK; i++) {
+		rc = cer_path_join(r->out_dir, r->staged[i].rel, path, sizeof(path));
+		if (rc != OFFCA_OK)
+			break;
+		snprintf(dir, sizeof(dir), "%s", path);
+		rc = ut_mkdir_p(dirname(dir), 0700);
+		if (rc == OFFCA_OK)
+			rc = ut_write_file(path, r->staged[i].data, r->staged[i].len, UT_WF_EXCL);
+		if (rc == OFFCA_OK)
+			written = i + 1;
+	}
+	if (rc != OFFCA_OK) {
+		offca_rc keep = rc;
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+		for (size_t i = 0; i < written; i++)
+			if (cer_path_join(r->out_dir, r->staged[i].rel, path, sizeof(path)) == OFFCA_OK)
+				unlink(path);
+		cer_unstage(r);
+		return ut_err(keep, "writing outputs: %s", msg);
+	}
+	for (size_t i = 0; i < r->n_staged; i++) {
+		rc = add_output_rel(r, r->staged[i].rel);
+		if (rc != OFFCA_OK)
+			break;
+		cer_say(r, "  wrote %s/%s\n", r->out_dir, r->staged[i].rel);
+	}
+	cer_unstage(r);
+	return rc;
+}
