@@ -431,8 +431,11 @@ static int cmd_import(int argc, char **argv)
 		rc = ca_store_open(home, 0, &st);
 	io.home = home;
 	io.require_signed = o.require_signed;
-	if (rc == OFFCA_OK)
+	if (rc == OFFCA_OK) {
 		rc = xfr_bundle_import(st, b, &io, &res);
+		if (rc != OFFCA_OK && strstr(ut_err_msg(), "nothing imported") == NULL)
+			rc = wrap_err(rc, argv[optind], "; nothing imported");
+	}
 	if (rc == OFFCA_OK) {
 		printf("imported %zu CSR%s into the pending queue (ids %llu..%llu)%s%s", res.n_csrs,
 		       res.n_csrs == 1 ? "" : "s", (unsigned long long)res.ids[0],

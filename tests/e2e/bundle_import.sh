@@ -60,9 +60,10 @@ refuse "outbound bundle" "outbound" "$T/outbound.offca"
 python3 - "$T/signed.offca" "$T/signed-tampered.offca" <<'PY'
 import sys
 b = open(sys.argv[1], "rb").read()
-open(sys.argv[2], "xb").write(b.replace(b'"direction":"in"', b'"direction":"IN"', 1))
+assert b.count(b'"name":"csr1.pem"') == 1
+open(sys.argv[2], "xb").write(b.replace(b'"name":"csr1.pem"', b'"name":"csr9.pem"'))
 PY
-refuse "tampered signed manifest" "manifest.direction|signature" "$T/signed-tampered.offca"
+refuse "tampered signed manifest" "signature does not verify" "$T/signed-tampered.offca"
 pass "every hostile bundle refused, nothing imported"
 
 # enrolled operator: both CSRs go in, in one step
