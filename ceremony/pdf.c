@@ -186,6 +186,7 @@ static offca_rc summary_block(cer_pdoc *d, json_t *entries, const cer_verify_res
 		snprintf(buf, sizeof(buf), "%s: %s", res->status, sget(ed, "reason"));
 	else
 		snprintf(buf, sizeof(buf), "%s", res->status);
+	cer_pdf_utf8_cut(buf);
 	kv(d, "Status", buf, CER_FONT_BOLD, w);
 	snprintf(buf, sizeof(buf), "%u entries, %u signature%s%s", res->entries, res->signatures,
 		 res->signatures == 1 ? "" : "s", res->sealed ? ", the last entry is a signature" : "");
@@ -241,9 +242,9 @@ static offca_rc step_row(cer_pdoc *d, json_t *e, int shade)
 	cer_pdf_font(d, CER_FONT_SANS, 7.5);
 	cer_pdf_text(d, col_x[0] + 2, d->y + 9.5, seq);
 	cer_pdf_text(d, col_x[1] + 2, d->y + 9.5, when);
-	cer_pdf_text(d, col_x[2] + 2, d->y + 9.5, sget(e, "step"));
+	cer_pdf_cell(d, col_x[2] + 2, d->y + 9.5, col_w[2] - 2, sget(e, "step"));
 	cer_pdf_font(d, CER_FONT_BOLD, 7.5);
-	cer_pdf_text(d, col_x[3] + 2, d->y + 9.5, sget(e, "event"));
+	cer_pdf_cell(d, col_x[3] + 2, d->y + 9.5, col_w[3] - 2, sget(e, "event"));
 	cer_pdf_font(d, CER_FONT_SANS, 7.5);
 	for (i = 0; i < n; i++)
 		cer_pdf_text(d, col_x[4] + 2, d->y + 9.5 * (double)(i + 1), lines[i]);
@@ -288,6 +289,7 @@ static void outputs_block(cer_pdoc *d, json_t *entries)
 		snprintf(buf, sizeof(buf), "%lld bytes, step %s, entry %lld",
 			 (long long)json_integer_value(json_object_get(data, "size")), sget(e, "step"),
 			 (long long)json_integer_value(json_object_get(e, "seq")));
+		cer_pdf_utf8_cut(buf);
 		kv(d, "Size", buf, CER_FONT_SANS, w);
 		fp = fingerprint(sget(data, "sha256"));
 		kv(d, "SHA-256", fp != NULL ? fp : "", CER_FONT_MONO, w);
@@ -405,7 +407,8 @@ static void sign_line(cer_pdoc *d, const char *name, const char *role)
 		snprintf(label, sizeof(label), "%s \xe2\x80\x94 %s", role, name);
 	else
 		snprintf(label, sizeof(label), "%s \xe2\x80\x94 name: ____________________", role);
-	cer_pdf_text(d, CER_PDF_MARGIN, d->y + 11, label);
+	cer_pdf_utf8_cut(label);
+	cer_pdf_cell(d, CER_PDF_MARGIN, d->y + 11, 300, label);
 	cer_pdf_text(d, CER_PDF_MARGIN + 330, d->y + 11, "Date");
 	d->y += 14;
 }

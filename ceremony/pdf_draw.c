@@ -24,6 +24,33 @@ void cer_pdf_text(cer_pdoc *d, double x, double y, const char *text)
 	cairo_show_text(d->cr, text);
 }
 
+static size_t utf8_len(const char *s);
+
+void cer_pdf_utf8_cut(char *s)
+{
+	size_t len = strlen(s), i;
+
+	if (len == 0)
+		return;
+	i = len - 1;
+	while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80)
+		i--;
+	if ((unsigned char)s[i] >= 0xc0 && i + utf8_len(s + i) > len)
+		s[i] = '\0';
+	else if ((unsigned char)s[i] >= 0xc0 && utf8_len(s + i) == 1)
+		s[i] = '\0';
+}
+
+void cer_pdf_cell(cer_pdoc *d, double x, double y, double width, const char *text)
+{
+	char *line[1];
+
+	if (cer_pdf_wrap(d, text, width, line, 1) == 1) {
+		cer_pdf_text(d, x, y, line[0]);
+		cer_pdf_free_lines(line, 1);
+	}
+}
+
 static void footer(cer_pdoc *d)
 {
 	char left[CER_TRANSCRIPT_MAX_NAME + 128], right[64];
@@ -38,9 +65,10 @@ static void footer(cer_pdoc *d)
 	cairo_stroke(cr);
 	cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
 	cer_pdf_font(d, CER_FONT_SANS, 7.5);
-	snprintf(left, sizeof(left), "offca ceremony transcript \xe2\x80\x94 %.60s \xe2\x80\x94 final hash %.16s\xe2\x80\xa6",
-		 d->ceremony, d->head_hex);
-	cer_pdf_text(d, CER_PDF_MARGIN, CER_PDF_H - 33, left);
+	snprintf(left, sizeof(left), "final hash %.16s\xe2\x80\xa6 \xe2\x80\x94 offca ceremony transcript \xe2\x80\x94 %s",
+		 d->head_hex, d->ceremony);
+	cer_pdf_utf8_cut(left);
+	cer_pdf_cell(d, CER_PDF_MARGIN, CER_PDF_H - 33, CER_PDF_W - 2 * CER_PDF_MARGIN - 60, left);
 	if (d->pages_total > 0)
 		snprintf(right, sizeof(right), "Page %d of %d", d->page, d->pages_total);
 	else
@@ -66,7 +94,7 @@ void cer_pdf_new_page(cer_pdoc *d)
 		cairo_save(cr);
 		cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
 		cer_pdf_font(d, CER_FONT_SANS, 8);
-		cer_pdf_text(d, CER_PDF_MARGIN, CER_PDF_MARGIN - 14, d->ceremony);
+		cer_pdf_cell(d, CER_PDF_MARGIN, CER_PDF_MARGIN - 14, CER_PDF_W - 2 * CER_PDF_MARGIN, d->ceremony);
 		cairo_restore(cr);
 		d->y = CER_PDF_MARGIN + 6;
 	}
@@ -97,6 +125,7 @@ static double width_of(cer_pdoc *d, const char *s, size_t n)
 		n = sizeof(buf) - 1;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
+	cer_pdf_utf8_cut(buf);
 	cairo_text_extents(d->cr, buf, &ext);
 	return ext.x_advance;
 }

@@ -84,6 +84,10 @@ void cer_pdf_end(cer_pdoc *d);
  * "..." when cut). lines[i] are malloc'ed; returns the count (0 on OOM). */
 size_t cer_pdf_wrap(cer_pdoc *d, const char *text, double width, char **lines, size_t max);
 void cer_pdf_free_lines(char **lines, size_t n);
+/* Cut an incomplete UTF-8 sequence off the end of s (after a truncating snprintf). */
+void cer_pdf_utf8_cut(char *s);
+/* One line of text at (x, y), cut with an ellipsis to width. */
+void cer_pdf_cell(cer_pdoc *d, double x, double y, double width, const char *text);
 /* Draw text at (x, y) (baseline) with the current font. */
 void cer_pdf_text(cer_pdoc *d, double x, double y, const char *text);
 /* Wrapped text at x from d->y on, advancing d->y by the line height per line; returns lines. */

@@ -212,12 +212,51 @@ static void test_pdf_refuses_tampered(void **state)
 	assert_int_equal(ut_path_exists("bad.pdf"), OFFCA_E_NOT_FOUND);
 }
 
+/* Non-ASCII names, long names and a long reason: cut on character boundaries, never broken. */
+static void test_pdf_unicode_and_long_fields(void **state)
+{
+	static const char name[] = "Racine de confiance \xe2\x80\x94 Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale "
+				   "d'\xc3\x89tudes Num\xc3\xa9riques \xc3\x86\xc3\x98\xc3\x85 2026 \xe6\xa0\xb9\xe8\xaf\x81"
+				   "\xe4\xb9\xa6 \xe2\x80\x94 a deliberately long ceremony name to overflow every line";
+	char longstep[200], reason[600], *text;
+	cer_transcript *t = NULL;
+	json_t *ops;
+	size_t i;
+
+	(void)state;
+	memset(longstep, 0, sizeof(longstep));
+	for (i = 0; i + 2 < sizeof(longstep) - 1; i += 2)
+		memcpy(longstep + i, "\xc3\xa9", 2);
+	memset(reason, 0, sizeof(reason));
+	for (i = 0; i + 3 < sizeof(reason) - 1; i += 3)
+		memcpy(reason + i, "\xe2\x82\xac", 3);
+	unlink("u.jsonl");
+	fx_ok(cer_transcript_create("u.jsonl", name, NULL, &t));
+	ops = json_pack("{s:s,s:[s]}", "administrator", "Zo\xc3\xab \xc3\x98rsted", "witnesses",
+			"\xe7\x8e\x8b\xe5\xb0\x8f\xe6\x98\x8e");
+	fx_ok(cer_transcript_append(t, "", "operators", ops));
+	json_decref(ops);
+	fx_ok(cer_transcript_append(t, longstep, longstep, NULL));
+	fx_ok(cer_transcript_finish(t, "aborted", reason));
+	cer_transcript_free(t);
+	fx_ok(cer_transcript_pdf("u.jsonl", "u.pdf"));
+	text = run("pdftotext -layout -enc UTF-8 u.pdf -");
+	squeeze(text);
+	assert_non_null(strstr(text, "Zo\xc3\xab \xc3\x98rsted"));
+	assert_non_null(strstr(text, "Witness \xe2\x80\x94 \xe7\x8e\x8b\xe5\xb0\x8f\xe6\x98\x8e"));
+	assert_non_null(strstr(text, "Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale"));
+	assert_non_null(strstr(text, "aborted: \xe2\x82\xac\xe2\x82\xac"));
+	assert_non_null(strstr(text, "carries no signature"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pdf_content_and_qr),
 		cmocka_unit_test(test_pdf_long_transcript_breaks_pages),
 		cmocka_unit_test(test_pdf_refuses_tampered),
+		cmocka_unit_test(test_pdf_unicode_and_long_fields),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
