@@ -1,7 +1,653 @@
-/* cmd_qr.c - PLACEHOLDER until its owner lands it: every command here fails with "not implemented". */
+/* cmd_qr.c - offca qr encode|show|decode|scan: payloads as multi-frame UR QR codes (docs/qr.md). */
 #include "cli.h"
+
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "offca/payload.h"
+#include "offca/qr.h"
+#include "offca/store.h"
+#include "offca/ur.h"
+#include "offca/util.h"
+
+static const char qr_usage[] =
+	"usage: offca qr encode FILE --out-dir DIR [--type T] [--fragment-size N] [--frames N] [--scale N]\n"
+	"       offca qr encode FILE --text [--type T] [--fragment-size N] [--frames N]\n"
+	"       offca qr show FILE [--type T] [--fragment-size N] [--interval MS | --step] [--max-frames N]\n"
+	"       offca qr decode IMAGE... [--out FILE] [--type T] [--pem] [--text] [--quiet]\n"
+	"                               [--import [--home DIR]]\n"
+	"       offca qr scan [--device /dev/video0] [--out FILE] [--type T] [--pem] [--import [--home DIR]]\n"
+	"\n"
+	"Moves a CSR, certificate, chain, CRL or bundle across the air gap as QR codes in the Uniform\n"
+	"Resources multi-part format (ur:offca-csr/3-9/...; docs/formats.md, docs/qr.md).\n"
+	"\n"
+	"  encode  write numbered PNG frames DIR/frame-001.png... (never overwriting). PEM input is sent\n"
+	"          as DER. --type csr|cert|chain|crl|bundle|bytes (default: detected). --fragment-size N\n"
+	"          bytes per frame (default 400: QR version 19 at ECC M; a P-256 CSR fits one frame).\n"
+	"          --frames N frames in all (default 3 x the fragments; frames past the fragment count\n"
+	"          are fountain frames, so any large enough subset decodes). --scale N pixels per module\n"
+	"          (default 6). --text prints the UR strings, one per line, instead of (or, with\n"
+	"          --out-dir, as well as) writing images.\n"
+	"  show    draw the frames in this terminal with UTF-8 half blocks, one after another every\n"
+	"          --interval MS (default 500) or on a key press (--step); fountain frames go on until\n"
+	"          q or Ctrl-C. Default fragment size 200 bytes (webcams read version 13 quickly);\n"
+	"          a message of up to 400 bytes is shown as one frame.\n"
+	"  decode  reassemble from PNG/JPEG images (frames in any order, repeated, extra). Progress\n"
+	"          'k of n frames' on stderr. Frames of another message are rejected, never merged.\n"
+	"          The result is checked (CRC32, then a well-formed payload of its type) before the\n"
+	"          exact bytes go to --out FILE (never overwritten) or stdout. --pem writes PEM.\n"
+	"          --text: the arguments are text files of UR strings (one per line; '-' = stdin).\n"
+	"          --import puts a decoded CSR into the pending queue of the CA home (--home or\n"
+	"          $OFFCA_HOME) instead of writing it.\n"
+	"  scan    the same from a webcam through zbar's video support, until the payload is complete\n"
+	"          or Ctrl-C.\n";
+
+#define SHOW_SINGLE_MAX 400u /* messages up to this size are shown as one frame */
+
+struct qopts {
+	const char *out_dir, *type, *out, *device, *home;
+	size_t fragment, frames, max_frames;
+	int scale, interval, step, text, pem, quiet, import, fragment_set;
+};
+
+enum { O_OUT_DIR = 1, O_TYPE, O_FRAG, O_FRAMES, O_SCALE, O_TEXT, O_INTERVAL, O_STEP, O_MAXF, O_OUT, O_PEM,
+       O_QUIET, O_IMPORT, O_HOME, O_DEVICE };
+
+static const struct option long_opts[] = {
+	{"out-dir", required_argument, NULL, O_OUT_DIR}, {"type", required_argument, NULL, O_TYPE},
+	{"fragment-size", required_argument, NULL, O_FRAG}, {"frames", required_argument, NULL, O_FRAMES},
+	{"scale", required_argument, NULL, O_SCALE},     {"text", no_argument, NULL, O_TEXT},
+	{"interval", required_argument, NULL, O_INTERVAL}, {"step", no_argument, NULL, O_STEP},
+	{"max-frames", required_argument, NULL, O_MAXF}, {"out", required_argument, NULL, O_OUT},
+	{"pem", no_argument, NULL, O_PEM},               {"quiet", no_argument, NULL, O_QUIET},
+	{"import", no_argument, NULL, O_IMPORT},         {"home", required_argument, NULL, O_HOME},
+	{"device", required_argument, NULL, O_DEVICE},   {NULL, 0, NULL, 0},
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int num(const char *s, long lo, long hi, long *v)
+{
+	char *end;
+
+	*v = strtol(s, &end, 10);
+	return *s != '\0' && *end == '\0' && *v >= lo && *v <= hi;
+}
+
+/* Parse options after the subcommand; positional arguments stay in argv[optind..]. */
+static int parse(int argc, char **argv, struct qopts *o, int *first)
+{
+	long v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->scale = 6;
+	o->interval = 500;
+	o->device = "/dev/video0";
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		switch (c) {
+		case O_OUT_DIR: o->out_dir = optarg; break;
+		case O_TYPE: o->type = optarg; break;
+		case O_FRAG:
+			if (!num(optarg, XFR_UR_MIN_FRAGMENT, XFR_UR_MAX_FRAGMENT, &v))
+				return cli_usage_error("qr", "--fragment-size must be %u..%u bytes", XFR_UR_MIN_FRAGMENT,
+						       XFR_UR_MAX_FRAGMENT);
+			o->fragment = (size_t)v;
+			o->fragment_set = 1;
+			break;
+		case O_FRAMES:
+		case O_MAXF:
+			if (!num(optarg, 1, 100000, &v))
+				return cli_usage_error("qr", "%s must be 1..100000", c == O_FRAMES ? "--frames" : "--max-frames");
+			*(c == O_FRAMES ? &o->frames : &o->max_frames) = (size_t)v;
+			break;
+		case O_SCALE:
+			if (!num(optarg, 1, XFR_QR_MAX_SCALE, &v))
+				return cli_usage_error("qr", "--scale must be 1..%d", XFR_QR_MAX_SCALE);
+			o->scale = (int)v;
+			break;
+		case O_INTERVAL:
+			if (!num(optarg, 10, 60000, &v))
+				return cli_usage_error("qr", "--interval must be 10..60000 ms");
+			o->interval = (int)v;
+			break;
+		case O_TEXT: o->text = 1; break;
+		case O_STEP: o->step = 1; break;
+		case O_OUT: o->out = optarg; break;
+		case O_PEM: o->pem = 1; break;
+		case O_QUIET: o->quiet = 1; break;
+		case O_IMPORT: o->import = 1; break;
+		case O_HOME: o->home = optarg; break;
+		case O_DEVICE: o->device = optarg; break;
+		default:
+			return cli_usage_error("qr", "unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	*first = optind;
+	return 0;
+}
+
+/* FILE -> checked payload -> UR encoder. */
+static offca_rc make_encoder(const char *path, const struct qopts *o, int show, xfr_ur_encoder **enc,
+			     xfr_payload_type *type, size_t *plen)
+{
+	offca_rc rc;
+	unsigned char *in = NULL, *pl = NULL;
+	size_t inlen = 0, frag = o->fragment;
+	xfr_payload_type want;
+
+	rc = ut_read_file(path, UT_MAX_TEXT_FILE, 0, &in, &inlen);
+	if (rc != OFFCA_OK)
+		goto out;
+	if (o->type != NULL && (rc = xfr_payload_type_parse(o->type, &want)) != OFFCA_OK)
+		goto out;
+	rc = xfr_payload_prepare(in, inlen, o->type ? &want : NULL, type, &pl, plen);
+	if (rc != OFFCA_OK) {
+		rc = ut_err(rc, "%s: %s", path, ut_err_msg());
+		goto out;
+	}
+	if (!o->fragment_set)
+		frag = (!show || *plen + 3 <= SHOW_SINGLE_MAX) ? SHOW_SINGLE_MAX : 200;
+	rc = xfr_ur_encoder_new(xfr_payload_ur_type(*type), pl, *plen, frag, enc);
+out:
+	free(in);
+	free(pl);
+	return rc;
+}
+
+static size_t total_frames(const struct qopts *o, size_t seq_len)
+{
+	if (seq_len == 1)
+		return 1;
+	return o->frames ? o->frames : 3 * seq_len;
+}
+
+static void frame_path(char *buf, size_t cap, const char *dir, size_t i, size_t total)
+{
+	int digits = total >= 100000 ? 6 : total >= 10000 ? 5 : total >= 1000 ? 4 : 3;
+
+	snprintf(buf, cap, "%s/frame-%0*zu.png", dir, digits, i);
+}
+
+static offca_rc write_frame(const char *path, const char *ur, int scale, int *version)
+{
+	offca_rc rc;
+	xfr_qr_code *c = NULL;
+	unsigned char *png = NULL;
+	size_t len;
+
+	rc = xfr_qr_encode(ur, &c);
+	if (rc == OFFCA_OK)
+		rc = xfr_qr_png(c, scale, 4, &png, &len);
+	if (rc == OFFCA_OK)
+		rc = ut_write_file(path, png, len, UT_WF_EXCL);
+	if (c != NULL)
+		*version = xfr_qr_code_version(c);
+	xfr_qr_code_free(c);
+	free(png);
+	return rc;
+}
+
+static int cmd_encode(int argc, char **argv)
+{
+	offca_rc rc;
+	struct qopts o;
+	xfr_ur_encoder *e = NULL;
+	xfr_payload_type type;
+	size_t plen, total, written = 0;
+	char path[4096];
+	int first, version = 0;
+
+	if (parse(argc, argv, &o, &first) != 0)
+		return 2;
+	if (argc - first != 1)
+		return cli_usage_error("qr encode", "give exactly one FILE");
+	if (o.out_dir == NULL && !o.text)
+		return cli_usage_error("qr encode", "--out-dir DIR (or --text) is required");
+	rc = make_encoder(argv[first], &o, 0, &e, &type, &plen);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	total = total_frames(&o, xfr_ur_encoder_seq_len(e));
+	if (o.out_dir != NULL) {
+		rc = ut_mkdir_p(o.out_dir, 0755);
+		for (size_t i = 1; rc == OFFCA_OK && i <= total; i++) {
+			frame_path(path, sizeof(path), o.out_dir, i, total);
+			if (ut_path_exists(path) == OFFCA_OK)
+				rc = ut_err(OFFCA_E_EXISTS, "%s already exists; refusing to overwrite frames", path);
+		}
+	}
+	for (size_t i = 1; rc == OFFCA_OK && i <= total; i++) {
+		char *ur = NULL;
+
+		rc = xfr_ur_encoder_part(e, (uint32_t)i, &ur);
+		if (rc == OFFCA_OK && o.text && printf("%s\n", ur) < 0)
+			rc = ut_err(OFFCA_E_IO, "cannot write to stdout");
+		if (rc == OFFCA_OK && o.out_dir != NULL) {
+			frame_path(path, sizeof(path), o.out_dir, i, total);
+			rc = write_frame(path, ur, o.scale, &version);
+			written += rc == OFFCA_OK;
+		}
+		free(ur);
+	}
+	if (rc != OFFCA_OK) {
+		/* nothing half-written: remove the frames of this run */
+		for (size_t i = 1; i <= written; i++) {
+			frame_path(path, sizeof(path), o.out_dir, i, total);
+			unlink(path);
+		}
+		xfr_ur_encoder_free(e);
+		return cli_fail(rc);
+	}
+	if (o.out_dir != NULL && !o.quiet)
+		fprintf(stderr, "offca: ur:%s, %zu bytes: %zu fragment(s) of %zu bytes, wrote %zu frame(s) "
+				"(QR version %d, ECC M) to %s\n", xfr_payload_ur_type(type), plen,
+			xfr_ur_encoder_seq_len(e), xfr_ur_encoder_fragment_len(e), total, version, o.out_dir);
+	xfr_ur_encoder_free(e);
+	return fflush(stdout) == 0 ? 0 : cli_fail(ut_err(OFFCA_E_IO, "cannot write to stdout"));
+}
+
+/* Wait for the next frame: timer or key. Returns 1 to go on, 0 to quit. */
+static int next_or_quit(const struct qopts *o, int tty)
+{
+	struct pollfd p = {STDIN_FILENO, POLLIN, 0};
+	int r = poll(&p, tty ? 1 : 0, o->step && tty ? -1 : o->interval);
+
+	if (interrupted)
+		return 0;
+	if (r > 0 && (p.revents & POLLIN)) {
+		char ch = 0;
+
+		if (read(STDIN_FILENO, &ch, 1) != 1)
+			return o->step ? 0 : 1;
+		return ch != 'q' && ch != 'Q' && ch != 3;
+	}
+	return 1;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	offca_rc rc;
+	struct qopts o;
+	xfr_ur_encoder *e = NULL;
+	xfr_payload_type type;
+	struct termios saved, raw;
+	size_t plen, seq_len, shown = 0;
+	int first, tty;
+	uint32_t seq = 1;
+
+	if (parse(argc, argv, &o, &first) != 0)
+		return 2;
+	if (argc - first != 1)
+		return cli_usage_error("qr show", "give exactly one FILE");
+	rc = make_encoder(argv[first], &o, 1, &e, &type, &plen);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	seq_len = xfr_ur_encoder_seq_len(e);
+	tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	if (tty) {
+		raw = saved;
+		raw.c_lflag &= (tcflag_t) ~(ICANON | ECHO);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (rc == OFFCA_OK && !interrupted) {
+		char *ur = NULL, *txt = NULL;
+		xfr_qr_code *c = NULL;
+
+		rc = xfr_ur_encoder_part(e, seq, &ur);
+		if (rc == OFFCA_OK)
+			rc = xfr_qr_encode(ur, &c);
+		if (rc == OFFCA_OK)
+			rc = xfr_qr_text(c, 2, &txt);
+		if (rc == OFFCA_OK)
+			printf("\x1b[H\x1b[2J%s\nur:%s  frame %u (%zu fragment%s)  %s\n", txt, xfr_payload_ur_type(type),
+			       seq, seq_len, seq_len == 1 ? "" : "s", o.step ? "any key: next, q: quit" : "q or Ctrl-C: quit");
+		fflush(stdout);
+		free(ur);
+		free(txt);
+		xfr_qr_code_free(c);
+		shown++;
+		if (rc != OFFCA_OK || (o.max_frames && shown >= o.max_frames) || !next_or_quit(&o, tty))
+			break;
+		if (seq_len > 1)
+			seq = seq == UINT32_MAX ? 1 : seq + 1;
+	}
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	xfr_ur_encoder_free(e);
+	return rc == OFFCA_OK ? 0 : cli_fail(rc);
+}
+
+/* ---- decode / scan ---- */
+
+struct frame {
+	char *text;
+	const char *src;
+	xfr_ur_id id;
+	int ok; /* parsed as a UR */
+};
+
+struct frames {
+	struct frame *f;
+	size_t n, cap;
+};
+
+static offca_rc frames_add(struct frames *fs, char *text, const char *src)
+{
+	if (fs->n == fs->cap) {
+		size_t nc = fs->cap ? fs->cap * 2 : 64;
+		struct frame *nf = nc > 1000000 ? NULL : realloc(fs->f, nc * sizeof(*nf));
+
+		if (nf == NULL) {
+			free(text);
+			return ut_err(OFFCA_E_NOMEM, "too many frames");
+		}
+		fs->f = nf;
+		fs->cap = nc;
+	}
+	memset(&fs->f[fs->n], 0, sizeof(fs->f[0]));
+	fs->f[fs->n].text = text;
+	fs->f[fs->n].src = src;
+	fs->f[fs->n].ok = xfr_ur_parse(text, strlen(text), &fs->f[fs->n].id, NULL) == OFFCA_OK;
+	if (!fs->f[fs->n].ok)
+		fprintf(stderr, "offca: warning: %s: %s (skipped)\n", src, ut_err_msg());
+	fs->n++;
+	return OFFCA_OK;
+}
+
+static void frames_free(struct frames *fs)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		free(fs->f[i].text);
+	free(fs->f);
+}
+
+/* UR strings from a text file, one per line */
+static offca_rc load_text(const char *path, struct frames *fs)
+{
+	offca_rc rc = OFFCA_OK;
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (f == NULL)
+		return ut_err(OFFCA_E_NOT_FOUND, "%s: cannot open", path);
+	while (rc == OFFCA_OK && (n = getline(&line, &cap, f)) > 0) {
+		char *t;
+
+		if (n > (ssize_t)XFR_UR_MAX_TEXT) {
+			rc = ut_err(OFFCA_E_TOO_BIG, "%s: line longer than %u characters", path, XFR_UR_MAX_TEXT);
+			break;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0')
+			continue;
+		t = strdup(line);
+		rc = t != NULL ? frames_add(fs, t, path) : ut_err(OFFCA_E_NOMEM, "out of memory");
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+static offca_rc load_image(const char *path, struct frames *fs, int quiet)
+{
+	offca_rc rc;
+	xfr_image *img = NULL;
+	char **texts = NULL;
+	size_t n = 0;
+
+	rc = xfr_image_load(path, &img);
+	if (rc == OFFCA_OK)
+		rc = xfr_qr_scan(img, &texts, &n);
+	if (rc == OFFCA_OK && n == 0 && !quiet)
+		fprintf(stderr, "offca: warning: %s: no QR code found (skipped)\n", path);
+	for (size_t i = 0; rc == OFFCA_OK && i < n; i++) {
+		rc = frames_add(fs, texts[i], path);
+		texts[i] = NULL;
+	}
+	xfr_qr_texts_free(texts, n);
+	xfr_image_free(img);
+	return rc;
+}
+
+static int same_msg(const xfr_ur_id *a, const xfr_ur_id *b)
+{
+	return strcmp(a->type, b->type) == 0 && a->seq_len == b->seq_len && a->msg_len == b->msg_len &&
+	       a->checksum == b->checksum;
+}
+
+/* The message most frames belong to (of the wanted type); NULL when none. */
+static const xfr_ur_id *pick_message(const struct frames *fs, const char *want)
+{
+	const xfr_ur_id *best = NULL;
+	size_t best_n = 0;
+
+	for (size_t i = 0; i < fs->n; i++) {
+		size_t k = 0;
+
+		if (!fs->f[i].ok || (want != NULL && strcmp(fs->f[i].id.type, want) != 0))
+			continue;
+		for (size_t j = 0; j < fs->n; j++)
+			k += fs->f[j].ok && same_msg(&fs->f[i].id, &fs->f[j].id);
+		if (k > best_n) {
+			best = &fs->f[i].id;
+			best_n = k;
+		}
+	}
+	return best;
+}
+
+/* Check the decoded payload and deliver it: --import, --out FILE or stdout. */
+static offca_rc deliver(const xfr_ur_decoder *d, const struct qopts *o)
+{
+	offca_rc rc;
+	const char *urt;
+	const unsigned char *pl;
+	size_t plen, outlen;
+	xfr_payload_type t;
+	char *pem = NULL;
+	const void *data;
+	ca_store *st = NULL;
+	const char *home;
+	uint64_t id;
+
+	rc = xfr_ur_decoder_result(d, &urt, &pl, &plen);
+	if (rc == OFFCA_OK)
+		rc = xfr_payload_type_from_ur(urt, &t);
+	if (rc == OFFCA_OK)
+		rc = xfr_payload_check(t, pl, plen);
+	if (rc != OFFCA_OK)
+		return ut_err(rc, "decoded ur:%s payload refused: %s", urt ? urt : "?", ut_err_msg());
+	if (o->import) {
+		if (t != XFR_PL_CSR)
+			return ut_err(OFFCA_E_USAGE, "--import takes a CSR, the frames carry ur:%s", urt);
+		home = cli_home(o->home);
+		if (home == NULL)
+			return OFFCA_E_USAGE;
+		rc = ca_store_open(home, 0, &st);
+		if (rc == OFFCA_OK)
+			rc = ca_store_pending_add(st, &pl, &plen, 1, "qr", &id);
+		ca_store_free(st);
+		if (rc == OFFCA_OK && !o->quiet)
+			fprintf(stderr, "offca: CSR (%zu bytes) queued as pending request %llu\n", plen,
+				(unsigned long long)id);
+		return rc;
+	}
+	data = pl;
+	outlen = plen;
+	if (o->pem) {
+		rc = xfr_payload_pem(t, pl, plen, &pem, &outlen);
+		if (rc != OFFCA_OK)
+			return rc;
+		data = pem;
+	}
+	if (o->out != NULL)
+		rc = ut_write_file(o->out, data, outlen, UT_WF_EXCL);
+	else if (!o->pem && isatty(STDOUT_FILENO))
+		rc = ut_err(OFFCA_E_USAGE, "refusing to write binary data to a terminal (use --out FILE or --pem)");
+	else if (fwrite(data, 1, outlen, stdout) != outlen || fflush(stdout) != 0)
+		rc = ut_err(OFFCA_E_IO, "cannot write to stdout");
+	if (rc == OFFCA_OK && !o->quiet)
+		fprintf(stderr, "offca: decoded ur:%s (%zu bytes)%s%s\n", urt, plen, o->out ? " to " : "",
+			o->out ? o->out : "");
+	free(pem);
+	return rc;
+}
+
+static int cmd_decode(int argc, char **argv)
+{
+	offca_rc rc = OFFCA_OK;
+	struct qopts o;
+	struct frames fs = {0};
+	xfr_ur_decoder *d = NULL;
+	const xfr_ur_id *msg;
+	const char *want = NULL;
+	xfr_payload_type wt;
+	size_t have, total, rejected = 0;
+	int first;
+
+	if (parse(argc, argv, &o, &first) != 0)
+		return 2;
+	if (first >= argc)
+		return cli_usage_error("qr decode", "give at least one IMAGE");
+	if (o.type != NULL) {
+		rc = xfr_payload_type_parse(o.type, &wt);
+		if (rc != OFFCA_OK)
+			return cli_fail(rc);
+		want = xfr_payload_ur_type(wt);
+	}
+	for (int i = first; rc == OFFCA_OK && i < argc; i++)
+		rc = o.text ? load_text(argv[i], &fs) : load_image(argv[i], &fs, o.quiet);
+	msg = rc == OFFCA_OK ? pick_message(&fs, want) : NULL;
+	if (rc == OFFCA_OK && msg == NULL)
+		rc = ut_err(OFFCA_E_NOT_FOUND, "no readable %s%sUR frame in %d input(s)", want ? "ur:" : "",
+			    want ? want : "", argc - first);
+	if (rc == OFFCA_OK)
+		rc = xfr_ur_decoder_new(msg->type, &d);
+	for (size_t i = 0; rc == OFFCA_OK && i < fs.n && !xfr_ur_decoder_done(d); i++) {
+		xfr_part_status st;
+		const struct frame *f = &fs.f[i];
+
+		if (!f->ok)
+			continue;
+		if (!same_msg(&f->id, msg)) {
+			rejected++;
+			fprintf(stderr, "offca: warning: %s: frame of another message (ur:%s, %u bytes, crc32 %08x) "
+					"rejected\n", f->src, f->id.type, f->id.msg_len, f->id.checksum);
+			continue;
+		}
+		rc = xfr_ur_decoder_add(d, f->text, strlen(f->text), &st);
+		xfr_ur_decoder_progress(d, &have, &total);
+		if (rc == OFFCA_OK && !o.quiet && st == XFR_PART_NEW)
+			fprintf(stderr, "offca: %s: %zu of %zu frames\n", f->src, have, total);
+	}
+	if (rc == OFFCA_OK && !xfr_ur_decoder_done(d)) {
+		xfr_ur_decoder_progress(d, &have, &total);
+		rc = ut_err(OFFCA_E_PARSE, "incomplete: %zu of %zu frames of ur:%s recovered; scan more frames",
+			    have, total, msg->type);
+	}
+	if (rc == OFFCA_OK)
+		rc = deliver(d, &o);
+	xfr_ur_decoder_free(d);
+	frames_free(&fs);
+	return rc == OFFCA_OK ? 0 : cli_fail(rc);
+}
+
+struct scan_ctx {
+	xfr_ur_decoder *d;
+	const struct qopts *o;
+	offca_rc rc;
+	size_t last_have;
+};
+
+static int on_scan(void *arg, const char *text, size_t len)
+{
+	struct scan_ctx *s = arg;
+	xfr_part_status st;
+	size_t have, total;
+	offca_rc rc = xfr_ur_decoder_add(s->d, text, len, &st);
+
+	if (rc == OFFCA_E_VERIFY || rc == OFFCA_E_NOMEM) {
+		s->rc = rc;
+		return 1;
+	}
+	xfr_ur_decoder_progress(s->d, &have, &total);
+	if (rc == OFFCA_OK && st == XFR_PART_NEW && have != s->last_have && !s->o->quiet)
+		fprintf(stderr, "\roffca: %zu of %zu frames", have, total);
+	s->last_have = have;
+	return xfr_ur_decoder_done(s->d);
+}
+
+static int cmd_scan(int argc, char **argv)
+{
+	offca_rc rc;
+	struct qopts o;
+	struct scan_ctx s = {0};
+	const char *want = NULL;
+	xfr_payload_type wt;
+	int first;
+
+	if (parse(argc, argv, &o, &first) != 0)
+		return 2;
+	if (first != argc)
+		return cli_usage_error("qr scan", "unexpected argument '%s'", argv[first]);
+	if (o.type != NULL) {
+		rc = xfr_payload_type_parse(o.type, &wt);
+		if (rc != OFFCA_OK)
+			return cli_fail(rc);
+		want = xfr_payload_ur_type(wt);
+	}
+	rc = xfr_ur_decoder_new(want, &s.d);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	s.o = &o;
+	s.rc = OFFCA_OK;
+	signal(SIGINT, on_signal);
+	rc = xfr_qr_scan_video(o.device, on_scan, &s, &interrupted);
+	signal(SIGINT, SIG_DFL);
+	if (s.last_have > 0 && !o.quiet)
+		fputc('\n', stderr);
+	if (rc == OFFCA_OK)
+		rc = s.rc;
+	if (rc == OFFCA_OK)
+		rc = deliver(s.d, &o);
+	xfr_ur_decoder_free(s.d);
+	return rc == OFFCA_OK ? 0 : cli_fail(rc);
+}
 
 int cli_cmd_qr(int argc, char **argv)
 {
-	return cli_fail(ut_err(OFFCA_E_UNSUPPORTED, "offca qr: not implemented yet"));
+	if (argc < 2 || cli_wants_help(argc, argv)) {
+		fputs(qr_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "encode") == 0)
+		return cmd_encode(argc - 1, argv + 1);
+	if (strcmp(argv[1], "show") == 0)
+		return cmd_show(argc - 1, argv + 1);
+	if (strcmp(argv[1], "decode") == 0)
+		return cmd_decode(argc - 1, argv + 1);
+	if (strcmp(argv[1], "scan") == 0)
+		return cmd_scan(argc - 1, argv + 1);
+	return cli_usage_error("qr", "unknown subcommand '%s'", argv[1]);
 }
