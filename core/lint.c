@@ -294,8 +294,9 @@ offca_rc ca_lint_cert(X509 *x, X509 *issuer, const ca_lint_opts *opts, ca_lint_r
 	lint_keyids(&c, x, issuer, is_ca);
 	X509_get0_signature(NULL, &outer, x);
 	inner = X509_get0_tbs_sigalg(x);
-	if (outer == NULL || inner == NULL || X509_ALGOR_cmp(inner, outer) != 0)
-		lint_add(&c, "e_signature_alg_mismatch", "tbs signature algorithm differs from the outer one");
+	if (outer == NULL || inner == NULL || X509_ALGOR_cmp(inner, outer) != 0 ||
+	    OBJ_obj2nid(inner->algorithm) == NID_undef)
+		lint_add(&c, "e_signature_alg_mismatch", "tbs signature algorithm missing or differs from the outer one");
 	BASIC_CONSTRAINTS_free(bc);
 	return lint_finish(&c);
 }

@@ -1,0 +1,92 @@
+/* test_config.c - config.json: defaults written 0600 and never overwritten, strict parsing with
+   field paths, per-issuer overrides. */
+#include "testutil.h"
+
+#include "offca/config.h"
+#include "offca/util.h"
+
+static void test_default_roundtrip(void **state)
+{
+	const char *dir = tu_tmpdir();
+	char path[512];
+	struct stat st;
+	ca_config *cfg = NULL;
+	const ca_issuer_cfg *d;
+
+	(void)state;
+	assert_int_equal(ca_config_write_default(dir), OFFCA_OK);
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(ca_config_write_default(dir), OFFCA_E_EXISTS);
+	assert_int_equal(ca_config_load(dir, &cfg), OFFCA_OK);
+	d = ca_config_issuer(cfg, "anything");
+	assert_int_equal(d->policy.leaf_days_default, 90);
+	assert_int_equal(d->policy.leaf_days_max, 397);
+	assert_int_equal(d->policy.rsa_min_bits, 2048);
+	assert_int_equal(d->policy.cn_only, CA_CN_ONLY_COPY);
+	assert_int_equal(d->crl_days, 7);
+	ca_config_free(cfg);
+	chmod(path, 0644);
+	assert_int_equal(ca_config_load(dir, &cfg), OFFCA_E_PERM);
+	tu_rmrf(dir);
+	assert_int_equal(ca_config_load(dir, &cfg), OFFCA_E_STATE);
+}
+
+static void test_overrides(void **state)
+{
+	const char *t = "{\"version\":1,\"defaults\":{\"crl_dp_url\":\"http://crl.example/int.crl\"},"
+			"\"issuers\":{\"int-1\":{\"policy\":{\"dns_suffixes\":[\"corp.example\"],"
+			"\"cn_only\":\"refuse\",\"key_types\":[\"ec\"]},\"crl_days\":2}}}";
+	ca_config *cfg = NULL;
+	const ca_issuer_cfg *c;
+
+	(void)state;
+	assert_int_equal(ca_config_parse(t, strlen(t), &cfg), OFFCA_OK);
+	c = ca_config_issuer(cfg, "int-1");
+	assert_string_equal(c->name, "int-1");
+	assert_int_equal(c->policy.n_dns_suffixes, 1);
+	assert_string_equal(c->policy.dns_suffixes[0], "corp.example");
+	assert_int_equal(c->policy.cn_only, CA_CN_ONLY_REFUSE);
+	assert_int_equal(c->policy.allow_rsa, 0);
+	assert_int_equal(c->crl_days, 2);
+	assert_string_equal(c->crl_dp_url, "http://crl.example/int.crl"); /* inherited */
+	c = ca_config_issuer(cfg, NULL);
+	assert_int_equal(c->policy.n_dns_suffixes, 0);
+	ca_config_free(cfg);
+}
+
+static void test_strict(void **state)
+{
+	static const struct { const char *json; const char *path; } bad[] = {
+		{"{\"version\":1,\"defaults\":{\"polcy\":{}}}", "defaults.polcy: unknown key"},
+		{"{\"version\":2}", "version"},
+		{"{\"version\":1,\"defaults\":{\"policy\":{\"rsa_min_bits\":1024}}}", "defaults.policy.rsa_min_bits"},
+		{"{\"version\":1,\"defaults\":{\"policy\":{\"leaf_days_max\":398}}}", "defaults.policy.leaf_days_max"},
+		{"{\"version\":1,\"defaults\":{\"policy\":{\"ec_curves\":[\"P-192\"]}}}", "defaults.policy.ec_curves[0]"},
+		{"{\"version\":1,\"issuers\":{\"x\":{\"policy\":{\"cn_only\":\"maybe\"}}}}", "issuers.x.policy.cn_only"},
+		{"{\"version\":1,\"defaults\":{\"crl_dp_url\":\"file:///etc/passwd\"}}", "defaults.crl_dp_url"},
+		{"{\"version\":1,\"defaults\":{\"policy\":{\"dns_suffixes\":[\".Bad\"]}}}", "dns_suffixes[0]"},
+		{"{\"version\":1,\"version\":1}", "duplicate"},
+		{"[1]", "object"},
+	};
+	ca_config *cfg = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(ca_config_parse(bad[i].json, strlen(bad[i].json), &cfg), OFFCA_E_PARSE);
+		if (strstr(ut_err_msg(), bad[i].path) == NULL)
+			fail_msg("%s: detail '%s' lacks '%s'", bad[i].json, ut_err_msg(), bad[i].path);
+		assert_null(cfg);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_roundtrip),
+		cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_strict),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
