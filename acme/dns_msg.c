@@ -18,6 +18,8 @@ void acme_dns_w_init(struct acme_dns_w *w)
 
 void acme_dns_putbytes(struct acme_dns_w *w, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	if (w->err || n > sizeof(w->b) - w->len) {
 		w->err = 1;
 		return;

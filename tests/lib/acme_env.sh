@@ -121,8 +121,8 @@ acme_env_pebble() {
   "privateKey": "$T/pebble.key",
   "httpPort": $(acme_port),
   "tlsPort": $(acme_port),
-  "ocspResponderURL": "",
   $eab
+  "ocspResponderURL": ""
 } }
 EOF
   PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=${ACME_NONCEREJECT:-0} PEBBLE_AUTHZREUSE=0 \

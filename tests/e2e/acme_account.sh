@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# offca-acme accounts against pebble with External Account Binding required: EAB (key from a 0600
+# file), find, contact update, key rollover (old key refused afterwards), deactivation.
+source "$OFFCA_SRC/tests/lib/e2e.sh"
+source "$OFFCA_SRC/tests/lib/acme_env.sh"
+A=${OFFCA_ACME:?}
+[ -x "$A" ] || { echo "skip: offca-acme not built" >&2; exit 77; }
+PEBBLE_EAB=1 acme_env_start
+S=$T/state
+
+expect_fail "EAB required" "$A" --state "$T/noeab" --ca-bundle "$ACME_CA_BUNDLE" account new --directory "$ACME_DIR"
+expect_err_match 'externalAccountRequired|External|external'
+chmod 644 "$T/eab.key"
+expect_fail "EAB key readable by others" "$A" --state "$T/s0" --ca-bundle "$ACME_CA_BUNDLE" account new --directory "$ACME_DIR" --eab-kid kid-1 --eab-hmac-key "$T/eab.key"
+expect_err_match 'readable by others'
+chmod 600 "$T/eab.key"
+"$A" --state "$S" --ca-bundle "$ACME_CA_BUNDLE" account new --directory "$ACME_DIR" --email a@example.test \
+  --eab-kid kid-1 --eab-hmac-key "$T/eab.key" > "$T/new.out" || fail "account new with EAB"
+url=$(sed -n 's/^account //p' "$T/new.out")
+pass "account with EAB: $url"
+
+"$A" --state "$S" account find --directory "$ACME_DIR" | grep -qF "$url" || fail "account find"
+pass "account find (onlyReturnExisting)"
+
+"$A" --state "$S" account update --email b@example.test > /dev/null || fail "account update"
+"$A" --state "$S" account show | grep -q 'mailto:b@example.test' || fail "contact not updated"
+pass "contact update"
+
+cp "$S/account/key.pem" "$T/old.key"
+"$A" --state "$S" account rollover > "$T/roll.out" || fail "rollover"
+cmp -s "$T/old.key" "$S/account/key.pem" && fail "key file unchanged after rollover"
+[ "$(stat -c %a "$S/account/key.pem")" = 600 ] || fail "new key not 0600"
+"$A" --state "$S" account show | grep -qF "$url" || fail "account show with the new key"
+mkdir -p "$T/oldstate/account"; cp "$T/old.key" "$T/oldstate/account/key.pem"; chmod 600 "$T/oldstate/account/key.pem"
+expect_fail "old key no longer finds the account" "$A" --state "$T/oldstate" --ca-bundle "$ACME_CA_BUNDLE" account find --directory "$ACME_DIR"
+pass "key rollover"
+
+"$A" --state "$S" account deactivate > /dev/null || fail "deactivate"
+expect_fail "deactivated account refused" "$A" --state "$S" account show
+expect_fail "issue with deactivated account" "$A" --state "$S" issue --domain x.example.test --generate-key --dns-hook true
+expect_err_match 'deactivated'
+pass "deactivate"

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# offca-acme failure cases against pebble + BIND9: wrong TXT (challenge fails), DNS server down,
+# bad TSIG key/secret/algorithm, a world-readable secret, nonce rejection. Each: one clear line,
+# non-zero exit, no TXT record left behind.
+source "$OFFCA_SRC/tests/lib/e2e.sh"
+source "$OFFCA_SRC/tests/lib/acme_env.sh"
+A=${OFFCA_ACME:?}
+[ -x "$A" ] || { echo "skip: offca-acme not built" >&2; exit 77; }
+acme_env_start
+S=$T/state
+"$A" --state "$S" --ca-bundle "$ACME_CA_BUNDLE" account new --directory "$ACME_DIR" >/dev/null
+DNSARGS=(--dns rfc2136 --dns-server "$DNS_SERVER" --tsig-key "$TSIG_NAME" --tsig-secret-file "$TSIG_SECRET_FILE")
+
+# a hook that publishes the wrong TXT value: the CA must refuse, the record must go away
+cat > "$T/wrong.sh" <<HOOK
+#!/bin/sh
+op=\$1 name=\$2 value=\$3
+printf 'server 127.0.0.1 $DNS_PORT\nzone $DNS_ZONE\nupdate %s %s 60 TXT "wrong-%s"\nsend\n' \
+  "\$( [ "\$op" = add ] && echo add || echo delete )" "\$name" "\$value" |
+  nsupdate -y "hmac-sha256:$TSIG_NAME:\$(cat "$TSIG_SECRET_FILE")"
+HOOK
+chmod 700 "$T/wrong.sh"
+expect_fail "wrong TXT value" "$A" --state "$S" --poll-timeout 30 issue --domain bad.example.test --generate-key --dns-hook "$T/wrong.sh"
+expect_err_match 'dns-01 challenge for bad.example.test failed: unauthorized'
+acme_no_stray_txt bad.example.test
+[ ! -e "$S/live/bad.example.test" ] || fail "outputs written for a failed order"
+
+# DNS server down (nothing listens on that port)
+dead=$(acme_port)
+expect_fail "DNS server down" "$A" --state "$S" issue --domain down.example.test --generate-key --dns rfc2136 \
+  --dns-server "127.0.0.1:$dead" --tsig-key "$TSIG_NAME" --tsig-secret-file "$TSIG_SECRET_FILE"
+expect_err_match "127.0.0.1:$dead"
+acme_no_stray_txt down.example.test
+
+# wrong TSIG secret -> BADSIG named, nothing published
+(umask 077; openssl rand -base64 32 > "$T/wrong.secret")
+expect_fail "wrong TSIG secret" "$A" --state "$S" issue --domain k.example.test --generate-key --dns rfc2136 \
+  --dns-server "$DNS_SERVER" --tsig-key "$TSIG_NAME" --tsig-secret-file "$T/wrong.secret"
+expect_err_match 'BADSIG|refused|TSIG'
+# unknown key name
+expect_fail "unknown TSIG key" "$A" --state "$S" issue --domain k.example.test --generate-key --dns rfc2136 \
+  --dns-server "$DNS_SERVER" --tsig-key nosuchkey --tsig-secret-file "$TSIG_SECRET_FILE"
+expect_err_match 'BADKEY|NOTAUTH|REFUSED|TSIG'
+# hmac-sha512 with a key named for sha256 -> refused, never a silent fallback
+expect_fail "TSIG algorithm mismatch" "$A" --state "$S" issue --domain k.example.test --generate-key "${DNSARGS[@]}" --tsig-algorithm hmac-sha512
+expect_err_match 'hmac-sha512'
+expect_fail "TSIG algorithm name must be exact" "$A" --state "$S" issue --domain k.example.test --generate-key "${DNSARGS[@]}" --tsig-algorithm hmac-md5
+expect_err_match 'must be exactly hmac-sha256 or hmac-sha512'
+acme_no_stray_txt k.example.test
+
+# a TSIG secret readable by others is refused
+cp "$TSIG_SECRET_FILE" "$T/open.secret"; chmod 644 "$T/open.secret"
+expect_fail "world-readable secret" "$A" --state "$S" issue --domain p.example.test --generate-key --dns rfc2136 \
+  --dns-server "$DNS_SERVER" --tsig-key "$TSIG_NAME" --tsig-secret-file "$T/open.secret"
+expect_err_match 'readable by others'
+
+# propagation never happens (the hook "succeeds" without publishing): bounded wait
+printf '#!/bin/sh\nexit 0\n' > "$T/noop.sh"; chmod 700 "$T/noop.sh"
+expect_fail "propagation timeout" "$A" --state "$S" issue --domain late.example.test --generate-key \
+  --dns-hook "$T/noop.sh" --dns-server "$DNS_SERVER" --propagation-timeout 2
+expect_err_match 'not served by .* after 2 s'
+
+# a failing hook
+printf '#!/bin/sh\nexit 3\n' > "$T/fail.sh"; chmod 700 "$T/fail.sh"
+expect_fail "failing hook" "$A" --state "$S" issue --domain f.example.test --generate-key --dns-hook "$T/fail.sh"
+expect_err_match 'DNS hook .* failed \(exit 3\)'
+
+# usage errors
+expect_fail "no DNS method" "$A" --state "$S" issue --domain x.example.test --generate-key
+expect_fail "bad name" "$A" --state "$S" issue --domain 'bad..name' --generate-key "${DNSARGS[@]}"
+expect_fail "no account" "$A" --state "$T/empty" issue --domain x.example.test --generate-key "${DNSARGS[@]}"
+expect_err_match 'no ACME account'
+
+# pebble rejecting a quarter of good nonces: badNonce is retried, the order still succeeds
+kill "$PEBBLE_PID"; wait "$PEBBLE_PID" 2>/dev/null || true
+ACME_NONCEREJECT=25 acme_env_pebble
+S2=$T/state2
+"$A" --state "$S2" --ca-bundle "$ACME_CA_BUNDLE" account new --directory "$ACME_DIR" >/dev/null || fail "account new under nonce rejection"
+"$A" --state "$S2" --verbose issue --domain n1.example.test --domain n2.example.test --generate-key "${DNSARGS[@]}" \
+  > "$T/nonce.out" 2>&1 || fail "issue under nonce rejection: $(tail -n1 "$T/nonce.out")"
+grep -c 'badNonce' "$T/nonce.out" | { read -r n; pass "nonce rejection survived ($n badNonce retries)"; }
+acme_no_stray_txt n1.example.test n2.example.test bad.example.test down.example.test late.example.test

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# offca-acme against a private pebble + BIND9 on 127.0.0.1: account, single name from an endpoint
+# CSR, several names, wildcard, outputs, list, renew (idempotent + --force), revoke, ARI, hooks.
+source "$OFFCA_SRC/tests/lib/e2e.sh"
+source "$OFFCA_SRC/tests/lib/acme_env.sh"
+A=${OFFCA_ACME:?}
+[ -x "$A" ] || { echo "skip: offca-acme not built" >&2; exit 77; }
+acme_env_start
+S=$T/state
+DNSARGS=(--dns rfc2136 --dns-server "$DNS_SERVER" --tsig-key "$TSIG_NAME" --tsig-secret-file "$TSIG_SECRET_FILE")
+
+# account
+"$A" --state "$S" --ca-bundle "$ACME_CA_BUNDLE" account new --directory "$ACME_DIR" --email ops@example.test > "$T/acct.out"
+grep -q '^account https://127.0.0.1' "$T/acct.out" || fail "account new printed no URL"
+[ "$(stat -c %a "$S/account/key.pem")" = 600 ] || fail "account key is not 0600"
+"$A" --state "$S" account show | grep -q 'contact: mailto:ops@example.test' || fail "account show"
+pass "account new/show"
+expect_fail "second account new refused" "$A" --state "$S" account new --directory "$ACME_DIR"
+expect_err_match 'already holds an account'
+
+# single name, endpoint-owned key (CSR)
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=www.example.test -addext subjectAltName=DNS:www.example.test \
+  -keyout "$T/www.key" -out "$T/www.csr" 2>/dev/null
+"$A" --state "$S" issue --csr "$T/www.csr" "${DNSARGS[@]}" > "$T/issue1.out"
+L=$S/live/www.example.test
+for f in cert.pem chain.pem fullchain.pem; do [ -s "$L/$f" ] || fail "missing $f"; done
+[ ! -e "$L/privkey.pem" ] || fail "privkey.pem written for a CSR-based issuance"
+cmp -s <(openssl x509 -in "$L/cert.pem" -noout -pubkey) <(openssl pkey -in "$T/www.key" -pubout) || fail "cert key != CSR key"
+cat "$L/cert.pem" "$L/chain.pem" | cmp -s - "$L/fullchain.pem" || fail "fullchain != cert + chain"
+curl -s --cacert "$ACME_CA_BUNDLE" "$ACME_MGMT/roots/0" > "$T/root.pem"
+openssl verify -CAfile "$T/root.pem" -untrusted "$L/chain.pem" "$L/cert.pem" >/dev/null 2>&1 ||
+  { curl -s --cacert "$ACME_CA_BUNDLE" "$ACME_MGMT/roots/1" > "$T/root1.pem";
+    openssl verify -CAfile "$T/root1.pem" -untrusted "$L/chain.pem" "$L/cert.pem" >/dev/null || fail "chain does not verify"; }
+acme_no_stray_txt www.example.test
+pass "single name from CSR: $(cat "$T/issue1.out")"
+
+# several names + wildcard (generated key: the exception, with a warning)
+"$A" --state "$S" issue --domain example.test --domain '*.example.test' --domain api.example.test \
+  --generate-key "${DNSARGS[@]}" > "$T/issue2.out" 2> "$T/issue2.err"
+grep -q 'warning: generating the private key' "$T/issue2.err" || fail "no warning for --generate-key"
+L2=$S/live/example.test
+[ "$(stat -c %a "$L2/privkey.pem")" = 600 ] || fail "privkey.pem not 0600"
+san=$(openssl x509 -in "$L2/cert.pem" -noout -ext subjectAltName)
+for n in example.test '\*.example.test' api.example.test; do echo "$san" | grep -q "DNS:$n" || fail "SAN $n missing: $san"; done
+cmp -s <(openssl x509 -in "$L2/cert.pem" -noout -pubkey) <(openssl pkey -in "$L2/privkey.pem" -pubout) || fail "privkey mismatch"
+acme_no_stray_txt example.test api.example.test
+pass "several names with a wildcard"
+
+# issue again without --force: refused
+expect_fail "re-issue refused" "$A" --state "$S" issue --csr "$T/www.csr" "${DNSARGS[@]}"
+expect_err_match 'already issued'
+
+# list
+"$A" --state "$S" list > "$T/list.out"
+grep -q '^www.example.test' "$T/list.out" && grep -q '^example.test' "$T/list.out" || fail "list: $(cat "$T/list.out")"
+"$A" --state "$S" list --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==2 and all(x["status"]=="valid" for x in d), d' || fail "list --json"
+pass "list / list --json"
+
+# renew: nothing due -> exit 0 and no new certificate; --force -> new serial, same key (CSR)
+old=$(openssl x509 -in "$L/cert.pem" -noout -serial)
+"$A" --state "$S" renew > "$T/renew1.out" || fail "renew (nothing due) exited $?"
+grep -q 'not due' "$T/renew1.out" || fail "renew said: $(cat "$T/renew1.out")"
+[ "$(openssl x509 -in "$L/cert.pem" -noout -serial)" = "$old" ] || fail "renew replaced a certificate that was not due"
+if "$A" --state "$S" --directory "$ACME_DIR" renew www.example.test --force > "$T/renew2.out"; then :; else fail "renew --force exited $?"; fi
+new=$(openssl x509 -in "$L/cert.pem" -noout -serial)
+[ "$new" != "$old" ] || fail "renew --force kept the old certificate"
+cmp -s <(openssl x509 -in "$L/cert.pem" -noout -pubkey) <(openssl pkey -in "$T/www.key" -pubout) || fail "renewal changed the endpoint key"
+acme_no_stray_txt www.example.test
+pass "renew idempotent, --force renews with the endpoint's CSR"
+
+# ARI (RFC 9773) only if this pebble offers renewalInfo
+if curl -s --cacert "$ACME_CA_BUNDLE" "$ACME_DIR" | grep -q renewalInfo; then
+  "$A" --state "$S" --verbose renew www.example.test > "$T/ari.out" 2>&1 || fail "renew with ARI: $(cat "$T/ari.out")"
+  grep -Eq 'ARI window|issued' "$T/ari.out" || fail "ARI not consulted: $(cat "$T/ari.out")"
+  pass "ARI window consulted"
+else
+  echo "skip: this pebble ($(dpkg-query -W -f='${Version}' pebble 2>/dev/null)) offers no renewalInfo; ARI test skipped"
+fi
+
+# revoke (by name), then check with pebble's management API and a second revoke
+serial=$(openssl x509 -in "$L/cert.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
+"$A" --state "$S" revoke www.example.test --reason 4 > "$T/revoke.out" || fail "revoke"
+st=$(acme_cert_status "$serial")
+[ "$st" = Revoked ] || fail "pebble says the certificate is $st"
+expect_fail "revoke twice" "$A" --state "$S" revoke "$L/cert.pem"
+expect_err_match 'already revoked'
+pass "revoke confirmed by pebble"
+
+# DNS hook (dehydrated/uacme style): CMD add|remove NAME VALUE, here with nsupdate
+cat > "$T/hook.sh" <<HOOK
+#!/bin/sh
+# test hook: publishes with nsupdate (independent of offca-acme's own RFC 2136 code)
+op=\$1 name=\$2 value=\$3
+echo "\$op \$name" >> "$T/hook.log"
+printf 'server 127.0.0.1 $DNS_PORT\nzone $DNS_ZONE\nupdate %s %s 60 TXT "%s"\nsend\n' \
+  "\$( [ "\$op" = add ] && echo add || echo delete )" "\$name" "\$value" |
+  nsupdate -y "hmac-sha256:$TSIG_NAME:\$(cat "$TSIG_SECRET_FILE")"
+HOOK
+chmod 700 "$T/hook.sh"
+"$A" --state "$S" issue --domain hook.example.test --generate-key --dns-hook "$T/hook.sh" --dns-server "$DNS_SERVER" > "$T/hook.out" 2>/dev/null || fail "issue with --dns-hook"
+grep -q '^add _acme-challenge.hook.example.test' "$T/hook.log" && grep -q '^remove _acme-challenge.hook.example.test' "$T/hook.log" || fail "hook calls: $(cat "$T/hook.log")"
+acme_no_stray_txt hook.example.test
+pass "DNS hook add/remove"
+
+# --verbose never prints the TSIG secret
+"$A" --state "$S" --verbose issue --domain v.example.test --generate-key "${DNSARGS[@]}" > "$T/v.out" 2>&1 || fail "verbose issue"
+! grep -qF "$(cat "$TSIG_SECRET_FILE")" "$T/v.out" || fail "TSIG secret printed with --verbose"
+pass "secret never printed"
+acme_no_stray_txt www.example.test example.test api.example.test hook.example.test v.example.test
