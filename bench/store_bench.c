@@ -67,7 +67,7 @@ static X509 *make(const unsigned char *serial, const char *cn, const char *sans,
 	X509_set_subject_name(x, nm);
 	X509_set_issuer_name(x, iss ? X509_get_subject_name(iss) : nm);
 	X509_gmtime_adj(X509_getm_notBefore(x), -60);
-	X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, NULL);
+	X509_time_adj_ex(X509_getm_notAfter(x), (int)days, -3600, NULL); /* clear of day boundaries */
 	X509_set_pubkey(x, key);
 	add_ext(x, iss ? iss : x, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
 	add_ext(x, iss ? iss : x, NID_key_usage, ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
