@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -422,17 +423,29 @@ offca_rc cer_transcript_append(cer_transcript *t, const char *step, const char *
 
 offca_rc cer_transcript_add_output(cer_transcript *t, const char *step, const char *path)
 {
+	return cer_transcript_add_output_in(t, step, NULL, path);
+}
+
+offca_rc cer_transcript_add_output_in(cer_transcript *t, const char *step, const char *dir, const char *path)
+{
 	offca_rc rc = check_open(t, step, "output");
 	unsigned char h[32];
 	uint64_t size = 0;
 	json_t *data = NULL;
-	char *hex = NULL;
+	char *hex = NULL, full[PATH_MAX];
+	int n;
 
 	if (rc != OFFCA_OK)
 		return rc;
 	if (path == NULL || *path == '\0')
 		return ut_err(OFFCA_E_USAGE, "transcript output: path required");
-	rc = cer_tr_sha256_file(path, h, &size);
+	if (dir != NULL && path[0] != '/')
+		n = snprintf(full, sizeof(full), "%s/%s", dir, path);
+	else
+		n = snprintf(full, sizeof(full), "%s", path);
+	if (n < 0 || (size_t)n >= sizeof(full))
+		return ut_err(OFFCA_E_USAGE, "transcript output %s: path too long", path);
+	rc = cer_tr_sha256_file(full, h, &size);
 	if (rc != OFFCA_OK)
 		return rc;
 	hex = ut_hex(h, 32);

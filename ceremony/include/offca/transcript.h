@@ -80,6 +80,14 @@ offca_rc cer_transcript_append(cer_transcript *t, const char *step, const char *
 offca_rc cer_transcript_add_output(cer_transcript *t, const char *step, const char *path);
 
 /*
+ * Same as cer_transcript_add_output(), for a file at dir/path: the file read is dir/path (dir may
+ * be NULL: the current directory), the path recorded is path as given. Lets a ceremony record
+ * outputs relative to its output directory (where the transcript lives) without chdir().
+ * Errors: as cer_transcript_add_output(), OFFCA_E_USAGE (dir/path too long).
+ */
+offca_rc cer_transcript_add_output_in(cer_transcript *t, const char *step, const char *dir, const char *path);
+
+/*
  * Hash of the last entry (the chain head), 32 bytes into out.
  * Errors: OFFCA_E_USAGE (NULL argument).
  */

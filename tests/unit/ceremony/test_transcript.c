@@ -2,6 +2,8 @@
 #include "test_transcript_fixture.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "transcript_int.h"
@@ -361,6 +363,22 @@ static void test_outputs(void **state)
 	/* not checking outputs: the transcript itself is fine */
 	fx_ok(cer_transcript_verify("o.jsonl", NULL, 0, NULL, &r));
 	assert_int_equal(r.outputs_checked, 0);
+	/* recording an output relative to a directory other than the current one */
+	{
+		cer_transcript *t = NULL;
+		char full[512];
+
+		unlink("o2.jsonl");
+		fx_ok(cer_transcript_create("o2.jsonl", "outputs", NULL, &t));
+		assert_int_equal(chdir("/"), 0);
+		fx_ok(cer_transcript_add_output_in(t, "1", dir, "root.pem"));
+		assert_int_equal(cer_transcript_add_output_in(t, "1", dir, "nope.pem"), OFFCA_E_NOT_FOUND);
+		cer_transcript_free(t);
+		snprintf(full, sizeof(full), "%s/o2.jsonl", dir);
+		fx_ok(cer_transcript_verify(full, dir, 1, NULL, &r));
+		assert_int_equal(r.outputs_checked, 1);
+		assert_int_equal(chdir(dir), 0);
+	}
 	unlink("root.pem");
 	assert_int_equal(cer_transcript_verify("o.jsonl", NULL, 1, NULL, &r), OFFCA_E_VERIFY);
 	assert_non_null(strstr(ut_err_msg(), "root.pem"));
@@ -418,6 +436,49 @@ static void test_independent_tools(void **state)
 	assert_int_equal(cer_transcript_verify("i.jsonl", NULL, 1, NULL, &r), OFFCA_E_VERIFY);
 }
 
+/* A write that fails half-way (file size limit, like a full disk) leaves the last complete entry. */
+static void test_failed_write_is_cut_back(void **state)
+{
+	struct rlimit old, lim;
+	cer_verify_result r;
+	cer_transcript *t = NULL;
+	struct stat before, after;
+	char big[4000];
+	json_t *d;
+	offca_rc rc;
+
+	(void)state;
+	unlink("w.jsonl");
+	fx_ok(cer_transcript_create("w.jsonl", "write failure", NULL, &t));
+	fx_ok(cer_transcript_append(t, "1", "confirm", NULL));
+	assert_int_equal(stat("w.jsonl", &before), 0);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	d = json_pack("{s:s}", "blob", big);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)before.st_size + 100;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	rc = cer_transcript_append(t, "1", "big", d);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_not_equal(rc, OFFCA_OK);
+	assert_non_null(strstr(ut_err_msg(), "w.jsonl"));
+	assert_int_equal(stat("w.jsonl", &after), 0);
+	assert_int_equal(after.st_size, before.st_size);
+	fx_ok(cer_transcript_verify("w.jsonl", NULL, 0, NULL, &r));
+	assert_int_equal(r.entries, 2);
+	assert_string_equal(r.status, "incomplete");
+	/* the chain goes on from the last complete entry */
+	fx_ok(cer_transcript_append(t, "1", "big", d));
+	fx_ok(cer_transcript_finish(t, "completed", NULL));
+	cer_transcript_free(t);
+	json_decref(d);
+	fx_ok(cer_transcript_verify("w.jsonl", NULL, 0, NULL, &r));
+	assert_int_equal(r.entries, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_rehashed_forgery),
 		cmocka_unit_test(test_outputs),
 		cmocka_unit_test(test_independent_tools),
+		cmocka_unit_test(test_failed_write_is_cut_back),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
