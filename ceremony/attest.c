@@ -21,7 +21,8 @@ offca_rc cer_attest_record(cer_run_t *r, int token, const char *key_uri, EVP_PKE
 	int yubikey;
 
 	memset(&ti, 0, sizeof(ti));
-	cer_token_present(r->module, tk, &ti);
+	if (r->tinfo_ok[token]) /* what cer_token_ready saw: no module access with keys open */
+		ti = r->tinfo[token];
 	yubikey = strstr(ti.manufacturer, "Yubico") != NULL || strstr(ti.model, "YubiKey") != NULL;
 	(void)pub;
 	if (yubikey) {

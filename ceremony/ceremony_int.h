@@ -174,6 +174,8 @@ typedef struct cer_run {
 	struct cer_transcript *t;
 	cer_keyslot keys[CER_MAX_KEYSLOTS];
 	size_t n_keys;
+	tok_info tinfo[CER_MAX_TOKENS]; /* what cer_token_ready saw (no module access later) */
+	int tinfo_ok[CER_MAX_TOKENS];
 	int approved[CER_MAX_OFFICERS]; /* officers who approved a step: they sign the transcript */
 	cer_staged staged[CER_MAX_STAGED];
 	size_t n_staged;
@@ -214,6 +216,10 @@ const char *cer_who_for_uri(cer_run_t *r, const char *uri);
    fn with it, up to 3 tries while fn returns OFFCA_E_PIN_INCORRECT; then OFFCA_E_ABORTED. */
 typedef offca_rc (*cer_pin_fn)(cer_run_t *r, const char *pin, void *arg);
 offca_rc cer_pin_loop(cer_run_t *r, const char *who, int touch_hint, cer_pin_fn fn, void *arg);
+/* Close every open key. libp11 closes all sessions of a slot whenever any context lets go of
+   it (a presence check, a wait, a keygen), so keys are opened after the step's token checks and
+   dropped after each phase (quorum, step); the transcript is signed with keys opened afresh. */
+void cer_keys_drop(cer_run_t *r);
 /* Keep an opened key until the end of the run (owned from now on, also on failure). */
 offca_rc cer_keep_key(cer_run_t *r, const char *who, tok_key *key);
 /* Open (log in to) the key at uri, asking for the PIN of who (credentials, else no-echo prompt,
@@ -252,6 +258,10 @@ typedef struct cer_issuer_ctx {
 	tok_key *key;        /* borrowed from the key slots */
 	struct ca_signer *signer; /* core's signer bound to the issuer, key attached (owned) */
 } cer_issuer_ctx;
+/* Two phases: prepare (bind the issuer, make sure its token is there) before any key of the step
+   is opened; then key (log in and attach the key). cer_issuer_open does both. */
+offca_rc cer_issuer_prepare(cer_run_t *r, const cer_step *st, cer_issuer_ctx *out);
+offca_rc cer_issuer_key(cer_run_t *r, cer_issuer_ctx *ic);
 offca_rc cer_issuer_open(cer_run_t *r, const cer_step *st, cer_issuer_ctx *out);
 void cer_issuer_close(cer_issuer_ctx *ic);
 /* Lint (accepting the step's accepted-lints), record the findings, show them. */

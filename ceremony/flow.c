@@ -135,6 +135,8 @@ static offca_rc run_step(cer_run_t *r, const cer_step *st)
 					       st->title, "step_sha256", h, "description", st->desc));
 	if (rc == OFFCA_OK && st->quorum_m > 0)
 		rc = cer_quorum(r, st);
+	if (rc == OFFCA_OK)
+		cer_keys_drop(r);
 	snprintf(id, sizeof(id), "step%u.confirm", st->index);
 	if (rc == OFFCA_OK)
 		rc = cer_confirm(r, id, "Go ahead with this step? Type yes");
@@ -157,6 +159,8 @@ static offca_rc run_step(cer_run_t *r, const cer_step *st)
 		rc = cer_release(r);
 	if (rc == OFFCA_OK)
 		rc = cer_log(r, "step-done", json_pack("{s:s}", "type", cer_step_type_name(st->type)));
+	if (rc == OFFCA_OK)
+		cer_keys_drop(r);
 	return rc;
 }
 
@@ -187,8 +191,14 @@ static offca_rc seal(cer_run_t *r, int completed)
 		for (size_t j = 0; j < r->n_keys; j++)
 			if (strcmp(r->keys[j].uri, uri) == 0)
 				k = r->keys[j].key;
-		if (k == NULL)
+		if (k == NULL && !completed)
 			continue;
+		if (k == NULL) {
+			cer_say(r, "Officer %s signs the transcript too.\n", r->f->officers[i].name);
+			rc = cer_key_get(r, uri, r->f->officers[i].name, 0, &k);
+			if (rc != OFFCA_OK)
+				break;
+		}
 		snprintf(signer, sizeof(signer), "officer:%s", r->f->officers[i].name);
 		rc = cer_transcript_sign(r->t, signer, tok_key_private(k), tok_key_public(k), NULL);
 	}
@@ -208,8 +218,7 @@ static void abort_transcript(cer_run_t *r, offca_rc why)
 	if (r->t == NULL)
 		return;
 	cer_say(r, "\n*** ABORTED at %s: %s\n", r->where, reason);
-	cer_transcript_append(r->t, r->step_id, "abort",
-			      json_pack("{s:s, s:s, s:s}", "where", r->where, "reason", reason, "error", ut_strerror(why)));
+	cer_log(r, "abort", json_pack("{s:s, s:s, s:s}", "where", r->where, "reason", reason, "error", ut_strerror(why)));
 	snprintf(r->step_id, sizeof(r->step_id), "%s", "");
 	cer_transcript_finish(r->t, "aborted", reason);
 	seal(r, 0);

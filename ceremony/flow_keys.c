@@ -28,6 +28,8 @@ offca_rc cer_token_ready(cer_run_t *r, int token)
 	int p;
 
 	memset(&ti, 0, sizeof(ti));
+	if (r->n_keys > 0) /* a presence check now would end the open keys' sessions */
+		cer_keys_drop(r);
 	p = cer_token_present(r->module, tk, &ti);
 	if (p != 1) {
 		cer_say(r, "\n  >> Insert token '%s' (%s) now. Waiting up to %u s...\n", tk->id, tk->uri, wait_s);
@@ -49,6 +51,8 @@ offca_rc cer_token_ready(cer_run_t *r, int token)
 		if (cer_token_present(r->module, tk, &ti) != 1)
 			return ut_err(OFFCA_E_TOKEN_ABSENT, "token '%s' is not present", tk->id);
 	}
+	r->tinfo[token] = ti;
+	r->tinfo_ok[token] = 1;
 	cer_say(r, "  Token '%s' present: label '%s', serial %s, %s %s%s\n", tk->id, ti.label, ti.serial,
 		ti.manufacturer, ti.model, is_yubikey(&ti) ? " (YubiKey)" : "");
 	return cer_log(r, "token-inserted",
@@ -64,6 +68,8 @@ offca_rc cer_wait_uri(cer_run_t *r, const char *who, const char *uri)
 	offca_rc rc;
 	int told = 0;
 
+	if (r->n_keys > 0) /* waiting looks at the module: that would end the open keys' sessions */
+		cer_keys_drop(r);
 	for (;;) {
 		rc = cer_check_intr(r);
 		if (rc != OFFCA_OK)
@@ -105,12 +111,18 @@ const char *cer_who_for_uri(cer_run_t *r, const char *uri)
 
 static int touch_needed(cer_run_t *r, const char *who)
 {
-	tok_info ti;
-
 	for (size_t i = 0; i < r->f->n_tokens; i++)
-		if (strcmp(r->f->tokens[i].id, who) == 0 && cer_token_present(r->module, &r->f->tokens[i], &ti) == 1)
-			return ti.protected_auth_path || is_yubikey(&ti);
+		if (strcmp(r->f->tokens[i].id, who) == 0 && r->tinfo_ok[i])
+			return r->tinfo[i].protected_auth_path || is_yubikey(&r->tinfo[i]);
 	return 0;
+}
+
+void cer_keys_drop(cer_run_t *r)
+{
+	for (size_t i = 0; i < r->n_keys; i++)
+		tok_key_free(r->keys[i].key);
+	memset(r->keys, 0, sizeof(r->keys));
+	r->n_keys = 0;
 }
 
 offca_rc cer_pin_loop(cer_run_t *r, const char *who, int touch_hint, cer_pin_fn fn, void *arg)

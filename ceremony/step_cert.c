@@ -127,6 +127,15 @@ offca_rc cer_step_int_cert(cer_run_t *r, const cer_step *st)
 	offca_rc rc;
 
 	memset(&ic, 0, sizeof(ic));
+	/* every token check before any key is opened (see cer_keys_drop) */
+	if (st->type == CER_INT_CERT) {
+		rc = cer_token_ready(r, st->token);
+		if (rc != OFFCA_OK)
+			goto out;
+	}
+	rc = cer_issuer_prepare(r, st, &ic);
+	if (rc != OFFCA_OK)
+		goto out;
 	if (st->type == CER_SIGN_INT_CSR) {
 		rc = ca_csr_load(st->csr, &csr);
 		if (rc != OFFCA_OK)
@@ -155,8 +164,6 @@ offca_rc cer_step_int_cert(cer_run_t *r, const cer_step *st)
 		const cer_token *tk = &r->f->tokens[st->token];
 		rc = ca_x509_parse_dn(st->subject, &dn);
 		if (rc == OFFCA_OK)
-			rc = cer_token_ready(r, st->token);
-		if (rc == OFFCA_OK)
 			rc = cer_key_uri(tk, st->key_label, NULL, uri, sizeof(uri));
 		if (rc == OFFCA_OK)
 			rc = cer_key_get(r, uri, tk->id, 0, &key);
@@ -169,7 +176,7 @@ offca_rc cer_step_int_cert(cer_run_t *r, const cer_step *st)
 		if (rc != OFFCA_OK)
 			goto out;
 	}
-	rc = cer_issuer_open(r, st, &ic);
+	rc = cer_issuer_key(r, &ic);
 	if (rc != OFFCA_OK)
 		goto out;
 	cer_lint_opts(st, &lo);

@@ -12,7 +12,7 @@
 #include "offca/store.h"
 #include "offca/util.h"
 
-offca_rc cer_issuer_open(cer_run_t *r, const cer_step *st, cer_issuer_ctx *out)
+offca_rc cer_issuer_prepare(cer_run_t *r, const cer_step *st, cer_issuer_ctx *out)
 {
 	offca_rc rc;
 	const char *who;
@@ -28,17 +28,32 @@ offca_rc cer_issuer_open(cer_run_t *r, const cer_step *st, cer_issuer_ctx *out)
 	for (size_t i = 0; i < r->f->n_tokens; i++)
 		if (strcmp(r->f->tokens[i].id, who) == 0) {
 			rc = cer_token_ready(r, (int)i);
-			if (rc != OFFCA_OK)
-				goto fail;
+			if (rc != OFFCA_OK) {
+				cer_issuer_close(out);
+				return rc;
+			}
 		}
-	rc = cer_key_get(r, ca_signer_key_uri(out->signer), who, 0, &out->key);
+	return OFFCA_OK;
+}
+
+offca_rc cer_issuer_key(cer_run_t *r, cer_issuer_ctx *ic)
+{
+	offca_rc rc;
+
+	rc = cer_key_get(r, ca_signer_key_uri(ic->signer), cer_who_for_uri(r, ca_signer_key_uri(ic->signer)), 0,
+			 &ic->key);
 	if (rc == OFFCA_OK)
-		rc = ca_signer_set_key(out->signer, tok_key_private(out->key), tok_key_public(out->key));
-	if (rc == OFFCA_OK)
-		return OFFCA_OK;
-fail:
-	cer_issuer_close(out);
+		rc = ca_signer_set_key(ic->signer, tok_key_private(ic->key), tok_key_public(ic->key));
+	if (rc != OFFCA_OK)
+		cer_issuer_close(ic);
 	return rc;
+}
+
+offca_rc cer_issuer_open(cer_run_t *r, const cer_step *st, cer_issuer_ctx *out)
+{
+	offca_rc rc = cer_issuer_prepare(r, st, out);
+
+	return rc == OFFCA_OK ? cer_issuer_key(r, out) : rc;
 }
 
 void cer_issuer_close(cer_issuer_ctx *ic)

@@ -158,7 +158,9 @@ offca_rc cer_step_session(cer_run_t *r, const cer_step *st)
 	rc = gather(r, st, &in, &n);
 	if (rc != OFFCA_OK)
 		goto out;
-	rc = cer_issuer_open(r, st, &ic);
+	rc = cer_issuer_prepare(r, st, &ic);
+	if (rc == OFFCA_OK)
+		rc = cer_issuer_key(r, &ic);
 	if (rc != OFFCA_OK)
 		goto out;
 	cer_say(r, "\n  %zu CSR%s to review.\n", n, n == 1 ? "" : "s");
