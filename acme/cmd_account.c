@@ -36,7 +36,8 @@ static offca_rc account_new(struct acme_opts *o, int find)
 {
 	offca_rc rc;
 	struct acme_session s;
-	char *url = NULL, path[4096];
+	char *url = NULL, path[4096], *bundle = NULL, *keep_email = NULL;
+	const char *email;
 	json_t *old = NULL;
 
 	memset(&s, 0, sizeof(s));
@@ -57,15 +58,27 @@ static offca_rc account_new(struct acme_opts *o, int find)
 		return ut_err(OFFCA_E_EXISTS, "%s already holds an account (account show; account find re-reads it)",
 			      o->state);
 	}
+	if (o->ca_bundle == NULL && old != NULL && json_string_value(json_object_get(old, "ca_bundle")) != NULL) {
+		bundle = strdup(json_string_value(json_object_get(old, "ca_bundle")));
+		if (bundle == NULL) {
+			json_decref(old);
+			return ut_err(OFFCA_E_NOMEM, "out of memory");
+		}
+	}
+	email = o->email;
+	if (email == NULL && old != NULL && json_string_value(json_object_get(old, "email")) != NULL)
+		email = keep_email = strdup(json_string_value(json_object_get(old, "email")));
 	json_decref(old);
-	rc = acme_session_open(o, &s, o->directory, o->ca_bundle, !find);
+	rc = acme_session_open(o, &s, o->directory, bundle != NULL ? bundle : o->ca_bundle, !find);
 	if (rc == OFFCA_OK)
 		rc = acme_account_new(s.cl, o->email, o->eab_kid, find, &url, NULL);
 	if (rc == OFFCA_OK)
-		rc = save_account(&s, o->directory, url, o->email, o->ca_bundle, "valid");
+		rc = save_account(&s, o->directory, url, email, bundle != NULL ? bundle : o->ca_bundle, "valid");
 	if (rc == OFFCA_OK)
 		printf("account %s\n", url);
 	free(url);
+	free(bundle);
+	free(keep_email);
 	acme_session_close(&s);
 	return rc;
 }

@@ -226,9 +226,6 @@ offca_rc acme_cmd_issue(struct acme_opts *o)
 			rc = acme_csr_pem(req, &csrpem, &csrlen);
 		if (rc != OFFCA_OK)
 			goto out;
-	} else {
-		fprintf(stderr, "offca-acme: warning: generating the private key here (--generate-key); "
-				"the default is a CSR from the endpoint that keeps its key (--csr FILE)\n");
 	}
 	snprintf(name, sizeof(name), "%s",
 		 o->cert_name != NULL ? o->cert_name
@@ -264,6 +261,9 @@ offca_rc acme_cmd_issue(struct acme_opts *o)
 			goto out;
 	}
 	rc = issue_one(o, &s, name, rec, req, NULL);
+	if (rc == OFFCA_OK && req == NULL)
+		fprintf(stderr, "offca-acme: warning: the private key was generated here (--generate-key), not on the "
+				"endpoint; the default is a CSR from the endpoint that keeps its key (--csr FILE)\n");
 out:
 	acme_session_close(&s);
 	json_decref(acct);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "offca/util.h"
@@ -14,7 +15,7 @@ static offca_rc write_all(int fd, const unsigned char *p, size_t len)
 	ssize_t n;
 
 	while (len > 0) {
-		n = write(fd, p, len);
+		n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)

@@ -4,6 +4,7 @@
  * TSIG secret and the EAB key are named by file.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,7 @@ int main(int argc, char **argv)
 	offca_rc rc;
 
 	ut_harden_process();
+	signal(SIGPIPE, SIG_IGN); /* a helper that died shows up as an error, not a signal */
 	memset(&o, 0, sizeof(o));
 	o.propagation_timeout = 120;
 	if (parse(argc, argv, &o) != 0) {

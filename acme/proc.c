@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -52,11 +53,20 @@ void acme_proc_free(struct acme_proc *p)
 {
 	int st;
 
+	offca_rc last = ut_err_last();
+	char keep[1024];
+
 	if (p == NULL)
 		return;
+	/* ending a helper must not replace the error being reported */
+	snprintf(keep, sizeof(keep), "%s", ut_err_msg());
 	(void)acme_ipc_send(p->fd, ACME_IPC_QUIT, NULL, 0);
 	close(p->fd);
 	while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
 		;
 	free(p);
+	if (last != OFFCA_OK)
+		ut_err(last, "%s", keep);
+	else
+		ut_err_clear();
 }
