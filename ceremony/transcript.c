@@ -371,7 +371,13 @@ offca_rc cer_transcript_create(const char *path, const char *ceremony_name, cons
 	if (rc != OFFCA_OK)
 		goto out;
 	t = calloc(1, sizeof(*t));
-	if (t == NULL || (t->path = strdup(path)) == NULL) {
+	if (t == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "transcript: out of memory");
+		goto out;
+	}
+	t->fd = -1;
+	t->path = strdup(path);
+	if (t->path == NULL) {
 		rc = ut_err(OFFCA_E_NOMEM, "transcript: out of memory");
 		goto out;
 	}
@@ -503,7 +509,7 @@ void cer_transcript_free(cer_transcript *t)
 {
 	if (t == NULL)
 		return;
-	if (t->fd > 0)
+	if (t->fd >= 0)
 		close(t->fd);
 	free(t->path);
 	free(t);

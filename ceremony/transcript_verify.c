@@ -161,7 +161,7 @@ static offca_rc check_signature(vstate *v, json_t *e, json_t *data)
 	const char *spki = json_string_value(json_object_get(data, "spki"));
 	const char *certpem = json_string_value(json_object_get(data, "cert"));
 	const char *signer = json_string_value(json_object_get(data, "signer"));
-	unsigned char head[32], fpr[32], calc[32], sig[CER_TR_MAX_SIG];
+	unsigned char head[32], fpr[32], calc[32], sig[CER_TR_MAX_SIG + 3]; /* + base64 padding */
 	size_t siglen = 0;
 	EVP_PKEY *pub = NULL;
 	X509 *cert = NULL;
