@@ -535,6 +535,46 @@ static void test_file_rules(void **state)
 	free(buf);
 }
 
+/* Each key type signs and verifies: RSA (PKCS#1 v1.5, SHA-256), Ed25519 (pure), EC by a root. */
+static void sign_verify_with(EVP_PKEY *key, X509 *cert, X509 *root)
+{
+	xfr_bundle *b = NULL, *p = NULL;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	STACK_OF(X509) *roots = roots_of(root);
+
+	assert_int_equal(xfr_bundle_new(XFR_DIR_OUT, "k", &b), OFFCA_OK);
+	assert_int_equal(xfr_bundle_add(b, XFR_ITEM_OTHER, "a", (const unsigned char *)"abc", 3), OFFCA_OK);
+	assert_int_equal(xfr_bundle_sign(b, key, cert, NULL), OFFCA_OK);
+	assert_int_equal(xfr_bundle_serialize(b, &buf, &len), OFFCA_OK);
+	assert_int_equal(xfr_bundle_parse(buf, len, &p), OFFCA_OK);
+	assert_int_equal(xfr_bundle_verify_ca(p, roots), OFFCA_OK);
+	xfr_bundle_free(p);
+	xfr_bundle_free(b);
+	free(buf);
+	sk_X509_free(roots);
+}
+
+static void test_key_types(void **state)
+{
+	EVP_PKEY *rsa = EVP_RSA_gen(2048), *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	X509 *rsa_ca, *ed_ca;
+
+	(void)state;
+	assert_non_null(rsa);
+	assert_non_null(ed);
+	rsa_ca = make_cert("RSA CA", rsa, root_cert, root_key, 1, 10);
+	sign_verify_with(rsa, rsa_ca, root_cert);
+	ed_ca = make_cert("Ed25519 CA", ed, root_cert, root_key, 1, 11);
+	sign_verify_with(ed, ed_ca, root_cert);
+	/* the root itself signs (e.g. a root CRL published after a ceremony) */
+	sign_verify_with(root_key, root_cert, root_cert);
+	X509_free(rsa_ca);
+	X509_free(ed_ca);
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(ed);
+}
+
 static void test_operators(void **state)
 {
 	char home[512], cpath[512], name[XFR_MAX_OPERATOR_NAME + 1], fp[65];
@@ -571,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_names_and_limits),
 		cmocka_unit_test(test_extract_numbered_names),
 		cmocka_unit_test(test_file_rules),
+		cmocka_unit_test(test_key_types),
 		cmocka_unit_test(test_operators),
 	};
 	int rc;
