@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# A full root + intermediate ceremony typed through a real pseudo-terminal (PINs with echo off),
+# then: the transcript verifies (chain, signatures, outputs, --ca root), openssl verifies the
+# certificates, the PDF is made, and changing any single byte of the transcript fails verify.
+source "$OFFCA_SRC/tests/lib/e2e.sh"
+source "$OFFCA_TEST_DATA/ceremonies/lib.sh"
+
+e2e_token cer-root 123456
+e2e_token cer-int 654321
+cer_home
+cd "$T"
+cp "$CER_DATA/root-int.yaml" ceremony.yaml
+
+"${PTY[@]}" "$CER_DATA/pty-full.script" -- "$OFFCA" ceremony run ceremony.yaml --home "$HOME_DIR" > run.out 2>&1 \
+  || { cat run.out; fail "interactive ceremony did not complete"; }
+pass "ceremony typed through a pty completed"
+grep -q "123456\|654321" run.out && fail "a PIN was echoed to the terminal"
+pass "PINs were not echoed"
+
+for f in root-key.pub.pem root.pem int-key.pub.pem intermediate.pem transcript.jsonl transcript.pdf; do
+  [ -s "out/$f" ] || fail "missing output out/$f"
+done
+"$OFFCA" ceremony verify out/transcript.jsonl --ca out/root.pem > verify.out || { cat verify.out; fail "verify"; }
+grep -q "status     completed" verify.out || fail "transcript not completed: $(cat verify.out)"
+grep -q "outputs    4 re-hashed" verify.out || fail "outputs not all checked: $(cat verify.out)"
+pass "ceremony verify: chain, signature by the root key, 4 outputs"
+cer_events out/transcript.jsonl > events
+for e in time-confirmed operators key-generated attestation lint cert-signed signature-verified output end signature; do
+  grep -qx "$e" events || fail "transcript has no $e entry"
+done
+grep -q '"administrator":"Alice Admin"' out/transcript.jsonl || fail "administrator not recorded"
+grep -qi 'pin"' out/transcript.jsonl && fail "something PIN-like in the transcript"
+pass "transcript records time, people, keys, attestation, lint, certificates, outputs"
+
+openssl verify -x509_strict -CAfile out/root.pem out/intermediate.pem >/dev/null || fail "openssl verify intermediate"
+openssl x509 -in out/intermediate.pem -noout -text | grep -q "Permitted" || fail "name constraints missing"
+pass "openssl verify -x509_strict: intermediate chains to the root"
+[ "$(head -c 5 out/transcript.pdf)" = "%PDF-" ] || fail "transcript.pdf is not a PDF"
+"$OFFCA" ceremony print out/transcript.jsonl --out again.pdf >/dev/null || fail "ceremony print"
+expect_fail "print never overwrites" "$OFFCA" ceremony print out/transcript.jsonl --out again.pdf
+pass "PDF rendered"
+
+# tamper: change one byte at several places (start, middle, a signature, the end)
+size=$(stat -c %s out/transcript.jsonl)
+for pos in 10 $((size / 3)) $((size / 2)) $((size - 40)); do
+  cp out/transcript.jsonl t.jsonl
+  python3 - "$pos" <<'PY'
+import sys
+p = int(sys.argv[1]); b = bytearray(open("t.jsonl", "rb").read())
+b[p] = ord("0") if b[p] != ord("0") else ord("1")
+open("t.jsonl", "wb").write(bytes(b))
+PY
+  cp t.jsonl out/tampered.jsonl
+  expect_fail "verify of a transcript with byte $pos changed" "$OFFCA" ceremony verify out/tampered.jsonl
+  rm -f out/tampered.jsonl
+done
+# an output file changed after the ceremony
+cp out/root.pem root.bak; sed -i '2s/./X/' out/root.pem
+expect_fail "verify with a changed output file" "$OFFCA" ceremony verify out/transcript.jsonl
+cp root.bak out/root.pem
+"$OFFCA" ceremony verify out/transcript.jsonl >/dev/null || fail "restored outputs should verify"
+pass "any edit fails verify"
