@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Aborts at three different steps, through a real pty: a declined confirmation (step 2), Ctrl-C at
+# a PIN prompt (step 4) and three wrong PINs (step 2). Each: non-zero exit, the certificate of the
+# step is not released (no file, no temp files), the transcript ends with "abort" + "end aborted"
+# naming where and why, and still verifies. Then a CLI answers-file decline at the time check.
+source "$OFFCA_SRC/tests/lib/e2e.sh"
+source "$OFFCA_TEST_DATA/ceremonies/lib.sh"
+
+run_abort() { # NAME SCRIPT MISSING_FILE WHERE REASON_REGEX
+  local name=$1 script=$2 missing=$3 where=$4 reason=$5 d="$T/$1"
+  softhsm2-util --delete-token --token cer-root >/dev/null 2>&1 || true
+  softhsm2-util --delete-token --token cer-int >/dev/null 2>&1 || true
+  e2e_token cer-root 123456
+  e2e_token cer-int 654321
+  rm -rf "$T/home"; cer_home
+  mkdir -p "$d"; cd "$d"
+  cp "$CER_DATA/root-int.yaml" ceremony.yaml
+  if "${PTY[@]}" "$CER_DATA/$script" -- "$OFFCA" ceremony run ceremony.yaml --home "$HOME_DIR" > run.out 2>&1; then
+    cat run.out; fail "$name: the ceremony should have failed"
+  fi
+  [ $? -ne 124 ] || { cat run.out; fail "$name: pty script timed out"; }
+  [ ! -e "out/$missing" ] || fail "$name: $missing was released"
+  ! ls -A out | grep -q '^\.' || fail "$name: temp files left: $(ls -A out)"
+  cer_events out/transcript.jsonl > events
+  tail -n 1 events | grep -qx "end" || tail -n 2 events | grep -qx "end" || fail "$name: transcript does not end with end"
+  grep -qx abort events || fail "$name: no abort entry"
+  grep '"event":"abort"' out/transcript.jsonl | grep -Eq "\"where\":\"$where" || fail "$name: abort entry does not say where"
+  grep '"event":"abort"' out/transcript.jsonl | grep -Eq "$reason" || fail "$name: abort entry does not say why: $(grep '"event":"abort"' out/transcript.jsonl)"
+  grep '"event":"end"' out/transcript.jsonl | grep -q '"status":"aborted"' || fail "$name: end status is not aborted"
+  "$OFFCA" ceremony verify out/transcript.jsonl > verify.out || { cat verify.out; fail "$name: aborted transcript does not verify"; }
+  grep -q "status     aborted" verify.out || fail "$name: verify does not say aborted"
+  pass "$name: aborted cleanly, $missing not released, transcript says where and why"
+  cd "$T"
+}
+
+run_abort decline pty-decline.script root.pem 'step 2' 'declined at \[step2.confirm\]'
+run_abort ctrl-c pty-ctrlc.script intermediate.pem 'step 4' 'interrupted \(Ctrl-C\)'
+# the intermediate key exists but was recorded before the abort
+grep -q '"label":"int-key"' "$T/ctrl-c/out/transcript.jsonl" || fail "ctrl-c: generated key not recorded"
+run_abort wrong-pin pty-wrongpin.script root.pem 'step 2' 'wrong PIN three times'
+[ "$(grep -c '"event":"pin-incorrect"' "$T/wrong-pin/out/transcript.jsonl")" = 3 ] || fail "wrong-pin: 3 pin-incorrect entries expected"
+# the serial reserved for nothing: the store still has no root record
+"$OFFCA" list --home "$HOME_DIR" 2>/dev/null | grep -q "Test Root" && fail "wrong-pin: a root certificate was recorded"
+
+# non-interactive decline at the very start (answers file)
+softhsm2-util --delete-token --token cer-root >/dev/null 2>&1 || true
+e2e_token cer-root 123456
+mkdir -p "$T/ans" && cd "$T/ans"
+cp "$CER_DATA/root-int.yaml" ceremony.yaml
+printf 'time: "no"\n' > answers.yaml
+expect_fail "answers file declining the clock" "$OFFCA" ceremony run ceremony.yaml --home "$HOME_DIR" --answers answers.yaml
+expect_err_match "declined at \[time\]"
+[ ! -e out/root-key.pub.pem ] || fail "a key step ran after the clock was declined"
+pass "declining the date/time aborts before any token is used"
