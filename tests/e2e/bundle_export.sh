@@ -11,8 +11,8 @@ done
 bundle_pki
 bundle_home
 for k in root int2; do
-  pkcs11-tool --module "$SOFTHSM_MODULE" --token-label ca --login --pin 123456 \
-    --keypairgen --key-type EC:prime256v1 --label "$k" >/dev/null 2>&1 || fail "keygen $k"
+  "$OFFCA" token keygen --token "pkcs11:token=ca" --label "$k" --type ec-p256 --pin-file "$T/ca.pin" >/dev/null \
+    || fail "keygen $k"
 done
 "$OFFCA" ca root --key "pkcs11:token=ca;object=root;type=private" --subject "CN=Export Test Root" --days 60 \
   --pin-file "$T/ca.pin" >/dev/null || fail "offca ca root"

@@ -1,19 +1,19 @@
 # tests/data/bundles/pki.sh - sourced by tests/e2e/bundle_*.sh after tests/lib/e2e.sh.
 # Builds a small PKI in $T: a software root (root.pem/root.key), an intermediate CA whose key is on
-# a SoftHSM2 token "ca" (int.pem; key URI in $INT_URI), an unrelated root (other.pem), an operator
+# a SoftHSM2 token "ca" made by `offca token keygen` (int.pem; key URI in $INT_URI), an unrelated
+# root (other.pem), an operator
 # key and certificate (op.key/op.pem, issued by the root), and CSRs csr1.pem csr2.pem (EC P-256).
 need openssl
-need pkcs11-tool
 need python3
 CRAFT="$OFFCA_TEST_DATA/bundles/craft.py"
 
 bundle_pki() {
   e2e_token ca
-  pkcs11-tool --module "$SOFTHSM_MODULE" --token-label ca --login --pin 123456 \
-    --keypairgen --key-type EC:prime256v1 --label int --id 01 >/dev/null 2>&1 || fail "pkcs11-tool keygen"
-  pkcs11-tool --module "$SOFTHSM_MODULE" --token-label ca --read-object --type pubkey --id 01 \
-    -o "$T/int.pub.der" >/dev/null 2>&1 || fail "pkcs11-tool read pubkey"
-  openssl pkey -pubin -inform DER -in "$T/int.pub.der" -out "$T/int.pub.pem"
+  "$OFFCA" token keygen --token "pkcs11:token=ca" --label int --type ec-p256 --pin-file "$T/ca.pin" \
+    > "$T/int.uri" || fail "offca token keygen"
+  "$OFFCA" token show-key "pkcs11:token=ca;object=int;type=private" --pin-file "$T/ca.pin" \
+    | sed -n '/BEGIN PUBLIC KEY/,/END PUBLIC KEY/p' > "$T/int.pub.pem"
+  grep -q "BEGIN PUBLIC KEY" "$T/int.pub.pem" || fail "offca token show-key"
   INT_URI="pkcs11:token=ca;object=int;type=private"
   local ca_ext="$T/ca.cnf"
   printf '[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n[op]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n' > "$ca_ext"
