@@ -1,8 +1,8 @@
 # tests/data/bundles/pki.sh - sourced by tests/e2e/bundle_*.sh after tests/lib/e2e.sh.
 # Builds a small PKI in $T: a software root (root.pem/root.key), an intermediate CA whose key is on
 # a SoftHSM2 token "ca" made by `offca token keygen` (int.pem; key URI in $INT_URI), an unrelated
-# root (other.pem), an operator
-# key and certificate (op.key/op.pem, issued by the root), and CSRs csr1.pem csr2.pem (EC P-256).
+# root (other.pem), an operator key and certificate (op.key/op.pem, issued by the root), and CSRs
+# csr1.pem csr2.pem (EC P-256).
 need openssl
 need python3
 CRAFT="$OFFCA_TEST_DATA/bundles/craft.py"
