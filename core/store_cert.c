@@ -71,7 +71,7 @@ static char *sign_detail(const ca_cert_record *r)
 	return d;
 }
 
-static offca_rc commit_one(ca_store *st, MDB_txn *txn, const ca_cert_record *r)
+offca_rc ca_st_cert_commit_txn(ca_store *st, MDB_txn *txn, const ca_cert_record *r)
 {
 	ca_wbuf b = {0};
 	unsigned char key[STORE_SAN_KEY_MAX + 1 + CA_SERIAL_LEN + 34];
@@ -131,7 +131,7 @@ offca_rc ca_store_cert_commit(ca_store *st, const ca_cert_record *recs, size_t n
 	if (rc != OFFCA_OK)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		rc = commit_one(st, txn, &recs[i]);
+		rc = ca_st_cert_commit_txn(st, txn, &recs[i]);
 		if (rc != OFFCA_OK) {
 			mdb_txn_abort(txn);
 			return rc;

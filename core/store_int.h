@@ -111,6 +111,11 @@ void ca_st_expiry_key(int64_t not_after, const ca_serial *s, unsigned char key[8
 /* Key prefix of san (text or 0x01 || sha256, then '\0') into key; returns its length, 0 on error. */
 size_t ca_st_san_prefix(const char *san, unsigned char *key, size_t cap);
 
+/* One record with its indexes, reservation and audit entry inside txn (store_cert.c). */
+offca_rc ca_st_cert_commit_txn(ca_store *st, MDB_txn *txn, const ca_cert_record *r);
+/* One issuer with its audit entry inside txn (store_issuer.c). */
+offca_rc ca_st_issuer_add_txn(ca_store *st, MDB_txn *txn, const ca_issuer *iss);
+
 /* Lookups inside a transaction (store_cert.c). */
 offca_rc ca_st_cert_get_txn(ca_store *st, MDB_txn *txn, const ca_serial *s, ca_cert_record *out);
 

@@ -88,16 +88,8 @@ static offca_rc next_order(ca_store *st, MDB_txn *txn, uint64_t *order)
 	return ca_st_rc(mdb_put(txn, st->dbi[DB_META], &k, &v, 0), "issuer counter");
 }
 
-offca_rc ca_store_issuer_add(ca_store *st, const ca_issuer *iss)
+static offca_rc check_issuer(const ca_issuer *iss)
 {
-	MDB_txn *txn = NULL;
-	MDB_val k, v;
-	ca_wbuf b = {0};
-	uint64_t order = 0;
-	char *detail = NULL;
-	offca_rc rc;
-	int r;
-
 	if (iss == NULL || !name_ok(iss->name))
 		return ut_err(OFFCA_E_USAGE, "issuer name must be 1-63 characters of A-Z a-z 0-9 . _ -");
 	if (iss->parent[0] != '\0' && !name_ok(iss->parent))
@@ -108,12 +100,22 @@ offca_rc ca_store_issuer_add(ca_store *st, const ca_issuer *iss)
 		return ut_err(OFFCA_E_USAGE, "issuer key URI must not carry a PIN (pin-value): the store holds no secrets");
 	if (iss->der == NULL || iss->der_len == 0 || iss->der_len > CA_STORE_MAX_DER)
 		return ut_err(OFFCA_E_TOO_BIG, "issuer certificate missing or larger than %u bytes", CA_STORE_MAX_DER);
-	rc = ca_st_begin(st, 0, &txn);
+	return OFFCA_OK;
+}
+
+offca_rc ca_st_issuer_add_txn(ca_store *st, MDB_txn *txn, const ca_issuer *iss)
+{
+	MDB_val k, v;
+	ca_wbuf b = {0};
+	uint64_t order = 0;
+	char *detail = NULL;
+	offca_rc rc = check_issuer(iss);
+	int r;
+
+	if (rc == OFFCA_OK)
+		rc = next_order(st, txn, &order);
 	if (rc != OFFCA_OK)
 		return rc;
-	rc = next_order(st, txn, &order);
-	if (rc != OFFCA_OK)
-		goto out;
 	ca_wb_u8(&b, ISSUER_VERSION);
 	ca_wb_str(&b, iss->name);
 	ca_wb_str(&b, iss->parent);
@@ -141,16 +143,52 @@ offca_rc ca_store_issuer_add(ca_store *st, const ca_issuer *iss)
 	detail = ca_audit_json("{s:s,s:s,s:s%,s:b}", "name", iss->name, "parent", iss->parent, "key", iss->key_uri,
 			       strcspn(iss->key_uri, "?"), "root", iss->is_root ? 1 : 0);
 	rc = detail ? ca_audit_append_txn(st, txn, "issuer-add", detail) : ut_err_last();
-	if (rc != OFFCA_OK)
-		goto out;
-	rc = ca_st_commit(txn, "adding an issuer");
-	txn = NULL;
 out:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
 	free(detail);
 	ca_wb_free(&b);
 	return rc;
+}
+
+offca_rc ca_store_issuer_add(ca_store *st, const ca_issuer *iss)
+{
+	MDB_txn *txn = NULL;
+	offca_rc rc = check_issuer(iss);
+
+	if (rc == OFFCA_OK)
+		rc = ca_st_begin(st, 0, &txn);
+	if (rc != OFFCA_OK)
+		return rc;
+	rc = ca_st_issuer_add_txn(st, txn, iss);
+	if (rc != OFFCA_OK) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return ca_st_commit(txn, "adding an issuer");
+}
+
+offca_rc ca_store_issuer_commit(ca_store *st, const ca_cert_record *rec, const ca_issuer *iss)
+{
+	MDB_txn *txn = NULL;
+	offca_rc rc;
+
+	if (rec == NULL || iss == NULL)
+		return ut_err(OFFCA_E_USAGE, "ca_store_issuer_commit: NULL argument");
+	if (rec->der_len != iss->der_len || rec->der == NULL || iss->der == NULL ||
+	    memcmp(rec->der, iss->der, rec->der_len) != 0)
+		return ut_err(OFFCA_E_USAGE, "ca_store_issuer_commit: the record and the issuer hold different certificates");
+	rc = check_issuer(iss);
+	if (rc == OFFCA_OK)
+		rc = ca_st_begin(st, 0, &txn);
+	if (rc != OFFCA_OK)
+		return rc;
+	rc = ca_st_cert_commit_txn(st, txn, rec);
+	if (rc == OFFCA_OK)
+		rc = ca_st_issuer_add_txn(st, txn, iss);
+	if (rc != OFFCA_OK) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return ca_st_commit(txn, "committing a CA certificate");
 }
 
 offca_rc ca_store_issuer_get(ca_store *st, const char *name, ca_issuer *out)

@@ -152,6 +152,13 @@ void ca_cert_record_clear(ca_cert_record *r);
  * committed.
  */
 offca_rc ca_store_cert_commit(ca_store *st, const ca_cert_record *recs, size_t n);
+/*
+ * Commit a CA certificate's record (as ca_store_cert_commit() for one record: its serial must be
+ * reserved) AND add it as an issuer, in ONE transaction: a crash can never leave a root or
+ * intermediate recorded but unknown as an issuer, or the reverse. rec->der and iss->der must be
+ * the same certificate (OFFCA_E_USAGE). Errors: as ca_store_cert_commit() and ca_store_issuer_add().
+ */
+offca_rc ca_store_issuer_commit(ca_store *st, const ca_cert_record *rec, const ca_issuer *iss);
 /* Lookups (caller clears *out). Errors: OFFCA_E_NOT_FOUND. */
 offca_rc ca_store_cert_by_serial(ca_store *st, const ca_serial *s, ca_cert_record *out);
 offca_rc ca_store_cert_by_fingerprint(ca_store *st, const unsigned char sha256[32], ca_cert_record *out);

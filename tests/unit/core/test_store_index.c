@@ -237,12 +237,53 @@ static void test_issuers(void **state)
 	free(dir);
 }
 
+/* A CA certificate recorded and added as issuer in one transaction: all or nothing. */
+static void test_issuer_commit(void **state)
+{
+	char *dir, home[512];
+	ca_store *st = tsu_home(&dir, home, sizeof(home));
+	ca_cert_record rec;
+	ca_issuer iss, got;
+	size_t n = 0;
+	int stt;
+
+	tsu_record(st, "root", "Root", NULL, 3650, &rec);
+	memset(&iss, 0, sizeof(iss));
+	snprintf(iss.name, sizeof(iss.name), "root");
+	iss.is_root = 1;
+	iss.der = rec.der;
+	iss.der_len = rec.der_len;
+	/* invalid issuer (PIN in the URI): the record is not committed either */
+	snprintf(iss.key_uri, sizeof(iss.key_uri), "pkcs11:token=a?pin-value=1");
+	assert_int_equal(ca_store_issuer_commit(st, &rec, &iss), OFFCA_E_USAGE);
+	/* duplicate issuer name: refused inside the transaction, nothing committed */
+	snprintf(iss.key_uri, sizeof(iss.key_uri), "pkcs11:token=a;object=root");
+	assert_int_equal(ca_store_issuer_add(st, &iss), OFFCA_OK);
+	assert_int_equal(ca_store_issuer_commit(st, &rec, &iss), OFFCA_E_EXISTS);
+	assert_int_equal(ca_store_cert_count(st, &n), OFFCA_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(ca_store_serial_state(st, &rec.serial, &stt), OFFCA_OK);
+	assert_int_equal(stt, CA_SERIAL_RESERVED);
+	snprintf(iss.name, sizeof(iss.name), "root2");
+	assert_int_equal(ca_store_issuer_commit(st, &rec, &iss), OFFCA_OK);
+	assert_int_equal(ca_store_cert_count(st, &n), OFFCA_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(ca_store_issuer_get(st, "root2", &got), OFFCA_OK);
+	assert_memory_equal(got.der, rec.der, rec.der_len);
+	ca_issuer_clear(&got);
+	ca_cert_record_clear(&rec);
+	ca_store_free(st);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookups),
 		cmocka_unit_test(test_revoke),
 		cmocka_unit_test(test_issuers),
+		cmocka_unit_test(test_issuer_commit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
