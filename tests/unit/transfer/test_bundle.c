@@ -598,6 +598,47 @@ static void test_operators(void **state)
 	assert_non_null(strstr(ut_err_msg(), "not an enrolled operator"));
 }
 
+static void test_key_and_cert_files(void **state)
+{
+	char kpath[512], ppath[512], cpath[512];
+	EVP_PKEY *k = NULL;
+	STACK_OF(X509) *sk = NULL;
+	FILE *f;
+	unsigned char *pem;
+	size_t len;
+
+	(void)state;
+	snprintf(kpath, sizeof(kpath), "%s/op.key", dir);
+	snprintf(ppath, sizeof(ppath), "%s/op.pass", dir);
+	snprintf(cpath, sizeof(cpath), "%s/chain.pem", dir);
+	f = fopen(kpath, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_PrivateKey(f, leaf_key, EVP_aes_256_cbc(), (unsigned char *)"s3cret", 6, NULL,
+					      NULL), 1);
+	fclose(f);
+	assert_int_equal(ut_write_file(ppath, "wrong\n", 6, UT_WF_SECRET), OFFCA_OK);
+	assert_int_not_equal(xfr_key_file_load(kpath, ppath, &k), OFFCA_OK);
+	assert_null(k);
+	unlink(ppath);
+	assert_int_equal(ut_write_file(ppath, "s3cret\n", 7, UT_WF_SECRET), OFFCA_OK);
+	assert_int_equal(xfr_key_file_load(kpath, ppath, &k), OFFCA_OK);
+	assert_int_equal(EVP_PKEY_eq(k, leaf_key), 1);
+	EVP_PKEY_free(k);
+	/* a passphrase file others can read is refused */
+	chmod(ppath, 0644);
+	assert_int_equal(xfr_key_file_load(kpath, ppath, &k), OFFCA_E_PERM);
+	/* certificate files: PEM with several, the first is the signer */
+	pem = cert_pem(int_cert, &len);
+	assert_int_equal(ut_write_file(cpath, pem, len, UT_WF_EXCL), OFFCA_OK);
+	free(pem);
+	assert_int_equal(xfr_certs_load(cpath, &sk), OFFCA_OK);
+	assert_int_equal(sk_X509_num(sk), 1);
+	assert_int_equal(X509_cmp(sk_X509_value(sk, 0), int_cert), 0);
+	sk_X509_pop_free(sk, X509_free);
+	assert_int_equal(xfr_certs_load(kpath, &sk), OFFCA_E_PARSE);
+	assert_null(sk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -613,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_file_rules),
 		cmocka_unit_test(test_key_types),
 		cmocka_unit_test(test_operators),
+		cmocka_unit_test(test_key_and_cert_files),
 	};
 	int rc;
 

@@ -182,6 +182,23 @@ offca_rc xfr_bundle_verify_ca(const xfr_bundle *b, STACK_OF(X509) *roots);
  */
 offca_rc xfr_bundle_extract(const xfr_bundle *b, const char *dir);
 
+/* ---- certificate and key files (bundle_keys.c) ---- */
+
+/*
+ * Every certificate in path (PEM, one or more; or one DER certificate), 1..XFR_MAX_CERTS, read as a
+ * regular file (no symlinks). *out is the caller's (sk_X509_pop_free(.., X509_free)).
+ * Errors: OFFCA_E_PARSE, and those of ut_read_file().
+ */
+offca_rc xfr_certs_load(const char *path, STACK_OF(X509) **out);
+
+/*
+ * A PEM private key file (an operator's software signing key). An encrypted key's passphrase comes
+ * from pin_file (first line, the file must not be group/other readable) or, when pin_file is NULL,
+ * a no-echo prompt on the terminal; it is wiped after use. *out is the caller's (EVP_PKEY_free).
+ * Errors: OFFCA_E_PARSE (not a key, or wrong passphrase), OFFCA_E_PERM, OFFCA_E_IO, OFFCA_E_ABORTED.
+ */
+offca_rc xfr_key_file_load(const char *path, const char *pin_file, EVP_PKEY **out);
+
 /* ---- enrolled operators (operator.c): HOME/operators/NAME.pem ---- */
 
 #define XFR_MAX_OPERATOR_NAME 63u
