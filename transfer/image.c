@@ -61,6 +61,15 @@ const unsigned char *xfr_image_gray(const xfr_image *img)
 	return img->gray;
 }
 
+/* Re-record the last error's detail prefixed with path (copied first: ut_err reuses its buffer). */
+static offca_rc with_path(offca_rc rc, const char *path)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+	return ut_err(rc, "%s: %s", path, msg);
+}
+
 static offca_rc load_png(const char *path, const unsigned char *buf, size_t len, xfr_image **out)
 {
 	offca_rc rc;
@@ -81,7 +90,7 @@ static offca_rc load_png(const char *path, const unsigned char *buf, size_t len,
 	pi.format = PNG_FORMAT_GRAY;
 	rc = xfr_image_from_gray(NULL, (int)pi.width, (int)pi.height, &img);
 	if (rc != OFFCA_OK) {
-		rc = ut_err(rc, "%s: %s", path, ut_err_msg());
+		rc = with_path(rc, path);
 		goto out;
 	}
 	if (!png_image_finish_read(&pi, &white, img->gray, 0, NULL)) {
@@ -149,7 +158,7 @@ static offca_rc load_jpeg(const char *path, const unsigned char *buf, size_t len
 		offca_rc r = xfr_image_from_gray(NULL, (int)ci.output_width, (int)ci.output_height, &tmp);
 
 		if (r != OFFCA_OK) {
-			rc = ut_err(r, "%s: %s", path, ut_err_msg());
+			rc = with_path(r, path);
 			goto out;
 		}
 		img = tmp;

@@ -78,6 +78,15 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+/* Re-record the last error's detail behind a prefix (copied first: ut_err reuses its buffer). */
+static offca_rc prefixed(offca_rc rc, const char *prefix)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+	return ut_err(rc, "%s: %s", prefix, msg);
+}
+
 static int num(const char *s, long lo, long hi, long *v)
 {
 	char *end;
@@ -157,7 +166,7 @@ static offca_rc make_encoder(const char *path, const struct qopts *o, int show, 
 		goto out;
 	rc = xfr_payload_prepare(in, inlen, o->type ? &want : NULL, type, &pl, plen);
 	if (rc != OFFCA_OK) {
-		rc = ut_err(rc, "%s: %s", path, ut_err_msg());
+		rc = prefixed(rc, path);
 		goto out;
 	}
 	if (!o->fragment_set)
@@ -477,7 +486,7 @@ static offca_rc deliver(const xfr_ur_decoder *d, const struct qopts *o)
 	if (rc == OFFCA_OK)
 		rc = xfr_payload_check(t, pl, plen);
 	if (rc != OFFCA_OK)
-		return ut_err(rc, "decoded ur:%s payload refused: %s", urt ? urt : "?", ut_err_msg());
+		return prefixed(rc, "decoded payload refused");
 	if (o->import) {
 		if (t != XFR_PL_CSR)
 			return ut_err(OFFCA_E_USAGE, "--import takes a CSR, the frames carry ur:%s", urt);
@@ -523,7 +532,7 @@ static int cmd_decode(int argc, char **argv)
 	const xfr_ur_id *msg;
 	const char *want = NULL;
 	xfr_payload_type wt;
-	size_t have, total, rejected = 0;
+	size_t have, total;
 	int first;
 
 	if (parse(argc, argv, &o, &first) != 0)
@@ -540,18 +549,18 @@ static int cmd_decode(int argc, char **argv)
 		rc = o.text ? load_text(argv[i], &fs) : load_image(argv[i], &fs, o.quiet);
 	msg = rc == OFFCA_OK ? pick_message(&fs, want) : NULL;
 	if (rc == OFFCA_OK && msg == NULL)
-		rc = ut_err(OFFCA_E_NOT_FOUND, "no readable %s%sUR frame in %d input(s)", want ? "ur:" : "",
+		rc = ut_err(OFFCA_E_NOT_FOUND, "no readable UR frame%s%s in %d input(s)", want ? " of type ur:" : "",
 			    want ? want : "", argc - first);
 	if (rc == OFFCA_OK)
 		rc = xfr_ur_decoder_new(msg->type, &d);
-	for (size_t i = 0; rc == OFFCA_OK && i < fs.n && !xfr_ur_decoder_done(d); i++) {
+	/* every frame is looked at, so frames of other messages are reported even after completion */
+	for (size_t i = 0; rc == OFFCA_OK && i < fs.n; i++) {
 		xfr_part_status st;
 		const struct frame *f = &fs.f[i];
 
-		if (!f->ok)
+		if (!f->ok || (same_msg(&f->id, msg) && xfr_ur_decoder_done(d)))
 			continue;
 		if (!same_msg(&f->id, msg)) {
-			rejected++;
 			fprintf(stderr, "offca: warning: %s: frame of another message (ur:%s, %u bytes, crc32 %08x) "
 					"rejected\n", f->src, f->id.type, f->id.msg_len, f->id.checksum);
 			continue;
