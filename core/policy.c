@@ -95,6 +95,18 @@ static offca_rc check_key(const ca_policy *pol, EVP_PKEY *pk, ca_request *out)
 	}
 }
 
+offca_rc ca_policy_check_key(const ca_policy *pol, EVP_PKEY *pk, char *desc, size_t cap)
+{
+	ca_request r;
+	offca_rc rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = check_key(pol, pk, &r);
+	if (rc == OFFCA_OK && desc != NULL)
+		snprintf(desc, cap, "%s", r.key_desc);
+	return rc;
+}
+
 /* Subject attributes copied into certificates; everything else is refused. */
 static const struct {
 	int nid;

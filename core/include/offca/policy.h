@@ -38,6 +38,12 @@ typedef struct ca_request {
  */
 offca_rc ca_policy_check(const ca_policy *pol, const ca_csr *csr, ca_request *out);
 
+/*
+ * Check only a public key against the policy's key rules (key-type, rsa-min-bits, rsa-exponent,
+ * ec-curve), e.g. for an intermediate's CSR. desc (may be NULL) receives "EC P-256" / "RSA 3072".
+ */
+offca_rc ca_policy_check_key(const ca_policy *pol, EVP_PKEY *pk, char *desc, size_t cap);
+
 /* Free what *r owns and zero it. r may be NULL. */
 void ca_request_clear(ca_request *r);
 

@@ -26,6 +26,7 @@
 #include "offca/lint.h"
 #include "offca/profile.h"
 #include "offca/store.h"
+#include "offca/token.h"
 
 /* all records of a batch are committed in ONE transaction (so a batch is all or nothing) */
 #define CA_SIGN_BACKDATE     300     /* notBefore = now - 5 minutes (clock skew of relying parties) */
@@ -53,6 +54,18 @@ const ca_issuer_cfg *ca_signer_settings(const ca_signer *s);
  * certificate's key (OFFCA_E_VERIFY otherwise). Both borrowed: keep them alive while signing.
  */
 offca_rc ca_signer_set_key(ca_signer *s, EVP_PKEY *priv, EVP_PKEY *pub);
+
+/*
+ * Open a key on its token (tok_key_open: one login for the whole session) and append an audit
+ * entry: "key-use" {uri, purpose} on success, "login-failed" {uri, error} on a wrong PIN / locked
+ * PIN. st may be NULL (no audit). *out: free with tok_key_free(). Errors: tok_key_open's.
+ */
+offca_rc ca_key_open_audited(ca_store *st, const char *module, const char *uri, const tok_pin_opts *pin,
+			     const char *purpose, tok_key **out);
+
+/* ca_key_open_audited() on the signer's issuer key URI, then ca_signer_set_key(). */
+offca_rc ca_signer_open_key(ca_signer *s, ca_store *st, const char *module, const tok_pin_opts *pin,
+			    const char *purpose, tok_key **out);
 
 typedef struct ca_sign_input {
 	const char *label;            /* file name or "pending 12": used in messages */
@@ -102,6 +115,30 @@ offca_rc ca_sign_check(ca_signer *s, const ca_sign_input *in, size_t n, const ca
 		       ca_sign_result *res);
 
 void ca_sign_result_clear(ca_sign_result *res);
+
+/* ---- issuer-generated keys (sign_issue.c) ---- */
+
+typedef struct ca_issue_req {
+	const char *subject;          /* DN text (ca_x509_parse_dn) */
+	const char *const *sans;      /* "DNS:x", "IP:1.2.3.4", "email:a@b", "URI:u" or a bare DNS name;
+					 entries may be comma-separated lists */
+	size_t n_sans;
+	const char *key_type;         /* "ec-p256" (default), "ec-p384", "rsa-2048", "rsa-3072" */
+	ca_profile profile;
+	unsigned days;                /* 0: policy default */
+	const char *pass;             /* PKCS#12 passphrase (caller wipes) */
+	int legacy;                   /* PBE-SHA1-3DES PKCS#12 */
+} ca_issue_req;
+
+/*
+ * Generate a key in software, make a CSR for it in memory and sign it through ca_sign_batch()
+ * (same policy, lint, records), then wrap key + certificate + issuer certificate in a PKCS#12.
+ * *p12 (OPENSSL_free) is the PKCS#12; *info (may be NULL) the certificate summary (info->der is
+ * the certificate, free with OPENSSL_free). The private key is wiped when freed.
+ * Errors: OFFCA_E_USAGE (key type, SAN syntax, passphrase), ca_sign_batch's, ca_pkcs12_build's.
+ */
+offca_rc ca_issue_generated(ca_signer *s, ca_store *st, const ca_issue_req *r, unsigned char **p12,
+			    size_t *p12_len, ca_signed *info);
 
 /* ---- CA certificates (sign_ca.c) ---- */
 
