@@ -72,6 +72,21 @@ static char *fingerprint(const char *hex)
 	return colon;
 }
 
+/* A string, except that PEM blocks are named rather than printed (the fingerprints are elsewhere). */
+static void put_string(FILE *f, const char *v)
+{
+	const char *pem = strstr(v, "-----BEGIN ");
+	size_t n;
+
+	if (pem == NULL) {
+		fputs(v, f);
+		return;
+	}
+	pem += strlen("-----BEGIN ");
+	n = strcspn(pem, "-\n");
+	fprintf(f, "(PEM %.*s, %zu bytes)", (int)(n < 40 ? n : 40), pem, strlen(v));
+}
+
 /* An array as "a, b, c" (strings unquoted, anything else compact JSON). */
 static void put_list(FILE *f, json_t *arr)
 {
@@ -83,7 +98,7 @@ static void put_list(FILE *f, json_t *arr)
 		if (i > 0)
 			fputs(", ", f);
 		if (json_is_string(v)) {
-			fputs(json_string_value(v), f);
+			put_string(f, json_string_value(v));
 		} else {
 			dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 			fputs(dump != NULL ? dump : "?", f);
@@ -116,7 +131,7 @@ static char *summary(json_t *e)
 		json_object_foreach(data, key, v) {
 			fprintf(f, "%s%s: ", ftell(f) > 0 ? "; " : "", key);
 			if (json_is_string(v)) {
-				fputs(json_string_value(v), f);
+				put_string(f, json_string_value(v));
 			} else if (json_is_array(v)) {
 				put_list(f, v);
 			} else {

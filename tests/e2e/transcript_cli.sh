@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The transcript of a real (dry-run) ceremony through the CLI: `offca ceremony verify` and
+# `offca ceremony print` agree with each other and with independent tools (zbarimg reads the
+# PDF's QR code), and edits to the transcript or its outputs are caught with one clear line.
+source "$(dirname "$0")/../lib/e2e.sh"
+need pdftoppm
+need zbarimg
+need pdftotext
+
+# fontconfig (under cairo) keeps its caches for the life of the process: not offca's leak.
+# Until tests/lsan.supp lists it, add it to whatever suppressions the run uses.
+supp=$(printf '%s' "${LSAN_OPTIONS:-}" | tr ':' '\n' | sed -n 's/^suppressions=//p' | head -n1)
+{ if [ -n "$supp" ] && [ -r "$supp" ]; then cat "$supp"; fi; echo "leak:libfontconfig"; } > "$T/lsan.supp"
+export LSAN_OPTIONS="suppressions=$T/lsan.supp"
+cd "$T"
+cp "$OFFCA_SRC"/docs/examples/demo-ceremony.yaml "$OFFCA_SRC"/docs/examples/demo-answers.yaml \
+   "$OFFCA_SRC"/docs/examples/demo-server.csr .
+(umask 077; printf 'module: %s\npins:\n  root: "123456"\n  int: "123456"\n' "$SOFTHSM_MODULE" > creds)
+
+rc=0
+"$OFFCA" ceremony run demo-ceremony.yaml --dry-run --answers demo-answers.yaml --credentials creds \
+  >run.out 2>run.err </dev/null || rc=$?
+tr=$(sed -n 's/^Transcript: *//p' run.out | tail -n1)
+out=$(dirname "${tr:-/nonexistent/x}")
+case "$out" in
+  /tmp/offca-dry-run.*/out)
+    # the rehearsal's scratch dir is ours to remove
+    dry=$(dirname "$out")
+    trap 'rc=$?; rm -rf "$dry"; (exit $rc); cleanup' EXIT ;;
+esac
+[ "$rc" -eq 0 ] || { cat run.err >&2; fail "dry-run ceremony failed ($rc)"; }
+[ -n "$tr" ] && [ -f "$tr" ] || fail "no transcript path in the run's output"
+[ -n "${dry:-}" ] || fail "unexpected dry-run output dir $out"
+pass "dry-run ceremony wrote $tr"
+
+"$OFFCA" ceremony verify "$tr" --ca "$out/root.pem" >verify.out || fail "verify of a fresh transcript failed"
+head=$(awk '$1 == "head" {print $2}' verify.out)
+[ ${#head} -eq 64 ] || fail "verify printed no head"
+grep -q "status *completed" verify.out || fail "status not completed"
+pass "verify: completed, head $head"
+
+# the paper copy: QR code on page 1 equals the head
+"$OFFCA" ceremony print "$tr" --out copy.pdf >/dev/null || fail "print failed"
+pdftoppm -r 150 -png -f 1 -l 1 -singlefile copy.pdf page1
+qr=$(zbarimg -q --raw -Sdisable -Sqrcode.enable page1.png 2>/dev/null)
+[ "$qr" = "$head" ] || fail "QR code '$qr' is not the head $head"
+pdftotext -layout copy.pdf copy.txt
+grep -q "Ada Administrator" copy.txt || fail "administrator's signature line missing"
+grep -q "Walter Witness" copy.txt || fail "witness's signature line missing"
+grep -q "root.pem" copy.txt || fail "outputs missing from the PDF"
+pass "PDF QR code matches the head; witnesses and outputs listed"
+expect_fail "print never overwrites" "$OFFCA" ceremony print "$tr" --out copy.pdf
+expect_err_match "exists"
+
+# the intermediate's key did not sign the transcript
+expect_fail "verify --ca with a key that did not sign" "$OFFCA" ceremony verify "$tr" --ca "$out/intermediate.pem"
+
+# one byte changed in the middle of the transcript
+cp "$tr" "$T/orig.jsonl"
+size=$(stat -c %s "$tr")
+python3 - "$tr" "$((size / 2))" <<'EOF'
+import sys
+p, pos = sys.argv[1], int(sys.argv[2])
+b = bytearray(open(p, "rb").read())
+b[pos] ^= 0x01
+open(p, "wb").write(bytes(b))
+EOF
+expect_fail "verify after a one-byte edit" "$OFFCA" ceremony verify "$tr"
+expect_err_match "line [0-9]+"
+[ "$(grep -c . "$T/last.err")" -eq 1 ] || fail "more than one line on stderr"
+expect_fail "print refuses an edited transcript" "$OFFCA" ceremony print "$tr" --out edited.pdf
+[ ! -e edited.pdf ] || fail "a PDF of an edited transcript was written"
+cp "$T/orig.jsonl" "$tr"
+
+# an output file changed after the ceremony
+printf '\n' >> "$out/intermediate.pem"
+expect_fail "verify after an output changed" "$OFFCA" ceremony verify "$tr"
+expect_err_match "intermediate.pem"
+"$OFFCA" ceremony verify "$tr" --no-outputs >/dev/null || fail "--no-outputs should ignore output files"
+pass "all transcript checks behave"
