@@ -228,7 +228,7 @@ offca_rc ca_st_void_stale(ca_store *st)
 		goto fail;
 	}
 	/* each close deletes the current key: always restart at the first one */
-	while ((r = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == MDB_SUCCESS) {
+	for (r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); r == MDB_SUCCESS; r = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) {
 		if (k.mv_size != CA_SERIAL_LEN) {
 			rc = ut_err(OFFCA_E_STORE, "open reservation with a malformed key (store damaged?)");
 			goto fail;

@@ -490,34 +490,13 @@ static offca_rc append_pem(BIO *b, const unsigned char *der, size_t len)
 /* Append the issuer chain of rec (nearest first) to b, per the rule in export_usage. */
 static offca_rc append_chain(ca_store *st, const ca_cert_record *rec, BIO *b)
 {
-	ca_issuer iss;
-	char name[64];
-	int depth = 0;
-	offca_rc rc;
+	unsigned char **ders = NULL;
+	size_t *lens = NULL, n = 0;
+	offca_rc rc = ca_store_chain(st, rec, &ders, &lens, &n);
 
-	snprintf(name, sizeof(name), "%s", rec->issuer);
-	memset(&iss, 0, sizeof(iss));
-	for (;;) {
-		rc = ca_store_issuer_get(st, name, &iss);
-		if (rc != OFFCA_OK)
-			return rc;
-		if (iss.der_len == rec->der_len && memcmp(iss.der, rec->der, iss.der_len) == 0) {
-			ca_issuer_clear(&iss); /* a self-signed root has no chain */
-			return ut_err(OFFCA_E_STATE, "%s is a self-signed root: it has no chain", name);
-		}
-		if (iss.is_root && depth > 0)
-			break; /* the root stays out unless it issued rec directly */
-		rc = append_pem(b, iss.der, iss.der_len);
-		if (rc != OFFCA_OK || iss.is_root || iss.parent[0] == '\0')
-			break;
-		if (++depth > 16) {
-			rc = ut_err(OFFCA_E_STORE, "issuer chain of %s is longer than 16 (loop?)", rec->issuer);
-			break;
-		}
-		snprintf(name, sizeof(name), "%s", iss.parent);
-		ca_issuer_clear(&iss);
-	}
-	ca_issuer_clear(&iss);
+	for (size_t i = 0; rc == OFFCA_OK && i < n; i++)
+		rc = append_pem(b, ders[i], lens[i]);
+	ca_der_list_free(ders, lens, n);
 	return rc;
 }
 

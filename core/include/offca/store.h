@@ -159,6 +159,14 @@ offca_rc ca_store_cert_commit(ca_store *st, const ca_cert_record *recs, size_t n
  * the same certificate (OFFCA_E_USAGE). Errors: as ca_store_cert_commit() and ca_store_issuer_add().
  */
 offca_rc ca_store_issuer_commit(ca_store *st, const ca_cert_record *rec, const ca_issuer *iss);
+/*
+ * The issuer chain of rec as certbot's chain.pem: the issuing CA certificates (DER), nearest first,
+ * intermediates only; the root only when it issued rec directly. *ders and *lens are new arrays of
+ * *n entries (free with ca_der_list_free()). Errors: OFFCA_E_STATE (rec is a self-signed root, or
+ * its issuer is not in the store), OFFCA_E_STORE (chain loop / deeper than 16).
+ */
+offca_rc ca_store_chain(ca_store *st, const ca_cert_record *rec, unsigned char ***ders, size_t **lens, size_t *n);
+void ca_der_list_free(unsigned char **ders, size_t *lens, size_t n);
 /* Lookups (caller clears *out). Errors: OFFCA_E_NOT_FOUND. */
 offca_rc ca_store_cert_by_serial(ca_store *st, const ca_serial *s, ca_cert_record *out);
 offca_rc ca_store_cert_by_fingerprint(ca_store *st, const unsigned char sha256[32], ca_cert_record *out);

@@ -277,6 +277,50 @@ static void test_issuer_commit(void **state)
 	free(dir);
 }
 
+/* root -> int1 -> int2 -> leaf: chain.pem rule (nearest first, root only for its direct children). */
+static void test_chain(void **state)
+{
+	char *dir, home[512];
+	ca_store *st = tsu_home(&dir, home, sizeof(home));
+	const char *names[3] = {"root", "int1", "int2"}, *parents[3] = {"", "root", "int1"};
+	ca_cert_record ca[3], leaf;
+	ca_issuer iss;
+	unsigned char **ders = NULL;
+	size_t *lens = NULL, n = 0;
+
+	for (int i = 0; i < 3; i++) {
+		tsu_record(st, i == 0 ? "root" : parents[i], names[i], NULL, 365, &ca[i]);
+		memset(&iss, 0, sizeof(iss));
+		snprintf(iss.name, sizeof(iss.name), "%s", names[i]);
+		snprintf(iss.parent, sizeof(iss.parent), "%s", parents[i]);
+		iss.is_root = i == 0;
+		iss.der = ca[i].der;
+		iss.der_len = ca[i].der_len;
+		assert_int_equal(ca_store_issuer_commit(st, &ca[i], &iss), OFFCA_OK);
+	}
+	tsu_record(st, "int2", "leaf.example", "DNS:leaf.example", 30, &leaf);
+	assert_int_equal(ca_store_cert_commit(st, &leaf, 1), OFFCA_OK);
+	assert_int_equal(ca_store_chain(st, &leaf, &ders, &lens, &n), OFFCA_OK);
+	assert_int_equal(n, 2);
+	assert_memory_equal(ders[0], ca[2].der, lens[0]);
+	assert_memory_equal(ders[1], ca[1].der, lens[1]);
+	ca_der_list_free(ders, lens, n);
+	assert_int_equal(ca_store_chain(st, &ca[1], &ders, &lens, &n), OFFCA_OK); /* int1: issued by root */
+	assert_int_equal(n, 1);
+	assert_memory_equal(ders[0], ca[0].der, lens[0]);
+	ca_der_list_free(ders, lens, n);
+	assert_int_equal(ca_store_chain(st, &ca[0], &ders, &lens, &n), OFFCA_E_STATE); /* self-signed root */
+	assert_null(ders);
+	snprintf(leaf.issuer, sizeof(leaf.issuer), "gone");
+	assert_int_equal(ca_store_chain(st, &leaf, &ders, &lens, &n), OFFCA_E_STATE);
+	for (int i = 0; i < 3; i++)
+		ca_cert_record_clear(&ca[i]);
+	ca_cert_record_clear(&leaf);
+	ca_store_free(st);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_revoke),
 		cmocka_unit_test(test_issuers),
 		cmocka_unit_test(test_issuer_commit),
+		cmocka_unit_test(test_chain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
