@@ -247,7 +247,7 @@ static void parse_top(cer_file *f, json_t *doc, cer_diag *d)
 	cer_steps_check(f, d);
 }
 
-offca_rc cer_file_load(const char *path, cer_diag *d, cer_file **out)
+static offca_rc load(const char *path, cer_diag *d, int keep_partial, cer_file **out)
 {
 	offca_rc rc = OFFCA_E_NOMEM;
 	unsigned char *buf = NULL;
@@ -286,6 +286,10 @@ offca_rc cer_file_load(const char *path, cer_diag *d, cer_file **out)
 	if (cer_diag_count(d) > before) {
 		rc = ut_err(OFFCA_E_PARSE, "%s: %zu problem%s", path, cer_diag_count(d) - before,
 			    cer_diag_count(d) - before == 1 ? "" : "s");
+		if (keep_partial) {
+			*out = f;
+			f = NULL;
+		}
 		goto out;
 	}
 	*out = f;
@@ -296,6 +300,30 @@ out:
 	json_decref(doc);
 	free(buf);
 	return rc;
+}
+
+offca_rc cer_file_load(const char *path, cer_diag *d, cer_file **out)
+{
+	return load(path, d, 0, out);
+}
+
+offca_rc cer_file_validate(const char *path, const cer_env *env, cer_diag *d, cer_file **out)
+{
+	offca_rc rc, erc;
+	cer_file *f = NULL;
+
+	*out = NULL;
+	rc = load(path, d, 1, &f);
+	if (f == NULL)
+		return rc;
+	erc = cer_file_check_env(f, env, d);
+	if (rc == OFFCA_OK && erc == OFFCA_OK) {
+		*out = f;
+		return OFFCA_OK;
+	}
+	cer_file_free(f);
+	return ut_err(rc != OFFCA_OK ? rc : erc, "%s: %zu problem%s", path, cer_diag_count(d),
+		      cer_diag_count(d) == 1 ? "" : "s");
 }
 
 void cer_file_free(cer_file *f)

@@ -103,7 +103,7 @@ static void parse_outputs(cer_step *st, json_t *obj, const char *path, cer_diag 
 static void parse_key(cer_file *f, cer_step *st, json_t *obj, const char *path, cer_diag *d, int gen)
 {
 	static const char *const kf_gen[] = {"label", "type", NULL};
-	static const char *const kf_use[] = {"label", NULL};
+	static const char *const kf_use[] = {"label", "type", NULL}; /* type: a message of its own */
 	char p[128], tok[CER_NAME_LEN], type[32];
 	json_t *k;
 
@@ -405,8 +405,11 @@ void cer_steps_check(cer_file *f, cer_diag *d)
 			cer_diag_add(d, "steps[%zu].name: CA name '%s' is already made by an earlier step", i, st->name);
 		if (cer_step_uses_issuer(st->type) && st->issuer[0]) {
 			st->issuer_step = find_ca_step(f, i, st->issuer);
-			if (st->issuer_step < 0 && find_ca_step(f, f->n_steps, st->issuer) >= 0)
-				cer_diag_add(d, "steps[%zu].issuer: '%s' is made by a later step", i, st->issuer);
+			for (size_t j = i + 1; st->issuer_step < 0 && j < f->n_steps; j++)
+				if (cer_step_makes_ca(f->steps[j].type) && strcmp(f->steps[j].name, st->issuer) == 0)
+					cer_diag_add(d, "steps[%zu].issuer: '%s' is made by a later step", i, st->issuer);
+			if (strcmp(st->issuer, st->name) == 0)
+				cer_diag_add(d, "steps[%zu].issuer: a CA cannot issue itself here (use root-cert)", i);
 		}
 		if (st->issuer_step >= 0 && st->abs_not_after != 0 && f->steps[st->issuer_step].abs_not_after != 0 &&
 		    st->abs_not_after > f->steps[st->issuer_step].abs_not_after)

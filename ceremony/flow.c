@@ -234,18 +234,26 @@ static offca_rc prepare(cer_run_t *r, cer_diag *diag)
 	memset(&env, 0, sizeof(env));
 	r->module = cer_credentials_module(r->opts->creds);
 	if (r->dry_run) {
-		rc = cer_dry_setup(r);
+		/* the file alone first; then the rehearsal tokens and home it needs; then the rest */
+		rc = cer_file_load(r->opts->file, diag, &r->f);
+		if (rc == OFFCA_OK)
+			rc = cer_dry_setup(r);
 		if (rc != OFFCA_OK)
 			return rc;
-		home = r->home;
+		env.module = r->module;
+		env.home = r->home;
+		env.out_dir = r->out_dir;
+		rc = cer_file_check_env(r->f, &env, diag);
 	} else {
-		snprintf(r->out_dir, sizeof(r->out_dir), "%s", r->f->out_dir);
-		snprintf(r->home, sizeof(r->home), "%s", home ? home : "");
+		/* every problem of the file and of the world, before any token is used */
+		env.module = r->module;
+		env.home = home;
+		rc = cer_file_validate(r->opts->file, &env, diag, &r->f);
+		if (rc == OFFCA_OK) {
+			snprintf(r->out_dir, sizeof(r->out_dir), "%s", r->f->out_dir);
+			snprintf(r->home, sizeof(r->home), "%s", home ? home : "");
+		}
 	}
-	env.module = r->module;
-	env.home = home;
-	env.out_dir = r->out_dir;
-	rc = cer_file_check_env(r->f, &env, diag);
 	if (rc != OFFCA_OK)
 		return rc;
 	for (size_t i = 0; i < r->f->n_steps; i++)
@@ -291,9 +299,6 @@ offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res)
 	r->opts = opts;
 	r->dry_run = opts->dry_run;
 	snprintf(r->where, sizeof(r->where), "validation");
-	rc = cer_file_load(opts->file, diag, &r->f);
-	if (rc != OFFCA_OK)
-		goto out;
 	rc = prepare(r, diag);
 	if (rc != OFFCA_OK)
 		goto out;

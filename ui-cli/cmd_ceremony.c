@@ -196,15 +196,12 @@ static int cmd_validate(int argc, char **argv)
 		cer_credentials_free(creds);
 		return cli_fail(OFFCA_E_NOMEM);
 	}
-	rc = cer_file_load(file, diag, &f);
-	if (rc == OFFCA_OK) {
-		memset(&env, 0, sizeof(env));
-		env.module = cer_credentials_module(creds);
-		env.home = home_opt ? home_opt : getenv("OFFCA_HOME");
-		env.skip_tokens = offline;
-		env.skip_store = offline;
-		rc = cer_file_check_env(f, &env, diag);
-	}
+	memset(&env, 0, sizeof(env));
+	env.module = cer_credentials_module(creds);
+	env.home = home_opt ? home_opt : getenv("OFFCA_HOME");
+	env.skip_tokens = offline;
+	env.skip_store = offline;
+	rc = cer_file_validate(file, &env, diag, &f);
 	if (rc != OFFCA_OK && cer_diag_count(diag) > 0) {
 		print_diag(file, diag);
 		fprintf(stderr, "offca: %s: %zu problem%s\n", file, cer_diag_count(diag), cer_diag_count(diag) == 1 ? "" : "s");

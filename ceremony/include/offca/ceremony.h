@@ -88,6 +88,14 @@ typedef struct cer_env {
  */
 offca_rc cer_file_check_env(const cer_file *f, const cer_env *env, cer_diag *diag);
 
+/*
+ * cer_file_load() and cer_file_check_env() together, reporting ALL problems: the environment is
+ * checked even when the file has problems (on whatever could be parsed). On success *out is the
+ * file. Errors: OFFCA_E_PARSE (file problems), OFFCA_E_STATE (only environment problems),
+ * OFFCA_E_NOMEM; see diag.
+ */
+offca_rc cer_file_validate(const char *path, const cer_env *env, cer_diag *diag, cer_file **out);
+
 /* ---- credentials (module path and PINs; never in the ceremony file) ---- */
 
 typedef struct cer_credentials cer_credentials;
