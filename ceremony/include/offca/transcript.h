@@ -64,7 +64,9 @@ offca_rc cer_transcript_create(const char *path, const char *ceremony_name, cons
  * Refused (OFFCA_E_USAGE, nothing written): data that is not an object, a real (floating point)
  * number anywhere in data, and any key anywhere in data that names a secret: after lower-casing
  * and dropping '-', '_' and ' ', a key equal to or ending in "pin" (pin, so-pin, user_pin), or
- * containing "password", "passphrase" or "secret".
+ * containing "password", "passphrase" or "secret". Also refused: the reserved events "start",
+ * "end", "signature" and "output" (they have their own functions), step or event longer than
+ * CER_TRANSCRIPT_MAX_NAME, strings that are not UTF-8.
  * Errors: OFFCA_E_USAGE, OFFCA_E_STATE (already finished, or an earlier write failed),
  * OFFCA_E_TOO_BIG (entry over CER_TRANSCRIPT_MAX_LINE), OFFCA_E_IO, OFFCA_E_DISK_FULL (the file is
  * cut back to the last complete entry), OFFCA_E_NOMEM.
