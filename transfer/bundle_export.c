@@ -170,6 +170,58 @@ static offca_rc signer_certs(xfr_export *e, ca_issuer *iss, size_t n)
 	return OFFCA_OK;
 }
 
+/* The issuer whose key_uri is exactly uri (NULL when none or several match). */
+static offca_rc issuer_by_uri(ca_store *st, const char *uri, char name[64])
+{
+	offca_rc rc;
+	ca_issuer *all = NULL;
+	size_t n = 0, hits = 0;
+
+	rc = ca_store_issuer_list(st, &all, &n);
+	if (rc != OFFCA_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(all[i].key_uri, uri) == 0) {
+			snprintf(name, 64, "%s", all[i].name);
+			hits++;
+		}
+	}
+	ca_issuer_list_free(all, n);
+	if (hits != 1)
+		return ut_err(OFFCA_E_NOT_FOUND, "no single issuer in the store has the key %s; name it with --issuer "
+			      "or pass --signer-cert", uri);
+	return OFFCA_OK;
+}
+
+offca_rc xfr_signer_from_store(ca_store *st, const char *issuer, const char *key_uri, xfr_export *out)
+{
+	offca_rc rc;
+	ca_issuer iss[MAX_DEPTH];
+	char name[64];
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(iss, 0, sizeof(iss));
+	if (issuer == NULL && key_uri != NULL) {
+		rc = issuer_by_uri(st, key_uri, name);
+		if (rc != OFFCA_OK)
+			return rc;
+		issuer = name;
+	}
+	rc = lineage(st, issuer, iss, &n);
+	if (rc == OFFCA_OK)
+		rc = signer_certs(out, iss, n);
+	if (rc == OFFCA_OK) {
+		snprintf(out->issuer, sizeof(out->issuer), "%s", iss[0].name);
+		snprintf(out->key_uri, sizeof(out->key_uri), "%s", iss[0].key_uri);
+	}
+	for (size_t i = 0; i < MAX_DEPTH; i++)
+		ca_issuer_clear(&iss[i]);
+	if (rc != OFFCA_OK)
+		xfr_export_clear(out);
+	return rc;
+}
+
 offca_rc xfr_bundle_export(ca_store *st, const xfr_export_opts *o, xfr_export *out)
 {
 	offca_rc rc;

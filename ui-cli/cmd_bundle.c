@@ -15,7 +15,7 @@
 #include "offca/util.h"
 
 static const char bundle_usage[] =
-	"usage: offca bundle create --out FILE [--direction in|out] [--issuer NAME]\n"
+	"usage: offca bundle create --out FILE [--direction in|out] [--issuer NAME] [--home DIR]\n"
 	"                           [--sign-key URI [--pin-file F] [--module PATH] | --sign-key-file KEY.pem\n"
 	"                            [--pin-file F]] [--signer-cert CERT.pem] ITEM...\n"
 	"       offca bundle verify FILE [--ca ROOT.pem]\n"
@@ -33,7 +33,9 @@ static const char bundle_usage[] =
 	"            --sign-key pkcs11:URI (a key on a token; PIN from --pin-file, the URI's\n"
 	"            pin-source or a prompt) or --sign-key-file KEY.pem (an operator's software key,\n"
 	"            passphrase from --pin-file or a prompt), with --signer-cert CERT.pem (the signer's\n"
-	"            certificate, followed by its chain).\n"
+	"            certificate, followed by its chain). On the CA, without --signer-cert, the issuer's\n"
+	"            certificate and chain come from the CA home (--issuer NAME or the issuer of the\n"
+	"            --sign-key URI); --direction out with a CA home signs with the issuer's recorded key.\n"
 	"  verify    check structure, sizes, hashes and the signature; print the manifest. With --ca,\n"
 	"            the signer must be a CA certificate chaining to ROOT.pem. Non-zero on any problem;\n"
 	"            an outbound bundle must be signed.\n"
@@ -190,44 +192,84 @@ static void print_summary(const char *path, const xfr_bundle *b)
 
 /* ---- bundle create ---- */
 
+/*
+ * Who signs a new bundle: --signer-cert (its first certificate; the rest is the chain) with
+ * --sign-key or --sign-key-file; or, without --signer-cert, the CA home's issuer (--issuer NAME, the
+ * issuer whose recorded key URI is --sign-key, or the default issuer for --direction out) with its
+ * recorded key URI unless --sign-key names one. *sign = 0: the bundle stays unsigned.
+ */
+static offca_rc create_signer(const struct opts *o, xfr_direction dir, xfr_export *s, int *sign)
+{
+	offca_rc rc;
+	STACK_OF(X509) *certs = NULL;
+	ca_store *st = NULL;
+	const char *home = o->home != NULL ? o->home : getenv("OFFCA_HOME");
+
+	memset(s, 0, sizeof(*s));
+	*sign = 0;
+	if (o->signer_cert != NULL) {
+		rc = xfr_certs_load(o->signer_cert, &certs);
+		if (rc != OFFCA_OK)
+			return rc;
+		s->signer = sk_X509_shift(certs);
+		s->chain = certs;
+		*sign = 1;
+		return OFFCA_OK;
+	}
+	if (o->sign_key == NULL && (dir != XFR_DIR_OUT || home == NULL || home[0] == '\0'))
+		return OFFCA_OK;
+	if (home == NULL || home[0] == '\0')
+		return ut_err(OFFCA_E_USAGE, "--sign-key without --signer-cert takes the issuer certificate from the "
+			      "CA home: pass --home DIR (or set OFFCA_HOME) or --signer-cert CERT.pem");
+	rc = ca_store_open(home, 0, &st);
+	if (rc == OFFCA_OK)
+		rc = xfr_signer_from_store(st, o->issuer, o->sign_key, s);
+	ca_store_free(st);
+	if (rc == OFFCA_OK && o->sign_key != NULL)
+		snprintf(s->key_uri, sizeof(s->key_uri), "%s", o->sign_key);
+	if (rc == OFFCA_OK && s->key_uri[0] == '\0')
+		rc = ut_err(OFFCA_E_STATE, "issuer %s has no key URI on record; pass --sign-key URI", s->issuer);
+	*sign = rc == OFFCA_OK;
+	return rc;
+}
+
 static int cmd_create(int argc, char **argv)
 {
 	offca_rc rc;
 	struct opts o;
 	xfr_direction dir = XFR_DIR_IN;
 	xfr_bundle *b = NULL;
-	STACK_OF(X509) *certs = NULL;
-	X509 *signer;
-	int r = parse_opts("bundle create", argc, argv, &o);
+	xfr_export s;
+	int sign = 0, r = parse_opts("bundle create", argc, argv, &o);
 
+	memset(&s, 0, sizeof(s));
 	if (r != 0)
 		return r;
 	if (o.out == NULL || optind >= argc)
 		return cli_usage_error("bundle create", "needs --out FILE and at least one ITEM");
-	if ((o.sign_key != NULL) + (o.sign_key_file != NULL) > 1)
+	if (o.sign_key != NULL && o.sign_key_file != NULL)
 		return cli_usage_error("bundle create", "--sign-key and --sign-key-file exclude each other");
-	if ((o.sign_key != NULL || o.sign_key_file != NULL) != (o.signer_cert != NULL))
-		return cli_usage_error("bundle create", "signing needs both a key (--sign-key or --sign-key-file) "
-				       "and --signer-cert");
+	if ((o.sign_key_file != NULL) != (o.signer_cert != NULL && o.sign_key == NULL))
+		return cli_usage_error("bundle create", "--sign-key-file needs --signer-cert, and --signer-cert "
+				       "needs --sign-key or --sign-key-file");
 	if (o.direction != NULL && xfr_direction_parse(o.direction, &dir) != OFFCA_OK)
 		return cli_fail(OFFCA_E_USAGE);
-	rc = xfr_bundle_new(dir, o.issuer, &b);
+	if (ut_path_exists(o.out) == OFFCA_OK)
+		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s already exists; refusing to overwrite it", o.out));
+	rc = create_signer(&o, dir, &s, &sign);
+	if (rc == OFFCA_OK)
+		rc = xfr_bundle_new(dir, o.issuer != NULL ? o.issuer : s.issuer, &b);
 	for (int i = optind; rc == OFFCA_OK && i < argc; i++)
 		rc = xfr_bundle_add_file(b, argv[i]);
-	if (rc == OFFCA_OK && o.signer_cert != NULL) {
-		rc = xfr_certs_load(o.signer_cert, &certs);
-		if (rc == OFFCA_OK) {
-			signer = sk_X509_shift(certs);
-			rc = sign_with(b, &o, o.sign_key, signer, certs);
-			X509_free(signer);
-		}
-	}
+	if (rc == OFFCA_OK && sign)
+		rc = sign_with(b, &o, o.sign_key != NULL ? o.sign_key : o.sign_key_file != NULL ? NULL : s.key_uri,
+			       s.signer, s.chain);
 	if (rc == OFFCA_OK)
 		rc = xfr_bundle_write(b, o.out);
 	if (rc == OFFCA_OK)
 		printf("wrote %s: %zu items, direction %s, %s\n", o.out, xfr_bundle_count(b),
 		       xfr_direction_name(dir), xfr_bundle_is_signed(b) ? "signed" : "unsigned");
-	sk_X509_pop_free(certs, X509_free);
+	xfr_export_clear(&s);
 	xfr_bundle_free(b);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }

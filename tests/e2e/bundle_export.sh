@@ -14,15 +14,15 @@ for k in root int2; do
   "$OFFCA" token keygen --token "pkcs11:token=ca" --label "$k" --type ec-p256 --pin-file "$T/ca.pin" >/dev/null \
     || fail "keygen $k"
 done
-"$OFFCA" ca root --key "pkcs11:token=ca;object=root;type=private" --subject "CN=Export Test Root" --days 60 \
+"$OFFCA" ca root --key "pkcs11:token=ca;object=root;type=private" --subject "CN=Export Test Root" --days 400 \
   --pin-file "$T/ca.pin" >/dev/null || fail "offca ca root"
 "$OFFCA" ca intermediate --key "pkcs11:token=ca;object=int2;type=private" --subject "CN=Export Test Int" \
-  --days 30 --pin-file "$T/ca.pin" >/dev/null || fail "offca ca intermediate"
+  --days 200 --pin-file "$T/ca.pin" >/dev/null || fail "offca ca intermediate"
 
 # in: a CSR arrives as a bundle; the CA signs it
 "$OFFCA" bundle create --out "$T/in.offca" "$T/csr1.pem" >/dev/null || fail "create inbound"
 "$OFFCA" bundle import "$T/in.offca" >/dev/null || fail "import"
-"$OFFCA" sign --csr "$T/csr1.pem" --profile server --out "$T/csr1.crt" --pin-file "$T/ca.pin" >/dev/null || fail "sign"
+"$OFFCA" sign --csr "$T/csr1.pem" --profile server --days 30 --out "$T/csr1.crt" --pin-file "$T/ca.pin" >/dev/null || fail "sign"
 "$OFFCA" crl --out "$T/int.crl" --pin-file "$T/ca.pin" >/dev/null || fail "crl"
 
 # out: export since a date long ago, signed on the token with the key URI on record
@@ -46,5 +46,12 @@ openssl verify -CAfile "$T/root.pem" -untrusted "$chain" "$crt" >/dev/null || fa
 # a later --since leaves the certificate out
 "$OFFCA" bundle export --out "$T/later.offca" --since "@$(( $(date +%s) + 3600 ))" --pin-file "$T/ca.pin" \
   | grep -q "0 certificates" || fail "since in the future"
+# bundle create on the CA: signer certificate, chain and key URI come from the store
+"$OFFCA" bundle create --out "$T/manual.offca" --direction out --pin-file "$T/ca.pin" "$T/csr1.crt" \
+  | grep -q "signed" || fail "create --direction out with the CA home"
+"$OFFCA" bundle verify "$T/manual.offca" --ca "$T/root.pem" | grep -q "Export Test Int" || fail "manual bundle signer"
+"$OFFCA" bundle create --out "$T/root.offca" --direction out --issuer root --pin-file "$T/ca.pin" "$T/int.crl" \
+  >/dev/null || fail "create signed by the root"
+"$OFFCA" bundle verify "$T/root.offca" --ca "$T/root.pem" | grep -q "signer .*Export Test Root" || fail "root signer"
 "$OFFCA" audit verify >/dev/null 2>&1 || fail "audit chain after exports"
 pass "export -> verify --ca -> extract"

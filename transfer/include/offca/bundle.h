@@ -274,6 +274,16 @@ typedef struct xfr_export {
 offca_rc xfr_bundle_export(ca_store *st, const xfr_export_opts *o, xfr_export *out);
 void xfr_export_clear(xfr_export *e);
 
+/*
+ * The signer of an outbound bundle made with `bundle create --direction out` on the CA: the store's
+ * issuer named issuer (or, when issuer is NULL, the one issuer whose recorded key URI is exactly
+ * key_uri; both NULL: the default issuer). Fills out->signer, out->chain (its parents up to the
+ * root), out->issuer and out->key_uri; out->bundle stays NULL. Release with xfr_export_clear().
+ * Errors: OFFCA_E_NOT_FOUND (no such issuer / no single issuer with that key), OFFCA_E_STATE,
+ * OFFCA_E_STORE.
+ */
+offca_rc xfr_signer_from_store(ca_store *st, const char *issuer, const char *key_uri, xfr_export *out);
+
 /* Append the audit entry "bundle-export" for a written export bundle (digest, issuer, counts). */
 offca_rc xfr_export_audit(ca_store *st, const xfr_export *e);
 
