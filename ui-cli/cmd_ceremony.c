@@ -156,6 +156,9 @@ static int cmd_run(int argc, char **argv)
 				fprintf(stderr, "offca: transcript PDF not written: %s\n", ut_err_msg());
 		}
 		printf("Outputs:    %s\n", res.out_dir);
+		if (dry)
+			printf("Dry run:    throwaway tokens, CA home and outputs are under %.*s (delete when done)\n",
+			       (int)(strlen(res.out_dir) > 4 ? strlen(res.out_dir) - 4 : strlen(res.out_dir)), res.out_dir);
 	}
 	cer_diag_free(diag);
 	cer_answers_free(ans);
