@@ -260,8 +260,13 @@ offca_rc ca_store_open_ex(const char *home, int create, size_t map_size, ca_stor
 		rc = open_env(st, create, map_size);
 	if (rc == OFFCA_OK)
 		rc = format_version(st, create);
-	if (rc == OFFCA_OK && !create)
+	if (rc == OFFCA_OK && !create) {
 		rc = ca_st_void_stale(st);
+		if (rc == OFFCA_E_DISK_FULL) { /* still readable; the next open with room voids them */
+			ut_err_clear();
+			rc = OFFCA_OK;
+		}
+	}
 	if (rc != OFFCA_OK)
 		goto out;
 	*out = st;
@@ -274,7 +279,20 @@ out:
 
 offca_rc ca_store_open(const char *home, int create, ca_store **out)
 {
-	return ca_store_open_ex(home, create, 0, out);
+	const char *env = getenv("OFFCA_STORE_MAPSIZE");
+	unsigned long long v = 0;
+	char *end = NULL;
+
+	if (env == NULL || env[0] == '\0')
+		return ca_store_open_ex(home, create, 0, out);
+	if (out != NULL)
+		*out = NULL;
+	errno = 0;
+	v = strtoull(env, &end, 10);
+	if (errno != 0 || end == env || *end != '\0' || v == 0 || v > STORE_MAX_MAP)
+		return ut_err(OFFCA_E_USAGE, "OFFCA_STORE_MAPSIZE must be a size in bytes (1..%llu)",
+			      (unsigned long long)STORE_MAX_MAP);
+	return ca_store_open_ex(home, create, (size_t)v, out);
 }
 
 void ca_store_free(ca_store *st)

@@ -13,6 +13,7 @@
 
 #define STORE_FORMAT_VERSION 1u
 #define STORE_DEFAULT_MAP    ((size_t)8 << 30) /* 8 GiB virtual: about a million certificates */
+#define STORE_MAX_MAP        ((size_t)1 << 40) /* OFFCA_STORE_MAPSIZE upper bound: 1 TiB */
 #define STORE_MAX_PATH       4096u
 
 /* The named databases of the environment (see docs/store.md). */

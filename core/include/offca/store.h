@@ -43,7 +43,11 @@ typedef struct ca_store ca_store;
  * Open the CA home's LMDB environment (home/store/). create=1 only for `offca init`: it creates
  * home (0700) if missing, home/store (0700), home/outbox (0700), the LMDB files (0600) and the
  * first audit entry ("init"); it refuses a home whose store already exists (OFFCA_E_EXISTS).
- * With create=0, reservations of a crashed run are voided and audited.
+ * With create=0, reservations of a crashed run are voided and audited (if the store is full, that
+ * waits for a later open and the store still opens).
+ * The environment variable OFFCA_STORE_MAPSIZE (bytes) overrides the default map size: a cap on
+ * the store's growth (LMDB raises a map smaller than the data already there to the data's size,
+ * so a small value makes every growing write fail with OFFCA_E_DISK_FULL: tests use that).
  * *out receives a handle (free with ca_store_free()).
  * Errors: OFFCA_E_STATE (no CA home at path: "run offca init"; home in use by another process),
  * OFFCA_E_STORE, OFFCA_E_PERM, OFFCA_E_EXISTS (create on an existing store), OFFCA_E_DISK_FULL.
