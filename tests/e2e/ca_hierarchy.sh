@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# ca_hierarchy: root and intermediate on SoftHSM2 tokens, signing CSRs made by openssl, certtool,
+# keytool and certbot-style; then other people's verifiers: openssl verify -x509_strict with
+# -purpose, GnuTLS certtool --verify-chain, a real mutual-TLS handshake (s_server -Verify /
+# s_client), CRL revocation (-crl_check_all), name constraints, PKCS#12 from offca issue.
+source "$(dirname "$0")/../lib/e2e.sh"
+need openssl; need certtool
+
+D=${OFFCA_TEST_DATA:-$OFFCA_SRC/tests/data}/csr
+export OFFCA_HOME="$T/home"
+e2e_token rootca; e2e_token intca
+RP="$T/rootca.pin"; IP="$T/intca.pin"
+
+"$OFFCA" init >/dev/null
+RK=$("$OFFCA" token keygen --token "pkcs11:token=rootca" --label root --type ec-p384 --pin-file "$RP")
+IK=$("$OFFCA" token keygen --token "pkcs11:token=intca" --label int --type ec-p256 --pin-file "$IP")
+
+"$OFFCA" ca root --key "$RK" --subject "/CN=E2E Root/O=offca tests" --days 3650 --pin-file "$RP" --out "$T/root.pem"
+openssl x509 -in "$T/root.pem" -noout -text > "$T/root.txt"
+grep -A1 "Basic Constraints: critical" "$T/root.txt" | grep -q "CA:TRUE" || fail "root: basicConstraints"
+grep -q "pathlen" "$T/root.txt" && fail "root: pathlen without --path-len"
+grep -A1 "Key Usage: critical" "$T/root.txt" | grep -q "Certificate Sign, CRL Sign" || fail "root: keyUsage"
+grep -q "ecdsa-with-SHA384" "$T/root.txt" || fail "root: P-384 key must sign with SHA-384"
+pass "root on token rootca"
+
+# the intermediate key is on another token: its PIN and the root's PIN come from different files
+"$OFFCA" ca intermediate --key "$IK" --subject "CN=E2E Intermediate,O=offca tests" --days 1825 --path-len 0 \
+  --permit-dns example.com --permit-dns example.net --name int1 --pin-file "$IP" --issuer-pin-file "$RP" --out "$T/int.pem"
+openssl x509 -in "$T/int.pem" -noout -text > "$T/int.txt"
+grep -q "pathlen:0" "$T/int.txt" || fail "intermediate: pathlen"
+grep -A3 "Name Constraints: critical" "$T/int.txt" | grep -q "DNS:example.com" || fail "intermediate: name constraints"
+openssl verify -x509_strict -CAfile "$T/root.pem" "$T/int.pem" >/dev/null || fail "intermediate does not verify"
+"$OFFCA" ca list | grep -q "^\* *int1" || fail "newest intermediate is not the default issuer"
+pass "intermediate on token intca with name constraints, default issuer"
+
+# --- endpoint keys and CSRs ---
+mk() { # mk NAME SUBJ SAN [keyalg]
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
+    -subj "$2" -addext "subjectAltName=$3" -out "$T/$1.csr" 2>/dev/null
+}
+mk srv "/CN=localhost" "DNS:localhost,IP:127.0.0.1"
+mk cli "/CN=client.example.com" "DNS:client.example.com"
+mk both "/CN=both.example.com" "DNS:both.example.com"
+openssl req -new -newkey rsa:2048 -nodes -keyout "$T/rsa.key" -subj "/CN=rsa.example.net" \
+  -addext "subjectAltName=DNS:rsa.example.net" -out "$T/rsa.csr" 2>/dev/null
+
+# localhost is outside example.com/.net: a separate unconstrained intermediate signs the TLS server
+IK2=$("$OFFCA" token keygen --token "pkcs11:token=intca" --label int2 --type ec-p256 --pin-file "$IP")
+"$OFFCA" ca intermediate --key "$IK2" --subject "/CN=E2E Intermediate 2" --days 1000 --issuer root --name int2 \
+  --pin-file "$IP" --issuer-pin-file "$RP" --out "$T/int2.pem"
+"$OFFCA" ca list | grep -q "^\* *int2" || fail "int2 should now be the default issuer"
+
+"$OFFCA" sign --csr "$T/srv.csr" --profile server --pin-file "$IP" --out "$T/srv.pem" >/dev/null
+"$OFFCA" sign --csr "$T/cli.csr" --profile client --issuer int1 --pin-file "$IP" --out "$T/cli.pem" >/dev/null
+"$OFFCA" sign --csr "$T/both.csr" --profile mtls --issuer int1 --days 30 --pin-file "$IP" --out "$T/both.pem" >/dev/null
+"$OFFCA" sign --csr "$T/rsa.csr" --profile server --issuer int1 --pin-file "$IP" --out "$T/rsa.pem" >/dev/null
+openssl x509 -in "$T/srv.pem" -noout -text > "$T/srv.txt"
+grep -A1 "Key Usage: critical" "$T/srv.txt" | grep -q "Digital Signature$" || fail "EC server: keyUsage must be digitalSignature only"
+openssl x509 -in "$T/rsa.pem" -noout -text | grep -A1 "Key Usage: critical" | grep -q "Digital Signature, Key Encipherment" \
+  || fail "RSA server: keyEncipherment expected"
+grep -q "TLS Web Server Authentication" "$T/srv.txt" || fail "server EKU"
+grep -q "Authority Key Identifier" "$T/srv.txt" && grep -q "Subject Key Identifier" "$T/srv.txt" || fail "SKI/AKI"
+[ "$(openssl x509 -in "$T/both.pem" -noout -enddate -startdate | tr '\n' ' ' | wc -c)" -gt 0 ] || fail "dates"
+pass "server (EC, RSA), client, mtls leaves signed"
+
+V() { openssl verify -x509_strict -purpose "$1" -CAfile "$T/root.pem" -untrusted "$2" "$3" >/dev/null 2>"$T/v.err"; }
+V sslserver "$T/int2.pem" "$T/srv.pem" || fail "openssl verify server: $(cat "$T/v.err")"
+V sslclient "$T/int.pem" "$T/cli.pem" || fail "openssl verify client"
+V sslserver "$T/int.pem" "$T/both.pem" && V sslclient "$T/int.pem" "$T/both.pem" || fail "openssl verify mtls"
+V sslserver "$T/int.pem" "$T/rsa.pem" || fail "openssl verify rsa server"
+V sslserver "$T/int.pem" "$T/cli.pem" && fail "a client certificate must not verify for sslserver"
+V sslclient "$T/int2.pem" "$T/srv.pem" && fail "a server certificate must not verify for sslclient"
+pass "openssl verify -x509_strict with the right -purpose (and refuses the wrong one)"
+
+cat "$T/cli.pem" "$T/int.pem" "$T/root.pem" > "$T/chain-cli.pem"
+certtool --verify-chain --infile "$T/chain-cli.pem" > "$T/ct.out" 2>&1 || fail "certtool --verify-chain: $(tail -3 "$T/ct.out")"
+cat "$T/srv.pem" "$T/int2.pem" "$T/root.pem" > "$T/chain-srv.pem"
+certtool --verify-chain --verify-profile=high --infile "$T/chain-srv.pem" > "$T/ct.out" 2>&1 || fail "certtool server chain"
+certtool --verify --load-ca-certificate "$T/root.pem" --verify-purpose=1.3.6.1.5.5.7.3.1 --infile "$T/chain-srv.pem" \
+  >"$T/ct.out" 2>&1 || fail "certtool --verify with serverAuth purpose: $(tail -3 "$T/ct.out")"
+pass "GnuTLS certtool --verify-chain"
+
+# --- CSRs made by real tools ---
+for f in ok_certtool_ec256.pem ok_keytool_san.pem ok_keytool_cn_only.pem ok_certbot_empty_subject.pem ok_openssl_asks_ca.pem; do
+  "$OFFCA" sign --csr "$D/$f" --profile server --issuer int1 --pin-file "$IP" --out "$T/$f.crt" >/dev/null
+  V sslserver "$T/int.pem" "$T/$f.crt" || fail "$f: does not verify: $(cat "$T/v.err")"
+done
+openssl x509 -in "$T/ok_keytool_cn_only.pem.crt" -noout -ext subjectAltName | grep -q "DNS:java.example.com" \
+  || fail "keytool CN-only: CN not copied into the SAN"
+openssl x509 -in "$T/ok_certbot_empty_subject.pem.crt" -noout -text | grep -q "Subject Alternative Name: critical" \
+  || fail "empty subject: SAN must be critical"
+openssl x509 -in "$T/ok_openssl_asks_ca.pem.crt" -noout -text | grep -A1 "Basic Constraints" | grep -q "CA:FALSE" \
+  || fail "a CSR asking for CA:TRUE must get CA:FALSE"
+pass "certtool, keytool (SAN and CN-only), certbot-style and CA-asking CSRs"
+
+# --- name constraints: an out-of-scope leaf fails other people's verification ---
+mk out "/CN=www.other.org" "DNS:www.other.org"
+"$OFFCA" sign --csr "$T/out.csr" --profile server --issuer int1 --pin-file "$IP" --out "$T/out.pem" >/dev/null
+if V sslserver "$T/int.pem" "$T/out.pem"; then fail "out-of-scope leaf verified despite name constraints"; fi
+grep -qi "permitted subtree" "$T/v.err" || fail "expected a name-constraint error, got: $(cat "$T/v.err")"
+cat "$T/out.pem" "$T/int.pem" "$T/root.pem" > "$T/chain-out.pem"
+certtool --verify-chain --infile "$T/chain-out.pem" >/dev/null 2>&1 && fail "certtool accepted an out-of-scope leaf"
+pass "name constraints make an out-of-scope leaf fail (openssl and certtool)"
+
+# --- real mutual TLS on loopback ---
+cat "$T/int.pem" > "$T/cli-chain.pem"
+for try in 1 2 3 4 5; do
+  PORT=$((20000 + RANDOM % 20000))
+  openssl s_server -accept "127.0.0.1:$PORT" -cert "$T/srv.pem" -key "$T/srv.key" -cert_chain "$T/int2.pem" \
+    -CAfile "$T/root.pem" -Verify 3 -verify_return_error -x509_strict -www -quiet >"$T/srv.log" 2>&1 &
+  SP=$!; e2e_bg $SP
+  for _ in $(seq 50); do
+    if grep -q "ACCEPT" "$T/srv.log" 2>/dev/null || ss -ltn 2>/dev/null | grep -q ":$PORT "; then break; fi
+    sleep 0.1
+  done
+  kill -0 $SP 2>/dev/null && break
+done
+printf 'GET / HTTP/1.0\r\n\r\n' | openssl s_client -connect "127.0.0.1:$PORT" -servername localhost -verify_hostname localhost \
+  -CAfile "$T/root.pem" -cert "$T/cli.pem" -key "$T/cli.key" -cert_chain "$T/cli-chain.pem" -verify_return_error -x509_strict \
+  -ign_eof >"$T/cli.log" 2>&1 || fail "mTLS handshake failed: $(tail -5 "$T/cli.log")"
+grep -q "Verify return code: 0 (ok)" "$T/cli.log" || fail "client did not verify the server"
+grep -q "Client certificate" "$T/cli.log" || grep -q "HTTP/1.0 200" "$T/cli.log" || fail "no response from s_server"
+# a client without a certificate, and one presenting a server-only certificate, are refused
+printf 'GET / HTTP/1.0\r\n\r\n' | openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$T/root.pem" -ign_eof \
+  >"$T/cli2.log" 2>&1 && grep -q "HTTP/1.0 200" "$T/cli2.log" && fail "server accepted a client without a certificate"
+printf 'GET / HTTP/1.0\r\n\r\n' | openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$T/root.pem" -cert "$T/srv.pem" \
+  -key "$T/srv.key" -cert_chain "$T/int2.pem" -ign_eof >"$T/cli3.log" 2>&1 && grep -q "HTTP/1.0 200" "$T/cli3.log" \
+  && fail "server accepted a serverAuth-only certificate as a client certificate"
+pass "mutual TLS handshake on 127.0.0.1:$PORT with issued server and client certificates"
+
+# --- revocation and CRLs ---
+SER=$(openssl x509 -in "$T/both.pem" -noout -serial | cut -d= -f2)
+"$OFFCA" revoke "$SER" --reason keyCompromise >/dev/null
+"$OFFCA" crl --issuer int1 --pin-file "$IP" --out "$T/int1.crl" >/dev/null
+"$OFFCA" crl --issuer root --pin-file "$RP" --out "$T/root.crl" >/dev/null
+openssl crl -in "$T/int1.crl" -noout -text > "$T/crl.txt"
+grep -q "X509v3 CRL Number" "$T/crl.txt" && grep -q "Authority Key Identifier" "$T/crl.txt" || fail "CRL extensions"
+grep -q "Key Compromise" "$T/crl.txt" || fail "CRL reason code"
+openssl crl -in "$T/int1.crl" -CAfile "$T/int.pem" -noout 2>&1 | grep -q "verify OK" || fail "CRL signature"
+CV() { openssl verify -x509_strict -crl_check_all -purpose "$1" -CAfile "$T/root.pem" -untrusted "$T/int.pem" \
+  -CRLfile "$T/int1.crl" -CRLfile "$T/root.crl" "$2" >/dev/null 2>"$T/v.err"; }
+CV sslclient "$T/both.pem" && fail "openssl verify -crl_check_all accepted a revoked certificate"
+grep -q "certificate revoked" "$T/v.err" || fail "expected 'certificate revoked', got $(cat "$T/v.err")"
+CV sslclient "$T/cli.pem" || fail "a valid certificate failed -crl_check_all: $(cat "$T/v.err")"
+"$OFFCA" crl --issuer int1 --pin-file "$IP" --days 2 --out "$T/int1b.crl" >/dev/null
+openssl crl -in "$T/int1b.crl" -noout -crlnumber | grep -Eq "=(0x)?0?2$" || fail "CRL number did not advance"
+"$OFFCA" crl status --issuer int1 >"$T/st.out" 2>&1 || fail "fresh CRL should not warn: $(cat "$T/st.out")"
+grep -q "CRL 2" "$T/st.out" || fail "crl status: $(cat "$T/st.out")"
+set +e; "$OFFCA" crl status >"$T/st2.out" 2>&1; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q "has no CRL yet" "$T/st2.out" || fail "crl status should warn about int2 (rc $rc)"
+pass "revoked certificate rejected with -crl_check_all; CRL numbers advance; crl status"
+
+# --- batch, dry run ---
+for i in 1 2 3 4 5; do mk "b$i" "/CN=b$i.example.com" "DNS:b$i.example.com"; done
+before=$("$OFFCA" list --json | grep -o '"serial"' | wc -l)
+"$OFFCA" sign --dry-run --csr "$T"/b?.csr --profile server --issuer int1 > "$T/dry.out"
+grep -q "dry run" "$T/dry.out" && grep -q "DNS:b5.example.com" "$T/dry.out" || fail "dry run output"
+[ "$("$OFFCA" list --json | grep -o '"serial"' | wc -l)" = "$before" ] || fail "dry run changed the store"
+mkdir "$T/out"
+"$OFFCA" sign --csr "$T"/b?.csr --profile server --issuer int1 --pin-file "$IP" --out-dir "$T/out" > "$T/batch.out"
+[ "$(ls "$T/out" | wc -l)" = 5 ] || fail "batch: expected 5 files"
+for f in "$T"/out/*.pem; do V sslserver "$T/int.pem" "$f" || fail "batch cert $f"; done
+pass "batch of 5 with one login, dry run changes nothing"
+
+# --- issuer-generated key as PKCS#12 ---
+(umask 077; echo "correct horse battery" > "$T/p12.pass")
+"$OFFCA" issue --generate-key --subject "/CN=p12.example.com" --san p12.example.com --profile client --issuer int1 \
+  --out "$T/x.p12" --passphrase-file "$T/p12.pass" --pin-file "$IP" >"$T/issue.out" 2>"$T/issue.err"
+grep -q "WARNING" "$T/issue.err" || fail "offca issue must warn that the key has to travel"
+[ "$(stat -c %a "$T/x.p12")" = 600 ] || fail "p12 mode"
+openssl pkcs12 -in "$T/x.p12" -passin "file:$T/p12.pass" -info -noout > "$T/p12.info" 2>&1 || fail "openssl cannot read the p12"
+grep -q "PBES2, PBKDF2, AES-256-CBC" "$T/p12.info" || fail "p12 not AES-256/PBKDF2: $(cat "$T/p12.info")"
+grep -q "MAC: sha256" "$T/p12.info" || fail "p12 MAC not SHA-256"
+openssl pkcs12 -in "$T/x.p12" -passin "file:$T/p12.pass" -nokeys -clcerts 2>/dev/null > "$T/p12.crt"
+V sslclient "$T/int.pem" "$T/p12.crt" || fail "p12 certificate does not verify"
+"$OFFCA" issue --generate-key --subject "/CN=old.example.com" --san DNS:old.example.com --profile client --issuer int1 \
+  --out "$T/old.p12" --legacy --passphrase-file "$T/p12.pass" --pin-file "$IP" >/dev/null 2>&1
+openssl pkcs12 -in "$T/old.p12" -passin "file:$T/p12.pass" -info -noout 2>&1 | grep -q "pbeWithSHA1And3-KeyTripleDES-CBC" \
+  || fail "--legacy p12 not 3DES"
+expect_fail "issue refuses to overwrite" "$OFFCA" issue --generate-key --subject "/CN=p12.example.com" --san p12.example.com \
+  --profile client --issuer int1 --out "$T/x.p12" --passphrase-file "$T/p12.pass" --pin-file "$IP"
+pass "offca issue: PKCS#12 AES-256/PBKDF2 (and --legacy 3DES) readable by openssl"
+
+"$OFFCA" audit verify >/dev/null || fail "audit verify"
+pass "audit log verifies"
