@@ -175,7 +175,7 @@ offca_rc xfr_bundle_verify_ca(const xfr_bundle *b, STACK_OF(X509) *roots)
 	X509_STORE *store = NULL;
 	X509_STORE_CTX *ctx = NULL;
 	X509 *signer = xfr_bundle_signer(b);
-	char subj[256];
+	char subj[256], root[256];
 	int err;
 
 	if (b->sig == NULL || signer == NULL)
@@ -203,8 +203,9 @@ offca_rc xfr_bundle_verify_ca(const xfr_bundle *b, STACK_OF(X509) *roots)
 	if (X509_verify_cert(ctx) != 1) {
 		err = X509_STORE_CTX_get_error(ctx);
 		ERR_clear_error();
-		rc = ut_err(OFFCA_E_VERIFY, "bundle signer %s does not chain to the given root: %s", subj,
-			    X509_verify_cert_error_string(err));
+		subject_of(sk_X509_value(roots, 0), root, sizeof(root));
+		rc = ut_err(OFFCA_E_VERIFY, "bundle signer %s does not chain to the given root %s%s (%s)", subj, root,
+			    sk_X509_num(roots) > 1 ? " or the others given" : "", X509_verify_cert_error_string(err));
 		goto out;
 	}
 	if (X509_check_ca(signer) <= 0) {
