@@ -230,24 +230,18 @@ static int reason_allowed(int reason)
 	return (reason >= 0 && reason <= 6) || reason == 9;
 }
 
-offca_rc ca_store_revoke(ca_store *st, const ca_serial *s, int reason, int64_t when)
+/* Revoke one certificate inside txn, with its audit entry. */
+static offca_rc revoke_txn(ca_store *st, MDB_txn *txn, const ca_serial *s, int reason, int64_t when)
 {
-	MDB_txn *txn = NULL;
 	ca_cert_record r;
 	ca_wbuf b = {0};
 	char hex[2 * CA_SERIAL_LEN + 1], *detail = NULL;
 	offca_rc rc;
 
-	memset(&r, 0, sizeof(r));
-	if (s == NULL || !reason_allowed(reason))
-		return ut_err(OFFCA_E_USAGE, "revoke: reason code %d is not one offca issues", reason);
 	ca_serial_hex(s, hex, sizeof(hex));
-	rc = ca_st_begin(st, 0, &txn);
-	if (rc != OFFCA_OK)
-		return rc;
 	rc = ca_st_cert_get_txn(st, txn, s, &r);
 	if (rc != OFFCA_OK)
-		goto out;
+		return rc;
 	if (r.status == CA_CERT_REVOKED) {
 		rc = ut_err(OFFCA_E_STATE, "certificate %s is already revoked (reason %s): refusing to revoke it twice",
 			    hex, ca_reason_name(r.reason) ? ca_reason_name(r.reason) : "?");
@@ -258,23 +252,46 @@ offca_rc ca_store_revoke(ca_store *st, const ca_serial *s, int reason, int64_t w
 	r.reason = reason;
 	rc = ca_rec_encode(&r, &b);
 	if (rc == OFFCA_OK)
-		rc = put_index(st, txn, DB_CERTS, s->b, CA_SERIAL_LEN, b.p, b.len, 0, "updating a certificate record");
+		rc = put_index(st, txn, DB_CERTS, s->b, CA_SERIAL_LEN, b.p, b.len, 0, "revoking: updating a certificate record");
 	if (rc == OFFCA_OK)
-		rc = put_index(st, txn, DB_REVOKED, s->b, CA_SERIAL_LEN, "", 0, 0, "revocation index");
+		rc = put_index(st, txn, DB_REVOKED, s->b, CA_SERIAL_LEN, "", 0, 0, "revoking: revocation index");
 	if (rc != OFFCA_OK)
 		goto out;
 	detail = ca_audit_json("{s:s,s:s,s:s,s:I}", "serial", hex, "issuer", r.issuer, "reason",
 			       ca_reason_name(reason), "time", (json_int_t)when);
 	rc = detail ? ca_audit_append_txn(st, txn, "revoke", detail) : ut_err_last();
-	if (rc != OFFCA_OK)
-		goto out;
-	rc = ca_st_commit(txn, "revoking a certificate");
-	txn = NULL;
 out:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
 	free(detail);
 	ca_wb_free(&b);
 	ca_cert_record_clear(&r);
 	return rc;
+}
+
+offca_rc ca_store_revoke_many(ca_store *st, const ca_serial *serials, size_t n, int reason, int64_t when)
+{
+	MDB_txn *txn = NULL;
+	offca_rc rc;
+
+	if (serials == NULL || n == 0 || n > CA_STORE_MAX_BATCH)
+		return ut_err(OFFCA_E_USAGE, "revoke: 1..%u certificates", CA_STORE_MAX_BATCH);
+	if (!reason_allowed(reason))
+		return ut_err(OFFCA_E_USAGE, "revoke: reason code %d is not one offca issues", reason);
+	rc = ca_st_begin(st, 0, &txn);
+	if (rc != OFFCA_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		rc = revoke_txn(st, txn, &serials[i], reason, when);
+		if (rc != OFFCA_OK) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+	}
+	return ca_st_commit(txn, "revoking certificates");
+}
+
+offca_rc ca_store_revoke(ca_store *st, const ca_serial *s, int reason, int64_t when)
+{
+	if (s == NULL)
+		return ut_err(OFFCA_E_USAGE, "revoke: no serial");
+	return ca_store_revoke_many(st, s, 1, reason, when);
 }

@@ -197,6 +197,9 @@ offca_rc ca_store_cert_count(ca_store *st, size_t *n);
  * "revoke" entry. Errors: OFFCA_E_NOT_FOUND, OFFCA_E_STATE (already revoked), OFFCA_E_USAGE.
  */
 offca_rc ca_store_revoke(ca_store *st, const ca_serial *s, int reason, int64_t when);
+/* Revoke n (1..CA_STORE_MAX_BATCH) certificates in ONE transaction (one audit entry each): all
+   or none; one unknown or already revoked serial fails the batch. Same errors as ca_store_revoke(). */
+offca_rc ca_store_revoke_many(ca_store *st, const ca_serial *serials, size_t n, int reason, int64_t when);
 /* CRLReason name <-> code: "keyCompromise" <-> 1, ... ; unknown => -1 / NULL. */
 int ca_reason_code(const char *name);
 const char *ca_reason_name(int code);

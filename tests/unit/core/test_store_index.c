@@ -165,10 +165,23 @@ static void test_revoke(void **state)
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(ca_store_cert_each(st, NULL, 0, 1, collect, &s), OFFCA_OK);
 	assert_int_equal(s.n, 2);
-	/* revoked + expiring: recs[3] expires in 13 days, recs[4] in 104 */
+	/* a batch: all or none (recs[3] is already revoked, so nothing of this batch lands) */
+	{
+		ca_serial batch[3] = {recs[10].serial, recs[11].serial, recs[3].serial};
+
+		assert_int_equal(ca_store_revoke_many(st, batch, 3, 5, 1700000002), OFFCA_E_STATE);
+		memset(&s, 0, sizeof(s));
+		assert_int_equal(ca_store_cert_each(st, NULL, 0, 1, collect, &s), OFFCA_OK);
+		assert_int_equal(s.n, 2);
+		assert_int_equal(ca_store_revoke_many(st, batch, 2, 5, 1700000002), OFFCA_OK);
+		memset(&s, 0, sizeof(s));
+		assert_int_equal(ca_store_cert_each(st, NULL, 0, 1, collect, &s), OFFCA_OK);
+		assert_int_equal(s.n, 4);
+	}
+	/* revoked + expiring: recs[3] and recs[11] expire in 13 and 21 days, recs[4] and [10] later */
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(ca_store_cert_each(st, NULL, (int64_t)time(NULL) + 50 * 86400, 1, collect, &s), OFFCA_OK);
-	assert_int_equal(s.n, 1);
+	assert_int_equal(s.n, 2);
 	for (int i = 0; i < N_CERTS; i++)
 		ca_cert_record_clear(&recs[i]);
 	ca_store_free(st);
