@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The demo's way out: a CA made with `offca ca` on a SoftHSM2 token signs a CSR that came in as a
-# bundle; `offca bundle export` writes an outbound bundle signed with the intermediate's key (key
+# The demo's way out: a CA made with `offca ca` on a SoftHSM2 token signs (from the pending queue) a
+# CSR that came in as a bundle; `offca bundle export` writes an outbound bundle signed with the intermediate's key (key
 # URI from the store); the "online side" verifies it against the root and extracts the certificate.
 source "$OFFCA_SRC/tests/lib/e2e.sh"
 source "$OFFCA_TEST_DATA/bundles/pki.sh"
@@ -22,7 +22,11 @@ done
 # in: a CSR arrives as a bundle; the CA signs it
 "$OFFCA" bundle create --out "$T/in.offca" "$T/csr1.pem" >/dev/null || fail "create inbound"
 "$OFFCA" bundle import "$T/in.offca" >/dev/null || fail "import"
-"$OFFCA" sign --csr "$T/csr1.pem" --profile server --days 30 --out "$T/csr1.crt" --pin-file "$T/ca.pin" >/dev/null || fail "sign"
+mkdir -p "$T/issued"
+"$OFFCA" sign --pending-all --profile server --days 30 --out-dir "$T/issued" --pin-file "$T/ca.pin" >/dev/null \
+  || fail "sign the pending CSR"
+pending_empty "sign --pending-all"
+cp "$T"/issued/*.pem "$T/csr1.crt"
 "$OFFCA" crl --out "$T/int.crl" --pin-file "$T/ca.pin" >/dev/null || fail "crl"
 
 # out: export since a date long ago, signed on the token with the key URI on record
