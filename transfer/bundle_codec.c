@@ -44,8 +44,12 @@ offca_rc xfr_bundle_serialize(xfr_bundle *b, unsigned char **out, size_t *len)
 	total = XFR_BUNDLE_MAGIC_LEN + HDR_LEN + b->manifest_len + HDR_LEN;
 	for (size_t i = 0; i < b->n_items; i++)
 		total += HDR_LEN + b->items[i].len;
-	for (int i = 0; i < ncerts; i++)
-		total += HDR_LEN + (size_t)i2d_X509(sk_X509_value(b->certs, i), NULL);
+	for (int i = 0; i < ncerts; i++) {
+		n = i2d_X509(sk_X509_value(b->certs, i), NULL);
+		if (n <= 0)
+			return ut_err_ssl(OFFCA_E_CRYPTO, "cannot encode a signer certificate");
+		total += HDR_LEN + (size_t)n;
+	}
 	if (b->sig != NULL)
 		total += HDR_LEN + b->sig_len;
 	if (total > XFR_MAX_BUNDLE)
