@@ -136,7 +136,9 @@ offca_rc cer_answers_load(const char *path, cer_answers **out)
 	else
 		rc = from_lines(a, (char *)buf);
 	if (rc != OFFCA_OK) {
-		rc = ut_err(rc, "answers file %s: %s", path, ut_err_msg());
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg()); /* ut_err overwrites the detail it reads */
+		rc = ut_err(rc, "answers file %s: %s", path, msg);
 		goto out;
 	}
 	*out = a;

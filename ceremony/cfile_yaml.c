@@ -154,8 +154,11 @@ offca_rc cer_yaml_to_json(const char *text, size_t len, const char *what, json_t
 		goto out;
 	}
 	rc = convert(fy_document_root(doc), 0, out);
-	if (rc != OFFCA_OK)
-		rc = ut_err(rc, "%s: %s", what, ut_err_msg());
+	if (rc != OFFCA_OK) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg()); /* ut_err overwrites the detail it reads */
+		rc = ut_err(rc, "%s: %s", what, msg);
+	}
 out:
 	fy_document_destroy(doc);
 	if (diag != NULL)
