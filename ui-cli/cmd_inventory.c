@@ -188,7 +188,6 @@ static const char list_usage[] =
 struct list_ctx {
 	int json;
 	int64_t now;
-	json_t *arr;
 	size_t n;
 	offca_rc err;
 };
@@ -211,12 +210,18 @@ static int list_cb(void *arg, const ca_cert_record *r)
 	json_t *j;
 
 	c->n++;
-	if (c->json) {
+	if (c->json) { /* streamed, one object per line: a million records never sit in memory */
+		char *txt;
+
 		j = record_json(r, c->now, 0);
-		if (j == NULL || json_array_append_new(c->arr, j) != 0) {
+		txt = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		json_decref(j);
+		if (txt == NULL) {
 			c->err = ut_err(OFFCA_E_NOMEM, "out of memory");
 			return 1;
 		}
+		printf("%s%s", c->n == 1 ? "[\n" : ",\n", txt);
+		free(txt);
 		return 0;
 	}
 	iso_time(r->not_after, na, sizeof(na));
@@ -245,11 +250,6 @@ int cli_cmd_list(int argc, char **argv)
 		return r;
 	c.json = o.json;
 	c.now = (int64_t)time(NULL);
-	c.arr = json_array();
-	if (c.arr == NULL) {
-		ca_store_free(st);
-		return cli_fail(ut_err(OFFCA_E_NOMEM, "out of memory"));
-	}
 	if (!o.json)
 		printf("%-32s  %-7s  %-20s  %-12s  %s\n", "SERIAL", "STATUS", "NOT AFTER", "PROFILE", "SUBJECT / SAN");
 	rc = ca_store_cert_each(st, o.issuer, o.expiring >= 0 ? c.now + (int64_t)o.expiring * 86400 : 0, o.revoked,
@@ -257,16 +257,8 @@ int cli_cmd_list(int argc, char **argv)
 	ca_store_free(st);
 	if (rc == OFFCA_OK && c.err != OFFCA_OK)
 		rc = c.err;
-	if (rc == OFFCA_OK && o.json) {
-		char *s = json_dumps(c.arr, JSON_INDENT(2));
-
-		if (s == NULL)
-			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
-		else
-			printf("%s\n", s);
-		free(s);
-	}
-	json_decref(c.arr);
+	if (rc == OFFCA_OK && o.json)
+		printf("%s", c.n == 0 ? "[]\n" : "\n]\n");
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	return 0;
@@ -582,35 +574,34 @@ static const char audit_usage[] =
 
 struct audit_ctx {
 	int json;
-	json_t *arr;
 	unsigned char head[32];
 	uint64_t last;
 	offca_rc err;
 };
 
+/* One entry: a table line, or a compact JSON object (streamed: the log may be long). */
 static int audit_cb(void *arg, const ca_audit_entry *e)
 {
 	struct audit_ctx *c = arg;
-	char t[32], *h = ut_hex(e->hash, 32), *ph = ut_hex(e->prev_hash, 32);
-	json_t *j;
+	char t[32], *h = ut_hex(e->hash, 32), *ph = ut_hex(e->prev_hash, 32), *txt = NULL;
+	json_t *j = NULL;
 
-	if (h == NULL || ph == NULL) {
-		c->err = ut_err(OFFCA_E_NOMEM, "out of memory");
-		free(h);
-		free(ph);
-		return 1;
-	}
 	iso_time(e->time, t, sizeof(t));
-	memcpy(c->head, e->hash, 32);
-	c->last = e->seq;
-	if (c->json) {
+	if (h != NULL && ph != NULL && c->json) {
 		j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq, "time", t, "action", e->action,
 			      "detail", e->detail, "prevHash", ph, "hash", h);
-		if (j == NULL || json_array_append_new(c->arr, j) != 0)
-			c->err = ut_err(OFFCA_E_NOMEM, "out of memory");
-	} else {
-		printf("#%-6llu %s  %-14s %s  [%.16s]\n", (unsigned long long)e->seq, t, e->action, e->detail, h);
+		txt = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	}
+	if (h == NULL || ph == NULL || (c->json && txt == NULL))
+		c->err = ut_err(OFFCA_E_NOMEM, "out of memory");
+	else if (c->json)
+		printf("%s%s", c->last == 0 ? "[\n" : ",\n", txt);
+	else
+		printf("#%-6llu %s  %-14s %s  [%.16s]\n", (unsigned long long)e->seq, t, e->action, e->detail, h);
+	memcpy(c->head, e->hash, 32);
+	c->last = e->seq;
+	json_decref(j);
+	free(txt);
 	free(h);
 	free(ph);
 	return c->err != OFFCA_OK;
@@ -618,25 +609,22 @@ static int audit_cb(void *arg, const ca_audit_entry *e)
 
 static int audit_show(ca_store *st, int json)
 {
-	struct audit_ctx c = {json, json_array(), {0}, 0, OFFCA_OK};
-	offca_rc rc = c.arr ? ca_store_audit_each(st, 0, audit_cb, &c) : ut_err(OFFCA_E_NOMEM, "out of memory");
-	char *s = NULL, *h = ut_hex(c.head, 32);
+	struct audit_ctx c = {json, {0}, 0, OFFCA_OK};
+	offca_rc rc = ca_store_audit_each(st, 0, audit_cb, &c);
+	char *h = NULL;
 
 	if (rc == OFFCA_OK)
 		rc = c.err;
-	if (rc == OFFCA_OK && json) {
-		s = json_dumps(c.arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (s != NULL)
-			printf("%s\n", s);
-		else
-			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
-	} else if (rc == OFFCA_OK) {
-		printf("head: #%llu sha256 %s\n", (unsigned long long)c.last, h ? h : "?");
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	if (json) {
+		printf("%s", c.last == 0 ? "[]\n" : "\n]\n");
+		return 0;
 	}
-	free(s);
+	h = ut_hex(c.head, 32);
+	printf("head: #%llu sha256 %s\n", (unsigned long long)c.last, h ? h : "?");
 	free(h);
-	json_decref(c.arr);
-	return rc == OFFCA_OK ? 0 : cli_fail(rc);
+	return 0;
 }
 
 int cli_cmd_audit(int argc, char **argv)
