@@ -18,7 +18,7 @@ static const char bundle_usage[] =
 	"usage: offca bundle create --out FILE [--direction in|out] [--issuer NAME] [--home DIR]\n"
 	"                           [--sign-key URI [--pin-file F] [--module PATH] | --sign-key-file KEY.pem\n"
 	"                            [--pin-file F]] [--signer-cert CERT.pem] ITEM...\n"
-	"       offca bundle verify FILE [--ca ROOT.pem]\n"
+	"       offca bundle verify FILE [--ca ROOT.pem] [--home DIR]\n"
 	"       offca bundle import FILE [--home DIR] [--require-signed]\n"
 	"       offca bundle export --out FILE [--since TIME|SERIAL] [--issuer NAME] [--home DIR]\n"
 	"                           [--sign-key URI] [--pin-file F] [--module PATH]\n"
@@ -37,7 +37,8 @@ static const char bundle_usage[] =
 	"            certificate and chain come from the CA home (--issuer NAME or the issuer of the\n"
 	"            --sign-key URI); --direction out with a CA home signs with the issuer's recorded key.\n"
 	"  verify    check structure, sizes, hashes and the signature; print the manifest. With --ca,\n"
-	"            the signer must be a CA certificate chaining to ROOT.pem. Non-zero on any problem;\n"
+	"            the signer must be a CA certificate chaining to ROOT.pem; with --home, a signed\n"
+	"            inbound bundle's signer must be an enrolled operator. Non-zero on any problem;\n"
 	"            an outbound bundle must be signed.\n"
 	"  import    put an inbound bundle's CSRs into the pending queue: all of them or none. A signed\n"
 	"            bundle must be signed by an enrolled operator; --require-signed refuses unsigned ones.\n"
@@ -320,6 +321,7 @@ static int cmd_verify(int argc, char **argv)
 	offca_rc rc;
 	struct opts o;
 	xfr_bundle *b = NULL;
+	char name[XFR_MAX_OPERATOR_NAME + 1];
 	int r = parse_opts("bundle verify", argc, argv, &o);
 
 	if (r != 0)
@@ -327,6 +329,13 @@ static int cmd_verify(int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage_error("bundle verify", "needs exactly one FILE");
 	rc = read_checked(argv[optind], o.ca, &b, 0);
+	/* --home: an inbound bundle's signer must be an enrolled operator (what import will check) */
+	if (rc == OFFCA_OK && o.home != NULL && xfr_bundle_is_signed(b) &&
+	    xfr_bundle_direction(b) == XFR_DIR_IN) {
+		rc = xfr_operator_match(o.home, xfr_bundle_signer(b), name);
+		if (rc == OFFCA_OK)
+			printf("operator:  %s (enrolled in %s)\n", name, o.home);
+	}
 	xfr_bundle_free(b);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }

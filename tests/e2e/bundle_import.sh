@@ -53,6 +53,7 @@ refuse "tampered item" "SHA-256 does not match" "$T/flip.offca"
 "$OFFCA" bundle create --out "$T/signed.offca" --sign-key-file "$T/op.key" --signer-cert "$T/op.pem" \
   "$T/csr1.pem" "$T/csr2.pem" >/dev/null || fail "create operator-signed"
 refuse "signer not enrolled" "not an enrolled operator" "$T/signed.offca"
+expect_fail "verify --home: signer not enrolled" "$OFFCA" bundle verify "$T/signed.offca" --home "$OFFCA_HOME"
 refuse "unsigned with --require-signed" "not signed" "$T/good.offca" --require-signed
 "$OFFCA" bundle create --out "$T/outbound.offca" --direction out --sign-key "$INT_URI" --pin-file "$T/ca.pin" \
   --signer-cert "$T/int-chain.pem" "$T/op.pem" >/dev/null || fail "create outbound"
@@ -69,6 +70,7 @@ pass "every hostile bundle refused, nothing imported"
 # enrolled operator: both CSRs go in, in one step
 "$OFFCA" bundle enroll-operator "$T/op.pem" --name alice >/dev/null || fail "enroll-operator"
 expect_fail "enroll the same certificate twice" "$OFFCA" bundle enroll-operator "$T/op.pem" --name bob
+"$OFFCA" bundle verify "$T/signed.offca" --home "$OFFCA_HOME" | grep -q "operator:  alice" || fail "verify --home"
 "$OFFCA" bundle import "$T/signed.offca" --require-signed > "$T/import.out" || fail "import signed bundle"
 grep -q "imported 2 CSRs" "$T/import.out" && grep -q "operator alice" "$T/import.out" || fail "import: $(cat "$T/import.out")"
 "$OFFCA" pending list > "$T/list.out"
