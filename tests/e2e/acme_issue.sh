@@ -102,8 +102,41 @@ grep -q '^add _acme-challenge.hook.example.test' "$T/hook.log" && grep -q '^remo
 acme_no_stray_txt hook.example.test
 pass "DNS hook add/remove"
 
+# process separation (after OpenBSD acme-client): the process that talks HTTPS never opens the
+# account key or the TSIG secret, and never writes the outputs; strace shows who opens what
+if command -v strace >/dev/null 2>&1; then
+  # LeakSanitizer cannot run under ptrace: leaks are checked by every other run
+  ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -f -qq -e trace=openat,connect -o "$T/strace.out" \
+    "$A" --state "$S" issue --domain sep.example.test --generate-key "${DNSARGS[@]}" >/dev/null 2>&1 || fail "issue under strace"
+  main=$(head -n1 "$T/strace.out" | awk '{print $1}')
+  keypid=$(grep 'account/key.pem' "$T/strace.out" | awk '{print $1}' | sort -u)
+  secpid=$(grep -F "$TSIG_SECRET_FILE" "$T/strace.out" | awk '{print $1}' | sort -u)
+  livepid=$(grep '/live/sep.example.test/' "$T/strace.out" | grep O_CREAT | awk '{print $1}' | sort -u)
+  [ -n "$keypid" ] && [ -n "$secpid" ] && [ -n "$livepid" ] || fail "strace saw no key/secret/output opens"
+  [ "$(echo "$keypid" | wc -l)" = 1 ] && [ "$keypid" != "$main" ] || fail "account key opened by $keypid (main $main)"
+  [ "$(echo "$secpid" | wc -l)" = 1 ] && [ "$secpid" != "$main" ] && [ "$secpid" != "$keypid" ] || fail "TSIG secret opened by $secpid"
+  [ "$(echo "$livepid" | wc -l)" = 1 ] && [ "$livepid" != "$main" ] || fail "outputs written by $livepid (main $main)"
+  pass "process separation: key in pid $keypid, TSIG secret in pid $secpid, files by pid $livepid, HTTPS in pid $main"
+else
+  echo "skip: strace not installed; process-separation check skipped"
+fi
+
+# alternate chains: pebble offers one (PEBBLE_ALTERNATE_ROOTS=1); ask for the one under root 1
+alt_cn=$(curl -s --cacert "$ACME_CA_BUNDLE" "$ACME_MGMT/roots/1" | openssl x509 -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= //p')
+def_cn=$(openssl x509 -in "$T/root.pem" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= //p')
+"$A" --state "$S" issue --domain alt.example.test --generate-key --preferred-chain "$alt_cn" "${DNSARGS[@]}" >/dev/null 2>&1 || fail "issue --preferred-chain"
+top=$(openssl crl2pkcs7 -nocrl -certfile "$S/live/alt.example.test/fullchain.pem" | openssl pkcs7 -print_certs -noout | grep '^issuer' | tail -n1)
+echo "$top" | grep -qF "$alt_cn" || fail "preferred chain not chosen: top issuer '$top', wanted '$alt_cn' (default '$def_cn')"
+pass "alternate chain chosen by --preferred-chain ($alt_cn)"
+
+# --help everywhere, --version
+for c in account issue renew revoke list; do "$A" "$c" --help | grep -q "^usage: offca-acme" || fail "$c --help"; done
+"$A" --version | grep -q '^offca-acme ' || fail "--version"
+expect_fail "unknown option" "$A" --state "$S" list --bogus
+pass "--help for every command"
+
 # --verbose never prints the TSIG secret
 "$A" --state "$S" --verbose issue --domain v.example.test --generate-key "${DNSARGS[@]}" > "$T/v.out" 2>&1 || fail "verbose issue"
 ! grep -qF "$(cat "$TSIG_SECRET_FILE")" "$T/v.out" || fail "TSIG secret printed with --verbose"
 pass "secret never printed"
-acme_no_stray_txt www.example.test example.test api.example.test hook.example.test v.example.test
+acme_no_stray_txt www.example.test example.test api.example.test hook.example.test v.example.test sep.example.test alt.example.test
