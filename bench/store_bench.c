@@ -7,9 +7,14 @@
  *   bench_store_bench --seed HOME N  add issuers "root" and "int" (a real chain made with software
  *                                    keys) and N leaves "hostI.example" issued by "int" to the
  *                                    existing CA home HOME; prints the leaf serials, one per line.
+ *                                    When HOME already has "int", only the leaves are added.
+ *   bench_store_bench --reserve-and-die HOME N
+ *                                    reserve N serials in HOME, then SIGKILL itself (a crash between
+ *                                    reserve and record, for tests/e2e/store_crash.sh).
  * Not a test: no assertions beyond "every lookup found its record".
  */
 #include <openssl/evp.h>
+#include <signal.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -121,7 +126,20 @@ static void seed(ca_store *st, size_t n, int print)
 	ca_cert_record recs[BATCH];
 	X509 *root, *inter, *x;
 	char cn[64], sans[160], hex[2 * CA_SERIAL_LEN + 1];
+	ca_issuer existing;
+	const unsigned char *p;
 
+	if (ca_store_issuer_get(st, "int", &existing) == OFFCA_OK) {
+		/* seeded before: issue more leaves under the recorded "int" (signed by a fresh key here:
+		   the store does not verify signatures, the crash test only counts records) */
+		p = existing.der;
+		inter = d2i_X509(NULL, &p, (long)existing.der_len);
+		ca_issuer_clear(&existing);
+		if (inter == NULL)
+			die("existing intermediate");
+		root = NULL;
+		goto leaves;
+	}
 	if (ca_store_serial_reserve(st, "root", 1, s) != OFFCA_OK)
 		die("reserve");
 	root = make(s[0].b, "offca bench root", NULL, 3650, root_key, NULL, NULL, 1);
@@ -138,6 +156,7 @@ static void seed(ca_store *st, size_t n, int print)
 		die("commit intermediate");
 	ca_cert_record_clear(&recs[0]);
 	add_issuer(st, inter, "int", "root", 0);
+leaves:
 	for (size_t done = 0; done < n;) {
 		size_t b = n - done < BATCH ? n - done : BATCH;
 
@@ -271,6 +290,18 @@ int main(int argc, char **argv)
 			die("open");
 		seed(st, (size_t)n, 1);
 		ca_store_free(st);
+	} else if (argc == 4 && strcmp(argv[1], "--reserve-and-die") == 0) {
+		ca_serial s[BATCH];
+
+		n = strtol(argv[3], NULL, 10);
+		if (n < 1 || n > BATCH)
+			return 2;
+		if (ca_store_open(argv[2], 0, &st) != OFFCA_OK)
+			die("open");
+		if (ca_store_serial_reserve(st, "int", (size_t)n, s) != OFFCA_OK)
+			die("reserve");
+		fflush(stdout);
+		raise(SIGKILL);
 	} else {
 		n = argc > 1 ? strtol(argv[1], NULL, 10) : 100000;
 		if (n < 1 || n > 10000000)
