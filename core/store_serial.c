@@ -183,6 +183,8 @@ offca_rc ca_store_serial_void(ca_store *st, const ca_serial *serials, size_t n, 
 	detail = ca_audit_json("{s:I,s:s,s:s%}", "count", (json_int_t)n, "first",
 			       ca_serial_hex(&serials[0], hex, sizeof(hex)), "why", why ? why : "",
 			       why ? strnlen(why, 256) : (size_t)0);
+	if (detail == NULL) /* a reason that is not valid UTF-8 must not keep the serials alive */
+		detail = ca_audit_json("{s:I,s:s,s:s}", "count", (json_int_t)n, "first", hex, "why", "(unprintable)");
 	if (detail == NULL) {
 		rc = ut_err_last();
 		goto fail;
@@ -200,12 +202,19 @@ fail:
 offca_rc ca_store_serial_state(ca_store *st, const ca_serial *s, int *state)
 {
 	MDB_txn *txn = NULL;
-	offca_rc rc = ca_st_begin(st, 1, &txn);
+	offca_rc rc;
+	int v = -1;
 
+	if (state == NULL || s == NULL)
+		return ut_err(OFFCA_E_USAGE, "ca_store_serial_state: NULL argument");
+	*state = -1;
+	rc = ca_st_begin(st, 1, &txn);
 	if (rc != OFFCA_OK)
 		return rc;
-	rc = resv_get(st, txn, s, state, NULL, 0);
+	rc = resv_get(st, txn, s, &v, NULL, 0);
 	mdb_txn_abort(txn);
+	if (rc == OFFCA_OK)
+		*state = v;
 	return rc;
 }
 

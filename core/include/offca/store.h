@@ -107,7 +107,7 @@ offca_rc ca_store_serial_reserve(ca_store *st, const char *issuer, size_t n, ca_
  * audit entry. Serials that are not in state "reserved" give OFFCA_E_STATE and nothing changes.
  */
 offca_rc ca_store_serial_void(ca_store *st, const ca_serial *serials, size_t n, const char *why);
-/* Reservation state of a serial: 0 reserved, 1 used (record committed), 2 void.
+/* Reservation state of a serial: 0 reserved, 1 used (record committed), 2 void (-1 on error).
    Errors: OFFCA_E_NOT_FOUND (never reserved). */
 offca_rc ca_store_serial_state(ca_store *st, const ca_serial *s, int *state);
 #define CA_SERIAL_RESERVED 0
