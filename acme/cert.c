@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,8 +146,11 @@ offca_rc acme_csr_load(const char *path, X509_REQ **req, struct acme_names *name
 	rc = ut_read_file(path, UT_MAX_CSR_FILE, 0, &buf, &len);
 	if (rc == OFFCA_OK) {
 		rc = acme_csr_parse(buf, len, req, names);
-		if (rc != OFFCA_OK)
-			rc = ut_err(rc, "%s: %s", path, ut_err_msg());
+		if (rc != OFFCA_OK) {
+			char msg[1024];
+			snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+			rc = ut_err(rc, "%s: %s", path, msg);
+		}
 	}
 	free(buf);
 	return rc;

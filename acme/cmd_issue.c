@@ -340,8 +340,11 @@ static offca_rc renew_one(struct acme_opts *o, struct acme_session *s, const cha
 			goto out;
 	}
 	rc = issue_one(o, s, name, rec, req, certid);
-	if (rc != OFFCA_OK)
-		rc = ut_err(rc, "%s: renewal failed: %s", name, ut_err_msg());
+	if (rc != OFFCA_OK) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+		rc = ut_err(rc, "%s: renewal failed: %s", name, msg);
+	}
 out:
 	acme_names_clear(&tmp);
 	free(certid);
@@ -358,6 +361,7 @@ offca_rc acme_cmd_renew(struct acme_opts *o)
 	struct acme_names names = {0};
 	json_t *acct = NULL;
 	char firstmsg[1024] = "";
+	size_t nfail = 0;
 
 	memset(&s, 0, sizeof(s));
 	if (o->argc > 0 && o->all)
@@ -379,19 +383,26 @@ offca_rc acme_cmd_renew(struct acme_opts *o)
 	rc = open_session(o, &s, &acct);
 	if (rc != OFFCA_OK)
 		goto out;
+	/* one line per failure; the first failure's code is the exit code (systemd: unit failed) */
 	for (size_t i = 0; i < names.n; i++) {
 		rc = renew_one(o, &s, names.v[i]);
-		if (rc != OFFCA_OK) {
+		if (rc == OFFCA_OK)
+			continue;
+		nfail++;
+		if (first == OFFCA_OK) {
+			first = rc;
+			snprintf(firstmsg, sizeof(firstmsg), "%s", ut_err_msg());
+		} else {
+			if (nfail == 2)
+				fprintf(stderr, "offca-acme: %s\n", firstmsg);
 			fprintf(stderr, "offca-acme: %s\n", ut_err_msg());
-			if (first == OFFCA_OK) {
-				first = rc;
-				snprintf(firstmsg, sizeof(firstmsg), "%s", ut_err_msg());
-			}
 		}
 	}
 	rc = first;
-	if (rc != OFFCA_OK)
+	if (nfail == 1)
 		ut_err(rc, "%s", firstmsg);
+	else if (nfail > 1)
+		ut_err(rc, "%zu of %zu certificates failed to renew", nfail, names.n);
 out:
 	acme_session_close(&s);
 	acme_names_clear(&names);

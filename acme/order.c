@@ -203,6 +203,7 @@ static offca_rc run_challenges(struct acme_client *c, struct acme_proc *dns, str
 static void remove_records(struct acme_client *c, struct acme_proc *dns, struct chal *ch, size_t n, offca_rc *rc)
 {
 	char keep[1024];
+	offca_rc orig = *rc;
 
 	/* keep the first error's message: a cleanup failure must not hide it */
 	snprintf(keep, sizeof(keep), "%s", ut_err_msg());
@@ -219,8 +220,8 @@ static void remove_records(struct acme_client *c, struct acme_proc *dns, struct 
 		else
 			fprintf(stderr, "offca-acme: could not remove TXT %s: %s\n", ch[i].rname, ut_err_msg());
 	}
-	if (*rc != OFFCA_OK && keep[0] != '\0' && ut_err_last() != *rc)
-		ut_err(*rc, "%s", keep);
+	if (orig != OFFCA_OK)
+		ut_err(orig, "%s", keep);
 }
 
 static offca_rc download(struct acme_client *c, const char *url, const char *preferred, char **chain, size_t *len)

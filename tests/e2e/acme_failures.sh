@@ -80,3 +80,16 @@ S2=$T/state2
   > "$T/nonce.out" 2>&1 || fail "issue under nonce rejection: $(tail -n1 "$T/nonce.out")"
 grep -c 'badNonce' "$T/nonce.out" | { read -r n; pass "nonce rejection survived ($n badNonce retries)"; }
 acme_no_stray_txt n1.example.test n2.example.test bad.example.test down.example.test late.example.test
+
+# renew from a timer when the DNS server is gone: non-zero exit (systemd marks the unit failed),
+# one line naming the certificate, the old certificate untouched; without --force: exit 0
+before=$(openssl x509 -in "$S2/live/n1.example.test/cert.pem" -noout -serial)
+"$A" --state "$S2" renew --all > "$T/r0.out" || fail "renew with nothing due exited $?"
+kill "$NAMED_PID"; wait "$NAMED_PID" 2>/dev/null || true
+set +e
+"$A" --state "$S2" renew --all --force > "$T/r1.out" 2> "$T/r1.err"; code=$?
+set -e
+[ "$code" -ne 0 ] || fail "renew with the DNS server down exited 0"
+grep -q 'n1.example.test: renewal failed' "$T/r1.err" || fail "renew error: $(cat "$T/r1.err")"
+[ "$(openssl x509 -in "$S2/live/n1.example.test/cert.pem" -noout -serial)" = "$before" ] || fail "old certificate replaced"
+pass "renew with DNS down -> exit $code: $(head -n1 "$T/r1.err")"
