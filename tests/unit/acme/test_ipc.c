@@ -1,0 +1,102 @@
+/* Unit tests for the channels between offca-acme's processes: framing, the size bound, peer
+ * death, error replies, and the file process's confinement to the state directory. */
+#include "testutil.h"
+
+#include <sys/socket.h>
+
+#include "ipc.h"
+#include "offca/util.h"
+#include "proc.h"
+
+static void test_roundtrip_and_fields(void **state)
+{
+	int sv[2];
+	const char *f[3] = {"_acme-challenge.a.example", "value", ""};
+	uint8_t type = 0;
+	unsigned char *body = NULL;
+	size_t len = 0, pos = 0;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(acme_ipc_sendv(sv[0], ACME_IPC_DNS_ADD, f, 3), OFFCA_OK);
+	assert_int_equal(acme_ipc_recv(sv[1], &type, &body, &len), OFFCA_OK);
+	assert_int_equal(type, ACME_IPC_DNS_ADD);
+	assert_string_equal(acme_ipc_field(body, len, &pos), f[0]);
+	assert_string_equal(acme_ipc_field(body, len, &pos), f[1]);
+	assert_string_equal(acme_ipc_field(body, len, &pos), "");
+	assert_null(acme_ipc_field(body, len, &pos));
+	free(body);
+	/* an error reply carries the code and the message */
+	ut_err(OFFCA_E_PERM, "secret file x is readable by others");
+	acme_ipc_send_err(sv[0], OFFCA_E_PERM);
+	ut_err_clear();
+	assert_int_equal(acme_ipc_reply(sv[1], NULL, NULL), OFFCA_E_PERM);
+	assert_string_equal(ut_err_msg(), "secret file x is readable by others");
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void test_bounds(void **state)
+{
+	int sv[2];
+	unsigned char hdr[5] = {ACME_IPC_OK, 0x7f, 0xff, 0xff, 0xff};
+	uint8_t type;
+	unsigned char *body = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	/* a length over ACME_IPC_MAX is refused before any allocation */
+	assert_int_equal(write(sv[0], hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
+	assert_int_equal(acme_ipc_recv(sv[1], &type, &body, &len), OFFCA_E_TOO_BIG);
+	assert_null(body);
+	assert_int_equal(acme_ipc_send(sv[0], ACME_IPC_OK, "x", ACME_IPC_MAX + 1), OFFCA_E_TOO_BIG);
+	/* short message then EOF */
+	hdr[1] = 0;
+	hdr[2] = 0;
+	hdr[3] = 0;
+	hdr[4] = 10;
+	assert_int_equal(write(sv[0], hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
+	assert_int_equal(write(sv[0], "abc", 3), 3);
+	close(sv[0]);
+	assert_int_equal(acme_ipc_recv(sv[1], &type, &body, &len), OFFCA_E_IO);
+	assert_null(body);
+	close(sv[1]);
+}
+
+static void test_fileproc(void **state)
+{
+	const char *dir = tu_tmpdir();
+	struct acme_proc *fp = NULL;
+	char path[512];
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(acme_fileproc_start(dir, &fp), OFFCA_OK);
+	assert_int_equal(acme_fileproc_write(fp, "live/a/cert.pem", "PEM", 3, 0), OFFCA_OK);
+	snprintf(path, sizeof(path), "%s/live/a/cert.pem", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 3);
+	assert_int_equal(acme_fileproc_write(fp, "live/a/privkey.pem", "KEY", 3, UT_WF_SECRET), OFFCA_OK);
+	snprintf(path, sizeof(path), "%s/live/a/privkey.pem", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* never outside the state directory */
+	assert_int_not_equal(acme_fileproc_write(fp, "../escape", "x", 1, 0), OFFCA_OK);
+	assert_int_not_equal(acme_fileproc_write(fp, "live/../../escape", "x", 1, 0), OFFCA_OK);
+	assert_int_not_equal(acme_fileproc_write(fp, "/tmp/abs", "x", 1, 0), OFFCA_OK);
+	/* never over an existing file when asked not to */
+	assert_int_equal(acme_fileproc_write(fp, "live/a/cert.pem", "NEW", 3, UT_WF_EXCL), OFFCA_E_EXISTS);
+	acme_proc_free(fp);
+	tu_rmrf(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip_and_fields),
+		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_fileproc),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
