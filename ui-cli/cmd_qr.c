@@ -346,71 +346,32 @@ static int cmd_show(int argc, char **argv)
 
 /* ---- decode / scan ---- */
 
-struct frame {
-	char *text;
-	const char *src;
-	xfr_ur_id id;
-	int ok; /* parsed as a UR */
-};
-
-struct frames {
-	struct frame *f;
-	size_t n, cap;
-};
-
-static offca_rc frames_add(struct frames *fs, char *text, const char *src)
-{
-	if (fs->n == fs->cap) {
-		size_t nc = fs->cap ? fs->cap * 2 : 64;
-		struct frame *nf = nc > 1000000 ? NULL : realloc(fs->f, nc * sizeof(*nf));
-
-		if (nf == NULL) {
-			free(text);
-			return ut_err(OFFCA_E_NOMEM, "too many frames");
-		}
-		fs->f = nf;
-		fs->cap = nc;
-	}
-	memset(&fs->f[fs->n], 0, sizeof(fs->f[0]));
-	fs->f[fs->n].text = text;
-	fs->f[fs->n].src = src;
-	fs->f[fs->n].ok = xfr_ur_parse(text, strlen(text), &fs->f[fs->n].id, NULL) == OFFCA_OK;
-	if (!fs->f[fs->n].ok)
-		fprintf(stderr, "offca: warning: %s: %s (skipped)\n", src, ut_err_msg());
-	fs->n++;
-	return OFFCA_OK;
-}
-
-static void frames_free(struct frames *fs)
-{
-	for (size_t i = 0; i < fs->n; i++)
-		free(fs->f[i].text);
-	free(fs->f);
-}
-
-/* UR strings from a text file, one per line */
-static offca_rc load_text(const char *path, struct frames *fs)
+/* UR strings from a text file, one per line ('-' = stdin); lines that are not URs are skipped. */
+static offca_rc load_text(const char *path, xfr_qr_frames *fs)
 {
 	offca_rc rc = OFFCA_OK;
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	char *line = NULL;
-	size_t cap = 0;
+	size_t cap = 0, lineno = 0;
 	ssize_t n;
 
 	if (f == NULL)
 		return ut_err(OFFCA_E_NOT_FOUND, "%s: cannot open", path);
 	while (rc == OFFCA_OK && (n = getline(&line, &cap, f)) > 0) {
-		char *t;
-
+		lineno++;
 		if (n > (ssize_t)XFR_UR_MAX_TEXT) {
-			rc = ut_err(OFFCA_E_TOO_BIG, "%s: line longer than %u characters", path, XFR_UR_MAX_TEXT);
+			rc = ut_err(OFFCA_E_TOO_BIG, "%s: line %zu is longer than %u characters", path, lineno,
+				    XFR_UR_MAX_TEXT);
 			break;
 		}
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '\0')
 			continue;
-		t = strdup(line);
-		rc = t != NULL ? frames_add(fs, t, path) : ut_err(OFFCA_E_NOMEM, "out of memory");
+		rc = xfr_qr_frames_add_text(fs, line, strlen(line), path);
+		if (rc == OFFCA_E_PARSE) {
+			fprintf(stderr, "offca: warning: %s line %zu: %s (skipped)\n", path, lineno, ut_err_msg());
+			rc = OFFCA_OK;
+		}
 	}
 	free(line);
 	if (f != stdin)
@@ -418,52 +379,27 @@ static offca_rc load_text(const char *path, struct frames *fs)
 	return rc;
 }
 
-static offca_rc load_image(const char *path, struct frames *fs, int quiet)
+static offca_rc load_image(const char *path, xfr_qr_frames *fs, int quiet)
 {
-	offca_rc rc;
-	xfr_image *img = NULL;
-	char **texts = NULL;
-	size_t n = 0;
+	size_t codes, not_ur;
+	offca_rc rc = xfr_qr_frames_add_image(fs, path, &codes, &not_ur);
 
-	rc = xfr_image_load(path, &img);
-	if (rc == OFFCA_OK)
-		rc = xfr_qr_scan(img, &texts, &n);
-	if (rc == OFFCA_OK && n == 0 && !quiet)
+	if (rc == OFFCA_OK && codes == 0 && !quiet)
 		fprintf(stderr, "offca: warning: %s: no QR code found (skipped)\n", path);
-	for (size_t i = 0; rc == OFFCA_OK && i < n; i++) {
-		rc = frames_add(fs, texts[i], path);
-		texts[i] = NULL;
-	}
-	xfr_qr_texts_free(texts, n);
-	xfr_image_free(img);
+	if (rc == OFFCA_OK && not_ur > 0)
+		fprintf(stderr, "offca: warning: %s: %zu QR code(s) that are not UR frames (skipped)\n", path, not_ur);
 	return rc;
 }
 
-static int same_msg(const xfr_ur_id *a, const xfr_ur_id *b)
+static void on_event(void *arg, xfr_qr_event ev, const char *src, const xfr_ur_id *id, size_t have, size_t total)
 {
-	return strcmp(a->type, b->type) == 0 && a->seq_len == b->seq_len && a->msg_len == b->msg_len &&
-	       a->checksum == b->checksum;
-}
+	const struct qopts *o = arg;
 
-/* The message most frames belong to (of the wanted type); NULL when none. */
-static const xfr_ur_id *pick_message(const struct frames *fs, const char *want)
-{
-	const xfr_ur_id *best = NULL;
-	size_t best_n = 0;
-
-	for (size_t i = 0; i < fs->n; i++) {
-		size_t k = 0;
-
-		if (!fs->f[i].ok || (want != NULL && strcmp(fs->f[i].id.type, want) != 0))
-			continue;
-		for (size_t j = 0; j < fs->n; j++)
-			k += fs->f[j].ok && same_msg(&fs->f[i].id, &fs->f[j].id);
-		if (k > best_n) {
-			best = &fs->f[i].id;
-			best_n = k;
-		}
-	}
-	return best;
+	if (ev == XFR_QR_EV_FOREIGN)
+		fprintf(stderr, "offca: warning: %s: frame of another message (ur:%s, %u bytes, crc32 %08x) rejected\n",
+			src, id->type, id->msg_len, id->checksum);
+	else if (!o->quiet)
+		fprintf(stderr, "offca: %s: %zu of %zu frames\n", src, have, total);
 }
 
 /* Check the decoded payload and deliver it: --import, --out FILE or stdout. */
@@ -527,12 +463,10 @@ static int cmd_decode(int argc, char **argv)
 {
 	offca_rc rc = OFFCA_OK;
 	struct qopts o;
-	struct frames fs = {0};
+	xfr_qr_frames *fs = NULL;
 	xfr_ur_decoder *d = NULL;
-	const xfr_ur_id *msg;
 	const char *want = NULL;
 	xfr_payload_type wt;
-	size_t have, total;
 	int first;
 
 	if (parse(argc, argv, &o, &first) != 0)
@@ -545,40 +479,15 @@ static int cmd_decode(int argc, char **argv)
 			return cli_fail(rc);
 		want = xfr_payload_ur_type(wt);
 	}
+	rc = xfr_qr_frames_new(&fs);
 	for (int i = first; rc == OFFCA_OK && i < argc; i++)
-		rc = o.text ? load_text(argv[i], &fs) : load_image(argv[i], &fs, o.quiet);
-	msg = rc == OFFCA_OK ? pick_message(&fs, want) : NULL;
-	if (rc == OFFCA_OK && msg == NULL)
-		rc = ut_err(OFFCA_E_NOT_FOUND, "no readable UR frame%s%s in %d input(s)", want ? " of type ur:" : "",
-			    want ? want : "", argc - first);
+		rc = o.text ? load_text(argv[i], fs) : load_image(argv[i], fs, o.quiet);
 	if (rc == OFFCA_OK)
-		rc = xfr_ur_decoder_new(msg->type, &d);
-	/* every frame is looked at, so frames of other messages are reported even after completion */
-	for (size_t i = 0; rc == OFFCA_OK && i < fs.n; i++) {
-		xfr_part_status st;
-		const struct frame *f = &fs.f[i];
-
-		if (!f->ok || (same_msg(&f->id, msg) && xfr_ur_decoder_done(d)))
-			continue;
-		if (!same_msg(&f->id, msg)) {
-			fprintf(stderr, "offca: warning: %s: frame of another message (ur:%s, %u bytes, crc32 %08x) "
-					"rejected\n", f->src, f->id.type, f->id.msg_len, f->id.checksum);
-			continue;
-		}
-		rc = xfr_ur_decoder_add(d, f->text, strlen(f->text), &st);
-		xfr_ur_decoder_progress(d, &have, &total);
-		if (rc == OFFCA_OK && !o.quiet && st == XFR_PART_NEW)
-			fprintf(stderr, "offca: %s: %zu of %zu frames\n", f->src, have, total);
-	}
-	if (rc == OFFCA_OK && !xfr_ur_decoder_done(d)) {
-		xfr_ur_decoder_progress(d, &have, &total);
-		rc = ut_err(OFFCA_E_PARSE, "incomplete: %zu of %zu frames of ur:%s recovered; scan more frames",
-			    have, total, msg->type);
-	}
+		rc = xfr_qr_frames_decode(fs, want, on_event, &o, &d);
 	if (rc == OFFCA_OK)
 		rc = deliver(d, &o);
 	xfr_ur_decoder_free(d);
-	frames_free(&fs);
+	xfr_qr_frames_free(fs);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }
 

@@ -159,12 +159,75 @@ static void test_video_device_missing(void **state)
 	assert_int_equal(xfr_qr_scan_video("/etc/hostname", NULL, NULL, NULL), OFFCA_E_IO);
 }
 
+static void count_event(void *arg, xfr_qr_event ev, const char *src, const xfr_ur_id *id, size_t have,
+			size_t total)
+{
+	size_t *n = arg;
+
+	(void)src;
+	(void)id;
+	(void)have;
+	(void)total;
+	n[ev == XFR_QR_EV_FOREIGN]++;
+}
+
+/* A set with two messages: the one most frames belong to wins, the others are reported. */
+static void test_frame_set(void **state)
+{
+	unsigned char *a = make_message(500, "set-a"), *b = make_message(500, "set-b");
+	xfr_ur_encoder *ea = NULL, *eb = NULL;
+	xfr_qr_frames *fs = NULL;
+	xfr_ur_decoder *d = NULL;
+	const unsigned char *pl;
+	const char *type;
+	size_t events[2] = {0, 0}, len;
+	char *ur;
+
+	(void)state;
+	assert_int_equal(xfr_ur_encoder_new("offca-cert", a, 500, 100, &ea), OFFCA_OK);
+	assert_int_equal(xfr_ur_encoder_new("offca-cert", b, 500, 100, &eb), OFFCA_OK);
+	assert_int_equal(xfr_qr_frames_new(&fs), OFFCA_OK);
+	for (uint32_t i = 1; i <= 2; i++) { /* b first */
+		assert_int_equal(xfr_ur_encoder_part(eb, i, &ur), OFFCA_OK);
+		assert_int_equal(xfr_qr_frames_add_text(fs, ur, strlen(ur), "b"), OFFCA_OK);
+		free(ur);
+	}
+	assert_int_equal(xfr_qr_frames_add_text(fs, "hello", 5, "junk"), OFFCA_E_PARSE);
+	/* a: too few frames yet */
+	for (uint32_t i = 1; i <= 3; i++) {
+		assert_int_equal(xfr_ur_encoder_part(ea, i, &ur), OFFCA_OK);
+		assert_int_equal(xfr_qr_frames_add_text(fs, ur, strlen(ur), "a"), OFFCA_OK);
+		free(ur);
+	}
+	assert_int_equal(xfr_qr_frames_decode(fs, NULL, NULL, NULL, &d), OFFCA_E_PARSE);
+	assert_non_null(strstr(ut_err_msg(), "incomplete"));
+	assert_int_equal(xfr_qr_frames_decode(fs, "offca-crl", NULL, NULL, &d), OFFCA_E_NOT_FOUND);
+	for (uint32_t i = 7; i <= 20; i++) { /* fountain frames of a */
+		assert_int_equal(xfr_ur_encoder_part(ea, i, &ur), OFFCA_OK);
+		assert_int_equal(xfr_qr_frames_add_text(fs, ur, strlen(ur), "a"), OFFCA_OK);
+		free(ur);
+	}
+	assert_int_equal(xfr_qr_frames_decode(fs, NULL, count_event, events, &d), OFFCA_OK);
+	assert_int_equal(events[1], 2);
+	assert_true(events[0] >= 1);
+	assert_int_equal(xfr_ur_decoder_result(d, &type, &pl, &len), OFFCA_OK);
+	assert_int_equal(len, 500);
+	assert_memory_equal(pl, a, 500);
+	xfr_ur_decoder_free(d);
+	xfr_qr_frames_free(fs);
+	xfr_ur_encoder_free(ea);
+	xfr_ur_encoder_free(eb);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_versions_at_ecc_m),   cmocka_unit_test(test_png_roundtrip),
 		cmocka_unit_test(test_blank_and_bad_images), cmocka_unit_test(test_text_rendering),
 		cmocka_unit_test(test_too_big_for_qr),       cmocka_unit_test(test_video_device_missing),
+		cmocka_unit_test(test_frame_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <signal.h>
 
 #include "offca/err.h"
+#include "offca/ur.h"
 
 #define XFR_IMAGE_MAX_FILE   (64u * 1024u * 1024u) /* bytes of one image file */
 #define XFR_IMAGE_MAX_PIXELS (40u * 1000u * 1000u) /* width * height */
@@ -92,5 +93,47 @@ typedef int (*xfr_qr_text_cb)(void *arg, const char *text, size_t len);
  * OFFCA_E_NOMEM.
  */
 offca_rc xfr_qr_scan_video(const char *device, xfr_qr_text_cb cb, void *arg, const volatile sig_atomic_t *stop);
+
+/* ---- frame sets (qr_frames.c): frames from many images or texts, decoded as one message ---- */
+#define XFR_QR_MAX_FRAMES 100000u /* frames in one set */
+
+typedef struct xfr_qr_frames xfr_qr_frames;
+
+offca_rc xfr_qr_frames_new(xfr_qr_frames **out);
+void xfr_qr_frames_free(xfr_qr_frames *fs);
+
+/*
+ * Add one UR string (copied) that came from src (copied; a file name for messages). Errors:
+ * OFFCA_E_PARSE and the others of xfr_ur_parse() (the text is not a UR frame; nothing added),
+ * OFFCA_E_TOO_BIG (XFR_QR_MAX_FRAMES), OFFCA_E_NOMEM.
+ */
+offca_rc xfr_qr_frames_add_text(xfr_qr_frames *fs, const char *text, size_t len, const char *src);
+
+/*
+ * Load image path and add the UR frames of its QR codes. *codes: QR codes found; *not_ur: those
+ * that were not UR frames (skipped). Errors: those of xfr_image_load() and xfr_qr_scan(),
+ * OFFCA_E_TOO_BIG, OFFCA_E_NOMEM.
+ */
+offca_rc xfr_qr_frames_add_image(xfr_qr_frames *fs, const char *path, size_t *codes, size_t *not_ur);
+
+/* What xfr_qr_frames_decode() reports about each frame it looks at. */
+typedef enum xfr_qr_event {
+	XFR_QR_EV_PROGRESS = 0, /* a frame of the message told the decoder something new */
+	XFR_QR_EV_FOREIGN       /* a frame of another message: rejected, not merged */
+} xfr_qr_event;
+
+/* id: the frame's message; have/total: fragments recovered so far and their count. */
+typedef void (*xfr_qr_event_cb)(void *arg, xfr_qr_event ev, const char *src, const xfr_ur_id *id,
+				size_t have, size_t total);
+
+/*
+ * Pick the message most frames belong to (only UR type want_type when non-NULL; ties: the first
+ * seen), feed its frames in the order they were added, and report every frame of another message
+ * through cb (may be NULL). On success *out is a decoder that is done (free it). Errors:
+ * OFFCA_E_NOT_FOUND (no frame of the wanted type), OFFCA_E_PARSE ("incomplete: k of n frames"),
+ * OFFCA_E_VERIFY (the joined message fails its checksum), OFFCA_E_NOMEM.
+ */
+offca_rc xfr_qr_frames_decode(const xfr_qr_frames *fs, const char *want_type, xfr_qr_event_cb cb, void *arg,
+			      xfr_ur_decoder **out);
 
 #endif
