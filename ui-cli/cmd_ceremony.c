@@ -1,6 +1,7 @@
 /* cmd_ceremony.c - offca ceremony run|validate|verify|print (docs/ceremony-guide.md, docs/ceremony-files.md). */
 #include "cli.h"
 
+#include <dirent.h>
 #include <libgen.h>
 #include <limits.h>
 #include <openssl/pem.h>
@@ -25,6 +26,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: offca ceremony run FILE [--dry-run] [--answers FILE] [--credentials FILE] [--home DIR] [--no-pdf]\n"
+		"                               [--token-wait SECONDS]\n"
 		"       offca ceremony validate FILE [--credentials FILE] [--home DIR] [--offline]\n"
 		"       offca ceremony verify TRANSCRIPT [--ca CERT] [--no-outputs]\n"
 		"       offca ceremony print TRANSCRIPT --out FILE.pdf\n\n"
@@ -40,6 +42,7 @@ static void usage(FILE *f)
 		"  --credentials FILE module path and PINs (mode 0600): never in the ceremony file\n"
 		"  --home DIR         the CA home (or $OFFCA_HOME) for the certificate steps\n"
 		"  --no-pdf           do not render transcript.pdf after the run\n"
+		"  --token-wait SEC   how long \"insert token X now\" waits (default 300)\n"
 		"validate   report every problem of the file (one line each, naming the field path);\n"
 		"           --offline checks the file and the outputs only (no tokens, no CA home)\n"
 		"verify     check the transcript's hash chain, signatures and that its output files still match;\n"
@@ -62,6 +65,35 @@ static void print_diag(const char *file, const cer_diag *d)
 	}
 }
 
+/* Print the certificates among the outputs (the demo says where they are). */
+static void list_certs(const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[PATH_MAX];
+	unsigned char *buf = NULL;
+	size_t len = 0;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+			continue;
+		if (e->d_type == DT_DIR && depth < 2) {
+			list_certs(path, depth + 1);
+			continue;
+		}
+		if (ut_read_file(path, UT_MAX_CERT_FILE, 1, &buf, &len) == OFFCA_OK &&
+		    strstr((const char *)buf, "-----BEGIN CERTIFICATE-----") != NULL)
+			printf("Certificate: %s\n", path);
+		free(buf);
+		buf = NULL;
+	}
+	closedir(d);
+}
+
 static int load_creds(const char *path, cer_credentials **c)
 {
 	offca_rc rc;
@@ -77,6 +109,8 @@ static int cmd_run(int argc, char **argv)
 {
 	const char *file = NULL, *answers = NULL, *creds_path = NULL, *home_opt = NULL;
 	int dry = 0, no_pdf = 0, ret;
+	unsigned long wait_s = 0;
+	char *end = NULL;
 	cer_credentials *creds = NULL;
 	cer_answers *ans = NULL;
 	cer_diag *diag = NULL;
@@ -96,7 +130,11 @@ static int cmd_run(int argc, char **argv)
 			creds_path = argv[++i];
 		else if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
 			home_opt = argv[++i];
-		else if (argv[i][0] == '-')
+		else if (strcmp(argv[i], "--token-wait") == 0 && i + 1 < argc) {
+			wait_s = strtoul(argv[++i], &end, 10);
+			if (end == NULL || *end != '\0' || wait_s == 0 || wait_s > 86400)
+				return cli_usage_error("ceremony run", "--token-wait: 1..86400 seconds");
+		} else if (argv[i][0] == '-')
 			return cli_usage_error("ceremony run", "unknown or incomplete option '%s'", argv[i]);
 		else if (file == NULL)
 			file = argv[i];
@@ -131,6 +169,7 @@ static int cmd_run(int argc, char **argv)
 	o.in = stdin;
 	o.out = stdout;
 	o.interrupted = &interrupted;
+	o.token_wait_s = (unsigned)wait_s;
 	rc = cer_run(&o, diag, &res);
 	sigaction(SIGINT, &old, NULL);
 	if (rc != OFFCA_OK && cer_diag_count(diag) > 0) {
@@ -156,6 +195,7 @@ static int cmd_run(int argc, char **argv)
 				fprintf(stderr, "offca: transcript PDF not written: %s\n", ut_err_msg());
 		}
 		printf("Outputs:    %s\n", res.out_dir);
+		list_certs(res.out_dir, 0);
 		if (dry)
 			printf("Dry run:    throwaway tokens, CA home and outputs are under %.*s (delete when done)\n",
 			       (int)(strlen(res.out_dir) > 4 ? strlen(res.out_dir) - 4 : strlen(res.out_dir)), res.out_dir);

@@ -9,6 +9,7 @@ SCRIPT is a text file of steps, one per line ('#' comments, blank lines ignored)
     sendraw TEXT        type TEXT without Enter (escapes as above)
     timeout SECONDS     change the expect timeout
     sleep SECONDS       pause
+    shell COMMAND       run COMMAND with /bin/sh (e.g. pull a token) and require exit status 0
 Then waits for the program to exit. Prints everything the program wrote to stdout (so a test can
 grep it), and exits with the program's exit status, or 124 when an expect timed out (the output
 seen so far is printed to stderr).
@@ -17,6 +18,7 @@ import os
 import pty
 import re
 import select
+import subprocess
 import signal
 import sys
 import time
@@ -95,6 +97,9 @@ def main():
             timeout = float(arg)
         elif verb == "sleep":
             time.sleep(float(arg))
+        elif verb == "shell":
+            if subprocess.run(["/bin/sh", "-c", arg]).returncode != 0:
+                fail("shell command failed: %s" % arg)
         else:
             fail("unknown script verb %r" % verb)
     deadline = time.time() + timeout

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Tokens that come and go: a token marked insert: when-needed is asked for ("Insert token X now")
+# and the ceremony goes on when it appears; one that never comes aborts after --token-wait; a
+# token pulled between steps (through a real pty) aborts the next step with nothing released.
+source "$OFFCA_SRC/tests/lib/e2e.sh"
+source "$OFFCA_TEST_DATA/ceremonies/lib.sh"
+cd "$T"
+cat > late.yaml <<'YAML'
+version: 1
+name: "Late token"
+output-dir: out-late
+administrator: "Ada"
+witnesses: ["Wendy"]
+tokens:
+  late: { uri: "pkcs11:token=late-token", insert: when-needed, description: "still in the safe" }
+steps:
+  - type: intermediate-key
+    token: late
+    key: { label: late-key, type: ec-p256 }
+    outputs: { public-key: late.pem }
+YAML
+cer_creds creds.yaml late=123456 root=123456 int=654321
+printf '"*": "yes"\n' > yes.yaml
+
+"$OFFCA" ceremony validate late.yaml --credentials creds.yaml > v.out 2>&1 || { cat v.out; fail "when-needed token must not be required at validation"; }
+"$OFFCA" ceremony run late.yaml --answers yes.yaml --credentials creds.yaml --token-wait 30 --no-pdf > late.out 2>&1 &
+pid=$!; e2e_bg $pid
+for _ in $(seq 1 100); do grep -q "Insert token 'late'" late.out && break; sleep 0.2; done
+grep -q "Insert token 'late' (pkcs11:token=late-token) now" late.out || { cat late.out; fail "not asked to insert the token"; }
+grep -q "still in the safe" late.out || fail "token description not shown"
+e2e_token late-token 123456
+wait $pid || { cat late.out; fail "ceremony did not go on after the token was inserted"; }
+[ -s out-late/late.pem ] || fail "no key after insertion"
+grep -q '"event":"token-inserted"' out-late/transcript.jsonl || fail "insertion not recorded"
+pass "insert token X now: the ceremony waits and goes on when the token arrives"
+
+sed -e 's/late-token/never-token/' -e 's/out-late/out-never/' late.yaml > never.yaml
+expect_fail "a token that never comes" "$OFFCA" ceremony run never.yaml --answers yes.yaml --credentials creds.yaml --token-wait 2 --no-pdf
+grep -q "was not inserted within 2 s" "$T/last.err" || fail "timeout reason: $(cat "$T/last.err")"
+grep '"event":"end"' out-never/transcript.jsonl | grep -q aborted || fail "transcript not aborted"
+pass "a token that never comes aborts after --token-wait"
+
+e2e_token cer-root 123456
+e2e_token cer-int 654321
+cer_home
+cp "$CER_DATA/root-int.yaml" pulled.yaml
+if "${PTY[@]}" "$CER_DATA/pty-pulled.script" -- "$OFFCA" ceremony run pulled.yaml --home "$HOME_DIR" --token-wait 2 --no-pdf > pulled.out 2>&1; then
+  fail "a pulled token should abort"
+fi
+grep -q "ABORTED at step 2" pulled.out || { cat pulled.out; fail "no abort"; }
+[ -s out/root-key.pub.pem ] && [ ! -e out/root.pem ] || fail "step 1 output missing or step 2 output released"
+grep '"event":"abort"' out/transcript.jsonl | grep -q "not inserted" || fail "abort reason"
+"$OFFCA" ceremony verify out/transcript.jsonl > /dev/null || fail "aborted transcript does not verify"
+pass "a token pulled between steps aborts the next step; nothing released"
