@@ -59,15 +59,21 @@ int ut_exit_code(offca_rc rc)
 	return table[rc].exit_code;
 }
 
+/*
+ * Format into a scratch buffer first: callers may wrap an earlier detail, as in
+ * ut_err(rc, "reading %s: %s", path, ut_err_msg()), whose argument is last_msg itself.
+ */
 static void vrecord(offca_rc rc, const char *fmt, va_list ap)
 {
+	char scratch[sizeof(last_msg)];
 	int n;
 
 	last_rc = rc;
-	n = vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	n = vsnprintf(scratch, sizeof(scratch), fmt, ap);
 	if (n < 0)
-		snprintf(last_msg, sizeof(last_msg), "%s", ut_strerror(rc));
+		snprintf(scratch, sizeof(scratch), "%s", ut_strerror(rc));
 	/* a truncated detail is still useful: keep what fits */
+	memcpy(last_msg, scratch, sizeof(last_msg));
 }
 
 offca_rc ut_err(offca_rc rc, const char *fmt, ...)

@@ -17,6 +17,10 @@ static void test_err_detail(void **state)
 	assert_int_equal(ut_exit_code(OFFCA_E_USAGE), 2);
 	assert_int_not_equal(ut_exit_code(OFFCA_E_PIN_INCORRECT), 0);
 	assert_string_equal(ut_strerror((offca_rc)9999), "unknown error");
+	/* wrapping the previous detail must not garble it (the argument aliases the buffer) */
+	ut_err(OFFCA_E_IO, "disk on fire");
+	ut_err(OFFCA_E_IO, "reading %s: %s", "x.pem", ut_err_msg());
+	assert_string_equal(ut_err_msg(), "reading x.pem: disk on fire");
 	ut_err_clear();
 	assert_string_equal(ut_err_msg(), "success");
 }
