@@ -153,6 +153,14 @@ static offca_rc run_step(cer_run_t *r, const cer_step *st)
 	case CER_OCSP: rc = cer_step_ocsp(r, st); break;
 	default: rc = ut_err(OFFCA_E_INTERNAL, "unknown step type"); break;
 	}
+	if (rc == OFFCA_E_LINT) { /* record the failing lint itself, then abort */
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+		cer_log(r, "lint", json_pack("{s:b, s:s}", "passed", 0, "detail", msg));
+		cer_say(r, "  LINT FAILED: %s\n  Nothing was released. If this is intended, name the lint under "
+			   "accepted-lints in the ceremony file.\n", msg);
+		rc = ut_err(OFFCA_E_LINT, "%s", msg);
+	}
 	if (rc == OFFCA_OK)
 		rc = cer_check_intr(r);
 	if (rc == OFFCA_OK)
