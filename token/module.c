@@ -164,19 +164,13 @@ offca_rc tok_ctx_open(const char *module_path, tok_ctx **out)
 		goto out;
 	}
 	ctx->counted = 1;
-	ctx->p11 = PKCS11_CTX_new();
-	if (ctx->p11 == NULL)
-		goto out;
-	if (PKCS11_CTX_load(ctx->p11, module_path) != 0) {
-		rc = ut_err_ssl(OFFCA_E_MODULE, "PKCS#11 module %s failed to load", module_path);
-		PKCS11_CTX_free(ctx->p11);
-		ctx->p11 = NULL;
-		goto out;
-	}
-	/* Same path: the loader hands back the library libp11 already loaded and initialised. */
+	/*
+	 * Load it ourselves first: a clear error for a missing or bogus module (libp11 prints dlerror()
+	 * on stderr), and the raw function list. libp11 loading the same path gets the same library.
+	 */
 	ctx->dl = dlopen(module_path, RTLD_NOW | RTLD_LOCAL);
 	if (ctx->dl == NULL) {
-		rc = ut_err(OFFCA_E_MODULE, "PKCS#11 module %s: %s", module_path, dlerror());
+		rc = ut_err(OFFCA_E_MODULE, "PKCS#11 module %s cannot be loaded (%s)", module_path, dlerror());
 		goto out;
 	}
 	*(void **)&getfl = dlsym(ctx->dl, "C_GetFunctionList");
@@ -188,6 +182,15 @@ offca_rc tok_ctx_open(const char *module_path, tok_ctx **out)
 	if (rv != CKR_OK || ctx->fl == NULL) {
 		rc = ut_err(OFFCA_E_MODULE, "PKCS#11 module %s: C_GetFunctionList failed (%s)", module_path,
 			    tok_rv_name(rv));
+		goto out;
+	}
+	ctx->p11 = PKCS11_CTX_new();
+	if (ctx->p11 == NULL)
+		goto out;
+	if (PKCS11_CTX_load(ctx->p11, module_path) != 0) {
+		rc = ut_err_ssl(OFFCA_E_MODULE, "PKCS#11 module %s failed to initialise", module_path);
+		PKCS11_CTX_free(ctx->p11);
+		ctx->p11 = NULL;
 		goto out;
 	}
 	rc = tok_ctx_enum(ctx);
