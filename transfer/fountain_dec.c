@@ -10,10 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bounds on what mixed parts may hold (frames come from outside). */
+#define MAX_MIXED_PARTS 4096u
+#define MAX_MIXED_BYTES (32u * 1024u * 1024u)
+
 typedef struct mixed {
 	size_t *idx; /* sorted fragment indexes */
 	size_t n;
 	unsigned char *data;
+	size_t bytes; /* accounted against MAX_MIXED_BYTES while stored in mix[] */
 } mixed;
 
 struct xfr_fountain_dec {
@@ -24,7 +29,7 @@ struct xfr_fountain_dec {
 	unsigned char *have;  /* seq_len flags */
 	size_t n_have;
 	mixed *mix;
-	size_t n_mix, cap_mix;
+	size_t n_mix, cap_mix, mix_bytes;
 	mixed *queue;
 	size_t n_queue, cap_queue;
 };
@@ -156,6 +161,7 @@ static offca_rc learn(xfr_fountain_dec *d, size_t i, const unsigned char *data)
 			k++;
 			continue;
 		}
+		d->mix_bytes -= x->bytes;
 		if (x->n == 1) {
 			rc = push(&d->queue, &d->n_queue, &d->cap_queue, x);
 			if (rc != OFFCA_OK)
@@ -187,8 +193,16 @@ static offca_rc process(xfr_fountain_dec *d, mixed *m, int *news)
 		rc = learn(d, m->idx[0], m->data);
 		goto out;
 	}
-	if (d->n_mix >= 4u * d->seq_len + 64u)
+	m->bytes = m->n * sizeof(size_t) + d->frag_len;
+	if (d->n_mix >= 4u * d->seq_len + 64u || d->n_mix >= MAX_MIXED_PARTS ||
+	    d->mix_bytes + m->bytes > MAX_MIXED_BYTES)
 		goto out; /* bounded: enough mixed parts kept already */
+	{
+		size_t *small = realloc(m->idx, m->n * sizeof(size_t));
+
+		if (small != NULL)
+			m->idx = small;
+	}
 	for (size_t k = 0; k < d->n_mix;) {
 		mixed *x = &d->mix[k];
 
@@ -201,13 +215,17 @@ static offca_rc process(xfr_fountain_dec *d, mixed *m, int *news)
 			k++;
 			continue;
 		}
+		d->mix_bytes -= x->bytes;
 		rc = push(&d->queue, &d->n_queue, &d->cap_queue, x);
 		if (rc != OFFCA_OK)
 			goto out;
 		d->mix[k] = d->mix[--d->n_mix];
 	}
 	*news = 1;
+	d->mix_bytes += m->bytes;
 	rc = push(&d->mix, &d->n_mix, &d->cap_mix, m);
+	if (rc != OFFCA_OK)
+		d->mix_bytes -= m->bytes;
 out:
 	mixed_free(m);
 	return rc;
