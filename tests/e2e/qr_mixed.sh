@@ -79,6 +79,17 @@ expect_fail "undetectable file" "$OFFCA" qr encode "$T/random.bin" --text
 cmp -s "$T/random.bin" "$T/random.out" || fail "bytes payload differs"
 pass "types: detection, refusal of mismatches, opaque bytes with --type bytes"
 
+# --import: a decoded CSR goes straight into the pending queue of the CA home
+"$OFFCA" init --home "$T/home" >/dev/null
+"$OFFCA" qr decode "$T"/a/frame-*.png --import --home "$T/home" 2>"$T/imp.err" || fail "import: $(tail -n 1 "$T/imp.err")"
+grep -q "queued as pending request" "$T/imp.err" || fail "import not reported"
+"$OFFCA" pending list --home "$T/home" | grep -q "a.example.com" || fail "imported CSR not pending"
+"$OFFCA" qr encode "$T/random.bin" --text --type bytes > "$T/random.txt"
+expect_fail "--import of a non-CSR payload" "$OFFCA" qr decode --text "$T/random.txt" --import --home "$T/home" --quiet
+expect_err_match "import takes a CSR"
+[ "$("$OFFCA" pending list --home "$T/home" | grep -c .)" -eq 1 ] || fail "pending queue changed"
+pass "qr decode --import queues a CSR; other payloads are refused"
+
 # show: half blocks, a caption, stops after --max-frames
 "$OFFCA" qr show "$T/a.der" --interval 10 --max-frames 3 < /dev/null > "$T/show.out"
 grep -q "▀\|▄\|█" "$T/show.out" || fail "show drew no half blocks"
