@@ -328,8 +328,11 @@ offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res)
 	if (r->dry_run)
 		cer_say(r, "Dry run: every rehearsal token's PIN is %s; nothing real is touched (%s).\n", CER_DRY_PIN,
 			r->dry_dir);
-	rc = cer_log(r, "mode", json_pack("{s:b, s:s, s:s}", "dry_run", r->dry_run, "output_dir", r->out_dir, "home",
-					   r->home));
+	rc = cer_log(r, "mode", json_pack("{s:b, s:s, s:s, s:s}", "dry_run", r->dry_run, "output_dir", r->out_dir, "home",
+					   r->home, "note",
+					   r->dry_run ? "rehearsal: throwaway SoftHSM2 tokens with the same labels, rehearsal "
+							"officer keys instead of the enrolled ones, temporary CA home"
+						      : "real ceremony"));
 	if (rc == OFFCA_OK)
 		rc = confirm_time(r);
 	if (rc == OFFCA_OK)

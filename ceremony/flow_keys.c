@@ -132,8 +132,12 @@ offca_rc cer_pin_loop(cer_run_t *r, const char *who, int touch_hint, cer_pin_fn 
 	int from_creds;
 
 	from_creds = cer_credentials_pin(r->opts->creds, who, pin, sizeof(pin)) == OFFCA_OK;
-	if (from_creds && r->dry_run) /* the real PIN would not open the throwaway token */
+	/* dry run: the real PIN would not open the throwaway token; a non-interactive rehearsal
+	   (--answers) types the rehearsal PIN itself */
+	if (r->dry_run && (from_creds || r->opts->answers != NULL)) {
 		snprintf(pin, sizeof(pin), "%s", CER_DRY_PIN);
+		from_creds = 1;
+	}
 	for (int attempt = 1; attempt <= PIN_TRIES; attempt++) {
 		rc = cer_check_intr(r);
 		if (rc != OFFCA_OK)
@@ -147,7 +151,8 @@ offca_rc cer_pin_loop(cer_run_t *r, const char *who, int touch_hint, cer_pin_fn 
 				goto out;
 			}
 		} else if (attempt == 1) {
-			cer_say(r, "  PIN for %s: from the credentials file\n", who);
+			cer_say(r, "  PIN for %s: %s\n", who,
+				r->dry_run ? "the rehearsal PIN (dry run)" : "from the credentials file");
 		}
 		if (touch_hint || touch_needed(r, who))
 			cer_say(r, "  >> Touch the YubiKey now if it blinks.\n");
