@@ -102,3 +102,13 @@ degrade "$T/crl" "$T/crl.deg"
 "$OFFCA" qr decode "$T"/crl.deg/*.jpg --out "$T/crl.out" 2>"$T/dec.err" || fail "decode CRL: $(tail -n 3 "$T/dec.err")"
 cmp -s "$T/crl.der" "$T/crl.out" || fail "CRL differs"
 pass "CRL with 1000 entries ($(stat -c %s "$T/crl.der") bytes, $frames frames): degraded frames decode exactly"
+
+# --- an offca bundle travels as ur:offca-bundle and still verifies ---
+"$OFFCA" bundle create --out "$T/in.offca" "csr:$T/p256.der" >/dev/null 2>&1 || fail "bundle create"
+"$OFFCA" qr encode "$T/in.offca" --out-dir "$T/bundle" 2>"$T/enc.err"
+grep -q "ur:offca-bundle" "$T/enc.err" || fail "bundle not detected: $(cat "$T/enc.err")"
+degrade "$T/bundle" "$T/bundle.deg"
+"$OFFCA" qr decode "$T"/bundle.deg/*.jpg --out "$T/in2.offca" --quiet || fail "decode bundle"
+cmp -s "$T/in.offca" "$T/in2.offca" || fail "bundle differs"
+"$OFFCA" bundle verify "$T/in2.offca" >/dev/null || fail "decoded bundle does not verify"
+pass "a USB bundle as QR frames: exact bytes, offca bundle verify accepts it"
