@@ -11,7 +11,7 @@
 struct acme_opts {
 	const char *state, *ca_bundle, *directory, *email, *eab_kid, *eab_key_file, *csr;
 	const char *dns_method, *dns_server, *tsig_key, *tsig_secret_file, *tsig_alg, *dns_hook, *dns_zone;
-	const char *cert_name, *key_type, *preferred_chain;
+	const char *cert_name, *key_type, *preferred_chain, *key_uri, *pin_file;
 	struct acme_names domains;
 	int generate_key, all, force, json, verbose, reason, propagation_timeout, poll_timeout, dns_tcp, help;
 	int argc;    /* positional arguments after the command word */
@@ -34,7 +34,8 @@ offca_rc acme_state_json(const struct acme_opts *o, const char *rel, json_t **ou
 /* Write j (pretty, sorted) to STATE/rel through the file process. */
 offca_rc acme_state_put_json(struct acme_proc *fp, const char *rel, const json_t *j);
 /* The account record (account/account.json) with an error telling to run account new. */
-offca_rc acme_state_account(const struct acme_opts *o, json_t **acct);
+/* Also takes the token key URI of the account (if any) into o->key_uri (borrowed from *acct). */
+offca_rc acme_state_account(struct acme_opts *o, json_t **acct);
 /* Names of the certificate records (certs/NAME.json), sorted. */
 offca_rc acme_state_cert_names(const struct acme_opts *o, struct acme_names *names);
 /* A certificate name is safe as a directory name (LDH and dots, no leading dot). */

@@ -22,6 +22,8 @@ static offca_rc save_account(struct acme_session *s, const char *dir, const char
 		return ut_err(OFFCA_E_NOMEM, "out of memory");
 	if (email != NULL)
 		json_object_set_new(j, "email", json_string(email));
+	if (s->kcfg.key_uri != NULL)
+		json_object_set_new(j, "key_uri", json_string(s->kcfg.key_uri));
 	if (ca_bundle != NULL) {
 		/* renewals from a timer run elsewhere: keep an absolute path */
 		if (realpath(ca_bundle, bundle) != NULL)

@@ -2,13 +2,19 @@
  * keyproc.c - the key process: the only process that holds the ACME account key (and the EAB
  * HMAC key). It loads (or creates) the key after fork(), then answers JWK, SIGN, EAB, NEWKEY and
  * COMMIT requests until QUIT or until its channel closes. Keys are freed (and so wiped by
- * OpenSSL) before it exits.
+ * OpenSSL) before it exits. The account key may instead live on a PKCS#11 token (key_uri): the
+ * token layer then signs and the private key never leaves the token.
+ *
+ * Note: core offers no generic signer for non-CA keys yet, so this file calls the token layer
+ * (tok_key_open) directly; it is the only place in acme/ that does.
  */
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "offca/token.h"
 
 #include "b64.h"
 #include "ipc.h"
@@ -19,15 +25,43 @@
 struct kstate {
 	const struct acme_keyproc_cfg *cfg;
 	EVP_PKEY *slot[2];
+	tok_key *tok;  /* when the account key is on a token: slot[0] is borrowed from it */
+	EVP_PKEY *pub; /* its public key (for the JWK) */
 	unsigned char *eab;
 	size_t eablen;
 	char newpath[4096];
 };
 
+/* the account key must be P-256 or RSA: a JWK can be built for it */
+static offca_rc check_pub(EVP_PKEY *pub, const char *what)
+{
+	json_t *jwk = NULL;
+	offca_rc rc = acme_key_jwk(pub, &jwk);
+
+	if (rc == OFFCA_OK && acme_jwk_alg(jwk) == NULL)
+		rc = ut_err(OFFCA_E_UNSUPPORTED, "%s: only P-256 EC and RSA keys can be ACME account keys", what);
+	json_decref(jwk);
+	return rc;
+}
+
 static offca_rc load_or_create(struct kstate *ks)
 {
 	offca_rc rc;
+	tok_pin_opts pin = {0};
+	char what[64];
 
+	if (ks->cfg->key_uri != NULL) {
+		pin.pin_file = ks->cfg->pin_file;
+		rc = tok_key_open(NULL, ks->cfg->key_uri, &pin, &ks->tok);
+		if (rc != OFFCA_OK)
+			return rc;
+		ks->slot[0] = tok_key_private(ks->tok);
+		ks->pub = tok_key_public(ks->tok);
+		snprintf(what, sizeof(what), "the token key");
+		if (ks->slot[0] == NULL || ks->pub == NULL)
+			return ut_err(OFFCA_E_TOKEN, "the token key has no usable private/public pair");
+		return check_pub(ks->pub, what);
+	}
 	rc = ut_path_exists(ks->cfg->key_path);
 	if (rc == OFFCA_E_NOT_FOUND && ks->cfg->create) {
 		rc = acme_key_generate(ks->cfg->key_type, &ks->slot[0]);
@@ -72,6 +106,8 @@ static offca_rc do_jwk(struct kstate *ks, int fd, const unsigned char *body, siz
 	offca_rc rc;
 
 	rc = slot_key(ks, body, len, &k);
+	if (rc == OFFCA_OK && k == ks->slot[0] && ks->pub != NULL)
+		k = ks->pub;
 	if (rc == OFFCA_OK)
 		rc = acme_key_jwk(k, &jwk);
 	if (rc == OFFCA_OK) {
@@ -118,6 +154,9 @@ static offca_rc do_newkey(struct kstate *ks, int fd, const char *type)
 	offca_rc rc;
 	int n;
 
+	if (ks->tok != NULL)
+		return ut_err(OFFCA_E_UNSUPPORTED, "the account key is on a token: make a new key there and "
+						   "register it (account new --key-uri) instead of rollover");
 	n = snprintf(ks->newpath, sizeof(ks->newpath), "%s.new", ks->cfg->key_path);
 	if (n < 0 || (size_t)n >= sizeof(ks->newpath))
 		return ut_err(OFFCA_E_USAGE, "key path too long");
@@ -181,7 +220,9 @@ static int keyproc_main(int fd, void *arg)
 	}
 out:
 	ut_free_secret(body, len);
-	EVP_PKEY_free(ks.slot[0]);
+	if (ks.tok == NULL)
+		EVP_PKEY_free(ks.slot[0]);
+	tok_key_free(ks.tok);
 	EVP_PKEY_free(ks.slot[1]);
 	ut_free_secret(ks.eab, ks.eablen);
 	close(fd);

@@ -16,6 +16,7 @@ enum {
 	O_STATE = 256, O_CA_BUNDLE, O_DIRECTORY, O_EMAIL, O_EAB_KID, O_EAB_KEY, O_DOMAIN, O_CSR, O_DNS, O_DNS_SERVER,
 	O_TSIG_KEY, O_TSIG_SECRET, O_TSIG_ALG, O_DNS_HOOK, O_DNS_ZONE, O_GENKEY, O_ALL, O_FORCE, O_REASON, O_JSON,
 	O_VERBOSE, O_VERSION, O_HELP, O_CERT_NAME, O_KEY_TYPE, O_PREFERRED, O_PROP_TIMEOUT, O_POLL_TIMEOUT, O_DNS_TCP,
+	O_KEY_URI, O_PIN_FILE,
 };
 
 static const struct option longopts[] = {
@@ -40,6 +41,8 @@ static const struct option longopts[] = {
 	{"generate-key", no_argument, NULL, O_GENKEY},
 	{"cert-name", required_argument, NULL, O_CERT_NAME},
 	{"key-type", required_argument, NULL, O_KEY_TYPE},
+	{"key-uri", required_argument, NULL, O_KEY_URI},
+	{"pin-file", required_argument, NULL, O_PIN_FILE},
 	{"preferred-chain", required_argument, NULL, O_PREFERRED},
 	{"all", no_argument, NULL, O_ALL},
 	{"force", no_argument, NULL, O_FORCE},
@@ -63,16 +66,20 @@ static const char usage_main[] =
 	"  revoke     revoke a certificate\n"
 	"  list       list the certificates in the state directory\n\n"
 	"Global options: --state DIR (required), --ca-bundle FILE (trust this CA for HTTPS instead of the\n"
-	"system store), --verbose. Exit codes: docs/acme.md. Secrets are never taken from the command line.\n";
+	"system store), --pin-file FILE (account key on a token), --verbose. Exit codes: docs/acme.md.\n"
+	"Secrets are never taken from the command line.\n";
 
 static const char usage_account[] =
-	"usage: offca-acme --state DIR account new --directory URL [--email ADDR] [--key-type ec|rsa]\n"
+	"usage: offca-acme --state DIR account new --directory URL [--email ADDR]\n"
+	"                                          [--key-type ec|rsa | --key-uri PKCS11-URI [--pin-file F]]\n"
 	"                                          [--eab-kid KID --eab-hmac-key FILE]\n"
 	"       offca-acme --state DIR account find --directory URL\n"
 	"       offca-acme --state DIR account show | update --email ADDR | deactivate | rollover [--key-type ec|rsa]\n\n"
 	"new creates STATE/account/key.pem (0600, P-256 unless --key-type rsa) and registers it; an\n"
 	"existing key is reused (the CA then returns its account). find looks the key's account up\n"
 	"(onlyReturnExisting). --eab-hmac-key names a 0600 file with the base64url MAC key from the CA.\n"
+	"--key-uri keeps the account key on a PKCS#11 token (P-256 or RSA key made with offca token\n"
+	"keygen or pkcs11-tool); the PIN comes from --pin-file, the URI's pin-source or a prompt.\n"
 	"rollover replaces the account key (RFC 8555 7.3.5); deactivate is irreversible.\n";
 
 static const char usage_issue[] =
@@ -145,6 +152,8 @@ static int parse(int argc, char **argv, struct acme_opts *o)
 		case O_GENKEY: o->generate_key = 1; break;
 		case O_CERT_NAME: o->cert_name = optarg; break;
 		case O_KEY_TYPE: o->key_type = optarg; break;
+		case O_KEY_URI: o->key_uri = optarg; break;
+		case O_PIN_FILE: o->pin_file = optarg; break;
 		case O_PREFERRED: o->preferred_chain = optarg; break;
 		case O_ALL: o->all = 1; break;
 		case O_FORCE: o->force = 1; break;

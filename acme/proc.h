@@ -32,6 +32,8 @@ struct acme_keyproc_cfg {
 	int create;               /* generate and save the key if the file is absent */
 	const char *key_type;     /* "ec" (default) or "rsa" for generated keys */
 	const char *eab_key_file; /* optional: EAB HMAC key (base64url) file, 0600 */
+	const char *key_uri;      /* optional: the account key on a PKCS#11 token (RFC 7512 URI) */
+	const char *pin_file;     /* optional: the token PIN (else the URI's pin-source or a prompt) */
 };
 
 /* Start the key process; the reply to its start-up (key loaded or error) is awaited. */

@@ -75,7 +75,7 @@ offca_rc acme_state_put_json(struct acme_proc *fp, const char *rel, const json_t
 	return rc;
 }
 
-offca_rc acme_state_account(const struct acme_opts *o, json_t **acct)
+offca_rc acme_state_account(struct acme_opts *o, json_t **acct)
 {
 	offca_rc rc = acme_state_json(o, "account/account.json", acct);
 
@@ -84,6 +84,8 @@ offca_rc acme_state_account(const struct acme_opts *o, json_t **acct)
 			    o->state, o->state);
 	if (rc == OFFCA_OK && !json_is_string(json_object_get(*acct, "url")))
 		rc = ut_err(OFFCA_E_PARSE, "%s/account/account.json: no account url", o->state);
+	if (rc == OFFCA_OK && o->key_uri == NULL)
+		o->key_uri = json_string_value(json_object_get(*acct, "key_uri"));
 	return rc;
 }
 
@@ -137,6 +139,8 @@ offca_rc acme_session_open(struct acme_opts *o, struct acme_session *s, const ch
 	s->kcfg.create = create;
 	s->kcfg.key_type = o->key_type;
 	s->kcfg.eab_key_file = o->eab_key_file;
+	s->kcfg.key_uri = o->key_uri;
+	s->kcfg.pin_file = o->pin_file;
 	rc = acme_keyproc_start(&s->kcfg, &s->kp);
 	if (rc == OFFCA_OK)
 		rc = acme_fileproc_start(o->state, &s->fp);
