@@ -42,8 +42,7 @@ typedef struct cer_officer {
 } cer_officer;
 
 typedef struct cer_validity {
-	int64_t not_before;   /* 0: the moment of signing */
-	int64_t not_after;    /* 0: not_before + days */
+	int64_t not_after;    /* 0: now + days */
 	unsigned days;
 } cer_validity;
 

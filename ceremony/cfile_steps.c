@@ -126,12 +126,14 @@ static void parse_key(cer_file *f, cer_step *st, json_t *obj, const char *path, 
 		cer_diag_add(d, "%s.type: the key already exists; its type comes from the key", p);
 }
 
+/* validity: {days: N} or {not-after: RFC 3339 UTC}; certificates start at the moment of signing
+   (the core backdates by a few minutes for clock skew). */
 static void parse_validity(cer_step *st, json_t *obj, const char *path, cer_diag *d, time_t now)
 {
 	static const char *const vf[] = {"days", "not-after", NULL};
-	char p[128], nb[64], na[64];
+	char p[128], na[64];
 	long long days = 0;
-	int has_nb, has_na, has_days;
+	int has_na, has_days;
 	json_t *v;
 
 	snprintf(p, sizeof(p), "%s.validity", path);
@@ -140,38 +142,28 @@ static void parse_validity(cer_step *st, json_t *obj, const char *path, cer_diag
 		return;
 	cer_f_unknown(d, v, p, vf);
 	has_days = cer_f_int(d, v, p, "days", 0, 1, MAX_DAYS, &days);
-	has_nb = cer_f_str(d, v, p, "not-before", 0, nb, sizeof(nb));
 	has_na = cer_f_str(d, v, p, "not-after", 0, na, sizeof(na));
-	if (has_nb && cer_parse_time(nb, &st->validity.not_before) != 0) {
-		cer_diag_add(d, "%s.not-before: must be RFC 3339 UTC like 2026-01-01T00:00:00Z", p);
-		return;
-	}
 	if (has_na && cer_parse_time(na, &st->validity.not_after) != 0) {
 		cer_diag_add(d, "%s.not-after: must be RFC 3339 UTC like 2046-01-01T00:00:00Z", p);
 		return;
 	}
-	if (!has_days && !has_na && json_object_get(v, "days") == NULL) {
-		cer_diag_add(d, "%s: give days, or not-after (with an optional not-before)", p);
+	if (!has_days && !has_na && json_object_get(v, "days") == NULL && json_object_get(v, "not-after") == NULL) {
+		cer_diag_add(d, "%s: give days or not-after", p);
 		return;
 	}
-	if (has_days && has_na) {
+	if (json_object_get(v, "days") != NULL && json_object_get(v, "not-after") != NULL) {
 		cer_diag_add(d, "%s: give days or not-after, not both", p);
 		return;
 	}
 	st->validity.days = (unsigned)days;
 	if (has_na) {
-		int64_t start = has_nb ? st->validity.not_before : (int64_t)now;
-		if (st->validity.not_after <= start)
-			cer_diag_add(d, "%s: impossible validity: not-after %s is not after %s", p, na,
-				     has_nb ? "not-before" : "now");
-		else if (st->validity.not_after - start > (int64_t)MAX_DAYS * 86400)
+		if (st->validity.not_after <= (int64_t)now)
+			cer_diag_add(d, "%s: impossible validity: not-after %s is not after now", p, na);
+		else if (st->validity.not_after - (int64_t)now > (int64_t)MAX_DAYS * 86400)
 			cer_diag_add(d, "%s: impossible validity: longer than %d days", p, MAX_DAYS);
 		st->abs_not_after = st->validity.not_after;
 	} else if (has_days) {
-		int64_t start = has_nb ? st->validity.not_before : (int64_t)now;
-		st->abs_not_after = start + (int64_t)days * 86400;
-		if (st->abs_not_after <= (int64_t)now)
-			cer_diag_add(d, "%s: impossible validity: it would end in the past", p);
+		st->abs_not_after = (int64_t)now + (int64_t)days * 86400;
 	}
 }
 
