@@ -318,12 +318,14 @@ static int cmd_show(int argc, char **argv)
 		char *ur = NULL, *txt = NULL;
 		xfr_qr_code *c = NULL;
 
-		rc = xfr_ur_encoder_part(e, seq, &ur);
-		if (rc == OFFCA_OK)
+		/* a one-part UR is drawn once and stays; multi-part URs move on to the next frame */
+		if (seq_len > 1 || shown == 0)
+			rc = xfr_ur_encoder_part(e, seq, &ur);
+		if (rc == OFFCA_OK && ur != NULL)
 			rc = xfr_qr_encode(ur, &c);
-		if (rc == OFFCA_OK)
+		if (rc == OFFCA_OK && c != NULL)
 			rc = xfr_qr_text(c, 2, &txt);
-		if (rc == OFFCA_OK)
+		if (rc == OFFCA_OK && txt != NULL)
 			printf("\x1b[H\x1b[2J%s\nur:%s  frame %u (%zu fragment%s)  %s\n", txt, xfr_payload_ur_type(type),
 			       seq, seq_len, seq_len == 1 ? "" : "s", o.step ? "any key: next, q: quit" : "q or Ctrl-C: quit");
 		fflush(stdout);
