@@ -42,6 +42,12 @@ static offca_rc dns_from_opts(const struct acme_opts *o, json_t **out)
 	if (o->tsig_secret_file != NULL) /* the path only, never the secret */
 		json_object_set_new(d, "tsig_secret_file",
 				    json_string(realpath(o->tsig_secret_file, abs) != NULL ? abs : o->tsig_secret_file));
+	else if (o->tsig_key != NULL) { /* the default: a 0600 file under the state dir */
+		char st[PATH_MAX];
+		int n = snprintf(abs, sizeof(abs), "%s/dns/tsig.secret", realpath(o->state, st) != NULL ? st : o->state);
+		if (n > 0 && (size_t)n < sizeof(abs))
+			json_object_set_new(d, "tsig_secret_file", json_string(abs));
+	}
 	if (o->dns_zone != NULL)
 		json_object_set_new(d, "zone", json_string(o->dns_zone));
 	if (o->dns_hook != NULL)

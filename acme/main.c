@@ -88,6 +88,7 @@ static const char usage_issue[] =
 	"          [--tsig-algorithm hmac-sha256|hmac-sha512] [--dns-zone ZONE] [--dns-tcp] | --dns-hook CMD)\n"
 	"         [--propagation-timeout SECS] [--poll-timeout SECS] [--cert-name NAME]\n"
 	"         [--preferred-chain ISSUER-CN] [--force]\n\n"
+	"The TSIG secret file (base64, 0600) defaults to STATE/dns/tsig.secret.\n"
 	"Orders a certificate for every name of the CSR (or the --domain names, wildcards allowed),\n"
 	"publishes the dns-01 TXT records, waits until every authoritative server of the zone serves\n"
 	"them (default 120 s), lets the CA validate, removes the records (also on failure) and writes\n"

@@ -295,6 +295,16 @@ offca_rc acme_order_run(struct acme_client *c, struct acme_proc *dns, const stru
 	remove_records(c, dns, ch, n, &rc);
 	if (rc != OFFCA_OK)
 		goto out;
+	/* the CA may take a moment to mark the order ready after its authorizations */
+	rc = acme_client_poll(c, url, "order", &done);
+	if (rc == OFFCA_OK && strcmp(json_string_value(json_object_get(done, "status")), "ready") != 0 &&
+	    strcmp(json_string_value(json_object_get(done, "status")), "valid") != 0)
+		rc = ut_err(OFFCA_E_PROTOCOL, "order %s is %s, not ready to finalize", url,
+			    json_string_value(json_object_get(done, "status")));
+	json_decref(done);
+	done = NULL;
+	if (rc != OFFCA_OK)
+		goto out;
 	csr64 = acme_b64url(req->csr_der, req->csr_len);
 	fin = csr64 != NULL ? json_pack("{s:s}", "csr", csr64) : NULL;
 	if (fin == NULL) {

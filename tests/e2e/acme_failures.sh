@@ -71,6 +71,16 @@ expect_fail "bad name" "$A" --state "$S" issue --domain 'bad..name' --generate-k
 expect_fail "no account" "$A" --state "$T/empty" issue --domain x.example.test --generate-key "${DNSARGS[@]}"
 expect_err_match 'no ACME account'
 
+# the TSIG secret defaults to STATE/dns/tsig.secret (0600)
+expect_fail "default secret file missing" "$A" --state "$S" issue --domain d.example.test --generate-key --dns rfc2136 \
+  --dns-server "$DNS_SERVER" --tsig-key "$TSIG_NAME"
+expect_err_match 'dns/tsig.secret'
+mkdir -p "$S/dns"; (umask 077; cp "$TSIG_SECRET_FILE" "$S/dns/tsig.secret")
+"$A" --state "$S" issue --domain d.example.test --generate-key --dns rfc2136 --dns-server "$DNS_SERVER" \
+  --tsig-key "$TSIG_NAME" >/dev/null 2>&1 || fail "issue with the default TSIG secret file"
+acme_no_stray_txt d.example.test
+pass "default TSIG secret file under the state dir"
+
 # pebble rejecting a quarter of good nonces: badNonce is retried, the order still succeeds
 kill "$PEBBLE_PID"; wait "$PEBBLE_PID" 2>/dev/null || true
 ACME_NONCEREJECT=25 acme_env_pebble
