@@ -137,7 +137,7 @@ static offca_rc asn1_time_unix(const ASN1_TIME *t, int64_t *out)
 	return OFFCA_OK;
 }
 
-static offca_rc get_subject(X509 *x, char **out)
+static offca_rc get_subject(const X509 *x, char **out)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	char *p = NULL;
@@ -209,7 +209,7 @@ static offca_rc gn_string(const GENERAL_NAME *gn, char **out)
 	return OFFCA_OK;
 }
 
-static offca_rc get_sans(X509 *x, ca_cert_record *r)
+static offca_rc get_sans(const X509 *x, ca_cert_record *r)
 {
 	GENERAL_NAMES *gens = NULL;
 	int crit = -1, n;
@@ -246,7 +246,7 @@ out:
 	return rc;
 }
 
-static offca_rc get_serial(X509 *x, ca_serial *out)
+static offca_rc get_serial(const X509 *x, ca_serial *out)
 {
 	const ASN1_INTEGER *ai = X509_get0_serialNumber(x);
 	BIGNUM *bn = NULL;
@@ -282,7 +282,7 @@ static offca_rc copy_field(char *dst, size_t cap, const char *src, const char *w
 }
 
 /* Every field parsed from x or copied from the arguments, in order; first failure wins. */
-static offca_rc fill_fields(X509 *x, const char *issuer, const char *profile, const char *source,
+static offca_rc fill_fields(const X509 *x, const char *issuer, const char *profile, const char *source,
 			    ca_cert_record *r)
 {
 	offca_rc rc = copy_field(r->issuer, sizeof(r->issuer), issuer, "issuer");
@@ -304,26 +304,14 @@ static offca_rc fill_fields(X509 *x, const char *issuer, const char *profile, co
 	return rc;
 }
 
-offca_rc ca_cert_record_from_der(const unsigned char *der, size_t len, const char *issuer,
-				 const char *profile, const char *source, ca_cert_record *out)
+/* The record of x whose DER is der/len (already checked against the maxima). */
+static offca_rc build(const X509 *x, const unsigned char *der, size_t len, const char *issuer, const char *profile,
+		      const char *source, ca_cert_record *out)
 {
-	X509 *x = NULL;
-	const unsigned char *p = der;
 	ca_cert_record r;
-	offca_rc rc = OFFCA_E_INTERNAL;
+	offca_rc rc;
 
 	memset(&r, 0, sizeof(r));
-	if (out != NULL)
-		memset(out, 0, sizeof(*out));
-	if (der == NULL || out == NULL || len == 0)
-		return ut_err(OFFCA_E_USAGE, "ca_cert_record_from_der: no certificate");
-	if (len > CA_STORE_MAX_DER)
-		return ut_err(OFFCA_E_TOO_BIG, "certificate larger than %u bytes", CA_STORE_MAX_DER);
-	x = d2i_X509(NULL, &p, (long)len);
-	if (x == NULL || p != der + len) {
-		rc = ut_err_ssl(OFFCA_E_PARSE, "not a DER certificate (or trailing data after it)");
-		goto out;
-	}
 	rc = fill_fields(x, issuer, profile, source, &r);
 	if (rc != OFFCA_OK)
 		goto out;
@@ -345,6 +333,46 @@ offca_rc ca_cert_record_from_der(const unsigned char *der, size_t len, const cha
 	rc = OFFCA_OK;
 out:
 	ca_cert_record_clear(&r);
+	return rc;
+}
+
+static offca_rc check_args(const unsigned char *der, size_t len, ca_cert_record *out)
+{
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (der == NULL || out == NULL || len == 0)
+		return ut_err(OFFCA_E_USAGE, "certificate record: no certificate");
+	if (len > CA_STORE_MAX_DER)
+		return ut_err(OFFCA_E_TOO_BIG, "certificate larger than %u bytes", CA_STORE_MAX_DER);
+	return OFFCA_OK;
+}
+
+offca_rc ca_cert_record_from_der(const unsigned char *der, size_t len, const char *issuer,
+				 const char *profile, const char *source, ca_cert_record *out)
+{
+	X509 *x = NULL;
+	const unsigned char *p = der;
+	offca_rc rc = check_args(der, len, out);
+
+	if (rc != OFFCA_OK)
+		return rc;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x == NULL || p != der + len)
+		rc = ut_err_ssl(OFFCA_E_PARSE, "not a DER certificate (or trailing data after it)");
+	else
+		rc = build(x, der, len, issuer, profile, source, out);
 	X509_free(x);
 	return rc;
+}
+
+offca_rc ca_cert_record_from_x509(const struct x509_st *x, const unsigned char *der, size_t len,
+				  const char *issuer, const char *profile, const char *source, ca_cert_record *out)
+{
+	offca_rc rc = check_args(der, len, out);
+
+	if (rc != OFFCA_OK)
+		return rc;
+	if (x == NULL)
+		return ut_err(OFFCA_E_USAGE, "ca_cert_record_from_x509: no certificate");
+	return build(x, der, len, issuer, profile, source, out);
 }

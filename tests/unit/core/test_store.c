@@ -244,6 +244,39 @@ static void test_record_from_der(void **state)
 	assert_int_equal(ca_reason_code("bogus"), -1);
 }
 
+/* from_x509 gives the same record as from_der (it only skips re-parsing). */
+static void test_record_from_x509(void **state)
+{
+	ca_serial s;
+	ca_cert_record a, b;
+	unsigned char *der;
+	const unsigned char *p;
+	size_t len;
+	X509 *x;
+
+	memset(&s, 0x3c, sizeof(s));
+	der = tsu_cert(&s, "x.example", "DNS:x.example,IP:192.0.2.1", 10, &len);
+	p = der;
+	x = d2i_X509(NULL, &p, (long)len);
+	assert_non_null(x);
+	assert_int_equal(ca_cert_record_from_der(der, len, "int", "server", "t", &a), OFFCA_OK);
+	assert_int_equal(ca_cert_record_from_x509(x, der, len, "int", "server", "t", &b), OFFCA_OK);
+	assert_memory_equal(a.serial.b, b.serial.b, CA_SERIAL_LEN);
+	assert_memory_equal(a.sha256, b.sha256, 32);
+	assert_string_equal(a.subject, b.subject);
+	assert_int_equal(a.n_sans, 2);
+	assert_int_equal(b.n_sans, 2);
+	assert_string_equal(a.sans[1], b.sans[1]);
+	assert_int_equal(a.not_after, b.not_after);
+	assert_int_equal(a.der_len, b.der_len);
+	assert_memory_equal(a.der, b.der, a.der_len);
+	ca_cert_record_clear(&a);
+	ca_cert_record_clear(&b);
+	assert_int_equal(ca_cert_record_from_x509(NULL, der, len, "int", "server", "t", &b), OFFCA_E_USAGE);
+	X509_free(x);
+	OPENSSL_free(der);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_commit_batch_atomic),
 		cmocka_unit_test(test_restart_voids_stale),
 		cmocka_unit_test(test_record_from_der),
+		cmocka_unit_test(test_record_from_x509),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
