@@ -165,7 +165,7 @@ static offca_rc open_env(ca_store *st, int create, size_t map_size)
 	char p[STORE_MAX_PATH];
 	MDB_txn *txn = NULL;
 	offca_rc rc = path_join(p, sizeof(p), st->home, "store");
-	int r;
+	int r, dead = 0;
 
 	if (rc != OFFCA_OK)
 		return rc;
@@ -178,6 +178,10 @@ static offca_rc open_env(ca_store *st, int create, size_t map_size)
 		r = mdb_env_open(st->env, p, MDB_NOTLS, 0600);
 	if (r != MDB_SUCCESS)
 		return ca_st_rc(r, "opening the CA store");
+	/* reader slots left by a killed process would keep old pages from being reused */
+	r = mdb_reader_check(st->env, &dead);
+	if (r != MDB_SUCCESS)
+		return ca_st_rc(r, "checking the CA store's readers");
 	rc = ca_st_begin(st, 0, &txn);
 	if (rc != OFFCA_OK)
 		return rc;
