@@ -31,59 +31,48 @@ static const char *const module_dirs[] = {
 };
 
 /*
- * libp11 calls C_Finalize when a context is unloaded, which would end the sessions of every other
- * context on the same module in this process (two keys open at once in a ceremony). So contexts
- * are counted per module path and only the last one unloads; earlier ones only free libp11's
- * context (keeping its small dlopen reference until then).
+ * One tok_ctx per module path per process, shared and counted. Two independent libp11 contexts on
+ * one module do not mix: unloading one calls C_Finalize, and releasing its slots calls
+ * C_CloseAllSessions, either of which ends the sessions (and login) of every other context on
+ * that module. So a second tok_ctx_open of the same path returns the same context with one more
+ * user, and only the last tok_ctx_free releases it.
  */
 #define MAX_LOADED 8
 static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	char path[PATH_MAX];
-	unsigned users;
-} loaded[MAX_LOADED];
+static tok_ctx *loaded[MAX_LOADED];
 
-/* Count one more user of path. Returns 0, or -1 when the table is full. */
-static int loaded_add(const char *path)
+/* The context already open for path (one more user), or NULL. Call with loaded_lock held. */
+static tok_ctx *loaded_find(const char *path)
 {
-	int rc = -1;
-
-	pthread_mutex_lock(&loaded_lock);
 	for (size_t i = 0; i < MAX_LOADED; i++) {
-		if (loaded[i].users > 0 && strcmp(loaded[i].path, path) == 0) {
-			loaded[i].users++;
-			rc = 0;
-			goto out;
+		if (loaded[i] != NULL && strcmp(loaded[i]->module, path) == 0) {
+			loaded[i]->users++;
+			return loaded[i];
 		}
 	}
-	for (size_t i = 0; i < MAX_LOADED; i++) {
-		if (loaded[i].users == 0) {
-			snprintf(loaded[i].path, sizeof(loaded[i].path), "%s", path);
-			loaded[i].users = 1;
-			rc = 0;
-			goto out;
-		}
-	}
-out:
-	pthread_mutex_unlock(&loaded_lock);
-	return rc;
+	return NULL;
 }
 
-/* Count one user less; returns the number of users left. */
-static unsigned loaded_drop(const char *path)
+/* Register ctx. Returns 0, or -1 when the table is full. Call with loaded_lock held. */
+static int loaded_add(tok_ctx *ctx)
 {
-	unsigned left = 0;
-
-	pthread_mutex_lock(&loaded_lock);
 	for (size_t i = 0; i < MAX_LOADED; i++) {
-		if (loaded[i].users > 0 && strcmp(loaded[i].path, path) == 0) {
-			left = --loaded[i].users;
-			break;
+		if (loaded[i] == NULL) {
+			loaded[i] = ctx;
+			return 0;
 		}
 	}
-	pthread_mutex_unlock(&loaded_lock);
-	return left;
+	return -1;
 }
+
+static void loaded_remove(tok_ctx *ctx)
+{
+	for (size_t i = 0; i < MAX_LOADED; i++)
+		if (loaded[i] == ctx)
+			loaded[i] = NULL;
+}
+
+static void ctx_release(tok_ctx *ctx);
 
 static offca_rc copy_path(const char *src, const char *from, char *out, size_t cap)
 {
@@ -141,29 +130,23 @@ offca_rc tok_module_resolve(const char *cli_module, const tok_uri *uri, char *ou
 				      "or pass --module PATH / set OFFCA_PKCS11_MODULE");
 }
 
-offca_rc tok_ctx_open(const char *module_path, tok_ctx **out)
+/* Load the module into a new context (not yet registered). */
+static offca_rc ctx_load(const char *module_path, tok_ctx **out)
 {
 	tok_ctx *ctx = NULL;
 	CK_C_GetFunctionList getfl;
 	CK_RV rv;
 	offca_rc rc = OFFCA_E_NOMEM;
 
-	if (out != NULL)
-		*out = NULL;
-	if (module_path == NULL || out == NULL)
-		return ut_err(OFFCA_E_USAGE, "tok_ctx_open: NULL argument");
+	*out = NULL;
 	ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL)
 		goto out;
+	ctx->users = 1;
 	if (snprintf(ctx->module, sizeof(ctx->module), "%s", module_path) >= (int)sizeof(ctx->module)) {
 		rc = ut_err(OFFCA_E_TOO_BIG, "PKCS#11 module path too long");
 		goto out;
 	}
-	if (loaded_add(ctx->module) != 0) {
-		rc = ut_err(OFFCA_E_MODULE, "more than %d PKCS#11 modules open at once", MAX_LOADED);
-		goto out;
-	}
-	ctx->counted = 1;
 	/*
 	 * Load it ourselves first: a clear error for a missing or bogus module (libp11 prints dlerror()
 	 * on stderr), and the raw function list. libp11 loading the same path gets the same library.
@@ -185,8 +168,10 @@ offca_rc tok_ctx_open(const char *module_path, tok_ctx **out)
 		goto out;
 	}
 	ctx->p11 = PKCS11_CTX_new();
-	if (ctx->p11 == NULL)
+	if (ctx->p11 == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 		goto out;
+	}
 	if (PKCS11_CTX_load(ctx->p11, module_path) != 0) {
 		rc = ut_err_ssl(OFFCA_E_MODULE, "PKCS#11 module %s failed to initialise", module_path);
 		PKCS11_CTX_free(ctx->p11);
@@ -199,12 +184,39 @@ offca_rc tok_ctx_open(const char *module_path, tok_ctx **out)
 	*out = ctx;
 	ctx = NULL;
 out:
-	tok_ctx_free(ctx);
+	ctx_release(ctx);
+	return rc;
+}
+
+offca_rc tok_ctx_open(const char *module_path, tok_ctx **out)
+{
+	tok_ctx *ctx = NULL;
+	offca_rc rc = OFFCA_OK;
+
+	if (out != NULL)
+		*out = NULL;
+	if (module_path == NULL || out == NULL)
+		return ut_err(OFFCA_E_USAGE, "tok_ctx_open: NULL argument");
+	pthread_mutex_lock(&loaded_lock);
+	ctx = loaded_find(module_path);
+	if (ctx == NULL) {
+		rc = ctx_load(module_path, &ctx);
+		if (rc == OFFCA_OK && loaded_add(ctx) != 0) {
+			ctx_release(ctx);
+			ctx = NULL;
+			rc = ut_err(OFFCA_E_MODULE, "more than %d PKCS#11 modules open at once", MAX_LOADED);
+		}
+	}
+	pthread_mutex_unlock(&loaded_lock);
+	if (rc == OFFCA_OK)
+		*out = ctx;
 	return rc;
 }
 
 offca_rc tok_ctx_enum(tok_ctx *ctx)
 {
+	if (ctx->users > 1)
+		return OFFCA_OK; /* others hold keys that point into these slots: keep them */
 	if (ctx->slots != NULL) {
 		PKCS11_release_all_slots(ctx->p11, ctx->slots, ctx->nslots);
 		ctx->slots = NULL;
@@ -218,24 +230,34 @@ offca_rc tok_ctx_enum(tok_ctx *ctx)
 	return OFFCA_OK;
 }
 
-void tok_ctx_free(tok_ctx *ctx)
+static void ctx_release(tok_ctx *ctx)
 {
-	unsigned others = 0;
-
 	if (ctx == NULL)
 		return;
-	if (ctx->counted)
-		others = loaded_drop(ctx->module);
 	if (ctx->p11 != NULL) {
 		if (ctx->slots != NULL)
 			PKCS11_release_all_slots(ctx->p11, ctx->slots, ctx->nslots);
-		if (others == 0)
-			PKCS11_CTX_unload(ctx->p11);
+		PKCS11_CTX_unload(ctx->p11);
 		PKCS11_CTX_free(ctx->p11);
 	}
 	if (ctx->dl != NULL)
 		dlclose(ctx->dl);
 	free(ctx);
+}
+
+void tok_ctx_free(tok_ctx *ctx)
+{
+	unsigned left;
+
+	if (ctx == NULL)
+		return;
+	pthread_mutex_lock(&loaded_lock);
+	left = --ctx->users;
+	if (left == 0)
+		loaded_remove(ctx);
+	pthread_mutex_unlock(&loaded_lock);
+	if (left == 0)
+		ctx_release(ctx);
 }
 
 const char *tok_ctx_module(const tok_ctx *ctx)

@@ -34,14 +34,17 @@ struct tok_ctx {
 	unsigned int nslots;
 	void *dl;                 /* our own dlopen reference of the module */
 	CK_FUNCTION_LIST *fl;     /* raw function list of the same module */
-	int counted;              /* registered in module.c's per-path user count */
+	unsigned users;           /* tok_ctx_open() calls sharing this context (module.c) */
 	char module[PATH_MAX];
 };
 
 /* The raw function list of the loaded module. */
 CK_FUNCTION_LIST *tok_ctx_fl(tok_ctx *ctx);
 
-/* (Re-)enumerate the slots through libp11; invalidates earlier PKCS11_SLOT pointers. */
+/*
+ * (Re-)enumerate the slots through libp11; invalidates earlier PKCS11_SLOT pointers. Does nothing
+ * while the context is shared (other users hold keys inside the slots).
+ */
 offca_rc tok_ctx_enum(tok_ctx *ctx);
 
 /*
