@@ -91,7 +91,7 @@ offca_rc acme_ari_window(struct acme_client *c, X509 *cert, time_t *start, time_
 	size_t l;
 
 	memset(&r, 0, sizeof(r));
-	if (base == NULL)
+	if (base == NULL || base[0] == '\0')
 		return ut_err(OFFCA_E_UNSUPPORTED, "the CA offers no renewalInfo (ARI)");
 	rc = acme_ari_certid(cert, &id);
 	if (rc != OFFCA_OK)

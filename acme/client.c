@@ -254,6 +254,8 @@ offca_rc acme_client_post(struct acme_client *c, const char *url, const json_t *
 
 	if (json != NULL)
 		*json = NULL;
+	memset(resp, 0, sizeof(*resp));
+	resp->retry_after = -1;
 	for (int attempt = 0;; attempt++) {
 		rc = post_once(c, url, payload, use_jwk, accept, resp);
 		if (rc != OFFCA_OK)

@@ -3,54 +3,58 @@
  * command, prints the one-line error and picks the exit code. Secrets never come from argv: the
  * TSIG secret and the EAB key are named by file.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "offca/util.h"
 
 enum {
-	O_STATE = 256, O_CA_BUNDLE, O_DIRECTORY, O_EMAIL, O_EAB_KID, O_EAB_KEY, O_DOMAIN, O_CSR, O_DNS, O_DNS_SERVER,
-	O_TSIG_KEY, O_TSIG_SECRET, O_TSIG_ALG, O_DNS_HOOK, O_DNS_ZONE, O_GENKEY, O_ALL, O_FORCE, O_REASON, O_JSON,
-	O_VERBOSE, O_VERSION, O_HELP, O_CERT_NAME, O_KEY_TYPE, O_PREFERRED, O_PROP_TIMEOUT, O_POLL_TIMEOUT, O_DNS_TCP,
-	O_KEY_URI, O_PIN_FILE,
+	OPT_STATE = 256, OPT_CA_BUNDLE, OPT_DIRECTORY, OPT_EMAIL, OPT_EAB_KID, OPT_EAB_KEY, OPT_DOMAIN, OPT_CSR, OPT_DNS, OPT_DNS_SERVER,
+	OPT_TSIG_KEY, OPT_TSIG_SECRET, OPT_TSIG_ALG, OPT_DNS_HOOK, OPT_DNS_ZONE, OPT_GENKEY, OPT_ALL, OPT_FORCE, OPT_REASON, OPT_JSON,
+	OPT_VERBOSE, OPT_VERSION, OPT_HELP, OPT_CERT_NAME, OPT_KEY_TYPE, OPT_PREFERRED, OPT_PROP_TIMEOUT, OPT_POLL_TIMEOUT, OPT_DNS_TCP,
+	OPT_KEY_URI, OPT_PIN_FILE,
 };
 
 static const struct option longopts[] = {
-	{"state", required_argument, NULL, O_STATE},
-	{"ca-bundle", required_argument, NULL, O_CA_BUNDLE},
-	{"directory", required_argument, NULL, O_DIRECTORY},
-	{"email", required_argument, NULL, O_EMAIL},
-	{"eab-kid", required_argument, NULL, O_EAB_KID},
-	{"eab-hmac-key", required_argument, NULL, O_EAB_KEY},
-	{"domain", required_argument, NULL, O_DOMAIN},
-	{"csr", required_argument, NULL, O_CSR},
-	{"dns", required_argument, NULL, O_DNS},
-	{"dns-server", required_argument, NULL, O_DNS_SERVER},
-	{"tsig-key", required_argument, NULL, O_TSIG_KEY},
-	{"tsig-secret-file", required_argument, NULL, O_TSIG_SECRET},
-	{"tsig-algorithm", required_argument, NULL, O_TSIG_ALG},
-	{"dns-hook", required_argument, NULL, O_DNS_HOOK},
-	{"dns-zone", required_argument, NULL, O_DNS_ZONE},
-	{"dns-tcp", no_argument, NULL, O_DNS_TCP},
-	{"propagation-timeout", required_argument, NULL, O_PROP_TIMEOUT},
-	{"poll-timeout", required_argument, NULL, O_POLL_TIMEOUT},
-	{"generate-key", no_argument, NULL, O_GENKEY},
-	{"cert-name", required_argument, NULL, O_CERT_NAME},
-	{"key-type", required_argument, NULL, O_KEY_TYPE},
-	{"key-uri", required_argument, NULL, O_KEY_URI},
-	{"pin-file", required_argument, NULL, O_PIN_FILE},
-	{"preferred-chain", required_argument, NULL, O_PREFERRED},
-	{"all", no_argument, NULL, O_ALL},
-	{"force", no_argument, NULL, O_FORCE},
-	{"reason", required_argument, NULL, O_REASON},
-	{"json", no_argument, NULL, O_JSON},
-	{"verbose", no_argument, NULL, O_VERBOSE},
-	{"version", no_argument, NULL, O_VERSION},
-	{"help", no_argument, NULL, O_HELP},
+	{"state", required_argument, NULL, OPT_STATE},
+	{"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
+	{"directory", required_argument, NULL, OPT_DIRECTORY},
+	{"email", required_argument, NULL, OPT_EMAIL},
+	{"eab-kid", required_argument, NULL, OPT_EAB_KID},
+	{"eab-hmac-key", required_argument, NULL, OPT_EAB_KEY},
+	{"domain", required_argument, NULL, OPT_DOMAIN},
+	{"csr", required_argument, NULL, OPT_CSR},
+	{"dns", required_argument, NULL, OPT_DNS},
+	{"dns-server", required_argument, NULL, OPT_DNS_SERVER},
+	{"tsig-key", required_argument, NULL, OPT_TSIG_KEY},
+	{"tsig-secret-file", required_argument, NULL, OPT_TSIG_SECRET},
+	{"tsig-algorithm", required_argument, NULL, OPT_TSIG_ALG},
+	{"dns-hook", required_argument, NULL, OPT_DNS_HOOK},
+	{"dns-zone", required_argument, NULL, OPT_DNS_ZONE},
+	{"dns-tcp", no_argument, NULL, OPT_DNS_TCP},
+	{"propagation-timeout", required_argument, NULL, OPT_PROP_TIMEOUT},
+	{"poll-timeout", required_argument, NULL, OPT_POLL_TIMEOUT},
+	{"generate-key", no_argument, NULL, OPT_GENKEY},
+	{"cert-name", required_argument, NULL, OPT_CERT_NAME},
+	{"key-type", required_argument, NULL, OPT_KEY_TYPE},
+	{"key-uri", required_argument, NULL, OPT_KEY_URI},
+	{"pin-file", required_argument, NULL, OPT_PIN_FILE},
+	{"preferred-chain", required_argument, NULL, OPT_PREFERRED},
+	{"all", no_argument, NULL, OPT_ALL},
+	{"force", no_argument, NULL, OPT_FORCE},
+	{"reason", required_argument, NULL, OPT_REASON},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"verbose", no_argument, NULL, OPT_VERBOSE},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
 
@@ -129,40 +133,40 @@ static int parse(int argc, char **argv, struct acme_opts *o)
 	opterr = 0;
 	while (!bad && (c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
-		case O_STATE: o->state = optarg; break;
-		case O_CA_BUNDLE: o->ca_bundle = optarg; break;
-		case O_DIRECTORY: o->directory = optarg; break;
-		case O_EMAIL: o->email = optarg; break;
-		case O_EAB_KID: o->eab_kid = optarg; break;
-		case O_EAB_KEY: o->eab_key_file = optarg; break;
-		case O_DOMAIN:
+		case OPT_STATE: o->state = optarg; break;
+		case OPT_CA_BUNDLE: o->ca_bundle = optarg; break;
+		case OPT_DIRECTORY: o->directory = optarg; break;
+		case OPT_EMAIL: o->email = optarg; break;
+		case OPT_EAB_KID: o->eab_kid = optarg; break;
+		case OPT_EAB_KEY: o->eab_key_file = optarg; break;
+		case OPT_DOMAIN:
 			if (acme_names_add(&o->domains, optarg) != OFFCA_OK)
 				bad = 1;
 			break;
-		case O_CSR: o->csr = optarg; break;
-		case O_DNS: o->dns_method = optarg; break;
-		case O_DNS_SERVER: o->dns_server = optarg; break;
-		case O_TSIG_KEY: o->tsig_key = optarg; break;
-		case O_TSIG_SECRET: o->tsig_secret_file = optarg; break;
-		case O_TSIG_ALG: o->tsig_alg = optarg; break;
-		case O_DNS_HOOK: o->dns_hook = optarg; break;
-		case O_DNS_ZONE: o->dns_zone = optarg; break;
-		case O_DNS_TCP: o->dns_tcp = 1; break;
-		case O_PROP_TIMEOUT: o->propagation_timeout = (int)num(optarg, "--propagation-timeout", 0, 3600, &bad); break;
-		case O_POLL_TIMEOUT: o->poll_timeout = (int)num(optarg, "--poll-timeout", 1, 3600, &bad); break;
-		case O_GENKEY: o->generate_key = 1; break;
-		case O_CERT_NAME: o->cert_name = optarg; break;
-		case O_KEY_TYPE: o->key_type = optarg; break;
-		case O_KEY_URI: o->key_uri = optarg; break;
-		case O_PIN_FILE: o->pin_file = optarg; break;
-		case O_PREFERRED: o->preferred_chain = optarg; break;
-		case O_ALL: o->all = 1; break;
-		case O_FORCE: o->force = 1; break;
-		case O_REASON: o->reason = (int)num(optarg, "--reason", 0, 10, &bad); break;
-		case O_JSON: o->json = 1; break;
-		case O_VERBOSE: o->verbose = 1; break;
-		case O_VERSION: o->help = 2; break;
-		case O_HELP: o->help = 1; break;
+		case OPT_CSR: o->csr = optarg; break;
+		case OPT_DNS: o->dns_method = optarg; break;
+		case OPT_DNS_SERVER: o->dns_server = optarg; break;
+		case OPT_TSIG_KEY: o->tsig_key = optarg; break;
+		case OPT_TSIG_SECRET: o->tsig_secret_file = optarg; break;
+		case OPT_TSIG_ALG: o->tsig_alg = optarg; break;
+		case OPT_DNS_HOOK: o->dns_hook = optarg; break;
+		case OPT_DNS_ZONE: o->dns_zone = optarg; break;
+		case OPT_DNS_TCP: o->dns_tcp = 1; break;
+		case OPT_PROP_TIMEOUT: o->propagation_timeout = (int)num(optarg, "--propagation-timeout", 0, 3600, &bad); break;
+		case OPT_POLL_TIMEOUT: o->poll_timeout = (int)num(optarg, "--poll-timeout", 1, 3600, &bad); break;
+		case OPT_GENKEY: o->generate_key = 1; break;
+		case OPT_CERT_NAME: o->cert_name = optarg; break;
+		case OPT_KEY_TYPE: o->key_type = optarg; break;
+		case OPT_KEY_URI: o->key_uri = optarg; break;
+		case OPT_PIN_FILE: o->pin_file = optarg; break;
+		case OPT_PREFERRED: o->preferred_chain = optarg; break;
+		case OPT_ALL: o->all = 1; break;
+		case OPT_FORCE: o->force = 1; break;
+		case OPT_REASON: o->reason = (int)num(optarg, "--reason", 0, 10, &bad); break;
+		case OPT_JSON: o->json = 1; break;
+		case OPT_VERBOSE: o->verbose = 1; break;
+		case OPT_VERSION: o->help = 2; break;
+		case OPT_HELP: o->help = 1; break;
 		case ':':
 			ut_err(OFFCA_E_USAGE, "%s needs a value", argv[optind - 1]);
 			bad = 1;
@@ -182,6 +186,30 @@ struct command {
 	const char *usage;
 };
 
+/*
+ * One offca-acme at a time per state directory (a timer's renew and an operator's issue must not
+ * interleave their writes): an exclusive flock on STATE/lock, released when the process ends.
+ * list only reads and takes no lock; a state directory that does not exist yet is left alone.
+ */
+static offca_rc lock_state(const struct acme_opts *o, const struct command *cmd, int *fd)
+{
+	char path[4096];
+	int n;
+
+	*fd = -1;
+	if (strcmp(cmd->name, "list") == 0 || ut_path_exists(o->state) != OFFCA_OK)
+		return OFFCA_OK;
+	n = snprintf(path, sizeof(path), "%s/lock", o->state);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return ut_err(OFFCA_E_USAGE, "--state %s: path too long", o->state);
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (*fd < 0)
+		return ut_err(OFFCA_E_IO, "%s: %s", path, strerror(errno));
+	if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
+		return ut_err(OFFCA_E_STATE, "another offca-acme is working on %s (lock %s)", o->state, path);
+	return OFFCA_OK;
+}
+
 static const struct command commands[] = {
 	{"account", acme_cmd_account, usage_account}, {"issue", acme_cmd_issue, usage_issue},
 	{"renew", acme_cmd_renew, usage_renew},       {"revoke", acme_cmd_revoke, usage_revoke},
@@ -193,6 +221,7 @@ int main(int argc, char **argv)
 	struct acme_opts o;
 	const struct command *cmd = NULL;
 	offca_rc rc;
+	int lockfd = -1;
 
 	ut_harden_process();
 	signal(SIGPIPE, SIG_IGN); /* a helper that died shows up as an error, not a signal */
@@ -228,7 +257,11 @@ int main(int argc, char **argv)
 	if (o.state == NULL)
 		rc = ut_err(OFFCA_E_USAGE, "--state DIR is required");
 	else
+		rc = lock_state(&o, cmd, &lockfd);
+	if (rc == OFFCA_OK)
 		rc = cmd->fn(&o);
+	if (lockfd >= 0)
+		close(lockfd);
 	if (rc != OFFCA_OK)
 		fprintf(stderr, "offca-acme: %s\n", ut_err_msg());
 	acme_names_clear(&o.domains);

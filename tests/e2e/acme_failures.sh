@@ -81,6 +81,15 @@ mkdir -p "$S/dns"; (umask 077; cp "$TSIG_SECRET_FILE" "$S/dns/tsig.secret")
 acme_no_stray_txt d.example.test
 pass "default TSIG secret file under the state dir"
 
+# one offca-acme per state directory: a second one (e.g. the timer's renew) refuses to run
+if command -v flock >/dev/null 2>&1; then
+  flock "$S/lock" sleep 5 & lockpid=$!; e2e_bg "$lockpid"
+  for i in $(seq 1 50); do flock -n "$S/lock" true 2>/dev/null || break; sleep 0.1; done
+  expect_fail "state locked" "$A" --state "$S" renew
+  expect_err_match 'another offca-acme is working on'
+  kill "$lockpid" 2>/dev/null || true
+fi
+
 # pebble rejecting a quarter of good nonces: badNonce is retried, the order still succeeds
 kill "$PEBBLE_PID"; wait "$PEBBLE_PID" 2>/dev/null || true
 ACME_NONCEREJECT=25 acme_env_pebble
