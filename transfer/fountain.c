@@ -248,10 +248,14 @@ offca_rc xfr_part_from_cbor(const unsigned char *p, size_t len, xfr_part *out)
 		goto out;
 	}
 	a = cbor_array_handle(item);
-	if ((rc = get_u32(a[0], "seqNum", &part.seq_num)) != OFFCA_OK ||
-	    (rc = get_u32(a[1], "seqLen", &part.seq_len)) != OFFCA_OK ||
-	    (rc = get_u32(a[2], "messageLen", &part.msg_len)) != OFFCA_OK ||
-	    (rc = get_u32(a[3], "checksum", &part.checksum)) != OFFCA_OK)
+	rc = get_u32(a[0], "seqNum", &part.seq_num);
+	if (rc == OFFCA_OK)
+		rc = get_u32(a[1], "seqLen", &part.seq_len);
+	if (rc == OFFCA_OK)
+		rc = get_u32(a[2], "messageLen", &part.msg_len);
+	if (rc == OFFCA_OK)
+		rc = get_u32(a[3], "checksum", &part.checksum);
+	if (rc != OFFCA_OK)
 		goto out;
 	if (!cbor_isa_bytestring(a[4]) || !cbor_bytestring_is_definite(a[4]) ||
 	    cbor_bytestring_length(a[4]) == 0 || cbor_bytestring_length(a[4]) > XFR_UR_MAX_FRAGMENT) {

@@ -273,8 +273,11 @@ offca_rc xfr_fountain_dec_add(xfr_fountain_dec *d, const xfr_part *p, xfr_part_s
 	if (d->pinned && (p->seq_len != d->seq_len || p->msg_len != d->msg_len ||
 			  p->checksum != d->checksum || p->data_len != d->frag_len))
 		return OFFCA_OK;
-	if (!d->pinned && (rc = pin(d, p)) != OFFCA_OK)
-		return rc;
+	if (!d->pinned) {
+		rc = pin(d, p);
+		if (rc != OFFCA_OK)
+			return rc;
+	}
 	m.idx = malloc(d->seq_len * sizeof(size_t));
 	m.data = malloc(d->frag_len);
 	if (m.idx == NULL || m.data == NULL) {

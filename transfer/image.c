@@ -26,7 +26,9 @@ offca_rc xfr_image_from_gray(const unsigned char *gray, int w, int h, xfr_image 
 		return ut_err(OFFCA_E_TOO_BIG, "image of %dx%d pixels exceeds the maximum of %u pixels", w, h,
 			      XFR_IMAGE_MAX_PIXELS);
 	img = calloc(1, sizeof(*img));
-	if (img == NULL || (img->gray = malloc((size_t)w * (size_t)h)) == NULL) {
+	if (img != NULL)
+		img->gray = malloc((size_t)w * (size_t)h);
+	if (img == NULL || img->gray == NULL) {
 		free(img);
 		return ut_err(OFFCA_E_NOMEM, "out of memory");
 	}

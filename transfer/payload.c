@@ -232,7 +232,8 @@ static int pem_count_certs(const unsigned char *p, size_t len)
 	const unsigned char *c = p, *end = p + len, *hit;
 	int n = 0;
 
-	while ((hit = find(c, (size_t)(end - c), B, sizeof(B) - 1)) != NULL) {
+	for (hit = find(c, (size_t)(end - c), B, sizeof(B) - 1); hit != NULL;
+	     hit = find(c, (size_t)(end - c), B, sizeof(B) - 1)) {
 		n++;
 		c = hit + sizeof(B) - 1;
 	}
@@ -241,8 +242,10 @@ static int pem_count_certs(const unsigned char *p, size_t len)
 
 static offca_rc detect(const unsigned char *in, size_t len, xfr_payload_type *t)
 {
-	int n;
+	int n = -1;
 
+	if (!has_bundle_magic(in, len) && !is_pem(in, len) && !is_der_csr(in, len))
+		n = count_certs(in, len);
 	if (has_bundle_magic(in, len)) {
 		*t = XFR_PL_BUNDLE;
 	} else if (is_pem(in, len)) {
@@ -256,7 +259,7 @@ static offca_rc detect(const unsigned char *in, size_t len, xfr_payload_type *t)
 			return ut_err(OFFCA_E_PARSE, "PEM input is not a CSR, certificate or CRL (pass --type)");
 	} else if (is_der_csr(in, len)) {
 		*t = XFR_PL_CSR;
-	} else if ((n = count_certs(in, len)) >= 1) {
+	} else if (n >= 1) {
 		*t = n == 1 ? XFR_PL_CERT : XFR_PL_CHAIN;
 	} else if (is_der_crl(in, len)) {
 		*t = XFR_PL_CRL;
@@ -284,10 +287,12 @@ offca_rc xfr_payload_prepare(const unsigned char *in, size_t len, const xfr_payl
 		return ut_err(OFFCA_E_PARSE, "input is empty");
 	if (len > XFR_PAYLOAD_MAX + 4u * 1024u * 1024u)
 		return ut_err(OFFCA_E_TOO_BIG, "input of %zu bytes is too large for QR transfer", len);
-	if (want != NULL)
-		t = *want;
-	else if ((rc = detect(in, len, &t)) != OFFCA_OK)
-		return rc;
+	t = want != NULL ? *want : XFR_PL_BYTES;
+	if (want == NULL) {
+		rc = detect(in, len, &t);
+		if (rc != OFFCA_OK)
+			return rc;
+	}
 	if (t == XFR_PL_CSR) {
 		rc = ca_csr_parse(in, len, &csr);
 		if (rc != OFFCA_OK)

@@ -107,7 +107,7 @@ static int parse(int argc, char **argv, struct qopts *o, int *first)
 	o->device = "/dev/video0";
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+	for (c = getopt_long(argc, argv, "", long_opts, NULL); c != -1; c = getopt_long(argc, argv, "", long_opts, NULL)) {
 		switch (c) {
 		case O_OUT_DIR: o->out_dir = optarg; break;
 		case O_TYPE: o->type = optarg; break;
@@ -162,8 +162,11 @@ static offca_rc make_encoder(const char *path, const struct qopts *o, int show, 
 	rc = ut_read_file(path, UT_MAX_TEXT_FILE, 0, &in, &inlen);
 	if (rc != OFFCA_OK)
 		goto out;
-	if (o->type != NULL && (rc = xfr_payload_type_parse(o->type, &want)) != OFFCA_OK)
-		goto out;
+	if (o->type != NULL) {
+		rc = xfr_payload_type_parse(o->type, &want);
+		if (rc != OFFCA_OK)
+			goto out;
+	}
 	rc = xfr_payload_prepare(in, inlen, o->type ? &want : NULL, type, &pl, plen);
 	if (rc != OFFCA_OK) {
 		rc = prefixed(rc, path);
@@ -359,7 +362,7 @@ static offca_rc load_text(const char *path, xfr_qr_frames *fs)
 
 	if (f == NULL)
 		return ut_err(OFFCA_E_NOT_FOUND, "%s: cannot open", path);
-	while (rc == OFFCA_OK && (n = getline(&line, &cap, f)) > 0) {
+	for (n = getline(&line, &cap, f); rc == OFFCA_OK && n > 0; n = getline(&line, &cap, f)) {
 		lineno++;
 		if (n > (ssize_t)XFR_UR_MAX_TEXT) {
 			rc = ut_err(OFFCA_E_TOO_BIG, "%s: line %zu is longer than %u characters", path, lineno,
