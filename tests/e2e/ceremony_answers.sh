@@ -60,7 +60,9 @@ openssl verify -x509_strict -CAfile $D/root.pem $L/partner.pem >/dev/null || fai
 openssl x509 -in $L/certs/*.pem -noout -subject | grep -q queued1 || fail "the wrong CSR was signed"
 "$OFFCA" pending list --home "$HOME_DIR" | grep -q queued2 || fail "the declined CSR should stay pending"
 "$OFFCA" pending list --home "$HOME_DIR" | grep -q queued1 && fail "the signed CSR is still pending"
-pass "signing session: the operator's yes/no per CSR is obeyed; pending queue updated"
+grep -q "subject  CN=queued1.demo.example" life.out && grep -q "SANs     DNS:queued2.demo.example" life.out \
+  || fail "the operator was not shown each CSR's subject and SANs"
+pass "signing session: each subject and SANs shown, the operator's yes/no per CSR obeyed; pending queue updated"
 openssl crl -in $L/int.crl -noout -text | grep -q "CRL Number" || fail "CRL number"
 if openssl verify -crl_check -CAfile chain.pem -CRLfile $L/int.crl "$leaf" >/dev/null 2>&1; then fail "revoked cert verifies"; fi
 openssl verify -crl_check -CAfile chain.pem -CRLfile $L/int.crl $L/certs/*.pem >/dev/null || fail "good cert with CRL"
