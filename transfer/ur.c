@@ -249,12 +249,12 @@ static offca_rc split_ur(const char *t, size_t len, xfr_ur_id *id, const char **
 offca_rc xfr_ur_parse(const char *text, size_t len, xfr_ur_id *id, xfr_part *part)
 {
 	offca_rc rc;
-	const char *body;
-	size_t blen, bl;
-	uint32_t seq_num, seq_len;
+	const char *body = NULL;
+	size_t blen = 0, bl = 0;
+	uint32_t seq_num = 0, seq_len = 0;
 	unsigned char *b = NULL;
 	xfr_part p = {0};
-	int multi;
+	int multi = 0;
 
 	memset(id, 0, sizeof(*id));
 	if (part != NULL)
