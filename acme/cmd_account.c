@@ -34,13 +34,30 @@ static offca_rc save_account(struct acme_session *s, const char *dir, const char
 	return rc;
 }
 
+/* A deactivated account's key can never be used again: keep it aside, a new key is made. */
+static offca_rc retire_key(const struct acme_opts *o)
+{
+	char from[4096], to[4200];
+	int n;
+	offca_rc rc = acme_state_path(o, "account/key.pem", from, sizeof(from));
+
+	if (rc != OFFCA_OK || ut_path_exists(from) != OFFCA_OK)
+		return rc;
+	n = snprintf(to, sizeof(to), "%s.deactivated.%lld", from, (long long)time(NULL));
+	if (n < 0 || (size_t)n >= sizeof(to))
+		return ut_err(OFFCA_E_USAGE, "path too long");
+	if (rename(from, to) != 0)
+		return ut_err(OFFCA_E_IO, "cannot move the deactivated account's key aside (%s)", from);
+	return OFFCA_OK;
+}
+
 static offca_rc account_new(struct acme_opts *o, int find)
 {
 	offca_rc rc;
 	struct acme_session s;
-	char *url = NULL, path[4096], *bundle = NULL, *keep_email = NULL;
-	const char *email;
+	char *url = NULL, path[4096], *bundle = NULL, *email = NULL;
 	json_t *old = NULL;
+	const char *st;
 
 	memset(&s, 0, sizeof(s));
 	if (o->directory == NULL)
@@ -51,36 +68,39 @@ static offca_rc account_new(struct acme_opts *o, int find)
 	if (rc == OFFCA_OK)
 		rc = ut_mkdir_p(path, 0700);
 	if (rc != OFFCA_OK)
-		return rc;
+		goto out;
 	chmod(o->state, 0700);
-	if (acme_state_json(o, "account/account.json", &old) == OFFCA_OK && !find &&
-	    strcmp(json_string_value(json_object_get(old, "status")) ? json_string_value(json_object_get(old, "status")) : "",
-		   "deactivated") != 0) {
-		json_decref(old);
-		return ut_err(OFFCA_E_EXISTS, "%s already holds an account (account show; account find re-reads it)",
-			      o->state);
-	}
-	if (o->ca_bundle == NULL && old != NULL && json_string_value(json_object_get(old, "ca_bundle")) != NULL) {
-		bundle = strdup(json_string_value(json_object_get(old, "ca_bundle")));
-		if (bundle == NULL) {
-			json_decref(old);
-			return ut_err(OFFCA_E_NOMEM, "out of memory");
+	if (acme_state_json(o, "account/account.json", &old) == OFFCA_OK) {
+		st = json_string_value(json_object_get(old, "status"));
+		if (!find && (st == NULL || strcmp(st, "deactivated") != 0)) {
+			rc = ut_err(OFFCA_E_EXISTS, "%s already holds an account (account show; account find re-reads it)",
+				    o->state);
+			goto out;
 		}
+		if (!find && o->key_uri == NULL) {
+			rc = retire_key(o);
+			if (rc != OFFCA_OK)
+				goto out;
+		}
+		/* keep what the operator gave before unless given again */
+		if (o->ca_bundle == NULL && json_string_value(json_object_get(old, "ca_bundle")) != NULL)
+			bundle = strdup(json_string_value(json_object_get(old, "ca_bundle")));
+		if (o->email == NULL && json_string_value(json_object_get(old, "email")) != NULL)
+			email = strdup(json_string_value(json_object_get(old, "email")));
 	}
-	email = o->email;
-	if (email == NULL && old != NULL && json_string_value(json_object_get(old, "email")) != NULL)
-		email = keep_email = strdup(json_string_value(json_object_get(old, "email")));
-	json_decref(old);
 	rc = acme_session_open(o, &s, o->directory, bundle != NULL ? bundle : o->ca_bundle, !find);
 	if (rc == OFFCA_OK)
 		rc = acme_account_new(s.cl, o->email, o->eab_kid, find, &url, NULL);
 	if (rc == OFFCA_OK)
-		rc = save_account(&s, o->directory, url, email, bundle != NULL ? bundle : o->ca_bundle, "valid");
+		rc = save_account(&s, o->directory, url, email != NULL ? email : o->email,
+				  bundle != NULL ? bundle : o->ca_bundle, "valid");
 	if (rc == OFFCA_OK)
 		printf("account %s\n", url);
+out:
+	json_decref(old);
 	free(url);
 	free(bundle);
-	free(keep_email);
+	free(email);
 	acme_session_close(&s);
 	return rc;
 }

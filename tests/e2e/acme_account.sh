@@ -40,3 +40,19 @@ expect_fail "deactivated account refused" "$A" --state "$S" account show
 expect_fail "issue with deactivated account" "$A" --state "$S" issue --domain x.example.test --generate-key --dns-hook true
 expect_err_match 'deactivated'
 pass "deactivate"
+
+# a new account after deactivation: the old key is kept aside, a new one is registered
+"$A" --state "$S" account new --directory "$ACME_DIR" --eab-kid kid-1 --eab-hmac-key "$T/eab.key" > "$T/new2.out" || fail "account new after deactivate"
+ls "$S"/account/key.pem.deactivated.* >/dev/null 2>&1 || fail "old key not kept aside"
+grep -qF "$url" "$T/new2.out" && fail "the deactivated account came back"
+"$A" --state "$S" account show | grep -q 'status:  valid' || fail "new account not valid"
+pass "new account after deactivation"
+
+# RSA account key (RS256)
+"$A" --state "$T/rsa" --ca-bundle "$ACME_CA_BUNDLE" account new --directory "$ACME_DIR" --key-type rsa \
+  --eab-kid kid-1 --eab-hmac-key "$T/eab.key" >/dev/null || fail "RSA account"
+openssl pkey -in "$T/rsa/account/key.pem" -noout -text 2>/dev/null | grep -q 'Private-Key: (3072 bit' || fail "not an RSA-3072 key"
+"$A" --state "$T/rsa" account show | grep -q 'status:  valid' || fail "RSA account show"
+"$A" --state "$T/rsa" account rollover --key-type ec > /dev/null || fail "rollover RSA -> EC"
+"$A" --state "$T/rsa" account show | grep -q 'status:  valid' || fail "account show after RSA->EC rollover"
+pass "RS256 account, rollover to ES256"
