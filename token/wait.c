@@ -56,28 +56,70 @@ static void set_str(char *out, size_t cap, const char *in)
 	snprintf(out, cap, "%s", in != NULL ? in : "");
 }
 
-/* One look at the module: is a matching initialised token present? OFFCA_E_NOT_FOUND if not. */
+static int field_eq(const char *want, const unsigned char *field, size_t n)
+{
+	char buf[80];
+
+	if (want == NULL)
+		return 1;
+	tok_copy_padded(buf, sizeof(buf), field, n);
+	return strcmp(want, buf) == 0;
+}
+
+/* Does the token in slot sid match the URI? Fills out when it does. */
+static int raw_match(tok_ctx *ctx, CK_SLOT_ID sid, const tok_uri *uri, tok_arrival *out)
+{
+	CK_SLOT_INFO si;
+	CK_TOKEN_INFO ti;
+	const char *want_sid = tok_uri_get(uri, "slot-id");
+
+	if (ctx->fl->C_GetSlotInfo(sid, &si) != CKR_OK || ctx->fl->C_GetTokenInfo(sid, &ti) != CKR_OK)
+		return 0;
+	if (!(ti.flags & CKF_TOKEN_INITIALIZED))
+		return 0;
+	if (want_sid != NULL && strtoul(want_sid, NULL, 10) != sid)
+		return 0;
+	if (!field_eq(tok_uri_get(uri, "token"), ti.label, sizeof(ti.label)) ||
+	    !field_eq(tok_uri_get(uri, "serial"), ti.serialNumber, sizeof(ti.serialNumber)) ||
+	    !field_eq(tok_uri_get(uri, "manufacturer"), ti.manufacturerID, sizeof(ti.manufacturerID)) ||
+	    !field_eq(tok_uri_get(uri, "model"), ti.model, sizeof(ti.model)) ||
+	    !field_eq(tok_uri_get(uri, "slot-description"), si.slotDescription, sizeof(si.slotDescription)) ||
+	    !field_eq(tok_uri_get(uri, "slot-manufacturer"), si.manufacturerID, sizeof(si.manufacturerID)))
+		return 0;
+	tok_copy_padded(out->reader, sizeof(out->reader), si.slotDescription, sizeof(si.slotDescription));
+	tok_copy_padded(out->token, sizeof(out->token), ti.label, sizeof(ti.label));
+	tok_copy_padded(out->serial, sizeof(out->serial), ti.serialNumber, sizeof(ti.serialNumber));
+	return 1;
+}
+
+/*
+ * One look at the module: is a matching initialised token present? OFFCA_E_NOT_FOUND if not.
+ * Raw C_GetSlotList/C_GetTokenInfo rather than libp11's slot list: it reflects tokens that came
+ * and went even while other tok_keys share the context (whose libp11 slots are never refreshed).
+ */
 static offca_rc probe_module(const char *module, const tok_uri *uri, tok_arrival *out)
 {
 	tok_ctx *ctx = NULL;
+	CK_SLOT_ID slots[64];
+	CK_ULONG n = sizeof(slots) / sizeof(slots[0]);
+	CK_RV rv;
 	offca_rc rc;
 
 	rc = tok_ctx_open(module, &ctx);
 	if (rc != OFFCA_OK)
 		return rc;
-	rc = ut_err(OFFCA_E_NOT_FOUND, "no matching token yet");
-	for (unsigned i = 0; i < ctx->nslots; i++) {
-		PKCS11_SLOT *slot = &ctx->slots[i];
-		tok_info info;
-
-		if (!tok_slot_matches(slot, uri))
-			continue;
-		tok_fill_info(ctx, slot, &info);
-		set_str(out->reader, sizeof(out->reader), info.slot_description);
-		set_str(out->token, sizeof(out->token), info.label);
-		set_str(out->serial, sizeof(out->serial), info.serial);
-		rc = OFFCA_OK;
-		break;
+	rv = ctx->fl->C_GetSlotList(CK_TRUE, slots, &n);
+	if (rv == CKR_BUFFER_TOO_SMALL)
+		rc = ut_err(OFFCA_E_TOO_BIG, "PKCS#11 module %s has more than 64 slots with tokens", module);
+	else if (rv != CKR_OK)
+		rc = tok_rv(rv, "list slots");
+	else
+		rc = ut_err(OFFCA_E_NOT_FOUND, "no matching token yet");
+	for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++) {
+		if (raw_match(ctx, slots[i], uri, out)) {
+			rc = OFFCA_OK;
+			break;
+		}
 	}
 	tok_ctx_free(ctx);
 	return rc;

@@ -255,6 +255,19 @@ static void test_second_thread_and_two_keys(void **state)
 	assert_int_equal(pthread_create(&th, NULL, sign_thread, a), 0);
 	assert_int_equal(pthread_join(th, &res), 0);
 	assert_ptr_equal(res, a);
+	/* waiting, listing labels and generating on the same module leave open keys working */
+	{
+		tok_arrival arr;
+		char *u3 = NULL;
+
+		assert_int_equal(tok_wait(module, "pkcs11:token=unit", 1, &arr), OFFCA_OK);
+		assert_int_equal(tok_label_exists(module, "pkcs11:token=unit", "ec-root"), OFFCA_OK);
+		assert_int_equal(tok_keygen(module, "pkcs11:token=other", "third", TOK_KEY_EC_P384, &pin_ok, &u3),
+				 OFFCA_OK);
+		free(u3);
+		assert_true(sign_and_verify(tok_key_private(a), tok_key_public(a)));
+		assert_true(sign_and_verify(tok_key_private(b), tok_key_public(b)));
+	}
 	/* freeing one key must not finalise the module under the other */
 	tok_key_free(a);
 	assert_true(sign_and_verify(tok_key_private(b), tok_key_public(b)));
