@@ -260,6 +260,8 @@ offca_rc acme_client_post(struct acme_client *c, const char *url, const json_t *
 		rc = post_once(c, url, payload, use_jwk, accept, resp);
 		if (rc != OFFCA_OK)
 			return rc;
+		if (c->verbose)
+			fprintf(stderr, "offca-acme: POST %s -> %ld\n", url, resp->status);
 		if (resp->status < 400)
 			break;
 		acme_problem_type(resp->body, resp->len, type, sizeof(type));

@@ -136,7 +136,12 @@ expect_fail "unknown option" "$A" --state "$S" list --bogus
 pass "--help for every command"
 
 # --verbose never prints the TSIG secret
-"$A" --state "$S" --verbose issue --domain v.example.test --generate-key "${DNSARGS[@]}" > "$T/v.out" 2>&1 || fail "verbose issue"
+"$A" --state "$S" --verbose issue --domain v.example.test --generate-key "${DNSARGS[@]}" --dns-tcp > "$T/v.out" 2>&1 || fail "verbose issue"
 ! grep -qF "$(cat "$TSIG_SECRET_FILE")" "$T/v.out" || fail "TSIG secret printed with --verbose"
-pass "secret never printed"
-acme_no_stray_txt www.example.test example.test api.example.test hook.example.test v.example.test sep.example.test alt.example.test
+pass "secret never printed (updates over TCP)"
+
+# hmac-sha512 TSIG key
+"$A" --state "$S" issue --domain s512.example.test --generate-key --dns rfc2136 --dns-server "$DNS_SERVER" \
+  --tsig-key "$TSIG512_NAME" --tsig-secret-file "$TSIG512_SECRET_FILE" --tsig-algorithm hmac-sha512 >/dev/null 2>&1 || fail "hmac-sha512"
+pass "TSIG hmac-sha512"
+acme_no_stray_txt www.example.test example.test api.example.test hook.example.test v.example.test sep.example.test alt.example.test s512.example.test

@@ -8,7 +8,8 @@
 #   ACME_CA_BUNDLE  file with the test CA that signed pebble's TLS certificate
 #   DNS_PORT        named's port on 127.0.0.1; DNS_SERVER=127.0.0.1:$DNS_PORT
 #   DNS_ZONE        example.test (TSIG key "offca-test" hmac-sha256 may update it)
-#   TSIG_NAME, TSIG_SECRET_FILE (0600, base64 secret), TSIG_ALG
+#   TSIG_NAME, TSIG_SECRET_FILE (0600, base64 secret), TSIG_ALG (hmac-sha256)
+#   TSIG512_NAME, TSIG512_SECRET_FILE (a second key, hmac-sha512)
 # Environment knobs: ACME_NONCEREJECT (default 0), PEBBLE_EAB=1 (require EAB with kid-1,
 # key in $T/eab.key).
 
@@ -61,6 +62,11 @@ acme_env_named() {
   secret=$(openssl rand -base64 32)
   (umask 077; printf '%s\n' "$secret" > "$T/tsig.secret")
   TSIG_SECRET_FILE=$T/tsig.secret
+  local secret512
+  secret512=$(openssl rand -base64 64 | tr -d '\n')
+  (umask 077; printf '%s\n' "$secret512" > "$T/tsig512.secret")
+  TSIG512_NAME=offca-test-512
+  TSIG512_SECRET_FILE=$T/tsig512.secret
   cat > "$T/named/named.conf" <<EOF
 options {
   directory "$T/named";
@@ -75,10 +81,11 @@ options {
 };
 controls { };
 key "$TSIG_NAME" { algorithm $TSIG_ALG; secret "$secret"; };
+key "$TSIG512_NAME" { algorithm hmac-sha512; secret "$secret512"; };
 zone "$DNS_ZONE" {
   type primary;
   file "$T/named/$DNS_ZONE.zone";
-  allow-update { key "$TSIG_NAME"; };
+  allow-update { key "$TSIG_NAME"; key "$TSIG512_NAME"; };
 };
 EOF
   cat > "$T/named/$DNS_ZONE.zone" <<EOF
