@@ -184,10 +184,8 @@ static offca_rc seal(cer_run_t *r, int completed)
 	for (size_t i = 0; i < r->n_keys && !completed; i++)
 		if (strcmp(r->keys[i].uri, r->signer_uri) == 0)
 			k = r->keys[i].key;
-	if (completed && r->signer_uri[0]) {
-		cer_say(r, "\nSigning the transcript with the ceremony key (%s).\n", r->signer_uri);
-		rc = cer_key_get(r, r->signer_uri, r->signer_who, 0, &k);
-	}
+	if (completed && r->signer_uri[0])
+		rc = cer_key_get(r, r->signer_uri, r->signer_who, 0, &k); /* opened by seal_prepare */
 	if (rc == OFFCA_OK && k != NULL)
 		rc = cer_transcript_sign(r->t, "ceremony-key", tok_key_private(k), tok_key_public(k), NULL);
 	for (size_t i = 0; rc == OFFCA_OK && i < r->f->n_officers; i++) {
@@ -199,20 +197,40 @@ static offca_rc seal(cer_run_t *r, int completed)
 		for (size_t j = 0; j < r->n_keys; j++)
 			if (strcmp(r->keys[j].uri, uri) == 0)
 				k = r->keys[j].key;
-		if (k == NULL && !completed)
-			continue;
-		if (k == NULL) {
-			cer_say(r, "Officer %s signs the transcript too.\n", r->f->officers[i].name);
-			rc = cer_key_get(r, uri, r->f->officers[i].name, 0, &k);
-			if (rc != OFFCA_OK)
-				break;
-		}
+		if (k == NULL)
+			continue; /* opened by seal_prepare when completed */
 		snprintf(signer, sizeof(signer), "officer:%s", r->f->officers[i].name);
 		rc = cer_transcript_sign(r->t, signer, tok_key_private(k), tok_key_public(k), NULL);
 	}
 	if (rc == OFFCA_OK && cer_transcript_head(r->t, head) == OFFCA_OK) {
 		hexs(head, 32, h, sizeof(h));
 		cer_say(r, "Transcript head (write it on the paper copy): %s\n", h);
+	}
+	return rc;
+}
+
+/* Before the "end" entry: the ceremony key's token is there (it may have gone back into the
+   safe) and the keys that sign the transcript are open, so their logins are recorded too. */
+static offca_rc seal_prepare(cer_run_t *r)
+{
+	offca_rc rc = OFFCA_OK;
+	tok_key *k = NULL;
+
+	snprintf(r->step_id, sizeof(r->step_id), "%s", "");
+	snprintf(r->where, sizeof(r->where), "signing the transcript");
+	if (r->signer_uri[0] == '\0')
+		return OFFCA_OK;
+	cer_say(r, "\nSigning the transcript with the ceremony key (%s).\n", r->signer_uri);
+	for (size_t i = 0; i < r->f->n_tokens && rc == OFFCA_OK; i++)
+		if (strcmp(r->f->tokens[i].id, r->signer_who) == 0)
+			rc = cer_token_ready(r, (int)i);
+	if (rc == OFFCA_OK)
+		rc = cer_key_get(r, r->signer_uri, r->signer_who, 0, &k);
+	for (size_t i = 0; rc == OFFCA_OK && i < r->f->n_officers; i++) {
+		if (!r->approved[i])
+			continue;
+		cer_say(r, "Officer %s signs the transcript too.\n", r->f->officers[i].name);
+		rc = cer_key_get(r, r->f->officers[i].key_uri, r->f->officers[i].name, 0, &k);
 	}
 	return rc;
 }
@@ -344,6 +362,14 @@ offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res)
 	}
 	if (rc != OFFCA_OK) {
 		abort_transcript(r, rc == OFFCA_E_ABORTED ? OFFCA_E_ABORTED : rc);
+		rc = ut_err_last();
+		if (res != NULL)
+			snprintf(res->status, sizeof(res->status), "aborted");
+		goto out;
+	}
+	rc = seal_prepare(r);
+	if (rc != OFFCA_OK) {
+		abort_transcript(r, rc);
 		rc = ut_err_last();
 		if (res != NULL)
 			snprintf(res->status, sizeof(res->status), "aborted");
