@@ -123,17 +123,26 @@ out:
 	return rc;
 }
 
-void xfr_fountain_shuffle(size_t *items, size_t n, xfr_xoshiro *rng)
+/*
+ * The reference shuffle, stopped after the first k picks: take remaining[next_int(0, left-1)] out
+ * and append it to the result (built in place). Later picks never change the first k, so a
+ * fragment choice needs only `degree` picks instead of seqLen.
+ */
+static void shuffle_prefix(size_t *items, size_t n, size_t k, xfr_xoshiro *rng)
 {
-	/* take remaining[next_int(0, left-1)] out, append it to the result (built in place) */
-	for (size_t done = 0; done < n; done++) {
+	for (size_t done = 0; done < k && done < n; done++) {
 		size_t left = n - done;
-		size_t k = (size_t)xfr_xoshiro_next_int(rng, 0, left - 1);
-		size_t item = items[done + k];
+		size_t pick = (size_t)xfr_xoshiro_next_int(rng, 0, left - 1);
+		size_t item = items[done + pick];
 
-		memmove(items + done + 1, items + done, k * sizeof(*items));
+		memmove(items + done + 1, items + done, pick * sizeof(*items));
 		items[done] = item;
 	}
+}
+
+void xfr_fountain_shuffle(size_t *items, size_t n, xfr_xoshiro *rng)
+{
+	shuffle_prefix(items, n, n, rng);
 }
 
 offca_rc xfr_fountain_choose(uint32_t seq_num, size_t seq_len, uint32_t crc, size_t *idx, size_t *n)
@@ -161,7 +170,7 @@ offca_rc xfr_fountain_choose(uint32_t seq_num, size_t seq_len, uint32_t crc, siz
 		return rc;
 	for (size_t i = 0; i < seq_len; i++)
 		idx[i] = i;
-	xfr_fountain_shuffle(idx, seq_len, &rng);
+	shuffle_prefix(idx, seq_len, degree, &rng);
 	*n = degree;
 	return OFFCA_OK;
 }

@@ -103,26 +103,33 @@ static int same_message(const xfr_ur_id *a, const xfr_ur_id *b)
 	       a->checksum == b->checksum;
 }
 
-/* The message most frames belong to (O(n^2) over at most XFR_QR_MAX_FRAMES, fine for scans). */
+#define MAX_MESSAGES 64u /* distinct messages counted in one set; frames of others only rejected */
+
+/* The message most frames belong to; ties go to the one seen first. */
 static const xfr_ur_id *pick(const xfr_qr_frames *fs, const char *want)
 {
-	const xfr_ur_id *best = NULL;
-	size_t best_n = 0;
+	const xfr_ur_id *ids[MAX_MESSAGES];
+	size_t counts[MAX_MESSAGES], n_ids = 0, best = 0;
 
 	for (size_t i = 0; i < fs->n; i++) {
 		size_t k = 0;
 
-		if ((want != NULL && strcmp(fs->f[i].id.type, want) != 0) ||
-		    (best != NULL && same_message(best, &fs->f[i].id)))
+		if (want != NULL && strcmp(fs->f[i].id.type, want) != 0)
 			continue;
-		for (size_t j = i; j < fs->n; j++)
-			k += same_message(&fs->f[i].id, &fs->f[j].id);
-		if (k > best_n) {
-			best = &fs->f[i].id;
-			best_n = k;
+		while (k < n_ids && !same_message(ids[k], &fs->f[i].id))
+			k++;
+		if (k == n_ids) {
+			if (n_ids == MAX_MESSAGES)
+				continue;
+			ids[n_ids] = &fs->f[i].id;
+			counts[n_ids++] = 0;
 		}
+		counts[k]++;
 	}
-	return best;
+	for (size_t k = 1; k < n_ids; k++)
+		if (counts[k] > counts[best])
+			best = k;
+	return n_ids > 0 ? ids[best] : NULL;
 }
 
 offca_rc xfr_qr_frames_decode(const xfr_qr_frames *fs, const char *want_type, xfr_qr_event_cb cb, void *arg,
