@@ -2,6 +2,7 @@
 #include "dns01.h"
 
 #include <netdb.h>
+#include <poll.h>
 #include <arpa/inet.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -282,7 +283,7 @@ static double mono(void)
 }
 
 offca_rc acme_dns_wait_txt(const char *host, uint16_t port, const char *zone, const char *name,
-			   const char *value, int timeout_s, int verbose)
+			   const char *value, int timeout_s, int verbose, int abort_fd)
 {
 	offca_rc rc;
 	struct ns_list *l = NULL;
@@ -333,8 +334,16 @@ offca_rc acme_dns_wait_txt(const char *host, uint16_t port, const char *zone, co
 				}
 			goto out;
 		}
-		struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
-		nanosleep(&ts, NULL);
+		if (abort_fd >= 0) {
+			struct pollfd pfd = {abort_fd, POLLIN, 0};
+			if (poll(&pfd, 1, (int)delay_ms) > 0) {
+				rc = ut_err(OFFCA_E_ABORTED, "propagation wait for %s abandoned", name);
+				goto out;
+			}
+		} else {
+			struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+			nanosleep(&ts, NULL);
+		}
 		delay_ms = delay_ms * 2 > 1000 ? 1000 : delay_ms * 2;
 	}
 out:

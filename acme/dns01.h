@@ -37,9 +37,10 @@ offca_rc acme_rfc2136_update(struct acme_rfc2136 *r, const char *name, const cha
 /*
  * Wait until every authoritative server of the zone of name (NS at host:port; each server
  * queried on the same port) answers the TXT value for name, at most timeout_s seconds.
- * Errors: OFFCA_E_TIMEOUT naming the lagging server.
+ * abort_fd (or -1): stop early with OFFCA_E_ABORTED when it becomes readable (the main process
+ * went away). Errors: OFFCA_E_TIMEOUT naming the lagging server.
  */
 offca_rc acme_dns_wait_txt(const char *host, uint16_t port, const char *zone, const char *name,
-			   const char *value, int timeout_s, int verbose);
+			   const char *value, int timeout_s, int verbose, int abort_fd);
 
 #endif

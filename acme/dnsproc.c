@@ -31,6 +31,7 @@ struct dstate {
 	int have_server;
 	struct record rec[MAX_RECORDS];
 	int nrec;
+	int fd; /* our channel: readable while we wait means the main process is gone */
 };
 
 static offca_rc run_hook(struct dstate *ds, const char *op, const char *name, const char *value)
@@ -121,7 +122,7 @@ static offca_rc handle(struct dstate *ds, uint8_t type, const unsigned char *bod
 		if (!ds->have_server || ds->cfg->propagation_timeout <= 0)
 			return OFFCA_OK;
 		return acme_dns_wait_txt(ds->r.host, ds->r.port, ds->r.zone, name, value,
-					 ds->cfg->propagation_timeout, ds->cfg->verbose);
+					 ds->cfg->propagation_timeout, ds->cfg->verbose, ds->fd);
 	default:
 		return ut_err(OFFCA_E_INTERNAL, "DNS process: unknown request %u", type);
 	}
@@ -164,6 +165,10 @@ static int dnsproc_main(int fd, void *arg)
 	if (ds == NULL)
 		_exit(1);
 	ds->cfg = arg;
+	ds->fd = fd;
+	/* a stop (SIGTERM/SIGHUP to the whole group) ends the main process; we stay to remove records */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	rc = setup(ds);
 	if (rc != OFFCA_OK) {
 		acme_ipc_send_err(fd, rc);

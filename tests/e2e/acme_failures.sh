@@ -83,12 +83,25 @@ pass "default TSIG secret file under the state dir"
 
 # one offca-acme per state directory: a second one (e.g. the timer's renew) refuses to run
 if command -v flock >/dev/null 2>&1; then
-  flock "$S/lock" sleep 5 & lockpid=$!; e2e_bg "$lockpid"
+  flock --no-fork "$S/lock" sleep 30 & lockpid=$!; e2e_bg "$lockpid"
   for i in $(seq 1 50); do flock -n "$S/lock" true 2>/dev/null || break; sleep 0.1; done
   expect_fail "state locked" "$A" --state "$S" renew
   expect_err_match 'another offca-acme is working on'
-  kill "$lockpid" 2>/dev/null || true
+  kill "$lockpid" 2>/dev/null || true; wait "$lockpid" 2>/dev/null || true
 fi
+
+# stopped mid-way (systemd stop / kill: SIGTERM to the whole process group) while waiting for
+# propagation: the DNS process outlives the main process and removes what was published
+setsid "$A" --state "$S" issue --domain term.example.test --generate-key --dns-hook "$T/wrong.sh" \
+  --dns-server "$DNS_SERVER" --propagation-timeout 60 >/dev/null 2>&1 &
+tpid=$!
+for i in $(seq 1 100); do [ -n "$(acme_txt _acme-challenge.term.example.test)" ] && break; sleep 0.1; done
+[ -n "$(acme_txt _acme-challenge.term.example.test)" ] || fail "term test: record never published"
+kill -TERM -- "-$tpid" 2>/dev/null || kill -TERM "$tpid"
+wait "$tpid" 2>/dev/null && fail "stopped issuance exited 0"
+for i in $(seq 1 50); do [ -z "$(acme_txt _acme-challenge.term.example.test)" ] && break; sleep 0.1; done
+acme_no_stray_txt term.example.test
+pass "SIGTERM to the process group mid-issuance: records removed"
 
 # pebble rejecting a quarter of good nonces: badNonce is retried, the order still succeeds
 kill "$PEBBLE_PID"; wait "$PEBBLE_PID" 2>/dev/null || true
