@@ -16,6 +16,7 @@ struct tok_key {
 	CK_SESSION_HANDLE s; /* raw session that holds the login while the key is open */
 	EVP_PKEY *priv;
 	EVP_PKEY *pub;
+	struct tok_reauth *reauth; /* PIN source for keys that need it for every signature */
 	char *uri;
 	char token_label[33];
 	char token_serial[17];
@@ -146,6 +147,17 @@ static offca_rc find_public(tok_key *k)
 	return rc;
 }
 
+/* CKA_ALWAYS_AUTHENTICATE keys (YubiKey PIV 9c): arrange per-signature PIN entry. */
+static offca_rc setup_reauth(tok_key *k, CK_OBJECT_HANDLE o, const tok_uri *uri, const tok_pin_opts *opts)
+{
+	CK_BBOOL always = CK_FALSE;
+	CK_ATTRIBUTE a = {CKA_ALWAYS_AUTHENTICATE, &always, sizeof(always)};
+
+	if (k->ctx->fl->C_GetAttributeValue(k->s, o, &a, 1) != CKR_OK || always != CK_TRUE)
+		return OFFCA_OK;
+	return tok_reauth_add(k->ctx, k->label, uri, opts, &k->reauth);
+}
+
 static offca_rc check_type(const tok_uri *uri)
 {
 	const char *t = tok_uri_get(uri, "type");
@@ -200,6 +212,8 @@ offca_rc tok_key_open(const char *cli_module, const char *uri_text, const tok_pi
 	if (rc == OFFCA_OK)
 		rc = find_public(k);
 	if (rc == OFFCA_OK)
+		rc = setup_reauth(k, priv, uri, opts);
+	if (rc == OFFCA_OK)
 		rc = p11_private(k, slot);
 	if (rc == OFFCA_OK)
 		rc = tok_key_uri_make(k->token_label, k->id, k->id_len, k->label, &k->uri);
@@ -220,6 +234,7 @@ void tok_key_free(tok_key *k)
 	/* EVP_PKEYs first: libp11's refers to objects owned by the context's slots. */
 	EVP_PKEY_free(k->priv);
 	EVP_PKEY_free(k->pub);
+	tok_reauth_free(k->reauth);
 	if (k->s != CK_INVALID_HANDLE)
 		k->ctx->fl->C_CloseSession(k->s);
 	tok_ctx_free(k->ctx);

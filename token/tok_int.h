@@ -109,6 +109,15 @@ offca_rc tok_raw_attr(tok_ctx *ctx, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_
 /* Build the public key of a public-key object from its raw attributes (RSA, EC, Ed25519). */
 offca_rc tok_raw_pubkey(tok_ctx *ctx, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, EVP_PKEY **out);
 
+/*
+ * Per-signature PIN entry for a key with CKA_ALWAYS_AUTHENTICATE (reauth.c): libp11 asks its
+ * context's UI_METHOD for the PIN before each signature; offca answers from the key's PIN source.
+ */
+struct tok_reauth;
+offca_rc tok_reauth_add(tok_ctx *ctx, const char *label, const tok_uri *uri, const tok_pin_opts *opts,
+			struct tok_reauth **out);
+void tok_reauth_free(struct tok_reauth *e);
+
 /* Count the private keys on the token (logged-in session s): EdDSA ones and all others. */
 offca_rc tok_raw_key_census(tok_ctx *ctx, CK_SESSION_HANDLE s, size_t *edwards, size_t *other);
 

@@ -75,6 +75,16 @@ expect_fail "URI naming no token while two are present" "$OFFCA" token show-key 
   "pkcs11:object=key-ec-p256?pin-source=file:$T/ca.pin"
 expect_err_match "2 tokens match"
 
+# a key that needs the PIN for every signature (CKA_ALWAYS_AUTHENTICATE, as a YubiKey's PIV slot 9c
+# through OpenSC): offca answers libp11's per-signature PIN request from the PIN file, prints nothing
+p11 ca --keypairgen --key-type EC:secp384r1 --label always --id 0a0b --always-auth --sensitive >/dev/null \
+  || fail "pkcs11-tool keypairgen --always-auth"
+"$OFFCA" token show-key "pkcs11:token=ca;object=always" --pin-file "$T/ca.pin" --selftest > "$T/always.txt" \
+  < /dev/null || fail "always-authenticate key"
+grep -q "^selftest: ok" "$T/always.txt" || fail "always-authenticate selftest"
+! grep -qi "enter" "$T/always.txt" || fail "a PIN prompt leaked to stdout: $(cat "$T/always.txt")"
+pass "per-signature PIN (CKA_ALWAYS_AUTHENTICATE) from --pin-file"
+
 # an existing label is refused, nothing new on the token
 n_before=$(p11 ca --list-objects | grep -c "label:")
 expect_fail "keygen with an existing label" "$OFFCA" token keygen --token "pkcs11:token=ca" --label key-ec-p256 \

@@ -301,6 +301,42 @@ static void test_errors(void **state)
 	assert_null(k);
 }
 
+/* A key that needs the PIN for every signature (CKA_ALWAYS_AUTHENTICATE, like YubiKey PIV 9c). */
+static void test_always_authenticate(void **state)
+{
+	tok_key *k = NULL;
+	tok_pin_opts from_file = {NULL, NULL, 1};
+	char cmd[1024], pinfile[512];
+	FILE *f;
+
+	(void)state;
+	if (module == NULL || system("command -v pkcs11-tool >/dev/null 2>&1") != 0)
+		skip();
+	snprintf(cmd, sizeof(cmd),
+		 "pkcs11-tool --module '%s' --token-label other --login --pin " PIN " --keypairgen --key-type "
+		 "EC:prime256v1 --label always --id 0a0b --always-auth --sensitive >/dev/null 2>&1",
+		 module);
+	assert_int_equal(system(cmd), 0);
+	/* PIN handed over in memory: kept (locked) for the key's lifetime */
+	assert_int_equal(tok_key_open(module, "pkcs11:token=other;object=always", &pin_ok, &k), OFFCA_OK);
+	for (int i = 0; i < 3; i++)
+		assert_true(sign_and_verify(tok_key_private(k), tok_key_public(k)));
+	tok_key_free(k);
+	/* PIN file: read again for every signature */
+	snprintf(pinfile, sizeof(pinfile), "%s/always.pin", dir);
+	f = fopen(pinfile, "w");
+	assert_non_null(f);
+	fputs(PIN "\n", f);
+	fclose(f);
+	chmod(pinfile, 0600);
+	from_file.pin_file = pinfile;
+	k = NULL;
+	assert_int_equal(tok_key_open(module, "pkcs11:token=other;id=%0a%0b", &from_file, &k), OFFCA_OK);
+	assert_true(sign_and_verify(tok_key_private(k), tok_key_public(k)));
+	assert_int_equal(tok_key_selftest(k), OFFCA_OK);
+	tok_key_free(k);
+}
+
 static void test_wait_poll(void **state)
 {
 	tok_arrival a;
@@ -319,7 +355,8 @@ int main(void)
 		cmocka_unit_test(test_list),        cmocka_unit_test(test_keygen),
 		cmocka_unit_test(test_attributes),  cmocka_unit_test(test_sign_verify),
 		cmocka_unit_test(test_second_thread_and_two_keys),
-		cmocka_unit_test(test_errors),      cmocka_unit_test(test_wait_poll),
+		cmocka_unit_test(test_errors),      cmocka_unit_test(test_always_authenticate),
+		cmocka_unit_test(test_wait_poll),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
