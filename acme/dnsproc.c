@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -166,6 +167,7 @@ static int dnsproc_main(int fd, void *arg)
 		_exit(1);
 	ds->cfg = arg;
 	ds->fd = fd;
+	(void)mlock(ds, sizeof(*ds)); /* the TSIG secret lives in ds: keep it out of swap (best effort) */
 	/* a stop (SIGTERM/SIGHUP to the whole group) ends the main process; we stay to remove records */
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -197,6 +199,7 @@ out:
 		ds->nrec--;
 	}
 	acme_rfc2136_wipe(&ds->r);
+	munlock(ds, sizeof(*ds));
 	free(ds);
 	close(fd);
 	return 0;

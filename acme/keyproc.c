@@ -8,6 +8,7 @@
  * Note: core offers no generic signer for non-CA keys yet, so this file calls the token layer
  * (tok_key_open) directly; it is the only place in acme/ that does.
  */
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +194,9 @@ static int keyproc_main(int fd, void *arg)
 
 	memset(&ks, 0, sizeof(ks));
 	ks.cfg = arg;
+	/* private key numbers in OpenSSL's secure heap (mlock()ed, guard pages); best effort */
+	if (CRYPTO_secure_malloc_initialized() == 0)
+		(void)CRYPTO_secure_malloc_init(64 * 1024, 64);
 	rc = load_or_create(&ks);
 	if (rc == OFFCA_OK)
 		rc = load_eab(&ks);
