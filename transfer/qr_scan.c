@@ -7,9 +7,14 @@
 #include "offca/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/videodev2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zbar.h>
 
 static void qr_only(zbar_image_scanner_t *sc)
@@ -110,12 +115,49 @@ static void on_frame(zbar_image_t *zi, const void *userdata)
 	}
 }
 
+/* zbar's multi-line error text as one line: the system error part when there is one. */
+static const char *one_line(zbar_processor_t *p, char *buf, size_t cap)
+{
+	const char *m = zbar_processor_error_string(p, 0), *se;
+	size_t k = 0;
+
+	se = m != NULL ? strstr(m, "system error: ") : NULL;
+	m = se != NULL ? se + 14 : (m != NULL ? m : "unknown error");
+	for (; *m != '\0' && k + 1 < cap; m++) {
+		char c = (*m == '\n' || *m == '\t') ? ' ' : *m;
+
+		if (c == ' ' && (k == 0 || buf[k - 1] == ' '))
+			continue;
+		buf[k++] = c;
+	}
+	while (k > 0 && buf[k - 1] == ' ')
+		k--;
+	buf[k] = '\0';
+	return buf;
+}
+
+/* A V4L2 capture device? (checked before zbar, which prints its own complaints otherwise) */
+static offca_rc check_v4l2(const char *device)
+{
+	struct v4l2_capability cap;
+	int fd = open(device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	int ok;
+
+	if (fd < 0)
+		return ut_err(errno == EACCES ? OFFCA_E_PERM : OFFCA_E_IO, "video device %s: %s", device, strerror(errno));
+	memset(&cap, 0, sizeof(cap));
+	ok = ioctl(fd, VIDIOC_QUERYCAP, &cap) == 0 && (cap.capabilities & V4L2_CAP_VIDEO_CAPTURE) != 0;
+	close(fd);
+	return ok ? OFFCA_OK : ut_err(OFFCA_E_IO, "%s is not a video capture device", device);
+}
+
 offca_rc xfr_qr_scan_video(const char *device, xfr_qr_text_cb cb, void *arg, const volatile sig_atomic_t *stop)
 {
 	offca_rc rc;
 	zbar_processor_t *p = NULL;
 	struct video_ctx v = {cb, arg, 0};
 	struct stat st;
+	char msg[256];
 
 	if (stat(device, &st) != 0)
 		return ut_err(errno == ENOENT ? OFFCA_E_NOT_FOUND : OFFCA_E_IO,
@@ -123,6 +165,9 @@ offca_rc xfr_qr_scan_video(const char *device, xfr_qr_text_cb cb, void *arg, con
 			      strerror(errno));
 	if (!S_ISCHR(st.st_mode))
 		return ut_err(OFFCA_E_IO, "%s is not a video device", device);
+	rc = check_v4l2(device);
+	if (rc != OFFCA_OK)
+		return rc;
 	p = zbar_processor_create(0);
 	if (p == NULL)
 		return ut_err(OFFCA_E_NOMEM, "zbar: out of memory");
@@ -131,13 +176,13 @@ offca_rc xfr_qr_scan_video(const char *device, xfr_qr_text_cb cb, void *arg, con
 	zbar_processor_set_config(p, ZBAR_QRCODE, ZBAR_CFG_BINARY, 1);
 	if (zbar_processor_init(p, device, 0) != 0) {
 		rc = ut_err(OFFCA_E_IO, "video device %s: zbar cannot use it: %s", device,
-			    zbar_processor_error_string(p, 0));
+			    one_line(p, msg, sizeof(msg)));
 		goto out;
 	}
 	zbar_processor_set_data_handler(p, on_frame, &v);
 	if (zbar_processor_set_active(p, 1) != 0) {
 		rc = ut_err(OFFCA_E_IO, "video device %s: cannot start capture: %s", device,
-			    zbar_processor_error_string(p, 0));
+			    one_line(p, msg, sizeof(msg)));
 		goto out;
 	}
 	rc = OFFCA_OK;
@@ -148,7 +193,7 @@ offca_rc xfr_qr_scan_video(const char *device, xfr_qr_text_cb cb, void *arg, con
 		}
 		/* one decoded video frame (on_frame sees its symbols) or a timeout */
 		if (zbar_process_one(p, 250) < 0) {
-			rc = ut_err(OFFCA_E_IO, "video device %s: %s", device, zbar_processor_error_string(p, 0));
+			rc = ut_err(OFFCA_E_IO, "video device %s: %s", device, one_line(p, msg, sizeof(msg)));
 			break;
 		}
 	}

@@ -103,6 +103,9 @@ expect_err_match "video device .*video9.*No such file"
 [ "$(wc -l < "$T/last.err")" -eq 1 ] || fail "scan error is not one line"
 expect_fail "scan a non-device" "$OFFCA" qr scan --device "$T/a.der"
 expect_err_match "not a video device"
+expect_fail "scan a device that is not a camera" "$OFFCA" qr scan --device /dev/null
+expect_err_match "/dev/null is not a video capture device"
+[ "$(wc -l < "$T/last.err")" -eq 1 ] || fail "scan /dev/null error is not one line: $(cat "$T/last.err")"
 
 # help and usage
 "$OFFCA" qr --help | grep -q "offca qr encode FILE --out-dir DIR" || fail "help text"

@@ -157,6 +157,8 @@ static void test_video_device_missing(void **state)
 	assert_int_equal(xfr_qr_scan_video("/dev/offca-no-such-video", NULL, NULL, NULL), OFFCA_E_NOT_FOUND);
 	assert_non_null(strstr(ut_err_msg(), "/dev/offca-no-such-video"));
 	assert_int_equal(xfr_qr_scan_video("/etc/hostname", NULL, NULL, NULL), OFFCA_E_IO);
+	assert_int_equal(xfr_qr_scan_video("/dev/null", NULL, NULL, NULL), OFFCA_E_IO);
+	assert_non_null(strstr(ut_err_msg(), "not a video capture device"));
 }
 
 static void count_event(void *arg, xfr_qr_event ev, const char *src, const xfr_ur_id *id, size_t have,
