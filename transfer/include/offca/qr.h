@@ -88,9 +88,10 @@ typedef int (*xfr_qr_text_cb)(void *arg, const char *text, size_t len);
 
 /*
  * Scan a video device (e.g. "/dev/video0") with zbar's video processor until cb returns non-zero
- * or *stop becomes non-zero (a signal handler sets it). Errors: OFFCA_E_NOT_FOUND (no such
- * device), OFFCA_E_IO (zbar cannot open or read it; detail from zbar), OFFCA_E_ABORTED (*stop),
- * OFFCA_E_NOMEM.
+ * or *stop becomes non-zero (a signal handler sets it). The device must be a V4L2 capture device
+ * (checked first); zbar opens it without a window, QR only, binary. Errors: OFFCA_E_NOT_FOUND (no
+ * such device), OFFCA_E_PERM (no access), OFFCA_E_IO (not a capture device, or zbar cannot open or
+ * read it; zbar's reason on one line), OFFCA_E_ABORTED (*stop), OFFCA_E_NOMEM.
  */
 offca_rc xfr_qr_scan_video(const char *device, xfr_qr_text_cb cb, void *arg, const volatile sig_atomic_t *stop);
 
