@@ -107,6 +107,8 @@ static const char *flags_text(const tok_info *t, char *buf, size_t cap)
 		 t->protected_auth_path ? "pin-pad " : "", t->user_pin_count_low ? "pin-count-low " : "",
 		 t->user_pin_final_try ? "pin-final-try " : "", t->user_pin_locked ? "pin-locked " : "",
 		 t->removable ? "removable" : "");
+	for (size_t n = strlen(buf); n > 0 && buf[n - 1] == ' '; n--)
+		buf[n - 1] = '\0';
 	return buf;
 }
 

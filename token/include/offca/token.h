@@ -64,7 +64,10 @@ typedef struct tok_ctx tok_ctx;
  */
 offca_rc tok_module_resolve(const char *cli_module, const tok_uri *uri, char *out, size_t cap);
 
-/* Load a module. Errors: OFFCA_E_MODULE. */
+/*
+ * Load a module (or take one more use of the context already open for that path). Errors:
+ * OFFCA_E_MODULE (missing, not a PKCS#11 module, C_Initialize failed), OFFCA_E_TOKEN (slot list).
+ */
 offca_rc tok_ctx_open(const char *module_path, tok_ctx **out);
 void tok_ctx_free(tok_ctx *ctx);
 const char *tok_ctx_module(const tok_ctx *ctx);
@@ -86,7 +89,13 @@ typedef struct tok_info {
 	int removable;
 } tok_info;
 
-/* Enumerate slots (present or not). *out is an array of *n entries, free with free(). */
+/*
+ * Enumerate slots (present or not) with their tokens' fresh flags. *out is an array of *n entries,
+ * free with free(). Contexts are shared per module path within a process (tok_ctx_open of an open
+ * path returns the same context, counted; tok_ctx_free releases one use): while a context is
+ * shared, the slot list is not re-read, so a token plugged in meanwhile shows up only once every
+ * user has freed it (tok_wait() is not affected: it asks the module directly).
+ */
 offca_rc tok_list(tok_ctx *ctx, tok_info **out, size_t *n);
 
 /* ---- PIN sources (pin.c) ---- */
@@ -105,7 +114,13 @@ typedef struct tok_key tok_key;
  * Find the token the URI names (token=, serial=, manufacturer=, model=, slot-id=), log in with the
  * PIN from opts/URI/prompt, find the private key (object= and/or id=) and the matching public key
  * (same CKA_ID; falls back to a certificate with that id). The session stays logged in until
- * tok_key_free(), so many signatures need one login.
+ * tok_key_free(), so many signatures need one login. Keys marked CKA_ALWAYS_AUTHENTICATE (YubiKey
+ * PIV slot 9c through OpenSC) need the PIN again for every signature: libp11 asks for it and offca
+ * answers from the same source (the PIN file is re-read each time, or the no-echo prompt); only an
+ * in-memory opts->pin_value is copied, into locked memory wiped by tok_key_free(), because the
+ * caller cannot hand it over again. With opts->no_prompt and no PIN source such a key fails to
+ * open (OFFCA_E_USAGE). uri must name exactly one token (OFFCA_E_USAGE when several match) and
+ * exactly one private key; type= must be absent or "private".
  * Errors: OFFCA_E_PARSE (URI), OFFCA_E_MODULE, OFFCA_E_TOKEN_ABSENT, OFFCA_E_PIN_INCORRECT (detail
  * says "count low"/"final try" when the token reports it), OFFCA_E_PIN_LOCKED, OFFCA_E_NOT_FOUND
  * (no such key), OFFCA_E_TOKEN.
@@ -175,8 +190,12 @@ typedef struct tok_arrival {
 
 /*
  * Wait up to timeout_s seconds (0: forever) until a token matching token_uri (NULL: any token)
- * is present. With the OpenSC module, waits on pcsc-lite reader events (SCardGetStatusChange);
- * otherwise polls the module's slots. Errors: OFFCA_E_TIMEOUT, OFFCA_E_MODULE, OFFCA_E_TOKEN.
+ * is present; returns at once when one already is. With the OpenSC module, waits on pcsc-lite
+ * reader events (SCardGetStatusChange on every reader and "\\?PnP?\Notification"; pcsc-lite
+ * honours $PCSCLITE_CSOCK_NAME): without token_uri any card in any reader ends the wait (out->reader
+ * set, token/serial empty), with a token_uri the module is asked after each event. Other modules
+ * are polled once a second (the module re-initialised each time unless this process holds it open).
+ * Errors: OFFCA_E_TIMEOUT, OFFCA_E_MODULE, OFFCA_E_TOKEN (e.g. pcscd not running), OFFCA_E_PARSE.
  */
 offca_rc tok_wait(const char *cli_module, const char *token_uri, unsigned timeout_s, tok_arrival *out);
 
