@@ -158,11 +158,19 @@ char *ca_audit_json(const char *fmt, ...)
 	return s;
 }
 
+/* Actions only the store writes (their details are checked against the records). */
+static const char *const store_actions[] = {"init", "reserve", "sign", "void", "void-stale", "revoke",
+					    "issuer-add", NULL};
+
 offca_rc ca_store_audit(ca_store *st, const char *action, const char *detail)
 {
 	MDB_txn *txn = NULL;
-	offca_rc rc = ca_st_begin(st, 0, &txn);
+	offca_rc rc;
 
+	for (int i = 0; action != NULL && store_actions[i] != NULL; i++)
+		if (strcmp(action, store_actions[i]) == 0)
+			return ut_err(OFFCA_E_USAGE, "audit action '%s' is written by the store itself", action);
+	rc = ca_st_begin(st, 0, &txn);
 	if (rc != OFFCA_OK)
 		return rc;
 	rc = ca_audit_append_txn(st, txn, action, detail);

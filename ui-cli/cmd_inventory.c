@@ -567,8 +567,9 @@ static const char audit_usage[] =
 	"       offca audit show [--json] [--home DIR]\n"
 	"\n"
 	"The store's append-only, hash-chained audit log (docs/store.md).\n"
-	"  verify  recompute every entry's SHA-256 and the chain; prints 'audit log OK: N entries'\n"
-	"          and the head hash, or names the first bad entry and exits non-zero\n"
+	"  verify  recompute every entry's SHA-256 and the chain, then check every certificate record\n"
+	"          against the log (signed, revoked); prints 'audit log OK: N entries' or names the\n"
+	"          first bad entry or record and exits non-zero\n"
 	"  show    print every entry (seq, time, action, detail, hash) and the head hash; record\n"
 	"          the head hash outside the CA (ceremony transcript) to detect a rewritten log\n";
 
@@ -632,6 +633,7 @@ int cli_cmd_audit(int argc, char **argv)
 	struct opts o;
 	ca_store *st = NULL;
 	uint64_t n = 0;
+	size_t certs = 0, revoked = 0;
 	offca_rc rc;
 	int r, verify;
 
@@ -653,9 +655,12 @@ int cli_cmd_audit(int argc, char **argv)
 		return r;
 	}
 	rc = ca_store_audit_verify(st, &n);
+	if (rc == OFFCA_OK)
+		rc = ca_store_audit_check_records(st, &certs, &revoked);
 	ca_store_free(st);
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	printf("audit log OK: %llu entries\n", (unsigned long long)n);
+	printf("records match the log: %zu certificates, %zu revoked\n", certs, revoked);
 	return 0;
 }

@@ -243,12 +243,24 @@ void ca_pending_clear(ca_pending *p);
 void ca_pending_list_free(ca_pending *arr, size_t n);
 
 /* ---- audit log (append-only, hash-chained) ---- */
-/* Append an entry in its own transaction: action ("init","key-use","sign","revoke","crl",
-   "login-failed","import",...; [a-z0-9-], <= CA_STORE_MAX_ACTION), detail = one-line JSON object
-   text or plain text (<= CA_STORE_MAX_DETAIL, no newline). Never a secret. */
+/* Append an entry in its own transaction: action ("key-use","login-failed","bundle-export",...;
+   [a-z0-9-], <= CA_STORE_MAX_ACTION), detail = one-line JSON object text or plain text
+   (<= CA_STORE_MAX_DETAIL, no newline). Never a secret. The actions the store writes itself with
+   its changes (init, reserve, sign, void, void-stale, revoke, issuer-add) are refused here
+   (OFFCA_E_USAGE): ca_store_audit_check_records() trusts them. */
 offca_rc ca_store_audit(ca_store *st, const char *action, const char *detail);
 /* Verify the whole chain; *count = entries; OFFCA_E_VERIFY names the first broken entry. */
 offca_rc ca_store_audit_verify(ca_store *st, uint64_t *count);
+
+/*
+ * Check the certificate records against the audit log (run after ca_store_audit_verify()): every
+ * "sign" entry has its record with the same SHA-256, every "revoke" entry a record revoked with
+ * that reason and time, and the numbers of records and revoked records equal the numbers of
+ * those entries. Catches records edited in LMDB behind the log (an undone revocation, a swapped
+ * or deleted record). *n_certs / *n_revoked (may be NULL) get the counts.
+ * Errors: OFFCA_E_VERIFY naming the certificate and the entry.
+ */
+offca_rc ca_store_audit_check_records(ca_store *st, size_t *n_certs, size_t *n_revoked);
 
 typedef struct ca_audit_entry {
 	uint64_t seq;                 /* 1, 2, 3, ... */
