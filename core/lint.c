@@ -198,6 +198,8 @@ static int cn_in_sans(X509 *x, GENERAL_NAMES *sans)
 	return found;
 }
 
+static int spki_alg(X509 *x, int *curve);
+
 static void lint_leaf(lint_ctx *c, X509 *x, BASIC_CONSTRAINTS *bc, uint32_t ku)
 {
 	GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
@@ -209,7 +211,9 @@ static void lint_leaf(lint_ctx *c, X509 *x, BASIC_CONSTRAINTS *bc, uint32_t ku)
 		lint_add(c, "e_leaf_path_len", "pathLenConstraint on a leaf");
 	if (ku & (KU_KEY_CERT_SIGN | KU_CRL_SIGN))
 		lint_add(c, "e_leaf_key_cert_sign", "a leaf must not have keyCertSign or cRLSign");
-	if (EVP_PKEY_get_base_id(X509_get0_pubkey(x)) == EVP_PKEY_EC && (ku & KU_KEY_ENCIPHERMENT))
+	int curve;
+
+	if (spki_alg(x, &curve) == NID_X9_62_id_ecPublicKey && (ku & KU_KEY_ENCIPHERMENT))
 		lint_add(c, "e_ec_key_encipherment", "keyEncipherment with an EC key");
 	if (sans == NULL || sk_GENERAL_NAME_num(sans) == 0) {
 		lint_add(c, "e_san_missing", "a leaf needs a subjectAltName");
@@ -248,20 +252,45 @@ static void lint_keyids(lint_ctx *c, X509 *x, X509 *issuer, int is_ca)
 	(void)is_ca;
 }
 
+/* Key algorithm and EC curve from the SPKI without decoding the key (decoding is slow in 3.0). */
+static int spki_alg(X509 *x, int *curve)
+{
+	ASN1_OBJECT *alg = NULL;
+	X509_ALGOR *pa = NULL;
+	const ASN1_OBJECT *aobj = NULL;
+	const void *pval = NULL;
+	int ptype = 0;
+
+	*curve = NID_undef;
+	if (X509_PUBKEY_get0_param(&alg, NULL, NULL, &pa, X509_get_X509_PUBKEY(x)) != 1)
+		return NID_undef;
+	X509_ALGOR_get0(&aobj, &ptype, &pval, pa);
+	if (ptype == V_ASN1_OBJECT)
+		*curve = OBJ_obj2nid(pval);
+	return OBJ_obj2nid(alg);
+}
+
 static void lint_key(lint_ctx *c, X509 *x)
 {
-	EVP_PKEY *pk = X509_get0_pubkey(x);
-	char group[64] = "";
-	size_t glen;
+	int curve, alg = spki_alg(x, &curve);
+	EVP_PKEY *pk;
 
-	if (pk == NULL)
-		return;
-	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA && EVP_PKEY_get_bits(pk) < 2048)
-		lint_add(c, "e_rsa_key_too_small", "RSA key of %d bits (at least 2048)", EVP_PKEY_get_bits(pk));
-	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC &&
-	    (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen) != 1 ||
-	     (strcmp(group, "prime256v1") != 0 && strcmp(group, "secp384r1") != 0 && strcmp(group, "secp521r1") != 0)))
-		lint_add(c, "e_ec_curve", "EC key on curve '%s' (P-256, P-384 or P-521)", group);
+	if (alg == NID_rsaEncryption) {
+		/* decode from the SPKI bytes: a certificate built with a copied SPKI has no cached key */
+		unsigned char *spki = NULL;
+		const unsigned char *p;
+		int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
+		p = spki;
+		pk = len > 0 ? d2i_PUBKEY(NULL, &p, len) : NULL;
+		if (pk == NULL || EVP_PKEY_get_bits(pk) < 2048)
+			lint_add(c, "e_rsa_key_too_small", "RSA key of %d bits (at least 2048)", pk ? EVP_PKEY_get_bits(pk) : 0);
+		EVP_PKEY_free(pk);
+		OPENSSL_free(spki);
+	} else if (alg == NID_X9_62_id_ecPublicKey) {
+		if (curve != NID_X9_62_prime256v1 && curve != NID_secp384r1 && curve != NID_secp521r1)
+			lint_add(c, "e_ec_curve", "EC key on curve '%s' (P-256, P-384 or P-521)",
+				 curve == NID_undef ? "explicit parameters" : OBJ_nid2sn(curve));
+	}
 }
 
 offca_rc ca_lint_cert(X509 *x, X509 *issuer, const ca_lint_opts *opts, ca_lint_result *out)

@@ -16,6 +16,7 @@ void ca_request_clear(ca_request *r)
 	X509_NAME_free(r->subject);
 	GENERAL_NAMES_free(r->sans);
 	EVP_PKEY_free(r->pubkey);
+	X509_PUBKEY_free(r->spki);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -203,6 +204,11 @@ offca_rc ca_policy_check(const ca_policy *pol, const ca_csr *csr, ca_request *ou
 		goto out;
 	if ((rc = policy_check_sans(pol, ca_csr_sans(csr), cn, out)) != OFFCA_OK)
 		goto out;
+	out->spki = X509_PUBKEY_dup(X509_REQ_get_X509_PUBKEY(ca_csr_req(csr)));
+	if (out->spki == NULL) {
+		rc = ut_err_ssl(OFFCA_E_NOMEM, "out of memory");
+		goto out;
+	}
 	out->pubkey = ca_csr_pubkey(csr);
 	EVP_PKEY_up_ref(out->pubkey);
 	rc = OFFCA_OK;

@@ -1,11 +1,13 @@
 /*
  * sign_batch.c - the batch signing pipeline.
  *
- * Two threads share one job. The worker parses/checks each CSR and builds its TBS certificate
- * (stage "build"), and verifies + lints each certificate once it is signed (stage "check"); the
- * calling thread signs on the token (stage "sign"). The worker prefers checking over building and
- * builds at most LOOKAHEAD certificates ahead of the signer. The store is only touched by the
- * calling thread: reservation before, one commit after.
+ * Three kinds of task per certificate: "build" (parse the CSR strictly, check the policy, build
+ * the TBS certificate), "sign" (on the token) and "check" (verify the new signature with the
+ * issuer's public key, lint, make the store record). The calling thread is the only one that
+ * signs (one token session); it also checks and builds when nothing is waiting to be signed.
+ * A worker thread checks and builds. Tasks flow through two queues (built -> sign, signed ->
+ * check), so both cores stay busy whichever stage is the slow one. The store is only touched by
+ * the calling thread: reservation before, one commit after.
  */
 #include "offca/csr.h"
 #include "offca/policy.h"
@@ -35,7 +37,10 @@ struct job {
 	int64_t nb, na;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	size_t built, signed_, checked;
+	size_t next_build;            /* next input to build (claimed in order) */
+	size_t *sign_q, sq_head, sq_tail; /* built, waiting for the token */
+	size_t *check_q, cq_head, cq_tail; /* signed, waiting for verify + lint */
+	size_t n_signed, n_done;
 	int failed;
 	offca_rc rc;
 	size_t fail_idx;
@@ -73,6 +78,7 @@ static offca_rc stage_build(struct job *j, size_t i)
 	spec.subject = req.subject;
 	spec.sans = req.sans;
 	spec.subject_key = req.pubkey;
+	spec.subject_spki = req.spki;
 	spec.serial = j->serials[i].b;
 	spec.serial_len = CA_SERIAL_LEN;
 	spec.not_before = j->nb;
@@ -108,77 +114,79 @@ static offca_rc stage_check(struct job *j, size_t i)
 		return rc;
 	if ((rc = ca_x509_to_der(x, &j->outs[i].der, &j->outs[i].der_len)) != OFFCA_OK)
 		return rc;
-	rc = ca_cert_record_from_der(j->outs[i].der, j->outs[i].der_len, j->s->iss.name,
-				     ca_profile_name(j->o->profile), j->o->source ? j->o->source : "offca sign",
-				     &j->recs[i]);
+	rc = sign_record(x, j->outs[i].der, j->outs[i].der_len, j->s->iss.name, ca_profile_name(j->o->profile),
+			 j->o->source ? j->o->source : "offca sign", &j->serials[i], &j->recs[i]);
 	X509_free(x);
 	j->certs[i] = NULL;
 	return rc;
 }
 
-/* The worker: check what is signed, else build ahead. */
-static void *worker(void *arg)
-{
-	struct job *j = arg;
+enum task { T_NONE, T_BUILD, T_SIGN, T_CHECK, T_EXIT };
 
+/* Pick the next task (mutex held). The signer prefers signing; everyone prefers checking over
+   building; building stays at most LOOKAHEAD ahead of signing. */
+static enum task pick(struct job *j, int signer, size_t *idx)
+{
+	if (j->failed || j->n_done == j->n)
+		return T_EXIT;
+	if (signer && j->sq_head < j->sq_tail) {
+		*idx = j->sign_q[j->sq_head++];
+		return T_SIGN;
+	}
+	if (j->cq_head < j->cq_tail) {
+		*idx = j->check_q[j->cq_head++];
+		return T_CHECK;
+	}
+	if (j->next_build < j->n && j->next_build - j->n_signed < LOOKAHEAD) {
+		*idx = j->next_build++;
+		return T_BUILD;
+	}
+	return T_NONE;
+}
+
+static void run_tasks(struct job *j, int signer)
+{
 	for (;;) {
-		size_t idx;
-		int check;
+		size_t idx = 0;
+		enum task t;
 		offca_rc rc;
 
 		pthread_mutex_lock(&j->mu);
-		while (!j->failed && j->signed_ == j->checked && !(j->built < j->n && j->built - j->checked < LOOKAHEAD) &&
-		       j->checked < j->n)
+		while ((t = pick(j, signer, &idx)) == T_NONE)
 			pthread_cond_wait(&j->cv, &j->mu);
-		if (j->failed || j->checked == j->n) {
-			pthread_mutex_unlock(&j->mu);
-			break;
-		}
-		check = j->signed_ > j->checked;
-		idx = check ? j->checked : j->built;
 		pthread_mutex_unlock(&j->mu);
-		rc = check ? stage_check(j, idx) : stage_build(j, idx);
+		if (t == T_EXIT)
+			break;
+		if (t == T_BUILD)
+			rc = stage_build(j, idx);
+		else if (t == T_SIGN)
+			rc = ca_x509_sign(j->certs[idx], j->s->priv);
+		else
+			rc = stage_check(j, idx);
 		if (rc != OFFCA_OK) {
 			job_fail(j, idx, rc);
 			break;
 		}
 		pthread_mutex_lock(&j->mu);
-		if (check)
-			j->checked++;
-		else
-			j->built++;
+		if (t == T_BUILD) {
+			j->sign_q[j->sq_tail++] = idx;
+		} else if (t == T_SIGN) {
+			j->check_q[j->cq_tail++] = idx;
+			j->n_signed++;
+		} else {
+			j->n_done++;
+		}
 		pthread_cond_broadcast(&j->cv);
 		pthread_mutex_unlock(&j->mu);
 	}
+}
+
+static void *worker(void *arg)
+{
+	run_tasks(arg, 0);
 	ERR_clear_error();
 	OPENSSL_thread_stop();
 	return NULL;
-}
-
-/* The signer (calling thread): sign each certificate as soon as it is built. */
-static void signer_loop(struct job *j)
-{
-	for (size_t i = 0; i < j->n; i++) {
-		offca_rc rc;
-
-		pthread_mutex_lock(&j->mu);
-		while (!j->failed && j->built <= i)
-			pthread_cond_wait(&j->cv, &j->mu);
-		if (j->failed) {
-			pthread_mutex_unlock(&j->mu);
-			return;
-		}
-		pthread_mutex_unlock(&j->mu);
-		rc = ca_x509_sign(j->certs[i], j->s->priv);
-		if (rc != OFFCA_OK) {
-			job_fail(j, i, rc);
-			return;
-		}
-		pthread_mutex_lock(&j->mu);
-		j->signed_++;
-		pthread_cond_broadcast(&j->cv);
-		pthread_mutex_unlock(&j->mu);
-	}
 }
 
 /* One thread: build, sign, check each in turn. */
@@ -205,7 +213,7 @@ static offca_rc run_pipeline(struct job *j)
 	if (two && pthread_create(&th, NULL, worker, j) != 0)
 		two = 0;
 	if (two) {
-		signer_loop(j);
+		run_tasks(j, 1);
 		pthread_join(th, NULL);
 	} else {
 		serial_loop(j);
@@ -226,6 +234,8 @@ static void job_free(struct job *j)
 	free(j->certs);
 	free(j->recs);
 	free(j->serials);
+	free(j->sign_q);
+	free(j->check_q);
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv);
 }
@@ -267,7 +277,10 @@ offca_rc ca_sign_batch(ca_signer *s, ca_store *st, const ca_sign_input *in, size
 	j.certs = calloc(n, sizeof(*j.certs));
 	j.recs = calloc(n, sizeof(*j.recs));
 	res->certs = calloc(n, sizeof(*res->certs));
-	if (j.serials == NULL || j.certs == NULL || j.recs == NULL || res->certs == NULL) {
+	j.sign_q = calloc(n, sizeof(size_t));
+	j.check_q = calloc(n, sizeof(size_t));
+	if (j.serials == NULL || j.certs == NULL || j.recs == NULL || res->certs == NULL || j.sign_q == NULL ||
+	    j.check_q == NULL) {
 		rc = ut_err(OFFCA_E_NOMEM, "out of memory for %zu CSRs", n);
 		goto out;
 	}

@@ -19,4 +19,9 @@ void sign_sans_text(const GENERAL_NAMES *sans, char *buf, size_t cap);
 /* Validity window for days starting now (backdated); refuses one ending after the issuer. */
 offca_rc sign_validity(const ca_signer *s, unsigned days, int64_t *nb, int64_t *na);
 
+/* The store record of a certificate we built (no re-parse; same result as
+   ca_cert_record_from_der()). */
+offca_rc sign_record(X509 *x, const unsigned char *der, size_t len, const char *issuer, const char *profile,
+		     const char *source, const ca_serial *serial, ca_cert_record *r);
+
 #endif

@@ -269,6 +269,45 @@ static offca_rc check_spec(const ca_cert_spec *s)
 	return OFFCA_OK;
 }
 
+/*
+ * Copy the SPKI (algorithm, parameters, key bits) as it is, without decoding the key: OpenSSL 3.0
+ * runs its provider decoders on every X509_set_pubkey(), which cost more than the signature.
+ */
+static offca_rc copy_spki(X509 *x, const X509_PUBKEY *src)
+{
+	ASN1_OBJECT *alg = NULL;
+	const ASN1_OBJECT *palg = NULL, *aobj = NULL;
+	const unsigned char *pk = NULL;
+	X509_ALGOR *pa = NULL;
+	const void *pval = NULL;
+	void *nval = NULL;
+	unsigned char *bits = NULL;
+	int pklen = 0, ptype = V_ASN1_UNDEF;
+
+	if (X509_PUBKEY_get0_param((ASN1_OBJECT **)&palg, &pk, &pklen, &pa, (X509_PUBKEY *)src) != 1 || pklen <= 0)
+		return ut_err_ssl(OFFCA_E_CRYPTO, "cannot read the subject public key");
+	X509_ALGOR_get0(&aobj, &ptype, &pval, pa);
+	alg = OBJ_dup(palg);
+	bits = OPENSSL_memdup(pk, (size_t)pklen);
+	if (ptype == V_ASN1_OBJECT)
+		nval = OBJ_dup(pval);
+	else if (ptype == V_ASN1_SEQUENCE)
+		nval = ASN1_STRING_dup(pval);
+	else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF)
+		ptype = -1;
+	if (alg == NULL || bits == NULL || ptype == -1 || ((ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE) && nval == NULL) ||
+	    X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), alg, ptype, nval, bits, pklen) != 1) {
+		ASN1_OBJECT_free(alg);
+		OPENSSL_free(bits);
+		if (ptype == V_ASN1_OBJECT)
+			ASN1_OBJECT_free(nval);
+		else if (ptype == V_ASN1_SEQUENCE)
+			ASN1_STRING_free(nval);
+		return ut_err_ssl(OFFCA_E_CRYPTO, "cannot set the subject public key");
+	}
+	return OFFCA_OK;
+}
+
 offca_rc ca_x509_build(const ca_cert_spec *s, X509 **out)
 {
 	offca_rc rc;
@@ -294,10 +333,12 @@ offca_rc ca_x509_build(const ca_cert_spec *s, X509 **out)
 	    X509_set_subject_name(x, (X509_NAME *)s->subject) != 1 ||
 	    X509_set_issuer_name(x, s->issuer != NULL ? X509_get_subject_name(s->issuer) : (X509_NAME *)s->subject) != 1 ||
 	    X509_set1_notBefore(x, nb) != 1 || X509_set1_notAfter(x, na) != 1 ||
-	    X509_set_pubkey(x, s->subject_key) != 1) {
+	    (s->subject_spki == NULL && X509_set_pubkey(x, s->subject_key) != 1)) {
 		rc = ut_err_ssl(OFFCA_E_CRYPTO, "cannot set certificate fields");
 		goto out;
 	}
+	if (s->subject_spki != NULL && (rc = copy_spki(x, s->subject_spki)) != OFFCA_OK)
+		goto out;
 	if ((rc = add_extensions(x, s)) != OFFCA_OK)
 		goto out;
 	*out = x;

@@ -1,4 +1,5 @@
 /* cmd_sign.c - offca sign (CSRs -> certificates, one token login) and offca issue --generate-key. */
+#define _GNU_SOURCE /* syncfs() */
 #include "cli.h"
 
 #include <errno.h>
@@ -7,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "offca/config.h"
 #include "offca/csr.h"
@@ -228,17 +231,16 @@ static offca_rc load_inputs(const struct opts *o, ca_store *st, ca_sign_input **
 	return rc;
 }
 
+/* PEM of a certificate's DER, without parsing it again. */
 static offca_rc pem_of(const unsigned char *der, size_t len, char **pem, size_t *plen)
 {
-	const unsigned char *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
 	BIO *b = BIO_new(BIO_s_mem());
 	char *data;
 	long n;
 	offca_rc rc = OFFCA_OK;
 
 	*pem = NULL;
-	if (x == NULL || b == NULL || PEM_write_bio_X509(b, x) != 1) {
+	if (b == NULL || PEM_write_bio(b, PEM_STRING_X509, "", der, (long)len) <= 0) {
 		rc = ut_err_ssl(OFFCA_E_CRYPTO, "cannot encode PEM");
 	} else {
 		n = BIO_get_mem_data(b, &data);
@@ -249,47 +251,144 @@ static offca_rc pem_of(const unsigned char *der, size_t len, char **pem, size_t 
 			memcpy(*pem, data, (size_t)n);
 		*plen = (size_t)n;
 	}
-	X509_free(x);
 	BIO_free(b);
 	return rc;
 }
 
-/* Write every certificate (after the commit). Returns the first error but tries them all. */
+/* Move tmp to path, never replacing: renameat2(RENAME_NOREPLACE), or link+unlink where the
+   file system lacks it. */
+static int place(const char *tmp, const char *path)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (link(tmp, path) != 0)
+		return -1;
+	(void)unlink(tmp);
+	return 0;
+}
+
+/*
+ * Write n PEM files into dir as SERIAL.pem, all or as many as possible, never overwriting:
+ * every file is first written to a temporary name, then ONE syncfs() makes all of them durable,
+ * then each is linked into place (EEXIST refuses) and the directory is fsynced. Same guarantees
+ * as ut_write_file(UT_WF_EXCL) per file (complete file or none), without one fsync per file,
+ * which would cost more than signing (8 ms per certificate on ext4 here).
+ */
+struct outfile {
+	char tmp[4400], path[4400];
+	int state; /* 0 nothing, 1 temp written, 2 in place */
+};
+
+static offca_rc write_tmp(struct outfile *f, const unsigned char *der, size_t len)
+{
+	char *pem = NULL;
+	size_t plen = 0, off = 0;
+	offca_rc rc = pem_of(der, len, &pem, &plen);
+	int fd, e;
+
+	if (rc != OFFCA_OK)
+		return rc;
+	fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		e = errno;
+		free(pem);
+		return ut_err(e == ENOSPC ? OFFCA_E_DISK_FULL : OFFCA_E_IO, "%s: %s", f->tmp, strerror(e));
+	}
+	f->state = 1;
+	while (off < plen) {
+		ssize_t w = write(fd, pem + off, plen - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			e = w < 0 ? errno : EIO;
+			close(fd);
+			free(pem);
+			return ut_err(e == ENOSPC || e == EDQUOT ? OFFCA_E_DISK_FULL : OFFCA_E_IO, "%s: %s", f->tmp, strerror(e));
+		}
+		off += (size_t)w;
+	}
+	free(pem);
+	if (close(fd) != 0) {
+		e = errno;
+		return ut_err(e == ENOSPC || e == EDQUOT ? OFFCA_E_DISK_FULL : OFFCA_E_IO, "%s: %s", f->tmp, strerror(e));
+	}
+	return OFFCA_OK;
+}
+
+static offca_rc write_dir_batch(const char *dir, const ca_sign_result *res, const ca_sign_input *in)
+{
+	struct outfile *f = calloc(res->n, sizeof(*f));
+	char hex[2 * CA_SERIAL_LEN + 1];
+	offca_rc rc = OFFCA_OK;
+	int dfd = -1;
+
+	if (f == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < res->n && rc == OFFCA_OK; i++) {
+		ca_serial_hex(&res->certs[i].serial, hex, sizeof(hex));
+		snprintf(f[i].path, sizeof(f[i].path), "%s/%s.pem", dir, hex);
+		snprintf(f[i].tmp, sizeof(f[i].tmp), "%s/.%s.pem.tmp-%ld", dir, hex, (long)getpid());
+		rc = write_tmp(&f[i], res->certs[i].der, res->certs[i].der_len);
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rc == OFFCA_OK && (dfd < 0 || syncfs(dfd) != 0))
+		rc = ut_err(OFFCA_E_IO, "%s: sync: %s", dir, strerror(errno));
+	for (size_t i = 0; i < res->n && rc == OFFCA_OK; i++) {
+		if (place(f[i].tmp, f[i].path) != 0) {
+			int e = errno;
+			rc = ut_err(e == EEXIST ? OFFCA_E_EXISTS : e == ENOSPC ? OFFCA_E_DISK_FULL : OFFCA_E_IO, "%s: %s",
+				    f[i].path, strerror(e));
+			break;
+		}
+		f[i].state = 2;
+		printf("%s -> %s  serial %.32s  %s%s\n", in[i].label, f[i].path, f[i].path + strlen(dir) + 1,
+		       res->certs[i].sans, res->certs[i].cn_copied ? " (CN copied into SAN)" : "");
+	}
+	for (size_t i = 0; i < res->n; i++)
+		if (f[i].state == 1)
+			(void)unlink(f[i].tmp);
+	if (dfd >= 0) {
+		if (fsync(dfd) != 0 && rc == OFFCA_OK)
+			rc = ut_err(OFFCA_E_IO, "%s: fsync: %s", dir, strerror(errno));
+		close(dfd);
+	}
+	free(f);
+	return rc;
+}
+
+/* Write every certificate (after the commit). */
 static offca_rc write_outputs(const struct opts *o, const char *home, const ca_sign_result *res,
 			      const ca_sign_input *in)
 {
-	offca_rc first = OFFCA_OK;
-	char dir[4096], path[4400], hex[2 * CA_SERIAL_LEN + 1];
+	char dir[4096], hex[2 * CA_SERIAL_LEN + 1], *pem = NULL;
+	size_t plen = 0;
+	offca_rc rc;
 
-	snprintf(dir, sizeof(dir), "%s", o->out_dir ? o->out_dir : home);
-	if (o->out_dir == NULL)
-		snprintf(dir, sizeof(dir), "%s/outbox", home);
-	for (size_t i = 0; i < res->n; i++) {
-		char *pem = NULL;
-		size_t plen = 0;
-		offca_rc rc;
-		ca_serial_hex(&res->certs[i].serial, hex, sizeof(hex));
-		if (o->out != NULL)
-			snprintf(path, sizeof(path), "%s", o->out);
-		else
-			snprintf(path, sizeof(path), "%s/%s.pem", dir, hex);
-		rc = pem_of(res->certs[i].der, res->certs[i].der_len, &pem, &plen);
+	if (o->out != NULL) {
+		rc = pem_of(res->certs[0].der, res->certs[0].der_len, &pem, &plen);
 		if (rc == OFFCA_OK)
-			rc = ut_write_file(path, pem, plen, UT_WF_EXCL);
+			rc = ut_write_file(o->out, pem, plen, UT_WF_EXCL);
 		free(pem);
-		if (rc != OFFCA_OK) {
-			fprintf(stderr, "offca: %s: %s (the certificate is recorded: offca export %s)\n", in[i].label,
-				ut_err_msg(), hex);
-			if (first == OFFCA_OK)
-				first = rc;
-			continue;
-		}
-		printf("%s -> %s  serial %s  %s%s\n", in[i].label, path, hex, res->certs[i].sans,
-		       res->certs[i].cn_copied ? " (CN copied into SAN)" : "");
+		ca_serial_hex(&res->certs[0].serial, hex, sizeof(hex));
+		if (rc == OFFCA_OK)
+			printf("%s -> %s  serial %s  %s%s\n", in[0].label, o->out, hex, res->certs[0].sans,
+			       res->certs[0].cn_copied ? " (CN copied into SAN)" : "");
+	} else {
+		if (o->out_dir != NULL)
+			snprintf(dir, sizeof(dir), "%s", o->out_dir);
+		else
+			snprintf(dir, sizeof(dir), "%s/outbox", home);
+		rc = write_dir_batch(dir, res, in);
 	}
-	if (first != OFFCA_OK)
-		ut_err(first, "some certificates were signed and recorded but not written (see above)");
-	return first;
+	if (rc != OFFCA_OK) {
+		char msg[600];
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+		rc = ut_err(rc, "%s: the %zu certificate(s) are signed and recorded but not all were written: "
+				"get them with offca export SERIAL (offca list)", msg, res->n);
+	}
+	return rc;
 }
 
 static offca_rc check_outputs(const struct opts *o, size_t n)

@@ -23,6 +23,7 @@ typedef struct ca_request {
 	X509_NAME *subject;    /* normalized subject (may be empty, certbot style), owned */
 	GENERAL_NAMES *sans;   /* normalized SANs (DNS lower-cased), owned; NULL only if none */
 	EVP_PKEY *pubkey;      /* the CSR's public key (own reference) */
+	X509_PUBKEY *spki;     /* the CSR's SubjectPublicKeyInfo (own copy) */
 	int is_rsa;            /* 1 RSA, 0 EC */
 	int key_bits;          /* RSA modulus bits or EC field bits */
 	int cn_copied;         /* the CN was copied into a SAN (policy cn_only copy-cn-to-san) */

@@ -26,6 +26,8 @@ typedef struct ca_cert_spec {
 	const X509_NAME *subject;       /* may be empty for a leaf with SANs (SAN then critical) */
 	const GENERAL_NAMES *sans;      /* leaf SANs (NULL for CAs) */
 	EVP_PKEY *subject_key;          /* the subject's public key */
+	const X509_PUBKEY *subject_spki; /* optional: the same key as encoded in a CSR; copied as is
+					    (faster than re-encoding subject_key) */
 	const unsigned char *serial;    /* big-endian serial bytes (positive) */
 	size_t serial_len;
 	int64_t not_before, not_after;  /* unix times */

@@ -165,6 +165,23 @@ static void test_flow(void **state)
 	}
 	assert_int_equal(ca_store_cert_each(st, "int1", 0, 0, count_cb, &cnt), OFFCA_OK);
 	assert_int_equal(cnt.n, 4);
+	/* the pipeline's own records equal what the store's parser makes of the same DER */
+	for (int i = 0; i < 4; i++) {
+		ca_cert_record a, b;
+		assert_int_equal(ca_store_cert_by_serial(st, &res.certs[i].serial, &a), OFFCA_OK);
+		assert_int_equal(ca_cert_record_from_der(res.certs[i].der, res.certs[i].der_len, "int1", "mtls",
+							 "unit test", &b), OFFCA_OK);
+		assert_string_equal(a.subject, b.subject);
+		assert_int_equal(a.n_sans, b.n_sans);
+		for (size_t k = 0; k < a.n_sans; k++)
+			assert_string_equal(a.sans[k], b.sans[k]);
+		assert_memory_equal(a.sha256, b.sha256, 32);
+		assert_memory_equal(a.serial.b, b.serial.b, CA_SERIAL_LEN);
+		assert_true(a.not_before == b.not_before && a.not_after == b.not_after);
+		assert_string_equal(a.profile, b.profile);
+		ca_cert_record_clear(&a);
+		ca_cert_record_clear(&b);
+	}
 
 	/* single thread gives the same result shape */
 	ca_sign_result_clear(&res);

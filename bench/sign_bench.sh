@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# bench/sign_bench.sh - signing throughput on ONE SoftHSM2 EC P-256 key and ONE set of CSRs:
+#   1. raw PKCS#11 signature rate of the key (bench_raw_sign: C_SignInit + C_Sign loop)
+#   2. offca sign --csr ... (batch: one login, 2-thread pipeline, one commit)
+#   3. openssl ca -infiles ... through the pkcs11 engine (libengine-pkcs11-openssl)
+# then the ratios, then bench/crl_bench.sh (CRL with 100k revoked entries, both tools).
+#
+#   bench/sign_bench.sh [N_CSRS]          (default 5000)
+# Environment: OFFCA_BUILD (default build-bench: configured here, Release-like -O2, no ASan),
+# KEEP=1 keeps the temp dir. Not run by ctest. Needs: softhsm2, openssl, libengine-pkcs11-openssl,
+# python3 (with the cryptography package for fast CSR generation; otherwise openssl req is used).
+set -euo pipefail
+N=${1:-5000}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+B=${OFFCA_BUILD:-$SRC/build-bench}
+if [ ! -x "$B/ui-cli/offca" ] || [ ! -x "$B/bench/bench_raw_sign" ]; then
+  cmake -S "$SRC" -B "$B" -DOFFCA_TESTS=OFF \
+    -DCMAKE_C_FLAGS="-O2 -g -Wno-maybe-uninitialized -Wno-format-truncation -Wno-stringop-truncation" >/dev/null
+  cmake --build "$B" -j2 --target offca bench_raw_sign bench_sign_seed >/dev/null
+fi
+OFFCA="$B/ui-cli/offca"
+T=$(mktemp -d /tmp/offca-bench.XXXXXX)
+[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$T"' EXIT
+
+MODULE=""
+for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so; do [ -e "$m" ] && MODULE=$m && break; done
+ENGINE=""
+for e in /usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so /usr/lib/*/engines-3/pkcs11.so; do [ -e "$e" ] && ENGINE=$e && break; done
+[ -n "$MODULE" ] || { echo "SoftHSM2 missing" >&2; exit 1; }
+
+export SOFTHSM2_CONF="$T/softhsm2.conf"   # the pkcs11 engine segfaults when this is unset
+mkdir -p "$T/tokens"
+printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" > "$SOFTHSM2_CONF"
+softhsm2-util --init-token --free --label bench --so-pin 12345678 --pin 123456 >/dev/null
+(umask 077; echo 123456 > "$T/pin")
+export OFFCA_HOME="$T/home" OFFCA_PKCS11_MODULE="$MODULE"
+"$OFFCA" init >/dev/null
+KEY=$("$OFFCA" token keygen --token "pkcs11:token=bench" --label ca --type ec-p256 --pin-file "$T/pin")
+"$OFFCA" ca root --key "$KEY" --subject "/CN=Bench CA" --days 3650 --pin-file "$T/pin" --out "$T/ca.pem" 2>/dev/null
+
+echo "== generating $N CSRs (P-256, CN + 1 DNS SAN)" >&2
+mkdir "$T/csr"
+if python3 -c "import cryptography" 2>/dev/null; then
+  python3 - "$T/csr" "$N" <<'PY'
+import sys
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+d, n = sys.argv[1], int(sys.argv[2])
+keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(64)]
+for i in range(n):
+    name = f"h{i}.bench.example"
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+           .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+           .sign(keys[i % 64], hashes.SHA256()))
+    open(f"{d}/{i:06d}.csr", "wb").write(csr.public_bytes(serialization.Encoding.PEM))
+PY
+else
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/leaf.key" 2>/dev/null
+  for i in $(seq 0 $((N - 1))); do
+    openssl req -new -key "$T/leaf.key" -subj "/CN=h$i.bench.example" -addext "subjectAltName=DNS:h$i.bench.example" \
+      -out "$T/csr/$(printf %06d "$i").csr" 2>/dev/null
+  done
+fi
+
+now() { date +%s.%N; }
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / t }'; }
+
+echo "== raw PKCS#11 signing (C_Sign loop, one thread)" >&2
+RAW_LINE=$("$B/bench/bench_raw_sign" "$MODULE" bench ca "$T/pin" 3)
+echo "$RAW_LINE"
+RAW=$(echo "$RAW_LINE" | sed -E 's/.* ([0-9]+)\/s wall.*/\1/')
+RAW_CPU=$(echo "$RAW_LINE" | sed -E 's/.* ([0-9]+)\/s per CPU second.*/\1/')
+
+echo "== offca sign (batch of $N, one login)" >&2
+mkdir "$T/out-offca"
+t0=$(now)
+"$OFFCA" sign --csr "$T"/csr/*.csr --profile server --pin-file "$T/pin" --out-dir "$T/out-offca" >/dev/null
+t1=$(now)
+OT=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+[ "$(ls "$T/out-offca" | wc -l)" = "$N" ] || { echo "offca wrote $(ls "$T/out-offca" | wc -l) of $N" >&2; exit 1; }
+OFFCA_RATE=$(rate "$N" "$OT")
+echo "offca sign: $N certificates in ${OT}s = $OFFCA_RATE/s"
+
+OSSL_RATE=""
+if [ -n "$ENGINE" ]; then
+  echo "== openssl ca -infiles (pkcs11 engine, same key, same CSRs)" >&2
+  mkdir -p "$T/oca/newcerts"; : > "$T/oca/index.txt"
+  cat > "$T/oca/openssl.cnf" <<EOF
+openssl_conf = openssl_init
+[openssl_init]
+engines = engine_section
+[engine_section]
+pkcs11 = pkcs11_section
+[pkcs11_section]
+# found by id in OpenSSL's engines dir ($ENGINE); a dynamic_path here makes -engine load it twice
+engine_id = pkcs11
+MODULE_PATH = $MODULE
+# bench only: a throwaway SoftHSM2 token (never put a real PIN in a file like this)
+PIN = 123456
+[ca]
+default_ca = CA_default
+[CA_default]
+dir = $T/oca
+database = \$dir/index.txt
+new_certs_dir = \$dir/newcerts
+certificate = $T/ca.pem
+rand_serial = yes
+default_md = sha256
+default_days = 90
+policy = policy_any
+unique_subject = no
+copy_extensions = copy
+x509_extensions = leaf_ext
+[policy_any]
+commonName = supplied
+[leaf_ext]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+  t0=$(now)
+  openssl ca -batch -config "$T/oca/openssl.cnf" -engine pkcs11 -keyform engine \
+    -keyfile "pkcs11:token=bench;object=ca;type=private" -notext -out /dev/null -infiles "$T"/csr/*.csr >/dev/null 2>"$T/oca.err" \
+    || { echo "openssl ca failed: $(tail -3 "$T/oca.err")" >&2; }
+  t1=$(now)
+  NO=$(ls "$T/oca/newcerts" | wc -l)   # -out keeps only the last certificate: count newcerts/
+  OSSLT=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  if [ "$NO" -gt 0 ]; then
+    OSSL_RATE=$(rate "$NO" "$OSSLT")
+    echo "openssl ca: $NO certificates in ${OSSLT}s = $OSSL_RATE/s"
+  fi
+else
+  echo "openssl ca: skipped (libengine-pkcs11-openssl not installed)"
+fi
+
+echo "== ratios"
+awk -v o="$OFFCA_RATE" -v r="$RAW" -v rc="$RAW_CPU" -v s="${OSSL_RATE:-0}" 'BEGIN {
+  printf "offca / raw C_Sign rate (wall)    : %.2f (target >= 0.60)\n", o / r;
+  printf "offca / raw C_Sign per CPU second : %.2f\n", o / rc;
+  if (s > 0) printf "offca / openssl ca                : %.1fx (target >= 5x)\n", o / s;
+}'
+
+echo "== CRL with 100k revoked entries" >&2
+SOFTHSM2_CONF="$SOFTHSM2_CONF" OFFCA="$OFFCA" B="$B" T="$T" MODULE="$MODULE" ENGINE="$ENGINE" \
+  bash "$SRC/bench/crl_bench.sh" "${CRL_N:-100000}"
