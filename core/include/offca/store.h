@@ -30,7 +30,7 @@
 typedef struct ca_store ca_store;
 
 /* Named maxima of what the store accepts (and checks again when reading back). */
-#define CA_STORE_MAX_DER      (64u * 1024u)  /* certificate, CSR or CRL DER in a record */
+#define CA_STORE_MAX_DER      (64u * 1024u)  /* certificate or CSR DER in a record */
 #define CA_STORE_MAX_CRL_DER  (64u * 1024u * 1024u) /* a CRL with many entries */
 #define CA_STORE_MAX_SANS     1024u          /* SANs per certificate */
 #define CA_STORE_MAX_SAN_LEN  1024u          /* one SAN string, "DNS:..." */
