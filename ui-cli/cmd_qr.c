@@ -188,11 +188,15 @@ static size_t total_frames(const struct qopts *o, size_t seq_len)
 	return o->frames ? o->frames : 3 * seq_len;
 }
 
-static void frame_path(char *buf, size_t cap, const char *dir, size_t i, size_t total)
+/* DIR/frame-001.png (more digits past 999 frames). Errors: OFFCA_E_USAGE (path too long). */
+static offca_rc frame_path(char *buf, size_t cap, const char *dir, size_t i, size_t total)
 {
 	int digits = total >= 100000 ? 6 : total >= 10000 ? 5 : total >= 1000 ? 4 : 3;
+	int w = snprintf(buf, cap, "%s/frame-%0*zu.png", dir, digits, i);
 
-	snprintf(buf, cap, "%s/frame-%0*zu.png", dir, digits, i);
+	if (w < 0 || (size_t)w >= cap)
+		return ut_err(OFFCA_E_USAGE, "--out-dir path is too long");
+	return OFFCA_OK;
 }
 
 static offca_rc write_frame(const char *path, const char *ur, int scale, int *version)
@@ -237,8 +241,8 @@ static int cmd_encode(int argc, char **argv)
 	if (o.out_dir != NULL) {
 		rc = ut_mkdir_p(o.out_dir, 0755);
 		for (size_t i = 1; rc == OFFCA_OK && i <= total; i++) {
-			frame_path(path, sizeof(path), o.out_dir, i, total);
-			if (ut_path_exists(path) == OFFCA_OK)
+			rc = frame_path(path, sizeof(path), o.out_dir, i, total);
+			if (rc == OFFCA_OK && ut_path_exists(path) == OFFCA_OK)
 				rc = ut_err(OFFCA_E_EXISTS, "%s already exists; refusing to overwrite frames", path);
 		}
 	}
@@ -248,8 +252,9 @@ static int cmd_encode(int argc, char **argv)
 		rc = xfr_ur_encoder_part(e, (uint32_t)i, &ur);
 		if (rc == OFFCA_OK && o.text && printf("%s\n", ur) < 0)
 			rc = ut_err(OFFCA_E_IO, "cannot write to stdout");
+		if (rc == OFFCA_OK && o.out_dir != NULL)
+			rc = frame_path(path, sizeof(path), o.out_dir, i, total);
 		if (rc == OFFCA_OK && o.out_dir != NULL) {
-			frame_path(path, sizeof(path), o.out_dir, i, total);
 			rc = write_frame(path, ur, o.scale, &version);
 			written += rc == OFFCA_OK;
 		}
@@ -257,10 +262,9 @@ static int cmd_encode(int argc, char **argv)
 	}
 	if (rc != OFFCA_OK) {
 		/* nothing half-written: remove the frames of this run */
-		for (size_t i = 1; i <= written; i++) {
-			frame_path(path, sizeof(path), o.out_dir, i, total);
-			unlink(path);
-		}
+		for (size_t i = 1; i <= written; i++)
+			if (frame_path(path, sizeof(path), o.out_dir, i, total) == OFFCA_OK)
+				unlink(path);
 		xfr_ur_encoder_free(e);
 		return cli_fail(rc);
 	}
