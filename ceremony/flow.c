@@ -109,6 +109,46 @@ static offca_rc pick_signer(cer_run_t *r)
 	return ut_err(OFFCA_E_STATE, "no key to sign the transcript with: add transcript-signer");
 }
 
+/* One sentence saying what the step will do, in the operator's words. */
+static void summary(cer_run_t *r, const cer_step *st)
+{
+	const char *tok = st->token >= 0 ? r->f->tokens[st->token].id : "";
+
+	switch (st->type) {
+	case CER_ROOT_KEY:
+	case CER_INT_KEY:
+		cer_say(r, "Generate a new %s key '%s' on token '%s' (%s); it never leaves the token.\n",
+			tok_keytype_name(st->key_type), st->key_label, tok, r->f->tokens[st->token].uri);
+		break;
+	case CER_ROOT_CERT:
+		cer_say(r, "Self-sign the root certificate \"%s\" with key '%s' on token '%s'; record it as issuer '%s'.\n",
+			st->subject, st->key_label, tok, st->name);
+		break;
+	case CER_INT_CERT:
+		cer_say(r, "Issuer '%s' signs the intermediate \"%s\" for key '%s' on token '%s'; record it as '%s'.\n",
+			st->issuer, st->subject, st->key_label, tok, st->name);
+		break;
+	case CER_SIGN_INT_CSR:
+		cer_say(r, "Issuer '%s' signs an intermediate for the key in %s; record it as '%s'.\n", st->issuer,
+			st->csr, st->name);
+		break;
+	case CER_CRL:
+		cer_say(r, "Issuer '%s' signs its next CRL, valid %u days.\n", st->issuer, st->validity.days);
+		break;
+	case CER_SIGNING_SESSION:
+		cer_say(r, "Issuer '%s' signs %s%s%s with profile %s; you approve each one.\n", st->issuer,
+			st->n_csrs ? "the CSR files listed" : "", st->n_csrs && st->pending ? " and " : "",
+			st->pending ? "the pending queue" : "", st->profile);
+		break;
+	case CER_OCSP:
+		cer_say(r, "Issuer '%s' pre-signs OCSP responses for %zu intermediate%s, valid %u days.\n", st->issuer,
+			st->n_names, st->n_names == 1 ? "" : "s", st->validity.days);
+		break;
+	default:
+		break;
+	}
+}
+
 static void show_step(cer_run_t *r, const cer_step *st)
 {
 	char *txt = json_dumps(st->desc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -117,7 +157,8 @@ static void show_step(cer_run_t *r, const cer_step *st)
 	hexs(st->hash, 32, h, sizeof(h));
 	cer_say(r, "\n==== Step %u of %zu: %s (%s) ====\n", st->index, r->f->n_steps, st->title,
 		cer_step_type_name(st->type));
-	cer_say(r, "What will happen:\n%s\n", txt ? txt : "");
+	summary(r, st);
+	cer_say(r, "The step as written in the ceremony file:\n%s\n", txt ? txt : "");
 	cer_say(r, "Step hash (SHA-256 of its canonical description): %s\n", h);
 	free(txt);
 }

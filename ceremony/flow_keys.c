@@ -40,16 +40,18 @@ offca_rc cer_token_ready(cer_run_t *r, int token)
 			if (rc != OFFCA_OK)
 				return rc;
 			rc = tok_wait(r->module, tk->uri, 2, &arr);
-			if (rc == OFFCA_OK)
+			/* settled: a token that is still there a moment later (a device being plugged
+			   in, a token store being written, may show up half-way) */
+			if (rc == OFFCA_OK && usleep(500000) == 0 && cer_token_present(r->module, tk, &ti) == 1)
 				break;
-			if (rc != OFFCA_E_TIMEOUT)
+			if (rc == OFFCA_OK || rc == OFFCA_E_TOKEN) /* not settled / transient: wait on */
+				sleep(1);
+			else if (rc != OFFCA_E_TIMEOUT)
 				return rc;
 			waited += 2;
 			if (waited >= wait_s)
 				return ut_err(OFFCA_E_ABORTED, "token '%s' was not inserted within %u s", tk->id, wait_s);
 		}
-		if (cer_token_present(r->module, tk, &ti) != 1)
-			return ut_err(OFFCA_E_TOKEN_ABSENT, "token '%s' is not present", tk->id);
 	}
 	r->tinfo[token] = ti;
 	r->tinfo_ok[token] = 1;

@@ -28,7 +28,11 @@ pid=$!; e2e_bg $pid
 for _ in $(seq 1 100); do grep -q "Insert token 'late'" late.out && break; sleep 0.2; done
 grep -q "Insert token 'late' (pkcs11:token=late-token) now" late.out || { cat late.out; fail "not asked to insert the token"; }
 grep -q "still in the safe" late.out || fail "token description not shown"
-e2e_token late-token 123456
+# "insert" the token: made in a staging token store, then moved into place in one rename
+mkdir -p "$T/staging/tokens"
+printf 'directories.tokendir = %s/staging/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" > "$T/staging/softhsm2.conf"
+SOFTHSM2_CONF="$T/staging/softhsm2.conf" softhsm2-util --init-token --free --label late-token --so-pin 12345678 --pin 123456 >/dev/null
+mv "$T/staging/tokens/"* "$T/tokens/"
 wait $pid || { cat late.out; fail "ceremony did not go on after the token was inserted"; }
 [ -s out-late/late.pem ] || fail "no key after insertion"
 grep -q '"event":"token-inserted"' out-late/transcript.jsonl || fail "insertion not recorded"
