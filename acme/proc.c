@@ -27,6 +27,7 @@ offca_rc acme_proc_spawn(const char *name, int (*fn)(int fd, void *arg), void *a
 		free(p);
 		return ut_err(OFFCA_E_IO, "socketpair: %s", strerror(errno));
 	}
+	fflush(NULL); /* nothing buffered twice */
 	pid = fork();
 	if (pid < 0) {
 		close(sv[0]);
@@ -39,7 +40,11 @@ offca_rc acme_proc_spawn(const char *name, int (*fn)(int fd, void *arg), void *a
 		close(sv[0]);
 		signal(SIGINT, SIG_IGN); /* the main process decides; we end when our channel closes */
 		code = fn(sv[1], arg);
+#if defined(__SANITIZE_ADDRESS__)
+		exit(code); /* sanitizer builds: let LeakSanitizer check the helper too */
+#else
 		_exit(code);
+#endif
 	}
 	close(sv[1]);
 	p->pid = pid;
