@@ -53,6 +53,7 @@ static offca_rc new_order(struct acme_client *c, const struct acme_order_req *re
 	offca_rc rc;
 	struct acme_resp r;
 	json_t *ids = json_array(), *payload = NULL;
+	char type[64];
 
 	*url = NULL;
 	*order = NULL;
@@ -64,6 +65,13 @@ static offca_rc new_order(struct acme_client *c, const struct acme_order_req *re
 	if (req->replaces != NULL)
 		json_object_set_new(payload, "replaces", json_string(req->replaces));
 	rc = acme_client_post(c, acme_client_url(c, "newOrder"), payload, 0, NULL, &r, order);
+	if (rc == OFFCA_E_PROTOCOL && req->replaces != NULL &&
+	    strcmp(acme_problem_type(r.body, r.len, type, sizeof(type)), "alreadyReplaced") == 0) {
+		/* ARI: another order already replaces that certificate; order without the hint */
+		acme_resp_clear(&r);
+		json_object_del(payload, "replaces");
+		rc = acme_client_post(c, acme_client_url(c, "newOrder"), payload, 0, NULL, &r, order);
+	}
 	if (rc == OFFCA_OK && (r.location == NULL || !json_is_array(json_object_get(*order, "authorizations")) ||
 			       !json_is_string(json_object_get(*order, "finalize"))))
 		rc = ut_err(OFFCA_E_PROTOCOL, "the CA's new order lacks its URL, authorizations or finalize URL");
