@@ -120,3 +120,77 @@ offca_rc xfr_ur_decoder_result(const xfr_ur_decoder *d, const char **type, const
 	*len = d->payload_len;
 	return OFFCA_OK;
 }
+
+struct xfr_ur_multi {
+	char expect[XFR_UR_MAX_TYPE + 1];
+	xfr_ur_decoder *d[XFR_UR_MAX_PARALLEL];
+	size_t n;
+	const xfr_ur_decoder *done;
+};
+
+offca_rc xfr_ur_multi_new(const char *expect_type, xfr_ur_multi **out)
+{
+	xfr_ur_multi *m;
+
+	*out = NULL;
+	if (expect_type != NULL && !xfr_ur_type_valid(expect_type))
+		return ut_err(OFFCA_E_USAGE, "'%s' is not a valid UR type", expect_type);
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	if (expect_type != NULL)
+		snprintf(m->expect, sizeof(m->expect), "%s", expect_type);
+	*out = m;
+	return OFFCA_OK;
+}
+
+void xfr_ur_multi_free(xfr_ur_multi *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		xfr_ur_decoder_free(m->d[i]);
+	free(m);
+}
+
+offca_rc xfr_ur_multi_add(xfr_ur_multi *m, const char *text, size_t len, xfr_part_status *status,
+			  const xfr_ur_decoder **which)
+{
+	offca_rc rc;
+	xfr_ur_id id;
+	size_t i;
+
+	*status = XFR_PART_FOREIGN;
+	if (which != NULL)
+		*which = NULL;
+	if (m->done != NULL) {
+		*status = XFR_PART_LATE;
+		return OFFCA_OK;
+	}
+	rc = xfr_ur_parse(text, len, &id, NULL);
+	if (rc != OFFCA_OK)
+		return rc;
+	if (m->expect[0] != '\0' && strcmp(id.type, m->expect) != 0)
+		return OFFCA_OK;
+	for (i = 0; i < m->n && !same_message(&m->d[i]->id, &id); i++)
+		;
+	if (i == m->n) {
+		if (m->n == XFR_UR_MAX_PARALLEL)
+			return OFFCA_OK;
+		rc = xfr_ur_decoder_new(id.type, &m->d[m->n]);
+		if (rc != OFFCA_OK)
+			return rc;
+		m->n++;
+	}
+	rc = xfr_ur_decoder_add(m->d[i], text, len, status);
+	if (which != NULL)
+		*which = m->d[i];
+	if (rc == OFFCA_OK && xfr_ur_decoder_done(m->d[i]))
+		m->done = m->d[i];
+	return rc;
+}
+
+const xfr_ur_decoder *xfr_ur_multi_done(const xfr_ur_multi *m)
+{
+	return m->done;
+}

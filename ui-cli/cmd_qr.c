@@ -501,28 +501,30 @@ static int cmd_decode(int argc, char **argv)
 }
 
 struct scan_ctx {
-	xfr_ur_decoder *d;
+	xfr_ur_multi *m;
 	const struct qopts *o;
 	offca_rc rc;
-	size_t last_have;
+	int shown;
 };
 
 static int on_scan(void *arg, const char *text, size_t len)
 {
 	struct scan_ctx *s = arg;
 	xfr_part_status st;
+	const xfr_ur_decoder *d = NULL;
 	size_t have, total;
-	offca_rc rc = xfr_ur_decoder_add(s->d, text, len, &st);
+	offca_rc rc = xfr_ur_multi_add(s->m, text, len, &st, &d);
 
 	if (rc == OFFCA_E_VERIFY || rc == OFFCA_E_NOMEM) {
 		s->rc = rc;
 		return 1;
 	}
-	xfr_ur_decoder_progress(s->d, &have, &total);
-	if (rc == OFFCA_OK && st == XFR_PART_NEW && have != s->last_have && !s->o->quiet)
-		fprintf(stderr, "\roffca: %zu of %zu frames", have, total);
-	s->last_have = have;
-	return xfr_ur_decoder_done(s->d);
+	if (rc == OFFCA_OK && st == XFR_PART_NEW && d != NULL && !s->o->quiet) {
+		xfr_ur_decoder_progress(d, &have, &total);
+		fprintf(stderr, "\roffca: %zu of %zu frames ", have, total);
+		s->shown = 1;
+	}
+	return xfr_ur_multi_done(s->m) != NULL;
 }
 
 static int cmd_scan(int argc, char **argv)
@@ -544,7 +546,7 @@ static int cmd_scan(int argc, char **argv)
 			return cli_fail(rc);
 		want = xfr_payload_ur_type(wt);
 	}
-	rc = xfr_ur_decoder_new(want, &s.d);
+	rc = xfr_ur_multi_new(want, &s.m);
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	s.o = &o;
@@ -552,13 +554,15 @@ static int cmd_scan(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	rc = xfr_qr_scan_video(o.device, on_scan, &s, &interrupted);
 	signal(SIGINT, SIG_DFL);
-	if (s.last_have > 0 && !o.quiet)
+	if (s.shown)
 		fputc('\n', stderr);
 	if (rc == OFFCA_OK)
 		rc = s.rc;
+	if (rc == OFFCA_OK && xfr_ur_multi_done(s.m) == NULL)
+		rc = ut_err(OFFCA_E_INTERNAL, "scan ended without a complete message");
 	if (rc == OFFCA_OK)
-		rc = deliver(s.d, &o);
-	xfr_ur_decoder_free(s.d);
+		rc = deliver(xfr_ur_multi_done(s.m), &o);
+	xfr_ur_multi_free(s.m);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }
 

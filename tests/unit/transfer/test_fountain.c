@@ -229,6 +229,54 @@ static void test_forged_fragment_fails_crc(void **state)
 	free(pl);
 }
 
+/* A camera that first sees an older transfer still decodes the new one; at most 4 at once. */
+static void test_multi_messages(void **state)
+{
+	size_t len = 700, sl;
+	unsigned char *pl[5];
+	char **f[5];
+	xfr_ur_multi *m = NULL;
+	const xfr_ur_decoder *d;
+	xfr_part_status st;
+	const char *type;
+	const unsigned char *p;
+	size_t plen;
+
+	(void)state;
+	for (int k = 0; k < 5; k++) {
+		char seed[8];
+
+		snprintf(seed, sizeof(seed), "m%d", k);
+		pl[k] = make_message(len, seed);
+		f[k] = frames("offca-cert", pl[k], len, 100, 30, &sl);
+	}
+	assert_int_equal(xfr_ur_multi_new("offca-cert", &m), OFFCA_OK);
+	/* two frames each of messages 1..4 fill the four slots; message 0 (5th) finds no room */
+	for (int k = 1; k < 5; k++)
+		for (int i = 0; i < 2; i++) {
+			assert_int_equal(xfr_ur_multi_add(m, f[k][i], strlen(f[k][i]), &st, &d), OFFCA_OK);
+			assert_int_equal(st, XFR_PART_NEW);
+			assert_non_null(d);
+		}
+	assert_int_equal(xfr_ur_multi_add(m, f[0][0], strlen(f[0][0]), &st, &d), OFFCA_OK);
+	assert_int_equal(st, XFR_PART_FOREIGN);
+	assert_null(d);
+	/* message 3 completes */
+	for (int i = 2; i < 30 && xfr_ur_multi_done(m) == NULL; i++)
+		assert_int_equal(xfr_ur_multi_add(m, f[3][i], strlen(f[3][i]), &st, &d), OFFCA_OK);
+	assert_non_null(xfr_ur_multi_done(m));
+	assert_int_equal(xfr_ur_decoder_result(xfr_ur_multi_done(m), &type, &p, &plen), OFFCA_OK);
+	assert_int_equal(plen, len);
+	assert_memory_equal(p, pl[3], len);
+	assert_int_equal(xfr_ur_multi_add(m, f[1][5], strlen(f[1][5]), &st, &d), OFFCA_OK);
+	assert_int_equal(st, XFR_PART_LATE);
+	xfr_ur_multi_free(m);
+	for (int k = 0; k < 5; k++) {
+		free_frames(f[k], 30);
+		free(pl[k]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_loss),
 		cmocka_unit_test(test_foreign_frames_rejected),
 		cmocka_unit_test(test_forged_fragment_fails_crc),
+		cmocka_unit_test(test_multi_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -244,4 +244,26 @@ offca_rc xfr_ur_decoder_id(const xfr_ur_decoder *d, xfr_ur_id *id);
 offca_rc xfr_ur_decoder_result(const xfr_ur_decoder *d, const char **type, const unsigned char **payload,
 			       size_t *len);
 
+/*
+ * Several messages at once, for a camera that may see frames of an older transfer first: one
+ * decoder per message (at most XFR_UR_MAX_PARALLEL), the first message to complete wins.
+ */
+#define XFR_UR_MAX_PARALLEL 4u
+
+typedef struct xfr_ur_multi xfr_ur_multi;
+
+/* expect_type as for xfr_ur_decoder_new(). Errors: OFFCA_E_USAGE, OFFCA_E_NOMEM. */
+offca_rc xfr_ur_multi_new(const char *expect_type, xfr_ur_multi **out);
+void xfr_ur_multi_free(xfr_ur_multi *m);
+/*
+ * Give one UR string to the decoder of its message (a new one for a new message while there is
+ * room; XFR_PART_FOREIGN when the type is not the expected one or there is no room). *which
+ * (may be NULL) receives the decoder the frame went to, for progress, or NULL. Errors: those
+ * of xfr_ur_decoder_add().
+ */
+offca_rc xfr_ur_multi_add(xfr_ur_multi *m, const char *text, size_t len, xfr_part_status *status,
+			  const xfr_ur_decoder **which);
+/* The decoder of the first completed message (owned by m), or NULL while none is complete. */
+const xfr_ur_decoder *xfr_ur_multi_done(const xfr_ur_multi *m);
+
 #endif
