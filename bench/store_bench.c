@@ -264,6 +264,11 @@ static void bench(size_t n)
 		die("audit verify");
 	t1 = now_s();
 	printf("audit verify: %zu entries in %.2f s\n", k, t1 - t0);
+	t0 = now_s();
+	if (ca_store_audit_check_records(st, &k, NULL) != OFFCA_OK)
+		die("audit check records");
+	t1 = now_s();
+	printf("records checked against the log: %zu in %.2f s\n", k, t1 - t0);
 	free(serials);
 	free(fps);
 	ca_store_free(st);
