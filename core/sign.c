@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <time.h>
 
 void ca_signer_free(ca_signer *s)
@@ -27,6 +28,41 @@ const char *ca_signer_key_uri(const ca_signer *s) { return s->iss.key_uri; }
 X509 *ca_signer_issuer_cert(const ca_signer *s) { return s->cert; }
 const ca_issuer_cfg *ca_signer_settings(const ca_signer *s) { return s->cfg; }
 
+offca_rc ca_sign_default_issuer(ca_store *st, char name[64])
+{
+	ca_issuer def, *list = NULL;
+	size_t n = 0;
+	const ca_issuer *best = NULL;
+	offca_rc rc;
+
+	memset(&def, 0, sizeof(def));
+	name[0] = '\0';
+	if ((rc = ca_store_issuer_default(st, &def)) != OFFCA_OK)
+		return rc;
+	if (def.key_uri[0] != '\0') {
+		snprintf(name, 64, "%s", def.name);
+		ca_issuer_clear(&def);
+		return OFFCA_OK;
+	}
+	ca_issuer_clear(&def);
+	if ((rc = ca_store_issuer_list(st, &list, &n)) != OFFCA_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		const ca_issuer *c = &list[i];
+		if (c->key_uri[0] == '\0')
+			continue;
+		if (best == NULL || (best->is_root && !c->is_root) ||
+		    (best->is_root == c->is_root && c->created >= best->created))
+			best = c;
+	}
+	if (best != NULL)
+		snprintf(name, 64, "%s", best->name);
+	ca_issuer_list_free(list, n);
+	if (name[0] == '\0')
+		return ut_err(OFFCA_E_STATE, "no issuer with a key on a token here: name one with --issuer");
+	return OFFCA_OK;
+}
+
 offca_rc ca_signer_new(ca_store *st, const ca_config *cfg, const char *issuer, ca_signer **out)
 {
 	offca_rc rc = OFFCA_E_NOMEM;
@@ -39,7 +75,14 @@ offca_rc ca_signer_new(ca_store *st, const ca_config *cfg, const char *issuer, c
 		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 		goto out;
 	}
-	rc = issuer != NULL ? ca_store_issuer_get(st, issuer, &s->iss) : ca_store_issuer_default(st, &s->iss);
+	if (issuer == NULL) {
+		char def[64];
+		if ((rc = ca_sign_default_issuer(st, def)) != OFFCA_OK)
+			goto out;
+		rc = ca_store_issuer_get(st, def, &s->iss);
+	} else {
+		rc = ca_store_issuer_get(st, issuer, &s->iss);
+	}
 	if (rc == OFFCA_E_NOT_FOUND)
 		rc = ut_err(OFFCA_E_NOT_FOUND, "no issuer named '%s' (see offca ca list)", issuer ? issuer : "");
 	if (rc != OFFCA_OK)

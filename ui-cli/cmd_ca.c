@@ -354,7 +354,7 @@ static int cmd_list(int argc, char **argv)
 		goto out;
 	if ((rc = ca_store_issuer_list(st, &list, &n)) != OFFCA_OK)
 		goto out;
-	if (ca_store_issuer_default(st, &def) != OFFCA_OK)
+	if (ca_sign_default_issuer(st, def.name) != OFFCA_OK)
 		def.name[0] = '\0';
 	ut_err_clear();
 	printf("%-3s %-20s %-12s %-22s %s\n", "", "NAME", "PARENT", "NOT AFTER", "SUBJECT / KEY");

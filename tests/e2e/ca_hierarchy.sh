@@ -33,6 +33,22 @@ openssl verify -x509_strict -CAfile "$T/root.pem" "$T/int.pem" >/dev/null || fai
 "$OFFCA" ca list | grep -q "^\* *int1" || fail "newest intermediate is not the default issuer"
 pass "intermediate on token intca with name constraints, default issuer"
 
+# an intermediate whose key lives elsewhere (--csr): signed here, cannot sign here
+openssl req -new -newkey rsa:3072 -nodes -keyout "$T/ext.key" -subj "/CN=External Issuing CA/O=offca tests" \
+  -out "$T/ext.csr" 2>/dev/null
+"$OFFCA" ca intermediate --csr "$T/ext.csr" --days 365 --name ext --issuer root --pin-file "$RP" --out "$T/ext.pem" 2>/dev/null
+openssl verify -x509_strict -CAfile "$T/root.pem" "$T/ext.pem" >/dev/null || fail "--csr intermediate does not verify"
+openssl x509 -in "$T/ext.pem" -noout -subject | grep -q "External Issuing CA" || fail "--csr intermediate subject"
+"$OFFCA" ca list | grep -q "^\* *int1" || fail "an intermediate without a key here must not become the default issuer"
+expect_fail "signing with an intermediate whose key is elsewhere" "$OFFCA" sign --csr "$D/ok_openssl_ec256.pem" \
+  --profile server --issuer ext --pin-file "$IP"
+expect_err_match "cannot sign"
+openssl req -new -newkey rsa:1024 -nodes -keyout /dev/null -subj "/CN=Weak CA" -out "$T/weak.csr" 2>/dev/null
+expect_fail "--csr intermediate with a weak key" "$OFFCA" ca intermediate --csr "$T/weak.csr" --days 365 --name weak \
+  --issuer root --pin-file "$RP"
+expect_err_match "policy rsa-min-bits"
+pass "intermediate from a CSR (key elsewhere)"
+
 # --- endpoint keys and CSRs ---
 mk() { # mk NAME SUBJ SAN [keyalg]
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
@@ -161,6 +177,21 @@ mkdir "$T/out"
 [ "$(ls "$T/out" | wc -l)" = 5 ] || fail "batch: expected 5 files"
 for f in "$T"/out/*.pem; do V sslserver "$T/int.pem" "$f" || fail "batch cert $f"; done
 pass "batch of 5 with one login, dry run changes nothing"
+
+# --- the pending queue (CSRs that crossed the air gap as QR codes) ---
+{
+  "$OFFCA" qr encode "$T/b1.csr" --out-dir "$T/qr1" >/dev/null 2>&1 && "$OFFCA" qr decode "$T"/qr1/*.png --import >/dev/null 2>&1 \
+    && "$OFFCA" qr encode "$D/ok_keytool_san.pem" --out-dir "$T/qr2" >/dev/null 2>&1 \
+    && "$OFFCA" qr decode "$T"/qr2/*.png --import >/dev/null 2>&1 || fail "could not queue CSRs through QR"
+  [ "$("$OFFCA" pending list | grep -c .)" -ge 2 ] || fail "pending queue not filled"
+  mkdir "$T/pend"
+  "$OFFCA" sign --pending-all --profile server --issuer int1 --pin-file "$IP" --out-dir "$T/pend" >"$T/pend.out"
+  grep -q "pending 1 ->" "$T/pend.out" || fail "pending output: $(cat "$T/pend.out")"
+  [ "$(ls "$T/pend" | wc -l)" = 2 ] || fail "pending: expected 2 certificates"
+  "$OFFCA" pending list | grep -q "java.example.com" && fail "signed CSRs still pending"
+  for f in "$T"/pend/*.pem; do V sslserver "$T/int.pem" "$f" || fail "pending cert $f"; done
+  pass "--pending-all signs the queue and empties it"
+}
 
 # --- issuer-generated key as PKCS#12 ---
 (umask 077; echo "correct horse battery" > "$T/p12.pass")

@@ -35,7 +35,14 @@
 typedef struct ca_signer ca_signer;
 
 /*
- * Bind issuer name (NULL: the store's default issuer) with its config section.
+ * The issuer offca signs with when none is named: the store's default (the newest
+ * intermediate, else the root) when its key is on a token here, else the newest intermediate
+ * whose key is, else the root. name receives it (64 bytes). Errors: OFFCA_E_STATE (no issuer).
+ */
+offca_rc ca_sign_default_issuer(ca_store *st, char name[64]);
+
+/*
+ * Bind issuer name (NULL: ca_sign_default_issuer()) with its config section.
  * Refuses an issuer that is not valid now (OFFCA_E_STATE "issuer ... expired on ...") or whose
  * key lives elsewhere (OFFCA_E_STATE). cfg is borrowed and must outlive the signer.
  * Errors: OFFCA_E_STATE, OFFCA_E_NOT_FOUND (no such issuer), OFFCA_E_PARSE, OFFCA_E_NOMEM.
