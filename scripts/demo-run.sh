@@ -1,23 +1,76 @@
 #!/usr/bin/env bash
 # The demo itself, given the offca binary: scripts/demo-run.sh PATH/TO/offca [DEMO_DIR]
+# Everything happens in DEMO_DIR (a new temp dir by default) with its own SoftHSM2 token store.
 set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
 OFFCA=$(readlink -f "$1")
 DEMO=${2:-$(mktemp -d /tmp/offca-demo.XXXXXX)}
-mkdir -p "$DEMO"; chmod 700 "$DEMO"
+mkdir -p "$DEMO"; chmod 700 "$DEMO"; DEMO=$(cd "$DEMO" && pwd)
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+# --- tokens: a private SoftHSM2 store, never the system one -----------------------------------
 export SOFTHSM2_CONF="$DEMO/softhsm2.conf"
 mkdir -p "$DEMO/tokens"
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$DEMO" > "$SOFTHSM2_CONF"
-step() { printf '\n== %s\n' "$*"; }
+MODULE=""
+for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/*/softhsm/libsofthsm2.so; do [ -e "$m" ] && { MODULE=$m; break; }; done
+export OFFCA_PKCS11_MODULE=$MODULE
 
-step "A private SoftHSM2 token for the root CA key ($DEMO/tokens)"
+step "Two SoftHSM2 tokens stand in for the root and intermediate YubiKeys ($DEMO/tokens)"
 softhsm2-util --init-token --free --label demo-root --so-pin 87654321 --pin 123456 >/dev/null
-(umask 077; echo 123456 > "$DEMO/root.pin")
-"$OFFCA" token list
+softhsm2-util --init-token --free --label demo-int --so-pin 87654321 --pin 654321 >/dev/null
+run "$OFFCA" token list
 
-step "Generate a non-extractable EC P-384 root key on the token"
-ROOT_KEY=$("$OFFCA" token keygen --token "pkcs11:token=demo-root" --label root-ca --type ec-p384 --pin-file "$DEMO/root.pin")
-echo "$ROOT_KEY"
-pkcs11-tool --module "$("$OFFCA" token list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["module"])')" \
-  --token-label demo-root --login --pin "$(cat "$DEMO/root.pin")" --list-objects --type privkey 2>/dev/null | sed 's/^/  /'
-echo
-echo "Demo directory: $DEMO"
+step "A CA home on the air-gapped machine"
+export OFFCA_HOME="$DEMO/ca"
+run "$OFFCA" init --home "$OFFCA_HOME"
+
+# --- the endpoint (online side) makes its own key and CSR: the key never travels ---------------
+step "The endpoint makes its key and CSR, and shows the CSR as QR codes"
+mkdir -p "$DEMO/endpoint"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$DEMO/endpoint/web.key" \
+  -subj "/CN=www.demo.test" -addext "subjectAltName=DNS:www.demo.test,DNS:demo.test" \
+  -out "$DEMO/endpoint/web.csr" 2>/dev/null
+run "$OFFCA" qr encode "$DEMO/endpoint/web.csr" --out-dir "$DEMO/qr-in"
+
+step "The air-gapped machine reads the QR images; the CSR waits in the pending queue"
+run "$OFFCA" qr decode "$DEMO"/qr-in/*.png --import
+run "$OFFCA" pending list
+
+# --- the ceremony ----------------------------------------------------------------------------
+step "The ceremony: root key and certificate, intermediate, signing session (non-interactive)"
+(umask 077; printf 'module: %s\npins:\n  root: "123456"\n  int: "654321"\n' "$MODULE" > "$DEMO/credentials.yaml")
+cp "$HERE/demo/ceremony.yaml" "$DEMO/ceremony.yaml"
+( cd "$DEMO" && run "$OFFCA" ceremony run ceremony.yaml --answers "$HERE/demo/answers.yaml" \
+    --credentials credentials.yaml )
+OUT="$DEMO/ceremony-out"
+CERT=$(ls "$OUT"/certs/*.pem | head -n1)
+
+step "Anyone can check the transcript (hash chain, signatures, output files)"
+run "$OFFCA" ceremony verify "$OUT/transcript.jsonl" --ca "$OUT/root.pem"
+
+# --- the certificate goes back across the gap as a signed bundle --------------------------------
+step "The certificate leaves as a bundle signed by the intermediate's key on its token"
+(umask 077; echo 654321 > "$DEMO/int.pin")
+run "$OFFCA" bundle export --out "$DEMO/outbox.offca" --pin-file "$DEMO/int.pin"
+rm -f "$DEMO/int.pin"
+
+step "Online side: verify the bundle against the root it trusts, unpack it, verify the certificate"
+run "$OFFCA" bundle verify "$DEMO/outbox.offca" --ca "$OUT/root.pem"
+run "$OFFCA" bundle extract "$DEMO/outbox.offca" --out-dir "$DEMO/online" --ca "$OUT/root.pem"
+run openssl verify -x509_strict -purpose sslserver -CAfile "$OUT/root.pem" -untrusted "$OUT/intermediate.pem" "$CERT"
+run "$OFFCA" list
+run "$OFFCA" audit verify
+
+step "Where everything is"
+cat <<EOT
+  tokens (SoftHSM2)        $DEMO/tokens
+  CA home (store, audit)   $OFFCA_HOME
+  ceremony transcript      $OUT/transcript.jsonl
+  transcript PDF           $OUT/transcript.pdf
+  root / intermediate      $OUT/root.pem  $OUT/intermediate.pem
+  issued certificate       $CERT
+  QR frames of the CSR     $DEMO/qr-in/
+  signed outbound bundle   $DEMO/outbox.offca  (unpacked in $DEMO/online/)
+EOT
