@@ -141,6 +141,21 @@ static offca_rc make_layout(const char *home)
 	return OFFCA_OK;
 }
 
+/* A failed create leaves nothing behind that would make the next `offca init` refuse. */
+static void undo_layout(const char *home)
+{
+	static const char *const files[] = {"store/data.mdb", "store/lock.mdb", "lock"};
+	static const char *const dirs[] = {"store", "outbox"};
+	char p[STORE_MAX_PATH];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (path_join(p, sizeof(p), home, files[i]) == OFFCA_OK)
+			(void)unlink(p);
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (path_join(p, sizeof(p), home, dirs[i]) == OFFCA_OK)
+			(void)rmdir(p);
+}
+
 static offca_rc take_lock(ca_store *st)
 {
 	char p[STORE_MAX_PATH];
@@ -236,6 +251,7 @@ offca_rc ca_store_open_ex(const char *home, int create, size_t map_size, ca_stor
 	ca_store *st = NULL;
 	char p[STORE_MAX_PATH];
 	offca_rc rc = OFFCA_E_INTERNAL;
+	int made = 0;
 
 	if (out != NULL)
 		*out = NULL;
@@ -252,6 +268,7 @@ offca_rc ca_store_open_ex(const char *home, int create, size_t map_size, ca_stor
 		rc = make_layout(home);
 		if (rc != OFFCA_OK)
 			goto out;
+		made = 1;
 	}
 	rc = check_dir(home);
 	if (rc == OFFCA_OK)
@@ -278,6 +295,8 @@ offca_rc ca_store_open_ex(const char *home, int create, size_t map_size, ca_stor
 	rc = OFFCA_OK;
 out:
 	ca_store_free(st);
+	if (rc != OFFCA_OK && made)
+		undo_layout(home);
 	return rc;
 }
 

@@ -38,3 +38,12 @@ pass "nothing committed; list/show work; $after"
 "$OFFCA" revoke "$S" --reason keyCompromise >/dev/null
 "$OFFCA" audit verify | grep -q "audit log OK" || fail "audit verify after recovery"
 pass "recovers when there is room again"
+
+# init into a store that cannot hold even its databases: fails, leaves nothing that blocks a retry
+set +e
+OFFCA_STORE_MAPSIZE=8192 "$OFFCA" init --home "$T/small" >/dev/null 2>"$T/err"; rc=$?
+set -e
+[ "$rc" = 75 ] || fail "init on a full store: exit $rc: $(cat "$T/err")"
+[ -z "$(ls -A "$T/small")" ] || fail "failed init left files: $(ls -A "$T/small")"
+"$OFFCA" init --home "$T/small" >/dev/null || fail "init after a failed init"
+pass "a failed init leaves an empty directory; init then succeeds"
