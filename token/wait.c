@@ -131,7 +131,9 @@ static offca_rc wait_poll(const char *module, const tok_uri *uri, long long dead
 
 	for (;;) {
 		rc = probe_module(module, uri, out);
-		if (rc != OFFCA_E_NOT_FOUND)
+		/* a token being created or plugged in can make one look fail (SoftHSM2: CKR_GENERAL_ERROR
+		 * while softhsm2-util writes it): try again, fail only on a module that cannot load */
+		if (rc != OFFCA_E_NOT_FOUND && rc != OFFCA_E_TOKEN && rc != OFFCA_E_TOKEN_ABSENT)
 			return rc;
 		if (deadline >= 0 && left_ms(deadline, POLL_MS) == 0)
 			return ut_err(OFFCA_E_TIMEOUT, "timed out waiting for a token in module %s", module);
