@@ -209,8 +209,8 @@ static offca_rc wait_pcsc(const char *module, const tok_uri *uri, long long dead
 				goto out;
 			}
 			rc = probe_module(module, uri, out);
-			if (rc != OFFCA_E_NOT_FOUND)
-				goto out;
+			if (rc != OFFCA_E_NOT_FOUND && rc != OFFCA_E_TOKEN && rc != OFFCA_E_TOKEN_ABSENT)
+				goto out; /* a card still being reset may make one look fail: keep waiting */
 		}
 		if (deadline >= 0 && left_ms(deadline, POLL_MS) == 0) {
 			rc = ut_err(OFFCA_E_TIMEOUT, "timed out waiting for a smart card or token");

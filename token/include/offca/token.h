@@ -21,6 +21,10 @@
  * state is per process and token, so a second tok_key_open on a token already logged in succeeds
  * without checking its PIN again.
  *
+ * fork(): open keys in the process that signs, after forking. A key opened before fork() does
+ * not work in the child: libp11 re-initialises the module there and would need the PIN it never
+ * got from offca.
+ *
  * Ed25519: keys can be generated on tokens that support CKM_EC_EDWARDS_KEY_PAIR_GEN, but libp11
  * 0.4.12 cannot sign with them (tok_key_open says so, OFFCA_E_UNSUPPORTED), and it cannot even list
  * the keys of a token that holds an Ed25519 key, so tok_keygen refuses to mix Ed25519 and other
