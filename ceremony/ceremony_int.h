@@ -74,6 +74,9 @@ typedef struct cer_step {
 	char profile[32];
 	char **names; size_t n_names; /* ocsp-responses: intermediates */
 	char attestation[16];       /* "if-available" | "required" */
+	char attest_cert[PATH_MAX];  /* attestation-files: certificate, device, ca (may be "") */
+	char attest_device[PATH_MAX];
+	char attest_ca[PATH_MAX];
 	cer_output out[CER_MAX_OUTPUTS];
 	size_t n_out;
 	int key_step;               /* step (0-based) that generates the key, -1: already on the token */
@@ -244,8 +247,23 @@ int cer_dry_token_made(cer_run_t *r, const char *label);
 /* quorum.c: collect M of N approvals for step st (signatures over its hash). */
 offca_rc cer_quorum(cer_run_t *r, const cer_step *st);
 
-/* attest.c: record (and with required: demand) key attestation for a key on token. */
-offca_rc cer_attest_record(cer_run_t *r, int token, const char *key_uri, EVP_PKEY *pub, int required);
+/* attest.c: YubiKey PIV attestation. */
+typedef struct cer_attest_info {
+	unsigned long serial;      /* device serial (1.3.6.1.4.1.41482.3.7), 0 unknown */
+	char firmware[16];         /* "5.4.3" (1.3.6.1.4.1.41482.3.3) */
+	char pin_policy[16];       /* never | once | always (1.3.6.1.4.1.41482.3.8, byte 1) */
+	char touch_policy[16];     /* never | always | cached (byte 2) */
+} cer_attest_info;
+/*
+ * Check an attestation: attest (the slot's attestation certificate) is signed by device (the
+ * device's f9 attestation certificate), device is signed by ca when ca is given (Yubico's PIV
+ * attestation CA), and attest certifies exactly key. Errors: OFFCA_E_VERIFY (which link fails).
+ */
+offca_rc cer_attest_verify(X509 *attest, X509 *device, X509 *ca, EVP_PKEY *key, cer_attest_info *info);
+/* Record (and check) the attestation of a key on token before the issuer signs it: from the
+   step's attestation files when given, else what the token offers; required: demand one. */
+offca_rc cer_attest_record(cer_run_t *r, const cer_step *st, int token, const char *key_uri, EVP_PKEY *pub,
+			   int required);
 /* step_key.c: SPKI PEM (malloc'd) and its SHA-256 fingerprint. */
 offca_rc cer_pubkey_pem(EVP_PKEY *pub, char **pem, size_t *pem_len, char *fp, size_t fp_cap);
 

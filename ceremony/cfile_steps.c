@@ -20,7 +20,7 @@ static const char *const f_root_cert[] = {"type", "title", "quorum", "token", "k
 					  "validity", "path-len", "accepted-lints", "outputs", NULL};
 static const char *const f_int_cert[] = {"type", "title", "quorum", "issuer", "token", "key", "name",
 					 "subject", "validity", "path-len", "permit-dns", "attestation",
-					 "accepted-lints", "outputs", NULL};
+					 "attestation-files", "accepted-lints", "outputs", NULL};
 static const char *const f_csr[] = {"type", "title", "quorum", "issuer", "csr", "name", "subject", "validity",
 				    "path-len", "permit-dns", "accepted-lints", "outputs", NULL};
 static const char *const f_crl[] = {"type", "title", "quorum", "issuer", "next-update-days", "accepted-lints",
@@ -200,6 +200,27 @@ static void parse_quorum(cer_file *f, cer_step *st, json_t *obj, const char *pat
 	cer_strv_free(names, n);
 }
 
+/* attestation-files: {certificate, device, ca}: exported during the ceremony (yubico-piv-tool
+   -a attest / -a read-certificate -s f9), so they need not exist yet at validation. */
+static void parse_attest_files(cer_file *f, cer_step *st, json_t *obj, const char *path, cer_diag *d)
+{
+	static const char *const af[] = {"certificate", "device", "ca", NULL};
+	char p[128], rel[PATH_MAX];
+	json_t *a;
+
+	snprintf(p, sizeof(p), "%s.attestation-files", path);
+	a = cer_f_obj(d, obj, path, "attestation-files", 0);
+	if (a == NULL)
+		return;
+	cer_f_unknown(d, a, p, af);
+	if (cer_f_str(d, a, p, "certificate", 1, rel, sizeof(rel)))
+		cer_path_join(f->dir, rel, st->attest_cert, sizeof(st->attest_cert));
+	if (cer_f_str(d, a, p, "device", 1, rel, sizeof(rel)))
+		cer_path_join(f->dir, rel, st->attest_device, sizeof(st->attest_device));
+	if (cer_f_str(d, a, p, "ca", 0, rel, sizeof(rel)))
+		cer_path_join(f->dir, rel, st->attest_ca, sizeof(st->attest_ca));
+}
+
 static void check_csr(cer_diag *d, const char *path, const char *what, const char *file)
 {
 	ca_csr *csr = NULL;
@@ -256,6 +277,7 @@ static void parse_type_fields(cer_file *f, cer_step *st, json_t *obj, const char
 			else
 				snprintf(st->attestation, sizeof(st->attestation), "%s", att);
 		}
+		parse_attest_files(f, st, obj, path, d);
 		break;
 	case CER_SIGN_INT_CSR:
 		if (cer_f_str(d, obj, path, "csr", 1, rel, sizeof(rel))) {

@@ -172,7 +172,7 @@ offca_rc cer_step_int_cert(cer_run_t *r, const cer_step *st)
 		subject_key = tok_key_public(key);
 		key_uri = tok_key_uri(key);
 		/* attestation is checked before the root signs the intermediate key */
-		rc = cer_attest_record(r, st->token, key_uri, subject_key, strcmp(st->attestation, "required") == 0);
+		rc = cer_attest_record(r, st, st->token, key_uri, subject_key, strcmp(st->attestation, "required") == 0);
 		if (rc != OFFCA_OK)
 			goto out;
 	}
