@@ -71,6 +71,19 @@ static char *sign_detail(const ca_cert_record *r)
 	return d;
 }
 
+static char *revoke_detail(const ca_cert_record *r)
+{
+	char hex[2 * CA_SERIAL_LEN + 1];
+	const char *name = ca_reason_name(r->reason);
+
+	if (name == NULL) {
+		ut_err(OFFCA_E_USAGE, "revocation reason %d unknown", r->reason);
+		return NULL;
+	}
+	return ca_audit_json("{s:s,s:s,s:s,s:I}", "serial", ca_serial_hex(&r->serial, hex, sizeof(hex)), "issuer",
+			     r->issuer, "reason", name, "time", (json_int_t)r->revoked_at);
+}
+
 offca_rc ca_st_cert_commit_txn(ca_store *st, MDB_txn *txn, const ca_cert_record *r)
 {
 	ca_wbuf b = {0};
@@ -116,6 +129,14 @@ offca_rc ca_st_cert_commit_txn(ca_store *st, MDB_txn *txn, const ca_cert_record 
 	if (detail == NULL)
 		return ut_err_last();
 	rc = ca_audit_append_txn(st, txn, "sign", detail);
+	free(detail);
+	if (rc != OFFCA_OK || r->status != CA_CERT_REVOKED)
+		return rc;
+	/* recorded as revoked from the start (imports, benchmarks): the log says so too */
+	detail = revoke_detail(r);
+	if (detail == NULL)
+		return ut_err_last();
+	rc = ca_audit_append_txn(st, txn, "revoke", detail);
 	free(detail);
 	return rc;
 }
@@ -257,8 +278,7 @@ static offca_rc revoke_txn(ca_store *st, MDB_txn *txn, const ca_serial *s, int r
 		rc = put_index(st, txn, DB_REVOKED, s->b, CA_SERIAL_LEN, "", 0, 0, "revoking: revocation index");
 	if (rc != OFFCA_OK)
 		goto out;
-	detail = ca_audit_json("{s:s,s:s,s:s,s:I}", "serial", hex, "issuer", r.issuer, "reason",
-			       ca_reason_name(reason), "time", (json_int_t)when);
+	detail = revoke_detail(&r);
 	rc = detail ? ca_audit_append_txn(st, txn, "revoke", detail) : ut_err_last();
 out:
 	free(detail);

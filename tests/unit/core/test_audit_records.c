@@ -124,6 +124,29 @@ static void test_edits(void **state)
 		run((enum edit)e);
 }
 
+/* A record committed already revoked gets its revoke entry too, so the check passes. */
+static void test_commit_revoked(void **state)
+{
+	char *dir, home[512];
+	ca_store *st = tsu_home(&dir, home, sizeof(home));
+	ca_cert_record rec;
+	size_t n = 0, nr = 0;
+
+	tsu_record(st, "int", "r.example", "DNS:r.example", 30, &rec);
+	rec.status = CA_CERT_REVOKED;
+	rec.reason = 1;
+	rec.revoked_at = 1700000000;
+	assert_int_equal(ca_store_cert_commit(st, &rec, 1), OFFCA_OK);
+	assert_int_equal(ca_store_audit_check_records(st, &n, &nr), OFFCA_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(nr, 1);
+	assert_int_equal(ca_store_revoke(st, &rec.serial, 1, 1700000001), OFFCA_E_STATE);
+	ca_cert_record_clear(&rec);
+	ca_store_free(st);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 static void test_reserved_actions(void **state)
 {
 	char *dir, home[512];
@@ -145,6 +168,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_edits),
+		cmocka_unit_test(test_commit_revoked),
 		cmocka_unit_test(test_reserved_actions),
 	};
 
