@@ -150,6 +150,9 @@ offca_rc cer_pin_loop(cer_run_t *r, const char *who, int touch_hint, cer_pin_fn 
 			if (rc != OFFCA_OK) {
 				if (cer_interrupted(r))
 					rc = cer_check_intr(r);
+				else if (rc == OFFCA_E_IO)
+					rc = ut_err(OFFCA_E_USAGE, "no terminal to ask for the PIN of %s: run on a terminal "
+						    "or give the PIN in a --credentials file", who);
 				goto out;
 			}
 		} else if (attempt == 1) {
