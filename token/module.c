@@ -41,11 +41,15 @@ static const char *const module_dirs[] = {
 static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
 static tok_ctx *loaded[MAX_LOADED];
 
-/* The context already open for path (one more user), or NULL. Call with loaded_lock held. */
-static tok_ctx *loaded_find(const char *path)
+/*
+ * The context already open for the library at real (a realpath(): /usr/lib/softhsm/libsofthsm2.so
+ * is a symlink to the same library as .../x86_64-linux-gnu/softhsm/libsofthsm2.so), with one more
+ * user, or NULL. Call with loaded_lock held.
+ */
+static tok_ctx *loaded_find(const char *real)
 {
 	for (size_t i = 0; i < MAX_LOADED; i++) {
-		if (loaded[i] != NULL && strcmp(loaded[i]->module, path) == 0) {
+		if (loaded[i] != NULL && strcmp(loaded[i]->real, real) == 0) {
 			loaded[i]->users++;
 			return loaded[i];
 		}
@@ -131,7 +135,7 @@ offca_rc tok_module_resolve(const char *cli_module, const tok_uri *uri, char *ou
 }
 
 /* Load the module into a new context (not yet registered). */
-static offca_rc ctx_load(const char *module_path, tok_ctx **out)
+static offca_rc ctx_load(const char *module_path, const char *real, tok_ctx **out)
 {
 	tok_ctx *ctx = NULL;
 	CK_C_GetFunctionList getfl;
@@ -143,7 +147,8 @@ static offca_rc ctx_load(const char *module_path, tok_ctx **out)
 	if (ctx == NULL)
 		goto out;
 	ctx->users = 1;
-	if (snprintf(ctx->module, sizeof(ctx->module), "%s", module_path) >= (int)sizeof(ctx->module)) {
+	if (snprintf(ctx->module, sizeof(ctx->module), "%s", module_path) >= (int)sizeof(ctx->module) ||
+	    snprintf(ctx->real, sizeof(ctx->real), "%s", real) >= (int)sizeof(ctx->real)) {
 		rc = ut_err(OFFCA_E_TOO_BIG, "PKCS#11 module path too long");
 		goto out;
 	}
@@ -190,6 +195,7 @@ out:
 
 offca_rc tok_ctx_open(const char *module_path, tok_ctx **out)
 {
+	char real[PATH_MAX];
 	tok_ctx *ctx = NULL;
 	offca_rc rc = OFFCA_OK;
 
@@ -197,10 +203,12 @@ offca_rc tok_ctx_open(const char *module_path, tok_ctx **out)
 		*out = NULL;
 	if (module_path == NULL || out == NULL)
 		return ut_err(OFFCA_E_USAGE, "tok_ctx_open: NULL argument");
+	if (realpath(module_path, real) == NULL)
+		return ut_err(OFFCA_E_MODULE, "PKCS#11 module %s: not found or not readable", module_path);
 	pthread_mutex_lock(&loaded_lock);
-	ctx = loaded_find(module_path);
+	ctx = loaded_find(real);
 	if (ctx == NULL) {
-		rc = ctx_load(module_path, &ctx);
+		rc = ctx_load(module_path, real, &ctx);
 		if (rc == OFFCA_OK && loaded_add(ctx) != 0) {
 			ctx_release(ctx);
 			ctx = NULL;

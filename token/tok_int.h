@@ -35,7 +35,8 @@ struct tok_ctx {
 	void *dl;                 /* our own dlopen reference of the module */
 	CK_FUNCTION_LIST *fl;     /* raw function list of the same module */
 	unsigned users;           /* tok_ctx_open() calls sharing this context (module.c) */
-	char module[PATH_MAX];
+	char module[PATH_MAX];    /* as given (shown to the user) */
+	char real[PATH_MAX];      /* realpath(): identifies the library */
 };
 
 /* The raw function list of the loaded module. */
