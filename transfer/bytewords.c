@@ -2,6 +2,7 @@
 #include "offca/ur.h"
 #include "offca/util.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,19 +20,21 @@ static const char WORDS[] =
 	"undouniturgeuservastveryvetovialvibeviewvisavoidvowswallwandwarmwaspwavewaxywebswhatwhen"
 	"whizwolfworkyankyawnyellyogayurtzapszerozestzinczonezoom";
 
+static short table[26 * 26];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static void table_init(void)
+{
+	for (int i = 0; i < 26 * 26; i++)
+		table[i] = -1;
+	for (int i = 0; i < 256; i++)
+		table[(WORDS[i * 4] - 'a') * 26 + (WORDS[i * 4 + 3] - 'a')] = (short)i;
+}
+
 /* byte for (first letter, last letter), -1 where no word starts and ends so */
 static int lookup(int first, int last)
 {
-	static short table[26 * 26];
-	static int ready;
-
-	if (!ready) {
-		for (int i = 0; i < 26 * 26; i++)
-			table[i] = -1;
-		for (int i = 0; i < 256; i++)
-			table[(WORDS[i * 4] - 'a') * 26 + (WORDS[i * 4 + 3] - 'a')] = (short)i;
-		ready = 1;
-	}
+	pthread_once(&table_once, table_init);
 	if (first < 'a' || first > 'z' || last < 'a' || last > 'z')
 		return -1;
 	return table[(first - 'a') * 26 + (last - 'a')];
