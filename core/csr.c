@@ -273,7 +273,9 @@ offca_rc ca_csr_parse(const unsigned char *buf, size_t len, ca_csr **out)
 		rc = ut_err(OFFCA_E_PARSE, "policy csr-der: empty input");
 		goto out;
 	}
-	if (buf[0] != 0x30) {
+	/* DER: a SEQUENCE with a long-form length (every real CSR is over 127 bytes); anything else
+	   is PEM, possibly with readable text first (a text starting with '0' is not DER) */
+	if (!(len > 4 && buf[0] == 0x30 && buf[1] >= 0x81 && buf[1] <= 0x84)) {
 		if ((rc = pem_decode(buf, len, &pem_der, &pem_len, &keytool)) != OFFCA_OK)
 			goto out;
 		der = pem_der;

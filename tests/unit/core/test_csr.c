@@ -192,6 +192,20 @@ static void test_size_and_label(void **state)
 	assert_non_null(strstr(ut_err_msg(), "policy csr-pem"));
 	assert_int_equal(ca_csr_parse((const unsigned char *)"", 0, &csr), OFFCA_E_PARSE);
 	assert_null(csr);
+	{
+		/* readable text before the block that happens to start with '0' (0x30) is still PEM */
+		char path[1024], buf[8192];
+		unsigned char *pemf = NULL;
+		size_t plen = 0;
+		int n;
+		snprintf(path, sizeof(path), "%s/csr/ok_openssl_ec256.pem", getenv("OFFCA_TEST_DATA"));
+		assert_int_equal(ut_read_file(path, 65536, 1, &pemf, &plen), OFFCA_OK);
+		n = snprintf(buf, sizeof(buf), "0 notes: request for www\n%.*s", (int)plen, (const char *)pemf);
+		assert_int_equal(ca_csr_parse((const unsigned char *)buf, (size_t)n, &csr), OFFCA_OK);
+		assert_int_equal(ca_csr_is_keytool_label(csr), 0);
+		ca_csr_free(csr);
+		free(pemf);
+	}
 }
 
 static void test_days(void **state)
