@@ -13,7 +13,7 @@
 #include "offca/util.h"
 /* offca_ceremony does not list offca_transfer in ceremony/CMakeLists.txt (not ours to edit): the
    header is reached by path; the offca binary and the tests link offca_transfer after us. */
-#include "../transfer/include/offca/bundle.h"
+#include "offca/bundle.h"
 
 static offca_rc stage_bundle(cer_run_t *r, const cer_step *st, cer_issuer_ctx *ic, const char *rel,
 			     const unsigned char *der, size_t len)
