@@ -57,6 +57,9 @@ static const struct rvmap map[] = {
 	{CKR_FUNCTION_NOT_SUPPORTED, "CKR_FUNCTION_NOT_SUPPORTED", OFFCA_E_UNSUPPORTED,
 	 "function not supported by the module"},
 	{CKR_DATA_LEN_RANGE, "CKR_DATA_LEN_RANGE", OFFCA_E_CRYPTO, "data length out of range"},
+	{CKR_OPERATION_ACTIVE, "CKR_OPERATION_ACTIVE", OFFCA_E_TOKEN,
+	 "an earlier operation is unfinished (after a refused PIN?): close and reopen the key"},
+	{CKR_FUNCTION_CANCELED, "CKR_FUNCTION_CANCELED", OFFCA_E_ABORTED, "cancelled on the token (no touch?)"},
 	{CKR_KEY_FUNCTION_NOT_PERMITTED, "CKR_KEY_FUNCTION_NOT_PERMITTED", OFFCA_E_TOKEN,
 	 "the key may not be used for this"},
 };

@@ -3,6 +3,7 @@
 #include "offca/util.h"
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -81,12 +82,12 @@ offca_rc tok_key_selftest(tok_key *key)
 	md = EVP_MD_CTX_new();
 	if (md == NULL || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, priv) != 1 ||
 	    EVP_DigestSign(md, NULL, &siglen, msg, sizeof(msg)) != 1) {
-		rc = ut_err_ssl(OFFCA_E_CRYPTO, "self-test: cannot sign on the token");
+		rc = tok_err_sign("self-test: cannot sign on the token");
 		goto out;
 	}
 	sig = malloc(siglen);
 	if (sig == NULL || EVP_DigestSign(md, sig, &siglen, msg, sizeof(msg)) != 1) {
-		rc = ut_err_ssl(OFFCA_E_TOKEN, "self-test: signing on the token failed");
+		rc = tok_err_sign("self-test: signing on the token failed");
 		goto out;
 	}
 	EVP_MD_CTX_free(md);
@@ -102,4 +103,26 @@ out:
 	free(sig);
 	EVP_MD_CTX_free(md);
 	return rc;
+}
+
+offca_rc tok_err_sign(const char *what)
+{
+	unsigned long e, ckr = 0;
+	int lib = ERR_get_CKR_code();
+
+	/* libp11 leaves the token's CK_RV as the reason of an error in its own library */
+	while ((e = ERR_peek_error()) != 0) {
+		if (ERR_GET_LIB(e) == lib && ERR_GET_REASON(e) != 0)
+			ckr = (unsigned long)ERR_GET_REASON(e);
+		if (ckr != 0)
+			break;
+		ERR_get_error();
+	}
+	if (ckr == 0)
+		return ut_err_ssl(OFFCA_E_CRYPTO, "%s", what);
+	ERR_clear_error();
+	if (ckr == CKR_PIN_INCORRECT || ckr == CKR_PIN_LEN_RANGE || ckr == CKR_PIN_INVALID)
+		return ut_err(OFFCA_E_PIN_INCORRECT, "%s: the token refused the per-signature PIN (%s); close and "
+						     "reopen the key before signing again", what, tok_rv_name(ckr));
+	return tok_rv(ckr, what);
 }

@@ -338,6 +338,17 @@ static void test_always_authenticate(void **state)
 	assert_int_equal(tok_key_open(module, "pkcs11:token=other;id=%0a%0b", &from_file, &k), OFFCA_OK);
 	assert_true(sign_and_verify(tok_key_private(k), tok_key_public(k)));
 	assert_int_equal(tok_key_selftest(k), OFFCA_OK);
+	/* the file is read again for each signature: a wrong PIN there fails that signature clearly */
+	f = fopen(pinfile, "w");
+	assert_non_null(f);
+	fputs("000000\n", f);
+	fclose(f);
+	assert_false(sign_and_verify(tok_key_private(k), tok_key_public(k)));
+	assert_int_equal(tok_err_sign("signing"), OFFCA_E_PIN_INCORRECT);
+	assert_non_null(strstr(ut_err_msg(), "signing: "));
+	/* libp11 leaves the refused operation active on its session: the key must be reopened */
+	assert_int_equal(tok_key_selftest(k), OFFCA_E_TOKEN);
+	assert_non_null(strstr(ut_err_msg(), "reopen the key"));
 	tok_key_free(k);
 }
 

@@ -157,6 +157,17 @@ offca_rc tok_key_selftest(tok_key *key);
  */
 offca_rc tok_pubkey_fingerprint(EVP_PKEY *pub, char **hex);
 
+/*
+ * After a private-key operation with tok_key_private() failed (X509_sign, EVP_DigestSign... <= 0):
+ * turn the reason libp11 left on OpenSSL's error queue (the token's CK_RV) into an offca_rc with
+ * the detail "what: reason", and clear the queue. Token removed: OFFCA_E_TOKEN_ABSENT; per-signature
+ * PIN refused: OFFCA_E_PIN_INCORRECT / OFFCA_E_PIN_LOCKED; no CK_RV on the queue: OFFCA_E_CRYPTO
+ * with OpenSSL's reason. Call it on the thread that signed. After a refused per-signature PIN
+ * libp11 leaves the operation active in its session: close and reopen the key before signing again
+ * (later signatures fail with OFFCA_E_TOKEN "... reopen the key").
+ */
+offca_rc tok_err_sign(const char *what);
+
 /* PEM ("-----BEGIN PUBLIC KEY-----") of pub as a new NUL-terminated string, caller frees. */
 offca_rc tok_pubkey_pem(EVP_PKEY *pub, char **pem);
 
