@@ -100,10 +100,10 @@ static void test_append_verify(void **state)
 	/* bad input refused, nothing appended */
 	assert_int_equal(ca_store_audit(st, "Bad Action", "x"), OFFCA_E_USAGE);
 	assert_int_equal(ca_store_audit(st, "", "x"), OFFCA_E_USAGE);
-	assert_int_equal(ca_store_audit(st, "sign", "two\nlines"), OFFCA_E_USAGE);
+	assert_int_equal(ca_store_audit(st, "key-use", "two\nlines"), OFFCA_E_USAGE);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(ca_store_audit(st, "sign", big), OFFCA_E_TOO_BIG);
+	assert_int_equal(ca_store_audit(st, "key-use", big), OFFCA_E_TOO_BIG);
 	assert_int_equal(ca_store_audit_verify(st, &n), OFFCA_OK);
 	assert_int_equal(n, 6);
 	/* survives a restart, and appends continue the chain */
