@@ -11,7 +11,7 @@
 #include "offca/err.h"
 #include "proc.h"
 
-#define ACME_MAX_NONCE_RETRIES 5  /* badNonce: retry with the fresh nonce, bounded */
+#define ACME_MAX_NONCE_RETRIES 10 /* badNonce: retry with the fresh nonce, bounded */
 #define ACME_POLL_TIMEOUT      120 /* seconds, default bound for polling authz/order */
 
 struct acme_client;

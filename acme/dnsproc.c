@@ -17,6 +17,7 @@
 #include "ipc.h"
 #include "offca/util.h"
 #include "proc.h"
+#include "sandbox.h"
 
 #define MAX_RECORDS  64
 #define HOOK_TIMEOUT 300 /* seconds */
@@ -171,6 +172,7 @@ static int dnsproc_main(int fd, void *arg)
 	/* a stop (SIGTERM/SIGHUP to the whole group) ends the main process; we stay to remove records */
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	(void)acme_sandbox(0); /* sockets and hooks are its job; no ptrace of the others */
 	rc = setup(ds);
 	if (rc != OFFCA_OK) {
 		acme_ipc_send_err(fd, rc);

@@ -12,6 +12,7 @@
 #include "ipc.h"
 #include "offca/util.h"
 #include "proc.h"
+#include "sandbox.h"
 
 #define MAX_REL 1024
 
@@ -61,6 +62,7 @@ static int fileproc_main(int fd, void *arg)
 	size_t len = 0;
 	offca_rc rc;
 
+	(void)acme_sandbox(ACME_SB_NO_INET | ACME_SB_NO_EXEC);
 	if (acme_ipc_send(fd, ACME_IPC_OK, NULL, 0) != OFFCA_OK)
 		goto out;
 	for (;;) {

@@ -22,6 +22,7 @@
 #include "key.h"
 #include "offca/util.h"
 #include "proc.h"
+#include "sandbox.h"
 
 struct kstate {
 	const struct acme_keyproc_cfg *cfg;
@@ -204,6 +205,8 @@ static int keyproc_main(int fd, void *arg)
 		acme_ipc_send_err(fd, rc);
 		goto out;
 	}
+	/* from here on: no network (AF_UNIX only, for pcscd), no exec, no ptrace */
+	(void)acme_sandbox(ACME_SB_NO_INET | ACME_SB_NO_EXEC);
 	if (acme_ipc_send(fd, ACME_IPC_OK, NULL, 0) != OFFCA_OK)
 		goto out;
 	for (;;) {

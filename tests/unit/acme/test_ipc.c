@@ -7,6 +7,10 @@
 #include "ipc.h"
 #include "offca/util.h"
 #include "proc.h"
+#include "sandbox.h"
+
+#include <errno.h>
+#include <sys/wait.h>
 
 static void test_roundtrip_and_fields(void **state)
 {
@@ -91,12 +95,46 @@ static void test_fileproc(void **state)
 	tu_rmrf(dir);
 }
 
+/* in a child: after the sandbox, no inet socket and no exec; AF_UNIX still works */
+static void test_sandbox(void **state)
+{
+	pid_t pid;
+	int st = 0;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int code = 0, s;
+		char *argv[] = {"true", NULL};
+		if (acme_sandbox(ACME_SB_NO_INET | ACME_SB_NO_EXEC) != OFFCA_OK)
+			_exit(10);
+		s = socket(AF_INET, SOCK_STREAM, 0);
+		if (s >= 0 || errno != EPERM)
+			code |= 1;
+		s = socket(AF_INET6, SOCK_DGRAM, 0);
+		if (s >= 0 || errno != EPERM)
+			code |= 2;
+		s = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (s < 0)
+			code |= 4;
+		execv("/bin/true", argv);
+		if (errno != EPERM)
+			code |= 8;
+		_exit(code);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_and_fields),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_fileproc),
+		cmocka_unit_test(test_sandbox),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
