@@ -14,7 +14,7 @@ PKGS=(
   softhsm2 opensc opensc-pkcs11 pcscd pcsc-tools vsmartcard-vpcd libengine-pkcs11-openssl
   # independent verifiers and real peers used by the tests
   openssl gnutls-bin curl nginx-light pebble bind9 bind9-dnsutils lmdb-utils
-  imagemagick zbar-tools qrencode tmux poppler-utils python3 faketime strace
+  imagemagick zbar-tools qrencode tmux poppler-utils python3 faketime strace time
 )
 # node and npm (used by the QR interoperability test with @ngraveio/bc-ur): Debian's packages
 # only where the machine has no node/npm of its own (a nodesource node conflicts with Debian's npm)
