@@ -3,6 +3,7 @@
 #include "offca/util.h"
 
 #include <dlfcn.h>
+#include <openssl/err.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,9 +232,17 @@ offca_rc tok_ctx_enum(tok_ctx *ctx)
 		ctx->nslots = 0;
 	}
 	if (PKCS11_enumerate_slots(ctx->p11, &ctx->slots, &ctx->nslots) != 0) {
+		CK_ULONG n = 0;
+		CK_RV rv = ctx->fl->C_GetSlotList(CK_FALSE, NULL, &n);
+
 		ctx->slots = NULL;
 		ctx->nslots = 0;
-		return ut_err_ssl(OFFCA_E_TOKEN, "PKCS#11 module %s: cannot list slots", ctx->module);
+		ERR_clear_error();
+		if (rv == CKR_OK && n == 0)
+			return OFFCA_OK; /* libp11 0.4.12 fails on an empty slot list: it is just empty */
+		return ut_err(OFFCA_E_TOKEN, "PKCS#11 module %s cannot list its slots (%s)%s", ctx->module,
+			      rv != CKR_OK ? tok_rv_name(rv) : "libp11 gave no reason",
+			      strstr(ctx->module, "opensc") != NULL ? ": is pcscd running?" : "");
 	}
 	return OFFCA_OK;
 }

@@ -171,6 +171,9 @@ static int cmd_list(int argc, char **argv)
 		ex = print_json(module, v, n);
 	} else {
 		printf("module: %s\n", module);
+		if (n == 0)
+			printf("(no slots: no reader or token attached%s)\n",
+			       strstr(module, "opensc") != NULL ? ", or pcscd is not running" : "");
 		for (size_t i = 0; i < n; i++) {
 			printf("slot %lu: %s\n", v[i].slot_id, v[i].slot_description);
 			if (!v[i].present)

@@ -79,6 +79,10 @@ pass "card arrival -> $(head -n1 "$T/wait.out")"
 # 3. the card is present: wait returns at once
 "$OFFCA" token wait --timeout 5 --module "$OPENSC" > "$T/wait2.out" || fail "wait with a card present failed"
 pass "card already present"
+# OpenSC lists the reader as a slot (the virtual card holds no PKCS#15 application: no usable token)
+"$OFFCA" token list --module "$OPENSC" --json > "$T/list.json" || fail "token list with OpenSC"
+grep -q '"slot_description": "Virtual PCD 00 00' "$T/list.json" || fail "OpenSC slot missing: $(cat "$T/list.json")"
+pass "token list --module opensc shows the reader"
 
 # 4. card removed: waiting times out again
 kill "$CARD_PID"; wait "$CARD_PID" 2>/dev/null || true
