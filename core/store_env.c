@@ -46,6 +46,9 @@ offca_rc ca_st_rc(int mdb_rc, const char *what)
 	case EDQUOT:
 		return ut_err(OFFCA_E_DISK_FULL, "%s: the CA store is full (%s); nothing was committed", what,
 			      mdb_strerror(mdb_rc));
+	case MDB_TXN_FULL:
+		return ut_err(OFFCA_E_TOO_BIG, "%s: too many changes for one transaction (use smaller batches); "
+			      "nothing was committed", what);
 	case MDB_NOTFOUND:
 		return ut_err(OFFCA_E_NOT_FOUND, "%s: not found", what);
 	case MDB_KEYEXIST:
