@@ -170,6 +170,8 @@ static offca_rc issue_one(struct acme_opts *o, struct acme_session *s, const cha
 	json_object_set_new(rec, "not_before", json_integer((json_int_t)nb));
 	json_object_set_new(rec, "not_after", json_integer((json_int_t)na));
 	json_object_set_new(rec, "issued_at", json_integer((json_int_t)time(NULL)));
+	json_object_del(rec, "revoked_reason");
+	json_object_del(rec, "revoked_at");
 	snprintf(rel, sizeof(rel), "certs/%s.json", name);
 	rc = acme_state_put_json(s->fp, rel, rec);
 	if (rc != OFFCA_OK)
@@ -333,8 +335,17 @@ static offca_rc renew_one(struct acme_opts *o, struct acme_session *s, const cha
 		rc = acme_cert_load(path, &cert);
 	if (rc != OFFCA_OK)
 		goto out;
-	if (!due(o, s, name, cert, &ari))
+	if (json_object_get(rec, "revoked_reason") != NULL) {
+		/* a revoked certificate is replaced now; never with a CSR whose key was compromised */
+		if (json_integer_value(json_object_get(rec, "revoked_reason")) == 1 &&
+		    strcmp(jstr(rec, "mode") ? jstr(rec, "mode") : "", "csr") == 0) {
+			rc = ut_err(OFFCA_E_STATE, "%s was revoked for key compromise: issue --force with a new CSR", name);
+			goto out;
+		}
+		printf("%s: revoked, replacing it\n", name);
+	} else if (!due(o, s, name, cert, &ari)) {
 		goto out;
+	}
 	if (ari)
 		acme_ari_certid(cert, &certid);
 	if (strcmp(jstr(rec, "mode") ? jstr(rec, "mode") : "", "csr") == 0) {

@@ -12,6 +12,32 @@
 #include "offca/util.h"
 #include "problem.h"
 
+/* Mark the record whose current certificate has serial as revoked (list, renew use it). */
+static offca_rc mark_revoked(struct acme_opts *o, struct acme_proc *fp, const char *serial, int reason)
+{
+	offca_rc rc;
+	struct acme_names names = {0};
+	json_t *rec = NULL;
+	char rel[512];
+
+	rc = acme_state_cert_names(o, &names);
+	for (size_t i = 0; rc == OFFCA_OK && i < names.n; i++) {
+		snprintf(rel, sizeof(rel), "certs/%s.json", names.v[i]);
+		if (acme_state_json(o, rel, &rec) != OFFCA_OK)
+			continue;
+		const char *s = json_string_value(json_object_get(rec, "serial"));
+		if (s != NULL && strcmp(s, serial) == 0) {
+			json_object_set_new(rec, "revoked_reason", json_integer(reason));
+			json_object_set_new(rec, "revoked_at", json_integer((json_int_t)time(NULL)));
+			rc = acme_state_put_json(fp, rel, rec);
+		}
+		json_decref(rec);
+		rec = NULL;
+	}
+	acme_names_clear(&names);
+	return rc;
+}
+
 offca_rc acme_cmd_revoke(struct acme_opts *o)
 {
 	offca_rc rc;
@@ -64,6 +90,12 @@ offca_rc acme_cmd_revoke(struct acme_opts *o)
 	rc = acme_client_post(s.cl, acme_client_url(s.cl, "revokeCert"), p, 0, NULL, &r, NULL);
 	if (rc == OFFCA_E_PROTOCOL && strcmp(acme_problem_type(r.body, r.len, type, sizeof(type)), "alreadyRevoked") == 0)
 		rc = ut_err(OFFCA_E_STATE, "%s: the certificate is already revoked", path);
+	if (rc == OFFCA_OK) {
+		char *serial = acme_cert_serial_hex(cert);
+		if (serial != NULL)
+			rc = mark_revoked(o, s.fp, serial, o->reason);
+		free(serial);
+	}
 	if (rc == OFFCA_OK)
 		printf("revoked %s (reason %d)\n", path, o->reason);
 out:
@@ -96,6 +128,8 @@ offca_rc acme_cmd_list(struct acme_opts *o)
 		json_int_t na = json_integer_value(json_object_get(rec, "not_after"));
 		json_int_t nb = json_integer_value(json_object_get(rec, "not_before"));
 		const char *st = now >= na ? "expired" : (now >= na - (na - nb) / 3 ? "due" : "valid");
+		if (json_object_get(rec, "revoked_reason") != NULL)
+			st = "revoked";
 		json_object_set_new(rec, "status", json_string(st));
 		if (!o->json) {
 			time_t t = (time_t)na;

@@ -86,6 +86,23 @@ expect_fail "revoke twice" "$A" --state "$S" revoke "$L/cert.pem"
 expect_err_match 'already revoked'
 pass "revoke confirmed by pebble"
 
+# a revoked certificate shows as revoked and the next renew replaces it (same endpoint CSR)
+"$A" --state "$S" list | grep -E '^www.example.test +revoked' >/dev/null || fail "list does not show the revocation"
+"$A" --state "$S" renew > "$T/renew3.out" || fail "renew after revocation exited $?"
+grep -q 'www.example.test: revoked, replacing it' "$T/renew3.out" || fail "renew: $(cat "$T/renew3.out")"
+serial2=$(openssl x509 -in "$L/cert.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
+[ "$serial2" != "$serial" ] && [ "$(acme_cert_status "$serial2")" = Valid ] || fail "replacement not valid"
+# revoked for key compromise: the CSR's key must not be certified again
+"$A" --state "$S" revoke www.example.test --reason 1 >/dev/null || fail "revoke keyCompromise"
+expect_fail "renew after key compromise" "$A" --state "$S" renew www.example.test
+expect_err_match 'key compromise'
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=www.example.test \
+  -addext subjectAltName=DNS:www.example.test -keyout "$T/www2.key" -out "$T/www2.csr" 2>/dev/null
+"$A" --state "$S" issue --force --csr "$T/www2.csr" "${DNSARGS[@]}" >/dev/null || fail "issue --force with a new CSR"
+cmp -s <(openssl x509 -in "$L/cert.pem" -noout -pubkey) <(openssl pkey -in "$T/www2.key" -pubout) || fail "new key not certified"
+"$A" --state "$S" list | grep -E '^www.example.test +valid' >/dev/null || fail "list after re-issue"
+pass "revoked certificates replaced by renew; key compromise needs a new CSR"
+
 # DNS hook (dehydrated/uacme style): CMD add|remove NAME VALUE, here with nsupdate
 cat > "$T/hook.sh" <<HOOK
 #!/bin/sh
