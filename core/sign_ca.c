@@ -5,6 +5,7 @@
 #include "sign_int.h"
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -138,6 +139,28 @@ static offca_rc check_permit(const char *d)
 	return OFFCA_OK;
 }
 
+/* A parent with pathLenConstraint p may sign CAs only when p > 0, and their pathLen must be < p. */
+static offca_rc check_parent_path_len(const ca_signer *parent, int path_len)
+{
+	BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(parent->cert, NID_basic_constraints, NULL, NULL);
+	long p = -1;
+	offca_rc rc = OFFCA_OK;
+
+	if (bc == NULL || !bc->ca) {
+		rc = ut_err(OFFCA_E_POLICY, "policy path-len: issuer '%s' is not a CA", parent->iss.name);
+	} else if (bc->pathlen != NULL) {
+		p = ASN1_INTEGER_get(bc->pathlen);
+		if (p <= 0)
+			rc = ut_err(OFFCA_E_POLICY, "policy path-len: issuer '%s' has pathLenConstraint 0: it may only "
+						    "sign end-entity certificates", parent->iss.name);
+		else if (path_len < 0 || path_len >= p)
+			rc = ut_err(OFFCA_E_POLICY, "policy path-len: issuer '%s' has pathLenConstraint %ld: pass "
+						    "--path-len %ld or less", parent->iss.name, p, p - 1);
+	}
+	BASIC_CONSTRAINTS_free(bc);
+	return rc;
+}
+
 offca_rc ca_sign_intermediate(ca_store *st, ca_signer *parent, const ca_ca_spec *spec, EVP_PKEY *sub_pub,
 			      unsigned char **out_der, size_t *out_len)
 {
@@ -153,6 +176,8 @@ offca_rc ca_sign_intermediate(ca_store *st, ca_signer *parent, const ca_ca_spec 
 	for (size_t i = 0; i < spec->n_permit_dns; i++)
 		if ((rc = check_permit(spec->permit_dns[i])) != OFFCA_OK)
 			return rc;
+	if ((rc = check_parent_path_len(parent, spec->path_len)) != OFFCA_OK)
+		return rc;
 	memset(&cs, 0, sizeof(cs));
 	cs.profile = CA_PROFILE_INTERMEDIATE;
 	cs.subject = spec->subject;

@@ -47,7 +47,10 @@ openssl req -new -newkey rsa:1024 -nodes -keyout /dev/null -subj "/CN=Weak CA" -
 expect_fail "--csr intermediate with a weak key" "$OFFCA" ca intermediate --csr "$T/weak.csr" --days 365 --name weak \
   --issuer root --pin-file "$RP"
 expect_err_match "policy rsa-min-bits"
-pass "intermediate from a CSR (key elsewhere)"
+expect_fail "an intermediate under a pathLen 0 intermediate" "$OFFCA" ca intermediate --csr "$T/ext.csr" --days 30 \
+  --name sub --issuer int1 --pin-file "$IP"
+expect_err_match "policy path-len"
+pass "intermediate from a CSR (key elsewhere); pathLen 0 parents sign no CAs"
 
 # --- endpoint keys and CSRs ---
 mk() { # mk NAME SUBJ SAN [keyalg]
