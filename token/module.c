@@ -78,6 +78,7 @@ static void loaded_remove(tok_ctx *ctx)
 }
 
 static void ctx_release(tok_ctx *ctx);
+static offca_rc enum_slots(tok_ctx *ctx);
 
 static offca_rc copy_path(const char *src, const char *from, char *out, size_t cap)
 {
@@ -184,7 +185,7 @@ static offca_rc ctx_load(const char *module_path, const char *real, tok_ctx **ou
 		ctx->p11 = NULL;
 		goto out;
 	}
-	rc = tok_ctx_enum(ctx);
+	rc = enum_slots(ctx);
 	if (rc != OFFCA_OK)
 		goto out;
 	*out = ctx;
@@ -223,6 +224,17 @@ offca_rc tok_ctx_open(const char *module_path, tok_ctx **out)
 }
 
 offca_rc tok_ctx_enum(tok_ctx *ctx)
+{
+	offca_rc rc;
+
+	pthread_mutex_lock(&loaded_lock);
+	rc = enum_slots(ctx);
+	pthread_mutex_unlock(&loaded_lock);
+	return rc;
+}
+
+/* (Re-)read the slot list unless the context is shared. Call with loaded_lock held. */
+static offca_rc enum_slots(tok_ctx *ctx)
 {
 	if (ctx->users > 1)
 		return OFFCA_OK; /* others hold keys that point into these slots: keep them */

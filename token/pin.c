@@ -15,6 +15,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 offca_rc tok_pin_get(const tok_pin_opts *opts, const tok_uri *uri, const char *token_label, char *buf,
 		     size_t cap)
@@ -86,6 +87,7 @@ offca_rc tok_login(tok_ctx *ctx, PKCS11_SLOT *slot, CK_SESSION_HANDLE s, const t
 	CK_RV rv;
 	offca_rc rc;
 
+	(void)mlock(pin, sizeof(pin)); /* best effort: keep the PIN out of swap */
 	tok_copy_padded(label, sizeof(label), (const unsigned char *)(slot->token ? slot->token->label : ""),
 			slot->token && slot->token->label ? strlen(slot->token->label) : 0);
 	rv = ctx->fl->C_GetSessionInfo(s, &si);
@@ -109,5 +111,6 @@ offca_rc tok_login(tok_ctx *ctx, PKCS11_SLOT *slot, CK_SESSION_HANDLE s, const t
 	rc = OFFCA_OK;
 out:
 	ut_memzero(pin, sizeof(pin));
+	(void)munlock(pin, sizeof(pin));
 	return rc;
 }

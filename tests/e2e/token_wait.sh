@@ -16,7 +16,10 @@ done
 [ -n "$OPENSC" ] || { echo "skip: opensc-pkcs11 not installed" >&2; exit 77; }
 CARD="$OFFCA_SRC/tests/lib/vpcd_card.py"
 
-# A free TCP port P with P+1 also free (vpcd opens two readers, on P and P+1).
+# A free TCP port P with P+1 also free (vpcd opens two readers, on P and P+1). vpcd's server mode
+# listens on every interface (its driver has no bind address); the card connects via 127.0.0.1 and
+# the port lives only as long as this test's pcscd. (vpcd's reverse mode, which would let the card
+# listen on 127.0.0.1 instead, crashes Debian 12's pcscd while no card is connected.)
 free_port() {
   python3 - <<'EOF'
 import socket, random
@@ -79,16 +82,17 @@ pass "card arrival -> $(head -n1 "$T/wait.out")"
 # 3. the card is present: wait returns at once
 "$OFFCA" token wait --timeout 5 --module "$OPENSC" > "$T/wait2.out" || fail "wait with a card present failed"
 pass "card already present"
-# OpenSC lists the reader as a slot (the virtual card holds no PKCS#15 application: no usable token)
-"$OFFCA" token list --module "$OPENSC" --json > "$T/list.json" || fail "token list with OpenSC"
-grep -q '"slot_description": "Virtual PCD 00 00' "$T/list.json" || fail "OpenSC slot missing: $(cat "$T/list.json")"
-pass "token list --module opensc shows the reader"
 
 # 4. card removed: waiting times out again
 kill "$CARD_PID"; wait "$CARD_PID" 2>/dev/null || true
 sleep 1
 expect_fail "wait after the card left" "$OFFCA" token wait --timeout 1 --module "$OPENSC"
 expect_err_match "timed out"
+# OpenSC lists the empty reader as a slot (listing with the virtual card in takes OpenSC ~25 s of
+# probing card drivers against a card that answers nothing)
+"$OFFCA" token list --module "$OPENSC" --json > "$T/list.json" || fail "token list with OpenSC"
+grep -q '"slot_description": "Virtual PCD 00 00' "$T/list.json" || fail "OpenSC slot missing: $(cat "$T/list.json")"
+pass "token list --module opensc shows the reader"
 
 # 5. no pcscd behind the socket: a clear message
 PCSCLITE_CSOCK_NAME="$T/nothing-here.comm" expect_fail "wait without pcscd" \

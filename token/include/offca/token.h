@@ -14,7 +14,8 @@
  * after fork()). offca's only copy is a stack buffer wiped right after C_Login. The login lasts
  * while a tok_key holds its session; closing the last session on a token logs it out.
  *
- * Threads: a tok_key may be used from any ONE thread at a time (open it on one thread, sign on
+ * Threads: every function may be called from any thread. A tok_key may be used from ONE thread
+ * at a time (open it on one thread, sign on
  * another is fine; two threads signing with the same tok_key at once is not). Different tok_keys
  * may be used concurrently. Opening several keys on the same module in one process is supported
  * (the module is finalised only when the last context using it is freed); note that PKCS#11 login
