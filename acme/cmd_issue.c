@@ -74,33 +74,43 @@ static void dns_cfg(const json_t *d, int verbose, struct acme_dns_cfg *c)
 		c->method = "";
 }
 
+/*
+ * The new files go to archive/NAME/SERIAL/ (never overwriting), then live/NAME is switched to
+ * them in one rename: a web server reading live/NAME/ sees the old or the new key + certificate,
+ * never a mix.
+ */
 static offca_rc write_outputs(struct acme_session *s, const char *name, const char *chain, size_t chain_len,
 			      EVP_PKEY *genkey, X509_REQ *req, X509 **leaf_out)
 {
 	offca_rc rc;
 	X509 *leaf = NULL;
-	char *cert = NULL, *rest = NULL, *pem = NULL, rel[512];
+	char *cert = NULL, *rest = NULL, *pem = NULL, *serial = NULL, rel[768];
 	size_t pl = 0;
+	static const char *const files[] = {"cert.pem", "chain.pem", "fullchain.pem"};
 
 	*leaf_out = NULL;
 	rc = acme_chain_split(chain, chain_len, &leaf, &cert, &rest);
 	if (rc == OFFCA_OK)
 		rc = acme_cert_matches_csr(leaf, req);
+	if (rc == OFFCA_OK) {
+		serial = acme_cert_serial_hex(leaf);
+		if (serial == NULL)
+			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+	}
 	if (rc == OFFCA_OK && genkey != NULL) {
 		rc = acme_key_pem(genkey, &pem, &pl);
-		snprintf(rel, sizeof(rel), "live/%s/privkey.pem", name);
+		snprintf(rel, sizeof(rel), "archive/%s/%s/privkey.pem", name, serial);
 		if (rc == OFFCA_OK)
-			rc = acme_fileproc_write(s->fp, rel, pem, pl, UT_WF_SECRET);
+			rc = acme_fileproc_write(s->fp, rel, pem, pl, UT_WF_SECRET | UT_WF_EXCL);
 	}
-	snprintf(rel, sizeof(rel), "live/%s/chain.pem", name);
+	for (size_t i = 0; rc == OFFCA_OK && i < sizeof(files) / sizeof(files[0]); i++) {
+		const char *data = i == 0 ? cert : (i == 1 ? rest : chain);
+		size_t dl = i == 2 ? chain_len : strlen(data);
+		snprintf(rel, sizeof(rel), "archive/%s/%s/%s", name, serial, files[i]);
+		rc = acme_fileproc_write(s->fp, rel, data, dl, UT_WF_EXCL);
+	}
 	if (rc == OFFCA_OK)
-		rc = acme_fileproc_write(s->fp, rel, rest, strlen(rest), 0);
-	snprintf(rel, sizeof(rel), "live/%s/fullchain.pem", name);
-	if (rc == OFFCA_OK)
-		rc = acme_fileproc_write(s->fp, rel, chain, chain_len, 0);
-	snprintf(rel, sizeof(rel), "live/%s/cert.pem", name);
-	if (rc == OFFCA_OK)
-		rc = acme_fileproc_write(s->fp, rel, cert, strlen(cert), 0);
+		rc = acme_fileproc_link(s->fp, name, serial);
 	if (rc == OFFCA_OK) {
 		*leaf_out = leaf;
 		leaf = NULL;
@@ -108,6 +118,7 @@ static offca_rc write_outputs(struct acme_session *s, const char *name, const ch
 	X509_free(leaf);
 	free(cert);
 	free(rest);
+	free(serial);
 	ut_free_secret(pem, pl);
 	return rc;
 }

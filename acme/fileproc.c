@@ -1,9 +1,11 @@
 /*
  * fileproc.c - the file process: the only process that writes below the state directory's
  * live/, archive/ and certs/ trees. Paths are relative, checked (no "..", no absolute paths),
- * and every file is written atomically with ut_write_file.
+ * and every file is written atomically with ut_write_file. A certificate's files are written
+ * into archive/NAME/SERIAL/ and then live/NAME (a symlink) is switched with one rename.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,55 @@ static offca_rc do_write(const char *state, const unsigned char *body, size_t le
 	return ut_write_file(path, body + pos, len - pos, flags & (UT_WF_EXCL | UT_WF_SECRET));
 }
 
+static int plain(const char *s)
+{
+	if (s == NULL || s[0] == '\0' || s[0] == '.' || strlen(s) > 255)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
+		      *s == '-' || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static offca_rc do_link(const char *state, const unsigned char *body, size_t len)
+{
+	size_t pos = 0;
+	const char *name = acme_ipc_field(body, len, &pos);
+	const char *version = acme_ipc_field(body, len, &pos);
+	char target[600], tmp[4096 + 600], live[4096 + 600], dir[4096 + 16];
+	offca_rc rc;
+	int n, dfd;
+
+	if (!plain(name) || !plain(version))
+		return ut_err(OFFCA_E_INTERNAL, "file process: bad link request");
+	n = snprintf(dir, sizeof(dir), "%s/live", state);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return ut_err(OFFCA_E_USAGE, "path too long");
+	rc = ut_mkdir_p(dir, 0700);
+	if (rc != OFFCA_OK)
+		return rc;
+	snprintf(target, sizeof(target), "../archive/%s/%s", name, version);
+	snprintf(live, sizeof(live), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, name, (long)getpid());
+	(void)unlink(tmp);
+	if (symlink(target, tmp) != 0)
+		return ut_err(OFFCA_E_IO, "%s: %s", tmp, strerror(errno));
+	if (rename(tmp, live) != 0) {
+		int e = errno;
+		(void)unlink(tmp);
+		return ut_err(e == EISDIR || e == ENOTEMPTY ? OFFCA_E_EXISTS : OFFCA_E_IO,
+			      "%s: cannot replace (%s)%s", live, strerror(e),
+			      e == EISDIR || e == ENOTEMPTY ? "; it must be a symbolic link into archive/" : "");
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return OFFCA_OK;
+}
+
 static int fileproc_main(int fd, void *arg)
 {
 	const char *state = arg;
@@ -68,8 +119,12 @@ static int fileproc_main(int fd, void *arg)
 	for (;;) {
 		if (acme_ipc_recv(fd, &type, &body, &len) != OFFCA_OK || type == ACME_IPC_QUIT)
 			break;
-		rc = type == ACME_IPC_WRITE ? do_write(state, body, len)
-					    : ut_err(OFFCA_E_INTERNAL, "file process: unknown request %u", type);
+		if (type == ACME_IPC_WRITE)
+			rc = do_write(state, body, len);
+		else if (type == ACME_IPC_LINK)
+			rc = do_link(state, body, len);
+		else
+			rc = ut_err(OFFCA_E_INTERNAL, "file process: unknown request %u", type);
 		if (rc == OFFCA_OK)
 			rc = acme_ipc_send(fd, ACME_IPC_OK, NULL, 0);
 		else
@@ -117,5 +172,13 @@ offca_rc acme_fileproc_write(struct acme_proc *fp, const char *rel, const void *
 	memcpy(msg + rl + 2, data, len);
 	rc = acme_ipc_send(fp->fd, ACME_IPC_WRITE, msg, total);
 	ut_free_secret(msg, total);
+	return rc == OFFCA_OK ? acme_ipc_reply(fp->fd, NULL, NULL) : rc;
+}
+
+offca_rc acme_fileproc_link(struct acme_proc *fp, const char *name, const char *version)
+{
+	const char *f[2] = {name, version};
+	offca_rc rc = acme_ipc_sendv(fp->fd, ACME_IPC_LINK, f, 2);
+
 	return rc == OFFCA_OK ? acme_ipc_reply(fp->fd, NULL, NULL) : rc;
 }

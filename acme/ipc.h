@@ -32,7 +32,7 @@ enum acme_ipc_type {
 	ACME_IPC_DNS_WAIT = 22, /* body: name NUL value -> OK when every authoritative server has it */
 	/* file process */
 	ACME_IPC_WRITE = 30,   /* body: relative path NUL flag byte data -> OK */
-	ACME_IPC_MKDIR = 31,   /* body: relative path -> OK */
+	ACME_IPC_LINK = 31,    /* body: NAME NUL VERSION -> OK: live/NAME -> ../archive/NAME/VERSION */
 };
 
 /* Send one message; OFFCA_E_IO if the peer is gone. */

@@ -75,5 +75,10 @@ offca_rc acme_dnsproc_wait(struct acme_proc *dp, const char *name, const char *v
 offca_rc acme_fileproc_start(const char *state_dir, struct acme_proc **out);
 /* Write data to STATE/rel atomically (flags: UT_WF_*); creates parent directories (0700). */
 offca_rc acme_fileproc_write(struct acme_proc *fp, const char *rel, const void *data, size_t len, int flags);
+/*
+ * Point STATE/live/name at ../archive/name/version (a symlink replaced with one rename, so
+ * readers see the old or the new set of files, never a mix). name and version: [A-Za-z0-9._-].
+ */
+offca_rc acme_fileproc_link(struct acme_proc *fp, const char *name, const char *version);
 
 #endif

@@ -66,7 +66,9 @@ new=$(openssl x509 -in "$L/cert.pem" -noout -serial)
 [ "$new" != "$old" ] || fail "renew --force kept the old certificate"
 cmp -s <(openssl x509 -in "$L/cert.pem" -noout -pubkey) <(openssl pkey -in "$T/www.key" -pubout) || fail "renewal changed the endpoint key"
 acme_no_stray_txt www.example.test
-pass "renew idempotent, --force renews with the endpoint's CSR"
+[ -L "$S/live/www.example.test" ] || fail "live/NAME is not a symlink into archive/"
+[ "$(ls "$S/archive/www.example.test" | wc -l)" = 2 ] || fail "archive does not keep both versions"
+pass "renew idempotent, --force renews with the endpoint's CSR (live/ switched to the new archive version)"
 
 # ARI (RFC 9773) only if this pebble offers renewalInfo
 if curl -s --cacert "$ACME_CA_BUNDLE" "$ACME_DIR" | grep -q renewalInfo; then
@@ -128,7 +130,7 @@ if command -v strace >/dev/null 2>&1; then
   main=$(head -n1 "$T/strace.out" | awk '{print $1}')
   keypid=$(grep 'account/key.pem' "$T/strace.out" | awk '{print $1}' | sort -u)
   secpid=$(grep -F "$TSIG_SECRET_FILE" "$T/strace.out" | awk '{print $1}' | sort -u)
-  livepid=$(grep '/live/sep.example.test/' "$T/strace.out" | grep O_CREAT | awk '{print $1}' | sort -u)
+  livepid=$(grep -E '/(live|archive)/(\.)?sep.example.test' "$T/strace.out" | grep -E 'O_CREAT'  | awk '{print $1}' | sort -u)
   [ -n "$keypid" ] && [ -n "$secpid" ] && [ -n "$livepid" ] || fail "strace saw no key/secret/output opens"
   [ "$(echo "$keypid" | wc -l)" = 1 ] && [ "$keypid" != "$main" ] || fail "account key opened by $keypid (main $main)"
   [ "$(echo "$secpid" | wc -l)" = 1 ] && [ "$secpid" != "$main" ] && [ "$secpid" != "$keypid" ] || fail "TSIG secret opened by $secpid"

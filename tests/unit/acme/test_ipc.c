@@ -91,6 +91,29 @@ static void test_fileproc(void **state)
 	assert_int_not_equal(acme_fileproc_write(fp, "/tmp/abs", "x", 1, 0), OFFCA_OK);
 	/* never over an existing file when asked not to */
 	assert_int_equal(acme_fileproc_write(fp, "live/a/cert.pem", "NEW", 3, UT_WF_EXCL), OFFCA_E_EXISTS);
+	/* live/NAME switched between archive versions with one rename */
+	assert_int_equal(acme_fileproc_write(fp, "archive/b/01/cert.pem", "ONE", 3, UT_WF_EXCL), OFFCA_OK);
+	assert_int_equal(acme_fileproc_write(fp, "archive/b/02/cert.pem", "TWO", 3, UT_WF_EXCL), OFFCA_OK);
+	assert_int_equal(acme_fileproc_link(fp, "b", "01"), OFFCA_OK);
+	snprintf(path, sizeof(path), "%s/live/b/cert.pem", dir);
+	{
+		char buf[8] = "";
+		FILE *f = fopen(path, "r");
+		assert_non_null(f);
+		assert_int_equal(fread(buf, 1, 3, f), 3);
+		fclose(f);
+		assert_string_equal(buf, "ONE");
+		assert_int_equal(acme_fileproc_link(fp, "b", "02"), OFFCA_OK);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		assert_int_equal(fread(buf, 1, 3, f), 3);
+		fclose(f);
+		assert_string_equal(buf, "TWO");
+	}
+	assert_int_not_equal(acme_fileproc_link(fp, "..", "02"), OFFCA_OK);
+	assert_int_not_equal(acme_fileproc_link(fp, "b", "../../x"), OFFCA_OK);
+	/* a real directory in the way is not replaced */
+	assert_int_equal(acme_fileproc_link(fp, "a", "01"), OFFCA_E_EXISTS);
 	acme_proc_free(fp);
 	tu_rmrf(dir);
 }
