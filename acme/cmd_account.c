@@ -14,8 +14,8 @@ static offca_rc save_account(struct acme_session *s, const char *dir, const char
 			     const char *ca_bundle, const char *status)
 {
 	offca_rc rc;
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "directory", dir, "url", url, "key", "account/key.pem",
-			      "status", status);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "directory", dir, "url", url, "key",
+			      s->kcfg.key_uri != NULL ? s->kcfg.key_uri : "account/key.pem", "status", status);
 	char bundle[4096];
 
 	if (j == NULL)
