@@ -107,4 +107,14 @@ expect_err_match "Ed25519"
 expect_fail "Ed25519 key next to CA keys" "$OFFCA" token keygen --token "pkcs11:token=ca" --label e3 \
   --type ed25519 --pin-file "$T/ca.pin"
 expect_err_match "Ed25519"
+# no PIN file: a no-echo prompt on the terminal (driven through a real pty); the PIN never shows up
+cat > "$T/prompt.script" <<'EOS'
+expect PIN for token 'ca':
+send 123456
+EOS
+python3 "$OFFCA_SRC/tests/lib/pty_drive.py" "$T/prompt.script" -- "$OFFCA" token keygen --token "pkcs11:token=ca" \
+  --label prompted --type ec-p256 > "$T/prompt.out" || fail "keygen with a prompted PIN: $(cat "$T/prompt.out")"
+grep -q "object=prompted;type=private" "$T/prompt.out" || fail "prompted keygen printed no URI: $(cat "$T/prompt.out")"
+! grep -q 123456 "$T/prompt.out" || fail "the PIN was echoed on the terminal"
+pass "PIN from a no-echo terminal prompt"
 pass "done"

@@ -299,6 +299,37 @@ static void test_errors(void **state)
 	assert_int_equal(tok_key_open(module, "pkcs11:token=unit;object=ec-root?pin-value=1", &pin_ok, &k),
 			 OFFCA_E_PARSE);
 	assert_int_equal(tok_key_open("/nonexistent.so", uri_ec, &pin_ok, &k), OFFCA_E_MODULE);
+	/* tokens named by serial or slot-id instead of label */
+	{
+		char serial[17];
+		tok_ctx *ctx = NULL;
+		tok_info *v = NULL;
+		size_t n = 0;
+		unsigned long sid = 0;
+
+		assert_int_equal(tok_key_open(module, uri_ec, &pin_ok, &k), OFFCA_OK);
+		snprintf(serial, sizeof(serial), "%s", tok_key_token_serial(k));
+		tok_key_free(k);
+		k = NULL;
+		snprintf(uri, sizeof(uri), "pkcs11:serial=%s;object=ec-root", serial);
+		assert_int_equal(tok_key_open(module, uri, &pin_ok, &k), OFFCA_OK);
+		assert_string_equal(tok_key_token_label(k), "unit");
+		tok_key_free(k);
+		k = NULL;
+		assert_int_equal(tok_ctx_open(module, &ctx), OFFCA_OK);
+		assert_int_equal(tok_list(ctx, &v, &n), OFFCA_OK);
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(v[i].label, "unit") == 0)
+				sid = v[i].slot_id;
+		free(v);
+		tok_ctx_free(ctx);
+		snprintf(uri, sizeof(uri), "pkcs11:slot-id=%lu;object=ec-root", sid);
+		assert_int_equal(tok_key_open(module, uri, &pin_ok, &k), OFFCA_OK);
+		tok_key_free(k);
+		k = NULL;
+		assert_int_equal(tok_key_open(module, "pkcs11:serial=0000;object=ec-root", &pin_ok, &k),
+				 OFFCA_E_TOKEN_ABSENT);
+	}
 	/* a PIN file named in the URI */
 	snprintf(uri, sizeof(uri), "%s?pin-source=file:%s/nope.pin", uri_ec, dir);
 	assert_int_equal(tok_key_open(module, uri, NULL, &k), OFFCA_E_NOT_FOUND);
