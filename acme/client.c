@@ -245,12 +245,21 @@ static offca_rc post_once(struct acme_client *c, const char *url, const json_t *
 	return rc;
 }
 
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
 offca_rc acme_client_post(struct acme_client *c, const char *url, const json_t *payload, int use_jwk,
 			  const char *accept, struct acme_resp *resp, json_t **json)
 {
 	offca_rc rc;
 	char type[64], line[1024];
 	json_error_t err;
+	int waited = 0;
 
 	if (json != NULL)
 		*json = NULL;
@@ -271,7 +280,17 @@ offca_rc acme_client_post(struct acme_client *c, const char *url, const json_t *
 			acme_resp_clear(resp);
 			continue;
 		}
+		/* a short server hiccup (503 with a brief Retry-After) is waited out once */
+		if (resp->status == 503 && resp->retry_after >= 0 && resp->retry_after <= 10 && !waited) {
+			waited = 1;
+			sleep_ms(resp->retry_after * 1000 + 100);
+			acme_resp_clear(resp);
+			continue;
+		}
 		acme_problem_line(resp->body, resp->len, resp->status, line, sizeof(line));
+		if (resp->retry_after > 0)
+			return ut_err(OFFCA_E_PROTOCOL, "CA refused (%s): %s (retry after %ld s)", url, line,
+				      resp->retry_after);
 		return ut_err(OFFCA_E_PROTOCOL, "CA refused (%s): %s", url, line);
 	}
 	if (json != NULL && resp->content_type != NULL && strstr(resp->content_type, "json") != NULL) {
@@ -287,13 +306,6 @@ offca_rc acme_client_get(struct acme_client *c, const char *url, struct acme_res
 	return acme_http_do(c->http, "GET", url, NULL, NULL, resp);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
 
 static double now_s(void)
 {
