@@ -30,6 +30,9 @@ offca_rc ca_policy_dns_syntax(const char *name, size_t len)
 		return ut_err(OFFCA_E_POLICY, "policy san-dns-syntax: DNS name longer than %d bytes", MAX_DNS_NAME);
 	if (memchr(name, 0, len) != NULL)
 		return ut_err(OFFCA_E_POLICY, "policy san-dns-syntax: DNS name holds a NUL byte");
+	if (name[len - 1] == '.')
+		return ut_err(OFFCA_E_POLICY, "policy san-dns-syntax: '%.*s' ends with a dot (certificates name "
+					      "hosts without the trailing dot)", (int)len, name);
 	while (start <= len) {
 		const char *dot = memchr(name + start, '.', len - start);
 		size_t end = dot != NULL ? (size_t)(dot - name) : len;
