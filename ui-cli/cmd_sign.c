@@ -447,6 +447,10 @@ int cli_cmd_sign(int argc, char **argv)
 		opts_free(&o);
 		return cli_usage_error("sign", "--profile and at least one --csr FILE or --pending ID are required");
 	}
+	if (o.pend_all && (o.n_pend || o.n_csrs)) {
+		opts_free(&o);
+		return cli_usage_error("sign", "--pending-all takes no --csr or --pending");
+	}
 	if ((rc = ca_profile_parse(o.profile, 1, &so.profile)) != OFFCA_OK)
 		goto out;
 	if ((home = cli_home(o.home)) == NULL) {
