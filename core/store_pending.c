@@ -218,36 +218,54 @@ offca_rc ca_store_pending_get(ca_store *st, uint64_t id, ca_pending *out)
 	return rc;
 }
 
-offca_rc ca_store_pending_remove(ca_store *st, uint64_t id)
+offca_rc ca_store_pending_remove_many(ca_store *st, const uint64_t *ids, size_t n)
 {
 	MDB_txn *txn = NULL;
 	unsigned char key[8];
 	MDB_val k = {8, key};
+	json_t *arr = NULL;
 	char *detail = NULL;
 	offca_rc rc;
 	int r;
 
-	ca_be64_put(key, id);
+	if (ids == NULL || n == 0 || n > CA_STORE_MAX_BATCH)
+		return ut_err(OFFCA_E_USAGE, "ca_store_pending_remove_many: 1..%u ids", CA_STORE_MAX_BATCH);
 	rc = ca_st_begin(st, 0, &txn);
 	if (rc != OFFCA_OK)
 		return rc;
-	r = mdb_del(txn, st->dbi[DB_PENDING], &k, NULL);
-	if (r == MDB_NOTFOUND) {
-		rc = ut_err(OFFCA_E_NOT_FOUND, "no pending CSR #%llu", (unsigned long long)id);
+	arr = json_array();
+	if (arr == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 		goto out;
 	}
-	rc = ca_st_rc(r, "removing a pending CSR");
-	if (rc != OFFCA_OK)
-		goto out;
-	detail = ca_audit_json("{s:I}", "id", (json_int_t)id);
+	for (size_t i = 0; i < n; i++) {
+		ca_be64_put(key, ids[i]);
+		r = mdb_del(txn, st->dbi[DB_PENDING], &k, NULL);
+		if (r == MDB_NOTFOUND) {
+			rc = ut_err(OFFCA_E_NOT_FOUND, "no pending CSR #%llu (nothing was removed)", (unsigned long long)ids[i]);
+			goto out;
+		}
+		rc = ca_st_rc(r, "removing a pending CSR");
+		if (rc != OFFCA_OK)
+			goto out;
+		if (i < 64) /* the detail names the first 64 ids and the count */
+			json_array_append_new(arr, json_integer((json_int_t)ids[i]));
+	}
+	detail = ca_audit_json("{s:I,s:O}", "count", (json_int_t)n, "ids", arr);
 	rc = detail ? ca_audit_append_txn(st, txn, "pending-remove", detail) : ut_err_last();
 	if (rc != OFFCA_OK)
 		goto out;
-	rc = ca_st_commit(txn, "removing a pending CSR");
+	rc = ca_st_commit(txn, "removing pending CSRs");
 	txn = NULL;
 out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
+	json_decref(arr);
 	free(detail);
 	return rc;
+}
+
+offca_rc ca_store_pending_remove(ca_store *st, uint64_t id)
+{
+	return ca_store_pending_remove_many(st, &id, 1);
 }

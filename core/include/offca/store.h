@@ -239,6 +239,9 @@ offca_rc ca_store_pending_list(ca_store *st, ca_pending **out, size_t *n);
 offca_rc ca_store_pending_get(ca_store *st, uint64_t id, ca_pending *out);
 /* Remove one (audit "pending-remove"). Errors: OFFCA_E_NOT_FOUND. */
 offca_rc ca_store_pending_remove(ca_store *st, uint64_t id);
+/* Remove n (1..CA_STORE_MAX_BATCH) in ONE transaction with one audit entry: all or none (an
+   unknown id removes nothing, OFFCA_E_NOT_FOUND). For draining a signed batch. */
+offca_rc ca_store_pending_remove_many(ca_store *st, const uint64_t *ids, size_t n);
 void ca_pending_clear(ca_pending *p);
 void ca_pending_list_free(ca_pending *arr, size_t n);
 

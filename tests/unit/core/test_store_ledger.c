@@ -79,6 +79,19 @@ static void test_pending(void **state)
 	assert_int_equal(ca_store_pending_list(st, &list, &n), OFFCA_OK);
 	assert_int_equal(n, 2);
 	ca_pending_list_free(list, n);
+	/* batch removal: all or none */
+	{
+		uint64_t two[2] = {3, 99};
+
+		assert_int_equal(ca_store_pending_remove_many(st, two, 2), OFFCA_E_NOT_FOUND);
+		assert_int_equal(ca_store_pending_get(st, 3, &p), OFFCA_OK);
+		ca_pending_clear(&p);
+		two[1] = 1;
+		assert_int_equal(ca_store_pending_remove_many(st, two, 2), OFFCA_OK);
+		assert_int_equal(ca_store_pending_list(st, &list, &n), OFFCA_OK);
+		assert_int_equal(n, 0);
+		ca_pending_list_free(list, n);
+	}
 	/* ids are never reused after a removal */
 	lens[1] = 7;
 	ders[1] = (const unsigned char *)"csr-new";
