@@ -135,4 +135,6 @@ PY
   mdb_load -s audit -f "$T/audit.bad" "$H/store"
   expect_fail "audit verify after tampering" "$OFFCA" audit verify
   expect_err_match "entry #2 .*modified"
+else
+  echo "note [store_inventory]: lmdb-utils (mdb_dump/mdb_load) missing: tampering part skipped" >&2
 fi
