@@ -93,6 +93,10 @@ offca_rc tok_uri_append(char *buf, size_t cap, const char *attr, const unsigned 
 offca_rc tok_key_uri_make(const char *token_label, const unsigned char *id, size_t id_len, const char *label,
 			  char **out);
 
+/* The same for any object type ("private", "public", "cert"). */
+offca_rc tok_obj_uri_make(const char *token_label, const unsigned char *id, size_t id_len, const char *label,
+			  const char *type, char **out);
+
 /* Open a raw R/W (rw != 0) or R/O session on slot_id. */
 offca_rc tok_raw_session(tok_ctx *ctx, CK_SLOT_ID slot_id, int rw, CK_SESSION_HANDLE *out);
 

@@ -265,6 +265,12 @@ offca_rc tok_uri_append(char *buf, size_t cap, const char *attr, const unsigned 
 offca_rc tok_key_uri_make(const char *token_label, const unsigned char *id, size_t id_len, const char *label,
 			  char **out)
 {
+	return tok_obj_uri_make(token_label, id, id_len, label, "private", out);
+}
+
+offca_rc tok_obj_uri_make(const char *token_label, const unsigned char *id, size_t id_len, const char *label,
+			  const char *type, char **out)
+{
 	char *buf = NULL;
 	offca_rc rc = OFFCA_E_NOMEM;
 
@@ -279,7 +285,7 @@ offca_rc tok_key_uri_make(const char *token_label, const unsigned char *id, size
 	if (rc == OFFCA_OK && label != NULL && label[0] != '\0')
 		rc = tok_uri_append(buf, TOK_MAX_URI, "object", (const unsigned char *)label, strlen(label), 0);
 	if (rc == OFFCA_OK)
-		rc = tok_uri_append(buf, TOK_MAX_URI, "type", (const unsigned char *)"private", 7, 0);
+		rc = tok_uri_append(buf, TOK_MAX_URI, "type", (const unsigned char *)type, strlen(type), 0);
 	if (rc != OFFCA_OK)
 		goto out;
 	*out = buf;

@@ -17,13 +17,15 @@ static const char usage_text[] =
 	"usage: offca token list [--module PATH] [--json]\n"
 	"       offca token keygen --token URI --label NAME --type TYPE [--pin-file F] [--module PATH]\n"
 	"       offca token wait [--timeout SECONDS] [--token URI] [--module PATH]\n"
-	"       offca token show-key URI [--pin-file F] [--module PATH] [--selftest]\n\n"
+	"       offca token show-key URI [--pin-file F] [--module PATH] [--selftest]\n"
+	"       offca token objects --token URI [--pin-file F] [--no-login] [--module PATH]\n\n"
 	"Work with PKCS#11 tokens (SoftHSM2, smart cards and YubiKeys through OpenSC, HSMs).\n\n"
 	"  list      list the module's slots and tokens (label, serial, flags)\n"
 	"  keygen    generate a non-extractable key pair on a token; prints its pkcs11: URI\n"
 	"            TYPE: ec-p256, ec-p384, rsa-3072, rsa-4096, ed25519\n"
 	"  wait      wait until a token or smart card is present; prints the reader/token\n"
-	"  show-key  log in, print the key's public key (PEM) and SHA-256 SPKI fingerprint\n\n"
+	"  show-key  log in, print the key's public key (PEM) and SHA-256 SPKI fingerprint\n"
+	"  objects   list the keys and certificates on a token with their pkcs11: URIs\n\n"
 	"The module is --module PATH, else the URI's module-path=, else $OFFCA_PKCS11_MODULE, else\n"
 	"the installed SoftHSM2 or OpenSC module. PINs come from --pin-file F, the URI's\n"
 	"pin-source=file:..., or a no-echo prompt; never from the command line.\n"
@@ -56,19 +58,30 @@ static const char show_help[] =
 	"fingerprint of its SubjectPublicKeyInfo (what a key ceremony records). --selftest also signs\n"
 	"a random message on the token and verifies it with the public key.\n";
 
-enum { OPT_MODULE = 1000, OPT_JSON, OPT_TOKEN, OPT_LABEL, OPT_TYPE, OPT_PINFILE, OPT_TIMEOUT, OPT_SELFTEST };
+static const char objects_help[] =
+	"usage: offca token objects --token URI [--pin-file F] [--no-login] [--module PATH]\n\n"
+	"Log in to the token URI names and list its private keys, public keys and certificates, one\n"
+	"per line: type, kind (ec-p384, rsa-3072, ...), label and the object's pkcs11: URI (the key\n"
+	"URI to give other offca commands is the type=private one). --no-login lists public objects\n"
+	"only, without a PIN.\n";
+
+enum {
+	OPT_MODULE = 1000, OPT_JSON, OPT_TOKEN, OPT_LABEL, OPT_TYPE, OPT_PINFILE, OPT_TIMEOUT, OPT_SELFTEST,
+	OPT_NOLOGIN
+};
 
 static const struct option long_opts[] = {
 	{"module", required_argument, NULL, OPT_MODULE},     {"json", no_argument, NULL, OPT_JSON},
 	{"token", required_argument, NULL, OPT_TOKEN},       {"label", required_argument, NULL, OPT_LABEL},
 	{"type", required_argument, NULL, OPT_TYPE},         {"pin-file", required_argument, NULL, OPT_PINFILE},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},   {"selftest", no_argument, NULL, OPT_SELFTEST},
+	{"no-login", no_argument, NULL, OPT_NOLOGIN},
 	{NULL, 0, NULL, 0},
 };
 
 struct opts {
 	const char *module, *token, *label, *type, *pin_file, *timeout;
-	int json, selftest;
+	int json, selftest, no_login;
 };
 
 /* Parse options; allowed is a string of the OPT_* codes this subcommand takes. Returns 0 or exit code. */
@@ -95,6 +108,7 @@ static int parse(const char *cmd, int argc, char **argv, const int *allowed, str
 		case OPT_PINFILE: o->pin_file = optarg; break;
 		case OPT_TIMEOUT: o->timeout = optarg; break;
 		case OPT_SELFTEST: o->selftest = 1; break;
+		case OPT_NOLOGIN: o->no_login = 1; break;
 		default: break;
 		}
 	}
@@ -289,6 +303,35 @@ static int cmd_show_key(int argc, char **argv)
 	return ex;
 }
 
+static int cmd_objects(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_MODULE, OPT_TOKEN, OPT_PINFILE, OPT_NOLOGIN, 0};
+	struct opts o;
+	tok_pin_opts pin = {0};
+	tok_object *v = NULL;
+	size_t n = 0;
+	offca_rc rc;
+	int ex;
+
+	if (cli_wants_help(argc, argv))
+		return fputs(objects_help, stdout), 0;
+	ex = parse("token objects", argc, argv, allowed, &o);
+	if (ex != 0)
+		return ex;
+	if (optind < argc)
+		return cli_usage_error("token objects", "unexpected argument '%s'", argv[optind]);
+	if (o.token == NULL)
+		return cli_usage_error("token objects", "--token is required");
+	pin.pin_file = o.pin_file;
+	rc = tok_objects(o.module, o.token, o.no_login ? NULL : &pin, &v, &n);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	for (size_t i = 0; i < n; i++)
+		printf("%-7s %-9s %-20s %s\n", v[i].type, v[i].kind, v[i].label[0] ? v[i].label : "-", v[i].uri);
+	free(v);
+	return 0;
+}
+
 int cli_cmd_token(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
@@ -305,5 +348,7 @@ int cli_cmd_token(int argc, char **argv)
 		return cmd_wait(argc - 1, argv + 1);
 	if (strcmp(sub, "show-key") == 0)
 		return cmd_show_key(argc - 1, argv + 1);
+	if (strcmp(sub, "objects") == 0)
+		return cmd_objects(argc - 1, argv + 1);
 	return cli_usage_error("token", "unknown subcommand '%s'", sub);
 }

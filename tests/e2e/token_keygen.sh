@@ -10,6 +10,7 @@ need python3
 e2e_token ca
 e2e_token edkeys
 PIN=$(cat "$T/ca.pin")
+URIS=()
 p11() { pkcs11-tool --module "$SOFTHSM_MODULE" --token-label "$1" --login --pin "$PIN" "${@:2}" 2>/dev/null; }
 
 # list: text and JSON (the JSON's top-level "module" is what scripts use)
@@ -63,7 +64,20 @@ for type in ec-p256 ec-p384 rsa-3072 rsa-4096; do
   fp=$(openssl pkey -pubin -in "$T/offca-pub.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
   grep -q "^sha256: $fp\$" "$T/show.txt" || fail "$type: fingerprint differs from openssl's $fp"
   pass "keygen $type -> $uri (sensitive, never extractable, public key and fingerprint match)"
+  URIS+=("$type $uri")
 done
+
+# token objects: every key with the URI keygen printed, and its kind
+"$OFFCA" token objects --token "pkcs11:token=ca" --pin-file "$T/ca.pin" > "$T/objects.txt" || fail "token objects"
+for e in "${URIS[@]}"; do
+  type=${e%% *}; uri=${e#* }
+  awk -v t="$type" -v u="$uri" '$1 == "private" && $2 == t && $3 == "key-" t && $4 == u { f = 1 } END { exit !f }' \
+    "$T/objects.txt" || fail "token objects lacks '$type $uri': $(cat "$T/objects.txt")"
+done
+"$OFFCA" token objects --token "pkcs11:token=ca" --no-login > "$T/objects-pub.txt" || fail "token objects --no-login"
+! grep -q "^private" "$T/objects-pub.txt" || fail "private objects visible without login"
+grep -q "^public  ec-p384" "$T/objects-pub.txt" || fail "public objects missing: $(cat "$T/objects-pub.txt")"
+pass "token objects lists the keys with their URIs"
 
 # the key URI with only id=, or only object=, names the same key
 id_uri=$(sed -n 's/^uri: \(pkcs11:token=ca;id=[^;]*\).*/\1/p' "$T/show.txt")

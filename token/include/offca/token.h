@@ -193,6 +193,22 @@ const char *tok_keytype_name(tok_keytype t);
 offca_rc tok_keygen(const char *cli_module, const char *token_uri, const char *label, tok_keytype type,
 		    const tok_pin_opts *opts, char **uri_out);
 
+typedef struct tok_object {
+	char uri[512];   /* pkcs11:token=...;id=...;object=...;type=... */
+	char label[65];  /* CKA_LABEL */
+	char type[8];    /* "private", "public", "cert" */
+	char kind[16];   /* "ec-p256", "ec-p384", "rsa-3072", "ed25519", "x509", ... */
+} tok_object;
+
+/*
+ * List the private keys, public keys and certificates on the token token_uri names, each with its
+ * URI. opts != NULL: log in first (PIN as for tok_key_open) so that private objects show; NULL:
+ * no login, public objects only. *out: array of *n entries, free with free().
+ * Errors: as tok_key_open (without OFFCA_E_NOT_FOUND), OFFCA_E_TOO_BIG.
+ */
+offca_rc tok_objects(const char *cli_module, const char *token_uri, const tok_pin_opts *opts, tok_object **out,
+		     size_t *n);
+
 /* OFFCA_OK if the token holds an object with this label, OFFCA_E_NOT_FOUND if not (no login). */
 offca_rc tok_label_exists(const char *cli_module, const char *token_uri, const char *label);
 
