@@ -1,5 +1,8 @@
 /* cmd_issue.c - offca-acme issue and renew: one order per certificate name, outputs in live/NAME/. */
+#include <errno.h>
 #include <limits.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +126,47 @@ static offca_rc write_outputs(struct acme_session *s, const char *name, const ch
 	return rc;
 }
 
+/* Run a deploy hook for the certificate name: sh -c CMD with certbot's RENEWED_* variables. */
+static offca_rc deploy(const struct acme_opts *o, const char *cmd, const char *name, const json_t *doms)
+{
+	char lineage[4096], names[4096] = "";
+	size_t i, used = 0;
+	json_t *x;
+	pid_t pid;
+	int st = 0, n;
+
+	char st_abs[PATH_MAX];
+
+	n = snprintf(lineage, sizeof(lineage), "%s/live/%s", realpath(o->state, st_abs) != NULL ? st_abs : o->state,
+		     name);
+	if (n < 0 || (size_t)n >= sizeof(lineage))
+		return ut_err(OFFCA_E_USAGE, "path too long");
+	json_array_foreach(doms, i, x) {
+		n = snprintf(names + used, sizeof(names) - used, "%s%s", used ? " " : "", json_string_value(x));
+		if (n < 0 || (size_t)n >= sizeof(names) - used)
+			break;
+		used += (size_t)n;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return ut_err(OFFCA_E_IO, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(2, 1);
+		setenv("RENEWED_LINEAGE", lineage, 1);
+		setenv("RENEWED_DOMAINS", names, 1);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return ut_err(OFFCA_E_IO, "waiting for the deploy hook: %s", strerror(errno));
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return ut_err(OFFCA_E_IO, "the certificate for %s was written but the deploy hook '%s' failed (exit %d)",
+			      name, cmd, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return OFFCA_OK;
+}
+
 /*
  * One order for the record rec (name, domains, mode, dns) with the session s (key, file and
  * client open). req is the endpoint's CSR (mode csr) or NULL (a key is generated).
@@ -190,6 +234,11 @@ static offca_rc issue_one(struct acme_opts *o, struct acme_session *s, const cha
 	strftime(until, sizeof(until), "%Y-%m-%d %H:%M:%SZ", gmtime(&na));
 	printf("%s: issued serial %s for %zu name(s), valid until %s -> %s/live/%s/fullchain.pem\n", name,
 	       serial ? serial : "?", names.n, until, o->state, name);
+	if (jstr(rec, "deploy_hook") != NULL)
+		rc = deploy(o, jstr(rec, "deploy_hook"), name, doms);
+	if (rc == OFFCA_OK && o->deploy_hook != NULL &&
+	    (jstr(rec, "deploy_hook") == NULL || strcmp(jstr(rec, "deploy_hook"), o->deploy_hook) != 0))
+		rc = deploy(o, o->deploy_hook, name, doms);
 out:
 	acme_names_clear(&names);
 	X509_REQ_free(genreq);
@@ -270,6 +319,8 @@ offca_rc acme_cmd_issue(struct acme_opts *o)
 	}
 	if (o->preferred_chain != NULL)
 		json_object_set_new(rec, "preferred_chain", json_string(o->preferred_chain));
+	if (o->deploy_hook != NULL)
+		json_object_set_new(rec, "deploy_hook", json_string(o->deploy_hook));
 	rc = open_session(o, &s, &acct);
 	if (rc != OFFCA_OK)
 		goto out;

@@ -20,7 +20,7 @@ enum {
 	OPT_STATE = 256, OPT_CA_BUNDLE, OPT_DIRECTORY, OPT_EMAIL, OPT_EAB_KID, OPT_EAB_KEY, OPT_DOMAIN, OPT_CSR, OPT_DNS, OPT_DNS_SERVER,
 	OPT_TSIG_KEY, OPT_TSIG_SECRET, OPT_TSIG_ALG, OPT_DNS_HOOK, OPT_DNS_ZONE, OPT_GENKEY, OPT_ALL, OPT_FORCE, OPT_REASON, OPT_JSON,
 	OPT_VERBOSE, OPT_VERSION, OPT_HELP, OPT_CERT_NAME, OPT_KEY_TYPE, OPT_PREFERRED, OPT_PROP_TIMEOUT, OPT_POLL_TIMEOUT, OPT_DNS_TCP,
-	OPT_KEY_URI, OPT_PIN_FILE,
+	OPT_KEY_URI, OPT_PIN_FILE, OPT_DEPLOY_HOOK,
 };
 
 static const struct option longopts[] = {
@@ -47,6 +47,7 @@ static const struct option longopts[] = {
 	{"key-type", required_argument, NULL, OPT_KEY_TYPE},
 	{"key-uri", required_argument, NULL, OPT_KEY_URI},
 	{"pin-file", required_argument, NULL, OPT_PIN_FILE},
+	{"deploy-hook", required_argument, NULL, OPT_DEPLOY_HOOK},
 	{"preferred-chain", required_argument, NULL, OPT_PREFERRED},
 	{"all", no_argument, NULL, OPT_ALL},
 	{"force", no_argument, NULL, OPT_FORCE},
@@ -91,19 +92,22 @@ static const char usage_issue[] =
 	"         (--dns rfc2136 --dns-server HOST:PORT --tsig-key NAME --tsig-secret-file FILE\n"
 	"          [--tsig-algorithm hmac-sha256|hmac-sha512] [--dns-zone ZONE] [--dns-tcp] | --dns-hook CMD)\n"
 	"         [--propagation-timeout SECS] [--poll-timeout SECS] [--cert-name NAME]\n"
-	"         [--preferred-chain ISSUER-CN] [--force]\n\n"
+	"         [--preferred-chain ISSUER-CN] [--deploy-hook CMD] [--force]\n\n"
 	"The TSIG secret file (base64, 0600) defaults to STATE/dns/tsig.secret.\n"
 	"Orders a certificate for every name of the CSR (or the --domain names, wildcards allowed),\n"
 	"publishes the dns-01 TXT records, waits until every authoritative server of the zone serves\n"
 	"them (default 120 s), lets the CA validate, removes the records (also on failure) and writes\n"
 	"STATE/live/NAME/{cert,chain,fullchain}.pem (+ privkey.pem, 0600, for --generate-key).\n"
-	"--dns-hook CMD is run as: CMD add|remove _acme-challenge.NAME VALUE (exit 0 = done).\n";
+	"--dns-hook CMD is run as: CMD add|remove _acme-challenge.NAME VALUE (exit 0 = done).\n"
+	"--deploy-hook CMD runs after each issuance and renewal of this certificate (kept for renew)\n"
+	"with RENEWED_LINEAGE=STATE/live/NAME and RENEWED_DOMAINS=\"names\" (as certbot's).\n";
 
 static const char usage_renew[] =
-	"usage: offca-acme --state DIR renew [--all | NAME...] [--force]\n\n"
+	"usage: offca-acme --state DIR renew [--all | NAME...] [--force] [--deploy-hook CMD]\n\n"
 	"Renews each certificate that is due: inside the CA's ARI window (RFC 9773) when the CA offers\n"
 	"renewalInfo, else after two thirds of its lifetime. --force renews now. Idempotent: exit 0 when\n"
-	"nothing is due or everything due was renewed; otherwise the exit code of the first failure.\n";
+	"nothing is due or everything due was renewed; otherwise the exit code of the first failure.\n"
+	"--deploy-hook CMD runs after each renewal (in addition to the one recorded at issue).\n";
 
 static const char usage_revoke[] =
 	"usage: offca-acme --state DIR revoke CERT [--reason N]\n\n"
@@ -159,6 +163,7 @@ static int parse(int argc, char **argv, struct acme_opts *o)
 		case OPT_KEY_TYPE: o->key_type = optarg; break;
 		case OPT_KEY_URI: o->key_uri = optarg; break;
 		case OPT_PIN_FILE: o->pin_file = optarg; break;
+		case OPT_DEPLOY_HOOK: o->deploy_hook = optarg; break;
 		case OPT_PREFERRED: o->preferred_chain = optarg; break;
 		case OPT_ALL: o->all = 1; break;
 		case OPT_FORCE: o->force = 1; break;

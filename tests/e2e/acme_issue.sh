@@ -154,6 +154,15 @@ for c in account issue renew revoke list; do "$A" "$c" --help | grep -q "^usage:
 expect_fail "unknown option" "$A" --state "$S" list --bogus
 pass "--help for every command"
 
+# deploy hook (certbot's RENEWED_LINEAGE / RENEWED_DOMAINS), kept for renewals
+"$A" --state "$S" issue --domain dep.example.test --domain '*.dep.example.test' --generate-key "${DNSARGS[@]}" \
+  --deploy-hook "echo \"\$RENEWED_LINEAGE|\$RENEWED_DOMAINS\" >> '$T/deploy.log'" >/dev/null 2>&1 || fail "issue with --deploy-hook"
+"$A" --state "$S" renew dep.example.test --force >/dev/null 2>&1 || fail "renew with the recorded deploy hook"
+[ "$(grep -c "^$S/live/dep.example.test|dep.example.test \*.dep.example.test$" "$T/deploy.log")" = 2 ] || fail "deploy hook: $(cat "$T/deploy.log")"
+expect_fail "failing deploy hook" "$A" --state "$S" renew dep.example.test --force --deploy-hook "exit 4"
+expect_err_match 'certificate for dep.example.test was written but the deploy hook .exit 4. failed \(exit 4\)'
+pass "deploy hook after issue and renew"
+
 # --verbose never prints the TSIG secret
 "$A" --state "$S" --verbose issue --domain v.example.test --generate-key "${DNSARGS[@]}" --dns-tcp > "$T/v.out" 2>&1 || fail "verbose issue"
 ! grep -qF "$(cat "$TSIG_SECRET_FILE")" "$T/v.out" || fail "TSIG secret printed with --verbose"
@@ -163,4 +172,4 @@ pass "secret never printed (updates over TCP)"
 "$A" --state "$S" issue --domain s512.example.test --generate-key --dns rfc2136 --dns-server "$DNS_SERVER" \
   --tsig-key "$TSIG512_NAME" --tsig-secret-file "$TSIG512_SECRET_FILE" --tsig-algorithm hmac-sha512 >/dev/null 2>&1 || fail "hmac-sha512"
 pass "TSIG hmac-sha512"
-acme_no_stray_txt www.example.test example.test api.example.test hook.example.test v.example.test sep.example.test alt.example.test s512.example.test
+acme_no_stray_txt www.example.test example.test api.example.test hook.example.test v.example.test sep.example.test alt.example.test s512.example.test dep.example.test
