@@ -70,7 +70,7 @@ expect_fail "a file that is not a PKCS#11 module" "$OFFCA" token list --module "
 expect_err_match "cannot be loaded"; one_line
 
 # usage
-for sub in list keygen wait show-key; do
+for sub in list keygen wait show-key objects; do
   "$OFFCA" token "$sub" --help | grep -q "usage: offca token $sub" || fail "token $sub --help"
 done
 "$OFFCA" token --help | grep -q "offca token keygen" || fail "token --help"
