@@ -165,8 +165,10 @@ static int cmd_list(int argc, char **argv)
 	offca_rc rc;
 	int ex;
 
-	if (cli_wants_help(argc, argv))
-		return fputs(list_help, stdout), 0;
+	if (cli_wants_help(argc, argv)) {
+		fputs(list_help, stdout);
+		return 0;
+	}
 	ex = parse("token list", argc, argv, allowed, &o);
 	if (ex != 0)
 		return ex;
@@ -214,8 +216,10 @@ static int cmd_keygen(int argc, char **argv)
 	offca_rc rc;
 	int ex;
 
-	if (cli_wants_help(argc, argv))
-		return fputs(keygen_help, stdout), 0;
+	if (cli_wants_help(argc, argv)) {
+		fputs(keygen_help, stdout);
+		return 0;
+	}
 	ex = parse("token keygen", argc, argv, allowed, &o);
 	if (ex != 0)
 		return ex;
@@ -231,6 +235,9 @@ static int cmd_keygen(int argc, char **argv)
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	printf("%s\n", uri);
+	if (type == TOK_KEY_ED25519)
+		fprintf(stderr, "offca: note: offca cannot sign with Ed25519 token keys yet (libp11 0.4.12); "
+				"see docs/token.md\n");
 	free(uri);
 	return 0;
 }
@@ -245,8 +252,10 @@ static int cmd_wait(int argc, char **argv)
 	offca_rc rc;
 	int ex;
 
-	if (cli_wants_help(argc, argv))
-		return fputs(wait_help, stdout), 0;
+	if (cli_wants_help(argc, argv)) {
+		fputs(wait_help, stdout);
+		return 0;
+	}
 	ex = parse("token wait", argc, argv, allowed, &o);
 	if (ex != 0)
 		return ex;
@@ -276,8 +285,10 @@ static int cmd_show_key(int argc, char **argv)
 	offca_rc rc;
 	int ex;
 
-	if (cli_wants_help(argc, argv))
-		return fputs(show_help, stdout), 0;
+	if (cli_wants_help(argc, argv)) {
+		fputs(show_help, stdout);
+		return 0;
+	}
 	ex = parse("token show-key", argc, argv, allowed, &o);
 	if (ex != 0)
 		return ex;
@@ -313,8 +324,10 @@ static int cmd_objects(int argc, char **argv)
 	offca_rc rc;
 	int ex;
 
-	if (cli_wants_help(argc, argv))
-		return fputs(objects_help, stdout), 0;
+	if (cli_wants_help(argc, argv)) {
+		fputs(objects_help, stdout);
+		return 0;
+	}
 	ex = parse("token objects", argc, argv, allowed, &o);
 	if (ex != 0)
 		return ex;
