@@ -13,6 +13,7 @@
 
 #include <PCSC/winscard.h>
 #include <PCSC/pcsclite.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,14 @@ static long left_ms(long long deadline, long cap)
 	if (left <= 0)
 		return 0;
 	return left < cap ? (long)left : cap;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
 }
 
 static int is_opensc(const char *module)
@@ -137,8 +146,7 @@ static offca_rc wait_poll(const char *module, const tok_uri *uri, long long dead
 			return rc;
 		if (deadline >= 0 && left_ms(deadline, POLL_MS) == 0)
 			return ut_err(OFFCA_E_TIMEOUT, "timed out waiting for a token in module %s", module);
-		struct timespec ts = {0, left_ms(deadline, POLL_MS) * 1000000L};
-		nanosleep(&ts, NULL);
+		sleep_ms(left_ms(deadline, POLL_MS));
 	}
 }
 
