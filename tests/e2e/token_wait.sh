@@ -100,8 +100,12 @@ PCSCLITE_CSOCK_NAME="$T/nothing-here.comm" expect_fail "wait without pcscd" \
 expect_err_match "pcscd"
 
 # 6. slot polling (SoftHSM2): a named token that appears later ends the wait
-expect_fail "wait for an absent SoftHSM token" "$OFFCA" token wait --timeout 1 --token "pkcs11:token=late"
+TIMEFORMAT=%U
+cpu=$( { time "$OFFCA" token wait --timeout 2 --token "pkcs11:token=late" 2>"$T/last.err" >/dev/null; } 2>&1 ) \
+  && fail "wait for an absent SoftHSM token succeeded"
 expect_err_match "timed out"
+awk -v c="$cpu" 'BEGIN { exit !(c < 1.0) }' || fail "polling wait burnt ${cpu}s of CPU in 2 s (spinning?)"
+pass "wait for an absent SoftHSM token times out, ${cpu}s CPU"
 "$OFFCA" token wait --timeout 20 --token "pkcs11:token=late" > "$T/wait3.out" 2> "$T/wait3.err" &
 WAIT_PID=$!
 sleep 1
