@@ -56,4 +56,14 @@ offca_rc acme_session_open(struct acme_opts *o, struct acme_session *s, const ch
 			   int create);
 void acme_session_close(struct acme_session *s);
 
+/* Open the session for the state's account (refuses a deactivated one); *acct is the record. */
+offca_rc acme_issue_session(struct acme_opts *o, struct acme_session *s, json_t **acct);
+/*
+ * One order for the certificate record rec (name, domains, mode, dns, hooks) with the session s.
+ * req is the endpoint's CSR (mode csr) or NULL (a key is generated); replaces is the ARI certID
+ * of the certificate being replaced, or NULL. Writes the outputs and the updated record.
+ */
+offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char *name, json_t *rec, X509_REQ *req,
+			const char *replaces);
+
 #endif
