@@ -207,7 +207,8 @@ static offca_rc wait_pcsc(const char *module, const tok_uri *uri, long long dead
 			rc = pcsc_error(r, "wait for smart card events");
 			goto out;
 		}
-		for (DWORD i = 1; i <= n; i++) {
+		for (DWORD i = 1; r == SCARD_S_SUCCESS && i <= n; i++) {
+			/* first round (UNAWARE) or a change: look; a timeout changed nothing */
 			if (!(st[i].dwEventState & SCARD_STATE_PRESENT) || (st[i].dwEventState & SCARD_STATE_MUTE))
 				continue;
 			memset(out, 0, sizeof(*out));
