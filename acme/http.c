@@ -210,6 +210,11 @@ offca_rc acme_http_do(struct acme_http *h, const char *method, const char *url, 
 		rc = ut_err(OFFCA_E_TOO_BIG, "%s: response larger than %u bytes", url, ACME_MAX_BODY);
 		goto out;
 	}
+	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE) {
+		rc = ut_err(OFFCA_E_NETWORK, "%s: %s (a private CA? trust it with --ca-bundle FILE)", url,
+			    curl_easy_strerror(cc));
+		goto out;
+	}
 	if (cc != CURLE_OK) {
 		rc = ut_err(OFFCA_E_NETWORK, "%s: %s", url, curl_easy_strerror(cc));
 		goto out;

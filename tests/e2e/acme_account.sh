@@ -8,6 +8,8 @@ A=${OFFCA_ACME:?}
 PEBBLE_EAB=1 acme_env_start
 S=$T/state
 
+expect_fail "untrusted CA without --ca-bundle" "$A" --state "$T/notrust" account new --directory "$ACME_DIR"
+expect_err_match 'ca-bundle'
 expect_fail "EAB required" "$A" --state "$T/noeab" --ca-bundle "$ACME_CA_BUNDLE" account new --directory "$ACME_DIR"
 expect_err_match 'externalAccountRequired|External|external'
 chmod 644 "$T/eab.key"
