@@ -51,7 +51,8 @@ acme_env_certs() {
   ACME_CA_BUNDLE=$T/tls-ca.pem
 }
 
-acme_env_named() {
+# one attempt; returns non-zero when named did not come up (e.g. the port was taken meanwhile)
+acme_env_named_once() {
   DNS_PORT=$(acme_port)
   DNS_SERVER=127.0.0.1:$DNS_PORT
   DNS_ZONE=example.test
@@ -100,16 +101,28 @@ EOF
   e2e_bg "$NAMED_PID"
   local i
   for i in $(seq 1 100); do
+    kill -0 "$NAMED_PID" 2>/dev/null || return 1
     if dig +short +time=1 +tries=1 -p "$DNS_PORT" @127.0.0.1 SOA "$DNS_ZONE" 2>/dev/null | grep -q hostmaster; then
       return 0
     fi
     sleep 0.1
   done
+  kill "$NAMED_PID" 2>/dev/null || true
+  return 1
+}
+
+acme_env_named() {
+  local try
+  for try in 1 2 3; do
+    acme_env_named_once && return 0
+    wait "$NAMED_PID" 2>/dev/null || true
+  done
   cat "$T/named/named.log" >&2
   fail "named did not start"
 }
 
-acme_env_pebble() {
+# one attempt; returns non-zero when pebble did not come up (e.g. a port was taken meanwhile)
+acme_env_pebble_once() {
   local port mport
   port=$(acme_port)
   mport=$(acme_port)
@@ -137,10 +150,23 @@ EOF
     pebble -config "$T/pebble.json" -dnsserver "127.0.0.1:$DNS_PORT" >"$T/pebble.log" 2>&1 &
   PEBBLE_PID=$!
   e2e_bg "$PEBBLE_PID"
-  acme_wait_tcp "$port" || { cat "$T/pebble.log" >&2; fail "pebble did not start"; }
-  acme_wait_tcp "$mport" || { cat "$T/pebble.log" >&2; fail "pebble management did not start"; }
+  acme_wait_tcp "$port" && acme_wait_tcp "$mport" || { kill "$PEBBLE_PID" 2>/dev/null; return 1; }
+  # the ports must be pebble's, not another test's that grabbed them first
+  sleep 0.2
+  kill -0 "$PEBBLE_PID" 2>/dev/null || return 1
   ACME_DIR=https://127.0.0.1:$port/dir
   ACME_MGMT=https://127.0.0.1:$mport
+  curl -sf --cacert "$ACME_CA_BUNDLE" "$ACME_DIR" | grep -q newNonce || { kill "$PEBBLE_PID" 2>/dev/null; return 1; }
+}
+
+acme_env_pebble() {
+  local try
+  for try in 1 2 3; do
+    acme_env_pebble_once && return 0
+    wait "$PEBBLE_PID" 2>/dev/null || true
+  done
+  cat "$T/pebble.log" >&2
+  fail "pebble did not start"
 }
 
 acme_env_start() {
