@@ -172,7 +172,7 @@ offca_rc tok_key_open(const char *cli_module, const char *uri_text, const tok_pi
 	tok_uri *uri = NULL;
 	tok_key *k = NULL;
 	PKCS11_SLOT *slot = NULL;
-	CK_OBJECT_HANDLE priv;
+	CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE;
 	char module[PATH_MAX];
 	offca_rc rc;
 

@@ -130,7 +130,7 @@ static offca_rc add_chain_and_crls(ca_store *st, xfr_export *e, ca_issuer *iss, 
 		rc = pem_append(mem, "CERTIFICATE", iss[i].der, iss[i].der_len);
 	if (rc == OFFCA_OK) {
 		BIO_get_mem_ptr(mem, &bm);
-		snprintf(name, sizeof(name), "chain-%s.pem", iss[0].name);
+		snprintf(name, sizeof(name), "chain-%.63s.pem", iss[0].name);
 		rc = xfr_bundle_add(e->bundle, XFR_ITEM_CHAIN, name, (const unsigned char *)bm->data, bm->length);
 	}
 	BIO_free(mem);
@@ -143,7 +143,7 @@ static offca_rc add_chain_and_crls(ca_store *st, xfr_export *e, ca_issuer *iss, 
 		}
 		if (rc != OFFCA_OK)
 			break;
-		snprintf(name, sizeof(name), "crl-%s.pem", iss[i].name);
+		snprintf(name, sizeof(name), "crl-%.63s.pem", iss[i].name);
 		rc = add_pem(e->bundle, XFR_ITEM_CRL, name, "X509 CRL", crl, crl_len);
 		free(crl);
 		crl = NULL;
