@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The README's demo, run against the built binary: tokens, CSR in as a QR image, the ceremony
+# (root, intermediate, signing session), transcript verification, certificate out as a signed
+# bundle, openssl verify. Fails if any demo step fails or an expected output is missing.
+source "$(dirname "$0")/../lib/e2e.sh"
+unset OFFCA_PKCS11_MODULE SOFTHSM2_CONF
+bash "$OFFCA_SRC/scripts/demo-run.sh" "$OFFCA" "$T/demo" > "$T/demo.log" 2>&1 || { tail -30 "$T/demo.log" >&2; fail "demo failed"; }
+D="$T/demo"
+for f in ceremony-out/transcript.jsonl ceremony-out/transcript.pdf ceremony-out/root.pem \
+         ceremony-out/intermediate.pem outbox.offca; do
+  [ -s "$D/$f" ] || fail "demo did not produce $f"
+done
+cert=$(ls "$D"/ceremony-out/certs/*.pem)
+openssl x509 -in "$cert" -noout -ext subjectAltName | grep -q "DNS:www.demo.test" || fail "issued cert lacks the CSR's SAN"
+# the key stayed on the endpoint: the certificate's public key is the endpoint key's
+[ "$(openssl x509 -in "$cert" -noout -pubkey)" = "$(openssl pkey -in "$D/endpoint/web.key" -pubout)" ] || fail "public key mismatch"
+"$OFFCA" ceremony verify "$D/ceremony-out/transcript.jsonl" --ca "$D/ceremony-out/root.pem" >/dev/null || fail "transcript does not verify"
+grep -q "Where everything is" "$D/../demo.log" || fail "demo summary missing"
+pass "demo ran end to end"
