@@ -142,9 +142,13 @@ offca_rc acme_rfc2136_update(struct acme_rfc2136 *r, const char *name, const cha
 	unsigned char mac[ACME_DNS_MAX_MAC];
 	size_t maclen = 0, rl = 0;
 	unsigned rcode;
+	char zone[ACME_DNS_MAX_NAME + 1];
 
-	if (r->zone[0] == '\0') {
-		rc = acme_dns_find_zone(r->host, r->port, name, r->zone);
+	/* names of one certificate may live in different zones: find each one's (unless given) */
+	if (r->zone[0] != '\0')
+		snprintf(zone, sizeof(zone), "%s", r->zone);
+	else {
+		rc = acme_dns_find_zone(r->host, r->port, name, zone);
 		if (rc != OFFCA_OK)
 			return rc;
 	}
@@ -154,7 +158,7 @@ offca_rc acme_rfc2136_update(struct acme_rfc2136 *r, const char *name, const cha
 		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 		goto out;
 	}
-	rc = acme_dns_build_update(w, new_id(), r->zone, name, value, r->ttl, add);
+	rc = acme_dns_build_update(w, new_id(), zone, name, value, r->ttl, add);
 	if (rc == OFFCA_OK)
 		rc = acme_tsig_sign(w, &r->key, (uint64_t)time(NULL), mac, &maclen);
 	if (rc == OFFCA_OK)
@@ -167,7 +171,7 @@ offca_rc acme_rfc2136_update(struct acme_rfc2136 *r, const char *name, const cha
 		rc = acme_tsig_verify(resp, rl, &r->key, mac, maclen);
 		if (rc == OFFCA_OK || rc == OFFCA_E_VERIFY)
 			rc = ut_err(OFFCA_E_PROTOCOL, "DNS update of %s refused by %s:%u: %s (key %s, %s, zone %s)",
-				    name, r->host, r->port, acme_dns_rcode_name(rcode), r->key.name, r->key.alg, r->zone);
+				    name, r->host, r->port, acme_dns_rcode_name(rcode), r->key.name, r->key.alg, zone);
 		goto out;
 	}
 	rc = acme_tsig_verify(resp, rl, &r->key, mac, maclen);
@@ -182,6 +186,44 @@ offca_rc acme_rfc2136_update(struct acme_rfc2136 *r, const char *name, const cha
 out:
 	ut_memzero(mac, sizeof(mac));
 	free(w);
+	free(resp);
+	return rc;
+}
+
+offca_rc acme_dns_follow_cname(const char *host, uint16_t port, const char *name, char out[ACME_DNS_MAX_NAME + 1])
+{
+	offca_rc rc = OFFCA_OK;
+	uint8_t *resp = malloc(ACME_DNS_MAX_MSG);
+	size_t rl = 0, off = 0, p;
+	struct acme_dns_hdr h;
+	struct acme_dns_rr rr;
+	int hops, moved;
+
+	snprintf(out, ACME_DNS_MAX_NAME + 1, "%s", name);
+	if (resp == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	for (hops = 0; hops < ACME_DNS_MAX_CNAME; hops++) {
+		rc = query(host, port, out, ACME_DNS_T_TXT, resp, &rl, &h, &off);
+		if (rc != OFFCA_OK)
+			goto done;
+		moved = 0;
+		for (unsigned i = 0; i < h.an && !moved; i++) {
+			rc = acme_dns_read_rr(resp, rl, &off, &rr);
+			if (rc != OFFCA_OK)
+				goto done;
+			if (rr.type == ACME_DNS_T_CNAME && name_eq(rr.name, out)) {
+				p = rr.rdoff;
+				rc = acme_dns_read_name(resp, rl, &p, out);
+				if (rc != OFFCA_OK)
+					goto done;
+				moved = 1;
+			}
+		}
+		if (!moved)
+			goto done;
+	}
+	rc = ut_err(OFFCA_E_PROTOCOL, "%s: more than %d CNAMEs", name, ACME_DNS_MAX_CNAME);
+done:
 	free(resp);
 	return rc;
 }

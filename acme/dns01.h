@@ -11,7 +11,8 @@
 #include "dns.h"
 #include "offca/err.h"
 
-#define ACME_DNS_MAX_NS 16 /* authoritative servers checked per zone */
+#define ACME_DNS_MAX_NS    16 /* authoritative servers checked per zone */
+#define ACME_DNS_MAX_CNAME 8  /* CNAME hops followed from _acme-challenge names */
 
 struct acme_rfc2136 {
 	char host[256];
@@ -31,7 +32,14 @@ offca_rc acme_tsig_load(struct acme_tsig *k, const char *name, const char *alg, 
 /* The zone holding name, asked of host:port (SOA query, answer or authority section). */
 offca_rc acme_dns_find_zone(const char *host, uint16_t port, const char *name, char zone[ACME_DNS_MAX_NAME + 1]);
 
-/* Add (add != 0) or delete the TXT record name/value with a TSIG-signed UPDATE. */
+/*
+ * Where the TXT for name really lives: follow CNAMEs (delegated validation, e.g.
+ * _acme-challenge.www.example.com CNAME www.acme.example.net) as answered by host:port, at most
+ * ACME_DNS_MAX_CNAME hops. out = name when there is no CNAME.
+ */
+offca_rc acme_dns_follow_cname(const char *host, uint16_t port, const char *name, char out[ACME_DNS_MAX_NAME + 1]);
+
+/* Add (add != 0) or delete the TXT record name/value with a TSIG-signed UPDATE in name's zone. */
 offca_rc acme_rfc2136_update(struct acme_rfc2136 *r, const char *name, const char *value, int add);
 
 /*

@@ -78,9 +78,16 @@ static offca_rc run_hook(struct dstate *ds, const char *op, const char *name, co
 
 static offca_rc do_change(struct dstate *ds, const char *name, const char *value, int add)
 {
+	char target[ACME_DNS_MAX_NAME + 1];
+	offca_rc rc;
+
 	if (strcmp(ds->cfg->method, "hook") == 0)
 		return run_hook(ds, add ? "add" : "remove", name, value);
-	return acme_rfc2136_update(&ds->r, name, value, add);
+	/* a CNAME at the challenge name delegates validation: update where it points */
+	rc = acme_dns_follow_cname(ds->r.host, ds->r.port, name, target);
+	if (rc == OFFCA_OK && ds->cfg->verbose && strcmp(target, name) != 0)
+		fprintf(stderr, "offca-acme: %s is a CNAME to %s\n", name, target);
+	return rc == OFFCA_OK ? acme_rfc2136_update(&ds->r, target, value, add) : rc;
 }
 
 static void track(struct dstate *ds, const char *name, const char *value, int add)
@@ -120,11 +127,16 @@ static offca_rc handle(struct dstate *ds, uint8_t type, const unsigned char *bod
 		if (rc == OFFCA_OK)
 			track(ds, name, value, 0);
 		return rc;
-	case ACME_IPC_DNS_WAIT:
+	case ACME_IPC_DNS_WAIT: {
+		char target[ACME_DNS_MAX_NAME + 1];
 		if (!ds->have_server || ds->cfg->propagation_timeout <= 0)
 			return OFFCA_OK;
-		return acme_dns_wait_txt(ds->r.host, ds->r.port, ds->r.zone, name, value,
-					 ds->cfg->propagation_timeout, ds->cfg->verbose, ds->fd);
+		rc = acme_dns_follow_cname(ds->r.host, ds->r.port, name, target);
+		if (rc != OFFCA_OK)
+			return rc;
+		return acme_dns_wait_txt(ds->r.host, ds->r.port, strcmp(target, name) == 0 ? ds->r.zone : NULL, target,
+					 value, ds->cfg->propagation_timeout, ds->cfg->verbose, ds->fd);
+	}
 	default:
 		return ut_err(OFFCA_E_INTERNAL, "DNS process: unknown request %u", type);
 	}

@@ -154,6 +154,14 @@ for c in account issue renew revoke list; do "$A" "$c" --help | grep -q "^usage:
 expect_fail "unknown option" "$A" --state "$S" list --bogus
 pass "--help for every command"
 
+# names in two zones in one certificate, and delegated validation through a CNAME
+"$A" --state "$S" --verbose issue --domain z1.example.test --domain z2.delegated.test --domain cn.example.test \
+  --generate-key "${DNSARGS[@]}" > "$T/zones.out" 2>&1 || fail "two zones + CNAME: $(tail -n1 "$T/zones.out")"
+grep -q '_acme-challenge.cn.example.test is a CNAME to cn.acme.example.test' "$T/zones.out" || fail "CNAME not followed"
+acme_no_stray_txt z1.example.test z2.delegated.test
+[ -z "$(acme_txt cn.acme.example.test)" ] || fail "stray TXT at the CNAME target"
+pass "two zones in one certificate, delegated validation via CNAME"
+
 # deploy hook (certbot's RENEWED_LINEAGE / RENEWED_DOMAINS), kept for renewals
 "$A" --state "$S" issue --domain dep.example.test --domain '*.dep.example.test' --generate-key "${DNSARGS[@]}" \
   --deploy-hook "echo \"\$RENEWED_LINEAGE|\$RENEWED_DOMAINS\" >> '$T/deploy.log'" >/dev/null 2>&1 || fail "issue with --deploy-hook"

@@ -7,7 +7,9 @@
 #   ACME_MGMT       https://127.0.0.1:PORT          (pebble's management interface)
 #   ACME_CA_BUNDLE  file with the test CA that signed pebble's TLS certificate
 #   DNS_PORT        named's port on 127.0.0.1; DNS_SERVER=127.0.0.1:$DNS_PORT
-#   DNS_ZONE        example.test (TSIG key "offca-test" hmac-sha256 may update it)
+#   DNS_ZONE        example.test (TSIG key "offca-test" hmac-sha256 may update it), with
+#                   _acme-challenge.cn.example.test CNAME cn.acme.example.test.
+#   DNS_ZONE2       delegated.test (a second zone on the same server, same key)
 #   TSIG_NAME, TSIG_SECRET_FILE (0600, base64 secret), TSIG_ALG (hmac-sha256)
 #   TSIG512_NAME, TSIG512_SECRET_FILE (a second key, hmac-sha512)
 # Environment knobs: ACME_NONCEREJECT (default 0), PEBBLE_EAB=1 (require EAB with kid-1,
@@ -56,6 +58,7 @@ acme_env_named_once() {
   DNS_PORT=$(acme_port)
   DNS_SERVER=127.0.0.1:$DNS_PORT
   DNS_ZONE=example.test
+  DNS_ZONE2=delegated.test
   TSIG_NAME=offca-test
   TSIG_ALG=hmac-sha256
   mkdir -p "$T/named"
@@ -88,6 +91,16 @@ zone "$DNS_ZONE" {
   file "$T/named/$DNS_ZONE.zone";
   allow-update { key "$TSIG_NAME"; key "$TSIG512_NAME"; };
 };
+zone "$DNS_ZONE2" {
+  type primary;
+  file "$T/named/$DNS_ZONE2.zone";
+  allow-update { key "$TSIG_NAME"; };
+};
+EOF
+  cat > "$T/named/$DNS_ZONE2.zone" <<EOF
+\$TTL 60
+@ IN SOA ns1.$DNS_ZONE. hostmaster.$DNS_ZONE. 1 60 60 600 1
+@ IN NS ns1.$DNS_ZONE.
 EOF
   cat > "$T/named/$DNS_ZONE.zone" <<EOF
 \$TTL 60
@@ -95,6 +108,9 @@ EOF
 @ IN NS ns1.$DNS_ZONE.
 ns1 IN A 127.0.0.1
 www IN A 127.0.0.1
+; delegated validation: the challenge for cn.$DNS_ZONE is a CNAME to a name under acme. (BIND
+; without recursion does not chase CNAMEs into its other zones, and pebble asks it directly)
+_acme-challenge.cn IN CNAME cn.acme.$DNS_ZONE.
 EOF
   named -g -c "$T/named/named.conf" >"$T/named/named.log" 2>&1 &
   NAMED_PID=$!
