@@ -31,28 +31,6 @@ struct cer_transcript {
 	int broken;              /* a write failed and the file could not be cut back */
 };
 
-static offca_rc errno_rc(int e)
-{
-	switch (e) {
-	case ENOENT:
-	case ENOTDIR:
-		return OFFCA_E_NOT_FOUND;
-	case EEXIST:
-		return OFFCA_E_EXISTS;
-	case ENOSPC:
-	case EDQUOT:
-		return OFFCA_E_DISK_FULL;
-	case EACCES:
-	case EPERM:
-	case ELOOP:
-		return OFFCA_E_PERM;
-	case ENOMEM:
-		return OFFCA_E_NOMEM;
-	default:
-		return OFFCA_E_IO;
-	}
-}
-
 char *cer_tr_canon(const json_t *obj)
 {
 	return json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
@@ -155,7 +133,7 @@ offca_rc cer_tr_sha256_file(const char *path, unsigned char out[32], uint64_t *s
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		e = errno;
-		rc = ut_err(errno_rc(e), "%s: %s", path, strerror(e));
+		rc = ut_err(ut_errno_rc(e), "%s: %s", path, strerror(e));
 		goto out;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -173,7 +151,7 @@ offca_rc cer_tr_sha256_file(const char *path, unsigned char out[32], uint64_t *s
 			continue;
 		if (n < 0) {
 			e = errno;
-			rc = ut_err(errno_rc(e), "%s: %s", path, strerror(e));
+			rc = ut_err(ut_errno_rc(e), "%s: %s", path, strerror(e));
 			goto out;
 		}
 		if (n == 0)
@@ -230,7 +208,7 @@ fail:
 	/* cut the file back to the last complete entry so an abort leaves a readable transcript */
 	if (ftruncate(t->fd, t->size) != 0 || fsync(t->fd) != 0)
 		t->broken = 1;
-	return ut_err(errno_rc(e), "%s: cannot write the transcript: %s", t->path, strerror(e));
+	return ut_err(ut_errno_rc(e), "%s: cannot write the transcript: %s", t->path, strerror(e));
 }
 
 /* Build, hash and write one entry. data is borrowed. */
@@ -316,7 +294,7 @@ static offca_rc fsync_parent(const char *path)
 	}
 	free(copy);
 	if (r != 0)
-		return ut_err(errno_rc(e), "%s: fsync of its directory: %s", path, strerror(e));
+		return ut_err(ut_errno_rc(e), "%s: fsync of its directory: %s", path, strerror(e));
 	return OFFCA_OK;
 }
 
@@ -385,7 +363,7 @@ offca_rc cer_transcript_create(const char *path, const char *ceremony_name, cons
 	if (t->fd < 0) {
 		e = errno;
 		rc = e == EEXIST ? ut_err(OFFCA_E_EXISTS, "%s already exists; refusing to overwrite it", path)
-				 : ut_err(errno_rc(e), "%s: %s", path, strerror(e));
+				 : ut_err(ut_errno_rc(e), "%s: %s", path, strerror(e));
 		goto out;
 	}
 	created = 1;

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static offca_rc errno_rc(int e)
+offca_rc ut_errno_rc(int e)
 {
 	switch (e) {
 	case ENOENT:
@@ -47,7 +47,7 @@ offca_rc ut_read_file(const char *path, size_t max, int nofollow, unsigned char 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0));
 	if (fd < 0) {
 		e = errno;
-		rc = ut_err(errno_rc(e), "%s: %s", path, e == ELOOP ? "is a symbolic link" : strerror(e));
+		rc = ut_err(ut_errno_rc(e), "%s: %s", path, e == ELOOP ? "is a symbolic link" : strerror(e));
 		goto out;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -71,7 +71,7 @@ offca_rc ut_read_file(const char *path, size_t max, int nofollow, unsigned char 
 			continue;
 		if (n < 0) {
 			e = errno;
-			rc = ut_err(errno_rc(e), "%s: %s", path, strerror(e));
+			rc = ut_err(ut_errno_rc(e), "%s: %s", path, strerror(e));
 			goto out;
 		}
 		if (n == 0)
@@ -117,7 +117,7 @@ static offca_rc write_all(int fd, const unsigned char *p, size_t len, const char
 			continue;
 		if (n < 0) {
 			e = errno;
-			return ut_err(errno_rc(e), "%s: %s", path, strerror(e));
+			return ut_err(ut_errno_rc(e), "%s: %s", path, strerror(e));
 		}
 		p += n;
 		len -= (size_t)n;
@@ -140,13 +140,13 @@ offca_rc ut_write_file(const char *path, const void *data, size_t len, int flags
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		e = errno;
-		rc = ut_err(errno_rc(e), "%s: cannot create a temporary file: %s", path, strerror(e));
+		rc = ut_err(ut_errno_rc(e), "%s: cannot create a temporary file: %s", path, strerror(e));
 		goto out;
 	}
 	created = 1;
 	if (fchmod(fd, (flags & UT_WF_SECRET) ? 0600 : 0644) != 0) {
 		e = errno;
-		rc = ut_err(errno_rc(e), "%s: %s", tmp, strerror(e));
+		rc = ut_err(ut_errno_rc(e), "%s: %s", tmp, strerror(e));
 		goto out;
 	}
 	rc = write_all(fd, data, len, path);
@@ -154,7 +154,7 @@ offca_rc ut_write_file(const char *path, const void *data, size_t len, int flags
 		goto out;
 	if (fsync(fd) != 0) {
 		e = errno;
-		rc = ut_err(errno_rc(e), "%s: fsync: %s", path, strerror(e));
+		rc = ut_err(ut_errno_rc(e), "%s: fsync: %s", path, strerror(e));
 		goto out;
 	}
 	close(fd);
@@ -163,19 +163,19 @@ offca_rc ut_write_file(const char *path, const void *data, size_t len, int flags
 		if (link(tmp, path) != 0) {
 			e = errno;
 			rc = e == EEXIST ? ut_err(OFFCA_E_EXISTS, "%s already exists; refusing to overwrite it", path)
-					 : ut_err(errno_rc(e), "%s: %s", path, strerror(e));
+					 : ut_err(ut_errno_rc(e), "%s: %s", path, strerror(e));
 			goto out;
 		}
 		unlink(tmp);
 	} else if (rename(tmp, path) != 0) {
 		e = errno;
-		rc = ut_err(errno_rc(e), "%s: %s", path, strerror(e));
+		rc = ut_err(ut_errno_rc(e), "%s: %s", path, strerror(e));
 		goto out;
 	}
 	created = 0;
 	if (fsync_dir_of(path) != 0) {
 		e = errno;
-		rc = ut_err(errno_rc(e), "%s: fsync of its directory: %s", path, strerror(e));
+		rc = ut_err(ut_errno_rc(e), "%s: fsync of its directory: %s", path, strerror(e));
 		goto out;
 	}
 	rc = OFFCA_OK;
@@ -203,7 +203,7 @@ offca_rc ut_mkdir_p(const char *path, unsigned mode)
 		buf[i] = '\0';
 		if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST) {
 			e = errno;
-			return ut_err(errno_rc(e), "%s: %s", buf, strerror(e));
+			return ut_err(ut_errno_rc(e), "%s: %s", buf, strerror(e));
 		}
 		buf[i] = path[i];
 	}

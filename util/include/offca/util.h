@@ -50,6 +50,9 @@ offca_rc ut_write_file(const char *path, const void *data, size_t len, int flags
 /* mkdir -p with mode for each created component. */
 offca_rc ut_mkdir_p(const char *path, unsigned mode);
 
+/* The offca_rc class of an errno value (ENOSPC -> OFFCA_E_DISK_FULL, EEXIST -> OFFCA_E_EXISTS...). */
+offca_rc ut_errno_rc(int e);
+
 /* OFFCA_OK if path exists (lstat), OFFCA_E_NOT_FOUND if not. */
 offca_rc ut_path_exists(const char *path);
 
