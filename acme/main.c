@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -195,14 +196,24 @@ struct command {
  * One offca-acme at a time per state directory (a timer's renew and an operator's issue must not
  * interleave their writes): an exclusive flock on STATE/lock, released when the process ends.
  * list only reads and takes no lock; a state directory that does not exist yet is left alone.
+ * A state directory others may write to is refused (they could plant files or links in it).
  */
 static offca_rc lock_state(const struct acme_opts *o, const struct command *cmd, int *fd)
 {
 	char path[4096];
 	int n;
 
+	struct stat st;
+
 	*fd = -1;
-	if (strcmp(cmd->name, "list") == 0 || ut_path_exists(o->state) != OFFCA_OK)
+	if (stat(o->state, &st) != 0)
+		return OFFCA_OK; /* account new creates it (0700) */
+	if (!S_ISDIR(st.st_mode))
+		return ut_err(OFFCA_E_USAGE, "--state %s is not a directory", o->state);
+	if ((st.st_mode & 022) != 0)
+		return ut_err(OFFCA_E_PERM, "state directory %s is writable by others (mode %03o); chmod 700 it",
+			      o->state, (unsigned)(st.st_mode & 0777));
+	if (strcmp(cmd->name, "list") == 0)
 		return OFFCA_OK;
 	n = snprintf(path, sizeof(path), "%s/lock", o->state);
 	if (n < 0 || (size_t)n >= sizeof(path))

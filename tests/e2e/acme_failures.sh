@@ -81,6 +81,12 @@ mkdir -p "$S/dns"; (umask 077; cp "$TSIG_SECRET_FILE" "$S/dns/tsig.secret")
 acme_no_stray_txt d.example.test
 pass "default TSIG secret file under the state dir"
 
+# a state directory others may write to is refused
+chmod 777 "$S"
+expect_fail "world-writable state dir" "$A" --state "$S" list
+expect_err_match 'writable by others'
+chmod 700 "$S"
+
 # one offca-acme per state directory: a second one (e.g. the timer's renew) refuses to run
 if command -v flock >/dev/null 2>&1; then
   flock --no-fork "$S/lock" sleep 30 & lockpid=$!; e2e_bg "$lockpid"
