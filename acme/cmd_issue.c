@@ -1,5 +1,6 @@
 /* cmd_issue.c - offca-acme issue: one order per certificate name, outputs in archive/NAME/SERIAL/ and live/NAME. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +152,9 @@ static offca_rc deploy(const struct acme_opts *o, const char *cmd, const char *n
 	if (pid < 0)
 		return ut_err(OFFCA_E_IO, "fork: %s", strerror(errno));
 	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (devnull >= 0)
+			dup2(devnull, 0);
 		dup2(2, 1);
 		setenv("RENEWED_LINEAGE", lineage, 1);
 		setenv("RENEWED_DOMAINS", names, 1);

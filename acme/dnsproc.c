@@ -4,6 +4,7 @@
  * and removes what is left when the main process quits or dies, so no TXT record is left behind.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,9 @@ static offca_rc run_hook(struct dstate *ds, const char *op, const char *name, co
 	if (pid < 0)
 		return ut_err(OFFCA_E_IO, "fork: %s", strerror(errno));
 	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (devnull >= 0)
+			dup2(devnull, 0); /* a hook never waits on our stdin */
 		dup2(2, 1); /* hook chatter goes to stderr, stdout stays ours */
 		execl("/bin/sh", "sh", "-c", script, "offca-dns-hook", op, name, value, (char *)NULL);
 		_exit(127);
