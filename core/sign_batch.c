@@ -118,6 +118,8 @@ static offca_rc stage_check(struct job *j, size_t i)
 			 j->o->source ? j->o->source : "offca sign", &j->serials[i], &j->recs[i]);
 	X509_free(x);
 	j->certs[i] = NULL;
+	if (rc == OFFCA_OK && j->o->stage_out != NULL)
+		rc = j->o->stage_out(j->o->stage_arg, i, j->outs[i].der, j->outs[i].der_len);
 	return rc;
 }
 

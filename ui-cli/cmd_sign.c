@@ -1,5 +1,4 @@
 /* cmd_sign.c - offca sign (CSRs -> certificates, one token login) and offca issue --generate-key. */
-#define _GNU_SOURCE /* syncfs() */
 #include "cli.h"
 
 #include <errno.h>
@@ -8,9 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "offca/config.h"
 #include "offca/csr.h"
@@ -255,114 +252,11 @@ static offca_rc pem_of(const unsigned char *der, size_t len, char **pem, size_t 
 	return rc;
 }
 
-/* Move tmp to path, never replacing: renameat2(RENAME_NOREPLACE), or link+unlink where the
-   file system lacks it. */
-static int place(const char *tmp, const char *path)
-{
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-	if (link(tmp, path) != 0)
-		return -1;
-	(void)unlink(tmp);
-	return 0;
-}
-
-/*
- * Write n PEM files into dir as SERIAL.pem, all or as many as possible, never overwriting:
- * every file is first written to a temporary name, then ONE syncfs() makes all of them durable,
- * then each is linked into place (EEXIST refuses) and the directory is fsynced. Same guarantees
- * as ut_write_file(UT_WF_EXCL) per file (complete file or none), without one fsync per file,
- * which would cost more than signing (8 ms per certificate on ext4 here).
- */
-struct outfile {
-	char tmp[4400], path[4400];
-	int state; /* 0 nothing, 1 temp written, 2 in place */
-};
-
-static offca_rc write_tmp(struct outfile *f, const unsigned char *der, size_t len)
-{
-	char *pem = NULL;
-	size_t plen = 0, off = 0;
-	offca_rc rc = pem_of(der, len, &pem, &plen);
-	int fd, e;
-
-	if (rc != OFFCA_OK)
-		return rc;
-	fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		e = errno;
-		free(pem);
-		return ut_err(e == ENOSPC ? OFFCA_E_DISK_FULL : OFFCA_E_IO, "%s: %s", f->tmp, strerror(e));
-	}
-	f->state = 1;
-	while (off < plen) {
-		ssize_t w = write(fd, pem + off, plen - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			e = w < 0 ? errno : EIO;
-			close(fd);
-			free(pem);
-			return ut_err(e == ENOSPC || e == EDQUOT ? OFFCA_E_DISK_FULL : OFFCA_E_IO, "%s: %s", f->tmp, strerror(e));
-		}
-		off += (size_t)w;
-	}
-	free(pem);
-	if (close(fd) != 0) {
-		e = errno;
-		return ut_err(e == ENOSPC || e == EDQUOT ? OFFCA_E_DISK_FULL : OFFCA_E_IO, "%s: %s", f->tmp, strerror(e));
-	}
-	return OFFCA_OK;
-}
-
-static offca_rc write_dir_batch(const char *dir, const ca_sign_result *res, const ca_sign_input *in)
-{
-	struct outfile *f = calloc(res->n, sizeof(*f));
-	char hex[2 * CA_SERIAL_LEN + 1];
-	offca_rc rc = OFFCA_OK;
-	int dfd = -1;
-
-	if (f == NULL)
-		return ut_err(OFFCA_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < res->n && rc == OFFCA_OK; i++) {
-		ca_serial_hex(&res->certs[i].serial, hex, sizeof(hex));
-		snprintf(f[i].path, sizeof(f[i].path), "%s/%s.pem", dir, hex);
-		snprintf(f[i].tmp, sizeof(f[i].tmp), "%s/.%s.pem.tmp-%ld", dir, hex, (long)getpid());
-		rc = write_tmp(&f[i], res->certs[i].der, res->certs[i].der_len);
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rc == OFFCA_OK && (dfd < 0 || syncfs(dfd) != 0))
-		rc = ut_err(OFFCA_E_IO, "%s: sync: %s", dir, strerror(errno));
-	for (size_t i = 0; i < res->n && rc == OFFCA_OK; i++) {
-		if (place(f[i].tmp, f[i].path) != 0) {
-			int e = errno;
-			rc = ut_err(e == EEXIST ? OFFCA_E_EXISTS : e == ENOSPC ? OFFCA_E_DISK_FULL : OFFCA_E_IO, "%s: %s",
-				    f[i].path, strerror(e));
-			break;
-		}
-		f[i].state = 2;
-		printf("%s -> %s  serial %.32s  %s%s\n", in[i].label, f[i].path, f[i].path + strlen(dir) + 1,
-		       res->certs[i].sans, res->certs[i].cn_copied ? " (CN copied into SAN)" : "");
-	}
-	for (size_t i = 0; i < res->n; i++)
-		if (f[i].state == 1)
-			(void)unlink(f[i].tmp);
-	if (dfd >= 0) {
-		if (fsync(dfd) != 0 && rc == OFFCA_OK)
-			rc = ut_err(OFFCA_E_IO, "%s: fsync: %s", dir, strerror(errno));
-		close(dfd);
-	}
-	free(f);
-	return rc;
-}
-
 /* Write every certificate (after the commit). */
-static offca_rc write_outputs(const struct opts *o, const char *home, const ca_sign_result *res,
+static offca_rc write_outputs(const struct opts *o, ca_outdir *od, const ca_sign_result *res,
 			      const ca_sign_input *in)
 {
-	char dir[4096], hex[2 * CA_SERIAL_LEN + 1], *pem = NULL;
+	char hex[2 * CA_SERIAL_LEN + 1], *pem = NULL;
 	size_t plen = 0;
 	offca_rc rc;
 
@@ -376,11 +270,12 @@ static offca_rc write_outputs(const struct opts *o, const char *home, const ca_s
 			printf("%s -> %s  serial %s  %s%s\n", in[0].label, o->out, hex, res->certs[0].sans,
 			       res->certs[0].cn_copied ? " (CN copied into SAN)" : "");
 	} else {
-		if (o->out_dir != NULL)
-			snprintf(dir, sizeof(dir), "%s", o->out_dir);
-		else
-			snprintf(dir, sizeof(dir), "%s/outbox", home);
-		rc = write_dir_batch(dir, res, in);
+		rc = ca_outdir_release(od, res);
+		for (size_t i = 0; rc == OFFCA_OK && i < res->n; i++) {
+			const char *path = ca_outdir_path(od, i), *slash = strrchr(path, '/');
+			printf("%s -> %s  serial %.32s  %s%s\n", in[i].label, path, slash ? slash + 1 : path,
+			       res->certs[i].sans, res->certs[i].cn_copied ? " (CN copied into SAN)" : "");
+		}
 	}
 	if (rc != OFFCA_OK) {
 		char msg[600];
@@ -429,6 +324,7 @@ int cli_cmd_sign(int argc, char **argv)
 	size_t n = 0;
 	ca_sign_opts so;
 	ca_sign_result res;
+	ca_outdir *od = NULL;
 	tok_pin_opts pin = {0};
 	offca_rc rc;
 	int r;
@@ -466,6 +362,17 @@ int cli_cmd_sign(int argc, char **argv)
 	so.days = (unsigned)o.days;
 	so.source = o.n_pend || o.pend_all ? "offca sign --pending" : "offca sign";
 	so.threads = 2;
+	if (o.out == NULL && !o.dry) {
+		char dir[4096];
+		if (o.out_dir != NULL)
+			snprintf(dir, sizeof(dir), "%s", o.out_dir);
+		else
+			snprintf(dir, sizeof(dir), "%s/outbox", home);
+		if ((rc = ca_outdir_new(dir, n, &od)) != OFFCA_OK)
+			goto out;
+		so.stage_out = ca_outdir_stage;
+		so.stage_arg = od;
+	}
 	if (o.dry) {
 		if ((rc = ca_sign_check(s, in, n, &so, &res)) == OFFCA_OK)
 			print_dry(s, &res, in, o.profile);
@@ -481,10 +388,11 @@ int cli_cmd_sign(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		if (o.pend_all || i < o.n_pend)
 			(void)ca_store_pending_remove(st, ids[i]);
-	rc = write_outputs(&o, home, &res, in);
+	rc = write_outputs(&o, od, &res, in);
 	if (rc == OFFCA_OK)
 		fprintf(stderr, "offca: %zu certificate%s signed by '%s'\n", n, n == 1 ? "" : "s", ca_signer_issuer_name(s));
 out:
+	ca_outdir_free(od);
 	ca_sign_result_clear(&res);
 	for (size_t i = 0; i < n; i++) {
 		if (bufs)

@@ -86,6 +86,16 @@ typedef struct ca_sign_opts {
 	const char *source;           /* record source, e.g. "offca sign" (<128 bytes) */
 	const ca_lint_opts *lint;     /* accepted lints (NULL: none) */
 	int threads;                  /* 1 or 2 (default 2: pipeline) */
+	/*
+	 * Optional: called from the pipeline threads (concurrently, for different i) for each
+	 * certificate once it is signed, verified and linted, BEFORE its record is committed, so a
+	 * caller can prepare the output meanwhile. The callee must not make anything visible before
+	 * ca_sign_batch() returns OFFCA_OK (e.g. write into an unnamed O_TMPFILE and link it only
+	 * afterwards): a crash must never leave a certificate without a record. An error fails the
+	 * batch.
+	 */
+	offca_rc (*stage_out)(void *arg, size_t i, const unsigned char *der, size_t len);
+	void *stage_arg;
 } ca_sign_opts;
 
 typedef struct ca_signed {
@@ -122,6 +132,26 @@ offca_rc ca_sign_check(ca_signer *s, const ca_sign_input *in, size_t n, const ca
 		       ca_sign_result *res);
 
 void ca_sign_result_clear(ca_sign_result *res);
+
+/* ---- writing a batch as DIR/SERIAL.pem (sign_out.c) ---- */
+
+/*
+ * Prepared output of n certificates in directory dir. Pass ca_outdir_stage and the handle as
+ * ca_sign_opts.stage_out / stage_arg: each certificate's PEM is then written during the pipeline
+ * into an unnamed O_TMPFILE in dir (invisible; freed by the kernel if the process dies). After
+ * ca_sign_batch() returned OFFCA_OK, ca_outdir_release() syncs the data once, then names every
+ * file dir/SERIAL.pem (never replacing an existing name) and fsyncs dir; files that could not be
+ * staged (no O_TMPFILE, too many descriptors) are written there, through a temporary name.
+ * ca_outdir_free() drops whatever was staged and not released. Errors: OFFCA_E_NOMEM,
+ * OFFCA_E_IO, OFFCA_E_DISK_FULL, OFFCA_E_EXISTS, OFFCA_E_USAGE.
+ */
+typedef struct ca_outdir ca_outdir;
+offca_rc ca_outdir_new(const char *dir, size_t n, ca_outdir **out);
+offca_rc ca_outdir_stage(void *outdir, size_t i, const unsigned char *der, size_t len);
+offca_rc ca_outdir_release(ca_outdir *od, const ca_sign_result *res);
+/* Path of certificate i after ca_outdir_release() (borrowed; "" before). */
+const char *ca_outdir_path(const ca_outdir *od, size_t i);
+void ca_outdir_free(ca_outdir *od);
 
 /* ---- issuer-generated keys (sign_issue.c) ---- */
 
