@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "key.h"
+#include "offca/csr.h"
 #include "offca/util.h"
 
 void acme_names_clear(struct acme_names *l)
@@ -141,9 +142,15 @@ offca_rc acme_csr_load(const char *path, X509_REQ **req, struct acme_names *name
 	offca_rc rc;
 	unsigned char *buf = NULL;
 	size_t len = 0;
+	ca_csr *strict = NULL;
 
 	*req = NULL;
 	rc = ut_read_file(path, UT_MAX_CSR_FILE, 0, &buf, &len);
+	/* core's strict PKCS#10 intake first (canonical DER, one PEM block, v1, signature, no
+	 * duplicate or unknown critical extensions): the CSR crossed a trust boundary */
+	if (rc == OFFCA_OK)
+		rc = ca_csr_parse(buf, len, &strict);
+	ca_csr_free(strict);
 	if (rc == OFFCA_OK) {
 		rc = acme_csr_parse(buf, len, req, names);
 		if (rc != OFFCA_OK) {

@@ -23,8 +23,10 @@ void acme_names_clear(struct acme_names *l);
 offca_rc acme_names_add(struct acme_names *l, const char *name);
 
 /*
- * Load a CSR (PEM or DER, at most UT_MAX_CSR_FILE) from path, verify its self-signature and
- * collect its names (SAN dNSNames, plus the CN if it is a DNS name not in the SANs).
+ * Load a CSR (PEM or DER, at most UT_MAX_CSR_FILE) from path, pass it through core's strict
+ * intake (ca_csr_parse: errors OFFCA_E_POLICY/PARSE/TOO_BIG naming the rule), verify its
+ * self-signature and collect its names (SAN dNSNames, plus the CN if it is a DNS name not in
+ * the SANs).
  * *req is new (X509_REQ_free). Errors: OFFCA_E_PARSE, OFFCA_E_VERIFY, OFFCA_E_USAGE (no names).
  */
 offca_rc acme_csr_load(const char *path, X509_REQ **req, struct acme_names *names);

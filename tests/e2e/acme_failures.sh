@@ -65,6 +65,18 @@ printf '#!/bin/sh\nexit 3\n' > "$T/fail.sh"; chmod 700 "$T/fail.sh"
 expect_fail "failing hook" "$A" --state "$S" issue --domain f.example.test --generate-key --dns-hook "$T/fail.sh"
 expect_err_match 'DNS hook .* failed \(exit 3\)'
 
+# CSRs go through core's strict intake before anything is ordered
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=c.example.test \
+  -addext subjectAltName=DNS:c.example.test -keyout "$T/c.key" -out "$T/c.csr" 2>/dev/null
+cat "$T/c.csr" "$T/c.csr" > "$T/two.csr"
+expect_fail "CSR with two PEM blocks" "$A" --state "$S" issue --csr "$T/two.csr" "${DNSARGS[@]}"
+expect_err_match 'policy csr-pem-count'
+openssl req -in "$T/c.csr" -outform DER -out "$T/c.der"
+python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[-10]^=1; open(sys.argv[2],"wb").write(b)' "$T/c.der" "$T/bad.der"
+expect_fail "CSR with a bad signature" "$A" --state "$S" issue --csr "$T/bad.der" "${DNSARGS[@]}"
+expect_err_match 'csr-signature|signature'
+acme_no_stray_txt c.example.test
+
 # usage errors
 expect_fail "no DNS method" "$A" --state "$S" issue --domain x.example.test --generate-key
 expect_fail "bad name" "$A" --state "$S" issue --domain 'bad..name' --generate-key "${DNSARGS[@]}"
