@@ -1,6 +1,7 @@
 /* cmd_bundle.c - offca bundle create|verify|import|export|extract|enroll-operator, offca pending. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -86,15 +87,33 @@ static const struct option long_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* Parse options into o; positional arguments stay in argv[optind..]. Returns 0 or an exit code. */
-static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
+#define BO(x) (1u << (x))
+#define SIGN_OPTS (BO(O_SIGN_KEY) | BO(O_PIN_FILE) | BO(O_MODULE))
+/* The options each subcommand takes; any other one is a usage error, never silently ignored. */
+#define CREATE_OPTS (BO(O_OUT) | BO(O_DIR) | BO(O_ISSUER) | BO(O_HOME) | SIGN_OPTS | BO(O_SIGN_KEY_FILE) | BO(O_SIGNER_CERT))
+#define VERIFY_OPTS (BO(O_CA) | BO(O_HOME))
+#define IMPORT_OPTS (BO(O_HOME) | BO(O_REQUIRE_SIGNED))
+#define EXPORT_OPTS (BO(O_OUT) | BO(O_SINCE) | BO(O_ISSUER) | BO(O_HOME) | SIGN_OPTS)
+#define EXTRACT_OPTS (BO(O_OUT_DIR) | BO(O_CA))
+#define ENROLL_OPTS (BO(O_NAME) | BO(O_HOME))
+#define PENDING_OPTS BO(O_HOME)
+
+/*
+ * Parse the options of subcommand cmd, which takes those in allowed (BO() bits), into o; positional
+ * arguments stay in argv[optind..]. Returns 0 or the exit code of a usage error.
+ */
+static int parse_opts(const char *cmd, unsigned allowed, int argc, char **argv, struct opts *o)
 {
-	int c;
+	int c, li = 0;
 
 	memset(o, 0, sizeof(*o));
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", long_opts, &li)) != -1) {
+		if (c == ':')
+			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		if (c > 0 && c < 32 && !(allowed & BO(c)))
+			return cli_usage_error(cmd, "option '--%s' does not apply to %s", long_opts[li].name, cmd);
 		switch (c) {
 		case O_OUT: o->out = optarg; break;
 		case O_DIR: o->direction = optarg; break;
@@ -111,7 +130,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
 		case O_NAME: o->name = optarg; break;
 		case O_REQUIRE_SIGNED: o->require_signed = 1; break;
 		default:
-			return cli_usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	return 0;
@@ -241,7 +260,7 @@ static int cmd_create(int argc, char **argv)
 	xfr_direction dir = XFR_DIR_IN;
 	xfr_bundle *b = NULL;
 	xfr_export s;
-	int sign = 0, r = parse_opts("bundle create", argc, argv, &o);
+	int sign = 0, r = parse_opts("bundle create", CREATE_OPTS, argc, argv, &o);
 
 	memset(&s, 0, sizeof(s));
 	if (r != 0)
@@ -322,7 +341,7 @@ static int cmd_verify(int argc, char **argv)
 	struct opts o;
 	xfr_bundle *b = NULL;
 	char name[XFR_MAX_OPERATOR_NAME + 1];
-	int r = parse_opts("bundle verify", argc, argv, &o);
+	int r = parse_opts("bundle verify", VERIFY_OPTS, argc, argv, &o);
 
 	if (r != 0)
 		return r;
@@ -345,7 +364,7 @@ static int cmd_extract(int argc, char **argv)
 	offca_rc rc;
 	struct opts o;
 	xfr_bundle *b = NULL;
-	int r = parse_opts("bundle extract", argc, argv, &o);
+	int r = parse_opts("bundle extract", EXTRACT_OPTS, argc, argv, &o);
 
 	if (r != 0)
 		return r;
@@ -371,7 +390,7 @@ static int cmd_import(int argc, char **argv)
 	xfr_import_opts io = {0};
 	xfr_import_result res;
 	const char *home;
-	int r = parse_opts("bundle import", argc, argv, &o);
+	int r = parse_opts("bundle import", IMPORT_OPTS, argc, argv, &o);
 
 	if (r != 0)
 		return r;
@@ -389,8 +408,9 @@ static int cmd_import(int argc, char **argv)
 	io.require_signed = o.require_signed;
 	if (rc == OFFCA_OK) {
 		rc = xfr_bundle_import(st, b, &io, &res);
-		if (rc != OFFCA_OK && strstr(ut_err_msg(), "nothing imported") == NULL)
-			rc = wrap_err(rc, argv[optind], "; nothing imported");
+		if (rc != OFFCA_OK)
+			rc = wrap_err(rc, argv[optind],
+				      strstr(ut_err_msg(), "nothing imported") == NULL ? "; nothing imported" : "");
 	}
 	if (rc == OFFCA_OK) {
 		printf("imported %zu CSR%s into the pending queue (ids %llu..%llu)%s%s", res.n_csrs,
@@ -404,6 +424,20 @@ static int cmd_import(int argc, char **argv)
 	ca_store_free(st);
 	xfr_bundle_free(b);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
+}
+
+/* s is a serial as 'offca show' takes it: 1..32 hex digits, colons allowed between them. */
+static int is_hex(const char *s)
+{
+	size_t digits = 0;
+
+	for (; *s != '\0'; s++) {
+		if (isxdigit((unsigned char)*s))
+			digits++;
+		else if (*s != ':')
+			return 0;
+	}
+	return digits > 0 && digits <= 32;
 }
 
 /* --since: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, @UNIXTIME (1); anything else is a serial (0); -1 bad. */
@@ -446,7 +480,7 @@ static int cmd_export(int argc, char **argv)
 	xfr_export_opts eo = {0};
 	xfr_export ex;
 	const char *home, *uri;
-	int r = parse_opts("bundle export", argc, argv, &o);
+	int r = parse_opts("bundle export", EXPORT_OPTS, argc, argv, &o);
 
 	memset(&ex, 0, sizeof(ex));
 	if (r != 0)
@@ -461,6 +495,9 @@ static int cmd_export(int argc, char **argv)
 		r = parse_since(o.since, &eo.since);
 		if (r < 0)
 			return cli_usage_error("bundle export", "--since: bad date or time '%s'", o.since);
+		if (r == 0 && !is_hex(o.since))
+			return cli_usage_error("bundle export", "--since '%s' is neither a time (YYYY-MM-DD, "
+					       "YYYY-MM-DDTHH:MM:SSZ, @UNIXTIME) nor a certificate serial (hex)", o.since);
 		if (r == 0)
 			eo.since_serial = o.since;
 	}
@@ -494,7 +531,7 @@ static int cmd_enroll(int argc, char **argv)
 	ca_store *st = NULL;
 	const char *home;
 	char fp[65], detail[256];
-	int r = parse_opts("bundle enroll-operator", argc, argv, &o);
+	int r = parse_opts("bundle enroll-operator", ENROLL_OPTS, argc, argv, &o);
 
 	if (r != 0)
 		return r;
@@ -617,7 +654,7 @@ int cli_cmd_pending(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	sub = argv[1];
-	r = parse_opts("pending", argc - 1, argv + 1, &o);
+	r = parse_opts("pending", PENDING_OPTS, argc - 1, argv + 1, &o);
 	if (r != 0)
 		return r;
 	if (strcmp(sub, "list") == 0) {

@@ -43,16 +43,20 @@ struct opts {
 /* Parse argv for command cmd; allowed: the O_* options this command takes (bit mask). */
 static int parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_pos, struct opts *o)
 {
-	int c;
+	int c, li = 0;
 	char *end;
 
 	memset(o, 0, sizeof(*o));
 	o->expiring = -1;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-		if (c == '?' || c == ':' || (c != 'h' && !(allowed & (1u << c))))
-			return cli_usage_error(cmd, "unknown or misplaced option '%s'", argv[optind - 1]);
+	while ((c = getopt_long(argc, argv, ":h", long_opts, &li)) != -1) {
+		if (c == ':')
+			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		if (c == '?')
+			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		if (c != 'h' && !(allowed & (1u << c)))
+			return cli_usage_error(cmd, "option '--%s' does not apply to %s", long_opts[li].name, cmd);
 		switch (c) {
 		case O_HOME: o->home = optarg; break;
 		case O_ISSUER: o->issuer = optarg; break;
@@ -121,12 +125,15 @@ static const char init_usage[] =
 	"with an audit log whose first entry is 'init', DIR/config.json (0600, default policy) and\n"
 	"DIR/outbox. DIR must not exist or be empty. Next step: 'offca ca root'.\n";
 
+/* 1: path is an empty directory or does not exist; 0: a non-empty directory; 2: not a directory; -1: errno. */
 static int dir_is_empty(const char *path)
 {
 	DIR *d = opendir(path);
 	struct dirent *e;
 	int empty = 1;
 
+	if (d == NULL && errno == ENOTDIR)
+		return 2;
 	if (d == NULL)
 		return errno == ENOENT ? 1 : -1;
 	while ((e = readdir(d)) != NULL)
@@ -160,6 +167,9 @@ int cli_cmd_init(int argc, char **argv)
 	if (r == 0)
 		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s exists and is not empty: refusing to create a CA home there",
 				       home));
+	if (r == 2)
+		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s exists and is not a directory: refusing to create a CA home "
+				       "there", home));
 	rc = ca_store_open(home, 1, &st);
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);

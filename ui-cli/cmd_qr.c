@@ -1,12 +1,15 @@
 /* cmd_qr.c - offca qr encode|show|decode|scan: payloads as multi-frame UR QR codes (docs/qr.md). */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -59,6 +62,13 @@ struct qopts {
 enum { O_OUT_DIR = 1, O_TYPE, O_FRAG, O_FRAMES, O_SCALE, O_TEXT, O_INTERVAL, O_STEP, O_MAXF, O_OUT, O_PEM,
        O_QUIET, O_IMPORT, O_HOME, O_DEVICE };
 
+#define QO(x) (1u << (x))
+/* The options each subcommand takes; any other one is a usage error, never silently ignored. */
+#define QR_ENCODE_OPTS (QO(O_OUT_DIR) | QO(O_TYPE) | QO(O_FRAG) | QO(O_FRAMES) | QO(O_SCALE) | QO(O_TEXT) | QO(O_QUIET))
+#define QR_SHOW_OPTS (QO(O_TYPE) | QO(O_FRAG) | QO(O_INTERVAL) | QO(O_STEP) | QO(O_MAXF))
+#define QR_DECODE_OPTS (QO(O_OUT) | QO(O_TYPE) | QO(O_PEM) | QO(O_TEXT) | QO(O_QUIET) | QO(O_IMPORT) | QO(O_HOME))
+#define QR_SCAN_OPTS (QO(O_DEVICE) | QO(O_OUT) | QO(O_TYPE) | QO(O_PEM) | QO(O_QUIET) | QO(O_IMPORT) | QO(O_HOME))
+
 static const struct option long_opts[] = {
 	{"out-dir", required_argument, NULL, O_OUT_DIR}, {"type", required_argument, NULL, O_TYPE},
 	{"fragment-size", required_argument, NULL, O_FRAG}, {"frames", required_argument, NULL, O_FRAMES},
@@ -95,11 +105,14 @@ static int num(const char *s, long lo, long hi, long *v)
 	return *s != '\0' && *end == '\0' && *v >= lo && *v <= hi;
 }
 
-/* Parse options after the subcommand; positional arguments stay in argv[optind..]. */
-static int parse(int argc, char **argv, struct qopts *o, int *first)
+/*
+ * Parse options after the subcommand cmd ("qr encode"...), which takes the options in allowed (QO()
+ * bits); positional arguments stay in argv[optind..]. Returns 0 or the exit code of a usage error.
+ */
+static int parse(const char *cmd, unsigned allowed, int argc, char **argv, struct qopts *o, int *first)
 {
 	long v;
-	int c;
+	int c, li = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->scale = 6;
@@ -107,13 +120,19 @@ static int parse(int argc, char **argv, struct qopts *o, int *first)
 	o->device = "/dev/video0";
 	optind = 0;
 	opterr = 0;
-	for (c = getopt_long(argc, argv, "", long_opts, NULL); c != -1; c = getopt_long(argc, argv, "", long_opts, NULL)) {
+	for (c = getopt_long(argc, argv, ":", long_opts, &li); c != -1; c = getopt_long(argc, argv, ":", long_opts, &li)) {
+		if (c == ':')
+			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		if (c == '?')
+			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		if (c > 0 && c < 32 && !(allowed & QO(c)))
+			return cli_usage_error(cmd, "option '--%s' does not apply to %s", long_opts[li].name, cmd);
 		switch (c) {
 		case O_OUT_DIR: o->out_dir = optarg; break;
 		case O_TYPE: o->type = optarg; break;
 		case O_FRAG:
 			if (!num(optarg, XFR_UR_MIN_FRAGMENT, XFR_UR_MAX_FRAGMENT, &v))
-				return cli_usage_error("qr", "--fragment-size must be %u..%u bytes", XFR_UR_MIN_FRAGMENT,
+				return cli_usage_error(cmd, "--fragment-size must be %u..%u bytes", XFR_UR_MIN_FRAGMENT,
 						       XFR_UR_MAX_FRAGMENT);
 			o->fragment = (size_t)v;
 			o->fragment_set = 1;
@@ -121,17 +140,17 @@ static int parse(int argc, char **argv, struct qopts *o, int *first)
 		case O_FRAMES:
 		case O_MAXF:
 			if (!num(optarg, 1, 100000, &v))
-				return cli_usage_error("qr", "%s must be 1..100000", c == O_FRAMES ? "--frames" : "--max-frames");
+				return cli_usage_error(cmd, "%s must be 1..100000", c == O_FRAMES ? "--frames" : "--max-frames");
 			*(c == O_FRAMES ? &o->frames : &o->max_frames) = (size_t)v;
 			break;
 		case O_SCALE:
 			if (!num(optarg, 1, XFR_QR_MAX_SCALE, &v))
-				return cli_usage_error("qr", "--scale must be 1..%d", XFR_QR_MAX_SCALE);
+				return cli_usage_error(cmd, "--scale must be 1..%d", XFR_QR_MAX_SCALE);
 			o->scale = (int)v;
 			break;
 		case O_INTERVAL:
 			if (!num(optarg, 10, 60000, &v))
-				return cli_usage_error("qr", "--interval must be 10..60000 ms");
+				return cli_usage_error(cmd, "--interval must be 10..60000 ms");
 			o->interval = (int)v;
 			break;
 		case O_TEXT: o->text = 1; break;
@@ -143,7 +162,7 @@ static int parse(int argc, char **argv, struct qopts *o, int *first)
 		case O_HOME: o->home = optarg; break;
 		case O_DEVICE: o->device = optarg; break;
 		default:
-			return cli_usage_error("qr", "unknown or incomplete option '%s'", argv[optind - 1]);
+			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	*first = optind;
@@ -164,8 +183,10 @@ static offca_rc make_encoder(const char *path, const struct qopts *o, int show, 
 		goto out;
 	if (o->type != NULL) {
 		rc = xfr_payload_type_parse(o->type, &want);
-		if (rc != OFFCA_OK)
+		if (rc != OFFCA_OK) {
+			rc = prefixed(rc, "--type");
 			goto out;
+		}
 	}
 	rc = xfr_payload_prepare(in, inlen, o->type ? &want : NULL, type, &pl, plen);
 	if (rc != OFFCA_OK) {
@@ -228,7 +249,7 @@ static int cmd_encode(int argc, char **argv)
 	char path[4096];
 	int first, version = 0;
 
-	if (parse(argc, argv, &o, &first) != 0)
+	if (parse("qr encode", QR_ENCODE_OPTS, argc, argv, &o, &first) != 0)
 		return 2;
 	if (argc - first != 1)
 		return cli_usage_error("qr encode", "give exactly one FILE");
@@ -305,7 +326,7 @@ static int cmd_show(int argc, char **argv)
 	int first, tty;
 	uint32_t seq = 1;
 
-	if (parse(argc, argv, &o, &first) != 0)
+	if (parse("qr show", QR_SHOW_OPTS, argc, argv, &o, &first) != 0)
 		return 2;
 	if (argc - first != 1)
 		return cli_usage_error("qr show", "give exactly one FILE");
@@ -355,17 +376,49 @@ static int cmd_show(int argc, char **argv)
 
 /* ---- decode / scan ---- */
 
+/*
+ * What loading the decode inputs found. Warnings about skipped inputs go to a memory buffer first:
+ * when no input held a single frame, one error line replaces them all.
+ */
+struct load_state {
+	FILE *warn;          /* open_memstream() buffer of warning lines */
+	size_t frames;       /* UR frames added */
+	char problem[512];   /* the first input's problem, for the one-line error */
+};
+
+static void note_problem(struct load_state *ls, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Record a warning line (and the first problem). */
+static void note_problem(struct load_state *ls, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ls->problem[0] == '\0')
+		snprintf(ls->problem, sizeof(ls->problem), "%s", msg);
+	if (ls->warn != NULL)
+		fprintf(ls->warn, "offca: warning: %s (skipped)\n", msg);
+}
+
 /* UR strings from a text file, one per line ('-' = stdin); lines that are not URs are skipped. */
-static offca_rc load_text(const char *path, xfr_qr_frames *fs)
+static offca_rc load_text(const char *path, xfr_qr_frames *fs, struct load_state *ls)
 {
 	offca_rc rc = OFFCA_OK;
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
+	struct stat sb;
+	char *line = NULL, first[256] = "";
+	size_t cap = 0, lineno = 0, skipped = 0, added = 0;
 	ssize_t n;
 
 	if (f == NULL)
-		return ut_err(OFFCA_E_NOT_FOUND, "%s: cannot open", path);
+		return ut_err(ut_errno_rc(errno), "%s: %s", path, strerror(errno));
+	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		fclose(f);
+		return ut_err(OFFCA_E_IO, "%s: is a directory, not a text file of UR strings", path);
+	}
 	for (n = getline(&line, &cap, f); rc == OFFCA_OK && n > 0; n = getline(&line, &cap, f)) {
 		lineno++;
 		if (n > (ssize_t)XFR_UR_MAX_TEXT) {
@@ -377,27 +430,78 @@ static offca_rc load_text(const char *path, xfr_qr_frames *fs)
 		if (line[0] == '\0')
 			continue;
 		rc = xfr_qr_frames_add_text(fs, line, strlen(line), path);
+		added += rc == OFFCA_OK;
 		if (rc == OFFCA_E_PARSE) {
-			fprintf(stderr, "offca: warning: %s line %zu: %s (skipped)\n", path, lineno, ut_err_msg());
+			if (skipped++ == 0)
+				snprintf(first, sizeof(first), "line %zu: %s", lineno, ut_err_msg());
 			rc = OFFCA_OK;
 		}
 	}
 	free(line);
 	if (f != stdin)
 		fclose(f);
+	ls->frames += added;
+	if (rc == OFFCA_OK && skipped > 0)
+		note_problem(ls, "%s: %zu line(s) are not UR frames (first: %s)", path, skipped, first);
+	else if (rc == OFFCA_OK && added == 0)
+		note_problem(ls, "%s: no UR strings in it", path);
 	return rc;
 }
 
-static offca_rc load_image(const char *path, xfr_qr_frames *fs, int quiet)
+static offca_rc load_image(const char *path, xfr_qr_frames *fs, struct load_state *ls)
 {
-	size_t codes, not_ur;
+	size_t codes = 0, not_ur = 0;
 	offca_rc rc = xfr_qr_frames_add_image(fs, path, &codes, &not_ur);
 
-	if (rc == OFFCA_OK && codes == 0 && !quiet)
-		fprintf(stderr, "offca: warning: %s: no QR code found (skipped)\n", path);
-	if (rc == OFFCA_OK && not_ur > 0)
-		fprintf(stderr, "offca: warning: %s: %zu QR code(s) that are not UR frames (skipped)\n", path, not_ur);
+	if (rc != OFFCA_OK)
+		return rc;
+	ls->frames += codes - not_ur;
+	if (codes == 0)
+		note_problem(ls, "%s: no QR code found", path);
+	else if (not_ur > 0)
+		note_problem(ls, "%s: %zu of its %zu QR code(s) are not UR frames", path, not_ur, codes);
+	return OFFCA_OK;
+}
+
+/*
+ * Checks that need no frames, made before any image is read: an existing --out is refused and
+ * --import needs a CA home that opens, so a decode is never wasted on an output that cannot happen.
+ */
+static offca_rc preflight(const char *cmd, const struct qopts *o)
+{
+	ca_store *st = NULL;
+	const char *home;
+	offca_rc rc;
+
+	if (o->import && (o->out != NULL || o->pem))
+		return ut_err(OFFCA_E_USAGE, "%s: --import queues the CSR in the CA home; it takes neither --out nor "
+			      "--pem", cmd);
+	if (o->out != NULL && ut_path_exists(o->out) == OFFCA_OK)
+		return ut_err(OFFCA_E_EXISTS, "%s already exists; refusing to overwrite it", o->out);
+	if (!o->import)
+		return OFFCA_OK;
+	home = cli_home(o->home);
+	if (home == NULL)
+		return OFFCA_E_USAGE;
+	rc = ca_store_open(home, 0, &st);
+	ca_store_free(st);
 	return rc;
+}
+
+/* --type T: the UR type to accept (NULL: any). */
+static offca_rc want_type(const struct qopts *o, const char **want)
+{
+	xfr_payload_type wt;
+	offca_rc rc;
+
+	*want = NULL;
+	if (o->type == NULL)
+		return OFFCA_OK;
+	rc = xfr_payload_type_parse(o->type, &wt);
+	if (rc != OFFCA_OK)
+		return prefixed(rc, "--type");
+	*want = xfr_payload_ur_type(wt);
+	return OFFCA_OK;
 }
 
 static void on_event(void *arg, xfr_qr_event ev, const char *src, const xfr_ur_id *id, size_t have, size_t total)
@@ -468,29 +572,51 @@ static offca_rc deliver(const xfr_ur_decoder *d, const struct qopts *o)
 	return rc;
 }
 
+/* Load every input; warnings come out only when some input held frames (else one error line). */
+static offca_rc load_inputs(int argc, char **argv, int first, const struct qopts *o, xfr_qr_frames *fs)
+{
+	struct load_state ls;
+	char *warn = NULL;
+	size_t wlen = 0;
+	offca_rc rc = OFFCA_OK;
+	int n = argc - first;
+
+	memset(&ls, 0, sizeof(ls));
+	ls.warn = open_memstream(&warn, &wlen);
+	if (ls.warn == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	for (int i = first; rc == OFFCA_OK && i < argc; i++)
+		rc = o->text ? load_text(argv[i], fs, &ls) : load_image(argv[i], fs, &ls);
+	fclose(ls.warn);
+	if (rc == OFFCA_OK && ls.frames == 0)
+		rc = n == 1 ? ut_err(OFFCA_E_NOT_FOUND, "%s", ls.problem)
+			    : ut_err(OFFCA_E_NOT_FOUND, "no UR frame in any of the %d inputs (first: %s)", n, ls.problem);
+	else if (rc == OFFCA_OK && !o->quiet && warn != NULL)
+		fputs(warn, stderr);
+	free(warn);
+	return rc;
+}
+
 static int cmd_decode(int argc, char **argv)
 {
-	offca_rc rc = OFFCA_OK;
+	offca_rc rc;
 	struct qopts o;
 	xfr_qr_frames *fs = NULL;
 	xfr_ur_decoder *d = NULL;
 	const char *want = NULL;
-	xfr_payload_type wt;
 	int first;
 
-	if (parse(argc, argv, &o, &first) != 0)
+	if (parse("qr decode", QR_DECODE_OPTS, argc, argv, &o, &first) != 0)
 		return 2;
 	if (first >= argc)
 		return cli_usage_error("qr decode", "give at least one IMAGE");
-	if (o.type != NULL) {
-		rc = xfr_payload_type_parse(o.type, &wt);
-		if (rc != OFFCA_OK)
-			return cli_fail(rc);
-		want = xfr_payload_ur_type(wt);
-	}
-	rc = xfr_qr_frames_new(&fs);
-	for (int i = first; rc == OFFCA_OK && i < argc; i++)
-		rc = o.text ? load_text(argv[i], fs) : load_image(argv[i], fs, o.quiet);
+	rc = want_type(&o, &want);
+	if (rc == OFFCA_OK)
+		rc = preflight("qr decode", &o);
+	if (rc == OFFCA_OK)
+		rc = xfr_qr_frames_new(&fs);
+	if (rc == OFFCA_OK)
+		rc = load_inputs(argc, argv, first, &o, fs);
 	if (rc == OFFCA_OK)
 		rc = xfr_qr_frames_decode(fs, want, on_event, &o, &d);
 	if (rc == OFFCA_OK)
@@ -533,20 +659,17 @@ static int cmd_scan(int argc, char **argv)
 	struct qopts o;
 	struct scan_ctx s = {0};
 	const char *want = NULL;
-	xfr_payload_type wt;
 	int first;
 
-	if (parse(argc, argv, &o, &first) != 0)
+	if (parse("qr scan", QR_SCAN_OPTS, argc, argv, &o, &first) != 0)
 		return 2;
 	if (first != argc)
 		return cli_usage_error("qr scan", "unexpected argument '%s'", argv[first]);
-	if (o.type != NULL) {
-		rc = xfr_payload_type_parse(o.type, &wt);
-		if (rc != OFFCA_OK)
-			return cli_fail(rc);
-		want = xfr_payload_ur_type(wt);
-	}
-	rc = xfr_ur_multi_new(want, &s.m);
+	rc = want_type(&o, &want);
+	if (rc == OFFCA_OK)
+		rc = preflight("qr scan", &o);
+	if (rc == OFFCA_OK)
+		rc = xfr_ur_multi_new(want, &s.m);
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	s.o = &o;
@@ -559,7 +682,9 @@ static int cmd_scan(int argc, char **argv)
 	if (rc == OFFCA_OK)
 		rc = s.rc;
 	if (rc == OFFCA_OK && xfr_ur_multi_done(s.m) == NULL)
-		rc = ut_err(OFFCA_E_INTERNAL, "scan ended without a complete message");
+		rc = interrupted ? ut_err(OFFCA_E_ABORTED, "qr scan interrupted before the message was complete; "
+					  "nothing written")
+				 : ut_err(OFFCA_E_INTERNAL, "scan ended without a complete message");
 	if (rc == OFFCA_OK)
 		rc = deliver(xfr_ur_multi_done(s.m), &o);
 	xfr_ur_multi_free(s.m);

@@ -87,18 +87,22 @@ struct opts {
 /* Parse options; allowed is a string of the OPT_* codes this subcommand takes. Returns 0 or exit code. */
 static int parse(const char *cmd, int argc, char **argv, const int *allowed, struct opts *o)
 {
-	int c;
+	int c, li = 0;
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", long_opts, &li)) != -1) {
 		int ok = 0;
 
 		for (const int *a = allowed; *a != 0; a++)
 			ok |= *a == c;
-		if (c == '?' || c == ':' || !ok)
-			return cli_usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+		if (c == ':')
+			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		if (c == '?')
+			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		if (!ok)
+			return cli_usage_error(cmd, "option '--%s' does not apply to %s", long_opts[li].name, cmd);
 		switch (c) {
 		case OPT_MODULE: o->module = optarg; break;
 		case OPT_JSON: o->json = 1; break;
