@@ -164,7 +164,10 @@ offca_rc ca_crl_status(ca_store *st, const char *issuer, int64_t now, ca_crl_inf
 		free(der);
 		return ut_err_ssl(OFFCA_E_PARSE, "the stored CRL of '%s' does not parse", issuer);
 	}
-	info->n_revoked = (size_t)sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+	{
+		int nrev = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)); /* -1: no revokedCertificates */
+		info->n_revoked = nrev > 0 ? (size_t)nrev : 0;
+	}
 	total = info->next_update - info->this_update;
 	left = info->next_update - now;
 	info->expired = left <= 0;

@@ -225,6 +225,17 @@ static void test_flow(void **state)
 	assert_int_not_equal(verify_chain(leaf, inter, root, crl, X509_PURPOSE_SSL_SERVER), 1);
 	assert_int_equal(ca_crl_status(st, "int1", (int64_t)time(NULL), &info), OFFCA_OK);
 	assert_int_equal(info.warn, 0);
+	assert_int_equal(info.n_revoked, 1);
+	{
+		/* an empty CRL (the root has revoked nothing) */
+		unsigned char *d = NULL;
+		size_t l = 0;
+		assert_int_equal(ca_crl_issue(st, root_s, 0, NULL, &d, &l, &info), OFFCA_OK);
+		assert_int_equal(info.n_revoked, 0);
+		assert_int_equal(ca_crl_status(st, "root", (int64_t)time(NULL), &info), OFFCA_OK);
+		assert_int_equal(info.n_revoked, 0);
+		OPENSSL_free(d);
+	}
 	assert_int_equal(ca_crl_status(st, "int1", (int64_t)time(NULL) + 6 * 86400, &info), OFFCA_OK);
 	assert_int_equal(info.warn, 1);
 	OPENSSL_free(crl_der);
