@@ -215,5 +215,21 @@ expect_fail "issue refuses to overwrite" "$OFFCA" issue --generate-key --subject
   --profile client --issuer int1 --out "$T/x.p12" --passphrase-file "$T/p12.pass" --pin-file "$IP"
 pass "offca issue: PKCS#12 AES-256/PBKDF2 (and --legacy 3DES) readable by openssl"
 
+# --- AIA and CRL distribution point from the issuer's config section ---
+python3 - "$OFFCA_HOME/config.json" <<'PY'
+import json, sys
+p = sys.argv[1]; c = json.load(open(p))
+c["issuers"] = {"int1": {"crl_dp_url": "http://pki.example.com/int1.crl",
+                         "aia_ca_issuers_url": "http://pki.example.com/int1.cer", "ocsp_url": "http://ocsp.example.com"}}
+json.dump(c, open(p, "w"))
+PY
+mk aia "/CN=aia.example.com" "DNS:aia.example.com"
+"$OFFCA" sign --csr "$T/aia.csr" --profile server --issuer int1 --pin-file "$IP" --out "$T/aia.pem" >/dev/null
+openssl x509 -in "$T/aia.pem" -noout -text > "$T/aia.txt"
+grep -q "URI:http://pki.example.com/int1.crl" "$T/aia.txt" && grep -q "CA Issuers - URI:http://pki.example.com/int1.cer" "$T/aia.txt" \
+  && grep -q "OCSP - URI:http://ocsp.example.com" "$T/aia.txt" || fail "AIA / CRL DP missing"
+V sslserver "$T/int.pem" "$T/aia.pem" || fail "certificate with AIA/CRL DP does not verify"
+pass "AIA and CRL distribution point from the issuer's config"
+
 "$OFFCA" audit verify >/dev/null || fail "audit verify"
 pass "audit log verifies"
