@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "offca/config.h"
 #include "offca/store.h"
@@ -553,6 +554,8 @@ int cli_cmd_export(int argc, char **argv)
 		return cli_usage_error("export", "--format must be pem, der, chain or fullchain");
 	if (o.out != NULL && ut_path_exists(o.out) == OFFCA_OK)
 		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s exists: refusing to overwrite it", o.out));
+	if (o.out == NULL && strcmp(o.format, "der") == 0 && isatty(STDOUT_FILENO))
+		return cli_usage_error("export", "refusing to write DER to a terminal (use --out FILE or --format pem)");
 	r = find_record("export", &o, &st, &rec);
 	if (r != 0)
 		return r;

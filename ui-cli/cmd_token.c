@@ -271,6 +271,13 @@ static int cmd_wait(int argc, char **argv)
 			return cli_usage_error("token wait", "--timeout must be a number of seconds");
 	}
 	rc = tok_wait(o.module, o.token, (unsigned)t, &a);
+	if (rc == OFFCA_E_TIMEOUT) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+		rc = ut_err(rc, "%s (--timeout %lu s%s%s)", msg, t, o.token != NULL ? "; waiting for " : "",
+			    o.token != NULL ? o.token : "");
+	}
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	printf("reader: %s\n", a.reader);

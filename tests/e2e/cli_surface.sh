@@ -225,6 +225,8 @@ one_err 65 "empty PIN file" "$OFFCA" token keygen --token pkcs11:token=qa --labe
   --pin-file "$T/empty.pin"; names "$T/empty.pin" "empty"
 one_err 73 "keygen with an existing label" "$OFFCA" token keygen --token pkcs11:token=qa --label root \
   --type ec-p256 --pin-file "$T/qa.pin"; names "root"
+one_err 15 "token wait for an absent token" "$OFFCA" token wait --timeout 1 --token pkcs11:token=absent
+names "timed out" "pkcs11:token=absent"
 one_err 11 "directory as module" "$OFFCA" token list --module "$T/adir"; names "$T/adir"
 one_err 2 "option needing a value" "$OFFCA" token list --module; names "--module" "needs a value"
 one_err 2 "option of another subcommand" "$OFFCA" token list --label x; names "--label" "does not apply"
