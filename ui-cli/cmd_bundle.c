@@ -281,9 +281,12 @@ static int cmd_create(int argc, char **argv)
 		rc = xfr_bundle_new(dir, o.issuer != NULL ? o.issuer : s.issuer, &b);
 	for (int i = optind; rc == OFFCA_OK && i < argc; i++)
 		rc = xfr_bundle_add_file(b, argv[i]);
-	if (rc == OFFCA_OK && sign)
+	if (rc == OFFCA_OK && sign) {
 		rc = sign_with(b, &o, o.sign_key != NULL ? o.sign_key : o.sign_key_file != NULL ? NULL : s.key_uri,
 			       s.signer, s.chain);
+		if (rc == OFFCA_E_VERIFY && o.signer_cert != NULL) /* name the files that do not match */
+			rc = wrap_err(rc, o.signer_cert, o.sign_key_file != NULL ? " (--sign-key-file)" : " (--sign-key)");
+	}
 	if (rc == OFFCA_OK)
 		rc = xfr_bundle_write(b, o.out);
 	if (rc == OFFCA_OK)

@@ -444,7 +444,7 @@ static offca_rc load_text(const char *path, xfr_qr_frames *fs, struct load_state
 	if (rc == OFFCA_OK && skipped > 0)
 		note_problem(ls, "%s: %zu line(s) are not UR frames (first: %s)", path, skipped, first);
 	else if (rc == OFFCA_OK && added == 0)
-		note_problem(ls, "%s: no UR strings in it", path);
+		note_problem(ls, "%s: no UR strings in it", strcmp(path, "-") == 0 ? "standard input" : path);
 	return rc;
 }
 
