@@ -3,10 +3,8 @@
  * HMAC key). It loads (or creates) the key after fork(), then answers JWK, SIGN, EAB, NEWKEY and
  * COMMIT requests until QUIT or until its channel closes. Keys are freed (and so wiped by
  * OpenSSL) before it exits. The account key may instead live on a PKCS#11 token (key_uri): the
- * token layer then signs and the private key never leaves the token.
- *
- * Note: core offers no generic signer for non-CA keys yet, so this file calls the token layer
- * (tok_key_open) directly; it is the only place in acme/ that does.
+ * token layer signs behind core's key interface (offca/keyref.h) and the private key never
+ * leaves the token.
  */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -15,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "offca/token.h"
+#include "offca/keyref.h"
 
 #include "b64.h"
 #include "ipc.h"
@@ -27,7 +25,7 @@
 struct kstate {
 	const struct acme_keyproc_cfg *cfg;
 	EVP_PKEY *slot[2];
-	tok_key *tok;  /* when the account key is on a token: slot[0] is borrowed from it */
+	ca_keyref *tok; /* when the account key is on a token: slot[0] is borrowed from it */
 	EVP_PKEY *pub; /* its public key (for the JWK) */
 	unsigned char *eab;
 	size_t eablen;
@@ -49,16 +47,14 @@ static offca_rc check_pub(EVP_PKEY *pub, const char *what)
 static offca_rc load_or_create(struct kstate *ks)
 {
 	offca_rc rc;
-	tok_pin_opts pin = {0};
 	char what[64];
 
 	if (ks->cfg->key_uri != NULL) {
-		pin.pin_file = ks->cfg->pin_file;
-		rc = tok_key_open(NULL, ks->cfg->key_uri, &pin, &ks->tok);
+		rc = ca_keyref_open(ks->cfg->key_uri, ks->cfg->pin_file, &ks->tok);
 		if (rc != OFFCA_OK)
 			return rc;
-		ks->slot[0] = tok_key_private(ks->tok);
-		ks->pub = tok_key_public(ks->tok);
+		ks->slot[0] = ca_keyref_private(ks->tok);
+		ks->pub = ca_keyref_public(ks->tok);
 		snprintf(what, sizeof(what), "the token key");
 		if (ks->slot[0] == NULL || ks->pub == NULL)
 			return ut_err(OFFCA_E_TOKEN, "the token key has no usable private/public pair");
@@ -229,7 +225,7 @@ out:
 	ut_free_secret(body, len);
 	if (ks.tok == NULL)
 		EVP_PKEY_free(ks.slot[0]);
-	tok_key_free(ks.tok);
+	ca_keyref_free(ks.tok);
 	EVP_PKEY_free(ks.slot[1]);
 	ut_free_secret(ks.eab, ks.eablen);
 	close(fd);

@@ -1,0 +1,29 @@
+/*
+ * offca/keyref.h - core's key interface for modules that must not reach the token layer
+ * directly (acme, transfer): a key named by a pkcs11: URI, opened through core, handed out as an
+ * EVP_PKEY pair whose private operations run on the token.
+ */
+#ifndef OFFCA_KEYREF_H
+#define OFFCA_KEYREF_H
+
+#include <openssl/evp.h>
+
+#include "offca/err.h"
+
+typedef struct ca_keyref ca_keyref;
+
+/*
+ * Open the key named by uri (RFC 7512; module from the URI's module-path, $OFFCA_PKCS11_MODULE or
+ * discovery). The PIN comes from pin_file when set, else the URI's pin-source, else a no-echo
+ * prompt. One login serves every signature until ca_keyref_free().
+ * Errors: those of tok_key_open() (OFFCA_E_PARSE, OFFCA_E_MODULE, OFFCA_E_TOKEN_ABSENT,
+ * OFFCA_E_PIN_INCORRECT, OFFCA_E_PIN_LOCKED, OFFCA_E_NOT_FOUND, OFFCA_E_TOKEN), OFFCA_E_NOMEM.
+ */
+offca_rc ca_keyref_open(const char *uri, const char *pin_file, ca_keyref **out);
+/* Borrowed handles, valid until ca_keyref_free(). */
+EVP_PKEY *ca_keyref_private(ca_keyref *s);
+EVP_PKEY *ca_keyref_public(ca_keyref *s);
+/* Close the session (NULL is fine). */
+void ca_keyref_free(ca_keyref *s);
+
+#endif
