@@ -33,6 +33,8 @@ struct job {
 	ca_serial *serials;
 	X509 **certs;
 	ca_cert_record *recs;
+	uint64_t *pend;               /* pending ids of the inputs that came from the queue */
+	size_t n_pend;
 	ca_signed *outs;
 	int64_t nb, na;
 	pthread_mutex_t mu;
@@ -235,11 +237,40 @@ static void job_free(struct job *j)
 	}
 	free(j->certs);
 	free(j->recs);
+	free(j->pend);
 	free(j->serials);
 	free(j->sign_q);
 	free(j->check_q);
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The inputs' pending ids (sorted), refusing one given twice (it would be signed twice). */
+static offca_rc collect_pending(struct job *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (j->in[i].pending_id != 0)
+			j->n_pend++;
+	if (j->n_pend == 0)
+		return OFFCA_OK;
+	j->pend = calloc(j->n_pend, sizeof(*j->pend));
+	if (j->pend == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	for (size_t i = 0, k = 0; i < j->n; i++)
+		if (j->in[i].pending_id != 0)
+			j->pend[k++] = j->in[i].pending_id;
+	qsort(j->pend, j->n_pend, sizeof(*j->pend), cmp_u64);
+	for (size_t k = 1; k < j->n_pend; k++)
+		if (j->pend[k] == j->pend[k - 1])
+			return ut_err(OFFCA_E_USAGE, "pending CSR #%llu is in the batch twice",
+				      (unsigned long long)j->pend[k]);
+	return OFFCA_OK;
 }
 
 offca_rc ca_sign_batch(ca_signer *s, ca_store *st, const ca_sign_input *in, size_t n,
@@ -288,6 +319,8 @@ offca_rc ca_sign_batch(ca_signer *s, ca_store *st, const ca_sign_input *in, size
 	}
 	res->n = n;
 	j.outs = res->certs;
+	if ((rc = collect_pending(&j)) != OFFCA_OK)
+		goto out;
 	/* 1. reserve (committed) */
 	if ((rc = ca_store_serial_reserve(st, s->iss.name, n, j.serials)) != OFFCA_OK)
 		goto out;
@@ -297,8 +330,9 @@ offca_rc ca_sign_batch(ca_signer *s, ca_store *st, const ca_sign_input *in, size
 		res->failed_index = j.fail_idx;
 		goto out;
 	}
-	/* 3. record (committed); only now may the caller release the certificates */
-	if ((rc = ca_store_cert_commit(st, j.recs, n)) != OFFCA_OK)
+	/* 3. record and drain the queue (one committed transaction); only now may the caller
+	   release the certificates */
+	if ((rc = ca_store_cert_commit_ex(st, j.recs, n, j.pend, j.n_pend)) != OFFCA_OK)
 		goto out;
 	reserved = 0;
 	rc = OFFCA_OK;

@@ -134,6 +134,7 @@ offca_rc ca_issue_generated(ca_signer *s, ca_store *st, const ca_issue_req *r, u
 	}
 	if ((rc = gen_key(r->key_type, &key)) != OFFCA_OK || (rc = make_csr(key, r, &csr, &csr_len)) != OFFCA_OK)
 		goto out;
+	memset(&in, 0, sizeof(in));
 	in.label = "generated key";
 	in.csr = csr;
 	in.csr_len = csr_len;

@@ -141,13 +141,16 @@ offca_rc ca_st_cert_commit_txn(ca_store *st, MDB_txn *txn, const ca_cert_record 
 	return rc;
 }
 
-offca_rc ca_store_cert_commit(ca_store *st, const ca_cert_record *recs, size_t n)
+offca_rc ca_store_cert_commit_ex(ca_store *st, const ca_cert_record *recs, size_t n, const uint64_t *pending_ids,
+				 size_t n_pending)
 {
 	MDB_txn *txn = NULL;
 	offca_rc rc;
 
 	if (recs == NULL || n == 0 || n > CA_STORE_MAX_BATCH)
 		return ut_err(OFFCA_E_USAGE, "ca_store_cert_commit: 1..%u records", CA_STORE_MAX_BATCH);
+	if (n_pending > n || (n_pending > 0 && pending_ids == NULL))
+		return ut_err(OFFCA_E_USAGE, "ca_store_cert_commit_ex: %zu pending ids for %zu records", n_pending, n);
 	rc = ca_st_begin(st, 0, &txn);
 	if (rc != OFFCA_OK)
 		return rc;
@@ -158,7 +161,16 @@ offca_rc ca_store_cert_commit(ca_store *st, const ca_cert_record *recs, size_t n
 			return rc;
 		}
 	}
+	if (n_pending > 0 && (rc = ca_st_pending_remove_txn(st, txn, pending_ids, n_pending)) != OFFCA_OK) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
 	return ca_st_commit(txn, "committing certificate records");
+}
+
+offca_rc ca_store_cert_commit(ca_store *st, const ca_cert_record *recs, size_t n)
+{
+	return ca_store_cert_commit_ex(st, recs, n, NULL, 0);
 }
 
 offca_rc ca_st_cert_get_txn(ca_store *st, MDB_txn *txn, const ca_serial *s, ca_cert_record *out)

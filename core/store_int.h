@@ -117,6 +117,10 @@ offca_rc ca_st_cert_commit_txn(ca_store *st, MDB_txn *txn, const ca_cert_record 
 /* One issuer with its audit entry inside txn (store_issuer.c). */
 offca_rc ca_st_issuer_add_txn(ca_store *st, MDB_txn *txn, const ca_issuer *iss);
 
+/* Remove pending CSRs ids[0..n) inside txn with one audit "pending-remove" entry (store_pending.c).
+   An unknown id: OFFCA_E_NOT_FOUND (the caller aborts txn, so nothing is removed). */
+offca_rc ca_st_pending_remove_txn(ca_store *st, MDB_txn *txn, const uint64_t *ids, size_t n);
+
 /* Lookups inside a transaction (store_cert.c). */
 offca_rc ca_st_cert_get_txn(ca_store *st, MDB_txn *txn, const ca_serial *s, ca_cert_record *out);
 

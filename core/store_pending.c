@@ -218,31 +218,26 @@ offca_rc ca_store_pending_get(ca_store *st, uint64_t id, ca_pending *out)
 	return rc;
 }
 
-offca_rc ca_store_pending_remove_many(ca_store *st, const uint64_t *ids, size_t n)
+offca_rc ca_st_pending_remove_txn(ca_store *st, MDB_txn *txn, const uint64_t *ids, size_t n)
 {
-	MDB_txn *txn = NULL;
 	unsigned char key[8];
 	MDB_val k = {8, key};
 	json_t *arr = NULL;
 	char *detail = NULL;
-	offca_rc rc;
+	offca_rc rc = OFFCA_OK;
 	int r;
 
 	if (ids == NULL || n == 0 || n > CA_STORE_MAX_BATCH)
-		return ut_err(OFFCA_E_USAGE, "ca_store_pending_remove_many: 1..%u ids", CA_STORE_MAX_BATCH);
-	rc = ca_st_begin(st, 0, &txn);
-	if (rc != OFFCA_OK)
-		return rc;
+		return ut_err(OFFCA_E_USAGE, "removing pending CSRs: 1..%u ids", CA_STORE_MAX_BATCH);
 	arr = json_array();
-	if (arr == NULL) {
-		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
-		goto out;
-	}
+	if (arr == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		ca_be64_put(key, ids[i]);
 		r = mdb_del(txn, st->dbi[DB_PENDING], &k, NULL);
 		if (r == MDB_NOTFOUND) {
-			rc = ut_err(OFFCA_E_NOT_FOUND, "no pending CSR #%llu (nothing was removed)", (unsigned long long)ids[i]);
+			rc = ut_err(OFFCA_E_NOT_FOUND, "no pending CSR #%llu (already signed or removed?): nothing was "
+				    "changed", (unsigned long long)ids[i]);
 			goto out;
 		}
 		rc = ca_st_rc(r, "removing a pending CSR");
@@ -253,16 +248,28 @@ offca_rc ca_store_pending_remove_many(ca_store *st, const uint64_t *ids, size_t 
 	}
 	detail = ca_audit_json("{s:I,s:O}", "count", (json_int_t)n, "ids", arr);
 	rc = detail ? ca_audit_append_txn(st, txn, "pending-remove", detail) : ut_err_last();
-	if (rc != OFFCA_OK)
-		goto out;
-	rc = ca_st_commit(txn, "removing pending CSRs");
-	txn = NULL;
 out:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
 	json_decref(arr);
 	free(detail);
 	return rc;
+}
+
+offca_rc ca_store_pending_remove_many(ca_store *st, const uint64_t *ids, size_t n)
+{
+	MDB_txn *txn = NULL;
+	offca_rc rc;
+
+	if (ids == NULL || n == 0 || n > CA_STORE_MAX_BATCH)
+		return ut_err(OFFCA_E_USAGE, "ca_store_pending_remove_many: 1..%u ids", CA_STORE_MAX_BATCH);
+	rc = ca_st_begin(st, 0, &txn);
+	if (rc != OFFCA_OK)
+		return rc;
+	rc = ca_st_pending_remove_txn(st, txn, ids, n);
+	if (rc != OFFCA_OK) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return ca_st_commit(txn, "removing pending CSRs");
 }
 
 offca_rc ca_store_pending_remove(ca_store *st, uint64_t id)

@@ -170,7 +170,7 @@ static int parse(const char *cmd, int argc, char **argv, struct opts *o)
 
 /* Inputs from files or the pending queue. bufs[i] owned (free). */
 static offca_rc load_inputs(const struct opts *o, ca_store *st, ca_sign_input **in, unsigned char ***bufs,
-			    char ***labels, uint64_t **ids, size_t *n)
+			    char ***labels, size_t *n)
 {
 	ca_pending *plist = NULL;
 	size_t np = 0, cnt;
@@ -188,9 +188,8 @@ static offca_rc load_inputs(const struct opts *o, ca_store *st, ca_sign_input **
 	*in = calloc(cnt, sizeof(**in));
 	*bufs = calloc(cnt, sizeof(**bufs));
 	*labels = calloc(cnt, sizeof(**labels));
-	*ids = calloc(cnt, sizeof(**ids));
 	*n = cnt;
-	if (*in == NULL || *bufs == NULL || *labels == NULL || *ids == NULL) {
+	if (*in == NULL || *bufs == NULL || *labels == NULL) {
 		ca_pending_list_free(plist, np);
 		return ut_err(OFFCA_E_NOMEM, "out of memory");
 	}
@@ -206,7 +205,7 @@ static offca_rc load_inputs(const struct opts *o, ca_store *st, ca_sign_input **
 			} else if ((rc = ca_store_pending_get(st, o->pend[i], &p)) != OFFCA_OK) {
 				break;
 			}
-			(*ids)[i] = p.id;
+			(*in)[i].pending_id = p.id;
 			snprintf(lab, sizeof(lab), "pending %llu", (unsigned long long)p.id);
 			(*bufs)[i] = p.der;
 			len = p.len;
@@ -320,7 +319,6 @@ int cli_cmd_sign(int argc, char **argv)
 	ca_sign_input *in = NULL;
 	unsigned char **bufs = NULL;
 	char **labels = NULL;
-	uint64_t *ids = NULL;
 	size_t n = 0;
 	ca_sign_opts so;
 	ca_sign_result res;
@@ -356,7 +354,7 @@ int cli_cmd_sign(int argc, char **argv)
 	if ((rc = ca_store_open(home, 0, &st)) != OFFCA_OK || (rc = ca_config_load(home, &cfg)) != OFFCA_OK ||
 	    (rc = ca_signer_new(st, cfg, o.issuer, &s)) != OFFCA_OK)
 		goto out;
-	if ((rc = load_inputs(&o, st, &in, &bufs, &labels, &ids, &n)) != OFFCA_OK ||
+	if ((rc = load_inputs(&o, st, &in, &bufs, &labels, &n)) != OFFCA_OK ||
 	    (rc = check_outputs(&o, n)) != OFFCA_OK)
 		goto out;
 	so.days = (unsigned)o.days;
@@ -385,9 +383,7 @@ int cli_cmd_sign(int argc, char **argv)
 		goto out;
 	tok_key_free(key); /* log out as soon as the signatures are done */
 	key = NULL;
-	for (size_t i = 0; i < n; i++)
-		if (o.pend_all || i < o.n_pend)
-			(void)ca_store_pending_remove(st, ids[i]);
+	/* the signed CSRs left the pending queue in the records' transaction (ca_sign_input.pending_id) */
 	rc = write_outputs(&o, od, &res, in);
 	if (rc == OFFCA_OK)
 		fprintf(stderr, "offca: %zu certificate%s signed by '%s'\n", n, n == 1 ? "" : "s", ca_signer_issuer_name(s));
@@ -402,7 +398,6 @@ out:
 	}
 	free(bufs);
 	free(labels);
-	free(ids);
 	free(in);
 	tok_key_free(key);
 	ca_signer_free(s);

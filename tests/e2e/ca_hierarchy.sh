@@ -192,8 +192,21 @@ pass "batch of 5 with one login, dry run changes nothing"
   grep -q "pending 1 ->" "$T/pend.out" || fail "pending output: $(cat "$T/pend.out")"
   [ "$(ls "$T/pend" | wc -l)" = 2 ] || fail "pending: expected 2 certificates"
   "$OFFCA" pending list | grep -q "java.example.com" && fail "signed CSRs still pending"
-  for f in "$T"/pend/*.pem; do V sslserver "$T/int.pem" "$f" || fail "pending cert $f"; done
-  pass "--pending-all signs the queue and empties it"
+  [ "$("$OFFCA" pending list)" = "no pending CSRs" ] || fail "queue not empty after --pending-all: $("$OFFCA" pending list)"
+  for f in "$T"/pend/*.pem; do
+    V sslserver "$T/int.pem" "$f" || fail "pending cert $f"
+    ser=$(openssl x509 -in "$f" -noout -serial | sed 's/^serial=//')
+    "$OFFCA" show "$ser" | grep -qi "offca sign --pending" || fail "pending cert $ser not recorded with its source"
+  done
+  # the records and the queue drain were one transaction: one pending-remove entry, log intact
+  "$OFFCA" audit verify >/dev/null || fail "audit verify after --pending-all"
+  # a CSR that is no longer pending cannot be signed a second time, and the attempt records nothing
+  nrec=$("$OFFCA" list --json | grep -o '"serial"' | wc -l)
+  expect_fail "signing an already signed pending CSR" "$OFFCA" sign --pending 1 --profile server --issuer int1 \
+    --pin-file "$IP" --out-dir "$T/pend"
+  expect_err_match "pending"
+  [ "$("$OFFCA" list --json | grep -o '"serial"' | wc -l)" = "$nrec" ] || fail "a failed pending sign recorded something"
+  pass "--pending-all signs the queue and empties it in the records' transaction; no second signing"
 }
 
 # --- issuer-generated key as PKCS#12 ---

@@ -78,6 +78,10 @@ typedef struct ca_sign_input {
 	const char *label;            /* file name or "pending 12": used in messages */
 	const unsigned char *csr;     /* PEM or DER, borrowed */
 	size_t csr_len;
+	uint64_t pending_id;          /* id in the store's pending queue, 0: not from the queue. The
+					 batch's commit removes these ids from the queue in the same
+					 transaction as the records (ca_store_cert_commit_ex): a
+					 signed CSR never stays pending, a failed batch removes none */
 } ca_sign_input;
 
 typedef struct ca_sign_opts {
@@ -115,11 +119,14 @@ typedef struct ca_sign_result {
 
 /*
  * Sign n (1..CA_SIGN_MAX_BATCH) CSRs. On OFFCA_OK every record is committed and res holds the
- * certificates (caller writes them out, then ca_sign_result_clear). On failure nothing is
- * committed, the reservations are voided, res->failed_index names the input (SIZE_MAX when not
+ * certificates (caller writes them out, then ca_sign_result_clear), and every in[i].pending_id
+ * != 0 has left the pending queue in that same transaction. On failure nothing is committed,
+ * nothing leaves the queue, the reservations are voided, res->failed_index names the input (SIZE_MAX when not
  * tied to one) and the detail is prefixed with its label.
  * Errors: any of ca_csr_parse/ca_policy_check's, OFFCA_E_LINT, OFFCA_E_CRYPTO, OFFCA_E_VERIFY,
- * OFFCA_E_STATE (no key attached), OFFCA_E_DISK_FULL, OFFCA_E_STORE, OFFCA_E_NOMEM.
+ * OFFCA_E_STATE (no key attached), OFFCA_E_DISK_FULL, OFFCA_E_STORE, OFFCA_E_NOMEM,
+ * OFFCA_E_NOT_FOUND (a pending_id no longer pending, e.g. signed meanwhile by another run),
+ * OFFCA_E_USAGE (the same pending_id twice).
  */
 offca_rc ca_sign_batch(ca_signer *s, ca_store *st, const ca_sign_input *in, size_t n,
 		       const ca_sign_opts *opts, ca_sign_result *res);

@@ -167,6 +167,16 @@ void ca_cert_record_clear(ca_cert_record *r);
  */
 offca_rc ca_store_cert_commit(ca_store *st, const ca_cert_record *recs, size_t n);
 /*
+ * ca_store_cert_commit() that also removes the pending CSRs pending_ids[0..n_pending) (the CSRs
+ * these certificates were signed from; n_pending <= n, pending_ids may be NULL when 0) in the
+ * SAME transaction, with one audit "pending-remove" entry: either every record is committed and
+ * every id removed, or nothing changes. A crash can thus never leave a signed CSR in the queue to
+ * be signed again. An id not (or no longer) pending fails the whole commit: OFFCA_E_NOT_FOUND.
+ * Errors: as ca_store_cert_commit(), OFFCA_E_NOT_FOUND, OFFCA_E_USAGE (n_pending > n).
+ */
+offca_rc ca_store_cert_commit_ex(ca_store *st, const ca_cert_record *recs, size_t n, const uint64_t *pending_ids,
+                                 size_t n_pending);
+/*
  * Commit a CA certificate's record (as ca_store_cert_commit() for one record: its serial must be
  * reserved) AND add it as an issuer, in ONE transaction: a crash can never leave a root or
  * intermediate recorded but unknown as an issuer, or the reverse. rec->der and iss->der must be

@@ -103,6 +103,7 @@ static void test_flow(void **state)
 	const char *permit[] = {"example.com"};
 
 	(void)state;
+	memset(inputs, 0, sizeof(inputs));
 	assert_int_equal(ca_store_open(home, 1, &st), OFFCA_OK);
 	assert_int_equal(ca_config_write_default(home), OFFCA_OK);
 	assert_int_equal(ca_config_write_default(home), OFFCA_E_EXISTS);
@@ -211,6 +212,49 @@ static void test_flow(void **state)
 	o.days = 400;
 	assert_int_equal(ca_sign_check(int_s, inputs, 3, &o, &res), OFFCA_E_POLICY);
 	o.days = 0;
+
+	/* CSRs from the pending queue: the records' commit drains exactly those ids, in the same
+	   transaction; a batch whose commit fails drains none */
+	{
+		const unsigned char *pd[3] = {bufs[0], bufs[1], bufs[2]};
+		size_t pls[3] = {inputs[0].csr_len, inputs[1].csr_len, inputs[2].csr_len}, np = 0, before;
+		uint64_t ids[3];
+		ca_pending *plist = NULL;
+		ca_sign_input pin[2];
+
+		assert_int_equal(ca_store_pending_add(st, pd, pls, 3, "unit test", ids), OFFCA_OK);
+		pin[0] = inputs[0];
+		pin[0].pending_id = ids[0];
+		pin[1] = inputs[2];
+		pin[1].pending_id = ids[2];
+		assert_int_equal(ca_sign_batch(int_s, st, pin, 2, &o, &res), OFFCA_OK);
+		ca_sign_result_clear(&res);
+		assert_int_equal(ca_store_pending_list(st, &plist, &np), OFFCA_OK);
+		assert_int_equal(np, 1);
+		assert_int_equal(plist[0].id, ids[1]);
+		ca_pending_list_free(plist, np);
+		cnt.n = 0;
+		assert_int_equal(ca_store_cert_each(st, "int1", 0, 0, count_cb, &cnt), OFFCA_OK);
+		before = cnt.n;
+		/* ids[0] was signed: signing it again fails at the commit, nothing recorded or drained */
+		pin[1].pending_id = ids[1];
+		assert_int_equal(ca_sign_batch(int_s, st, pin, 2, &o, &res), OFFCA_E_NOT_FOUND);
+		assert_null(res.certs);
+		cnt.n = 0;
+		assert_int_equal(ca_store_cert_each(st, "int1", 0, 0, count_cb, &cnt), OFFCA_OK);
+		assert_int_equal(cnt.n, before);
+		assert_int_equal(ca_store_pending_list(st, &plist, &np), OFFCA_OK);
+		assert_int_equal(np, 1);
+		ca_pending_list_free(plist, np);
+		/* the same id twice in one batch is refused before anything is reserved */
+		pin[0].pending_id = ids[1];
+		assert_int_equal(ca_sign_batch(int_s, st, pin, 2, &o, &res), OFFCA_E_USAGE);
+		assert_int_equal(ca_sign_batch(int_s, st, pin + 1, 1, &o, &res), OFFCA_OK);
+		ca_sign_result_clear(&res);
+		assert_int_equal(ca_store_pending_list(st, &plist, &np), OFFCA_OK);
+		assert_int_equal(np, 0);
+		ca_pending_list_free(plist, np);
+	}
 
 	/* revoke the first and issue a CRL; chain verification with the CRL refuses it */
 	assert_int_equal(ca_sign_batch(int_s, st, inputs, 1, &o, &res), OFFCA_OK);
