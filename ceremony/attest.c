@@ -146,7 +146,7 @@ offca_rc cer_attest_record(cer_run_t *r, const cer_step *st, int token, const ch
 	if (st != NULL && st->attest_cert[0])
 		return from_files(r, st, key_uri, pub);
 	memset(&ti, 0, sizeof(ti));
-	if (r->tinfo_ok[token]) /* what cer_token_ready saw: no module access with keys open */
+	if (r->tinfo_ok[token]) /* what cer_token_ready saw */
 		ti = r->tinfo[token];
 	yubikey = strstr(ti.manufacturer, "Yubico") != NULL || strstr(ti.model, "YubiKey") != NULL;
 	if (yubikey) {

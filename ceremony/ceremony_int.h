@@ -147,7 +147,7 @@ void cer_steps_check(cer_file *f, cer_diag *d);
 struct cer_transcript;
 struct ca_store;
 
-/* A key opened during the ceremony (one login per token and key, kept until the end). */
+/* A key opened during the ceremony (one login per token, kept until the end or the token goes). */
 typedef struct cer_keyslot {
 	char uri[TOK_MAX_URI];
 	char who[CER_NAME_LEN];      /* token id or officer name (PIN lookup, messages) */
@@ -176,7 +176,7 @@ typedef struct cer_run {
 	struct cer_transcript *t;
 	cer_keyslot keys[CER_MAX_KEYSLOTS];
 	size_t n_keys;
-	tok_info tinfo[CER_MAX_TOKENS]; /* what cer_token_ready saw (no module access later) */
+	tok_info tinfo[CER_MAX_TOKENS]; /* what cer_token_ready saw */
 	int tinfo_ok[CER_MAX_TOKENS];
 	int approved[CER_MAX_OFFICERS]; /* officers who approved a step: they sign the transcript */
 	cer_staged staged[CER_MAX_STAGED];
@@ -185,6 +185,8 @@ typedef struct cer_run {
 	char where[128];             /* where we are, for the abort entry */
 	int dry_run;
 	char dry_dir[PATH_MAX];      /* temp dir of a dry run */
+	char dry_old_conf[PATH_MAX]; /* the caller's $SOFTHSM2_CONF, put back at the end */
+	int dry_had_conf, dry_conf_set;
 	char dry_labels[CER_MAX_TOKENS + CER_MAX_OFFICERS][33];
 	size_t n_dry_labels;
 	EVP_PKEY *officer_pub[CER_MAX_OFFICERS]; /* dry run: the rehearsal officer keys */
@@ -207,25 +209,34 @@ offca_rc cer_check_intr(cer_run_t *r);
 /* Append a transcript entry (data stolen; NULL = {}). */
 offca_rc cer_log(cer_run_t *r, const char *event, json_t *data);
 
-/* flow_keys.c */
-/* Make sure the token is there ("insert token X now", tok_wait) and record it. */
+/* flow_tokens.c */
+/* Make sure the token is there and this process is still logged in to it; when it is not there,
+   close every open key (the module must be reloaded to see it arrive), say "insert token X now",
+   wait (tok_wait, up to --token-wait) and record it. */
 offca_rc cer_token_ready(cer_run_t *r, int token);
-/* Wait for the token a key URI names (officers' tokens), telling the operator to insert it. */
+/* The same for the token a key URI names (officers' tokens). */
 offca_rc cer_wait_uri(cer_run_t *r, const char *who, const char *uri);
+
+/* flow_keys.c: keys are opened once and kept open (logged in) until the end of the run, so each
+   token's PIN is asked once per ceremony; they are closed only when a token goes missing. */
 /* The ceremony token id whose label/serial the URI names ("issuer" when none): PIN lookup. */
 const char *cer_who_for_uri(cer_run_t *r, const char *uri);
 /* Ask for the PIN of who (credentials, else no-echo prompt; dry run: the rehearsal PIN) and call
-   fn with it, up to 3 tries while fn returns OFFCA_E_PIN_INCORRECT; then OFFCA_E_ABORTED. */
+   fn with it, up to 3 tries while fn returns OFFCA_E_PIN_INCORRECT; then OFFCA_E_ABORTED. When a
+   key of who is open (its token is logged in), fn is first called with pin NULL and no PIN is asked
+   unless that fails with OFFCA_E_USAGE (not logged in after all). fn must not prompt itself. */
 typedef offca_rc (*cer_pin_fn)(cer_run_t *r, const char *pin, void *arg);
 offca_rc cer_pin_loop(cer_run_t *r, const char *who, int touch_hint, cer_pin_fn fn, void *arg);
-/* Close every open key. libp11 closes all sessions of a slot whenever any context lets go of
-   it (a presence check, a wait, a keygen), so keys are opened after the step's token checks and
-   dropped after each phase (quorum, step); the transcript is signed with keys opened afresh. */
-void cer_keys_drop(cer_run_t *r);
+/* Close the open keys of who (NULL: every key); their token logs out when no key of it is left. */
+void cer_keys_close(cer_run_t *r, const char *who);
+/* 1 when a key of who is open. */
+int cer_keys_held(const cer_run_t *r, const char *who);
+/* The open key the URI names (same URI text, or token/serial + object/id match), else NULL. */
+tok_key *cer_key_held(cer_run_t *r, const char *uri);
 /* Keep an opened key until the end of the run (owned from now on, also on failure). */
 offca_rc cer_keep_key(cer_run_t *r, const char *who, tok_key *key);
-/* Open (log in to) the key at uri, asking for the PIN of who (credentials, else no-echo prompt,
-   3 tries). The handle stays open until the end of the run. */
+/* The open key at uri, else open (log in to) it, asking for the PIN of who when its token is not
+   logged in yet (credentials, else no-echo prompt, 3 tries). Kept open until the end of the run. */
 offca_rc cer_key_get(cer_run_t *r, const char *uri, const char *who, int touch_hint, tok_key **out);
 /* The token's info; 1 present, 0 absent, -1 error (cfile_env.c). */
 int cer_token_present(const char *module, const cer_token *tk, tok_info *info_out);
@@ -242,6 +253,11 @@ void cer_fingerprint(const void *data, size_t len, char *buf, size_t cap);
 /* flow_dry.c: the rehearsal PIN of every dry-run token (told to the operator). */
 #define CER_DRY_PIN "123456"
 offca_rc cer_dry_setup(cer_run_t *r);
+/* End of a dry run (keys, store and transcript closed): delete the throwaway token store and its
+   configuration and put the caller's $SOFTHSM2_CONF back. keep_outputs: the outputs (transcript,
+   certificates) and the rehearsal CA home stay for review; 0 (nothing started): the whole temp dir
+   goes. Nothing to do outside a dry run. Errors: OFFCA_E_IO. */
+offca_rc cer_dry_cleanup(cer_run_t *r, int keep_outputs);
 int cer_dry_token_made(cer_run_t *r, const char *label);
 
 /* quorum.c: collect M of N approvals for step st (signatures over its hash). */

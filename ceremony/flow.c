@@ -176,8 +176,6 @@ static offca_rc run_step(cer_run_t *r, const cer_step *st)
 					       st->title, "step_sha256", h, "description", st->desc));
 	if (rc == OFFCA_OK && st->quorum_m > 0)
 		rc = cer_quorum(r, st);
-	if (rc == OFFCA_OK)
-		cer_keys_drop(r);
 	snprintf(id, sizeof(id), "step%u.confirm", st->index);
 	if (rc == OFFCA_OK)
 		rc = cer_confirm(r, id, "Go ahead with this step? Type yes");
@@ -208,8 +206,6 @@ static offca_rc run_step(cer_run_t *r, const cer_step *st)
 		rc = cer_release(r);
 	if (rc == OFFCA_OK)
 		rc = cer_log(r, "step-done", json_pack("{s:s}", "type", cer_step_type_name(st->type)));
-	if (rc == OFFCA_OK)
-		cer_keys_drop(r);
 	return rc;
 }
 
@@ -222,9 +218,8 @@ static offca_rc seal(cer_run_t *r, int completed)
 
 	snprintf(r->step_id, sizeof(r->step_id), "%s", "");
 	/* the ceremony key signs; on an abort only if it is already open (no new PIN prompts) */
-	for (size_t i = 0; i < r->n_keys && !completed; i++)
-		if (strcmp(r->keys[i].uri, r->signer_uri) == 0)
-			k = r->keys[i].key;
+	if (!completed && r->signer_uri[0])
+		k = cer_key_held(r, r->signer_uri);
 	if (completed && r->signer_uri[0])
 		rc = cer_key_get(r, r->signer_uri, r->signer_who, 0, &k); /* opened by seal_prepare */
 	if (rc == OFFCA_OK && k != NULL)
@@ -234,10 +229,7 @@ static offca_rc seal(cer_run_t *r, int completed)
 		if (!r->approved[i])
 			continue;
 		snprintf(uri, sizeof(uri), "%s", r->f->officers[i].key_uri);
-		k = NULL;
-		for (size_t j = 0; j < r->n_keys; j++)
-			if (strcmp(r->keys[j].uri, uri) == 0)
-				k = r->keys[j].key;
+		k = cer_key_held(r, uri);
 		if (k == NULL)
 			continue; /* opened by seal_prepare when completed */
 		snprintf(signer, sizeof(signer), "officer:%s", r->f->officers[i].name);
@@ -250,8 +242,10 @@ static offca_rc seal(cer_run_t *r, int completed)
 	return rc;
 }
 
-/* Before the "end" entry: the ceremony key's token is there (it may have gone back into the
-   safe) and the keys that sign the transcript are open, so their logins are recorded too. */
+/* Before the "end" entry: the tokens of the keys that sign the transcript are there (one may have
+   gone back into the safe) and still logged in, every token check before any key is used (a
+   missing token closes the open keys); then the keys are open (normally since their steps: no
+   PIN), so any new login is recorded too. */
 static offca_rc seal_prepare(cer_run_t *r)
 {
 	offca_rc rc = OFFCA_OK;
@@ -265,6 +259,9 @@ static offca_rc seal_prepare(cer_run_t *r)
 	for (size_t i = 0; i < r->f->n_tokens && rc == OFFCA_OK; i++)
 		if (strcmp(r->f->tokens[i].id, r->signer_who) == 0)
 			rc = cer_token_ready(r, (int)i);
+	for (size_t i = 0; rc == OFFCA_OK && i < r->f->n_officers; i++)
+		if (r->approved[i])
+			rc = cer_wait_uri(r, r->f->officers[i].name, r->f->officers[i].key_uri);
 	if (rc == OFFCA_OK)
 		rc = cer_key_get(r, r->signer_uri, r->signer_who, 0, &k);
 	for (size_t i = 0; rc == OFFCA_OK && i < r->f->n_officers; i++) {
@@ -338,17 +335,21 @@ static offca_rc prepare(cer_run_t *r, cer_diag *diag)
 	return rc;
 }
 
-static void cleanup(cer_run_t *r)
+/* Free everything; a dry run's throwaway tokens are deleted once the keys are closed (its outputs
+   stay when a transcript was started). Errors: those of cer_dry_cleanup(). */
+static offca_rc cleanup(cer_run_t *r)
 {
+	int started = r->t != NULL;
+
 	cer_unstage(r);
-	for (size_t i = 0; i < r->n_keys; i++)
-		tok_key_free(r->keys[i].key);
+	cer_keys_close(r, NULL);
 	for (size_t i = 0; i < CER_MAX_OFFICERS; i++)
 		EVP_PKEY_free(r->officer_pub[i]);
 	cer_transcript_free(r->t);
 	ca_store_free(r->store);
 	ca_config_free(r->cfg);
 	cer_file_free(r->f);
+	return cer_dry_cleanup(r, started);
 }
 
 offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res)
@@ -428,7 +429,14 @@ offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res)
 out:
 	if (res != NULL)
 		res->steps_done = done;
-	cleanup(r);
+	if (rc != OFFCA_OK) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+		cleanup(r);
+		rc = ut_err(rc, "%s", msg);
+	} else {
+		rc = cleanup(r);
+	}
 	free(r);
 	return rc;
 }

@@ -1,7 +1,11 @@
 /* flow_dry.c - --dry-run: throwaway SoftHSM2 tokens with the same labels, a temp CA home and outputs. */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "ceremony_int.h"
 
+#include <errno.h>
+#include <ftw.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -106,8 +110,14 @@ offca_rc cer_dry_setup(cer_run_t *r)
 	rc = ut_write_file(conf, text, strlen(text), UT_WF_EXCL);
 	if (rc != OFFCA_OK)
 		return rc;
-	/* the private SoftHSM2 configuration for this process only (never the system token store) */
+	/* the private SoftHSM2 configuration for this process only (never the system token store);
+	   the caller's is put back by cer_dry_cleanup() */
+	if (getenv("SOFTHSM2_CONF") != NULL) {
+		snprintf(r->dry_old_conf, sizeof(r->dry_old_conf), "%s", getenv("SOFTHSM2_CONF"));
+		r->dry_had_conf = 1;
+	}
 	setenv("SOFTHSM2_CONF", conf, 1);
+	r->dry_conf_set = 1;
 	for (size_t i = 0; i < r->f->n_tokens; i++) {
 		if (r->f->tokens[i].label[0] == '\0')
 			return ut_err(OFFCA_E_UNSUPPORTED, "dry run: token %s is named by serial only; name it by token=",
@@ -149,4 +159,37 @@ int cer_dry_token_made(cer_run_t *r, const char *label)
 	if (r->n_dry_labels < CER_MAX_TOKENS + CER_MAX_OFFICERS)
 		snprintf(r->dry_labels[r->n_dry_labels++], sizeof(r->dry_labels[0]), "%s", label);
 	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+offca_rc cer_dry_cleanup(cer_run_t *r, int keep_outputs)
+{
+	char path[PATH_MAX];
+	offca_rc rc = OFFCA_OK;
+
+	if (!r->dry_run || r->dry_dir[0] == '\0')
+		return OFFCA_OK;
+	/* keys are closed by now: the throwaway tokens (keys, PINs) go, the outputs stay for review */
+	if (!keep_outputs && nftw(r->dry_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		rc = ut_err(OFFCA_E_IO, "dry run: cannot delete %s", r->dry_dir);
+	if (keep_outputs && snprintf(path, sizeof(path), "%s/tokens", r->dry_dir) < (int)sizeof(path) &&
+	    ut_path_exists(path) == OFFCA_OK && nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		rc = ut_err(OFFCA_E_IO, "dry run: cannot delete the throwaway tokens in %s", path);
+	if (keep_outputs && snprintf(path, sizeof(path), "%s/softhsm2.conf", r->dry_dir) < (int)sizeof(path) &&
+	    unlink(path) != 0 && errno != ENOENT && rc == OFFCA_OK)
+		rc = ut_err(OFFCA_E_IO, "dry run: cannot delete %s", path);
+	if (r->dry_conf_set) {
+		if (r->dry_had_conf)
+			setenv("SOFTHSM2_CONF", r->dry_old_conf, 1);
+		else
+			unsetenv("SOFTHSM2_CONF");
+		r->dry_conf_set = 0;
+	}
+	return rc;
 }

@@ -1,4 +1,5 @@
-/* flow_keys.c - tokens in, PINs (3 tries), keys kept open; staged outputs released all or nothing. */
+/* flow_keys.c - PINs (3 tries), keys opened once and kept open (one login per token for the whole
+   ceremony); staged outputs released all or nothing. Token presence: flow_tokens.c. */
 #include "ceremony_int.h"
 
 #include <fcntl.h>
@@ -12,85 +13,6 @@
 #include "offca/util.h"
 
 #define PIN_TRIES 3
-
-static int is_yubikey(const tok_info *ti)
-{
-	return strstr(ti->manufacturer, "Yubico") != NULL || strstr(ti->model, "YubiKey") != NULL;
-}
-
-offca_rc cer_token_ready(cer_run_t *r, int token)
-{
-	const cer_token *tk = &r->f->tokens[token];
-	unsigned wait_s = r->opts->token_wait_s ? r->opts->token_wait_s : 300, waited = 0;
-	tok_arrival arr;
-	tok_info ti;
-	offca_rc rc;
-	int p;
-
-	memset(&ti, 0, sizeof(ti));
-	if (r->n_keys > 0) /* a presence check now would end the open keys' sessions */
-		cer_keys_drop(r);
-	p = cer_token_present(r->module, tk, &ti);
-	if (p != 1) {
-		cer_say(r, "\n  >> Insert token '%s' (%s) now. Waiting up to %u s...\n", tk->id, tk->uri, wait_s);
-		if (tk->description[0])
-			cer_say(r, "     (%s)\n", tk->description);
-		for (;;) {
-			rc = cer_check_intr(r);
-			if (rc != OFFCA_OK)
-				return rc;
-			rc = tok_wait(r->module, tk->uri, 2, &arr);
-			/* settled: a token that is still there a moment later (a device being plugged
-			   in, a token store being written, may show up half-way) */
-			if (rc == OFFCA_OK && usleep(500000) == 0 && cer_token_present(r->module, tk, &ti) == 1)
-				break;
-			if (rc == OFFCA_OK || rc == OFFCA_E_TOKEN) /* not settled / transient: wait on */
-				sleep(1);
-			else if (rc != OFFCA_E_TIMEOUT)
-				return rc;
-			waited += 2;
-			if (waited >= wait_s)
-				return ut_err(OFFCA_E_ABORTED, "token '%s' was not inserted within %u s", tk->id, wait_s);
-		}
-	}
-	r->tinfo[token] = ti;
-	r->tinfo_ok[token] = 1;
-	cer_say(r, "  Token '%s' present: label '%s', serial %s, %s %s%s\n", tk->id, ti.label, ti.serial,
-		ti.manufacturer, ti.model, is_yubikey(&ti) ? " (YubiKey)" : "");
-	return cer_log(r, "token-inserted",
-		       json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "token", tk->id, "label", ti.label, "serial",
-				 ti.serial, "manufacturer", ti.manufacturer, "model", ti.model, "protected_auth_path",
-				 ti.protected_auth_path));
-}
-
-offca_rc cer_wait_uri(cer_run_t *r, const char *who, const char *uri)
-{
-	unsigned wait_s = r->opts->token_wait_s ? r->opts->token_wait_s : 300, waited = 0;
-	tok_arrival arr;
-	offca_rc rc;
-	int told = 0;
-
-	if (r->n_keys > 0) /* waiting looks at the module: that would end the open keys' sessions */
-		cer_keys_drop(r);
-	for (;;) {
-		rc = cer_check_intr(r);
-		if (rc != OFFCA_OK)
-			return rc;
-		rc = tok_wait(r->module, uri, told ? 2 : 1, &arr);
-		if (rc == OFFCA_OK)
-			break;
-		if (rc != OFFCA_E_TIMEOUT)
-			return rc;
-		if (!told)
-			cer_say(r, "\n  >> Insert the token of %s now (%s). Waiting up to %u s...\n", who, uri, wait_s);
-		told = 1;
-		waited += 2;
-		if (waited >= wait_s)
-			return ut_err(OFFCA_E_ABORTED, "the token of %s was not inserted within %u s", who, wait_s);
-	}
-	return cer_log(r, "token-inserted", json_pack("{s:s, s:s, s:s}", "token", who, "label", arr.token, "serial",
-						      arr.serial));
-}
 
 const char *cer_who_for_uri(cer_run_t *r, const char *uri)
 {
@@ -115,16 +37,82 @@ static int touch_needed(cer_run_t *r, const char *who)
 {
 	for (size_t i = 0; i < r->f->n_tokens; i++)
 		if (strcmp(r->f->tokens[i].id, who) == 0 && r->tinfo_ok[i])
-			return r->tinfo[i].protected_auth_path || is_yubikey(&r->tinfo[i]);
+			return r->tinfo[i].protected_auth_path || strstr(r->tinfo[i].manufacturer, "Yubico") != NULL ||
+			       strstr(r->tinfo[i].model, "YubiKey") != NULL;
 	return 0;
 }
 
-void cer_keys_drop(cer_run_t *r)
+void cer_keys_close(cer_run_t *r, const char *who)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < r->n_keys; i++) {
+		if (who == NULL || strcmp(r->keys[i].who, who) == 0) {
+			tok_key_free(r->keys[i].key);
+			continue;
+		}
+		if (k != i)
+			r->keys[k] = r->keys[i];
+		k++;
+	}
+	memset(&r->keys[k], 0, (r->n_keys - k) * sizeof(r->keys[0]));
+	r->n_keys = k;
+}
+
+int cer_keys_held(const cer_run_t *r, const char *who)
 {
 	for (size_t i = 0; i < r->n_keys; i++)
-		tok_key_free(r->keys[i].key);
-	memset(r->keys, 0, sizeof(r->keys));
-	r->n_keys = 0;
+		if (strcmp(r->keys[i].who, who) == 0)
+			return 1;
+	return 0;
+}
+
+/* Does attribute attr of the URI (when present) equal have? */
+static int attr_ok(const tok_uri *u, const char *attr, const char *have)
+{
+	const char *want = tok_uri_get(u, attr);
+
+	return want == NULL || (have != NULL && strcmp(want, have) == 0);
+}
+
+/* Does the key URI text name the open key k? Only URIs whose every attribute can be checked
+   against the key (token/serial, object/id, type=private) match; others are opened anew (no PIN
+   then: the token is logged in already). */
+static int names_key(const char *text, tok_key *k)
+{
+	static const char *const unchecked[] = {"manufacturer", "model", "slot-id", "slot-description",
+						"slot-manufacturer", "library-manufacturer", "library-description",
+						"library-version", NULL};
+	tok_uri *u = NULL, *ku = NULL;
+	const unsigned char *id, *kid;
+	size_t id_len = 0, kid_len = 0;
+	int ok = 0;
+
+	if (tok_uri_parse(text, &u) != OFFCA_OK || tok_uri_parse(tok_key_uri(k), &ku) != OFFCA_OK)
+		goto out;
+	for (size_t i = 0; unchecked[i] != NULL; i++)
+		if (tok_uri_get(u, unchecked[i]) != NULL)
+			goto out;
+	id = tok_uri_id(u, &id_len);
+	kid = tok_uri_id(ku, &kid_len);
+	if ((tok_uri_get(u, "token") == NULL && tok_uri_get(u, "serial") == NULL) ||
+	    (tok_uri_get(u, "object") == NULL && id == NULL))
+		goto out;
+	ok = attr_ok(u, "token", tok_key_token_label(k)) && attr_ok(u, "serial", tok_key_token_serial(k)) &&
+	     attr_ok(u, "object", tok_key_label(k)) && attr_ok(u, "type", "private") &&
+	     (id == NULL || (id_len == kid_len && memcmp(id, kid, id_len) == 0));
+out:
+	tok_uri_free(u);
+	tok_uri_free(ku);
+	return ok;
+}
+
+tok_key *cer_key_held(cer_run_t *r, const char *uri)
+{
+	for (size_t i = 0; i < r->n_keys; i++)
+		if (strcmp(r->keys[i].uri, uri) == 0 || names_key(uri, r->keys[i].key))
+			return r->keys[i].key;
+	return NULL;
 }
 
 offca_rc cer_pin_loop(cer_run_t *r, const char *who, int touch_hint, cer_pin_fn fn, void *arg)
@@ -133,6 +121,16 @@ offca_rc cer_pin_loop(cer_run_t *r, const char *who, int touch_hint, cer_pin_fn 
 	char pin[UT_MAX_SECRET + 1], prompt[256];
 	int from_creds;
 
+	if (cer_keys_held(r, who)) {
+		/* a key of this token is open: this process is logged in, no PIN needed */
+		rc = fn(r, NULL, arg);
+		if (rc == OFFCA_OK) {
+			cer_say(r, "  Token of %s: still logged in from an earlier step (no PIN needed).\n", who);
+			return cer_log(r, "login", json_pack("{s:s, s:s}", "token", who, "with", "earlier login"));
+		}
+		if (rc != OFFCA_E_USAGE) /* USAGE: no PIN source, i.e. not logged in after all */
+			return rc;
+	}
 	from_creds = cer_credentials_pin(r->opts->creds, who, pin, sizeof(pin)) == OFFCA_OK;
 	/* dry run: the real PIN would not open the throwaway token; a non-interactive rehearsal
 	   (--answers) types the rehearsal PIN itself */
@@ -163,8 +161,13 @@ offca_rc cer_pin_loop(cer_run_t *r, const char *who, int touch_hint, cer_pin_fn 
 			cer_say(r, "  >> Touch the YubiKey now if it blinks.\n");
 		rc = fn(r, pin, arg);
 		ut_memzero(pin, sizeof(pin));
-		if (rc == OFFCA_OK)
+		if (rc == OFFCA_OK) {
+			rc = cer_log(r, "login", json_pack("{s:s, s:s}", "token", who, "with",
+							  r->dry_run && from_creds ? "dry run"
+							  : from_creds		  ? "credentials file"
+										  : "typed"));
 			break;
+		}
 		if (rc != OFFCA_E_PIN_INCORRECT)
 			goto out;
 		cer_log(r, "pin-incorrect", json_pack("{s:s, s:i}", "token", who, "attempt", attempt));
@@ -216,15 +219,14 @@ offca_rc cer_key_get(cer_run_t *r, const char *uri, const char *who, int touch_h
 	struct open_arg a = {uri, NULL};
 	offca_rc rc;
 
-	*out = NULL;
-	for (size_t i = 0; i < r->n_keys; i++)
-		if (strcmp(r->keys[i].uri, uri) == 0) {
-			*out = r->keys[i].key;
-			return OFFCA_OK;
-		}
+	*out = cer_key_held(r, uri);
+	if (*out != NULL)
+		return OFFCA_OK;
 	rc = cer_pin_loop(r, who, touch_hint, open_cb, &a);
-	if (rc != OFFCA_OK)
+	if (rc != OFFCA_OK) {
+		tok_key_free(a.key);
 		return rc;
+	}
 	/* remember it under the URI we were given too (it may differ from the canonical one) */
 	if (r->n_keys >= CER_MAX_KEYSLOTS) {
 		tok_key_free(a.key);
@@ -233,9 +235,8 @@ offca_rc cer_key_get(cer_run_t *r, const char *uri, const char *who, int touch_h
 	snprintf(r->keys[r->n_keys].uri, sizeof(r->keys[0].uri), "%s", uri);
 	snprintf(r->keys[r->n_keys].who, sizeof(r->keys[0].who), "%s", who);
 	r->keys[r->n_keys++].key = a.key;
-	cer_log(r, "login", json_pack("{s:s, s:s}", "token", who, "key", tok_key_uri(a.key)));
 	*out = a.key;
-	return OFFCA_OK;
+	return cer_log(r, "key-opened", json_pack("{s:s, s:s}", "token", who, "key", tok_key_uri(a.key)));
 }
 
 void cer_fingerprint(const void *data, size_t len, char *buf, size_t cap)

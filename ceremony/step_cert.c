@@ -127,7 +127,7 @@ offca_rc cer_step_int_cert(cer_run_t *r, const cer_step *st)
 	offca_rc rc;
 
 	memset(&ic, 0, sizeof(ic));
-	/* every token check before any key is opened (see cer_keys_drop) */
+	/* every token check before any key is used: a missing token closes the open keys (flow_tokens.c) */
 	if (st->type == CER_INT_CERT) {
 		rc = cer_token_ready(r, st->token);
 		if (rc != OFFCA_OK)

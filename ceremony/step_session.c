@@ -69,7 +69,7 @@ static void free_inputs(struct input *in, size_t n)
 static offca_rc review(cer_run_t *r, const cer_step *st, cer_issuer_ctx *ic, const ca_sign_opts *so,
 		       struct input *in, size_t k)
 {
-	ca_sign_input si = {in->label, in->data, in->len};
+	ca_sign_input si = {.label = in->label, .csr = in->data, .csr_len = in->len};
 	ca_sign_result chk;
 	char id[64], ans[32];
 	offca_rc rc;
@@ -100,8 +100,12 @@ static offca_rc review(cer_run_t *r, const cer_step *st, cer_issuer_ctx *ic, con
 static offca_rc release(cer_run_t *r, const cer_step *st, const ca_sign_result *res, struct input *in, size_t n)
 {
 	offca_rc rc = OFFCA_OK;
-	size_t j = 0;
+	uint64_t *done = NULL;
+	size_t j = 0, nd = 0;
 
+	done = calloc(n + 1, sizeof(*done));
+	if (done == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n && rc == OFFCA_OK; i++) {
 		X509 *x = NULL;
 		char *pem = NULL, *hex = NULL, rel[PATH_MAX];
@@ -120,14 +124,20 @@ static offca_rc release(cer_run_t *r, const cer_step *st, const ca_sign_result *
 			rc = ut_err(OFFCA_E_TOO_BIG, "output path too long");
 		if (rc == OFFCA_OK)
 			rc = cer_stage(r, rel, pem, pl);
-		/* the certificate is recorded: a pending CSR leaves the queue */
 		if (rc == OFFCA_OK && in[i].pending_id != 0)
-			rc = ca_store_pending_remove(r->store, in[i].pending_id);
+			done[nd++] = in[i].pending_id;
 		free(hex);
 		free(pem);
 		X509_free(x);
 		j++;
 	}
+	/* the certificates are recorded: their CSRs leave the pending queue, all in one transaction
+	   (a crash cannot leave the queue half drained) */
+	if (rc == OFFCA_OK && nd > 0)
+		rc = ca_store_pending_remove_many(r->store, done, nd);
+	if (rc == OFFCA_OK && nd > 0)
+		rc = cer_log(r, "pending-removed", json_pack("{s:i}", "count", (int)nd));
+	free(done);
 	return rc;
 }
 
@@ -175,7 +185,7 @@ offca_rc cer_step_session(cer_run_t *r, const cer_step *st)
 	}
 	for (size_t i = 0; i < n; i++)
 		if (in[i].approved)
-			si[m++] = (ca_sign_input){in[i].label, in[i].data, in[i].len};
+			si[m++] = (ca_sign_input){.label = in[i].label, .csr = in[i].data, .csr_len = in[i].len};
 	if (m == 0) {
 		cer_say(r, "  Nothing approved: nothing is signed.\n");
 		rc = cer_log(r, "session-empty", NULL);

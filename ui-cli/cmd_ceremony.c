@@ -37,7 +37,9 @@ static void usage(FILE *f)
 		"           steps: confirm date and time, the people present, each step (type yes), insert\n"
 		"           tokens, PINs with echo off, quorum approvals; outputs go to the file's output-dir\n"
 		"           (never overwritten) with a hash-chained transcript signed at the end, and its PDF.\n"
-		"  --dry-run          rehearse on throwaway SoftHSM2 tokens with the same labels (temp dir)\n"
+		"           Each token's PIN is asked once per ceremony (again only if a token was missing).\n"
+		"  --dry-run          rehearse on throwaway SoftHSM2 tokens with the same labels (temp dir:\n"
+		"                     the tokens are deleted at the end, the outputs kept for review)\n"
 		"  --answers FILE     answers to the prompts (YAML list, YAML map of prompt id -> answer, or lines)\n"
 		"  --credentials FILE module path and PINs (mode 0600): never in the ceremony file\n"
 		"  --home DIR         the CA home (or $OFFCA_HOME) for the certificate steps\n"
@@ -197,7 +199,8 @@ static int cmd_run(int argc, char **argv)
 		printf("Outputs:    %s\n", res.out_dir);
 		list_certs(res.out_dir, 0);
 		if (dry)
-			printf("Dry run:    throwaway tokens, CA home and outputs are under %.*s (delete when done)\n",
+			printf("Dry run:    the throwaway tokens were deleted; outputs and the rehearsal CA home are "
+			       "kept for review under %.*s (delete when done)\n",
 			       (int)(strlen(res.out_dir) > 4 ? strlen(res.out_dir) - 4 : strlen(res.out_dir)), res.out_dir);
 	}
 	cer_diag_free(diag);

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Aborts at three different steps, through a real pty: a declined confirmation (step 2), Ctrl-C at
-# a PIN prompt (step 4) and three wrong PINs (step 2). Each: non-zero exit, the certificate of the
-# step is not released (no file, no temp files), the transcript ends with "abort" + "end aborted"
-# naming where and why, and still verifies. Then a CLI answers-file decline at the time check.
+# Aborts at different steps, through a real pty: a declined confirmation (step 2), Ctrl-C at a PIN
+# prompt (step 3), Ctrl-C at a confirmation after a key was generated (step 4) and three wrong PINs
+# (step 3). Each: non-zero exit, the output of the step is not released (no file, no temp files),
+# the transcript ends with "abort" + "end aborted" naming where and why, and still verifies. Then a
+# CLI answers-file decline at the time check.
 source "$OFFCA_SRC/tests/lib/e2e.sh"
 source "$OFFCA_TEST_DATA/ceremonies/lib.sh"
+need pkcs11-tool
 
 run_abort() { # NAME SCRIPT MISSING_FILE WHERE REASON_REGEX
   local name=$1 script=$2 missing=$3 where=$4 reason=$5 d="$T/$1"
@@ -33,18 +35,26 @@ run_abort() { # NAME SCRIPT MISSING_FILE WHERE REASON_REGEX
   cd "$T"
 }
 
-run_abort decline pty-decline.script root.pem 'step 2' 'declined at \[step2.confirm\]'
-run_abort ctrl-c pty-ctrlc.script intermediate.pem 'step 4' 'interrupted \(Ctrl-C\)'
+run_abort decline pty-decline.script root.pem 'step 2' 'declined at \[step2\.confirm\]'
+run_abort ctrl-c pty-ctrlc.script int-key.pub.pem 'step 3' 'interrupted \(Ctrl-C\)'
+grep -q '"event":"key-generated".*"label":"int-key"' "$T/ctrl-c/out/transcript.jsonl" && fail "ctrl-c: a key was generated after Ctrl-C at the PIN prompt"
+run_abort ctrl-c-confirm pty-ctrlc-confirm.script intermediate.pem 'step 4' 'interrupted \(Ctrl-C\)'
 # the intermediate key exists but was recorded before the abort
-grep -q '"label":"int-key"' "$T/ctrl-c/out/transcript.jsonl" || fail "ctrl-c: generated key not recorded"
-run_abort wrong-pin pty-wrongpin.script root.pem 'step 2' 'wrong PIN three times'
+grep -q '"label":"int-key"' "$T/ctrl-c-confirm/out/transcript.jsonl" || fail "ctrl-c-confirm: generated key not recorded"
+run_abort wrong-pin pty-wrongpin.script int-key.pub.pem 'step 3' 'wrong PIN three times'
 [ "$(grep -c '"event":"pin-incorrect"' "$T/wrong-pin/out/transcript.jsonl")" = 3 ] || fail "wrong-pin: 3 pin-incorrect entries expected"
-# the serial reserved for nothing: the store still has no root record
-"$OFFCA" list --home "$HOME_DIR" 2>/dev/null | grep -q "Test Root" && fail "wrong-pin: a root certificate was recorded"
+# nothing was generated on the intermediate token, and the root key (still logged in) signed the
+# aborted transcript
+pkcs11-tool --module "$SOFTHSM_MODULE" --token-label cer-int --login --pin 654321 --list-objects 2>/dev/null \
+  | grep -q "int-key" && fail "wrong-pin: a key was generated on the intermediate token"
+"$OFFCA" ceremony verify "$T/wrong-pin/out/transcript.jsonl" --ca "$T/wrong-pin/out/root.pem" >/dev/null \
+  || fail "wrong-pin: the aborted transcript is not signed by the root key"
+pass "wrong-pin: nothing generated; the aborted transcript is signed by the root key (kept logged in)"
 
 # non-interactive decline at the very start (answers file)
 softhsm2-util --delete-token --token cer-root >/dev/null 2>&1 || true
 e2e_token cer-root 123456
+rm -rf "$T/home"; cer_home
 mkdir -p "$T/ans" && cd "$T/ans"
 cp "$CER_DATA/root-int.yaml" ceremony.yaml
 printf 'time: "no"\n' > answers.yaml

@@ -60,6 +60,7 @@ openssl verify -x509_strict -CAfile $D/root.pem $L/partner.pem >/dev/null || fai
 openssl x509 -in $L/certs/*.pem -noout -subject | grep -q queued1 || fail "the wrong CSR was signed"
 "$OFFCA" pending list --home "$HOME_DIR" | grep -q queued2 || fail "the declined CSR should stay pending"
 "$OFFCA" pending list --home "$HOME_DIR" | grep -q queued1 && fail "the signed CSR is still pending"
+grep '"event":"pending-removed"' $L/transcript.jsonl | grep -q '"count":1' || fail "queue drain not recorded"
 grep -q "subject  CN=queued1.demo.example" life.out && grep -q "SANs     DNS:queued2.demo.example" life.out \
   || fail "the operator was not shown each CSR's subject and SANs"
 pass "signing session: each subject and SANs shown, the operator's yes/no per CSR obeyed; pending queue updated"
@@ -86,5 +87,11 @@ grep -q '"dry_run":true' "$tr" && grep -q '(DRY RUN)' "$tr" || fail "transcript 
 "$OFFCA" token list > tokens.out
 pkcs11-tool --module "$SOFTHSM_MODULE" --token-label demo-root --login --pin 123456 --list-objects 2>/dev/null \
   | grep -c "label: *demo-root-key" | grep -qx 2 || fail "the real root token changed"
-rm -rf "$(dirname "$(dirname "$tr")")"
-pass "dry run rehearses on throwaway tokens; real tokens and outputs untouched"
+dry=$(dirname "$(dirname "$tr")")
+case "$dry" in /tmp/offca-dry-run.*) ;; *) fail "unexpected dry-run dir $dry" ;; esac
+[ ! -e "$dry/tokens" ] && [ ! -e "$dry/softhsm2.conf" ] || { ls -la "$dry"; rm -rf "$dry"; fail "the throwaway token store was left behind"; }
+[ -s "$dry/out/root.pem" ] || { rm -rf "$dry"; fail "dry-run outputs were not kept for review"; }
+grep -q "throwaway tokens were deleted; outputs and the rehearsal CA home are kept for review under $dry" dry.out \
+  || { rm -rf "$dry"; fail "the dry run does not say where its outputs are"; }
+rm -rf "$dry"
+pass "dry run rehearses on throwaway tokens (deleted at the end, outputs kept); real tokens and outputs untouched"

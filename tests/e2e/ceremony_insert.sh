@@ -54,5 +54,32 @@ fi
 grep -q "ABORTED at step 2" pulled.out || { cat pulled.out; fail "no abort"; }
 [ -s out/root-key.pub.pem ] && [ ! -e out/root.pem ] || fail "step 1 output missing or step 2 output released"
 grep '"event":"abort"' out/transcript.jsonl | grep -q "not inserted" || fail "abort reason"
+# the root key stayed open after step 1; the missing token closed it before the wait
+grep '"event":"token-missing"' out/transcript.jsonl | grep -q '"token":"root"' || fail "open keys not closed for the missing token"
 "$OFFCA" ceremony verify out/transcript.jsonl > /dev/null || fail "aborted transcript does not verify"
 pass "a token pulled between steps aborts the next step; nothing released"
+
+# a when-needed token inserted while the root key is open (logged in since step 1): the module is
+# reloaded to see it (the open keys are closed), the ceremony goes on, the root logs in once more
+softhsm2-util --delete-token --token cer-root >/dev/null 2>&1 || true
+softhsm2-util --delete-token --token cer-int >/dev/null 2>&1 || true
+e2e_token cer-root 123456
+rm -rf "$T/home"; cer_home
+mkdir -p "$T/mid" && cd "$T/mid"
+sed 's|int: { uri: "pkcs11:token=cer-int" }|int: { uri: "pkcs11:token=cer-int", insert: when-needed }|' "$CER_DATA/root-int.yaml" > mid.yaml
+grep -q when-needed mid.yaml || fail "test setup: when-needed not set"
+"$OFFCA" ceremony run mid.yaml --home "$HOME_DIR" --answers ../yes.yaml --credentials ../creds.yaml --token-wait 30 \
+  --no-pdf > mid.out 2>&1 &
+pid=$!; e2e_bg $pid
+for _ in $(seq 1 150); do grep -q "Insert token 'int'" mid.out && break; sleep 0.2; done
+grep -q "Insert token 'int'" mid.out || { cat mid.out; fail "not asked to insert the intermediate token"; }
+rm -rf "$T/staging/tokens"; mkdir -p "$T/staging/tokens"
+SOFTHSM2_CONF="$T/staging/softhsm2.conf" softhsm2-util --init-token --free --label cer-int --so-pin 12345678 --pin 654321 >/dev/null
+mv "$T/staging/tokens/"* "$T/tokens/"
+wait $pid || { cat mid.out; fail "ceremony did not go on after the intermediate token arrived"; }
+[ -s out/intermediate.pem ] || fail "no intermediate certificate"
+grep '"event":"token-missing"' out/transcript.jsonl | grep -q '"token":"int"' || fail "open keys not closed before the wait"
+[ "$(grep '"event":"login"' out/transcript.jsonl | grep -c '"token":"root"')" = 2 ] || fail "the root should log in exactly twice"
+"$OFFCA" ceremony verify out/transcript.jsonl --ca out/root.pem > /dev/null || fail "transcript not signed by the root key"
+openssl verify -CAfile out/root.pem out/intermediate.pem > /dev/null || fail "intermediate does not chain to the root"
+pass "a token inserted mid-ceremony: module reloaded, root logged in again once, ceremony completed"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A full root + intermediate ceremony typed through a real pseudo-terminal (PINs with echo off),
-# then: the transcript verifies (chain, signatures, outputs, --ca root), openssl verifies the
+# each token's PIN asked exactly once although the root key works in root-cert, intermediate-cert
+# and the transcript signature; then: the transcript verifies (chain, signatures, outputs, --ca root), openssl verifies the
 # certificates, the PDF is made, and changing any single byte of the transcript fails verify.
 source "$OFFCA_SRC/tests/lib/e2e.sh"
 source "$OFFCA_TEST_DATA/ceremonies/lib.sh"
@@ -16,6 +17,12 @@ cp "$CER_DATA/root-int.yaml" ceremony.yaml
 pass "ceremony typed through a pty completed"
 grep -q "123456\|654321" run.out && fail "a PIN was echoed to the terminal"
 pass "PINs were not echoed"
+[ "$(grep -c "PIN for root" run.out)" = 1 ] || { cat run.out; fail "the root PIN was not asked exactly once"; }
+[ "$(grep -c "PIN for int" run.out)" = 1 ] || { cat run.out; fail "the intermediate PIN was not asked exactly once"; }
+[ "$(grep -c '"event":"login"' out/transcript.jsonl)" = 2 ] || fail "expected exactly 2 logins in the transcript"
+# (that the root key then signed the root and intermediate certificates and the transcript is
+# checked below: verify --ca root.pem, openssl verify)
+pass "each token's PIN asked once per ceremony (root key used in steps 1, 2, 4 and to sign the transcript)"
 
 for f in root-key.pub.pem root.pem int-key.pub.pem intermediate.pem transcript.jsonl transcript.pdf; do
   [ -s "out/$f" ] || fail "missing output out/$f"
