@@ -544,8 +544,11 @@ static int cmd_enroll(int argc, char **argv)
 	if (home == NULL)
 		return cli_fail(OFFCA_E_USAGE);
 	rc = ca_store_open(home, 0, &st); /* a CA home must exist; also serializes with other runs */
-	if (rc == OFFCA_OK)
+	if (rc == OFFCA_OK) {
 		rc = xfr_operator_enroll(home, o.name, argv[optind], fp);
+		if (rc != OFFCA_OK)
+			rc = wrap_err(rc, argv[optind], "");
+	}
 	if (rc == OFFCA_OK) {
 		snprintf(detail, sizeof(detail), "{\"operator\":\"%s\",\"sha256\":\"%s\"}", o.name, fp);
 		rc = ca_store_audit(st, "operator-enroll", detail);

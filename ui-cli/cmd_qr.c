@@ -408,6 +408,7 @@ static offca_rc load_text(const char *path, xfr_qr_frames *fs, struct load_state
 {
 	offca_rc rc = OFFCA_OK;
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	const char *name = f == stdin ? "standard input" : path; /* for messages */
 	struct stat sb;
 	char *line = NULL, first[256] = "";
 	size_t cap = 0, lineno = 0, skipped = 0, added = 0;
@@ -422,7 +423,7 @@ static offca_rc load_text(const char *path, xfr_qr_frames *fs, struct load_state
 	for (n = getline(&line, &cap, f); rc == OFFCA_OK && n > 0; n = getline(&line, &cap, f)) {
 		lineno++;
 		if (n > (ssize_t)XFR_UR_MAX_TEXT) {
-			rc = ut_err(OFFCA_E_TOO_BIG, "%s: line %zu is longer than %u characters", path, lineno,
+			rc = ut_err(OFFCA_E_TOO_BIG, "%s: line %zu is longer than %u characters", name, lineno,
 				    XFR_UR_MAX_TEXT);
 			break;
 		}
@@ -442,9 +443,9 @@ static offca_rc load_text(const char *path, xfr_qr_frames *fs, struct load_state
 		fclose(f);
 	ls->frames += added;
 	if (rc == OFFCA_OK && skipped > 0)
-		note_problem(ls, "%s: %zu line(s) are not UR frames (first: %s)", path, skipped, first);
+		note_problem(ls, "%s: %zu line(s) are not UR frames (first: %s)", name, skipped, first);
 	else if (rc == OFFCA_OK && added == 0)
-		note_problem(ls, "%s: no UR strings in it", strcmp(path, "-") == 0 ? "standard input" : path);
+		note_problem(ls, "%s: no UR strings in it", name);
 	return rc;
 }
 
