@@ -567,9 +567,12 @@ int cli_cmd_bundle(int argc, char **argv)
 	} subs[] = {{"create", cmd_create},   {"verify", cmd_verify},   {"import", cmd_import},
 		    {"export", cmd_export},   {"extract", cmd_extract}, {"enroll-operator", cmd_enroll}};
 
-	if (argc < 2 || cli_wants_help(argc, argv)) {
-		fputs(bundle_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2)
+		return cli_usage_error("bundle", "missing subcommand: create, verify, import, export, extract or "
+				       "enroll-operator");
+	if (cli_wants_help(argc, argv)) {
+		fputs(bundle_usage, stdout);
+		return 0;
 	}
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (strcmp(argv[1], subs[i].name) == 0)
@@ -655,9 +658,11 @@ int cli_cmd_pending(int argc, char **argv)
 	const char *home, *sub;
 	int r;
 
-	if (argc < 2 || cli_wants_help(argc, argv)) {
-		fputs(pending_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2)
+		return cli_usage_error("pending", "missing subcommand: list, show or drop");
+	if (cli_wants_help(argc, argv)) {
+		fputs(pending_usage, stdout);
+		return 0;
 	}
 	sub = argv[1];
 	r = parse_opts("pending", PENDING_OPTS, argc - 1, argv + 1, &o);

@@ -694,9 +694,11 @@ static int cmd_scan(int argc, char **argv)
 
 int cli_cmd_qr(int argc, char **argv)
 {
-	if (argc < 2 || cli_wants_help(argc, argv)) {
-		fputs(qr_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2)
+		return cli_usage_error("qr", "missing subcommand: encode, show, decode or scan");
+	if (cli_wants_help(argc, argv)) {
+		fputs(qr_usage, stdout);
+		return 0;
 	}
 	if (strcmp(argv[1], "encode") == 0)
 		return cmd_encode(argc - 1, argv + 1);

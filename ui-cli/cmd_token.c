@@ -360,9 +360,11 @@ int cli_cmd_token(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
 
-	if (sub == NULL || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
-		fputs(usage_text, sub != NULL ? stdout : stderr);
-		return sub != NULL ? 0 : 2;
+	if (sub == NULL)
+		return cli_usage_error("token", "missing subcommand: list, keygen, wait, show-key or objects");
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
 	}
 	if (strcmp(sub, "list") == 0)
 		return cmd_list(argc - 1, argv + 1);

@@ -33,6 +33,8 @@ one_err() {
   [[ "$ERR" == offca* ]] || fail "$what: stderr does not start with 'offca': $ERR"
 }
 squeeze() { tr -s ' \t' ' '; }
+# names WORD... : the last one_err line contains every WORD
+names() { for w in "$@"; do [[ "$ERR" == *"$w"* ]] || fail "'$ERR' does not say '$w'"; done; }
 
 # ---- offca --version, offca help ----
 run_cap "$OFFCA" --version
@@ -76,6 +78,8 @@ for c in "${CMDS[@]}"; do
   done
   if [ -n "${SUBS[$c]}" ]; then
     one_err 2 "$c no-such-subcommand" "$OFFCA" "$c" no-such-subcommand
+    run_cap "$OFFCA" "$c" # no subcommand: a usage error
+    [ "$RC" = 2 ] || fail "'offca $c' without a subcommand exits $RC, want 2"
   fi
 done
 pass "${#CMDS[@]} commands and $nsub subcommands: --help, help CMD, unknown flag/subcommand -> exit 2, one line"
@@ -86,7 +90,10 @@ for cs in "token list" "token keygen" "token wait" "ca root" "ca intermediate" "
   "ceremony run" "ceremony verify"; do
   has_sub $cs
 done
-pass "issue-named subcommands present"
+for c in token bundle qr pending audit; do
+  one_err 2 "$c without a subcommand" "$OFFCA" "$c"; names "$c"
+done
+pass "issue-named subcommands present; no subcommand: exit 2"
 
 # ---- unknown commands ----
 one_err 2 "unknown command" "$OFFCA" no-such-command
@@ -214,7 +221,6 @@ pass "${#no_file[@]} commands given a nonexistent file: one line naming it, non-
 # code docs/exit-codes.md gives ----
 : > "$T/empty"; mkdir "$T/adir"; (umask 077; : > "$T/empty.pin"; echo 000000 > "$T/wrong.pin")
 echo 123456 > "$T/open.pin"; chmod 644 "$T/open.pin"
-names() { for w in "$@"; do [[ "$ERR" == *"$w"* ]] || fail "'$ERR' does not say '$w'"; done; }
 one_err 7 "keygen with a wrong PIN" "$OFFCA" token keygen --token pkcs11:token=qa --label k --type ec-p256 \
   --pin-file "$T/wrong.pin"; names "wrong PIN" "'qa'"
 one_err 9 "keygen on an absent token" "$OFFCA" token keygen --token pkcs11:token=absent --label k --type ec-p256 \
