@@ -100,12 +100,8 @@ static offca_rc review(cer_run_t *r, const cer_step *st, cer_issuer_ctx *ic, con
 static offca_rc release(cer_run_t *r, const cer_step *st, const ca_sign_result *res, struct input *in, size_t n)
 {
 	offca_rc rc = OFFCA_OK;
-	uint64_t *done = NULL;
 	size_t j = 0, nd = 0;
 
-	done = calloc(n + 1, sizeof(*done));
-	if (done == NULL)
-		return ut_err(OFFCA_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n && rc == OFFCA_OK; i++) {
 		X509 *x = NULL;
 		char *pem = NULL, *hex = NULL, rel[PATH_MAX];
@@ -124,20 +120,17 @@ static offca_rc release(cer_run_t *r, const cer_step *st, const ca_sign_result *
 			rc = ut_err(OFFCA_E_TOO_BIG, "output path too long");
 		if (rc == OFFCA_OK)
 			rc = cer_stage(r, rel, pem, pl);
-		if (rc == OFFCA_OK && in[i].pending_id != 0)
-			done[nd++] = in[i].pending_id;
+		nd += in[i].pending_id != 0;
 		free(hex);
 		free(pem);
 		X509_free(x);
 		j++;
 	}
-	/* the certificates are recorded: their CSRs leave the pending queue, all in one transaction
-	   (a crash cannot leave the queue half drained) */
+	/* the signed CSRs left the pending queue in the transaction that recorded their certificates
+	   (ca_sign_batch with pending_id): all or none, never half drained */
 	if (rc == OFFCA_OK && nd > 0)
-		rc = ca_store_pending_remove_many(r->store, done, nd);
-	if (rc == OFFCA_OK && nd > 0)
-		rc = cer_log(r, "pending-removed", json_pack("{s:i}", "count", (int)nd));
-	free(done);
+		rc = cer_log(r, "pending-removed", json_pack("{s:i, s:s}", "count", (int)nd, "how",
+							     "with the certificate records, one transaction"));
 	return rc;
 }
 
@@ -185,7 +178,8 @@ offca_rc cer_step_session(cer_run_t *r, const cer_step *st)
 	}
 	for (size_t i = 0; i < n; i++)
 		if (in[i].approved)
-			si[m++] = (ca_sign_input){.label = in[i].label, .csr = in[i].data, .csr_len = in[i].len};
+			si[m++] = (ca_sign_input){.label = in[i].label, .csr = in[i].data, .csr_len = in[i].len,
+						  .pending_id = in[i].pending_id};
 	if (m == 0) {
 		cer_say(r, "  Nothing approved: nothing is signed.\n");
 		rc = cer_log(r, "session-empty", NULL);
