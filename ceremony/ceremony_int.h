@@ -154,7 +154,8 @@ typedef struct cer_keyslot {
 	tok_key *key;
 } cer_keyslot;
 
-#define CER_MAX_KEYSLOTS 32
+/* keys stay open for the whole run: one per key a step uses (its own and its issuer's), officers */
+#define CER_MAX_KEYSLOTS (2 * CER_MAX_STEPS + CER_MAX_OFFICERS)
 #define CER_MAX_STAGED   512
 
 /* A file a step wants to release: written only when the whole step succeeded. */
