@@ -654,12 +654,17 @@ int cli_cmd_audit(int argc, char **argv)
 		fputs(audit_usage, stdout);
 		return 0;
 	}
-	if (argc < 2 || (strcmp(argv[1], "verify") != 0 && strcmp(argv[1], "show") != 0))
-		return cli_usage_error("audit", "expected 'verify' or 'show'");
-	verify = strcmp(argv[1], "verify") == 0;
-	r = parse("audit", argc - 1, argv + 1, OPT(O_HOME) | (verify ? 0 : OPT(O_JSON)), 0, &o);
-	if (r == 0)
-		r = open_store("audit", o.home, &st);
+	/* options may come before the subcommand too: offca audit --home DIR verify */
+	r = parse("audit", argc, argv, OPT(O_HOME) | OPT(O_JSON), 1, &o);
+	if (r != 0)
+		return r;
+	if (o.npos == 0 || (strcmp(o.pos[0], "verify") != 0 && strcmp(o.pos[0], "show") != 0))
+		return cli_usage_error("audit", "expected 'verify' or 'show'%s%s%s", o.npos ? ", not '" : "",
+				       o.npos ? o.pos[0] : "", o.npos ? "'" : "");
+	verify = strcmp(o.pos[0], "verify") == 0;
+	if (verify && o.json)
+		return cli_usage_error("audit verify", "option '--json' does not apply to audit verify");
+	r = open_store("audit", o.home, &st);
 	if (r != 0)
 		return r;
 	if (!verify) {
