@@ -58,6 +58,10 @@ grep -q '"event":"quorum-reached"' $t || fail "quorum-reached missing"
 "$OFFCA" ceremony verify $t > v.out || { cat v.out; fail "verify"; }
 grep -q "signatures 3" v.out || fail "expected 3 transcript signatures (ceremony key, bob, carol): $(cat v.out)"
 grep -q '"signer":"officer:bob"' $t && grep -q '"signer":"officer:carol"' $t || fail "officer signatures missing"
+# an officer's token logs in once: the approval key stays open for the transcript signature
+for o in bob carol root; do
+  [ "$(grep '"event":"login"' $t | grep -c "\"token\":\"$o\"")" = 1 ] || fail "$o should log in exactly once"
+done
 # each approval verifies independently with openssl against the enrolled key
 python3 - "$t" "$T" <<'PY'
 import base64, json, subprocess, sys
@@ -74,7 +78,7 @@ for line in open(t):
     if r.returncode != 0:
         sys.exit("approval of %s does not verify with openssl" % who)
 PY
-pass "2 of 3: bob and carol approved (openssl checks each approval), alice declined, 3 transcript signatures"
+pass "2 of 3: bob and carol approved (openssl checks each approval), alice declined, 3 transcript signatures, one login per token"
 
 write_ceremony bad.yaml "$T/bob.pub.pem" quorum-root-2
 if "$OFFCA" ceremony run bad.yaml --answers answers.yaml --credentials creds.yaml --no-pdf > bad.out 2>&1; then
