@@ -41,7 +41,11 @@ const char *cli_home(const char *opt)
 {
 	const char *env;
 
-	if (opt != NULL && opt[0] != '\0')
+	if (opt != NULL && opt[0] == '\0') {
+		ut_err(OFFCA_E_USAGE, "--home needs a directory (an empty --home is not $OFFCA_HOME)");
+		return NULL;
+	}
+	if (opt != NULL)
 		return opt;
 	env = getenv("OFFCA_HOME");
 	if (env != NULL && env[0] != '\0')

@@ -140,7 +140,10 @@ offca_rc ut_write_file(const char *path, const void *data, size_t len, int flags
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		e = errno;
-		rc = ut_err(ut_errno_rc(e), "%s: cannot create a temporary file: %s", path, strerror(e));
+		if (e == ENOENT || e == ENOTDIR)
+			rc = ut_err(ut_errno_rc(e), "%s: its directory does not exist", path);
+		else
+			rc = ut_err(ut_errno_rc(e), "%s: cannot create a file there: %s", path, strerror(e));
 		goto out;
 	}
 	created = 1;

@@ -69,6 +69,8 @@ static void test_read_limits(void **state)
 	free(buf);
 	assert_int_equal(ut_read_file("/dev/null", 100, 0, &buf, &len), OFFCA_E_IO);
 	assert_int_equal(ut_read_file("/nonexistent/x", 100, 0, &buf, &len), OFFCA_E_NOT_FOUND);
+	assert_int_equal(ut_write_file("/nonexistent/dir/x", "a", 1, UT_WF_EXCL), OFFCA_E_NOT_FOUND);
+	assert_string_equal(ut_err_msg(), "/nonexistent/dir/x: its directory does not exist");
 }
 
 static void test_secret_file(void **state)
