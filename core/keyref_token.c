@@ -2,6 +2,7 @@
 #include "offca/keyref.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "offca/token.h"
 
@@ -45,4 +46,39 @@ void ca_keyref_free(ca_keyref *s)
 		return;
 	tok_key_free(s->key);
 	free(s);
+}
+
+/* The path attributes a key URI can carry (RFC 7512 section 2.3), id compared separately. */
+static const char *const key_attrs[] = {"token", "manufacturer", "serial", "model", "object", "type",
+					"slot-id", "slot-description", "slot-manufacturer", NULL};
+
+offca_rc ca_key_uri_matches(const char *recorded, const char *given)
+{
+	tok_uri *r = NULL, *g = NULL;
+	const unsigned char *rid, *gid;
+	const char *rv, *gv;
+	size_t rlen = 0, glen = 0;
+	offca_rc rc;
+
+	rc = tok_uri_parse(recorded, &r);
+	if (rc == OFFCA_OK)
+		rc = tok_uri_parse(given, &g);
+	if (rc != OFFCA_OK)
+		goto out;
+	rc = OFFCA_E_NOT_FOUND;
+	for (size_t i = 0; key_attrs[i] != NULL; i++) {
+		gv = tok_uri_get(g, key_attrs[i]);
+		rv = tok_uri_get(r, key_attrs[i]);
+		if (gv != NULL && (rv == NULL || strcmp(gv, rv) != 0))
+			goto out;
+	}
+	gid = tok_uri_id(g, &glen);
+	rid = tok_uri_id(r, &rlen);
+	if (gid != NULL && (rid == NULL || glen != rlen || memcmp(gid, rid, glen) != 0))
+		goto out;
+	rc = OFFCA_OK;
+out:
+	tok_uri_free(r);
+	tok_uri_free(g);
+	return rc;
 }

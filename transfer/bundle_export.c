@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "offca/keyref.h"
 #include "offca/store.h"
 #include "offca/util.h"
 
@@ -170,7 +171,7 @@ static offca_rc signer_certs(xfr_export *e, ca_issuer *iss, size_t n)
 	return OFFCA_OK;
 }
 
-/* The issuer whose key_uri is exactly uri (NULL when none or several match). */
+/* The one issuer whose recorded key URI the given URI names (ca_key_uri_matches). */
 static offca_rc issuer_by_uri(ca_store *st, const char *uri, char name[64])
 {
 	offca_rc rc;
@@ -181,7 +182,7 @@ static offca_rc issuer_by_uri(ca_store *st, const char *uri, char name[64])
 	if (rc != OFFCA_OK)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(all[i].key_uri, uri) == 0) {
+		if (all[i].key_uri[0] != '\0' && ca_key_uri_matches(all[i].key_uri, uri) == OFFCA_OK) {
 			snprintf(name, 64, "%s", all[i].name);
 			hits++;
 		}

@@ -57,5 +57,14 @@ openssl verify -CAfile "$T/root.pem" -untrusted "$chain" "$crt" >/dev/null || fa
 "$OFFCA" bundle create --out "$T/root.offca" --direction out --issuer root --pin-file "$T/ca.pin" "$T/int.crl" \
   >/dev/null || fail "create signed by the root"
 "$OFFCA" bundle verify "$T/root.offca" --ca "$T/root.pem" | grep -q "signer .*Export Test Root" || fail "root signer"
+# --sign-key names the issuer by its key: any URI that names the recorded key will do, not only
+# the exact canonical string the store recorded
+"$OFFCA" bundle create --out "$T/byuri.offca" --direction out --sign-key "pkcs11:token=ca;object=root" \
+  --pin-file "$T/ca.pin" "$T/int.crl" >/dev/null || fail "create --sign-key with a short URI"
+"$OFFCA" bundle verify "$T/byuri.offca" --ca "$T/root.pem" | grep -q "signer .*Export Test Root" || fail "short-URI signer"
+expect_fail "sign-key naming no issuer" "$OFFCA" bundle create --out "$T/nokey.offca" --direction out \
+  --sign-key "pkcs11:token=ca;object=nosuch" --pin-file "$T/ca.pin" "$T/int.crl"
+expect_err_match "no single issuer"
+[ ! -e "$T/nokey.offca" ] || fail "a bundle was written for an unknown key"
 "$OFFCA" audit verify >/dev/null 2>&1 || fail "audit chain after exports"
 pass "export -> verify --ca -> extract"

@@ -26,4 +26,13 @@ EVP_PKEY *ca_keyref_public(ca_keyref *s);
 /* Close the session (NULL is fine). */
 void ca_keyref_free(ca_keyref *s);
 
+/*
+ * Does the pkcs11: URI `given` name the key recorded as `recorded`? True (OFFCA_OK) when every
+ * path attribute present in given (token, serial, object, id, type, ...) is present in recorded
+ * with the same decoded value, so "pkcs11:token=ca;object=int" matches the canonical
+ * "pkcs11:token=ca;id=%01%02;object=int;type=private". Query attributes (pin-source,
+ * module-path) are ignored. Errors: OFFCA_E_NOT_FOUND (no match), OFFCA_E_PARSE (bad URI).
+ */
+offca_rc ca_key_uri_matches(const char *recorded, const char *given);
+
 #endif
