@@ -125,6 +125,10 @@ offca_rc xfr_bundle_add_file(xfr_bundle *b, const char *spec)
 	rc = ut_read_file(path, XFR_MAX_ITEM, 1, &data, &len);
 	if (rc != OFFCA_OK)
 		return rc;
+	if (len == 0) {
+		free(data);
+		return ut_err(OFFCA_E_PARSE, "%s: is empty; nothing to put in a bundle", path);
+	}
 	if (!typed)
 		type = xfr_item_type_guess(data, len);
 	rc = xfr_bundle_add(b, type, path, data, len);
