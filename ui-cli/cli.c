@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int cli_fail(offca_rc rc)
 {
@@ -52,4 +53,13 @@ const char *cli_home(const char *opt)
 		return env;
 	ut_err(OFFCA_E_USAGE, "no CA home: pass --home DIR or set OFFCA_HOME");
 	return NULL;
+}
+
+void cli_fmt_time(int64_t t, char *buf, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, cap, "@%lld", (long long)t);
 }

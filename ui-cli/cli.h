@@ -7,6 +7,9 @@
 #ifndef OFFCA_CLI_H
 #define OFFCA_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "offca/err.h"
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);
@@ -42,5 +45,8 @@ int cli_wants_help(int argc, char **argv);
  * OFFCA_E_USAGE detail) when neither is set.
  */
 const char *cli_home(const char *opt);
+
+/* Format a Unix time as RFC 3339 UTC ("2026-11-25T14:52:00Z"); "@<seconds>" if it cannot. */
+void cli_fmt_time(int64_t t, char *buf, size_t cap);
 
 #endif

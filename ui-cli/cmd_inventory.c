@@ -85,15 +85,6 @@ static int parse(const char *cmd, int argc, char **argv, unsigned allowed, int m
 
 #define OPT(x) (1u << (x))
 
-static void iso_time(int64_t t, char *buf, size_t cap)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, cap, "@%lld", (long long)t);
-}
-
 static const char *status_text(const ca_cert_record *r, int64_t now)
 {
 	if (r->status == CA_CERT_REVOKED)
@@ -235,7 +226,7 @@ static int list_cb(void *arg, const ca_cert_record *r)
 		free(txt);
 		return 0;
 	}
-	iso_time(r->not_after, na, sizeof(na));
+	cli_fmt_time(r->not_after, na, sizeof(na));
 	printf("%s  %-7s  %s  %-12s  %s\n", ca_serial_hex(&r->serial, hex, sizeof(hex)), status_text(r, c->now), na,
 	       r->profile, display_name(r));
 	return 0;
@@ -310,16 +301,16 @@ static json_t *record_json(const ca_cert_record *r, int64_t now, int with_pem)
 
 	for (size_t i = 0; sans != NULL && i < r->n_sans; i++)
 		json_array_append_new(sans, json_string(r->sans[i]));
-	iso_time(r->not_before, t1, sizeof(t1));
-	iso_time(r->not_after, t2, sizeof(t2));
-	iso_time(r->issued_at, t3, sizeof(t3));
+	cli_fmt_time(r->not_before, t1, sizeof(t1));
+	cli_fmt_time(r->not_after, t2, sizeof(t2));
+	cli_fmt_time(r->issued_at, t3, sizeof(t3));
 	if (fp != NULL && sans != NULL && (pem != NULL || !with_pem))
 		j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:O,s:s,s:s,s:s,s:s}", "serial",
 			      ca_serial_hex(&r->serial, hex, sizeof(hex)), "sha256", fp, "status", status_text(r, now),
 			      "issuer", r->issuer, "profile", r->profile, "subject", r->subject ? r->subject : "", "sans",
 			      sans, "notBefore", t1, "notAfter", t2, "issuedAt", t3, "source", r->source);
 	if (j != NULL && r->status == CA_CERT_REVOKED) {
-		iso_time(r->revoked_at, t1, sizeof(t1));
+		cli_fmt_time(r->revoked_at, t1, sizeof(t1));
 		json_object_set_new(j, "revokedAt", json_string(t1));
 		json_object_set_new(j, "reason", json_string(ca_reason_name(r->reason) ? ca_reason_name(r->reason) : "?"));
 	}
@@ -346,17 +337,17 @@ static int print_record(const ca_cert_record *r)
 	printf("sha256:     %s\n", fp);
 	printf("status:     %s", status_text(r, now));
 	if (r->status == CA_CERT_REVOKED) {
-		iso_time(r->revoked_at, t, sizeof(t));
+		cli_fmt_time(r->revoked_at, t, sizeof(t));
 		printf(" (%s, reason %s)", t, ca_reason_name(r->reason) ? ca_reason_name(r->reason) : "?");
 	}
 	printf("\nissuer:     %s\nprofile:    %s\nsubject:    %s\n", r->issuer, r->profile, r->subject ? r->subject : "");
 	for (size_t i = 0; i < r->n_sans; i++)
 		printf("%s%s\n", i == 0 ? "SANs:       " : "            ", r->sans[i]);
-	iso_time(r->not_before, t, sizeof(t));
+	cli_fmt_time(r->not_before, t, sizeof(t));
 	printf("notBefore:  %s\n", t);
-	iso_time(r->not_after, t, sizeof(t));
+	cli_fmt_time(r->not_after, t, sizeof(t));
 	printf("notAfter:   %s\n", t);
-	iso_time(r->issued_at, t, sizeof(t));
+	cli_fmt_time(r->issued_at, t, sizeof(t));
 	printf("issued:     %s by %s\n%s", t, r->source, pem);
 	free(fp);
 	free(pem);
@@ -600,7 +591,7 @@ static int audit_cb(void *arg, const ca_audit_entry *e)
 	char t[32], *h = ut_hex(e->hash, 32), *ph = ut_hex(e->prev_hash, 32), *txt = NULL;
 	json_t *j = NULL;
 
-	iso_time(e->time, t, sizeof(t));
+	cli_fmt_time(e->time, t, sizeof(t));
 	if (h != NULL && ph != NULL && c->json) {
 		j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq, "time", t, "action", e->action,
 			      "detail", e->detail, "prevHash", ph, "hash", h);
