@@ -160,8 +160,9 @@ offca_rc cer_token_ready(cer_run_t *r, int token)
 		return rc;
 	r->tinfo[token] = ti;
 	r->tinfo_ok[token] = 1;
-	cer_say(r, "  Token '%s' present: label '%s', serial %s, %s %s%s\n", tk->id, ti.label, ti.serial,
-		ti.manufacturer, ti.model, is_yubikey(&ti) ? " (YubiKey)" : "");
+	cer_say(r, "  Token '%s' present: label '%s', serial %s, %s %s%s%s\n", tk->id, ti.label, ti.serial,
+		ti.manufacturer, ti.model, is_yubikey(&ti) ? " (YubiKey)" : "",
+		cer_keys_held(r, tk->id) ? "; still logged in (no PIN needed)" : "");
 	return cer_log(r, "token-inserted",
 		       json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "token", tk->id, "label", ti.label, "serial",
 				 ti.serial, "manufacturer", ti.manufacturer, "model", ti.model, "protected_auth_path",
