@@ -14,6 +14,7 @@ struct ca_config {
 	ca_issuer_cfg defaults;
 	ca_issuer_cfg *issuers;
 	size_t n_issuers;
+	int transfer_require_signed;  /* defaults.transfer.require_signed */
 };
 
 const char *ca_cn_only_name(ca_cn_only v)
@@ -95,6 +96,7 @@ offca_rc ca_config_write_default(const char *home)
 	json_object_set_new(def, "ocsp_url", json_string(""));
 	json_object_set_new(def, "crl_dp_url", json_string(""));
 	json_object_set_new(def, "crl_days", json_integer(d.crl_days));
+	json_object_set_new(def, "transfer", json_pack("{s:b}", "require_signed", 0));
 	json_object_set_new(root, "version", json_integer(1));
 	json_object_set_new(root, "defaults", def);
 	def = NULL;
@@ -323,10 +325,23 @@ static offca_rc parse_policy(json_t *o, const char *path, ca_policy *p)
 	return OFFCA_OK;
 }
 
+/* defaults.transfer: how inbound bundles are taken (not per issuer). */
+static offca_rc parse_transfer(json_t *o, ca_config *cfg)
+{
+	static const char *const keys[] = {"require_signed", NULL};
+	offca_rc rc;
+
+	if (!json_is_object(o))
+		return ut_err(OFFCA_E_PARSE, "config defaults.transfer: must be an object");
+	if ((rc = check_keys(o, "defaults.transfer", keys)) != OFFCA_OK)
+		return rc;
+	return get_bool(o, "defaults.transfer", "require_signed", &cfg->transfer_require_signed);
+}
+
 static offca_rc parse_section(json_t *o, const char *path, ca_issuer_cfg *c)
 {
 	static const char *const keys[] = {"policy", "aia_ca_issuers_url", "ocsp_url", "crl_dp_url",
-					   "crl_days", NULL};
+					   "crl_days", "transfer", NULL};
 	char sub[160];
 	offca_rc rc;
 	json_t *v;
@@ -335,6 +350,9 @@ static offca_rc parse_section(json_t *o, const char *path, ca_issuer_cfg *c)
 		return ut_err(OFFCA_E_PARSE, "config %s: must be an object", path);
 	if ((rc = check_keys(o, path, keys)) != OFFCA_OK)
 		return rc;
+	if (c->name[0] != '\0' && json_object_get(o, "transfer") != NULL)
+		return ut_err(OFFCA_E_PARSE, "config %s.transfer: transfer settings are not per issuer (put them "
+			      "in defaults.transfer)", path);
 	v = json_object_get(o, "policy");
 	snprintf(sub, sizeof(sub), "%s.policy", path);
 	if (v != NULL && (rc = parse_policy(v, sub, &c->policy)) != OFFCA_OK)
@@ -416,6 +434,9 @@ offca_rc ca_config_parse(const char *text, size_t len, ca_config **out)
 	v = json_object_get(root, "defaults");
 	if (v != NULL && (rc = parse_section(v, "defaults", &cfg->defaults)) != OFFCA_OK)
 		goto out;
+	if (v != NULL && json_object_get(v, "transfer") != NULL &&
+	    (rc = parse_transfer(json_object_get(v, "transfer"), cfg)) != OFFCA_OK)
+		goto out;
 	v = json_object_get(root, "issuers");
 	if (v != NULL && (rc = parse_issuers(v, cfg)) != OFFCA_OK)
 		goto out;
@@ -468,4 +489,9 @@ const ca_issuer_cfg *ca_config_issuer(const ca_config *cfg, const char *name)
 			if (strcmp(cfg->issuers[i].name, name) == 0)
 				return &cfg->issuers[i];
 	return &cfg->defaults;
+}
+
+int ca_config_transfer_require_signed(const ca_config *cfg)
+{
+	return cfg != NULL && cfg->transfer_require_signed;
 }

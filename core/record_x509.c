@@ -4,6 +4,7 @@
  */
 #include "store_int.h"
 #include "offca/util.h"
+#include "offca/x509.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -146,7 +147,7 @@ static offca_rc get_subject(const X509 *x, char **out)
 
 	if (b == NULL)
 		return ut_err(OFFCA_E_NOMEM, "out of memory");
-	if (X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
+	if (X509_NAME_print_ex(b, X509_get_subject_name(x), 0, CA_X509_NAME_FLAGS) < 0) {
 		rc = ut_err_ssl(OFFCA_E_PARSE, "certificate: cannot print subject");
 		goto out;
 	}

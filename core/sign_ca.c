@@ -12,7 +12,8 @@
 
 #define CA_MAX_DAYS (100 * 366)
 
-/* Serial -> (record commit) -> issuer add. Signs with priv, verifies with pub. */
+/* Serial (reserved) -> build, sign, verify, lint -> record + issuer (one commit). Signs with priv,
+   verifies with pub. */
 static offca_rc finish_ca(ca_store *st, const ca_ca_spec *spec, ca_cert_spec *cs, const char *parent,
 			  EVP_PKEY *priv, EVP_PKEY *pub, X509 *issuer_cert, unsigned char **out_der, size_t *out_len)
 {
@@ -42,11 +43,9 @@ static offca_rc finish_ca(ca_store *st, const ca_ca_spec *spec, ca_cert_spec *cs
 		goto out;
 	if ((rc = ca_x509_to_der(x, &der, &len)) != OFFCA_OK)
 		goto out;
-	if ((rc = ca_cert_record_from_der(der, len, parent[0] ? parent : spec->name, ca_profile_name(cs->profile),
-					  spec->source ? spec->source : "offca ca", &rec)) != OFFCA_OK ||
-	    (rc = ca_store_cert_commit(st, &rec, 1)) != OFFCA_OK)
+	if ((rc = ca_cert_record_from_x509(x, der, len, parent[0] ? parent : spec->name, ca_profile_name(cs->profile),
+					   spec->source ? spec->source : "offca ca", &rec)) != OFFCA_OK)
 		goto out;
-	reserved = 0;
 	snprintf(iss.name, sizeof(iss.name), "%s", spec->name);
 	snprintf(iss.parent, sizeof(iss.parent), "%s", parent);
 	snprintf(iss.key_uri, sizeof(iss.key_uri), "%s", spec->key_uri ? spec->key_uri : "");
@@ -54,8 +53,11 @@ static offca_rc finish_ca(ca_store *st, const ca_ca_spec *spec, ca_cert_spec *cs
 	iss.der_len = len;
 	iss.created = (int64_t)time(NULL);
 	iss.is_root = parent[0] == '\0';
-	if ((rc = ca_store_issuer_add(st, &iss)) != OFFCA_OK)
+	/* the record and the issuer entry in ONE transaction: a crash cannot leave a CA certificate
+	   recorded but unknown as an issuer */
+	if ((rc = ca_store_issuer_commit(st, &rec, &iss)) != OFFCA_OK)
 		goto out;
+	reserved = 0;
 	*out_der = der;
 	*out_len = len;
 	der = NULL;

@@ -1,7 +1,9 @@
 /* x509_sign.c - digest choice, signing and verifying certificates/CRLs, DER helpers, DN text. */
 #include "offca/x509.h"
+#include "offca/token.h"
 #include "offca/util.h"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -35,7 +37,7 @@ offca_rc ca_x509_sign(X509 *cert, EVP_PKEY *signer)
 		return ut_err(OFFCA_E_UNSUPPORTED, "cannot sign with a %s key", OBJ_nid2sn(EVP_PKEY_get_base_id(signer)));
 	ERR_clear_error();
 	if (X509_sign(cert, signer, md) <= 0)
-		return ut_err_ssl(OFFCA_E_CRYPTO, "signing the certificate failed");
+		return tok_err_sign("signing the certificate failed"); /* names a removed token, a refused PIN */
 	return OFFCA_OK;
 }
 
@@ -57,7 +59,7 @@ offca_rc ca_x509_sign_crl(X509_CRL *crl, EVP_PKEY *signer)
 		return ut_err(OFFCA_E_UNSUPPORTED, "cannot sign with a %s key", OBJ_nid2sn(EVP_PKEY_get_base_id(signer)));
 	ERR_clear_error();
 	if (X509_CRL_sign(crl, signer, md) <= 0)
-		return ut_err_ssl(OFFCA_E_CRYPTO, "signing the CRL failed");
+		return tok_err_sign("signing the CRL failed");
 	return OFFCA_OK;
 }
 
@@ -116,7 +118,22 @@ static int attr_ok(const char *a)
 	return 0;
 }
 
-/* Split the next "ATTR=value" off *p up to an unescaped sep; unescape into buf. */
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Split the next "ATTR=value" off *p up to an unescaped sep; unescape into val: "\XX" (two hex
+ * digits, RFC 4514) is that byte, "\c" is c. In the RFC 4514 form an unescaped '+' (a multi-valued
+ * RDN) is refused rather than taken literally.
+ */
 static offca_rc next_rdn(const char **p, char sep, char *attr, size_t acap, char *val, size_t vcap)
 {
 	const char *s = *p;
@@ -124,21 +141,36 @@ static offca_rc next_rdn(const char **p, char sep, char *attr, size_t acap, char
 
 	while (*s == ' ')
 		s++;
-	while (*s != '\0' && *s != '=') {
+	while (*s != '\0' && *s != '=' && *s != sep) {
 		if (a + 1 >= acap)
 			return ut_err(OFFCA_E_USAGE, "subject: attribute name too long");
 		attr[a++] = *s++;
 	}
+	while (a > 0 && attr[a - 1] == ' ')
+		a--;
 	attr[a] = '\0';
 	if (*s != '=' || a == 0)
-		return ut_err(OFFCA_E_USAGE, "subject: expected ATTR=value");
+		return ut_err(OFFCA_E_USAGE, "subject: expected ATTR=value, not '%.40s'", *p);
 	s++;
 	while (*s != '\0' && *s != sep) {
-		if (*s == '\\' && s[1] != '\0')
-			s++;
+		char c = *s++;
+		if (c == '\\' && *s != '\0') {
+			int hi = hexval(s[0]), lo = hi >= 0 ? hexval(s[1]) : -1;
+			if (hi >= 0 && lo >= 0) {
+				c = (char)(hi << 4 | lo);
+				s += 2;
+			} else {
+				c = *s++;
+			}
+		} else if (c == '+' && sep == ',') {
+			return ut_err(OFFCA_E_USAGE, "subject: '+' (a multi-valued RDN) is not supported: write \\+ "
+						     "for a literal plus");
+		}
 		if (v + 1 >= vcap)
 			return ut_err(OFFCA_E_USAGE, "subject: value too long");
-		val[v++] = *s++;
+		if (c == '\0')
+			return ut_err(OFFCA_E_USAGE, "subject: NUL byte in %s", attr);
+		val[v++] = c;
 	}
 	val[v] = '\0';
 	if (*s == sep)
@@ -177,8 +209,10 @@ offca_rc ca_x509_parse_dn(const char *text, X509_NAME **out)
 						   "serialNumber)", attr);
 			goto out;
 		}
+		/* "/O=y/CN=x" is in DER order (append); RFC 4514 "CN=x,O=y" lists the last RDN first
+		   (insert each at the front) */
 		if (val[0] == '\0' || X509_NAME_add_entry_by_txt(name, attr, MBSTRING_UTF8, (unsigned char *)val,
-								 -1, -1, 0) != 1) {
+								 -1, sep == '/' ? -1 : 0, 0) != 1) {
 			rc = ut_err_ssl(OFFCA_E_USAGE, "subject: bad value for %s", attr);
 			goto out;
 		}
@@ -192,5 +226,40 @@ offca_rc ca_x509_parse_dn(const char *text, X509_NAME **out)
 	rc = OFFCA_OK;
 out:
 	X509_NAME_free(name);
+	return rc;
+}
+
+offca_rc ca_x509_name_text(const X509_NAME *name, char *buf, size_t cap)
+{
+	BIO *b = NULL;
+	char *p = NULL;
+	long n;
+	offca_rc rc = OFFCA_OK;
+
+	if (buf == NULL || cap == 0)
+		return ut_err(OFFCA_E_USAGE, "ca_x509_name_text: no buffer");
+	buf[0] = '\0';
+	if (name == NULL)
+		return OFFCA_OK;
+	b = BIO_new(BIO_s_mem());
+	if (b == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	if (X509_NAME_print_ex(b, name, 0, CA_X509_NAME_FLAGS) < 0) {
+		rc = ut_err_ssl(OFFCA_E_PARSE, "cannot print a distinguished name");
+		goto out;
+	}
+	n = BIO_get_mem_data(b, &p);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= cap) {
+		n = (long)cap - 1;
+		while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
+			n--; /* never cut a UTF-8 sequence */
+		rc = ut_err(OFFCA_E_TOO_BIG, "distinguished name longer than %zu bytes", cap - 1);
+	}
+	memcpy(buf, p, (size_t)n);
+	buf[n] = '\0';
+out:
+	BIO_free(b);
 	return rc;
 }

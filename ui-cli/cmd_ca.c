@@ -39,8 +39,10 @@ static const char ca_usage[] =
 	"              issuer of offca sign. NAME defaults to int-YYYYMMDD.\n"
 	"list          issuers with their parent, subject, validity and key URI.\n"
 	"\n"
-	"DN: \"/CN=Example Root/O=Example\" or \"CN=Example Root,O=Example\". The certificate is printed\n"
-	"as PEM on stdout, or written to --out FILE (never overwritten). Every step is in the audit log.\n";
+	"DN: \"CN=Example Root,O=Example\" (RFC 4514: most specific first, as offca list and show print\n"
+	"it) or \"/O=Example/CN=Example Root\" (OpenSSL's slash form, in DER order): the same name.\n"
+	"The certificate is printed as PEM on stdout, or written to --out FILE (never overwritten).\n"
+	"Every step is in the audit log.\n";
 
 enum { O_HOME = 1, O_KEY, O_SUBJECT, O_DAYS, O_PATHLEN, O_NAME, O_OUT, O_PINFILE, O_MODULE, O_ISSUER,
        O_PERMIT, O_CSR, O_IPINFILE };
@@ -360,10 +362,10 @@ static int cmd_list(int argc, char **argv)
 	printf("%-3s %-20s %-12s %-22s %s\n", "", "NAME", "PARENT", "NOT AFTER", "SUBJECT / KEY");
 	for (size_t i = 0; i < n; i++) {
 		X509 *x = NULL;
-		char subj[256] = "", na[64] = "";
+		char subj[512] = "", na[64] = "";
 		BIO *b = BIO_new(BIO_s_mem());
 		if (ca_x509_from_der(list[i].der, list[i].der_len, &x) == OFFCA_OK && b != NULL) {
-			X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj));
+			(void)ca_x509_name_text(X509_get_subject_name(x), subj, sizeof(subj)); /* as offca list */
 			if (ASN1_TIME_print(b, X509_get0_notAfter(x)) == 1)
 				BIO_read(b, na, sizeof(na) - 1);
 		}

@@ -51,6 +51,8 @@ static const char issue_usage[] =
 	"overwritten) holding key, certificate and issuer chain. The key then has to travel: prefer\n"
 	"offca sign with a CSR made on the endpoint.\n"
 	"\n"
+	"  --subject DN      \"CN=host,O=Example\" (RFC 4514, as offca list prints it) or\n"
+	"                    \"/O=Example/CN=host\" (OpenSSL's slash form, in DER order): the same name\n"
 	"  --san NAME        DNS:name, IP:addr, email:addr, URI:uri or a bare DNS name; repeatable,\n"
 	"                    comma-separated lists allowed\n"
 	"  --legacy          PBE-SHA1-3DES + SHA-1 MAC for old consumers (default: AES-256-CBC with\n"

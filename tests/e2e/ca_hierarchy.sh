@@ -15,7 +15,8 @@ RP="$T/rootca.pin"; IP="$T/intca.pin"
 RK=$("$OFFCA" token keygen --token "pkcs11:token=rootca" --label root --type ec-p384 --pin-file "$RP")
 IK=$("$OFFCA" token keygen --token "pkcs11:token=intca" --label int --type ec-p256 --pin-file "$IP")
 
-"$OFFCA" ca root --key "$RK" --subject "/CN=E2E Root/O=offca tests" --days 3650 --pin-file "$RP" --out "$T/root.pem"
+# OpenSSL's slash form is in DER order (O first); RFC 4514 below lists the most specific RDN first
+"$OFFCA" ca root --key "$RK" --subject "/O=offca tests/CN=E2E Root" --days 3650 --pin-file "$RP" --out "$T/root.pem"
 openssl x509 -in "$T/root.pem" -noout -text > "$T/root.txt"
 grep -A1 "Basic Constraints: critical" "$T/root.txt" | grep -q "CA:TRUE" || fail "root: basicConstraints"
 grep -q "pathlen" "$T/root.txt" && fail "root: pathlen without --path-len"
@@ -32,6 +33,19 @@ grep -A3 "Name Constraints: critical" "$T/int.txt" | grep -q "DNS:example.com" |
 openssl verify -x509_strict -CAfile "$T/root.pem" "$T/int.pem" >/dev/null || fail "intermediate does not verify"
 "$OFFCA" ca list | grep -q "^\* *int1" || fail "newest intermediate is not the default issuer"
 pass "intermediate on token intca with name constraints, default issuer"
+
+# subjects: what the operator typed is what openssl (RFC 2253) and offca print back, DER order O then CN
+[ "$(openssl x509 -in "$T/int.pem" -noout -subject -nameopt RFC2253)" = "subject=CN=E2E Intermediate,O=offca tests" ] \
+  || fail "intermediate subject: $(openssl x509 -in "$T/int.pem" -noout -subject -nameopt RFC2253)"
+[ "$(openssl x509 -in "$T/root.pem" -noout -subject -nameopt RFC2253)" = "subject=CN=E2E Root,O=offca tests" ] \
+  || fail "root subject (slash form): $(openssl x509 -in "$T/root.pem" -noout -subject -nameopt RFC2253)"
+openssl x509 -in "$T/int.pem" -noout -subject -nameopt sep_multiline | sed -n 2p | grep -q "O=offca tests" \
+  || fail "intermediate: O must be the first RDN in DER"
+"$OFFCA" ca list | grep -qF "CN=E2E Intermediate,O=offca tests" || fail "ca list subject: $("$OFFCA" ca list)"
+"$OFFCA" list | grep -qF "CN=E2E Root,O=offca tests" || fail "list subject: $("$OFFCA" list)"
+ISER=$(openssl x509 -in "$T/int.pem" -noout -serial | sed 's/^serial=//')
+"$OFFCA" show "$ISER" | grep -qF "CN=E2E Intermediate,O=offca tests" || fail "show subject: $("$OFFCA" show "$ISER")"
+pass "subjects read back as typed (RFC 4514 and slash form)"
 
 # an intermediate whose key lives elsewhere (--csr): signed here, cannot sign here
 openssl req -new -newkey rsa:3072 -nodes -keyout "$T/ext.key" -subj "/CN=External Issuing CA/O=offca tests" \

@@ -13,10 +13,12 @@
  *                   "dns_suffixes": [], "allow_ip_san": true, "allow_email_san": false,
  *                   "allow_uri_san": false, "allow_wildcard": true, "san_required": true,
  *                   "cn_only": "copy-cn-to-san", "leaf_days_default": 90, "leaf_days_max": 397 },
- *       "aia_ca_issuers_url": "", "ocsp_url": "", "crl_dp_url": "", "crl_days": 7
+ *       "aia_ca_issuers_url": "", "ocsp_url": "", "crl_dp_url": "", "crl_days": 7,
+ *       "transfer": { "require_signed": false }
  *     },
  *     "issuers": { "int-2026": { "policy": { "dns_suffixes": ["corp.example"] } } }
  *   }
+ * "transfer" exists only in "defaults" (it is about the CA home, not an issuer).
  */
 #ifndef OFFCA_CONFIG_H
 #define OFFCA_CONFIG_H
@@ -94,6 +96,13 @@ void ca_config_defaults(ca_issuer_cfg *out);
  * until ca_config_free. Never NULL.
  */
 const ca_issuer_cfg *ca_config_issuer(const ca_config *cfg, const char *name);
+
+/*
+ * defaults.transfer.require_signed (default false): 1 when `offca bundle import` must refuse an
+ * inbound bundle that is not signed by an enrolled operator (unsigned bundles are otherwise
+ * taken on their integrity check alone). cfg NULL: 0. Never fails.
+ */
+int ca_config_transfer_require_signed(const ca_config *cfg);
 
 /* "copy-cn-to-san" / "refuse" for a ca_cn_only value. */
 const char *ca_cn_only_name(ca_cn_only v);

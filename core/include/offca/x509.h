@@ -50,24 +50,40 @@ offca_rc ca_x509_build(const ca_cert_spec *spec, X509 **out);
 /* Digest for signing with key (NULL for Ed25519/Ed448); *ok = 0 when the key type is unusable. */
 const EVP_MD *ca_x509_digest_for(EVP_PKEY *key, int *ok);
 
-/* Sign cert with signer (token or software key). Errors: OFFCA_E_CRYPTO (detail from OpenSSL),
-   OFFCA_E_UNSUPPORTED (key type). */
+/* Sign cert with signer (token or software key). A failed signature goes through tok_err_sign()
+   (call on the thread that signs): OFFCA_E_TOKEN_ABSENT (token removed), OFFCA_E_PIN_INCORRECT /
+   OFFCA_E_PIN_LOCKED (per-signature PIN refused: reopen the key before signing again), other
+   token errors, else OFFCA_E_CRYPTO (detail from OpenSSL). OFFCA_E_UNSUPPORTED (key type). */
 offca_rc ca_x509_sign(X509 *cert, EVP_PKEY *signer);
 
 /* Verify cert's signature with pub. Errors: OFFCA_E_VERIFY. */
 offca_rc ca_x509_verify(X509 *cert, EVP_PKEY *pub);
 
-/* Same for a CRL. */
+/* Same for a CRL (same errors as ca_x509_sign). */
 offca_rc ca_x509_sign_crl(X509_CRL *crl, EVP_PKEY *signer);
 offca_rc ca_x509_verify_crl(X509_CRL *crl, EVP_PKEY *pub);
 
 /*
- * Parse a distinguished name given on the command line: either OpenSSL's "/CN=x/O=y" or
- * RFC 4514 "CN=x,O=y" (most significant first in both). A backslash escapes the next
- * character. Attributes: CN, O, OU, C, ST, L, DC, serialNumber. Values UTF-8.
- * Errors: OFFCA_E_USAGE (detail names the problem), OFFCA_E_NOMEM.
+ * Parse a distinguished name given on the command line, in one of two forms:
+ *   RFC 4514 "CN=x,OU=u,O=y": the most specific RDN first, as offca prints names (and as
+ *     `openssl x509 -nameopt RFC2253` does): the DER order is the reverse, O then OU then CN;
+ *   OpenSSL's slash form "/O=y/OU=u/CN=x" (leading '/'): RDNs in DER order, as `openssl req -subj`.
+ * Both examples give the same name, printed back "CN=x,OU=u,O=y". A backslash escapes the next
+ * character; "\XX" (two hex digits) is that byte (RFC 4514). An unescaped '+' (a multi-valued
+ * RDN) is refused in the RFC 4514 form. Attributes: CN, O, OU, C, ST, L, DC, serialNumber.
+ * Values UTF-8. Errors: OFFCA_E_USAGE (detail names the problem), OFFCA_E_NOMEM.
  */
 offca_rc ca_x509_parse_dn(const char *text, X509_NAME **out);
+
+/*
+ * The one display convention for names, used by the store's records (offca list/show), the
+ * signing output and the CLI: RFC 2253/4514 one-line, most specific RDN first, UTF-8 kept
+ * (CA_X509_NAME_FLAGS for X509_NAME_print_ex), so ca_x509_parse_dn(text) gives the name back.
+ * Writes into buf (cap bytes, NUL-terminated; "" for an empty or NULL name). Errors:
+ * OFFCA_E_TOO_BIG (cut at a UTF-8 boundary to fit), OFFCA_E_PARSE, OFFCA_E_NOMEM, OFFCA_E_USAGE.
+ */
+#define CA_X509_NAME_FLAGS (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB)
+offca_rc ca_x509_name_text(const X509_NAME *name, char *buf, size_t cap);
 
 /* DER of a certificate in a new buffer (OPENSSL_free). Errors: OFFCA_E_CRYPTO. */
 offca_rc ca_x509_to_der(X509 *cert, unsigned char **der, size_t *len);

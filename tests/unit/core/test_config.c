@@ -26,7 +26,16 @@ static void test_default_roundtrip(void **state)
 	assert_int_equal(d->policy.rsa_min_bits, 2048);
 	assert_int_equal(d->policy.cn_only, CA_CN_ONLY_COPY);
 	assert_int_equal(d->crl_days, 7);
+	assert_int_equal(ca_config_transfer_require_signed(cfg), 0);
 	ca_config_free(cfg);
+	{
+		/* the default file spells the key out, so an operator finds it */
+		unsigned char *text = NULL;
+		size_t len = 0;
+		assert_int_equal(ut_read_file(path, 65536, 1, &text, &len), OFFCA_OK);
+		assert_non_null(strstr((char *)text, "\"require_signed\": false"));
+		free(text);
+	}
 	chmod(path, 0644);
 	assert_int_equal(ca_config_load(dir, &cfg), OFFCA_E_PERM);
 	tu_rmrf(dir);
@@ -56,6 +65,22 @@ static void test_overrides(void **state)
 	ca_config_free(cfg);
 }
 
+static void test_transfer(void **state)
+{
+	const char *on = "{\"version\":1,\"defaults\":{\"transfer\":{\"require_signed\":true}}}";
+	const char *off = "{\"version\":1,\"defaults\":{\"transfer\":{}}}";
+	ca_config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(ca_config_parse(on, strlen(on), &cfg), OFFCA_OK);
+	assert_int_equal(ca_config_transfer_require_signed(cfg), 1);
+	ca_config_free(cfg);
+	assert_int_equal(ca_config_parse(off, strlen(off), &cfg), OFFCA_OK);
+	assert_int_equal(ca_config_transfer_require_signed(cfg), 0);
+	ca_config_free(cfg);
+	assert_int_equal(ca_config_transfer_require_signed(NULL), 0);
+}
+
 static void test_strict(void **state)
 {
 	static const struct { const char *json; const char *path; } bad[] = {
@@ -69,6 +94,10 @@ static void test_strict(void **state)
 		{"{\"version\":1,\"defaults\":{\"policy\":{\"dns_suffixes\":[\".Bad\"]}}}", "dns_suffixes[0]"},
 		{"{\"version\":1,\"version\":1}", "duplicate"},
 		{"[1]", "object"},
+		{"{\"version\":1,\"defaults\":{\"transfer\":{\"require_signed\":1}}}", "defaults.transfer.require_signed"},
+		{"{\"version\":1,\"defaults\":{\"transfer\":{\"require_signd\":true}}}", "defaults.transfer.require_signd"},
+		{"{\"version\":1,\"defaults\":{\"transfer\":true}}", "defaults.transfer: must be an object"},
+		{"{\"version\":1,\"issuers\":{\"x\":{\"transfer\":{}}}}", "issuers.x.transfer"},
 	};
 	ca_config *cfg = NULL;
 
@@ -86,6 +115,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_roundtrip),
 		cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_transfer),
 		cmocka_unit_test(test_strict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
