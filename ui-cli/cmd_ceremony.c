@@ -67,6 +67,16 @@ static void print_diag(const char *file, const cer_diag *d)
 	}
 }
 
+/* Every problem on its own line; a count after them only when there are several. */
+static void print_problems(const char *file, const cer_diag *diag, const char *suffix)
+{
+	size_t n = cer_diag_count(diag);
+
+	print_diag(file, diag);
+	if (n > 1)
+		fprintf(stderr, "offca: %s: %zu problems%s\n", file, n, suffix);
+}
+
 /* Print the certificates among the outputs (the demo says where they are). */
 static void list_certs(const char *dir, int depth)
 {
@@ -175,9 +185,7 @@ static int cmd_run(int argc, char **argv)
 	rc = cer_run(&o, diag, &res);
 	sigaction(SIGINT, &old, NULL);
 	if (rc != OFFCA_OK && cer_diag_count(diag) > 0) {
-		print_diag(file, diag);
-		fprintf(stderr, "offca: %s: %zu problem%s: nothing was touched\n", file, cer_diag_count(diag),
-			cer_diag_count(diag) == 1 ? "" : "s");
+		print_problems(file, diag, ": nothing was touched");
 		ret = ut_exit_code(rc);
 	} else if (rc != OFFCA_OK) {
 		ret = cli_fail(rc);
@@ -249,8 +257,7 @@ static int cmd_validate(int argc, char **argv)
 	env.skip_store = offline;
 	rc = cer_file_validate(file, &env, diag, &f);
 	if (rc != OFFCA_OK && cer_diag_count(diag) > 0) {
-		print_diag(file, diag);
-		fprintf(stderr, "offca: %s: %zu problem%s\n", file, cer_diag_count(diag), cer_diag_count(diag) == 1 ? "" : "s");
+		print_problems(file, diag, "");
 		ret = ut_exit_code(rc);
 	} else if (rc != OFFCA_OK) {
 		ret = cli_fail(rc);
@@ -344,9 +351,11 @@ static int cmd_print(int argc, char **argv)
 
 int cli_cmd_ceremony(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2)
+		return cli_usage_error("ceremony", "missing subcommand: run, validate, verify or print");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
 	}
 	if (cli_wants_help(argc, argv)) {
 		usage(stdout);
