@@ -9,7 +9,7 @@
  * Not a test.
  */
 #include <dlfcn.h>
-#include <p11-kit-1/p11-kit/pkcs11.h> /* p11-kit's header; bench/ has no p11-kit include path */
+#include <p11-kit/pkcs11.h> /* p11-kit-1 (pkg-config), see bench/CMakeLists.txt */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,21 +3,22 @@
 #   1. raw PKCS#11 signature rate of the key (bench_raw_sign: C_SignInit + C_Sign loop)
 #   2. offca sign --csr ... (batch: one login, 2-thread pipeline, one commit)
 #   3. openssl ca -infiles ... through the pkcs11 engine (libengine-pkcs11-openssl)
+#   4. the CPU floor of the work each offca certificate needs (bench_sign_floor: strict CSR
+#      intake with its self-signature check, and the check of the new certificate's signature;
+#      plus the raw token signature), hence the best rate the machine's cores allow
 # then the ratios, then bench/crl_bench.sh (CRL with 100k revoked entries, both tools).
 #
 #   bench/sign_bench.sh [N_CSRS]          (default 5000)
-# Environment: OFFCA_BUILD (default build-bench: configured here, Release-like -O2, no ASan),
-# KEEP=1 keeps the temp dir. Not run by ctest. Needs: softhsm2, openssl, libengine-pkcs11-openssl,
+# Environment: OFFCA_BUILD (default build-bench: configured and brought up to date here,
+# Release-like -O2, no ASan), ROUNDS (default 3), KEEP=1 keeps the temp dir. Not run by ctest. Needs: softhsm2, openssl, libengine-pkcs11-openssl,
 # python3 (with the cryptography package for fast CSR generation; otherwise openssl req is used).
 set -euo pipefail
 N=${1:-5000}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 B=${OFFCA_BUILD:-$SRC/build-bench}
-if [ ! -x "$B/ui-cli/offca" ] || [ ! -x "$B/bench/bench_raw_sign" ]; then
-  cmake -S "$SRC" -B "$B" -DOFFCA_TESTS=OFF \
-    -DCMAKE_C_FLAGS="-O2 -g -Wno-maybe-uninitialized -Wno-format-truncation -Wno-stringop-truncation" >/dev/null
-  cmake --build "$B" -j2 --target offca bench_raw_sign bench_sign_seed >/dev/null
-fi
+# always (re)build: a stale binary would measure old code
+cmake -S "$SRC" -B "$B" -DOFFCA_TESTS=OFF -DCMAKE_C_FLAGS="-O2 -g" >/dev/null
+cmake --build "$B" -j2 --target offca bench_raw_sign bench_sign_seed bench_sign_floor >/dev/null
 OFFCA="$B/ui-cli/offca"
 T=$(mktemp -d /tmp/offca-bench.XXXXXX)
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$T"' EXIT
@@ -91,8 +92,11 @@ run_offca() { # run_offca ROUND: sign all CSRs (a fresh batch: new serials) into
   if [ -z "${OFFCA_RATE:-}" ] || [ "$r" -gt "$OFFCA_RATE" ]; then OFFCA_RATE=$r; OCPU=$cpu_s; fi
 }
 
-run_ossl() { # run_ossl ROUND
-  rm -rf "$T/oca/newcerts"; mkdir "$T/oca/newcerts"; : > "$T/oca/index.txt"
+run_ossl() { # run_ossl ROUND: a fresh newcerts directory per round, like offca's fresh --out-dir
+  # (nothing is deleted between rounds: on ext4 without a journal, creating inodes right after
+  # thousands were deleted is much slower, and that would penalise whichever tool runs next)
+  mkdir "$T/oca/newcerts$1"; : > "$T/oca/index.txt"
+  sed "s|@NEWCERTS@|$T/oca/newcerts$1|" "$T/oca/openssl.cnf.in" > "$T/oca/openssl.cnf"
   local t0 t1
   t0=$(now)
   /usr/bin/time -f "%e %U %S" -o "$TIMEF" openssl ca -batch -config "$T/oca/openssl.cnf" -engine pkcs11 -keyform engine \
@@ -100,7 +104,7 @@ run_ossl() { # run_ossl ROUND
     || { echo "openssl ca failed: $(tail -3 "$T/oca.err")" >&2; }
   t1=$(now)
   local no wall cpu_s r
-  no=$(ls "$T/oca/newcerts" | wc -l)   # -out keeps only the last certificate: count newcerts/
+  no=$(ls "$T/oca/newcerts$1" | wc -l)   # -out keeps only the last certificate: count newcerts/
   [ "$no" -gt 0 ] || return 0
   wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'); cpu_s=$(cpu); r=$(rate "$no" "$wall")
   echo "openssl ca #$1: $no certificates in ${wall}s = $r/s wall; ${cpu_s} CPU-s ($(awk '{ print "user " $2 ", sys " $3 }' "$TIMEF")) = $(rate "$no" "$cpu_s") per CPU second"
@@ -109,7 +113,7 @@ run_ossl() { # run_ossl ROUND
 
 if [ -n "$ENGINE" ]; then
   mkdir -p "$T/oca"
-  cat > "$T/oca/openssl.cnf" <<EOF
+  cat > "$T/oca/openssl.cnf.in" <<EOF
 openssl_conf = openssl_init
 [openssl_init]
 engines = engine_section
@@ -126,7 +130,7 @@ default_ca = CA_default
 [CA_default]
 dir = $T/oca
 database = \$dir/index.txt
-new_certs_dir = \$dir/newcerts
+new_certs_dir = @NEWCERTS@
 certificate = $T/ca.pem
 rand_serial = yes
 default_md = sha256
@@ -146,15 +150,29 @@ authorityKeyIdentifier = keyid
 EOF
 fi
 
-# alternate the two tools, twice, and keep each one's best round: the file system (creating N
-# output files) and other load on the machine weigh on whichever runs at a bad moment
+# alternate the two tools, ROUNDS times (default 3), and keep each one's best round: the file
+# system (creating N output files) and other load on the machine weigh on whichever runs at a bad
+# moment. Both write one PEM file per certificate into a fresh directory.
 OFFCA_RATE=""; OSSL_RATE=""
 echo "== offca sign (batch of $N, one login) and openssl ca -infiles (pkcs11 engine), same key, same CSRs" >&2
-for round in 1 2; do
+for round in $(seq 1 "${ROUNDS:-3}"); do
   run_offca "$round"
   if [ -n "$ENGINE" ]; then run_ossl "$round"; fi
 done
 [ -n "$ENGINE" ] || echo "openssl ca: skipped (libengine-pkcs11-openssl not installed)"
+
+echo "== CPU floor of one offca certificate (one thread, one operation at a time)" >&2
+FLOOR_LINE=$("$B/bench/bench_sign_floor" "$T/csr/000000.csr" "$(ls "$T"/out-offca1/*.pem | head -1)" "$T/ca.pem" 1)
+echo "$FLOOR_LINE"
+PARSE_US=$(echo "$FLOOR_LINE" | sed -E 's/.*csr_parse ([0-9.]+) us.*/\1/')
+VERIFY_US=$(echo "$FLOOR_LINE" | sed -E 's/.*cert_verify ([0-9.]+) us.*/\1/')
+awk -v p="$PARSE_US" -v v="$VERIFY_US" -v rc="$RAW_CPU" -v r="$RAW" -v s="${OSSL_RATE:-0}" -v c="$(nproc)" 'BEGIN {
+  sig = 1e6 / rc; f = p + sig + v; best = c * 1e6 / f;
+  printf "floor per certificate: %.0f us CPU = CSR intake %.0f + token signature %.0f + new-certificate check %.0f\n", f, p, sig, v;
+  printf "best possible on %d CPUs (no other cost, perfect overlap): %.0f/s = %.2f of the raw C_Sign rate", c, best, best / r;
+  if (s > 0) printf ", %.1fx openssl ca", best / s;
+  printf "\n";
+}'
 
 echo "== ratios (load average now: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs)"
 awk -v o="$OFFCA_RATE" -v r="$RAW" -v rc="$RAW_CPU" -v s="${OSSL_RATE:-0}" \
