@@ -256,6 +256,30 @@ static void test_flow(void **state)
 		ca_pending_list_free(plist, np);
 	}
 
+	/* a signature that fails (here a key without its private half, as a token pulled out): the
+	   detail comes from tok_err_sign, the batch records nothing and voids its serial */
+	{
+		unsigned char *spki = NULL;
+		const unsigned char *q;
+		int l = i2d_PUBKEY(ik, &spki);
+		EVP_PKEY *pubonly;
+		struct count before = {0}, after = {0};
+
+		assert_true(l > 0);
+		q = spki;
+		pubonly = d2i_PUBKEY(NULL, &q, l);
+		assert_non_null(pubonly);
+		assert_int_equal(ca_signer_set_key(int_s, pubonly, ik), OFFCA_OK);
+		assert_int_equal(ca_store_cert_each(st, "int1", 0, 0, count_cb, &before), OFFCA_OK);
+		assert_int_equal(ca_sign_batch(int_s, st, inputs, 1, &o, &res), OFFCA_E_CRYPTO);
+		assert_non_null(strstr(ut_err_msg(), "signing the certificate failed"));
+		assert_int_equal(ca_store_cert_each(st, "int1", 0, 0, count_cb, &after), OFFCA_OK);
+		assert_int_equal(after.n, before.n);
+		assert_int_equal(ca_signer_set_key(int_s, ik, ik), OFFCA_OK);
+		EVP_PKEY_free(pubonly);
+		OPENSSL_free(spki);
+	}
+
 	/* revoke the first and issue a CRL; chain verification with the CRL refuses it */
 	assert_int_equal(ca_sign_batch(int_s, st, inputs, 1, &o, &res), OFFCA_OK);
 	assert_int_equal(ca_store_revoke(st, &res.certs[0].serial, 1, (int64_t)time(NULL) - 10), OFFCA_OK);
