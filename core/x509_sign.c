@@ -173,8 +173,11 @@ static offca_rc next_rdn(const char **p, char sep, char *attr, size_t acap, char
 		val[v++] = c;
 	}
 	val[v] = '\0';
-	if (*s == sep)
+	if (*s == sep) {
 		s++;
+		if (*s == '\0' && sep == ',')
+			return ut_err(OFFCA_E_USAGE, "subject: nothing after the last ','");
+	}
 	*p = s;
 	return OFFCA_OK;
 }

@@ -118,6 +118,9 @@ static int push_word(const char *cmd, struct opts *o, int list, const char *w)
 			return cli_usage_error(cmd, "--pending takes pending ids (numbers), not '%s'", w);
 		if (o->n_pend >= MAX_ARGS_LIST)
 			return cli_usage_error(cmd, "too many --pending ids");
+		for (size_t k = 0; k < o->n_pend; k++)
+			if (o->pend[k] == (uint64_t)v)
+				return cli_usage_error(cmd, "--pending %llu given twice", v);
 		np = realloc(o->pend, (o->n_pend + 1) * sizeof(*np));
 		if (np == NULL)
 			return cli_fail(ut_err(OFFCA_E_NOMEM, "out of memory"));

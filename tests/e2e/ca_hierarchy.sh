@@ -220,6 +220,8 @@ pass "batch of 5 with one login, dry run changes nothing"
     --pin-file "$IP" --out-dir "$T/pend"
   expect_err_match "pending"
   [ "$("$OFFCA" list --json | grep -o '"serial"' | wc -l)" = "$nrec" ] || fail "a failed pending sign recorded something"
+  expect_fail "the same pending id twice" "$OFFCA" sign --pending 7 7 --profile server --issuer int1 --pin-file "$IP"
+  expect_err_match "given twice"
   pass "--pending-all signs the queue and empties it in the records' transaction; no second signing"
 }
 

@@ -106,6 +106,8 @@ static void test_refusals(void **state)
 	assert_non_null(strstr(ut_err_msg(), "'XX' not allowed"));
 	assert_int_equal(ca_x509_parse_dn("CN=", &n), OFFCA_E_USAGE);
 	assert_int_equal(ca_x509_parse_dn("CN", &n), OFFCA_E_USAGE);
+	assert_int_equal(ca_x509_parse_dn("CN=x,", &n), OFFCA_E_USAGE);
+	assert_int_equal(ca_x509_parse_dn("CN=x,,O=y", &n), OFFCA_E_USAGE);
 	assert_int_equal(ca_x509_parse_dn("CN=a+UID=b", &n), OFFCA_E_USAGE);
 	assert_non_null(strstr(ut_err_msg(), "multi-valued"));
 	assert_int_equal(ca_x509_parse_dn("CN=a\\00b", &n), OFFCA_E_USAGE);
