@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const EVP_MD *ca_x509_digest_for(EVP_PKEY *key, int *ok)
 {
@@ -110,12 +111,13 @@ int ca_x509_time_invalid(X509 *cert, int64_t now)
 
 static const char *const dn_attrs[] = {"CN", "O", "OU", "C", "ST", "L", "DC", "serialNumber", NULL};
 
-static int attr_ok(const char *a)
+/* The attribute's canonical spelling (types are case-insensitive, RFC 4514), NULL if not allowed. */
+static const char *attr_canon(const char *a)
 {
 	for (size_t i = 0; dn_attrs[i] != NULL; i++)
-		if (strcmp(a, dn_attrs[i]) == 0)
-			return 1;
-	return 0;
+		if (strcasecmp(a, dn_attrs[i]) == 0)
+			return dn_attrs[i];
+	return NULL;
 }
 
 static int hexval(char c)
@@ -189,6 +191,7 @@ offca_rc ca_x509_parse_dn(const char *text, X509_NAME **out)
 	const char *p = text;
 	char sep = ',';
 	char attr[32], val[CA_MAX_DN_TEXT];
+	const char *canon;
 
 	*out = NULL;
 	if (text == NULL || strlen(text) >= CA_MAX_DN_TEXT || text[0] == '\0') {
@@ -207,14 +210,14 @@ offca_rc ca_x509_parse_dn(const char *text, X509_NAME **out)
 	while (*p != '\0') {
 		if ((rc = next_rdn(&p, sep, attr, sizeof(attr), val, sizeof(val))) != OFFCA_OK)
 			goto out;
-		if (!attr_ok(attr)) {
+		if ((canon = attr_canon(attr)) == NULL) {
 			rc = ut_err(OFFCA_E_USAGE, "subject: attribute '%s' not allowed (CN, O, OU, C, ST, L, DC, "
 						   "serialNumber)", attr);
 			goto out;
 		}
 		/* "/O=y/CN=x" is in DER order (append); RFC 4514 "CN=x,O=y" lists the last RDN first
 		   (insert each at the front) */
-		if (val[0] == '\0' || X509_NAME_add_entry_by_txt(name, attr, MBSTRING_UTF8, (unsigned char *)val,
+		if (val[0] == '\0' || X509_NAME_add_entry_by_txt(name, canon, MBSTRING_UTF8, (unsigned char *)val,
 								 -1, sep == '/' ? -1 : 0, 0) != 1) {
 			rc = ut_err_ssl(OFFCA_E_USAGE, "subject: bad value for %s", attr);
 			goto out;

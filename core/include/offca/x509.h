@@ -70,7 +70,7 @@ offca_rc ca_x509_verify_crl(X509_CRL *crl, EVP_PKEY *pub);
  *   OpenSSL's slash form "/O=y/OU=u/CN=x" (leading '/'): RDNs in DER order, as `openssl req -subj`.
  * Both examples give the same name, printed back "CN=x,OU=u,O=y". A backslash escapes the next
  * character; "\XX" (two hex digits) is that byte (RFC 4514). An unescaped '+' (a multi-valued
- * RDN) is refused in the RFC 4514 form. Attributes: CN, O, OU, C, ST, L, DC, serialNumber.
+ * RDN) is refused in the RFC 4514 form. Attributes (any case): CN, O, OU, C, ST, L, DC, serialNumber.
  * Values UTF-8. Errors: OFFCA_E_USAGE (detail names the problem), OFFCA_E_NOMEM.
  */
 offca_rc ca_x509_parse_dn(const char *text, X509_NAME **out);

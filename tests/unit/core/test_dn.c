@@ -89,6 +89,8 @@ static void test_roundtrip(void **state)
 	assert_string_equal(buf, "O=y,CN=x");
 	text_of("CN=x, O=y", buf, sizeof(buf)); /* a space after the comma is not part of the name */
 	assert_string_equal(buf, "CN=x,O=y");
+	text_of("cn=x,o=y,SerialNumber=7", buf, sizeof(buf)); /* attribute types are case-insensitive */
+	assert_string_equal(buf, "CN=x,O=y,serialNumber=7");
 	text_of("CN=\\41bc,O=y", buf, sizeof(buf)); /* RFC 4514 hex pair */
 	assert_string_equal(buf, "CN=Abc,O=y");
 	text_of("/O=a,b/CN=x", buf, sizeof(buf)); /* a comma inside the slash form is data */
