@@ -10,6 +10,7 @@
 #include <openssl/pem.h>
 
 #include "offca/util.h"
+#include "offca/x509.h"
 
 #define LABEL_X   CER_PDF_MARGIN
 #define VALUE_X   (CER_PDF_MARGIN + 118.0)
@@ -327,7 +328,7 @@ static void cert_subject(const char *pem, char *out, size_t cap)
 
 	out[0] = '\0';
 	if (cert != NULL && mem != NULL &&
-	    X509_NAME_print_ex(mem, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
+	    X509_NAME_print_ex(mem, X509_get_subject_name(cert), 0, CA_X509_NAME_FLAGS) >= 0) {
 		n = BIO_get_mem_data(mem, &p);
 		if (n > 0)
 			snprintf(out, cap, "%.*s", (int)n, p);

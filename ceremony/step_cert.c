@@ -11,6 +11,7 @@
 #include "offca/sign.h"
 #include "offca/store.h"
 #include "offca/util.h"
+#include "offca/x509.h"
 
 static unsigned days_of(const cer_step *st)
 {
@@ -153,7 +154,8 @@ offca_rc cer_step_int_cert(cer_run_t *r, const cer_step *st)
 		size_t pl = 0;
 		if (cer_pubkey_pem(subject_key, &pem, &pl, fp, sizeof(fp)) == OFFCA_OK) {
 			char subj[512];
-			X509_NAME_oneline(dn, subj, sizeof(subj));
+			if (ca_x509_name_text(dn, subj, sizeof(subj)) != OFFCA_OK)
+				snprintf(subj, sizeof(subj), "(unprintable subject)");
 			cer_say(r, "  CSR %s\n    subject  %s\n    key SHA-256 %s\n", st->csr, subj, fp);
 			cer_log(r, "csr", json_pack("{s:s, s:s, s:s}", "file", st->csr, "subject", subj, "spki_sha256", fp));
 		}

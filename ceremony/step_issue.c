@@ -11,6 +11,7 @@
 #include "offca/sign.h"
 #include "offca/store.h"
 #include "offca/util.h"
+#include "offca/x509.h"
 
 offca_rc cer_issuer_prepare(cer_run_t *r, const cer_step *st, cer_issuer_ctx *out)
 {
@@ -169,7 +170,8 @@ offca_rc cer_show_cert(cer_run_t *r, const char *what, X509 *x)
 	OPENSSL_free(der);
 	serial = bn ? BN_bn2hex(bn) : NULL;
 	BN_free(bn);
-	X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj));
+	if (ca_x509_name_text(X509_get_subject_name(x), subj, sizeof(subj)) != OFFCA_OK)
+		snprintf(subj, sizeof(subj), "(unprintable subject)");
 	asn1_time_text(X509_get0_notBefore(x), nb, sizeof(nb));
 	asn1_time_text(X509_get0_notAfter(x), na, sizeof(na));
 	cer_say(r, "\n  %s\n    subject   %s\n    serial    %s\n    validity  %s .. %s\n    SHA-256   %s\n", what, subj,

@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "offca/keyref.h"
 #include "offca/util.h"
 
 const char *cer_tr_alg_for_key(const EVP_PKEY *pub, const EVP_MD **md)
@@ -173,7 +174,7 @@ static offca_rc sign_head(EVP_PKEY *priv, EVP_PKEY *pub, const unsigned char hea
 		goto out;
 	}
 	if (EVP_DigestSign(ctx, sig, siglen, (const unsigned char *)msg, mlen) != 1) {
-		rc = ut_err_ssl(OFFCA_E_CRYPTO, "transcript signature: signing failed");
+		rc = ca_key_err_sign("transcript signature");
 		goto out;
 	}
 	rc = OFFCA_OK;

@@ -82,3 +82,8 @@ out:
 	tok_uri_free(g);
 	return rc;
 }
+
+offca_rc ca_key_err_sign(const char *what)
+{
+	return tok_err_sign(what);
+}

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "offca/keyref.h"
 #include "offca/util.h"
+#include "offca/x509.h"
 
 /* The digest for a key: none for EdDSA (pure), SHA-256 for ECDSA and RSA (PKCS#1 v1.5). */
 static const EVP_MD *md_for(EVP_PKEY *pub)
@@ -31,7 +33,7 @@ static unsigned char *signed_message(const unsigned char *manifest, size_t mlen,
 
 static void subject_of(X509 *x, char *buf, size_t cap)
 {
-	if (X509_NAME_oneline(X509_get_subject_name(x), buf, (int)cap) == NULL)
+	if (ca_x509_name_text(X509_get_subject_name(x), buf, cap) != OFFCA_OK)
 		snprintf(buf, cap, "(unprintable subject)");
 }
 
@@ -80,7 +82,7 @@ static offca_rc do_sign(EVP_PKEY *key, const EVP_MD *md, const unsigned char *ms
 	if (ctx == NULL)
 		return ut_err(OFFCA_E_NOMEM, "out of memory");
 	if (EVP_DigestSignInit(ctx, NULL, md, NULL, key) != 1 || EVP_DigestSign(ctx, NULL, &n, msg, len) != 1) {
-		rc = ut_err_ssl(OFFCA_E_CRYPTO, "cannot sign the bundle with this key");
+		rc = ca_key_err_sign("cannot sign the bundle with this key");
 		goto out;
 	}
 	if (n == 0 || n > XFR_MAX_SIG) {
@@ -93,7 +95,7 @@ static offca_rc do_sign(EVP_PKEY *key, const EVP_MD *md, const unsigned char *ms
 		goto out;
 	}
 	if (EVP_DigestSign(ctx, s, &n, msg, len) != 1) {
-		rc = ut_err_ssl(OFFCA_E_CRYPTO, "signing the bundle failed");
+		rc = ca_key_err_sign("signing the bundle failed");
 		goto out;
 	}
 	*sig = s;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "offca/util.h"
+#include "offca/x509.h"
 
 static int op_name_valid(const char *name)
 {
@@ -218,7 +219,7 @@ offca_rc xfr_operator_match(const char *home, X509 *signer, char *name_out)
 
 	memset(&f, 0, sizeof(f));
 	name_out[0] = '\0';
-	if (X509_NAME_oneline(X509_get_subject_name(signer), subj, sizeof(subj)) == NULL)
+	if (ca_x509_name_text(X509_get_subject_name(signer), subj, sizeof(subj)) != OFFCA_OK)
 		snprintf(subj, sizeof(subj), "(unprintable subject)");
 	rc = cert_fp(signer, f.fp);
 	if (rc != OFFCA_OK)

@@ -1,6 +1,9 @@
 /* cli.c - error printing and small helpers shared by the command files. */
 #include "cli.h"
 
+#include "offca/config.h"
+#include "offca/x509.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,4 +65,24 @@ void cli_fmt_time(int64_t t, char *buf, size_t cap)
 
 	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, cap, "@%lld", (long long)t);
+}
+
+void cli_print_name(FILE *f, const X509_NAME *name)
+{
+	char buf[1024];
+
+	fputs(ca_x509_name_text(name, buf, sizeof(buf)) == OFFCA_OK ? buf : "(unprintable name)", f);
+}
+
+offca_rc cli_require_signed(const char *home, int *out)
+{
+	ca_config *cfg = NULL;
+	offca_rc rc;
+
+	*out = 0;
+	rc = ca_config_load(home, &cfg);
+	if (rc == OFFCA_OK)
+		*out = ca_config_transfer_require_signed(cfg);
+	ca_config_free(cfg);
+	return rc;
 }

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <openssl/x509.h>
 
 #include "offca/err.h"
 
@@ -45,6 +47,15 @@ int cli_wants_help(int argc, char **argv);
  * OFFCA_E_USAGE detail) when neither is set.
  */
 const char *cli_home(const char *opt);
+
+/* Print a distinguished name the way offca prints every name (ca_x509_name_text). */
+void cli_print_name(FILE *f, const X509_NAME *name);
+
+/*
+ * Does the CA home's config require inbound transfers to be signed by an enrolled operator
+ * (defaults.transfer.require_signed)? Loads home/config.json. Errors: those of ca_config_load().
+ */
+offca_rc cli_require_signed(const char *home, int *out);
 
 /* Format a Unix time as RFC 3339 UTC ("2026-11-25T14:52:00Z"); "@<seconds>" if it cannot. */
 void cli_fmt_time(int64_t t, char *buf, size_t cap);

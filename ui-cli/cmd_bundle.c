@@ -163,13 +163,6 @@ static offca_rc wrap_err(offca_rc rc, const char *prefix, const char *suffix)
 
 /* ---- printing ---- */
 
-static void print_subject(FILE *f, X509_NAME *n)
-{
-	char buf[512];
-
-	fputs(X509_NAME_oneline(n, buf, sizeof(buf)) != NULL ? buf : "(unprintable)", f);
-}
-
 static void print_summary(const char *path, const xfr_bundle *b)
 {
 	char when[32], *hex;
@@ -304,7 +297,7 @@ static offca_rc read_checked(const char *path, const char *ca, xfr_bundle **out,
 			printf("signature: none (unsigned bundle)\n");
 		} else {
 			printf("signature: valid, signer ");
-			print_subject(stdout, X509_get_subject_name(xfr_bundle_signer(b)));
+			cli_print_name(stdout, X509_get_subject_name(xfr_bundle_signer(b)));
 			if (ca != NULL)
 				printf(" (chains to %s)\n", ca);
 			else
@@ -390,6 +383,8 @@ static int cmd_import(int argc, char **argv)
 		rc = ca_store_open(home, 0, &st);
 	io.home = home;
 	io.require_signed = o.require_signed;
+	if (rc == OFFCA_OK && !io.require_signed)
+		rc = cli_require_signed(home, &io.require_signed);
 	if (rc == OFFCA_OK) {
 		rc = xfr_bundle_import(st, b, &io, &res);
 		if (rc != OFFCA_OK)

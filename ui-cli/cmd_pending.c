@@ -39,13 +39,6 @@ static int parse_home(const char *cmd, int argc, char **argv, const char **home)
 	return 0;
 }
 
-static void print_subject(FILE *f, X509_NAME *n)
-{
-	char buf[512];
-
-	fputs(X509_NAME_oneline(n, buf, sizeof(buf)) != NULL ? buf : "(unprintable)", f);
-}
-
 static int parse_id(const char *s, uint64_t *id)
 {
 	char *e;
@@ -75,7 +68,7 @@ static void print_pending_line(const ca_pending *p)
 	cli_fmt_time(p->received, when, sizeof(when));
 	printf("%-6llu %s  %-40s  ", (unsigned long long)p->id, when, p->source);
 	if (req != NULL)
-		print_subject(stdout, X509_REQ_get_subject_name(req));
+		cli_print_name(stdout, X509_REQ_get_subject_name(req));
 	else
 		fputs("(unparsable request)", stdout);
 	putchar('\n');

@@ -472,6 +472,7 @@ static offca_rc preflight(const char *cmd, const struct qopts *o)
 {
 	ca_store *st = NULL;
 	const char *home;
+	int signed_only = 0;
 	offca_rc rc;
 
 	if (o->import && (o->out != NULL || o->pem))
@@ -486,6 +487,11 @@ static offca_rc preflight(const char *cmd, const struct qopts *o)
 		return OFFCA_E_USAGE;
 	rc = ca_store_open(home, 0, &st);
 	ca_store_free(st);
+	if (rc == OFFCA_OK)
+		rc = cli_require_signed(home, &signed_only);
+	if (rc == OFFCA_OK && signed_only)
+		rc = ut_err(OFFCA_E_POLICY, "policy transfer.require_signed: QR frames carry no operator signature; "
+			    "bring the CSR in an operator-signed bundle (offca bundle import)");
 	return rc;
 }
 

@@ -67,6 +67,22 @@ PY
 refuse "tampered signed manifest" "signature does not verify" "$T/signed-tampered.offca"
 pass "every hostile bundle refused, nothing imported"
 
+# the CA home's config can require operator-signed inbound transfers (defaults.transfer.require_signed):
+# then an unsigned bundle is refused without --require-signed, and so is a CSR in QR frames
+cp "$OFFCA_HOME/config.json" "$T/config.orig"
+python3 - "$OFFCA_HOME/config.json" <<'PY'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p)); d["defaults"]["transfer"]["require_signed"] = True
+json.dump(d, open(p, "w"))
+PY
+refuse "unsigned bundle, config requires signed" "not signed" "$T/good.offca"
+"$OFFCA" qr encode "$T/csr1.pem" --out-dir "$T/qrin" >/dev/null || fail "qr encode"
+expect_fail "QR import, config requires signed" "$OFFCA" qr decode "$T"/qrin/*.png --import
+expect_err_match "require_signed"
+pending_empty "QR import refused"
+cp "$T/config.orig" "$OFFCA_HOME/config.json"
+pass "config transfer.require_signed holds for bundles and QR frames"
+
 # enrolled operator: both CSRs go in, in one step
 "$OFFCA" bundle enroll-operator "$T/op.pem" --name alice >/dev/null || fail "enroll-operator"
 expect_fail "enroll the same certificate twice" "$OFFCA" bundle enroll-operator "$T/op.pem" --name bob

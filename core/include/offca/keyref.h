@@ -35,4 +35,12 @@ void ca_keyref_free(ca_keyref *s);
  */
 offca_rc ca_key_uri_matches(const char *recorded, const char *given);
 
+/*
+ * After a signature with a key opened through core failed (EVP_DigestSign and friends), record
+ * why: the token's reason when there is one (removed token: OFFCA_E_TOKEN_ABSENT, refused
+ * per-signature PIN: OFFCA_E_PIN_INCORRECT / OFFCA_E_PIN_LOCKED), else OpenSSL's (OFFCA_E_CRYPTO).
+ * The detail reads "what: reason". Call it on the thread that signed.
+ */
+offca_rc ca_key_err_sign(const char *what);
+
 #endif
