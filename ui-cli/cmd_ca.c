@@ -388,9 +388,11 @@ out:
 
 int cli_cmd_ca(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(ca_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2)
+		return cli_usage_error("ca", "missing subcommand: root, intermediate or list");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(ca_usage, stdout);
+		return 0;
 	}
 	if (cli_wants_help(argc, argv)) {
 		fputs(ca_usage, stdout);

@@ -73,15 +73,6 @@ static int parse(const char *cmd, int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static void iso(int64_t t, char *buf, size_t cap)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, cap, "@%lld", (long long)t);
-}
-
 static offca_rc write_pem(const char *path, const unsigned char *der, size_t len)
 {
 	const unsigned char *p = der;
@@ -144,8 +135,8 @@ static int cmd_issue(int argc, char **argv)
 			    (unsigned long long)info.number);
 		goto out;
 	}
-	iso(info.this_update, tu, sizeof(tu));
-	iso(info.next_update, nu, sizeof(nu));
+	cli_fmt_time(info.this_update, tu, sizeof(tu));
+	cli_fmt_time(info.next_update, nu, sizeof(nu));
 	printf("%s: CRL %llu of '%s', %zu revoked, thisUpdate %s, nextUpdate %s\n", path,
 	       (unsigned long long)info.number, ca_signer_issuer_name(s), info.n_revoked, tu, nu);
 out:
@@ -171,8 +162,8 @@ static int status_one(ca_store *st, const char *name, int64_t now, int *warned)
 	}
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
-	iso(info.this_update, tu, sizeof(tu));
-	iso(info.next_update, nu, sizeof(nu));
+	cli_fmt_time(info.this_update, tu, sizeof(tu));
+	cli_fmt_time(info.next_update, nu, sizeof(nu));
 	printf("%-20s CRL %llu  %zu revoked  thisUpdate %s  nextUpdate %s%s\n", name, (unsigned long long)info.number,
 	       info.n_revoked, tu, nu, info.expired ? "  EXPIRED" : info.warn ? "  RENEW SOON" : "");
 	if (info.warn) {
