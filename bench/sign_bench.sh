@@ -10,7 +10,8 @@
 #
 #   bench/sign_bench.sh [N_CSRS]          (default 5000)
 # Environment: OFFCA_BUILD (default build-bench: configured and brought up to date here,
-# Release-like -O2, no ASan), ROUNDS (default 3), KEEP=1 keeps the temp dir. Not run by ctest. Needs: softhsm2, openssl, libengine-pkcs11-openssl,
+# Release-like -O2, no ASan), ROUNDS (default 3), OUT_BASE (where the certificates go, default
+# the temp dir), KEEP=1 keeps the temp dirs. Not run by ctest. Needs: softhsm2, openssl, libengine-pkcs11-openssl,
 # python3 (with the cryptography package for fast CSR generation; otherwise openssl req is used).
 set -euo pipefail
 N=${1:-5000}
@@ -21,7 +22,10 @@ cmake -S "$SRC" -B "$B" -DOFFCA_TESTS=OFF -DCMAKE_C_FLAGS="-O2 -g" >/dev/null
 cmake --build "$B" -j2 --target offca bench_raw_sign bench_sign_seed bench_sign_floor >/dev/null
 OFFCA="$B/ui-cli/offca"
 T=$(mktemp -d /tmp/offca-bench.XXXXXX)
-[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$T"' EXIT
+# OUT_BASE: where both tools write their certificates (default: the temp dir). OUT_BASE=/dev/shm
+# takes the file system out of the comparison (see the ext4 note in docs/ca.md).
+if [ -n "${OUT_BASE:-}" ]; then O=$(mktemp -d "$OUT_BASE/offca-bench-out.XXXXXX"); else O="$T"; fi
+[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$T" "$O"' EXIT
 
 MODULE=""
 for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so; do [ -e "$m" ] && MODULE=$m && break; done
@@ -79,13 +83,13 @@ RAW=$(echo "$RAW_LINE" | sed -E 's/.* ([0-9]+)\/s wall.*/\1/')
 RAW_CPU=$(echo "$RAW_LINE" | sed -E 's/.* ([0-9]+)\/s per CPU second.*/\1/')
 
 run_offca() { # run_offca ROUND: sign all CSRs (a fresh batch: new serials) into a fresh directory
-  mkdir "$T/out-offca$1"
+  mkdir "$O/out-offca$1"
   local t0 t1
   t0=$(now)
   /usr/bin/time -f "%e %U %S" -o "$TIMEF" \
-    "$OFFCA" sign --csr "$T"/csr/*.csr --profile server --pin-file "$T/pin" --out-dir "$T/out-offca$1" >/dev/null 2>&1
+    "$OFFCA" sign --csr "$T"/csr/*.csr --profile server --pin-file "$T/pin" --out-dir "$O/out-offca$1" >/dev/null 2>&1
   t1=$(now)
-  [ "$(ls "$T/out-offca$1" | wc -l)" = "$N" ] || { echo "offca wrote $(ls "$T/out-offca$1" | wc -l) of $N" >&2; exit 1; }
+  [ "$(ls "$O/out-offca$1" | wc -l)" = "$N" ] || { echo "offca wrote $(ls "$O/out-offca$1" | wc -l) of $N" >&2; exit 1; }
   local wall cpu_s r
   wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'); cpu_s=$(cpu); r=$(rate "$N" "$wall")
   echo "offca sign #$1: $N certificates in ${wall}s = $r/s wall; ${cpu_s} CPU-s ($(awk '{ print "user " $2 ", sys " $3 }' "$TIMEF")) = $(rate "$N" "$cpu_s") per CPU second"
@@ -95,8 +99,8 @@ run_offca() { # run_offca ROUND: sign all CSRs (a fresh batch: new serials) into
 run_ossl() { # run_ossl ROUND: a fresh newcerts directory per round, like offca's fresh --out-dir
   # (nothing is deleted between rounds: on ext4 without a journal, creating inodes right after
   # thousands were deleted is much slower, and that would penalise whichever tool runs next)
-  mkdir "$T/oca/newcerts$1"; : > "$T/oca/index.txt"
-  sed "s|@NEWCERTS@|$T/oca/newcerts$1|" "$T/oca/openssl.cnf.in" > "$T/oca/openssl.cnf"
+  mkdir "$O/newcerts$1"; : > "$T/oca/index.txt"
+  sed "s|@NEWCERTS@|$O/newcerts$1|" "$T/oca/openssl.cnf.in" > "$T/oca/openssl.cnf"
   local t0 t1
   t0=$(now)
   /usr/bin/time -f "%e %U %S" -o "$TIMEF" openssl ca -batch -config "$T/oca/openssl.cnf" -engine pkcs11 -keyform engine \
@@ -104,7 +108,7 @@ run_ossl() { # run_ossl ROUND: a fresh newcerts directory per round, like offca'
     || { echo "openssl ca failed: $(tail -3 "$T/oca.err")" >&2; }
   t1=$(now)
   local no wall cpu_s r
-  no=$(ls "$T/oca/newcerts$1" | wc -l)   # -out keeps only the last certificate: count newcerts/
+  no=$(ls "$O/newcerts$1" | wc -l)   # -out keeps only the last certificate: count newcerts/
   [ "$no" -gt 0 ] || return 0
   wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'); cpu_s=$(cpu); r=$(rate "$no" "$wall")
   echo "openssl ca #$1: $no certificates in ${wall}s = $r/s wall; ${cpu_s} CPU-s ($(awk '{ print "user " $2 ", sys " $3 }' "$TIMEF")) = $(rate "$no" "$cpu_s") per CPU second"
@@ -162,7 +166,7 @@ done
 [ -n "$ENGINE" ] || echo "openssl ca: skipped (libengine-pkcs11-openssl not installed)"
 
 echo "== CPU floor of one offca certificate (one thread, one operation at a time)" >&2
-FLOOR_LINE=$("$B/bench/bench_sign_floor" "$T/csr/000000.csr" "$(ls "$T"/out-offca1/*.pem | head -1)" "$T/ca.pem" 1)
+FLOOR_LINE=$("$B/bench/bench_sign_floor" "$T/csr/000000.csr" "$(ls "$O"/out-offca1/*.pem | head -1)" "$T/ca.pem" 1)
 echo "$FLOOR_LINE"
 PARSE_US=$(echo "$FLOOR_LINE" | sed -E 's/.*csr_parse ([0-9.]+) us.*/\1/')
 VERIFY_US=$(echo "$FLOOR_LINE" | sed -E 's/.*cert_verify ([0-9.]+) us.*/\1/')
