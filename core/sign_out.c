@@ -12,6 +12,7 @@
 #define _GNU_SOURCE /* O_TMPFILE, syncfs, renameat2 */
 #include "offca/sign.h"
 #include "offca/util.h"
+#include "offca/x509.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,29 +37,6 @@ static offca_rc io_rc(int e, const char *what, const char *path)
 {
 	return ut_err(e == ENOSPC || e == EDQUOT ? OFFCA_E_DISK_FULL : e == EEXIST ? OFFCA_E_EXISTS : OFFCA_E_IO,
 		      "%s: %s: %s", path, what, strerror(e));
-}
-
-static offca_rc pem_of(const unsigned char *der, size_t len, char **pem, size_t *plen)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
-	long n;
-	offca_rc rc = OFFCA_OK;
-
-	*pem = NULL;
-	if (b == NULL || PEM_write_bio(b, PEM_STRING_X509, "", der, (long)len) <= 0) {
-		rc = ut_err_ssl(OFFCA_E_CRYPTO, "cannot encode PEM");
-	} else {
-		n = BIO_get_mem_data(b, &data);
-		*pem = malloc((size_t)n);
-		if (*pem == NULL)
-			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
-		else
-			memcpy(*pem, data, (size_t)n);
-		*plen = (size_t)n;
-	}
-	BIO_free(b);
-	return rc;
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -148,7 +126,7 @@ offca_rc ca_outdir_stage(void *arg, size_t i, const unsigned char *der, size_t l
 
 	if (!od->staging || i >= od->n)
 		return OFFCA_OK; /* written at release instead */
-	if ((rc = pem_of(der, len, &pem, &plen)) != OFFCA_OK)
+	if ((rc = ca_x509_der_to_pem(der, len, &pem, &plen)) != OFFCA_OK)
 		return rc;
 	fd = open(od->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
 	if (fd < 0 || write_all(fd, pem, plen) != 0) {
@@ -168,7 +146,7 @@ static offca_rc write_tmp(const char *tmp, const unsigned char *der, size_t len)
 {
 	char *pem = NULL;
 	size_t plen = 0;
-	offca_rc rc = pem_of(der, len, &pem, &plen);
+	offca_rc rc = ca_x509_der_to_pem(der, len, &pem, &plen);
 	int fd, e;
 
 	if (rc != OFFCA_OK)

@@ -6,6 +6,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -83,6 +84,29 @@ offca_rc ca_x509_to_der(X509 *cert, unsigned char **der, size_t *len)
 		return ut_err_ssl(OFFCA_E_CRYPTO, "cannot encode a certificate");
 	*len = (size_t)n;
 	return OFFCA_OK;
+}
+
+offca_rc ca_x509_der_to_pem(const unsigned char *der, size_t len, char **pem, size_t *plen)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data;
+	long n;
+	offca_rc rc = OFFCA_OK;
+
+	*pem = NULL;
+	if (b == NULL || PEM_write_bio(b, PEM_STRING_X509, "", der, (long)len) <= 0) {
+		rc = ut_err_ssl(OFFCA_E_CRYPTO, "cannot encode PEM");
+	} else {
+		n = BIO_get_mem_data(b, &data);
+		*pem = malloc((size_t)n);
+		if (*pem == NULL)
+			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+		else
+			memcpy(*pem, data, (size_t)n);
+		*plen = (size_t)n;
+	}
+	BIO_free(b);
+	return rc;
 }
 
 offca_rc ca_x509_from_der(const unsigned char *der, size_t len, X509 **out)

@@ -232,30 +232,6 @@ static offca_rc load_inputs(const struct opts *o, ca_store *st, ca_sign_input **
 	return rc;
 }
 
-/* PEM of a certificate's DER, without parsing it again. */
-static offca_rc pem_of(const unsigned char *der, size_t len, char **pem, size_t *plen)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
-	long n;
-	offca_rc rc = OFFCA_OK;
-
-	*pem = NULL;
-	if (b == NULL || PEM_write_bio(b, PEM_STRING_X509, "", der, (long)len) <= 0) {
-		rc = ut_err_ssl(OFFCA_E_CRYPTO, "cannot encode PEM");
-	} else {
-		n = BIO_get_mem_data(b, &data);
-		*pem = malloc((size_t)n);
-		if (*pem == NULL)
-			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
-		else
-			memcpy(*pem, data, (size_t)n);
-		*plen = (size_t)n;
-	}
-	BIO_free(b);
-	return rc;
-}
-
 /* Write every certificate (after the commit). */
 static offca_rc write_outputs(const struct opts *o, ca_outdir *od, const ca_sign_result *res,
 			      const ca_sign_input *in)
@@ -265,7 +241,7 @@ static offca_rc write_outputs(const struct opts *o, ca_outdir *od, const ca_sign
 	offca_rc rc;
 
 	if (o->out != NULL) {
-		rc = pem_of(res->certs[0].der, res->certs[0].der_len, &pem, &plen);
+		rc = ca_x509_der_to_pem(res->certs[0].der, res->certs[0].der_len, &pem, &plen);
 		if (rc == OFFCA_OK)
 			rc = ut_write_file(o->out, pem, plen, UT_WF_EXCL);
 		free(pem);

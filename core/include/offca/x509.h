@@ -87,6 +87,11 @@ offca_rc ca_x509_name_text(const X509_NAME *name, char *buf, size_t cap);
 
 /* DER of a certificate in a new buffer (OPENSSL_free). Errors: OFFCA_E_CRYPTO. */
 offca_rc ca_x509_to_der(X509 *cert, unsigned char **der, size_t *len);
+/*
+ * PEM ("CERTIFICATE") of a certificate's DER, without parsing it: *pem is a new buffer of *plen
+ * bytes (not NUL-terminated; free with free()). Errors: OFFCA_E_CRYPTO, OFFCA_E_NOMEM.
+ */
+offca_rc ca_x509_der_to_pem(const unsigned char *der, size_t len, char **pem, size_t *plen);
 /* Parse one DER certificate (exactly len bytes). Errors: OFFCA_E_PARSE. */
 offca_rc ca_x509_from_der(const unsigned char *der, size_t len, X509 **out);
 
