@@ -225,20 +225,7 @@ out:
 
 offca_rc acme_dnsproc_start(const struct acme_dns_cfg *cfg, struct acme_proc **out)
 {
-	offca_rc rc;
-	struct acme_proc *p = NULL;
-
-	*out = NULL;
-	rc = acme_proc_spawn("dns", dnsproc_main, (void *)cfg, &p);
-	if (rc != OFFCA_OK)
-		return rc;
-	rc = acme_ipc_reply(p->fd, NULL, NULL);
-	if (rc != OFFCA_OK) {
-		acme_proc_free(p);
-		return rc;
-	}
-	*out = p;
-	return OFFCA_OK;
+	return acme_proc_start("dns", dnsproc_main, (void *)cfg, out);
 }
 
 static offca_rc req(struct acme_proc *dp, uint8_t type, const char *name, const char *value)

@@ -140,20 +140,7 @@ out:
 
 offca_rc acme_fileproc_start(const char *state_dir, struct acme_proc **out)
 {
-	offca_rc rc;
-	struct acme_proc *p = NULL;
-
-	*out = NULL;
-	rc = acme_proc_spawn("file", fileproc_main, (void *)state_dir, &p);
-	if (rc != OFFCA_OK)
-		return rc;
-	rc = acme_ipc_reply(p->fd, NULL, NULL);
-	if (rc != OFFCA_OK) {
-		acme_proc_free(p);
-		return rc;
-	}
-	*out = p;
-	return OFFCA_OK;
+	return acme_proc_start("file", fileproc_main, (void *)state_dir, out);
 }
 
 offca_rc acme_fileproc_write(struct acme_proc *fp, const char *rel, const void *data, size_t len, int flags)

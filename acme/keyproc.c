@@ -234,20 +234,7 @@ out:
 
 offca_rc acme_keyproc_start(const struct acme_keyproc_cfg *cfg, struct acme_proc **out)
 {
-	offca_rc rc;
-	struct acme_proc *p = NULL;
-
-	*out = NULL;
-	rc = acme_proc_spawn("key", keyproc_main, (void *)cfg, &p);
-	if (rc != OFFCA_OK)
-		return rc;
-	rc = acme_ipc_reply(p->fd, NULL, NULL);
-	if (rc != OFFCA_OK) {
-		acme_proc_free(p);
-		return rc;
-	}
-	*out = p;
-	return OFFCA_OK;
+	return acme_proc_start("key", keyproc_main, (void *)cfg, out);
 }
 
 offca_rc acme_keyproc_jwk(struct acme_proc *kp, int slot, json_t **jwk)

@@ -75,3 +75,21 @@ void acme_proc_free(struct acme_proc *p)
 	else
 		ut_err_clear();
 }
+
+offca_rc acme_proc_start(const char *name, int (*fn)(int fd, void *arg), void *arg, struct acme_proc **out)
+{
+	offca_rc rc;
+	struct acme_proc *p = NULL;
+
+	*out = NULL;
+	rc = acme_proc_spawn(name, fn, arg, &p);
+	if (rc != OFFCA_OK)
+		return rc;
+	rc = acme_ipc_reply(p->fd, NULL, NULL);
+	if (rc != OFFCA_OK) {
+		acme_proc_free(p);
+		return rc;
+	}
+	*out = p;
+	return OFFCA_OK;
+}

@@ -23,6 +23,13 @@ struct acme_proc {
 /* Fork a helper running fn(fd, arg) in the child (which then _exit()s). */
 offca_rc acme_proc_spawn(const char *name, int (*fn)(int fd, void *arg), void *arg, struct acme_proc **out);
 
+/*
+ * acme_proc_spawn(), then wait for the helper's first (empty) reply, which it sends once it has
+ * loaded what it holds (key, credentials): its load error comes back here. On failure the helper
+ * is stopped and *out stays NULL.
+ */
+offca_rc acme_proc_start(const char *name, int (*fn)(int fd, void *arg), void *arg, struct acme_proc **out);
+
 /* Ask the helper to quit, wait for it; NULL is fine. */
 void acme_proc_free(struct acme_proc *p);
 
