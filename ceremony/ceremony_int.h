@@ -77,6 +77,7 @@ typedef struct cer_step {
 	char attest_cert[PATH_MAX];  /* attestation-files: certificate, device, ca (may be "") */
 	char attest_device[PATH_MAX];
 	char attest_ca[PATH_MAX];
+	char attest_root[PATH_MAX];  /* attestation-root: the PIV attestation CA file (may be "") */
 	cer_output out[CER_MAX_OUTPUTS];
 	size_t n_out;
 	int key_step;               /* step (0-based) that generates the key, -1: already on the token */
@@ -273,14 +274,26 @@ typedef struct cer_attest_info {
 } cer_attest_info;
 /*
  * Check an attestation: attest (the slot's attestation certificate) is signed by device (the
- * device's f9 attestation certificate), device is signed by ca when ca is given (Yubico's PIV
- * attestation CA), and attest certifies exactly key. Errors: OFFCA_E_VERIFY (which link fails).
+ * device's f9 attestation certificate), device chains to a self-signed certificate of roots when
+ * roots is given (Yubico's PIV attestation CA, with any Yubico intermediates, all from the
+ * ceremony file), and attest certifies exactly key. Errors: OFFCA_E_VERIFY (which link fails).
  */
-offca_rc cer_attest_verify(X509 *attest, X509 *device, X509 *ca, EVP_PKEY *key, cer_attest_info *info);
+offca_rc cer_attest_verify(X509 *attest, X509 *device, STACK_OF(X509) *roots, EVP_PKEY *key,
+			   cer_attest_info *info);
+/* Validation: path holds PEM certificates, one of them self-signed. Errors: OFFCA_E_PARSE, file's. */
+offca_rc cer_attest_check_root(const char *path);
 /* Record (and check) the attestation of a key on token before the issuer signs it: from the
-   step's attestation files when given, else what the token offers; required: demand one. */
+   step's attestation files when given, else what the token shows through PKCS#11; required:
+   demand one. A failing attestation always stops (OFFCA_E_VERIFY). */
 offca_rc cer_attest_record(cer_run_t *r, const cer_step *st, int token, const char *key_uri, EVP_PKEY *pub,
 			   int required);
+/* ykcs11's labels: "X.509 Certificate for PIV Attestation 9c" (key's CKA_ID) and the f9 certificate. */
+#define CER_YK_ATTEST_PREFIX "X.509 Certificate for PIV Attestation "
+#define CER_YK_F9_LABEL "X.509 Certificate for PIV Attestation"
+/* attest_token.c: the attestation of the key key_uri (its CKA_ID) and the device's f9 certificate,
+   read off the token; *att NULL (OFFCA_OK) when the token shows none. label: the attestation's. */
+offca_rc cer_attest_from_token(cer_run_t *r, int token, const char *key_uri, X509 **att, X509 **dev,
+			       char *label, size_t label_cap);
 /* step_key.c: SPKI PEM (malloc'd) and its SHA-256 fingerprint. */
 offca_rc cer_pubkey_pem(EVP_PKEY *pub, char **pem, size_t *pem_len, char *fp, size_t fp_cap);
 

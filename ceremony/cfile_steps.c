@@ -16,11 +16,13 @@
 
 /* Allowed fields per type (besides type, title, quorum). */
 static const char *const f_key[] = {"type", "title", "quorum", "token", "key", "outputs", NULL};
+static const char *const f_int_key[] = {"type", "title", "quorum", "token", "key", "attestation",
+					"attestation-root", "outputs", NULL};
 static const char *const f_root_cert[] = {"type", "title", "quorum", "token", "key", "name", "subject",
 					  "validity", "path-len", "accepted-lints", "outputs", NULL};
 static const char *const f_int_cert[] = {"type", "title", "quorum", "issuer", "token", "key", "name",
 					 "subject", "validity", "path-len", "permit-dns", "attestation",
-					 "attestation-files", "accepted-lints", "outputs", NULL};
+					 "attestation-files", "attestation-root", "accepted-lints", "outputs", NULL};
 static const char *const f_csr[] = {"type", "title", "quorum", "issuer", "csr", "name", "subject", "validity",
 				    "path-len", "permit-dns", "accepted-lints", "outputs", NULL};
 static const char *const f_crl[] = {"type", "title", "quorum", "issuer", "next-update-days", "accepted-lints",
@@ -33,8 +35,8 @@ static const char *const f_ocsp[] = {"type", "title", "quorum", "issuer", "inter
 static const char *const *fields_of(cer_step_type t)
 {
 	switch (t) {
-	case CER_ROOT_KEY:
-	case CER_INT_KEY: return f_key;
+	case CER_ROOT_KEY: return f_key;
+	case CER_INT_KEY: return f_int_key;
 	case CER_ROOT_CERT: return f_root_cert;
 	case CER_INT_CERT: return f_int_cert;
 	case CER_SIGN_INT_CSR: return f_csr;
@@ -221,6 +223,34 @@ static void parse_attest_files(cer_file *f, cer_step *st, json_t *obj, const cha
 		cer_path_join(f->dir, rel, st->attest_ca, sizeof(st->attest_ca));
 }
 
+/* attestation (if-available | required) and attestation-root (the PIV attestation CA the device
+   certificate must chain to: read and checked now, it never comes from the token). */
+static void parse_attestation(cer_file *f, cer_step *st, json_t *obj, const char *path, cer_diag *d)
+{
+	char att[16], rel[PATH_MAX];
+
+	snprintf(st->attestation, sizeof(st->attestation), "if-available");
+	if (cer_f_str(d, obj, path, "attestation", 0, att, sizeof(att))) {
+		if (strcmp(att, "required") != 0 && strcmp(att, "if-available") != 0)
+			cer_diag_add(d, "%s.attestation: must be one of if-available, required", path);
+		else
+			snprintf(st->attestation, sizeof(st->attestation), "%s", att);
+	}
+	if (cer_f_str(d, obj, path, "attestation-root", 0, rel, sizeof(rel))) {
+		if (cer_path_join(f->dir, rel, st->attest_root, sizeof(st->attest_root)) != OFFCA_OK ||
+		    ut_path_exists(st->attest_root) != OFFCA_OK)
+			cer_diag_add(d, "%s.attestation-root: %s does not exist", path, rel);
+		else if (cer_attest_check_root(st->attest_root) != OFFCA_OK)
+			cer_diag_add(d, "%s.attestation-root: %s", path, ut_err_msg());
+	}
+	if (st->type == CER_INT_CERT)
+		parse_attest_files(f, st, obj, path, d);
+	/* read from the token, the chain is anchored only by the file the ceremony names */
+	if (strcmp(st->attestation, "required") == 0 && st->attest_cert[0] == '\0' && st->attest_root[0] == '\0')
+		cer_diag_add(d, "%s.attestation-root: missing (attestation: required reads the attestation from the "
+			     "token and needs the PIV attestation CA to check it against)", path);
+}
+
 static void check_csr(cer_diag *d, const char *path, const char *what, const char *file)
 {
 	ca_csr *csr = NULL;
@@ -233,7 +263,7 @@ static void check_csr(cer_diag *d, const char *path, const char *what, const cha
 static void parse_type_fields(cer_file *f, cer_step *st, json_t *obj, const char *path, cer_diag *d)
 {
 	long long v = 0;
-	char rel[PATH_MAX], att[16];
+	char rel[PATH_MAX];
 	time_t now = time(NULL);
 
 	st->path_len = -1;
@@ -264,20 +294,15 @@ static void parse_type_fields(cer_file *f, cer_step *st, json_t *obj, const char
 	case CER_ROOT_KEY:
 	case CER_INT_KEY:
 		parse_key(f, st, obj, path, d, 1);
+		if (st->type == CER_INT_KEY)
+			parse_attestation(f, st, obj, path, d);
 		break;
 	case CER_ROOT_CERT:
 		parse_key(f, st, obj, path, d, 0);
 		break;
 	case CER_INT_CERT:
 		parse_key(f, st, obj, path, d, 0);
-		snprintf(st->attestation, sizeof(st->attestation), "if-available");
-		if (cer_f_str(d, obj, path, "attestation", 0, att, sizeof(att))) {
-			if (strcmp(att, "required") != 0 && strcmp(att, "if-available") != 0)
-				cer_diag_add(d, "%s.attestation: must be one of if-available, required", path);
-			else
-				snprintf(st->attestation, sizeof(st->attestation), "%s", att);
-		}
-		parse_attest_files(f, st, obj, path, d);
+		parse_attestation(f, st, obj, path, d);
 		break;
 	case CER_SIGN_INT_CSR:
 		if (cer_f_str(d, obj, path, "csr", 1, rel, sizeof(rel))) {

@@ -104,7 +104,8 @@ offca_rc cer_step_key(cer_run_t *r, const cer_step *st)
 		goto out;
 	cer_say(r, "\n  Key generated on token '%s': %s\n  Public key SHA-256: %s\n", tk->id, a.uri, fp);
 	if (st->type == CER_INT_KEY) {
-		rc = cer_attest_record(r, NULL, st->token, a.uri, tok_key_public(r->keys[r->n_keys - 1].key), 0);
+		rc = cer_attest_record(r, st, st->token, a.uri, tok_key_public(r->keys[r->n_keys - 1].key),
+				       strcmp(st->attestation, "required") == 0);
 		if (rc != OFFCA_OK)
 			goto out;
 	}

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Key attestation before the root signs an intermediate key. SoftHSM2 offers none: recorded as
-# "no attestation available", and attestation: required stops the step. With attestation files
-# (as yubico-piv-tool exports them from a YubiKey: the slot's attestation certificate and the
-# device's f9 certificate, here made by a stand-in "device" with openssl) the chain and the
-# attested key are checked before signing: a good attestation is recorded (serial, firmware,
-# policies), one for another key stops the step with nothing released.
+# Key attestation before the root signs an intermediate key.
+#  - SoftHSM2 offers none: recorded as "no attestation available"; attestation: required stops
+#    the step (and needs attestation-root, checked at validation).
+#  - Attestation files (as yubico-piv-tool exports them from a YubiKey: the slot's attestation
+#    certificate and the device's f9 certificate, made here by a stand-in "device" with openssl):
+#    the chain and the attested key are checked before signing.
+#  - Attestation read through PKCS#11: the SoftHSM2 token is given the certificate objects a
+#    YubiKey shows through Yubico's ykcs11 ("X.509 Certificate for PIV Attestation 9c" with the
+#    key's CKA_ID, and the f9 certificate "X.509 Certificate for PIV Attestation", CKA_ID 25),
+#    written with pkcs11-tool: a good one is recorded (serial, firmware, policies); one for another
+#    key, one chaining to another root, and none at all stop the step with nothing released.
 source "$OFFCA_SRC/tests/lib/e2e.sh"
 source "$OFFCA_TEST_DATA/ceremonies/lib.sh"
+need pkcs11-tool
 e2e_token att-root 123456
 e2e_token att-int 123456
 cer_home
@@ -68,10 +74,12 @@ steps:
 YAML
   for l in "$@"; do echo "    $l"; done; } > "$f"
 }
-int_cert required.yaml out-req int-req "attestation: required"
-expect_fail "attestation required on a token without attestation" "$OFFCA" ceremony run required.yaml --home "$HOME_DIR" --credentials creds.yaml --answers yes.yaml --no-pdf
-expect_err_match "attestation: required"
-[ ! -e out-req/int.pem ] || fail "signed without the required attestation"
+run_cer() { "$OFFCA" ceremony run "$1" --home "$HOME_DIR" --credentials creds.yaml --answers yes.yaml --no-pdf; }
+
+int_cert noroot.yaml out-noroot int-noroot "attestation: required"
+expect_fail "attestation required without attestation-root" run_cer noroot.yaml
+expect_err_match "attestation-root: missing"
+[ ! -e out-noroot ] || fail "a ceremony that fails validation started"
 
 # a stand-in device: attestation CA -> device (f9) -> attestation certificate for the token's key
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -subj "/CN=Test PIV Attestation CA" -days 30 -out ca.pem 2>/dev/null
@@ -87,7 +95,7 @@ attest keys/root.pub.pem attest-other.pem
 [ -s attest-good.pem ] && [ -s attest-other.pem ] || fail "could not make the stand-in attestation"
 
 int_cert other.yaml out-other int-other "attestation: required" "attestation-files: { certificate: attest-other.pem, device: f9.pem, ca: ca.pem }"
-expect_fail "attestation of another key" "$OFFCA" ceremony run other.yaml --home "$HOME_DIR" --credentials creds.yaml --answers yes.yaml --no-pdf
+expect_fail "attestation files of another key" run_cer other.yaml
 expect_err_match "attests a different key"
 [ ! -e out-other/int.pem ] || fail "signed with a mismatched attestation"
 grep '"event":"attestation"' out-other/transcript.jsonl | grep -q '"status":"failed"' || fail "failed attestation not recorded"
@@ -99,4 +107,89 @@ grep -q "Attestation verified: key generated on device serial 12345678 (firmware
   || { cat good.out; fail "attestation details not shown"; }
 grep '"event":"attestation"' out-good/transcript.jsonl | grep -q '"device_serial":12345678' || fail "attestation not recorded"
 openssl verify -CAfile keys/root.pem out-good/int.pem >/dev/null || fail "intermediate does not verify"
-pass "attestation checked before the root signs: verified, mismatched and missing cases"
+pass "attestation files checked before the root signs: verified and mismatched cases"
+
+# ---- the attestation read from the token through PKCS#11 (what ykcs11 shows) ----
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other-ca.key -subj "/CN=Another PIV Attestation CA" -days 30 -out other-ca.pem 2>/dev/null
+int_id=$(python3 -c 'import json,sys,urllib.parse
+for l in open(sys.argv[1]):
+    e=json.loads(l)
+    if e["event"]=="key-generated" and e["data"].get("label")=="int":
+        u=e["data"]["uri"]; print(urllib.parse.unquote_to_bytes(u.split(";id=")[1].split(";")[0]).hex())' keys/transcript.jsonl)
+[ -n "$int_id" ] || fail "no CKA_ID for the intermediate key in the transcript"
+P11=(pkcs11-tool --module "$SOFTHSM_MODULE" --token-label att-int --login --pin 123456)
+put_cert() { # PEM LABEL ID : a public certificate object, as ykcs11 shows it
+  openssl x509 -in "$1" -outform DER -out obj.der
+  "${P11[@]}" --write-object obj.der --type cert --label "$2" --id "$3" >/dev/null 2>&1 || fail "pkcs11-tool could not write '$2'"
+}
+del_cert() { "${P11[@]}" --delete-object --type cert --label "$1" >/dev/null 2>&1 || fail "pkcs11-tool could not delete '$1'"; }
+ROOT_OK="attestation-root: ca.pem"
+
+int_cert none.yaml out-none int-none "attestation: required" "$ROOT_OK"
+expect_fail "attestation required, the token shows none" run_cer none.yaml
+expect_err_match "attestation: required by the ceremony file, but no attestation available"
+[ ! -e out-none/int.pem ] || fail "signed without the required attestation"
+grep '"event":"attestation"' out-none/transcript.jsonl | grep -q '"status":"none"' || fail "missing attestation not recorded"
+
+put_cert f9.pem "X.509 Certificate for PIV Attestation" 19
+put_cert attest-other.pem "X.509 Certificate for PIV Attestation 9c" "$int_id"
+int_cert tok-other.yaml out-tok-other int-tok-other "$ROOT_OK"
+expect_fail "token attestation of another key (if-available)" run_cer tok-other.yaml
+expect_err_match "attests a different key"
+[ ! -e out-tok-other/int.pem ] || fail "signed with a mismatched attestation from the token"
+grep '"event":"attestation"' out-tok-other/transcript.jsonl | grep '"source":"token"' | grep -q '"status":"failed"' \
+  || fail "failed token attestation not recorded"
+grep -q '"event":"cert-signed"' out-tok-other/transcript.jsonl && fail "the root signed after a failed attestation"
+
+del_cert "X.509 Certificate for PIV Attestation 9c"
+put_cert attest-good.pem "X.509 Certificate for PIV Attestation 9c" "$int_id"
+int_cert tok-root.yaml out-tok-root int-tok-root "attestation: required" "attestation-root: other-ca.pem"
+expect_fail "token attestation chaining to another root" run_cer tok-root.yaml
+expect_err_match "does not chain to the attestation root"
+[ ! -e out-tok-root/int.pem ] || fail "signed with an attestation from another root"
+
+int_cert tok-good.yaml out-tok-good int-tok-good "attestation: required" "$ROOT_OK"
+run_cer tok-good.yaml > tok-good.out 2>&1 || { cat tok-good.out; fail "a good attestation on the token should let the root sign"; }
+grep -q "Attestation verified: key generated on device serial 12345678 (firmware 5.4.3, PIN policy never, touch policy always), chain to the attestation CA checked" tok-good.out \
+  || { cat tok-good.out; fail "token attestation details not shown"; }
+grep -q "X.509 Certificate for PIV Attestation 9c" tok-good.out || fail "the attestation object read is not named"
+python3 - out-tok-good/transcript.jsonl <<'PY' || fail "token attestation not recorded as expected"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+names = [e["event"] for e in ev]
+att = [e["data"] for e in ev if e["event"] == "attestation"]
+assert len(att) == 1 and att[0]["status"] == "verified" and att[0]["source"] == "token", att
+a = att[0]
+assert a["device_serial"] == 12345678 and a["firmware"] == "5.4.3", a
+assert a["pin_policy"] == "never" and a["touch_policy"] == "always" and a["ca_checked"] is True, a
+assert a["attestation_pem"].startswith("-----BEGIN CERTIFICATE-----") and a["device_cert_pem"], a
+assert names.index("attestation") < names.index("cert-signed"), names
+PY
+openssl verify -CAfile keys/root.pem out-tok-good/int.pem >/dev/null || fail "intermediate does not verify"
+"$OFFCA" ceremony verify out-tok-good/transcript.jsonl >/dev/null 2>&1 || fail "transcript with the attestation does not verify"
+pass "attestation read through PKCS#11: verified, another key, another root and none"
+
+# an intermediate-key step can demand it too: the key is made, but its public key is not released
+e2e_token att-k2 123456
+cer_creds creds2.yaml k2=123456
+cat > key2.yaml <<'YAML'
+version: 1
+name: "Attestation: key step"
+output-dir: keys2
+administrator: "Ada"
+witnesses: ["Wendy"]
+tokens:
+  k2: { uri: "pkcs11:token=att-k2" }
+steps:
+  - type: intermediate-key
+    token: k2
+    key: { label: k2, type: ec-p256 }
+    attestation: required
+    attestation-root: ca.pem
+    outputs: { public-key: k2.pub.pem }
+YAML
+expect_fail "intermediate-key with attestation: required on SoftHSM2" "$OFFCA" ceremony run key2.yaml --home "$HOME_DIR" --credentials creds2.yaml --answers yes.yaml --no-pdf
+expect_err_match "attestation: required by the ceremony file"
+[ ! -e keys2/k2.pub.pem ] || fail "public key released without the required attestation"
+grep '"event":"attestation"' keys2/transcript.jsonl | grep -q '"status":"none"' || fail "key step: missing attestation not recorded"
+pass "intermediate-key: attestation: required stops the step"

@@ -231,4 +231,43 @@ typedef struct tok_arrival {
  */
 offca_rc tok_wait(const char *cli_module, const char *token_uri, unsigned timeout_s, tok_arrival *out);
 
+/* ---- certificate objects by label (certobj.c) ---- */
+
+/* One certificate object read off a token. */
+typedef struct tok_certobj {
+	char label[65];          /* CKA_LABEL */
+	unsigned char id[64];    /* CKA_ID (id_len bytes; empty when the object has none) */
+	size_t id_len;
+	unsigned char *der;      /* CKA_VALUE: the DER certificate, owned (tok_certs_free) */
+	size_t der_len;
+} tok_certobj;
+
+/*
+ * Read the DER value of the one certificate object (CKO_CERTIFICATE) labelled exactly label on
+ * the token token_uri names (token attributes as for tok_key_open; the URI's id=, when present,
+ * must match the object's CKA_ID too; object= and type= are not used). Looks without logging in
+ * first (public certificate objects); when nothing matches and opts != NULL, logs in on the same
+ * session (PIN as for tok_key_open) and looks again. With opts == NULL and a key of this token
+ * already open in this process, the search sees what that login sees (PKCS#11 login state is per
+ * process and token). On success *der (caller frees with free()) and *len are set.
+ * Errors: as tok_objects, OFFCA_E_NOT_FOUND (no such certificate), OFFCA_E_USAGE (several match),
+ * OFFCA_E_TOO_BIG (value over 8 KiB).
+ */
+offca_rc tok_cert_by_label(const char *cli_module, const char *token_uri, const char *label,
+			   const tok_pin_opts *opts, unsigned char **der, size_t *len);
+
+/*
+ * Every certificate object on the token token_uri names whose CKA_LABEL starts with label_prefix
+ * (NULL or "": any label) and, when id != NULL, whose CKA_ID equals id (id_len bytes, at most 64):
+ * e.g. ykcs11's "X.509 Certificate for PIV Attestation " objects that share a key's CKA_ID. Login
+ * as for tok_cert_by_label. *out: array of *n entries (NULL/0 when none: that is not an error),
+ * free with tok_certs_free(). At most 64 objects are looked at.
+ * Errors: as tok_cert_by_label without OFFCA_E_NOT_FOUND; OFFCA_E_USAGE (bad arguments).
+ */
+offca_rc tok_certs_find(const char *cli_module, const char *token_uri, const char *label_prefix,
+			const unsigned char *id, size_t id_len, const tok_pin_opts *opts, tok_certobj **out,
+			size_t *n);
+/* Free what tok_certs_find returned (NULL accepted). */
+void tok_certs_free(tok_certobj *v, size_t n);
+
 #endif
