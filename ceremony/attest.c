@@ -261,11 +261,15 @@ static offca_rc from_files(cer_run_t *r, const cer_step *st, const char *key_uri
 	rc = load_pem(st->attest_cert, &att);
 	if (rc == OFFCA_OK)
 		rc = load_pem(st->attest_device, &dev);
-	if (rc == OFFCA_OK)
-		rc = check_and_log(r, &src, key_uri, att, dev, pub);
-	else
+	if (rc == OFFCA_OK) {
+		rc = check_and_log(r, &src, key_uri, att, dev, pub); /* logs either way */
+	} else {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
 		cer_log(r, "attestation", json_pack("{s:s, s:s, s:s, s:s}", "key", key_uri, "status", "failed", "source",
-						    "files", "reason", ut_err_msg()));
+						    "files", "reason", msg));
+		rc = ut_err(rc, "%s", msg);
+	}
 	X509_free(att);
 	X509_free(dev);
 	return rc;

@@ -241,7 +241,8 @@ static void parse_attestation(cer_file *f, cer_step *st, json_t *obj, const char
 		    ut_path_exists(st->attest_root) != OFFCA_OK)
 			cer_diag_add(d, "%s.attestation-root: %s does not exist", path, rel);
 		else if (cer_attest_check_root(st->attest_root) != OFFCA_OK)
-			cer_diag_add(d, "%s.attestation-root: %s", path, ut_err_msg());
+			cer_diag_add(d, "%s.attestation-root: %s", path,
+				     ut_err_msg() + (strncmp(ut_err_msg(), "attestation: ", 13) == 0 ? 13 : 0));
 	}
 	if (st->type == CER_INT_CERT)
 		parse_attest_files(f, st, obj, path, d);

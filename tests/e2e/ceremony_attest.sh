@@ -148,6 +148,17 @@ expect_fail "token attestation chaining to another root" run_cer tok-root.yaml
 expect_err_match "does not chain to the attestation root"
 [ ! -e out-tok-root/int.pem ] || fail "signed with an attestation from another root"
 
+int_cert notpem.yaml out-notpem int-notpem "attestation: required" "attestation-root: yes.yaml"
+expect_fail "attestation-root that is not a certificate" run_cer notpem.yaml
+expect_err_match "attestation-root: .*holds no PEM certificate"
+
+del_cert "X.509 Certificate for PIV Attestation"
+int_cert tok-nof9.yaml out-tok-nof9 int-tok-nof9 "$ROOT_OK"
+expect_fail "token attestation without the device's f9 certificate" run_cer tok-nof9.yaml
+expect_err_match "not the device's attestation certificate"
+[ ! -e out-tok-nof9/int.pem ] || fail "signed without the f9 certificate"
+put_cert f9.pem "X.509 Certificate for PIV Attestation" 19
+
 int_cert tok-good.yaml out-tok-good int-tok-good "attestation: required" "$ROOT_OK"
 run_cer tok-good.yaml > tok-good.out 2>&1 || { cat tok-good.out; fail "a good attestation on the token should let the root sign"; }
 grep -q "Attestation verified: key generated on device serial 12345678 (firmware 5.4.3, PIN policy never, touch policy always), chain to the attestation CA checked" tok-good.out \
