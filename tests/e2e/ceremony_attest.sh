@@ -159,6 +159,13 @@ expect_err_match "not the device's attestation certificate"
 [ ! -e out-tok-nof9/int.pem ] || fail "signed without the f9 certificate"
 put_cert f9.pem "X.509 Certificate for PIV Attestation" 19
 
+put_cert attest-good.pem "X.509 Certificate for PIV Attestation 9d" "$int_id"
+int_cert tok-two.yaml out-tok-two int-tok-two "$ROOT_OK"
+expect_fail "two attestation objects for one key" run_cer tok-two.yaml
+expect_err_match "share the key's id .*refusing to pick one"
+[ ! -e out-tok-two/int.pem ] || fail "signed with an ambiguous attestation"
+del_cert "X.509 Certificate for PIV Attestation 9d"
+
 int_cert tok-good.yaml out-tok-good int-tok-good "attestation: required" "$ROOT_OK"
 run_cer tok-good.yaml > tok-good.out 2>&1 || { cat tok-good.out; fail "a good attestation on the token should let the root sign"; }
 grep -q "Attestation verified: key generated on device serial 12345678 (firmware 5.4.3, PIN policy never, touch policy always), chain to the attestation CA checked" tok-good.out \
@@ -178,6 +185,10 @@ assert names.index("attestation") < names.index("cert-signed"), names
 PY
 openssl verify -CAfile keys/root.pem out-tok-good/int.pem >/dev/null || fail "intermediate does not verify"
 "$OFFCA" ceremony verify out-tok-good/transcript.jsonl >/dev/null 2>&1 || fail "transcript with the attestation does not verify"
+int_cert tok-noroot.yaml out-tok-noroot int-tok-noroot
+run_cer tok-noroot.yaml > tok-noroot.out 2>&1 || { cat tok-noroot.out; fail "if-available without a root should go on"; }
+grep -q "chain NOT checked (no attestation root given)" tok-noroot.out || { cat tok-noroot.out; fail "unchecked chain not said"; }
+grep '"event":"attestation"' out-tok-noroot/transcript.jsonl | grep -q '"ca_checked":false' || fail "unchecked chain not recorded"
 pass "attestation read through PKCS#11: verified, another key, another root and none"
 
 # an intermediate-key step can demand it too: the key is made, but its public key is not released
@@ -204,3 +215,8 @@ expect_err_match "attestation: required by the ceremony file"
 [ ! -e keys2/k2.pub.pem ] || fail "public key released without the required attestation"
 grep '"event":"attestation"' keys2/transcript.jsonl | grep -q '"status":"none"' || fail "key step: missing attestation not recorded"
 pass "intermediate-key: attestation: required stops the step"
+
+# a rehearsal has no attestation to read: recorded, not demanded
+"$OFFCA" ceremony run key2.yaml --dry-run --answers yes.yaml --no-pdf > dry.out 2>&1 || { cat dry.out; fail "dry run of a ceremony requiring attestation"; }
+grep -q "dry run: the rehearsal token has no attestation" dry.out || { cat dry.out; fail "dry run does not say the attestation is not demanded"; }
+pass "dry run: attestation recorded as absent, not demanded"
