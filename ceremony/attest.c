@@ -81,8 +81,9 @@ static int signed_by(X509 *x, X509 *by)
 	return ok;
 }
 
-/* device -> (certificates of the root file) -> a self-signed certificate of the root file. */
-static int chains_to_root(X509 *device, STACK_OF(X509) *roots)
+/* device -> (certificates of the root file) -> a self-signed certificate of the root file, which
+   is returned (borrowed); NULL: no such chain. */
+static X509 *chains_to_root(X509 *device, STACK_OF(X509) *roots)
 {
 	X509 *cur = device;
 
@@ -92,27 +93,42 @@ static int chains_to_root(X509 *device, STACK_OF(X509) *roots)
 			if (sk_X509_value(roots, i) != cur && signed_by(cur, sk_X509_value(roots, i)))
 				up = sk_X509_value(roots, i);
 		if (up == NULL)
-			return 0;
+			return NULL;
 		if (signed_by(up, up))
-			return 1;
+			return up;
 		cur = up;
 	}
-	return 0;
+	return NULL;
+}
+
+static void cert_fp(X509 *x, char *buf, size_t cap)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(x, &der);
+
+	buf[0] = '\0';
+	if (n > 0)
+		cer_fingerprint(der, (size_t)n, buf, cap);
+	OPENSSL_free(der);
 }
 
 offca_rc cer_attest_verify(X509 *attest, X509 *device, STACK_OF(X509) *roots, EVP_PKEY *key,
 			   cer_attest_info *info)
 {
+	X509 *anchor = NULL;
+
 	memset(info, 0, sizeof(*info));
 	if (!signed_by(attest, device))
 		return ut_err(OFFCA_E_VERIFY, "attestation: the attestation certificate is not signed by the device's "
 					      "attestation key (f9)");
-	if (roots != NULL && !chains_to_root(device, roots))
+	if (roots != NULL && (anchor = chains_to_root(device, roots)) == NULL)
 		return ut_err(OFFCA_E_VERIFY, "attestation: the device's attestation certificate (f9) does not chain to "
 					      "the attestation root named in the ceremony file");
 	if (X509_get0_pubkey(attest) == NULL || EVP_PKEY_eq(X509_get0_pubkey(attest), key) != 1)
 		return ut_err(OFFCA_E_VERIFY, "attestation: it attests a different key than the one to be certified");
 	read_info(attest, info);
+	if (anchor != NULL)
+		cert_fp(anchor, info->root_sha256, sizeof(info->root_sha256));
 	return OFFCA_OK;
 }
 
@@ -188,17 +204,6 @@ static char *pem_of(X509 *x)
 	return s;
 }
 
-static void cert_fp(X509 *x, char *buf, size_t cap)
-{
-	unsigned char *der = NULL;
-	int n = i2d_X509(x, &der);
-
-	buf[0] = '\0';
-	if (n > 0)
-		cer_fingerprint(der, (size_t)n, buf, cap);
-	OPENSSL_free(der);
-}
-
 /* What was read and from where, for the transcript. */
 typedef struct att_src {
 	const char *source;      /* "files" | "token" */
@@ -236,12 +241,14 @@ static offca_rc check_and_log(cer_run_t *r, const att_src *src, const char *key_
 		info.pin_policy[0] ? info.pin_policy : "?", info.touch_policy[0] ? info.touch_policy : "?",
 		roots ? ", chain to the attestation CA checked" : ", chain NOT checked (no attestation root given)",
 		src->what);
+	if (roots != NULL)
+		cer_say(r, "    attestation root %s, SHA-256 %s\n", src->root_file, info.root_sha256);
 	rc = cer_log(r, "attestation",
-		     json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s}", "key", key_uri,
+		     json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s}", "key", key_uri,
 			       "status", "verified", "source", src->source, "from", src->what, "device_serial",
 			       (json_int_t)info.serial, "firmware", info.firmware, "pin_policy", info.pin_policy,
 			       "touch_policy", info.touch_policy, "ca_checked", roots != NULL, "attestation_root",
-			       src->root_file, "attestation_sha256", afp, "device_cert_sha256", dfp,
+			       src->root_file, "attestation_root_sha256", info.root_sha256, "attestation_sha256", afp, "device_cert_sha256", dfp,
 			       "attestation_pem", apem ? apem : "", "device_cert_pem", dpem ? dpem : ""));
 out:
 	free(apem);

@@ -271,6 +271,7 @@ typedef struct cer_attest_info {
 	char firmware[16];         /* "5.4.3" (1.3.6.1.4.1.41482.3.3) */
 	char pin_policy[16];       /* never | once | always (1.3.6.1.4.1.41482.3.8, byte 1) */
 	char touch_policy[16];     /* never | always | cached (byte 2) */
+	char root_sha256[100];     /* SHA-256 "AB:CD:..." of the root the chain ended at ("" unchecked) */
 } cer_attest_info;
 /*
  * Check an attestation: attest (the slot's attestation certificate) is signed by device (the

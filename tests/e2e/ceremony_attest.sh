@@ -171,7 +171,8 @@ run_cer tok-good.yaml > tok-good.out 2>&1 || { cat tok-good.out; fail "a good at
 grep -q "Attestation verified: key generated on device serial 12345678 (firmware 5.4.3, PIN policy never, touch policy always), chain to the attestation CA checked" tok-good.out \
   || { cat tok-good.out; fail "token attestation details not shown"; }
 grep -q "X.509 Certificate for PIV Attestation 9c" tok-good.out || fail "the attestation object read is not named"
-python3 - out-tok-good/transcript.jsonl <<'PY' || fail "token attestation not recorded as expected"
+ca_fp=$(openssl x509 -in ca.pem -noout -fingerprint -sha256 | cut -d= -f2)
+python3 - out-tok-good/transcript.jsonl "$ca_fp" <<'PY' || fail "token attestation not recorded as expected"
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 names = [e["event"] for e in ev]
@@ -181,6 +182,7 @@ a = att[0]
 assert a["device_serial"] == 12345678 and a["firmware"] == "5.4.3", a
 assert a["pin_policy"] == "never" and a["touch_policy"] == "always" and a["ca_checked"] is True, a
 assert a["attestation_pem"].startswith("-----BEGIN CERTIFICATE-----") and a["device_cert_pem"], a
+assert a["attestation_root_sha256"] == sys.argv[2], (a["attestation_root_sha256"], sys.argv[2])
 assert names.index("attestation") < names.index("cert-signed"), names
 PY
 openssl verify -CAfile keys/root.pem out-tok-good/int.pem >/dev/null || fail "intermediate does not verify"
