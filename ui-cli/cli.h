@@ -22,8 +22,8 @@ int cli_cmd_init(int argc, char **argv);     /* cmd_inventory.c */
 int cli_cmd_list(int argc, char **argv);     /* cmd_inventory.c */
 int cli_cmd_show(int argc, char **argv);     /* cmd_inventory.c */
 int cli_cmd_revoke(int argc, char **argv);   /* cmd_inventory.c */
-int cli_cmd_export(int argc, char **argv);   /* cmd_inventory.c */
-int cli_cmd_audit(int argc, char **argv);    /* cmd_inventory.c: audit verify|show */
+int cli_cmd_export(int argc, char **argv);   /* cmd_export.c */
+int cli_cmd_audit(int argc, char **argv);    /* cmd_audit.c: audit verify|show */
 int cli_cmd_ca(int argc, char **argv);       /* cmd_ca.c: ca root|intermediate|list */
 int cli_cmd_sign(int argc, char **argv);     /* cmd_sign.c */
 int cli_cmd_issue(int argc, char **argv);    /* cmd_sign.c: issue --generate-key */

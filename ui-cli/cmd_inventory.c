@@ -1,5 +1,7 @@
-/* cmd_inventory.c - offca init, list, show, revoke, export, audit verify|show (docs/inventory.md). */
+/* cmd_inventory.c - offca init, list, show, revoke, and the option parsing the inventory commands share
+ * (docs/inventory.md). export is in cmd_export.c, audit in cmd_audit.c. */
 #include "cli.h"
+#include "inventory.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,10 +19,7 @@
 #include "offca/store.h"
 #include "offca/util.h"
 
-#define MAX_DAYS 36500L
-
-enum { O_HOME = 1, O_EXPIRING, O_REVOKED, O_ISSUER, O_JSON, O_REASON, O_FORMAT, O_OUT };
-
+/* Parse argv for command cmd; allowed: the O_* options this command takes (bit mask). */
 static const struct option long_opts[] = {
 	{"home", required_argument, NULL, O_HOME},
 	{"expiring", required_argument, NULL, O_EXPIRING},
@@ -33,16 +32,8 @@ static const struct option long_opts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0}};
 
-struct opts {
-	const char *home, *issuer, *reason, *format, *out;
-	long expiring; /* days, -1 none */
-	int revoked, json;
-	const char *pos[2];
-	int npos;
-};
-
 /* Parse argv for command cmd; allowed: the O_* options this command takes (bit mask). */
-static int parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_pos, struct opts *o)
+int cli_inv_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_pos, struct opts *o)
 {
 	int c, li = 0;
 	char *end;
@@ -83,9 +74,7 @@ static int parse(const char *cmd, int argc, char **argv, unsigned allowed, int m
 	return 0;
 }
 
-#define OPT(x) (1u << (x))
-
-static const char *status_text(const ca_cert_record *r, int64_t now)
+const char *cli_inv_status_text(const ca_cert_record *r, int64_t now)
 {
 	if (r->status == CA_CERT_REVOKED)
 		return "revoked";
@@ -94,7 +83,7 @@ static const char *status_text(const ca_cert_record *r, int64_t now)
 	return "valid";
 }
 
-static int open_store(const char *cmd, const char *home_opt, ca_store **st)
+int cli_inv_open_store(const char *cmd, const char *home_opt, ca_store **st)
 {
 	const char *home = cli_home(home_opt);
 	offca_rc rc;
@@ -147,7 +136,7 @@ int cli_cmd_init(int argc, char **argv)
 		fputs(init_usage, stdout);
 		return 0;
 	}
-	r = parse("init", argc, argv, OPT(O_HOME), 0, &o);
+	r = cli_inv_parse("init", argc, argv, OPT(O_HOME), 0, &o);
 	if (r != 0)
 		return r;
 	home = cli_home(o.home);
@@ -227,7 +216,7 @@ static int list_cb(void *arg, const ca_cert_record *r)
 		return 0;
 	}
 	cli_fmt_time(r->not_after, na, sizeof(na));
-	printf("%s  %-7s  %s  %-12s  %s\n", ca_serial_hex(&r->serial, hex, sizeof(hex)), status_text(r, c->now), na,
+	printf("%s  %-7s  %s  %-12s  %s\n", ca_serial_hex(&r->serial, hex, sizeof(hex)), cli_inv_status_text(r, c->now), na,
 	       r->profile, display_name(r));
 	return 0;
 }
@@ -244,10 +233,10 @@ int cli_cmd_list(int argc, char **argv)
 		fputs(list_usage, stdout);
 		return 0;
 	}
-	r = parse("list", argc, argv, OPT(O_HOME) | OPT(O_EXPIRING) | OPT(O_REVOKED) | OPT(O_ISSUER) | OPT(O_JSON), 0, &o);
+	r = cli_inv_parse("list", argc, argv, OPT(O_HOME) | OPT(O_EXPIRING) | OPT(O_REVOKED) | OPT(O_ISSUER) | OPT(O_JSON), 0, &o);
 	if (r != 0)
 		return r;
-	r = open_store("list", o.home, &st);
+	r = cli_inv_open_store("list", o.home, &st);
 	if (r != 0)
 		return r;
 	c.json = o.json;
@@ -306,7 +295,7 @@ static json_t *record_json(const ca_cert_record *r, int64_t now, int with_pem)
 	cli_fmt_time(r->issued_at, t3, sizeof(t3));
 	if (fp != NULL && sans != NULL && (pem != NULL || !with_pem))
 		j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:O,s:s,s:s,s:s,s:s}", "serial",
-			      ca_serial_hex(&r->serial, hex, sizeof(hex)), "sha256", fp, "status", status_text(r, now),
+			      ca_serial_hex(&r->serial, hex, sizeof(hex)), "sha256", fp, "status", cli_inv_status_text(r, now),
 			      "issuer", r->issuer, "profile", r->profile, "subject", r->subject ? r->subject : "", "sans",
 			      sans, "notBefore", t1, "notAfter", t2, "issuedAt", t3, "source", r->source);
 	if (j != NULL && r->status == CA_CERT_REVOKED) {
@@ -335,7 +324,7 @@ static int print_record(const ca_cert_record *r)
 	}
 	printf("serial:     %s\n", ca_serial_hex(&r->serial, hex, sizeof(hex)));
 	printf("sha256:     %s\n", fp);
-	printf("status:     %s", status_text(r, now));
+	printf("status:     %s", cli_inv_status_text(r, now));
 	if (r->status == CA_CERT_REVOKED) {
 		cli_fmt_time(r->revoked_at, t, sizeof(t));
 		printf(" (%s, reason %s)", t, ca_reason_name(r->reason) ? ca_reason_name(r->reason) : "?");
@@ -354,14 +343,14 @@ static int print_record(const ca_cert_record *r)
 	return 0;
 }
 
-static int find_record(const char *cmd, const struct opts *o, ca_store **st, ca_cert_record *rec)
+int cli_inv_find_record(const char *cmd, const struct opts *o, ca_store **st, ca_cert_record *rec)
 {
 	offca_rc rc;
 	int r;
 
 	if (o->npos != 1)
 		return cli_usage_error(cmd, "give exactly one SERIAL%s", strcmp(cmd, "show") == 0 ? " or FINGERPRINT" : "");
-	r = open_store(cmd, o->home, st);
+	r = cli_inv_open_store(cmd, o->home, st);
 	if (r != 0)
 		return r;
 	rc = ca_store_cert_find(*st, o->pos[0], rec);
@@ -387,9 +376,9 @@ int cli_cmd_show(int argc, char **argv)
 		fputs(show_usage, stdout);
 		return 0;
 	}
-	r = parse("show", argc, argv, OPT(O_HOME) | OPT(O_JSON), 1, &o);
+	r = cli_inv_parse("show", argc, argv, OPT(O_HOME) | OPT(O_JSON), 1, &o);
 	if (r == 0)
-		r = find_record("show", &o, &st, &rec);
+		r = cli_inv_find_record("show", &o, &st, &rec);
 	if (r != 0)
 		return r;
 	ca_store_free(st);
@@ -433,7 +422,7 @@ int cli_cmd_revoke(int argc, char **argv)
 		fputs(revoke_usage, stdout);
 		return 0;
 	}
-	r = parse("revoke", argc, argv, OPT(O_HOME) | OPT(O_REASON), 1, &o);
+	r = cli_inv_parse("revoke", argc, argv, OPT(O_HOME) | OPT(O_REASON), 1, &o);
 	if (r != 0)
 		return r;
 	if (o.reason != NULL) {
@@ -441,7 +430,7 @@ int cli_cmd_revoke(int argc, char **argv)
 		if (reason < 0 || reason == 8 || reason == 10)
 			return cli_usage_error("revoke", "unknown reason '%s'", o.reason);
 	}
-	r = find_record("revoke", &o, &st, &rec);
+	r = cli_inv_find_record("revoke", &o, &st, &rec);
 	if (r != 0)
 		return r;
 	rc = ca_store_revoke(st, &rec.serial, reason, (int64_t)time(NULL));
@@ -451,225 +440,5 @@ int cli_cmd_revoke(int argc, char **argv)
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	printf("revoked %s (reason %s); run 'offca crl' to publish a new CRL\n", hex, ca_reason_name(reason));
-	return 0;
-}
-
-/* ---- export ---- */
-
-static const char export_usage[] =
-	"usage: offca export SERIAL --format pem|der|chain|fullchain [--out FILE] [--home DIR]\n"
-	"\n"
-	"Write a certificate of the store to FILE (never overwritten) or to stdout.\n"
-	"  pem        the certificate, PEM\n"
-	"  der        the certificate, DER\n"
-	"  chain      the issuing CA certificates without the certificate itself, nearest first, in\n"
-	"             PEM (certbot's chain.pem): intermediates only; the root is left out unless it\n"
-	"             issued the certificate directly\n"
-	"  fullchain  the certificate followed by chain (certbot's fullchain.pem)\n";
-
-static offca_rc append_pem(BIO *b, const unsigned char *der, size_t len)
-{
-	const unsigned char *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-	offca_rc rc = OFFCA_OK;
-
-	if (x == NULL || p != der + len)
-		rc = ut_err(OFFCA_E_STORE, "a stored certificate is not valid DER");
-	else if (PEM_write_bio_X509(b, x) != 1)
-		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
-	X509_free(x);
-	return rc;
-}
-
-/* Append the issuer chain of rec (nearest first) to b, per the rule in export_usage. */
-static offca_rc append_chain(ca_store *st, const ca_cert_record *rec, BIO *b)
-{
-	unsigned char **ders = NULL;
-	size_t *lens = NULL, n = 0;
-	offca_rc rc = ca_store_chain(st, rec, &ders, &lens, &n);
-
-	for (size_t i = 0; rc == OFFCA_OK && i < n; i++)
-		rc = append_pem(b, ders[i], lens[i]);
-	ca_der_list_free(ders, lens, n);
-	return rc;
-}
-
-static offca_rc build_export(ca_store *st, const ca_cert_record *rec, const char *fmt, BIO *b)
-{
-	offca_rc rc = OFFCA_OK;
-
-	if (strcmp(fmt, "der") == 0) {
-		if (BIO_write(b, rec->der, (int)rec->der_len) != (int)rec->der_len)
-			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
-		return rc;
-	}
-	if (strcmp(fmt, "pem") == 0 || strcmp(fmt, "fullchain") == 0)
-		rc = append_pem(b, rec->der, rec->der_len);
-	if (rc == OFFCA_OK && (strcmp(fmt, "chain") == 0 || strcmp(fmt, "fullchain") == 0))
-		rc = append_chain(st, rec, b);
-	return rc;
-}
-
-static offca_rc emit(const char *out, const char *data, size_t len)
-{
-	if (out != NULL)
-		return ut_write_file(out, data, len, UT_WF_EXCL);
-	if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
-		return ut_err(OFFCA_E_IO, "writing to stdout failed");
-	return OFFCA_OK;
-}
-
-int cli_cmd_export(int argc, char **argv)
-{
-	static const char *const fmts[] = {"pem", "der", "chain", "fullchain"};
-	struct opts o;
-	ca_store *st = NULL;
-	ca_cert_record rec;
-	BIO *b = NULL;
-	char *data = NULL;
-	long n;
-	int r, ok = 0;
-	offca_rc rc;
-
-	memset(&rec, 0, sizeof(rec));
-	if (cli_wants_help(argc, argv)) {
-		fputs(export_usage, stdout);
-		return 0;
-	}
-	r = parse("export", argc, argv, OPT(O_HOME) | OPT(O_FORMAT) | OPT(O_OUT), 1, &o);
-	if (r != 0)
-		return r;
-	for (size_t i = 0; o.format != NULL && i < 4; i++)
-		ok |= strcmp(o.format, fmts[i]) == 0;
-	if (!ok)
-		return cli_usage_error("export", "--format must be pem, der, chain or fullchain");
-	if (o.out != NULL && ut_path_exists(o.out) == OFFCA_OK)
-		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s exists: refusing to overwrite it", o.out));
-	if (o.out == NULL && strcmp(o.format, "der") == 0 && isatty(STDOUT_FILENO))
-		return cli_usage_error("export", "refusing to write DER to a terminal (use --out FILE or --format pem)");
-	r = find_record("export", &o, &st, &rec);
-	if (r != 0)
-		return r;
-	b = BIO_new(BIO_s_mem());
-	rc = b ? build_export(st, &rec, o.format, b) : ut_err(OFFCA_E_NOMEM, "out of memory");
-	ca_store_free(st);
-	ca_cert_record_clear(&rec);
-	if (rc == OFFCA_OK) {
-		n = BIO_get_mem_data(b, &data);
-		rc = n > 0 ? emit(o.out, data, (size_t)n) : ut_err(OFFCA_E_INTERNAL, "nothing to export");
-	}
-	BIO_free(b);
-	if (rc != OFFCA_OK)
-		return cli_fail(rc);
-	return 0;
-}
-
-/* ---- audit ---- */
-
-static const char audit_usage[] =
-	"usage: offca audit verify [--home DIR]\n"
-	"       offca audit show [--json] [--home DIR]\n"
-	"\n"
-	"The store's append-only, hash-chained audit log (docs/store.md).\n"
-	"  verify  recompute every entry's SHA-256 and the chain, then check every certificate record\n"
-	"          against the log (signed, revoked); prints 'audit log OK: N entries' or names the\n"
-	"          first bad entry or record and exits non-zero\n"
-	"  show    print every entry (seq, time, action, detail, hash) and the head hash; record\n"
-	"          the head hash outside the CA (ceremony transcript) to detect a rewritten log\n";
-
-struct audit_ctx {
-	int json;
-	unsigned char head[32];
-	uint64_t last;
-	offca_rc err;
-};
-
-/* One entry: a table line, or a compact JSON object (streamed: the log may be long). */
-static int audit_cb(void *arg, const ca_audit_entry *e)
-{
-	struct audit_ctx *c = arg;
-	char t[32], *h = ut_hex(e->hash, 32), *ph = ut_hex(e->prev_hash, 32), *txt = NULL;
-	json_t *j = NULL;
-
-	cli_fmt_time(e->time, t, sizeof(t));
-	if (h != NULL && ph != NULL && c->json) {
-		j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq, "time", t, "action", e->action,
-			      "detail", e->detail, "prevHash", ph, "hash", h);
-		txt = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	}
-	if (h == NULL || ph == NULL || (c->json && txt == NULL))
-		c->err = ut_err(OFFCA_E_NOMEM, "out of memory");
-	else if (c->json)
-		printf("%s%s", c->last == 0 ? "[\n" : ",\n", txt);
-	else
-		printf("#%-6llu %s  %-14s %s  [%.16s]\n", (unsigned long long)e->seq, t, e->action, e->detail, h);
-	memcpy(c->head, e->hash, 32);
-	c->last = e->seq;
-	json_decref(j);
-	free(txt);
-	free(h);
-	free(ph);
-	return c->err != OFFCA_OK;
-}
-
-static int audit_show(ca_store *st, int json)
-{
-	struct audit_ctx c = {json, {0}, 0, OFFCA_OK};
-	offca_rc rc = ca_store_audit_each(st, 0, audit_cb, &c);
-	char *h = NULL;
-
-	if (rc == OFFCA_OK)
-		rc = c.err;
-	if (rc != OFFCA_OK)
-		return cli_fail(rc);
-	if (json) {
-		printf("%s", c.last == 0 ? "[]\n" : "\n]\n");
-		return 0;
-	}
-	h = ut_hex(c.head, 32);
-	printf("head: #%llu sha256 %s\n", (unsigned long long)c.last, h ? h : "?");
-	free(h);
-	return 0;
-}
-
-int cli_cmd_audit(int argc, char **argv)
-{
-	struct opts o;
-	ca_store *st = NULL;
-	uint64_t n = 0;
-	size_t certs = 0, revoked = 0;
-	offca_rc rc;
-	int r, verify;
-
-	if (cli_wants_help(argc, argv)) {
-		fputs(audit_usage, stdout);
-		return 0;
-	}
-	/* options may come before the subcommand too: offca audit --home DIR verify */
-	r = parse("audit", argc, argv, OPT(O_HOME) | OPT(O_JSON), 1, &o);
-	if (r != 0)
-		return r;
-	if (o.npos == 0 || (strcmp(o.pos[0], "verify") != 0 && strcmp(o.pos[0], "show") != 0))
-		return cli_usage_error("audit", "expected 'verify' or 'show'%s%s%s", o.npos ? ", not '" : "",
-				       o.npos ? o.pos[0] : "", o.npos ? "'" : "");
-	verify = strcmp(o.pos[0], "verify") == 0;
-	if (verify && o.json)
-		return cli_usage_error("audit verify", "option '--json' does not apply to audit verify");
-	r = open_store("audit", o.home, &st);
-	if (r != 0)
-		return r;
-	if (!verify) {
-		r = audit_show(st, o.json);
-		ca_store_free(st);
-		return r;
-	}
-	rc = ca_store_audit_verify(st, &n);
-	if (rc == OFFCA_OK)
-		rc = ca_store_audit_check_records(st, &certs, &revoked);
-	ca_store_free(st);
-	if (rc != OFFCA_OK)
-		return cli_fail(rc);
-	printf("audit log OK: %llu entries\n", (unsigned long long)n);
-	printf("records match the log: %zu certificates, %zu revoked\n", certs, revoked);
 	return 0;
 }

@@ -1,0 +1,123 @@
+/* cmd_export.c - offca export SERIAL --format pem|der|chain|fullchain [--out FILE] (docs/inventory.md). */
+#include "cli.h"
+#include "inventory.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "offca/store.h"
+#include "offca/util.h"
+
+static const char export_usage[] =
+	"usage: offca export SERIAL --format pem|der|chain|fullchain [--out FILE] [--home DIR]\n"
+	"\n"
+	"Write a certificate of the store to FILE (never overwritten) or to stdout.\n"
+	"  pem        the certificate, PEM\n"
+	"  der        the certificate, DER\n"
+	"  chain      the issuing CA certificates without the certificate itself, nearest first, in\n"
+	"             PEM (certbot's chain.pem): intermediates only; the root is left out unless it\n"
+	"             issued the certificate directly\n"
+	"  fullchain  the certificate followed by chain (certbot's fullchain.pem)\n";
+
+static offca_rc append_pem(BIO *b, const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	offca_rc rc = OFFCA_OK;
+
+	if (x == NULL || p != der + len)
+		rc = ut_err(OFFCA_E_STORE, "a stored certificate is not valid DER");
+	else if (PEM_write_bio_X509(b, x) != 1)
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+	X509_free(x);
+	return rc;
+}
+
+/* Append the issuer chain of rec (nearest first) to b, per the rule in export_usage. */
+static offca_rc append_chain(ca_store *st, const ca_cert_record *rec, BIO *b)
+{
+	unsigned char **ders = NULL;
+	size_t *lens = NULL, n = 0;
+	offca_rc rc = ca_store_chain(st, rec, &ders, &lens, &n);
+
+	for (size_t i = 0; rc == OFFCA_OK && i < n; i++)
+		rc = append_pem(b, ders[i], lens[i]);
+	ca_der_list_free(ders, lens, n);
+	return rc;
+}
+
+static offca_rc build_export(ca_store *st, const ca_cert_record *rec, const char *fmt, BIO *b)
+{
+	offca_rc rc = OFFCA_OK;
+
+	if (strcmp(fmt, "der") == 0) {
+		if (BIO_write(b, rec->der, (int)rec->der_len) != (int)rec->der_len)
+			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+		return rc;
+	}
+	if (strcmp(fmt, "pem") == 0 || strcmp(fmt, "fullchain") == 0)
+		rc = append_pem(b, rec->der, rec->der_len);
+	if (rc == OFFCA_OK && (strcmp(fmt, "chain") == 0 || strcmp(fmt, "fullchain") == 0))
+		rc = append_chain(st, rec, b);
+	return rc;
+}
+
+static offca_rc emit(const char *out, const char *data, size_t len)
+{
+	if (out != NULL)
+		return ut_write_file(out, data, len, UT_WF_EXCL);
+	if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+		return ut_err(OFFCA_E_IO, "writing to stdout failed");
+	return OFFCA_OK;
+}
+
+int cli_cmd_export(int argc, char **argv)
+{
+	static const char *const fmts[] = {"pem", "der", "chain", "fullchain"};
+	struct opts o;
+	ca_store *st = NULL;
+	ca_cert_record rec;
+	BIO *b = NULL;
+	char *data = NULL;
+	long n;
+	int r, ok = 0;
+	offca_rc rc;
+
+	memset(&rec, 0, sizeof(rec));
+	if (cli_wants_help(argc, argv)) {
+		fputs(export_usage, stdout);
+		return 0;
+	}
+	r = cli_inv_parse("export", argc, argv, OPT(O_HOME) | OPT(O_FORMAT) | OPT(O_OUT), 1, &o);
+	if (r != 0)
+		return r;
+	for (size_t i = 0; o.format != NULL && i < 4; i++)
+		ok |= strcmp(o.format, fmts[i]) == 0;
+	if (!ok)
+		return cli_usage_error("export", "--format must be pem, der, chain or fullchain");
+	if (o.out != NULL && ut_path_exists(o.out) == OFFCA_OK)
+		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s exists: refusing to overwrite it", o.out));
+	if (o.out == NULL && strcmp(o.format, "der") == 0 && isatty(STDOUT_FILENO))
+		return cli_usage_error("export", "refusing to write DER to a terminal (use --out FILE or --format pem)");
+	r = cli_inv_find_record("export", &o, &st, &rec);
+	if (r != 0)
+		return r;
+	b = BIO_new(BIO_s_mem());
+	rc = b ? build_export(st, &rec, o.format, b) : ut_err(OFFCA_E_NOMEM, "out of memory");
+	ca_store_free(st);
+	ca_cert_record_clear(&rec);
+	if (rc == OFFCA_OK) {
+		n = BIO_get_mem_data(b, &data);
+		rc = n > 0 ? emit(o.out, data, (size_t)n) : ut_err(OFFCA_E_INTERNAL, "nothing to export");
+	}
+	BIO_free(b);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	return 0;
+}
