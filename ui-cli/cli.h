@@ -28,7 +28,7 @@ int cli_cmd_ca(int argc, char **argv);       /* cmd_ca.c: ca root|intermediate|l
 int cli_cmd_sign(int argc, char **argv);     /* cmd_sign.c */
 int cli_cmd_issue(int argc, char **argv);    /* cmd_sign.c: issue --generate-key */
 int cli_cmd_crl(int argc, char **argv);      /* cmd_crl.c: crl [status] */
-int cli_cmd_qr(int argc, char **argv);       /* cmd_qr.c: qr encode|show|decode|scan */
+int cli_cmd_qr(int argc, char **argv);       /* cmd_qr.c: qr encode|show; cmd_qr_decode.c: decode|scan */
 int cli_cmd_bundle(int argc, char **argv);   /* cmd_bundle.c: bundle create|verify|import|export */
 int cli_cmd_pending(int argc, char **argv);  /* cmd_pending.c: pending list|show|drop */
 int cli_cmd_ceremony(int argc, char **argv); /* cmd_ceremony.c: ceremony run|verify|print */
