@@ -83,39 +83,24 @@ static void drop(struct scan *sc)
 static offca_rc scan_token(const char *cli_module, const char *token_uri, const tok_pin_opts *opts,
 			   struct scan *sc)
 {
-	tok_uri *uri = NULL;
-	tok_ctx *ctx = NULL;
-	PKCS11_SLOT *slot = NULL;
-	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
-	char module[PATH_MAX];
+	tok_session ts;
 	offca_rc rc;
 
 	sc->n = 0;
 	sc->found = calloc(MAX_CERT_OBJECTS, sizeof(*sc->found));
 	if (sc->found == NULL)
 		return ut_err(OFFCA_E_NOMEM, "out of memory");
-	rc = tok_uri_parse(token_uri, &uri);
+	rc = tok_session_open(cli_module, token_uri, 0, &ts);
 	if (rc == OFFCA_OK)
-		rc = tok_module_resolve(cli_module, uri, module, sizeof(module));
-	if (rc == OFFCA_OK)
-		rc = tok_ctx_open(module, &ctx);
-	if (rc == OFFCA_OK)
-		rc = tok_find_slot(ctx, uri, &slot);
-	if (rc == OFFCA_OK)
-		rc = tok_raw_session(ctx, PKCS11_get_slotid_from_slot(slot), 0, &s);
-	if (rc == OFFCA_OK)
-		rc = search(ctx, s, sc);
+		rc = search(ts.ctx, ts.s, sc);
 	if (rc == OFFCA_OK && sc->n == 0 && opts != NULL) {
-		rc = tok_login(ctx, slot, s, uri, opts);
+		rc = tok_login(ts.ctx, ts.slot, ts.s, ts.uri, opts);
 		if (rc == OFFCA_OK)
-			rc = search(ctx, s, sc);
+			rc = search(ts.ctx, ts.s, sc);
 	}
 	if (rc != OFFCA_OK)
 		drop(sc);
-	if (s != CK_INVALID_HANDLE)
-		ctx->fl->C_CloseSession(s);
-	tok_ctx_free(ctx);
-	tok_uri_free(uri);
+	tok_session_close(&ts);
 	return rc;
 }
 

@@ -269,33 +269,18 @@ out:
 
 offca_rc tok_label_exists(const char *cli_module, const char *token_uri, const char *label)
 {
-	tok_uri *uri = NULL;
-	tok_ctx *ctx = NULL;
-	PKCS11_SLOT *slot = NULL;
-	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	tok_session ts;
 	CK_OBJECT_HANDLE found[1];
-	char module[PATH_MAX];
 	size_t n = 0;
 	offca_rc rc;
 
 	if (token_uri == NULL || label == NULL)
 		return ut_err(OFFCA_E_USAGE, "tok_label_exists: NULL argument");
-	rc = tok_uri_parse(token_uri, &uri);
+	rc = tok_session_open(cli_module, token_uri, 0, &ts);
 	if (rc == OFFCA_OK)
-		rc = tok_module_resolve(cli_module, uri, module, sizeof(module));
-	if (rc == OFFCA_OK)
-		rc = tok_ctx_open(module, &ctx);
-	if (rc == OFFCA_OK)
-		rc = tok_find_slot(ctx, uri, &slot);
-	if (rc == OFFCA_OK)
-		rc = tok_raw_session(ctx, PKCS11_get_slotid_from_slot(slot), 0, &s);
-	if (rc == OFFCA_OK)
-		rc = tok_raw_find(ctx, s, CK_UNAVAILABLE_INFORMATION, label, NULL, 0, found, 1, &n);
+		rc = tok_raw_find(ts.ctx, ts.s, CK_UNAVAILABLE_INFORMATION, label, NULL, 0, found, 1, &n);
 	if (rc == OFFCA_OK && n == 0)
 		rc = ut_err(OFFCA_E_NOT_FOUND, "no object labelled '%s' on the token", label);
-	if (s != CK_INVALID_HANDLE)
-		ctx->fl->C_CloseSession(s);
-	tok_ctx_free(ctx);
-	tok_uri_free(uri);
+	tok_session_close(&ts);
 	return rc;
 }

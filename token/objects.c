@@ -84,13 +84,10 @@ offca_rc tok_objects(const char *cli_module, const char *token_uri, const tok_pi
 		     size_t *n)
 {
 	static const CK_OBJECT_CLASS classes[] = {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY, CKO_CERTIFICATE};
-	tok_uri *uri = NULL;
-	tok_ctx *ctx = NULL;
-	PKCS11_SLOT *slot = NULL;
-	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	tok_session ts;
 	CK_OBJECT_HANDLE *h = NULL;
 	tok_object *arr = NULL;
-	char module[PATH_MAX], tlabel[33];
+	char tlabel[33];
 	size_t count = 0, found;
 	offca_rc rc;
 
@@ -100,20 +97,13 @@ offca_rc tok_objects(const char *cli_module, const char *token_uri, const tok_pi
 		*n = 0;
 	if (token_uri == NULL || out == NULL || n == NULL)
 		return ut_err(OFFCA_E_USAGE, "tok_objects: NULL argument");
-	rc = tok_uri_parse(token_uri, &uri);
-	if (rc == OFFCA_OK)
-		rc = tok_module_resolve(cli_module, uri, module, sizeof(module));
-	if (rc == OFFCA_OK)
-		rc = tok_ctx_open(module, &ctx);
-	if (rc == OFFCA_OK)
-		rc = tok_find_slot(ctx, uri, &slot);
-	if (rc == OFFCA_OK)
-		rc = tok_raw_session(ctx, PKCS11_get_slotid_from_slot(slot), 0, &s);
+	rc = tok_session_open(cli_module, token_uri, 0, &ts);
 	if (rc == OFFCA_OK && opts != NULL)
-		rc = tok_login(ctx, slot, s, uri, opts);
+		rc = tok_login(ts.ctx, ts.slot, ts.s, ts.uri, opts);
 	if (rc != OFFCA_OK)
 		goto out;
-	tok_copy_padded(tlabel, sizeof(tlabel), (const unsigned char *)slot->token->label, strlen(slot->token->label));
+	tok_copy_padded(tlabel, sizeof(tlabel), (const unsigned char *)ts.slot->token->label,
+			strlen(ts.slot->token->label));
 	h = calloc(MAX_OBJECTS, sizeof(*h));
 	arr = calloc(MAX_OBJECTS * 3, sizeof(*arr));
 	if (h == NULL || arr == NULL) {
@@ -121,9 +111,9 @@ offca_rc tok_objects(const char *cli_module, const char *token_uri, const tok_pi
 		goto out;
 	}
 	for (size_t c = 0; c < 3; c++) {
-		rc = tok_raw_find(ctx, s, classes[c], NULL, NULL, 0, h, MAX_OBJECTS, &found);
+		rc = tok_raw_find(ts.ctx, ts.s, classes[c], NULL, NULL, 0, h, MAX_OBJECTS, &found);
 		for (size_t i = 0; rc == OFFCA_OK && i < found; i++)
-			rc = describe(ctx, s, h[i], classes[c], tlabel, &arr[count++]);
+			rc = describe(ts.ctx, ts.s, h[i], classes[c], tlabel, &arr[count++]);
 		if (rc != OFFCA_OK)
 			goto out;
 	}
@@ -133,9 +123,6 @@ offca_rc tok_objects(const char *cli_module, const char *token_uri, const tok_pi
 out:
 	free(arr);
 	free(h);
-	if (s != CK_INVALID_HANDLE)
-		ctx->fl->C_CloseSession(s);
-	tok_ctx_free(ctx);
-	tok_uri_free(uri);
+	tok_session_close(&ts);
 	return rc;
 }

@@ -123,6 +123,24 @@ offca_rc tok_reauth_add(tok_ctx *ctx, const char *label, const tok_uri *uri, con
 			struct tok_reauth **out);
 void tok_reauth_free(struct tok_reauth *e);
 
+/* An open session on the token a URI names: what tok_session_open() sets up. */
+typedef struct tok_session {
+	tok_uri *uri;
+	tok_ctx *ctx;
+	PKCS11_SLOT *slot;
+	CK_SESSION_HANDLE s; /* CK_INVALID_HANDLE until opened */
+} tok_session;
+
+/*
+ * Parse token_uri, resolve and load its module (cli_module first), find its token and open a raw
+ * R/W (rw != 0) or R/O session, not logged in. On error what was set up stays in *ts for
+ * tok_session_close() to release. Errors: those of tok_uri_parse, tok_module_resolve,
+ * tok_ctx_open, tok_find_slot, tok_raw_session.
+ */
+offca_rc tok_session_open(const char *cli_module, const char *token_uri, int rw, tok_session *ts);
+/* Close the session and release the context and URI; safe on a zeroed or half-opened *ts. */
+void tok_session_close(tok_session *ts);
+
 /* Count the private keys on the token (logged-in session s): EdDSA ones and all others. */
 offca_rc tok_raw_key_census(tok_ctx *ctx, CK_SESSION_HANDLE s, size_t *edwards, size_t *other);
 
