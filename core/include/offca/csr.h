@@ -42,7 +42,10 @@ offca_rc ca_csr_load(const char *path, ca_csr **out);
 
 void ca_csr_free(ca_csr *csr);
 
-/* Borrowed views, valid until ca_csr_free(). */
+/* Borrowed views, valid until ca_csr_free(). The X509_REQ is parsed without decoding its key
+   (OpenSSL 3.0 would build its key decoders on every parse): X509_REQ_get0_pubkey() and
+   X509_REQ_verify() on it fail; take the key from ca_csr_pubkey() (decoded once, never NULL) and
+   the SubjectPublicKeyInfo bytes from X509_REQ_get_X509_PUBKEY() + X509_PUBKEY_get0_param(). */
 X509_REQ *ca_csr_req(const ca_csr *csr);
 EVP_PKEY *ca_csr_pubkey(const ca_csr *csr);
 /* The canonical DER of the request. */
