@@ -150,63 +150,32 @@ static int label_is_csr(const struct objs *o, size_t i)
 	return label_is(o, i, "CERTIFICATE REQUEST") || label_is(o, i, "NEW CERTIFICATE REQUEST");
 }
 
-/* d2i wrappers that accept only input consumed exactly (no trailing bytes). */
-static X509 *x509_exact(const unsigned char *der, long len)
+/* Does der parse as one it (X509, X509_REQ, ...) that consumes exactly len bytes (no trailing bytes)?
+   On failure OpenSSL's reason stays on its error queue for ut_err_ssl(). */
+static int parses_exactly(const ASN1_ITEM *it, const unsigned char *der, long len)
 {
 	const unsigned char *p = der;
-	X509 *v = d2i_X509(NULL, &p, len);
+	ASN1_VALUE *v = ASN1_item_d2i(NULL, &p, len, it);
+	int ok = v != NULL && p == der + len;
 
-	if (v != NULL && p != der + len) {
-		X509_free(v);
-		v = NULL;
-	}
-	return v;
-}
-
-static X509_REQ *req_exact(const unsigned char *der, long len)
-{
-	const unsigned char *p = der;
-	X509_REQ *v = d2i_X509_REQ(NULL, &p, len);
-
-	if (v != NULL && p != der + len) {
-		X509_REQ_free(v);
-		v = NULL;
-	}
-	return v;
-}
-
-static X509_CRL *crl_exact(const unsigned char *der, long len)
-{
-	const unsigned char *p = der;
-	X509_CRL *v = d2i_X509_CRL(NULL, &p, len);
-
-	if (v != NULL && p != der + len) {
-		X509_CRL_free(v);
-		v = NULL;
-	}
-	return v;
-}
-
-static OCSP_RESPONSE *ocsp_exact(const unsigned char *der, long len)
-{
-	const unsigned char *p = der;
-	OCSP_RESPONSE *v = d2i_OCSP_RESPONSE(NULL, &p, len);
-
-	if (v != NULL && p != der + len) {
-		OCSP_RESPONSE_free(v);
-		v = NULL;
-	}
-	return v;
+	ASN1_item_free(v, it);
+	return ok;
 }
 
 xfr_item_type xfr_item_type_guess(const unsigned char *data, size_t len)
 {
 	xfr_item_type t = XFR_ITEM_OTHER;
+	/* DER: the first type the object parses as, exactly */
+	const struct {
+		const ASN1_ITEM *it;
+		xfr_item_type type;
+	} der_types[] = {
+		{ASN1_ITEM_rptr(X509), XFR_ITEM_CERT},
+		{ASN1_ITEM_rptr(X509_REQ), XFR_ITEM_CSR},
+		{ASN1_ITEM_rptr(X509_CRL), XFR_ITEM_CRL},
+		{ASN1_ITEM_rptr(OCSP_RESPONSE), XFR_ITEM_OCSP},
+	};
 	struct objs o;
-	X509 *x = NULL;
-	X509_REQ *r = NULL;
-	X509_CRL *c = NULL;
-	OCSP_RESPONSE *s = NULL;
 
 	if (objs_decode(data, len, &o) != OFFCA_OK) {
 		ut_err_clear();
@@ -219,31 +188,14 @@ xfr_item_type xfr_item_type_guess(const unsigned char *data, size_t len)
 			t = o.n > 1 ? XFR_ITEM_CHAIN : XFR_ITEM_CERT;
 		else if (label_is(&o, 0, "X509 CRL"))
 			t = XFR_ITEM_CRL;
-		goto out;
+	} else {
+		for (size_t i = 0; i < sizeof(der_types) / sizeof(der_types[0]); i++) {
+			if (parses_exactly(der_types[i].it, o.der[0], o.len[0])) {
+				t = der_types[i].type;
+				break;
+			}
+		}
 	}
-	x = x509_exact(o.der[0], o.len[0]);
-	if (x != NULL) {
-		t = XFR_ITEM_CERT;
-		goto out;
-	}
-	r = req_exact(o.der[0], o.len[0]);
-	if (r != NULL) {
-		t = XFR_ITEM_CSR;
-		goto out;
-	}
-	c = crl_exact(o.der[0], o.len[0]);
-	if (c != NULL) {
-		t = XFR_ITEM_CRL;
-		goto out;
-	}
-	s = ocsp_exact(o.der[0], o.len[0]);
-	if (s != NULL)
-		t = XFR_ITEM_OCSP;
-out:
-	X509_free(x);
-	X509_REQ_free(r);
-	X509_CRL_free(c);
-	OCSP_RESPONSE_free(s);
 	objs_clear(&o);
 	ERR_clear_error();
 	return t;
@@ -277,18 +229,14 @@ offca_rc xfr_csr_to_der(const unsigned char *data, size_t len, unsigned char **d
 
 static offca_rc check_certs(const struct objs *o, size_t min, size_t max, const char *what)
 {
-	X509 *x = NULL;
-
 	if (o->n < min || o->n > max)
 		return ut_err(OFFCA_E_PARSE, "%s: expected %zu..%zu certificates, found %zu objects", what, min,
 			      max, o->n);
 	for (size_t i = 0; i < o->n; i++) {
 		if (!label_is(o, i, "CERTIFICATE"))
 			return ut_err(OFFCA_E_PARSE, "%s: object %zu is not a CERTIFICATE", what, i + 1);
-		x = x509_exact(o->der[i], o->len[i]);
-		if (x == NULL)
+		if (!parses_exactly(ASN1_ITEM_rptr(X509), o->der[i], o->len[i]))
 			return ut_err_ssl(OFFCA_E_PARSE, "%s: object %zu is not a valid certificate", what, i + 1);
-		X509_free(x);
 	}
 	return OFFCA_OK;
 }
@@ -299,8 +247,6 @@ offca_rc xfr_item_check(xfr_item_type type, const unsigned char *data, size_t le
 	struct objs o;
 	unsigned char *der = NULL;
 	size_t dlen = 0;
-	X509_CRL *crl = NULL;
-	OCSP_RESPONSE *resp = NULL;
 
 	if (len > XFR_MAX_ITEM)
 		return ut_err(OFFCA_E_TOO_BIG, "item of %zu bytes is larger than %u", len, XFR_MAX_ITEM);
@@ -313,10 +259,8 @@ offca_rc xfr_item_check(xfr_item_type type, const unsigned char *data, size_t le
 	case XFR_ITEM_OTHER:
 		return OFFCA_OK;
 	case XFR_ITEM_OCSP:
-		resp = ocsp_exact(data, (long)len);
-		if (resp == NULL)
+		if (!parses_exactly(ASN1_ITEM_rptr(OCSP_RESPONSE), data, (long)len))
 			return ut_err_ssl(OFFCA_E_PARSE, "not a DER OCSP response");
-		OCSP_RESPONSE_free(resp);
 		return OFFCA_OK;
 	default:
 		break;
@@ -332,10 +276,8 @@ offca_rc xfr_item_check(xfr_item_type type, const unsigned char *data, size_t le
 		if (o.n != 1 || !label_is(&o, 0, "X509 CRL")) {
 			rc = ut_err(OFFCA_E_PARSE, "crl: expected one X509 CRL");
 		} else {
-			crl = crl_exact(o.der[0], o.len[0]);
-			if (crl == NULL)
+			if (!parses_exactly(ASN1_ITEM_rptr(X509_CRL), o.der[0], o.len[0]))
 				rc = ut_err_ssl(OFFCA_E_PARSE, "crl: not a valid CRL");
-			X509_CRL_free(crl);
 		}
 	} else {
 		rc = ut_err(OFFCA_E_INTERNAL, "unknown item type %d", (int)type);
