@@ -3,8 +3,9 @@
  *
  * While the pipeline still runs, each certificate's PEM goes into an unnamed file in DIR
  * (open(O_TMPFILE)): nothing is visible, and if the process dies the kernel frees it, so the rule
- * "no certificate outside the store before its record is committed" holds. After the commit,
- * ca_outdir_release() makes the data durable with one syncfs(), then links each file to its name
+ * "no certificate outside the store before its record is committed" holds. Before the commit,
+ * ca_outdir_sync() (the batch's stage_sync) makes the data durable with one syncfs(); after it,
+ * ca_outdir_release() links each file to its name
  * (linkat through /proc/self/fd, which refuses to replace an existing name) and fsyncs DIR.
  * Where O_TMPFILE or /proc is missing, or the batch needs more descriptors than allowed, the
  * release writes the remaining files itself: temporary name, one syncfs, rename without replace.
@@ -30,6 +31,7 @@ struct ca_outdir {
 	size_t n;
 	int *fds;          /* staged unnamed files, -1 when not staged */
 	int staging;       /* 0: O_TMPFILE unusable here (or too many files) */
+	int synced;        /* the staged files are durable (ca_outdir_sync) */
 	char (*paths)[PATH_CAP];
 };
 
@@ -141,6 +143,25 @@ offca_rc ca_outdir_stage(void *arg, size_t i, const unsigned char *der, size_t l
 	return OFFCA_OK;
 }
 
+offca_rc ca_outdir_sync(void *arg)
+{
+	ca_outdir *od = arg;
+	int dfd;
+
+	if (!od->staging)
+		return OFFCA_OK; /* the files are written (and synced) at release */
+	dfd = open(od->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || syncfs(dfd) != 0) {
+		offca_rc rc = io_rc(errno, "sync", od->dir);
+		if (dfd >= 0)
+			close(dfd);
+		return rc;
+	}
+	close(dfd);
+	od->synced = 1;
+	return OFFCA_OK;
+}
+
 /* Write one not-staged certificate under a temporary name (released by rename later). */
 static offca_rc write_tmp(const char *tmp, const unsigned char *der, size_t len)
 {
@@ -186,7 +207,7 @@ offca_rc ca_outdir_release(ca_outdir *od, const ca_sign_result *res)
 	char hex[2 * CA_SERIAL_LEN + 1], (*tmps)[PATH_CAP] = NULL;
 	offca_rc rc = OFFCA_OK;
 	size_t placed = 0;
-	int dfd = -1;
+	int dfd = -1, written = 0;
 
 	if (res->n != od->n)
 		return ut_err(OFFCA_E_USAGE, "ca_outdir_release: %zu results for %zu files", res->n, od->n);
@@ -199,10 +220,14 @@ offca_rc ca_outdir_release(ca_outdir *od, const ca_sign_result *res)
 		snprintf(tmps[i], PATH_CAP, "%s/.%s.pem.tmp-%ld", od->dir, hex, (long)getpid());
 	}
 	for (size_t i = 0; i < od->n && rc == OFFCA_OK; i++)
-		if (od->fds[i] < 0)
+		if (od->fds[i] < 0) {
 			rc = write_tmp(tmps[i], res->certs[i].der, res->certs[i].der_len);
+			written = 1;
+		}
 	dfd = open(od->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rc == OFFCA_OK && (dfd < 0 || syncfs(dfd) != 0))
+	if (rc == OFFCA_OK && dfd < 0)
+		rc = io_rc(errno, "open", od->dir);
+	if (rc == OFFCA_OK && (written || !od->synced) && syncfs(dfd) != 0)
 		rc = io_rc(errno, "sync", od->dir);
 	for (size_t i = 0; i < od->n && rc == OFFCA_OK; i++) {
 		if (place(od->fds[i], tmps[i], od->paths[i]) != 0) {

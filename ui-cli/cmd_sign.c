@@ -350,6 +350,7 @@ int cli_cmd_sign(int argc, char **argv)
 		if ((rc = ca_outdir_new(dir, n, &od)) != OFFCA_OK)
 			goto out;
 		so.stage_out = ca_outdir_stage;
+		so.stage_sync = ca_outdir_sync;
 		so.stage_arg = od;
 	}
 	if (o.dry) {

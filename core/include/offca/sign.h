@@ -99,6 +99,12 @@ typedef struct ca_sign_opts {
 	 * batch.
 	 */
 	offca_rc (*stage_out)(void *arg, size_t i, const unsigned char *der, size_t len);
+	/*
+	 * Optional: called once, on the calling thread, after stage_out was called for every
+	 * certificate and before the records are committed (e.g. ca_outdir_sync: make the staged data
+	 * durable while nothing is named yet). An error fails the batch: nothing committed.
+	 */
+	offca_rc (*stage_sync)(void *arg);
 	void *stage_arg;
 } ca_sign_opts;
 
@@ -155,6 +161,9 @@ void ca_sign_result_clear(ca_sign_result *res);
 typedef struct ca_outdir ca_outdir;
 offca_rc ca_outdir_new(const char *dir, size_t n, ca_outdir **out);
 offca_rc ca_outdir_stage(void *outdir, size_t i, const unsigned char *der, size_t len);
+/* ca_sign_opts.stage_sync for an outdir: one syncfs() of the staged files before the commit, so
+   that ca_outdir_release() only names them. Errors: OFFCA_E_DISK_FULL, OFFCA_E_IO. */
+offca_rc ca_outdir_sync(void *outdir);
 offca_rc ca_outdir_release(ca_outdir *od, const ca_sign_result *res);
 /* Path of certificate i after ca_outdir_release() (borrowed; "" before). */
 const char *ca_outdir_path(const ca_outdir *od, size_t i);

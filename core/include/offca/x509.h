@@ -59,6 +59,22 @@ offca_rc ca_x509_sign(X509 *cert, EVP_PKEY *signer);
 /* Verify cert's signature with pub. Errors: OFFCA_E_VERIFY. */
 offca_rc ca_x509_verify(X509 *cert, EVP_PKEY *pub);
 
+/*
+ * Prepared signing and checking with one issuer key for many certificates (offca sign's
+ * pipeline): the digest, the signing context and the verifying context are set up once instead
+ * of for every certificate. A ca_x509_keyctx is used by one thread at a time (one per thread).
+ * ca_x509_keyctx_new: priv may be NULL (checking only); both borrowed, keep them alive.
+ * Errors: OFFCA_E_UNSUPPORTED (key type), OFFCA_E_CRYPTO, OFFCA_E_NOMEM.
+ * ca_x509_keyctx_sign: as ca_x509_sign() (same certificate bytes, same errors; OFFCA_E_USAGE
+ * without priv). ca_x509_keyctx_verify: as ca_x509_verify(); it also requires the certificate's
+ * signature algorithm to be the one this key signs with (OFFCA_E_VERIFY otherwise).
+ */
+typedef struct ca_x509_keyctx ca_x509_keyctx;
+offca_rc ca_x509_keyctx_new(EVP_PKEY *priv, EVP_PKEY *pub, ca_x509_keyctx **out);
+offca_rc ca_x509_keyctx_sign(ca_x509_keyctx *k, X509 *cert);
+offca_rc ca_x509_keyctx_verify(ca_x509_keyctx *k, X509 *cert);
+void ca_x509_keyctx_free(ca_x509_keyctx *k);
+
 /* Same for a CRL (same errors as ca_x509_sign). */
 offca_rc ca_x509_sign_crl(X509_CRL *crl, EVP_PKEY *signer);
 offca_rc ca_x509_verify_crl(X509_CRL *crl, EVP_PKEY *pub);
