@@ -1,13 +1,10 @@
 /* csr.c - strict PKCS#10 intake: PEM/DER detection, canonical DER, version, signature, extensions. */
-#include "offca/csr.h"
+#include "csr_int.h"
 #include "offca/util.h"
 
-#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/provider.h>
 #include <openssl/x509v3.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,7 +92,6 @@ static offca_rc pem_decode(const unsigned char *buf, size_t len, unsigned char *
 		rc = ut_err_ssl(OFFCA_E_PARSE, "policy csr-pem: broken PEM after the request");
 		goto out;
 	}
-	ERR_clear_error();
 	*der = data;
 	*der_len = dlen;
 	data = NULL;
@@ -112,162 +108,6 @@ out:
 	return rc;
 }
 
-/*
- * Key decoding. OpenSSL 3.0's d2i_X509_REQ() builds a provider decoder chain for the
- * SubjectPublicKeyInfo on every parse (about half of the intake's CPU). offca parses the request in
- * a library context whose only provider is "null" (no decoders: the SPKI stays as bytes), then
- * decodes the key with a decoder context kept per thread and per key type, built the same way as
- * OpenSSL's own (DER, SubjectPublicKeyInfo, the algorithm OID's name, public key, default context).
- */
-#define DEC_SLOTS 4
-
-typedef struct dec_cache {
-	EVP_PKEY *pkey; /* the decoders' output, taken after each decode */
-	struct {
-		char type[64];
-		OSSL_DECODER_CTX *ctx;
-	} slot[DEC_SLOTS];
-	unsigned next; /* slot replaced when all are used */
-	struct dec_cache *prev, *nxt;
-} dec_cache;
-
-static pthread_once_t nokey_once = PTHREAD_ONCE_INIT;
-static OSSL_LIB_CTX *nokey_ctx; /* process lifetime */
-static pthread_key_t dec_key;
-static int dec_key_ok;
-static pthread_mutex_t dec_lock = PTHREAD_MUTEX_INITIALIZER;
-static dec_cache *dec_all; /* every live thread's cache (reachable until its thread exits) */
-
-static void dec_cache_free(void *p)
-{
-	dec_cache *c = p;
-
-	if (c == NULL)
-		return;
-	pthread_mutex_lock(&dec_lock);
-	if (c->prev != NULL)
-		c->prev->nxt = c->nxt;
-	else
-		dec_all = c->nxt;
-	if (c->nxt != NULL)
-		c->nxt->prev = c->prev;
-	pthread_mutex_unlock(&dec_lock);
-	for (int i = 0; i < DEC_SLOTS; i++)
-		OSSL_DECODER_CTX_free(c->slot[i].ctx);
-	EVP_PKEY_free(c->pkey);
-	free(c);
-}
-
-static void nokey_init(void)
-{
-	OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
-
-	if (ctx != NULL && OSSL_PROVIDER_load(ctx, "null") == NULL) {
-		OSSL_LIB_CTX_free(ctx);
-		ctx = NULL;
-	}
-	nokey_ctx = ctx;
-	dec_key_ok = pthread_key_create(&dec_key, dec_cache_free) == 0;
-}
-
-static dec_cache *dec_cache_get(void)
-{
-	dec_cache *c = pthread_getspecific(dec_key);
-
-	if (c != NULL)
-		return c;
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return NULL;
-	if (pthread_setspecific(dec_key, c) != 0) {
-		free(c);
-		return NULL;
-	}
-	pthread_mutex_lock(&dec_lock);
-	c->nxt = dec_all;
-	if (dec_all != NULL)
-		dec_all->prev = c;
-	dec_all = c;
-	pthread_mutex_unlock(&dec_lock);
-	return c;
-}
-
-/* This thread's decoder context for keys of type (an OID name), created on first use. */
-static OSSL_DECODER_CTX *dec_ctx_for(dec_cache *c, const char *type)
-{
-	unsigned i;
-
-	for (i = 0; i < DEC_SLOTS; i++)
-		if (c->slot[i].ctx != NULL && strcmp(c->slot[i].type, type) == 0)
-			return c->slot[i].ctx;
-	for (i = 0; i < DEC_SLOTS && c->slot[i].ctx != NULL; i++)
-		;
-	if (i == DEC_SLOTS) {
-		i = c->next++ % DEC_SLOTS;
-		OSSL_DECODER_CTX_free(c->slot[i].ctx);
-		c->slot[i].ctx = NULL;
-	}
-	c->slot[i].ctx = OSSL_DECODER_CTX_new_for_pkey(&c->pkey, "DER", "SubjectPublicKeyInfo", type,
-						       EVP_PKEY_PUBLIC_KEY, NULL, NULL);
-	if (c->slot[i].ctx != NULL)
-		snprintf(c->slot[i].type, sizeof(c->slot[i].type), "%s", type);
-	return c->slot[i].ctx;
-}
-
-/* Decode the request's SubjectPublicKeyInfo into *out (new reference). */
-static offca_rc decode_key(X509_REQ *req, EVP_PKEY **out)
-{
-	offca_rc rc = OFFCA_E_PARSE;
-	X509_PUBKEY *xpk = X509_REQ_get_X509_PUBKEY(req);
-	ASN1_OBJECT *alg = NULL;
-	unsigned char *spki = NULL;
-	const unsigned char *p;
-	OSSL_DECODER_CTX *dctx;
-	dec_cache *c = NULL;
-	char type[64];
-	size_t left;
-	int n;
-
-	*out = NULL;
-	if (!dec_key_ok || (c = dec_cache_get()) == NULL) {
-		rc = ut_err(OFFCA_E_NOMEM, "out of memory reading a CSR");
-		goto out;
-	}
-	if (xpk == NULL || X509_PUBKEY_get0_param(&alg, NULL, NULL, NULL, xpk) != 1 ||
-	    (n = OBJ_obj2txt(type, sizeof(type), alg, 0)) <= 0 || (size_t)n >= sizeof(type)) {
-		rc = ut_err_ssl(OFFCA_E_PARSE, "policy csr-key: unreadable public key");
-		goto out;
-	}
-	n = i2d_X509_PUBKEY(xpk, &spki);
-	if (n <= 0) {
-		rc = ut_err_ssl(OFFCA_E_PARSE, "policy csr-key: unreadable public key");
-		goto out;
-	}
-	dctx = dec_ctx_for(c, type);
-	if (dctx == NULL) {
-		rc = ut_err_ssl(OFFCA_E_PARSE, "policy csr-key: unreadable public key (%s)", type);
-		goto out;
-	}
-	p = spki;
-	left = (size_t)n;
-	EVP_PKEY_free(c->pkey);
-	c->pkey = NULL;
-	if (OSSL_DECODER_from_data(dctx, &p, &left) != 1 || c->pkey == NULL) {
-		rc = ut_err_ssl(OFFCA_E_PARSE, "policy csr-key: unreadable public key");
-		goto out;
-	}
-	*out = c->pkey;
-	c->pkey = NULL;
-	rc = OFFCA_OK;
-out:
-	if (rc != OFFCA_OK && c != NULL && dec_key_ok) {
-		EVP_PKEY_free(c->pkey);
-		c->pkey = NULL;
-	}
-	OPENSSL_free(spki);
-	return rc;
-}
-
 /* DER must be exactly the canonical encoding of what it decodes to. */
 static offca_rc strict_der(const unsigned char *der, size_t len, X509_REQ **out)
 {
@@ -275,10 +115,12 @@ static offca_rc strict_der(const unsigned char *der, size_t len, X509_REQ **out)
 	const unsigned char *p = der;
 	unsigned char *re = NULL;
 	X509_REQ *req = NULL;
+	OSSL_LIB_CTX *nokey_ctx;
 	int n;
 
 	*out = NULL;
-	/* parsed without decoding the key (see above): the request's own key pointer stays NULL */
+	/* parsed without decoding the key (csr_key.c): the request's own key pointer stays NULL */
+	nokey_ctx = csr_nokey_ctx();
 	if (nokey_ctx == NULL) {
 		rc = ut_err(OFFCA_E_NOMEM, "cannot set up OpenSSL to read a CSR");
 		goto out;
@@ -429,7 +271,6 @@ offca_rc ca_csr_parse(const unsigned char *buf, size_t len, ca_csr **out)
 
 	*out = NULL;
 	ERR_clear_error();
-	pthread_once(&nokey_once, nokey_init);
 	if (len > CA_CSR_MAX_INPUT) {
 		rc = ut_err(OFFCA_E_TOO_BIG, "policy csr-size: %zu bytes is more than the %u allowed", len,
 			    CA_CSR_MAX_INPUT);
@@ -465,13 +306,10 @@ offca_rc ca_csr_parse(const unsigned char *buf, size_t len, ca_csr **out)
 			    X509_REQ_get_version(csr->req));
 		goto out;
 	}
-	if ((rc = decode_key(csr->req, &csr->pub)) != OFFCA_OK)
+	if ((rc = csr_key_decode(csr->req, &csr->pub)) != OFFCA_OK)
 		goto out;
-	/* _ex with the default context: the request's own context has no algorithms */
-	if (X509_REQ_verify_ex(csr->req, csr->pub, NULL, NULL) != 1) {
-		rc = ut_err_ssl(OFFCA_E_POLICY, "policy csr-signature: the request's signature does not verify");
+	if ((rc = csr_sig_verify(csr->req, csr->pub, der, der_len)) != OFFCA_OK)
 		goto out;
-	}
 	if ((rc = check_extensions(csr)) != OFFCA_OK)
 		goto out;
 	csr->der = OPENSSL_memdup(der, der_len);
