@@ -48,6 +48,31 @@ const unsigned char *ca_csr_der(const ca_csr *csr, size_t *len)
 	return csr->der;
 }
 
+/* ERR_clear_error() walks the whole queue; most calls find it empty. */
+static void clear_errors(void)
+{
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
+}
+
+/* 1 when the unread rest of the memory BIO holds "-----BEGIN " anywhere (or cannot be seen).
+   PEM_read_bio() only starts a block at a line (or line chunk) that begins with it, so without one
+   it can only fail with PEM_R_NO_START_LINE: no need to run it, nor raise and clear its error. */
+static int begin_line_follows(BIO *bio)
+{
+	static const char begin[] = "-----BEGIN ";
+	const size_t blen = sizeof(begin) - 1;
+	char *rest = NULL;
+	long n = BIO_get_mem_data(bio, &rest);
+
+	if (n < 0 || (n > 0 && rest == NULL))
+		return 1;
+	for (size_t i = 0; i + blen <= (size_t)n; i++)
+		if (rest[i] == '-' && memcmp(rest + i, begin, blen) == 0)
+			return 1;
+	return 0;
+}
+
 /* Decode exactly one PEM block with a CSR label; text before it is allowed (certtool). */
 static offca_rc pem_decode(const unsigned char *buf, size_t len, unsigned char **der, long *der_len,
 			   int *keytool)
@@ -83,21 +108,24 @@ static offca_rc pem_decode(const unsigned char *buf, size_t len, unsigned char *
 		rc = ut_err(OFFCA_E_PARSE, "policy csr-pem: PEM headers (encryption) are not allowed");
 		goto out;
 	}
-	if (PEM_read_bio(bio, &name2, &header2, &data2, &dlen2) == 1) {
-		rc = ut_err(OFFCA_E_POLICY, "policy csr-pem-count: more than one PEM block (one request per file)");
-		goto out;
-	}
-	e = ERR_peek_last_error();
-	if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE) {
-		rc = ut_err_ssl(OFFCA_E_PARSE, "policy csr-pem: broken PEM after the request");
-		goto out;
+	if (begin_line_follows(bio)) {
+		if (PEM_read_bio(bio, &name2, &header2, &data2, &dlen2) == 1) {
+			rc = ut_err(OFFCA_E_POLICY, "policy csr-pem-count: more than one PEM block (one request "
+						    "per file)");
+			goto out;
+		}
+		e = ERR_peek_last_error();
+		if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE) {
+			rc = ut_err_ssl(OFFCA_E_PARSE, "policy csr-pem: broken PEM after the request");
+			goto out;
+		}
 	}
 	*der = data;
 	*der_len = dlen;
 	data = NULL;
 	rc = OFFCA_OK;
 out:
-	ERR_clear_error();
+	clear_errors();
 	OPENSSL_free(name);
 	OPENSSL_free(header);
 	OPENSSL_free(data);
@@ -231,7 +259,7 @@ static offca_rc check_extensions(ca_csr *csr)
 		if (X509_REQ_get_attr_by_NID(csr->req, NID_ext_req, -1) >= 0 ||
 		    X509_REQ_get_attr_by_NID(csr->req, NID_ms_ext_req, -1) >= 0)
 			return ut_err_ssl(OFFCA_E_PARSE, "policy csr-der: unreadable extensionRequest");
-		ERR_clear_error();
+		clear_errors();
 		return OFFCA_OK;
 	}
 	rc = OFFCA_OK;
@@ -270,7 +298,7 @@ offca_rc ca_csr_parse(const unsigned char *buf, size_t len, ca_csr **out)
 	int keytool = 0;
 
 	*out = NULL;
-	ERR_clear_error();
+	clear_errors();
 	if (len > CA_CSR_MAX_INPUT) {
 		rc = ut_err(OFFCA_E_TOO_BIG, "policy csr-size: %zu bytes is more than the %u allowed", len,
 			    CA_CSR_MAX_INPUT);
@@ -322,7 +350,7 @@ offca_rc ca_csr_parse(const unsigned char *buf, size_t len, ca_csr **out)
 	csr = NULL;
 	rc = OFFCA_OK;
 out:
-	ERR_clear_error();
+	clear_errors();
 	OPENSSL_free(pem_der);
 	ca_csr_free(csr);
 	return rc;

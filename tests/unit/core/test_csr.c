@@ -542,6 +542,42 @@ static void test_threads(void **state)
 	EVP_PKEY_free(rsa);
 }
 
+/* What follows the PEM block: text is fine, a second block or a broken one is not. */
+static void test_pem_after(void **state)
+{
+	static const struct {
+		const char *tail;
+		offca_rc rc;
+		const char *rule;
+	} tails[] = {
+		{"", OFFCA_OK, NULL},
+		{"\n\nnotes: no block here ----- BEGIN\n", OFFCA_OK, NULL},
+		{"-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n", OFFCA_E_PARSE, "policy csr-pem: broken PEM"},
+		{"x-----BEGIN X-----\nMAA=\n-----END X-----\n", OFFCA_OK, NULL}, /* not at a line start */
+		{"-----BEGIN X-----\nMAA=\n-----END X-----\n", OFFCA_E_POLICY, "policy csr-pem-count"},
+	};
+	char path[1024], buf[8192];
+	unsigned char *pem = NULL;
+	size_t plen = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/csr/ok_openssl_ec256.pem", getenv("OFFCA_TEST_DATA"));
+	assert_int_equal(ut_read_file(path, 65536, 1, &pem, &plen), OFFCA_OK);
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		ca_csr *csr = NULL;
+		offca_rc rc;
+		int n = snprintf(buf, sizeof(buf), "%.*s%s", (int)plen, (const char *)pem, tails[i].tail);
+
+		assert_true(n > 0 && (size_t)n < sizeof(buf));
+		rc = ca_csr_parse((const unsigned char *)buf, (size_t)n, &csr);
+		if (rc != tails[i].rc || (tails[i].rule != NULL && strstr(ut_err_msg(), tails[i].rule) == NULL))
+			fail_msg("tail %zu: got rc %d '%s', want %d '%s'", i, rc, rc ? ut_err_msg() : "", tails[i].rc,
+				 tails[i].rule ? tails[i].rule : "");
+		ca_csr_free(csr);
+	}
+	free(pem);
+}
+
 static void test_days(void **state)
 {
 	ca_issuer_cfg d;
@@ -565,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_key_as_openssl), cmocka_unit_test(test_sig_algs),
 		cmocka_unit_test(test_sig_alg_mismatch), cmocka_unit_test(test_ec_points),
 		cmocka_unit_test(test_sig_unused_bits), cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_pem_after),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
