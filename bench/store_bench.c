@@ -8,6 +8,13 @@
  *                                    keys) and N leaves "hostI.example" issued by "int" to the
  *                                    existing CA home HOME; prints the leaf serials, one per line.
  *                                    When HOME already has "int", only the leaves are added.
+ *   bench_store_bench --commit N [ROUNDS]
+ *                                    the cost of recording one signed batch as `offca sign` does:
+ *                                    per round, reserve N serials, make N leaf records (two SANs,
+ *                                    CN + O subject), then time ca_store_cert_commit_ex() (wall and
+ *                                    CPU of this process, i.e. without the fsync wait) and the same
+ *                                    through the incremental batch API (add in chunks of 256, as
+ *                                    the pipeline does, then commit). Prints microseconds per record.
  *   bench_store_bench --reserve-and-die HOME N
  *                                    reserve N serials in HOME, then SIGKILL itself (a crash between
  *                                    reserve and record, for tests/e2e/store_crash.sh).
@@ -277,6 +284,111 @@ static void bench(size_t n)
 		fprintf(stderr, "cleanup of %s failed\n", dir);
 }
 
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One round's n fresh leaf records for issuer "int" (serials reserved, certificates made). */
+static void commit_records(ca_store *st, X509 *inter, size_t n, size_t base, ca_serial *s, ca_cert_record *recs)
+{
+	char cn[64], sans[160];
+	X509 *x;
+
+	if (ca_store_serial_reserve(st, "int", n, s) != OFFCA_OK)
+		die("reserve");
+	for (size_t i = 0; i < n; i++) {
+		snprintf(cn, sizeof(cn), "host%zu.example", base + i);
+		snprintf(sans, sizeof(sans), "DNS:%s,DNS:www.host%zu.example", cn, base + i);
+		x = make(s[i].b, cn, sans, 90, leaf_key, inter, int_key, 0);
+		to_record(x, "int", "server", &recs[i]);
+		X509_free(x);
+	}
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+#define MAX_ROUNDS 64
+
+/* Per round: time ca_store_cert_commit_ex() of n records, then (a new round) the batch API. */
+static void commit_bench(size_t n, int rounds)
+{
+	char dir[] = "/tmp/offca-bench.XXXXXX", home[64], cmd[96];
+	ca_store *st = NULL;
+	ca_serial *s = calloc(n, sizeof(*s));
+	ca_cert_record *recs = calloc(n, sizeof(*recs));
+	unsigned char one[CA_SERIAL_LEN] = {0x42};
+	X509 *inter;
+	double w, c, ex_w[MAX_ROUNDS], ex_c[MAX_ROUNDS], add_w[MAX_ROUNDS], add_c[MAX_ROUNDS], cm_w[MAX_ROUNDS];
+	double us = 1e6 / (double)n;
+	size_t chunk = 256;
+
+	if (s == NULL || recs == NULL || mkdtemp(dir) == NULL || rounds < 1 || rounds > MAX_ROUNDS)
+		exit(1);
+	snprintf(home, sizeof(home), "%s/home", dir);
+	if (ca_store_open(home, 1, &st) != OFFCA_OK)
+		die("open");
+	inter = make(one, "offca bench intermediate", NULL, 1825, int_key, NULL, NULL, 1);
+	for (int r = 0; r < rounds; r++) {
+		ca_cert_batch *b = NULL;
+
+		commit_records(st, inter, n, (size_t)(2 * r) * n, s, recs);
+		w = now_s();
+		c = cpu_s();
+		if (ca_store_cert_commit_ex(st, recs, n, NULL, 0) != OFFCA_OK)
+			die("commit");
+		ex_c[r] = cpu_s() - c;
+		ex_w[r] = now_s() - w;
+		for (size_t i = 0; i < n; i++)
+			ca_cert_record_clear(&recs[i]);
+		commit_records(st, inter, n, (size_t)(2 * r + 1) * n, s, recs);
+		w = now_s();
+		c = cpu_s();
+		if (ca_store_cert_batch_begin(st, &b) != OFFCA_OK)
+			die("batch begin");
+		for (size_t k = 0; k < n; k += chunk)
+			if (ca_store_cert_batch_add(b, recs + k, n - k < chunk ? n - k : chunk) != OFFCA_OK)
+				die("batch add");
+		add_c[r] = cpu_s() - c;
+		add_w[r] = now_s() - w;
+		w = now_s();
+		if (ca_store_cert_batch_commit(b, NULL, 0) != OFFCA_OK)
+			die("batch commit");
+		cm_w[r] = now_s() - w;
+		for (size_t i = 0; i < n; i++)
+			ca_cert_record_clear(&recs[i]);
+	}
+	qsort(ex_w, (size_t)rounds, sizeof(double), cmp_dbl);
+	qsort(ex_c, (size_t)rounds, sizeof(double), cmp_dbl);
+	qsort(add_w, (size_t)rounds, sizeof(double), cmp_dbl);
+	qsort(add_c, (size_t)rounds, sizeof(double), cmp_dbl);
+	qsort(cm_w, (size_t)rounds, sizeof(double), cmp_dbl);
+	printf("%zu records per commit, %d rounds, median (min) per record:\n", n, rounds);
+	printf("  commit_ex:                wall %.2f (%.2f) us, CPU %.2f (%.2f) us\n", ex_w[rounds / 2] * us,
+	       ex_w[0] * us, ex_c[rounds / 2] * us, ex_c[0] * us);
+	printf("  batch begin+add (x%zu):   wall %.2f (%.2f) us, CPU %.2f (%.2f) us\n", chunk, add_w[rounds / 2] * us,
+	       add_w[0] * us, add_c[rounds / 2] * us, add_c[0] * us);
+	printf("  batch commit (left at the end): %.1f ms median (%.1f min) for the batch\n", cm_w[rounds / 2] * 1e3,
+	       cm_w[0] * 1e3);
+	if (ca_store_audit_verify(st, NULL) != OFFCA_OK || ca_store_audit_check_records(st, NULL, NULL) != OFFCA_OK)
+		die("audit verify");
+	X509_free(inter);
+	ca_store_free(st);
+	free(s);
+	free(recs);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup of %s failed\n", dir);
+}
+
 int main(int argc, char **argv)
 {
 	ca_store *st = NULL;
@@ -295,6 +407,11 @@ int main(int argc, char **argv)
 			die("open");
 		seed(st, (size_t)n, 1);
 		ca_store_free(st);
+	} else if ((argc == 3 || argc == 4) && strcmp(argv[1], "--commit") == 0) {
+		n = strtol(argv[2], NULL, 10);
+		if (n < 1 || n > CA_STORE_MAX_BATCH)
+			return 2;
+		commit_bench((size_t)n, argc == 4 ? (int)strtol(argv[3], NULL, 10) : 5);
 	} else if (argc == 4 && strcmp(argv[1], "--reserve-and-die") == 0) {
 		ca_serial s[BATCH];
 

@@ -22,16 +22,15 @@
 #define AUDIT_DOMAIN "offca-audit-v1"
 #define HEAD_KEY "audit_head"
 
-static offca_rc entry_hash(uint64_t seq, int64_t t, const char *action, size_t alen, const char *detail,
-			   size_t dlen, const unsigned char prev[32], unsigned char out[32])
+/* The entry hash with the digest context md (re-initialised) and implementation type. */
+static offca_rc entry_hash_md(EVP_MD_CTX *md, const EVP_MD *type, uint64_t seq, int64_t t, const char *action,
+			      size_t alen, const char *detail, size_t dlen, const unsigned char prev[32],
+			      unsigned char out[32])
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char b8[8], b4[4];
 	int ok;
 
-	if (md == NULL)
-		return ut_err(OFFCA_E_NOMEM, "out of memory");
-	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	ok = EVP_DigestInit_ex2(md, type, NULL);
 	ok = ok && EVP_DigestUpdate(md, AUDIT_DOMAIN, sizeof(AUDIT_DOMAIN)); /* with its NUL */
 	ca_be64_put(b8, seq);
 	ok = ok && EVP_DigestUpdate(md, b8, 8);
@@ -44,10 +43,22 @@ static offca_rc entry_hash(uint64_t seq, int64_t t, const char *action, size_t a
 	b4[2] = (unsigned char)(dlen >> 8); b4[3] = (unsigned char)dlen;
 	ok = ok && EVP_DigestUpdate(md, b4, 4) && EVP_DigestUpdate(md, detail, dlen);
 	ok = ok && EVP_DigestUpdate(md, prev, 32) && EVP_DigestFinal_ex(md, out, NULL);
-	EVP_MD_CTX_free(md);
 	if (!ok)
 		return ut_err_ssl(OFFCA_E_CRYPTO, "audit log: SHA-256 failed");
 	return OFFCA_OK;
+}
+
+static offca_rc entry_hash(uint64_t seq, int64_t t, const char *action, size_t alen, const char *detail,
+			   size_t dlen, const unsigned char prev[32], unsigned char out[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	offca_rc rc;
+
+	if (md == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	rc = entry_hash_md(md, EVP_sha256(), seq, t, action, alen, detail, dlen, prev, out);
+	EVP_MD_CTX_free(md);
+	return rc;
 }
 
 static offca_rc check_text(const char *action, const char *detail)
@@ -86,50 +97,118 @@ static offca_rc read_head(ca_store *st, MDB_txn *txn, uint64_t *seq, unsigned ch
 	return OFFCA_OK;
 }
 
-offca_rc ca_audit_append_txn(ca_store *st, MDB_txn *txn, const char *action, const char *detail)
+offca_rc ca_audit_tail_load(ca_store *st, MDB_txn *txn, ca_audit_tail *t)
 {
-	unsigned char prev[32], hash[32], key[8], head[40];
+	offca_rc rc;
+
+	ca_audit_tail_clear(t);
+	t->md_ctx = EVP_MD_CTX_new();
+	t->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (t->md_ctx == NULL || t->md == NULL) {
+		ca_audit_tail_clear(t);
+		return ut_err_ssl(OFFCA_E_CRYPTO, "audit log: no SHA-256");
+	}
+	rc = read_head(st, txn, &t->seq, t->hash);
+	if (rc != OFFCA_OK) {
+		ca_audit_tail_clear(t);
+		return rc;
+	}
+	t->loaded = 1;
+	return OFFCA_OK;
+}
+
+offca_rc ca_audit_tail_append(ca_store *st, MDB_txn *txn, ca_audit_tail *t, const char *action,
+			      const char *detail)
+{
+	unsigned char hash[32], key[8], *p;
 	uint64_t seq;
 	int64_t now = (int64_t)time(NULL);
-	ca_wbuf b = {0};
-	MDB_val k = {8, key}, v, hk = {sizeof(HEAD_KEY) - 1, HEAD_KEY}, hv = {40, head};
-	offca_rc rc = check_text(action, detail);
+	size_t alen, dlen, len;
+	MDB_val k = {8, key}, v;
+	offca_rc rc;
 	int r;
 
+	if (!t->loaded)
+		return ut_err(OFFCA_E_INTERNAL, "audit log: tail not loaded");
+	rc = check_text(action, detail);
 	if (rc != OFFCA_OK)
 		return rc;
 	if (detail == NULL)
 		detail = "";
-	rc = read_head(st, txn, &seq, prev);
+	alen = strlen(action);
+	dlen = strlen(detail);
+	seq = t->seq + 1;
+	rc = entry_hash_md(t->md_ctx, t->md, seq, now, action, alen, detail, dlen, t->hash, hash);
 	if (rc != OFFCA_OK)
 		return rc;
-	seq++;
-	rc = entry_hash(seq, now, action, strlen(action), detail, strlen(detail), prev, hash);
-	if (rc != OFFCA_OK)
-		return rc;
-	ca_wb_u8(&b, AUDIT_VERSION);
-	ca_wb_i64(&b, now);
-	ca_wb_str(&b, action);
-	ca_wb_str(&b, detail);
-	ca_wb_bytes(&b, prev, 32);
-	ca_wb_bytes(&b, hash, 32);
-	if (b.failed) {
-		ca_wb_free(&b);
-		return ut_err(OFFCA_E_NOMEM, "out of memory");
-	}
+	/* u8 version | i64 time | str action | str detail | prev_hash | hash, written in place */
+	len = 1 + 8 + 4 + alen + 4 + dlen + 32 + 32;
 	ca_be64_put(key, seq);
-	v.mv_size = b.len;
-	v.mv_data = b.p;
-	r = mdb_put(txn, st->dbi[DB_AUDIT], &k, &v, MDB_NOOVERWRITE | MDB_APPEND);
-	ca_wb_free(&b);
+	v.mv_size = len;
+	v.mv_data = NULL;
+	r = mdb_put(txn, st->dbi[DB_AUDIT], &k, &v, MDB_NOOVERWRITE | MDB_APPEND | MDB_RESERVE);
 	if (r != MDB_SUCCESS)
 		return ca_st_rc(r, "appending to the audit log");
-	ca_be64_put(head, seq);
-	memcpy(head + 8, hash, 32);
+	p = v.mv_data;
+	*p++ = AUDIT_VERSION;
+	ca_be64_put(p, (uint64_t)now);
+	p += 8;
+	p[0] = 0; p[1] = 0; p[2] = (unsigned char)(alen >> 8); p[3] = (unsigned char)alen;
+	memcpy(p + 4, action, alen);
+	p += 4 + alen;
+	p[0] = 0; p[1] = 0; p[2] = (unsigned char)(dlen >> 8); p[3] = (unsigned char)dlen;
+	memcpy(p + 4, detail, dlen);
+	p += 4 + dlen;
+	memcpy(p, t->hash, 32);
+	memcpy(p + 32, hash, 32);
+	t->seq = seq;
+	memcpy(t->hash, hash, 32);
+	t->dirty = 1;
+	return OFFCA_OK;
+}
+
+offca_rc ca_audit_tail_flush(ca_store *st, MDB_txn *txn, ca_audit_tail *t)
+{
+	unsigned char head[40];
+	MDB_val hk = {sizeof(HEAD_KEY) - 1, HEAD_KEY}, hv = {40, head};
+	int r;
+
+	if (!t->dirty)
+		return OFFCA_OK;
+	ca_be64_put(head, t->seq);
+	memcpy(head + 8, t->hash, 32);
 	r = mdb_put(txn, st->dbi[DB_META], &hk, &hv, 0);
 	if (r != MDB_SUCCESS)
 		return ca_st_rc(r, "appending to the audit log");
+	t->dirty = 0;
 	return OFFCA_OK;
+}
+
+void ca_audit_tail_clear(ca_audit_tail *t)
+{
+	if (t == NULL)
+		return;
+	EVP_MD_CTX_free(t->md_ctx);
+	EVP_MD_free(t->md);
+	memset(t, 0, sizeof(*t));
+}
+
+offca_rc ca_audit_append_txn(ca_store *st, MDB_txn *txn, const char *action, const char *detail)
+{
+	ca_audit_tail t = {0};
+	offca_rc rc;
+
+	if (detail == NULL)
+		detail = "";
+	rc = check_text(action, detail);
+	if (rc == OFFCA_OK)
+		rc = ca_audit_tail_load(st, txn, &t);
+	if (rc == OFFCA_OK)
+		rc = ca_audit_tail_append(st, txn, &t, action, detail);
+	if (rc == OFFCA_OK)
+		rc = ca_audit_tail_flush(st, txn, &t);
+	ca_audit_tail_clear(&t);
+	return rc;
 }
 
 char *ca_audit_json(const char *fmt, ...)
@@ -170,6 +249,9 @@ offca_rc ca_store_audit(ca_store *st, const char *action, const char *detail)
 	for (int i = 0; action != NULL && store_actions[i] != NULL; i++)
 		if (strcmp(action, store_actions[i]) == 0)
 			return ut_err(OFFCA_E_USAGE, "audit action '%s' is written by the store itself", action);
+	rc = ca_st_check_no_batch(st, "appending to the audit log");
+	if (rc != OFFCA_OK)
+		return rc;
 	rc = ca_st_begin(st, 0, &txn);
 	if (rc != OFFCA_OK)
 		return rc;

@@ -32,6 +32,10 @@ static void wb_grow(ca_wbuf *b, size_t n)
 	}
 	if (b->len + n <= b->cap)
 		return;
+	if (b->fixed) {
+		b->failed = 1;
+		return;
+	}
 	cap = b->cap ? b->cap : 256;
 	while (cap < b->len + n)
 		cap *= 2;
@@ -89,11 +93,19 @@ void ca_wb_str(ca_wbuf *b, const char *s)
 	ca_wb_blob(b, s, s ? strlen(s) : 0);
 }
 
+ca_wbuf ca_wb_fixed(void *buf, size_t cap)
+{
+	ca_wbuf b = {buf, 0, cap, 0, 1};
+
+	return b;
+}
+
 void ca_wb_free(ca_wbuf *b)
 {
 	if (b == NULL)
 		return;
-	free(b->p);
+	if (!b->fixed)
+		free(b->p);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -214,12 +226,8 @@ offca_rc ca_rec_check(const ca_cert_record *r)
 	return OFFCA_OK;
 }
 
-offca_rc ca_rec_encode(const ca_cert_record *r, ca_wbuf *out)
+static void rec_put(const ca_cert_record *r, ca_wbuf *out)
 {
-	offca_rc rc = ca_rec_check(r);
-
-	if (rc != OFFCA_OK)
-		return rc;
 	ca_wb_u8(out, REC_VERSION);
 	ca_wb_bytes(out, r->serial.b, CA_SERIAL_LEN);
 	ca_wb_bytes(out, r->sha256, 32);
@@ -237,8 +245,37 @@ offca_rc ca_rec_encode(const ca_cert_record *r, ca_wbuf *out)
 	ca_wb_str(out, r->source);
 	ca_wb_i64(out, r->issued_at);
 	ca_wb_blob(out, r->der, r->der_len);
+}
+
+offca_rc ca_rec_encode(const ca_cert_record *r, ca_wbuf *out)
+{
+	offca_rc rc = ca_rec_check(r);
+
+	if (rc != OFFCA_OK)
+		return rc;
+	rec_put(r, out);
 	if (out->failed)
 		return ut_err(OFFCA_E_NOMEM, "out of memory encoding a certificate record");
+	return OFFCA_OK;
+}
+
+size_t ca_rec_encoded_len(const ca_cert_record *r)
+{
+	size_t n = 1 + CA_SERIAL_LEN + 32 + 4 + strlen(r->issuer) + 4 + strlen(r->profile) + 4 +
+		   (r->subject ? strlen(r->subject) : 0) + 4;
+
+	for (size_t i = 0; i < r->n_sans; i++)
+		n += 4 + strlen(r->sans[i]);
+	return n + 8 + 8 + 1 + 8 + 1 + 4 + strlen(r->source) + 8 + 4 + r->der_len;
+}
+
+offca_rc ca_rec_encode_into(const ca_cert_record *r, unsigned char *p, size_t len)
+{
+	ca_wbuf b = ca_wb_fixed(p, len);
+
+	rec_put(r, &b);
+	if (b.failed || b.len != len)
+		return ut_err(OFFCA_E_INTERNAL, "certificate record encoding: length mismatch");
 	return OFFCA_OK;
 }
 

@@ -46,29 +46,99 @@ static offca_rc put_index(ca_store *st, MDB_txn *txn, int db, const void *k, siz
 	return ca_st_rc(r, what);
 }
 
-static char *sign_detail(const ca_cert_record *r)
+/* The subject as the "sign" entry shows it: at most 512 bytes, never cutting a UTF-8 sequence. */
+static size_t subject_cut(const ca_cert_record *r, char subj[513])
 {
-	char hex[2 * CA_SERIAL_LEN + 1];
-	char *fp = ut_hex(r->sha256, 32), *d = NULL;
-	char subj[513];
 	size_t n = r->subject ? strnlen(r->subject, 512) : 0;
 
-	if (fp == NULL) {
-		ut_err(OFFCA_E_NOMEM, "out of memory");
-		return NULL;
-	}
 	memcpy(subj, r->subject ? r->subject : "", n);
 	while (n > 0 && n == 512 && ((unsigned char)subj[n - 1] & 0xC0) == 0x80)
 		n--; /* never cut a UTF-8 sequence */
 	subj[n] = '\0';
+	return n;
+}
+
+/* Printable ASCII only (0x20..0x7e): JSON needs nothing escaped there but '"' and '\\'. */
+static int plain_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* Append "key":"value" (value plain ASCII, see plain_ascii()) to d at *n; 0 if it does not fit. */
+static int put_field(char *d, size_t cap, size_t *n, const char *key, const char *val)
+{
+	size_t i = *n, kl = strlen(key);
+
+	if (i + kl + 6 >= cap)
+		return 0;
+	d[i] = i == 0 ? '{' : ',';
+	i++;
+	d[i++] = '"';
+	memcpy(d + i, key, kl);
+	i += kl;
+	d[i++] = '"';
+	d[i++] = ':';
+	d[i++] = '"';
+	for (; *val; val++) {
+		if (i + 4 >= cap)
+			return 0;
+		if (*val == '"' || *val == '\\')
+			d[i++] = '\\';
+		d[i++] = *val;
+	}
+	d[i++] = '"';
+	*n = i;
+	return 1;
+}
+
+/*
+ * The "sign" entry's detail into d (CA_STORE_MAX_DETAIL + 1 bytes): the compact JSON object
+ * {"serial","issuer","profile","subject","sha256","source"} in that order, exactly as jansson's
+ * json_dumps(JSON_COMPACT | JSON_PRESERVE_ORDER) writes it. Strings that are all printable ASCII
+ * (the usual case) are written here; anything else (control characters, UTF-8, invalid UTF-8)
+ * goes through jansson as before: a subject that is not valid UTF-8 is then left out.
+ */
+static offca_rc sign_detail(const ca_cert_record *r, char *d, size_t cap)
+{
+	static const char hx[] = "0123456789abcdef";
+	char hex[2 * CA_SERIAL_LEN + 1], fp[65], subj[513], *j = NULL;
+	size_t n = 0;
+
 	ca_serial_hex(&r->serial, hex, sizeof(hex));
-	d = ca_audit_json("{s:s,s:s,s:s,s:s,s:s,s:s}", "serial", hex, "issuer", r->issuer, "profile", r->profile,
+	for (size_t i = 0; i < 32; i++) {
+		fp[2 * i] = hx[r->sha256[i] >> 4];
+		fp[2 * i + 1] = hx[r->sha256[i] & 15];
+	}
+	fp[64] = '\0';
+	subject_cut(r, subj);
+	if (plain_ascii(r->issuer) && plain_ascii(r->profile) && plain_ascii(subj) && plain_ascii(r->source)) {
+		if (put_field(d, cap, &n, "serial", hex) && put_field(d, cap, &n, "issuer", r->issuer) &&
+		    put_field(d, cap, &n, "profile", r->profile) && put_field(d, cap, &n, "subject", subj) &&
+		    put_field(d, cap, &n, "sha256", fp) && put_field(d, cap, &n, "source", r->source) && n + 1 < cap) {
+			d[n++] = '}';
+			d[n] = '\0';
+			return OFFCA_OK;
+		}
+		return ut_err(OFFCA_E_TOO_BIG, "audit detail longer than %u bytes", CA_STORE_MAX_DETAIL);
+	}
+	j = ca_audit_json("{s:s,s:s,s:s,s:s,s:s,s:s}", "serial", hex, "issuer", r->issuer, "profile", r->profile,
 			  "subject", subj, "sha256", fp, "source", r->source);
-	if (d == NULL) /* a subject that is not valid UTF-8 is left out rather than failing the commit */
-		d = ca_audit_json("{s:s,s:s,s:s,s:s,s:s}", "serial", hex, "issuer", r->issuer, "profile", r->profile,
+	if (j == NULL) /* a subject that is not valid UTF-8 is left out rather than failing the commit */
+		j = ca_audit_json("{s:s,s:s,s:s,s:s,s:s}", "serial", hex, "issuer", r->issuer, "profile", r->profile,
 				  "sha256", fp, "source", r->source);
-	free(fp);
-	return d;
+	if (j == NULL)
+		return ut_err_last();
+	n = strlen(j);
+	if (n >= cap) {
+		free(j);
+		return ut_err(OFFCA_E_TOO_BIG, "audit detail longer than %u bytes", CA_STORE_MAX_DETAIL);
+	}
+	memcpy(d, j, n + 1);
+	free(j);
+	return OFFCA_OK;
 }
 
 static char *revoke_detail(const ca_cert_record *r)
@@ -84,27 +154,34 @@ static char *revoke_detail(const ca_cert_record *r)
 			     r->issuer, "reason", name, "time", (json_int_t)r->revoked_at);
 }
 
-offca_rc ca_st_cert_commit_txn(ca_store *st, MDB_txn *txn, const ca_cert_record *r)
+/* The record under its serial, encoded straight into LMDB's page (MDB_RESERVE). */
+static offca_rc put_record(ca_store *st, MDB_txn *txn, const ca_cert_record *r)
 {
-	ca_wbuf b = {0};
+	MDB_val k = {CA_SERIAL_LEN, (void *)r->serial.b}, v = {ca_rec_encoded_len(r), NULL};
+	int e = mdb_put(txn, st->dbi[DB_CERTS], &k, &v, MDB_NOOVERWRITE | MDB_RESERVE);
+
+	if (e != MDB_SUCCESS)
+		return ca_st_rc(e, "storing a certificate record");
+	return ca_rec_encode_into(r, v.mv_data, v.mv_size);
+}
+
+offca_rc ca_st_cert_put_txn(ca_store *st, MDB_txn *txn, ca_audit_tail *tail, MDB_cursor *resv,
+			    const ca_cert_record *r)
+{
 	unsigned char key[STORE_SAN_KEY_MAX + 1 + CA_SERIAL_LEN + 34];
-	char iss[64], hex[2 * CA_SERIAL_LEN + 1], *detail = NULL;
+	char iss[64], hex[2 * CA_SERIAL_LEN + 1], detail[CA_STORE_MAX_DETAIL + 1], *rd = NULL;
 	size_t kl;
 	offca_rc rc = ca_rec_check(r);
 
 	if (rc != OFFCA_OK)
 		return rc;
-	rc = ca_st_resv_close(st, txn, &r->serial, CA_SERIAL_USED, iss, sizeof(iss));
+	rc = ca_st_resv_close(st, txn, resv, &r->serial, CA_SERIAL_USED, iss, sizeof(iss));
 	if (rc != OFFCA_OK)
 		return rc;
 	if (strcmp(iss, r->issuer) != 0)
 		return ut_err(OFFCA_E_STATE, "serial %s was reserved for issuer '%s', not '%s'",
 			      ca_serial_hex(&r->serial, hex, sizeof(hex)), iss, r->issuer);
-	rc = ca_rec_encode(r, &b);
-	if (rc == OFFCA_OK)
-		rc = put_index(st, txn, DB_CERTS, r->serial.b, CA_SERIAL_LEN, b.p, b.len, MDB_NOOVERWRITE,
-			       "storing a certificate record");
-	ca_wb_free(&b);
+	rc = put_record(st, txn, r);
 	if (rc == OFFCA_OK)
 		rc = put_index(st, txn, DB_FP, r->sha256, 32, r->serial.b, CA_SERIAL_LEN, MDB_NOOVERWRITE,
 			       "certificate fingerprint index");
@@ -123,54 +200,32 @@ offca_rc ca_st_cert_commit_txn(ca_store *st, MDB_txn *txn, const ca_cert_record 
 	}
 	if (rc == OFFCA_OK && r->status == CA_CERT_REVOKED)
 		rc = put_index(st, txn, DB_REVOKED, r->serial.b, CA_SERIAL_LEN, "", 0, 0, "revocation index");
-	if (rc != OFFCA_OK)
-		return rc;
-	detail = sign_detail(r);
-	if (detail == NULL)
-		return ut_err_last();
-	rc = ca_audit_append_txn(st, txn, "sign", detail);
-	free(detail);
+	if (rc == OFFCA_OK)
+		rc = sign_detail(r, detail, sizeof(detail));
+	if (rc == OFFCA_OK)
+		rc = ca_audit_tail_append(st, txn, tail, "sign", detail);
 	if (rc != OFFCA_OK || r->status != CA_CERT_REVOKED)
 		return rc;
 	/* recorded as revoked from the start (imports, benchmarks): the log says so too */
-	detail = revoke_detail(r);
-	if (detail == NULL)
+	rd = revoke_detail(r);
+	if (rd == NULL)
 		return ut_err_last();
-	rc = ca_audit_append_txn(st, txn, "revoke", detail);
-	free(detail);
+	rc = ca_audit_tail_append(st, txn, tail, "revoke", rd);
+	free(rd);
 	return rc;
 }
 
-offca_rc ca_store_cert_commit_ex(ca_store *st, const ca_cert_record *recs, size_t n, const uint64_t *pending_ids,
-				 size_t n_pending)
+offca_rc ca_st_cert_commit_txn(ca_store *st, MDB_txn *txn, const ca_cert_record *r)
 {
-	MDB_txn *txn = NULL;
-	offca_rc rc;
+	ca_audit_tail tail = {0};
+	offca_rc rc = ca_audit_tail_load(st, txn, &tail);
 
-	if (recs == NULL || n == 0 || n > CA_STORE_MAX_BATCH)
-		return ut_err(OFFCA_E_USAGE, "ca_store_cert_commit: 1..%u records", CA_STORE_MAX_BATCH);
-	if (n_pending > n || (n_pending > 0 && pending_ids == NULL))
-		return ut_err(OFFCA_E_USAGE, "ca_store_cert_commit_ex: %zu pending ids for %zu records", n_pending, n);
-	rc = ca_st_begin(st, 0, &txn);
-	if (rc != OFFCA_OK)
-		return rc;
-	for (size_t i = 0; i < n; i++) {
-		rc = ca_st_cert_commit_txn(st, txn, &recs[i]);
-		if (rc != OFFCA_OK) {
-			mdb_txn_abort(txn);
-			return rc;
-		}
-	}
-	if (n_pending > 0 && (rc = ca_st_pending_remove_txn(st, txn, pending_ids, n_pending)) != OFFCA_OK) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return ca_st_commit(txn, "committing certificate records");
-}
-
-offca_rc ca_store_cert_commit(ca_store *st, const ca_cert_record *recs, size_t n)
-{
-	return ca_store_cert_commit_ex(st, recs, n, NULL, 0);
+	if (rc == OFFCA_OK)
+		rc = ca_st_cert_put_txn(st, txn, &tail, NULL, r);
+	if (rc == OFFCA_OK)
+		rc = ca_audit_tail_flush(st, txn, &tail);
+	ca_audit_tail_clear(&tail);
+	return rc;
 }
 
 offca_rc ca_st_cert_get_txn(ca_store *st, MDB_txn *txn, const ca_serial *s, ca_cert_record *out)
@@ -308,7 +363,9 @@ offca_rc ca_store_revoke_many(ca_store *st, const ca_serial *serials, size_t n, 
 		return ut_err(OFFCA_E_USAGE, "revoke: 1..%u certificates", CA_STORE_MAX_BATCH);
 	if (!reason_allowed(reason))
 		return ut_err(OFFCA_E_USAGE, "revoke: reason code %d is not one offca issues", reason);
-	rc = ca_st_begin(st, 0, &txn);
+	rc = ca_st_check_no_batch(st, "revoking");
+	if (rc == OFFCA_OK)
+		rc = ca_st_begin(st, 0, &txn);
 	if (rc != OFFCA_OK)
 		return rc;
 	for (size_t i = 0; i < n; i++) {

@@ -38,7 +38,13 @@ struct ca_store {
 	MDB_dbi dbi[DB__COUNT];
 	int lock_fd;
 	char home[STORE_MAX_PATH];
+	ca_cert_batch *batch; /* the open certificate batch (its write transaction), or NULL */
+	uint32_t pid;         /* getpid(), recorded in reservations (0: not read yet) */
 };
+
+/* OFFCA_E_STATE (with its detail) while a certificate batch holds the store's write transaction:
+   beginning another write transaction on the batch's thread would wait for itself forever. */
+offca_rc ca_st_check_no_batch(const ca_store *st, const char *what);
 
 /* Translate an LMDB / errno code into an offca_rc with a detail naming what failed. */
 offca_rc ca_st_rc(int mdb_rc, const char *what);
@@ -50,13 +56,36 @@ offca_rc ca_st_commit(MDB_txn *txn, const char *what);
 /* Append one audit entry inside txn (the change it records commits with it). */
 offca_rc ca_audit_append_txn(ca_store *st, MDB_txn *txn, const char *action, const char *detail);
 
+/*
+ * Appending many entries in one transaction (audit_log.c): the head (seq, hash) is read once, kept
+ * here, and written to meta/audit_head by ca_audit_tail_flush(), which must run before the
+ * transaction commits and before anything else in it appends with ca_audit_append_txn() (that one
+ * reads the head from meta). The SHA-256 implementation is fetched once and its context reused.
+ * Entries are byte for byte those ca_audit_append_txn() writes.
+ */
+typedef struct ca_audit_tail {
+	uint64_t seq;            /* last entry written */
+	unsigned char hash[32];  /* its hash */
+	int loaded, dirty;       /* head read / entries appended since the last flush */
+	void *md_ctx, *md;       /* EVP_MD_CTX, EVP_MD (fetched) */
+} ca_audit_tail;
+offca_rc ca_audit_tail_load(ca_store *st, MDB_txn *txn, ca_audit_tail *t);
+/* action and detail checked like ca_audit_append_txn()'s (detail NULL: empty). */
+offca_rc ca_audit_tail_append(ca_store *st, MDB_txn *txn, ca_audit_tail *t, const char *action,
+			      const char *detail);
+offca_rc ca_audit_tail_flush(ca_store *st, MDB_txn *txn, ca_audit_tail *t);
+/* Free the digest state and zero t (nothing is written). t may be NULL. */
+void ca_audit_tail_clear(ca_audit_tail *t);
+
 /* Big-endian helpers. */
 void ca_be64_put(unsigned char *p, uint64_t v);
 uint64_t ca_be64_get(const unsigned char *p);
 
 /* Move serial s from "reserved" to state (CA_SERIAL_USED / CA_SERIAL_VOID) inside txn; the
-   reservation's issuer is copied to issuer (may be NULL). OFFCA_E_STATE if not reserved. */
-offca_rc ca_st_resv_close(ca_store *st, MDB_txn *txn, const ca_serial *s, int state, char *issuer, size_t cap);
+   reservation's issuer is copied to issuer (may be NULL). OFFCA_E_STATE if not reserved.
+   cur: a cursor on DB_RESV in txn (one search instead of two), or NULL. */
+offca_rc ca_st_resv_close(ca_store *st, MDB_txn *txn, MDB_cursor *cur, const ca_serial *s, int state,
+			  char *issuer, size_t cap);
 
 /* A compact one-line JSON audit detail built with json_pack() format fmt (caller frees), or NULL
    after recording OFFCA_E_NOMEM / OFFCA_E_INTERNAL. */
@@ -73,7 +102,10 @@ typedef struct ca_wbuf {
 	unsigned char *p;
 	size_t len, cap;
 	int failed; /* set on allocation failure: every later put is a no-op */
+	int fixed;  /* p is the caller's buffer of cap bytes: never grown or freed; overflow sets failed */
 } ca_wbuf;
+/* A ca_wbuf writing into buf[0..cap) (ca_wb_free() is then a no-op on buf). */
+ca_wbuf ca_wb_fixed(void *buf, size_t cap);
 void ca_wb_u8(ca_wbuf *b, uint8_t v);
 void ca_wb_u32(ca_wbuf *b, uint32_t v);
 void ca_wb_i64(ca_wbuf *b, int64_t v);
@@ -101,6 +133,10 @@ char *ca_rc_strdup(ca_rcur *c, size_t max);
 
 /* Certificate record <-> bytes (record_codec.c). Decode validates every length. */
 offca_rc ca_rec_encode(const ca_cert_record *r, ca_wbuf *out);
+/* Exact length of r's encoding (r checked with ca_rec_check() first), and the encoding written
+   into p[0..len) with len that length (OFFCA_E_INTERNAL if it does not fit exactly). */
+size_t ca_rec_encoded_len(const ca_cert_record *r);
+offca_rc ca_rec_encode_into(const ca_cert_record *r, unsigned char *p, size_t len);
 offca_rc ca_rec_decode(const unsigned char *p, size_t len, ca_cert_record *out);
 /* Check a record before it is stored (lengths, strings). */
 offca_rc ca_rec_check(const ca_cert_record *r);
@@ -114,6 +150,10 @@ size_t ca_st_san_prefix(const char *san, unsigned char *key, size_t cap);
 
 /* One record with its indexes, reservation and audit entry inside txn (store_cert.c). */
 offca_rc ca_st_cert_commit_txn(ca_store *st, MDB_txn *txn, const ca_cert_record *r);
+/* The same with the audit entries appended through tail (flush it before committing); resv is a
+   cursor on DB_RESV in txn or NULL (see ca_st_resv_close()). */
+offca_rc ca_st_cert_put_txn(ca_store *st, MDB_txn *txn, ca_audit_tail *tail, MDB_cursor *resv,
+			    const ca_cert_record *r);
 /* One issuer with its audit entry inside txn (store_issuer.c). */
 offca_rc ca_st_issuer_add_txn(ca_store *st, MDB_txn *txn, const ca_issuer *iss);
 

@@ -19,86 +19,125 @@
 
 #define RESV_VERSION 1u
 #define RAND_TRIES 64
+#define RESV_MAX (1 + 1 + 8 + 4 + 4 + 63) /* a reservation's value: issuer names are <= 63 bytes */
+
+/* A reservation's value: u8 version | u8 state | i64 time | u32 pid | str issuer; *len its length. */
+static offca_rc resv_encode(ca_store *st, int state, const char *issuer, unsigned char buf[RESV_MAX], size_t *len)
+{
+	ca_wbuf b = ca_wb_fixed(buf, RESV_MAX);
+
+	if (st->pid == 0)
+		st->pid = (uint32_t)getpid(); /* a system call each time otherwise */
+	ca_wb_u8(&b, RESV_VERSION);
+	ca_wb_u8(&b, (uint8_t)state);
+	ca_wb_i64(&b, (int64_t)time(NULL));
+	ca_wb_u32(&b, st->pid);
+	ca_wb_str(&b, issuer);
+	if (b.failed)
+		return ut_err(OFFCA_E_USAGE, "serial reservation: issuer name too long");
+	*len = b.len;
+	return OFFCA_OK;
+}
 
 static offca_rc resv_put(ca_store *st, MDB_txn *txn, const ca_serial *s, int state, const char *issuer,
 			 unsigned flags)
 {
-	ca_wbuf b = {0};
-	MDB_val k = {CA_SERIAL_LEN, (void *)s->b}, v;
+	unsigned char buf[RESV_MAX];
+	MDB_val k = {CA_SERIAL_LEN, (void *)s->b}, v = {0, buf};
+	offca_rc rc = resv_encode(st, state, issuer, buf, &v.mv_size);
 	int r;
 
-	ca_wb_u8(&b, RESV_VERSION);
-	ca_wb_u8(&b, (uint8_t)state);
-	ca_wb_i64(&b, (int64_t)time(NULL));
-	ca_wb_u32(&b, (uint32_t)getpid());
-	ca_wb_str(&b, issuer);
-	if (b.failed) {
-		ca_wb_free(&b);
-		return ut_err(OFFCA_E_NOMEM, "out of memory");
-	}
-	v.mv_size = b.len;
-	v.mv_data = b.p;
+	if (rc != OFFCA_OK)
+		return rc;
 	r = mdb_put(txn, st->dbi[DB_RESV], &k, &v, flags);
-	ca_wb_free(&b);
 	if (r == MDB_KEYEXIST)
 		return OFFCA_E_EXISTS; /* caller retries with another random serial: no detail */
 	return ca_st_rc(r, "recording a serial reservation");
+}
+
+/* Decode a reservation's value: state and issuer (iss holds 64 bytes). */
+static offca_rc resv_parse(const MDB_val *v, int *state, char *iss)
+{
+	ca_rcur c = {v->mv_data, v->mv_size, 0};
+
+	if (ca_rc_u8(&c) != RESV_VERSION)
+		c.bad = 1;
+	*state = ca_rc_u8(&c);
+	(void)ca_rc_i64(&c);
+	(void)ca_rc_u32(&c);
+	ca_rc_str(&c, 63, iss, 64);
+	if (c.bad || c.left != 0 || *state > CA_SERIAL_VOID)
+		return ut_err(OFFCA_E_STORE, "serial reservation record is malformed (store damaged?)");
+	return OFFCA_OK;
+}
+
+/* MDB_NOTFOUND: OFFCA_E_NOT_FOUND naming the serial; other LMDB codes translated. */
+static offca_rc resv_missing(int r, const ca_serial *s)
+{
+	char hex[2 * CA_SERIAL_LEN + 1];
+
+	if (r == MDB_NOTFOUND)
+		return ut_err(OFFCA_E_NOT_FOUND, "serial %s was never reserved", ca_serial_hex(s, hex, sizeof(hex)));
+	return ca_st_rc(r, "reading a serial reservation");
 }
 
 /* Read a reservation: state and issuer (issuer may be NULL). */
 static offca_rc resv_get(ca_store *st, MDB_txn *txn, const ca_serial *s, int *state, char *issuer, size_t cap)
 {
 	MDB_val k = {CA_SERIAL_LEN, (void *)s->b}, v;
-	ca_rcur c;
 	char iss[64];
 	int r = mdb_get(txn, st->dbi[DB_RESV], &k, &v);
+	offca_rc rc;
 
-	if (r == MDB_NOTFOUND) {
-		char hex[2 * CA_SERIAL_LEN + 1];
-
-		return ut_err(OFFCA_E_NOT_FOUND, "serial %s was never reserved", ca_serial_hex(s, hex, sizeof(hex)));
-	}
 	if (r != MDB_SUCCESS)
-		return ca_st_rc(r, "reading a serial reservation");
-	c.p = v.mv_data;
-	c.left = v.mv_size;
-	c.bad = 0;
-	if (ca_rc_u8(&c) != RESV_VERSION)
-		c.bad = 1;
-	*state = ca_rc_u8(&c);
-	(void)ca_rc_i64(&c);
-	(void)ca_rc_u32(&c);
-	ca_rc_str(&c, sizeof(iss) - 1, iss, sizeof(iss));
-	if (c.bad || c.left != 0 || *state > CA_SERIAL_VOID)
-		return ut_err(OFFCA_E_STORE, "serial reservation record is malformed (store damaged?)");
-	if (issuer != NULL)
+		return resv_missing(r, s);
+	rc = resv_parse(&v, state, iss);
+	if (rc == OFFCA_OK && issuer != NULL)
 		snprintf(issuer, cap, "%s", iss);
-	return OFFCA_OK;
+	return rc;
 }
 
-offca_rc ca_st_resv_close(ca_store *st, MDB_txn *txn, const ca_serial *s, int state, char *issuer, size_t cap)
+offca_rc ca_st_resv_close(ca_store *st, MDB_txn *txn, MDB_cursor *cur, const ca_serial *s, int state,
+			  char *issuer, size_t cap)
 {
 	char iss[64], hex[2 * CA_SERIAL_LEN + 1];
-	MDB_val k = {CA_SERIAL_LEN, (void *)s->b};
-	int cur = 0, r;
-	offca_rc rc = resv_get(st, txn, s, &cur, iss, sizeof(iss));
+	unsigned char buf[RESV_MAX];
+	MDB_val k = {CA_SERIAL_LEN, (void *)s->b}, v, nv = {0, buf};
+	int now = 0, r;
+	offca_rc rc;
 
+	if (cur != NULL)
+		r = mdb_cursor_get(cur, &k, &v, MDB_SET); /* k stays s->b */
+	else
+		r = mdb_get(txn, st->dbi[DB_RESV], &k, &v);
+	rc = r == MDB_SUCCESS ? resv_parse(&v, &now, iss) : resv_missing(r, s);
 	if (rc == OFFCA_E_NOT_FOUND)
 		return ut_err(OFFCA_E_STATE, "serial %s was not reserved in this store",
 			      ca_serial_hex(s, hex, sizeof(hex)));
 	if (rc != OFFCA_OK)
 		return rc;
-	if (cur != CA_SERIAL_RESERVED)
+	if (now != CA_SERIAL_RESERVED)
 		return ut_err(OFFCA_E_STATE, "serial %s is already %s, not reserved", ca_serial_hex(s, hex, sizeof(hex)),
-			      cur == CA_SERIAL_USED ? "used" : "void");
-	rc = resv_put(st, txn, s, state, iss, 0);
+			      now == CA_SERIAL_USED ? "used" : "void");
+	rc = resv_encode(st, state, iss, buf, &nv.mv_size);
 	if (rc != OFFCA_OK)
 		return rc;
+	/* with a cursor: rewritten where it stands, without a second search */
+	if (cur != NULL)
+		r = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT);
+	else
+		r = mdb_put(txn, st->dbi[DB_RESV], &k, &nv, 0);
+	if (r != MDB_SUCCESS)
+		return ca_st_rc(r, "recording a serial reservation");
 	r = mdb_del(txn, st->dbi[DB_RESV_OPEN], &k, NULL);
 	if (r != MDB_SUCCESS && r != MDB_NOTFOUND)
 		return ca_st_rc(r, "closing a serial reservation");
-	if (issuer != NULL)
-		snprintf(issuer, cap, "%s", iss);
+	if (issuer != NULL && cap > 0) {
+		size_t n = strnlen(iss, cap - 1);
+
+		memcpy(issuer, iss, n);
+		issuer[n] = '\0';
+	}
 	return OFFCA_OK;
 }
 
@@ -136,7 +175,9 @@ offca_rc ca_store_serial_reserve(ca_store *st, const char *issuer, size_t n, ca_
 		return ut_err(OFFCA_E_USAGE, "ca_store_serial_reserve: need an issuer name and 1..%u serials",
 			      CA_STORE_MAX_BATCH);
 	memset(out, 0, n * sizeof(*out));
-	rc = ca_st_begin(st, 0, &txn);
+	rc = ca_st_check_no_batch(st, "reserving serial numbers");
+	if (rc == OFFCA_OK)
+		rc = ca_st_begin(st, 0, &txn);
 	if (rc != OFFCA_OK)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
@@ -172,11 +213,13 @@ offca_rc ca_store_serial_void(ca_store *st, const ca_serial *serials, size_t n, 
 
 	if (serials == NULL || n == 0 || n > CA_STORE_MAX_BATCH)
 		return ut_err(OFFCA_E_USAGE, "ca_store_serial_void: 1..%u serials", CA_STORE_MAX_BATCH);
-	rc = ca_st_begin(st, 0, &txn);
+	rc = ca_st_check_no_batch(st, "voiding serial numbers");
+	if (rc == OFFCA_OK)
+		rc = ca_st_begin(st, 0, &txn);
 	if (rc != OFFCA_OK)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		rc = ca_st_resv_close(st, txn, &serials[i], CA_SERIAL_VOID, NULL, 0);
+		rc = ca_st_resv_close(st, txn, NULL, &serials[i], CA_SERIAL_VOID, NULL, 0);
 		if (rc != OFFCA_OK)
 			goto fail;
 	}
@@ -245,7 +288,7 @@ offca_rc ca_st_void_stale(ca_store *st)
 		memcpy(s.b, k.mv_data, CA_SERIAL_LEN);
 		if (n == 0)
 			ca_serial_hex(&s, hex, sizeof(hex));
-		rc = ca_st_resv_close(st, txn, &s, CA_SERIAL_VOID, NULL, 0);
+		rc = ca_st_resv_close(st, txn, NULL, &s, CA_SERIAL_VOID, NULL, 0);
 		if (rc != OFFCA_OK)
 			goto fail;
 		n++;

@@ -16,6 +16,9 @@
  * home fails with OFFCA_E_STATE ("CA home is in use by another offca process"). A handle is not
  * thread-safe: use it from one thread at a time.
  *
+ * (A certificate batch, ca_store_cert_batch_begin(), holds the write transaction between calls:
+ * see there.)
+ *
  * Every function records a one-line detail with ut_err() on failure. Every write that fails
  * commits nothing. A full disk or a full LMDB map gives OFFCA_E_DISK_FULL.
  */
@@ -176,6 +179,70 @@ offca_rc ca_store_cert_commit(ca_store *st, const ca_cert_record *recs, size_t n
  */
 offca_rc ca_store_cert_commit_ex(ca_store *st, const ca_cert_record *recs, size_t n, const uint64_t *pending_ids,
                                  size_t n_pending);
+
+/*
+ * Incremental form of ca_store_cert_commit_ex(), so that a signing pipeline can fill the write
+ * transaction while it still signs and only the final commit (and its fsync) is left at the end:
+ *
+ *     ca_cert_batch *b = NULL;
+ *     rc = ca_store_cert_batch_begin(st, &b);            // opens the write transaction
+ *     ... for each chunk of finished records:
+ *             rc = ca_store_cert_batch_add(b, recs + k, m);   // on error: abort, stop
+ *     rc = ca_store_cert_batch_commit(b, pending_ids, n_pending);   // frees b, whatever rc
+ *     // or, when signing failed: ca_store_cert_batch_abort(b); then ca_store_serial_void(...)
+ *
+ * All or nothing, as ca_store_cert_commit_ex(): nothing added is visible to any reader (the same
+ * process's ca_store_cert_by_serial() included) until ca_store_cert_batch_commit() returned
+ * OFFCA_OK, and an abort, a failed add or a failed commit leaves the store exactly as before
+ * begin (reservations still reserved, no record, no index entry, the audit chain and its head
+ * unchanged). No certificate of the batch may be released before the commit returned OFFCA_OK.
+ *
+ * Threads: the batch holds LMDB's write transaction, which belongs to the thread that began it:
+ * begin, add, commit and abort must all be called from that one thread (add and commit called
+ * from another thread fail with OFFCA_E_USAGE; abort from another thread is undefined). The
+ * records passed to add are only read during the call (they may be freed afterwards). Other
+ * threads may keep working on other things meanwhile (signing, building records).
+ * While a batch is open, reading the store (lookups, lists, audit verify) still works, from any
+ * thread, and sees the store as it was before begin. Writing is not possible: the batch's thread
+ * would wait for itself. The writers of store_serial.c, store_cert.c and audit_log.c
+ * (ca_store_serial_reserve/void, ca_store_cert_commit[_ex], ca_store_revoke[_many],
+ * ca_store_audit, a second batch_begin) refuse with OFFCA_E_STATE while a batch is open on st; so
+ * a caller whose signing failed must abort the batch BEFORE it voids the serials. Another process
+ * cannot open the store at all (the home lock).
+ */
+typedef struct ca_cert_batch ca_cert_batch;
+
+/*
+ * Begin a batch on st (one at a time per store). *out receives it, NULL on error.
+ * Errors: OFFCA_E_USAGE (NULL argument), OFFCA_E_STATE (a batch is already open on st),
+ * OFFCA_E_NOMEM, OFFCA_E_STORE (LMDB could not begin the write transaction).
+ */
+offca_rc ca_store_cert_batch_begin(ca_store *st, ca_cert_batch **out);
+/*
+ * Add n records (n may be 0; at most CA_STORE_MAX_BATCH in the whole batch) inside the batch's
+ * transaction: each one's checks and work are those of ca_store_cert_commit(): its serial must be
+ * reserved for rec->issuer, which moves the reservation to used; the record, its fingerprint,
+ * expiry, SAN (and revoked) index entries and its audit "sign" entry are written. Nothing is
+ * committed. On any error the batch is poisoned: every later add or commit fails with
+ * OFFCA_E_STATE and the caller must call ca_store_cert_batch_abort().
+ * Errors: OFFCA_E_STATE (serial not reserved, already used or void, reserved for another issuer;
+ * batch poisoned), OFFCA_E_EXISTS (same certificate twice), OFFCA_E_USAGE / OFFCA_E_TOO_BIG (a
+ * malformed record, too many records, wrong thread), OFFCA_E_DISK_FULL (the map is full),
+ * OFFCA_E_NOMEM.
+ */
+offca_rc ca_store_cert_batch_add(ca_cert_batch *b, const ca_cert_record *recs, size_t n);
+/*
+ * Remove the pending CSRs pending_ids[0..n_pending) (n_pending <= the number of records added;
+ * pending_ids may be NULL when 0) with one audit "pending-remove" entry, then commit everything in
+ * ONE LMDB commit (fsync). b is freed whatever the result (except when called from another thread
+ * than the batch's: OFFCA_E_USAGE, b untouched, abort it from its own thread); on error nothing of
+ * the batch is committed (the transaction is aborted). A batch without records commits nothing.
+ * Errors: OFFCA_E_STATE (batch poisoned by a failed add), OFFCA_E_NOT_FOUND (an id not or no
+ * longer pending), OFFCA_E_USAGE (more ids than records, wrong thread), OFFCA_E_DISK_FULL.
+ */
+offca_rc ca_store_cert_batch_commit(ca_cert_batch *b, const uint64_t *pending_ids, size_t n_pending);
+/* Abort: nothing of the batch is committed; reservations stay reserved. Frees b (NULL ok). */
+void ca_store_cert_batch_abort(ca_cert_batch *b);
 /*
  * Commit a CA certificate's record (as ca_store_cert_commit() for one record: its serial must be
  * reserved) AND add it as an issuer, in ONE transaction: a crash can never leave a root or
