@@ -340,7 +340,12 @@ offca_rc ca_csr_parse(const unsigned char *buf, size_t len, ca_csr **out)
 		goto out;
 	if ((rc = check_extensions(csr)) != OFFCA_OK)
 		goto out;
-	csr->der = OPENSSL_memdup(der, der_len);
+	if (pem_der != NULL) { /* the PEM's DER becomes the handle's: no copy */
+		csr->der = pem_der;
+		pem_der = NULL;
+	} else {
+		csr->der = OPENSSL_memdup(der, der_len);
+	}
 	if (csr->der == NULL) {
 		rc = ut_err(OFFCA_E_NOMEM, "out of memory reading a CSR");
 		goto out;
