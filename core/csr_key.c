@@ -346,18 +346,19 @@ offca_rc csr_key_decode(X509_REQ *req, EVP_PKEY **out)
 	return decode_generic(c, xpk, alg, out);
 }
 
-/* The CertificationRequestInfo: the first element of the request's outer SEQUENCE. */
+/* The CertificationRequestInfo: the first element of the request's outer SEQUENCE (both constructed,
+   definite lengths: the DER was checked canonical before). */
 static int tbs_span(const unsigned char *der, size_t len, const unsigned char **tbs, size_t *tlen)
 {
 	const unsigned char *p = der, *start;
 	long l = 0;
 	int tag = 0, cls = 0;
 
-	if (len > CA_CSR_MAX_DER || (ASN1_get_object(&p, &l, &tag, &cls, (long)len) & 0x80) != 0 ||
+	if (len > CA_CSR_MAX_DER || ASN1_get_object(&p, &l, &tag, &cls, (long)len) != V_ASN1_CONSTRUCTED ||
 	    tag != V_ASN1_SEQUENCE)
 		return 0;
 	start = p;
-	if ((ASN1_get_object(&p, &l, &tag, &cls, (long)(len - (size_t)(start - der))) & 0x80) != 0 ||
+	if (ASN1_get_object(&p, &l, &tag, &cls, (long)(len - (size_t)(start - der))) != V_ASN1_CONSTRUCTED ||
 	    tag != V_ASN1_SEQUENCE)
 		return 0;
 	*tbs = start;
