@@ -170,12 +170,17 @@ FLOOR_LINE=$("$B/bench/bench_sign_floor" "$T/csr/000000.csr" "$(ls "$O"/out-offc
 echo "$FLOOR_LINE"
 PARSE_US=$(echo "$FLOOR_LINE" | sed -E 's/.*csr_parse ([0-9.]+) us.*/\1/')
 VERIFY_US=$(echo "$FLOOR_LINE" | sed -E 's/.*cert_verify ([0-9.]+) us.*/\1/')
-awk -v p="$PARSE_US" -v v="$VERIFY_US" -v rc="$RAW_CPU" -v r="$RAW" -v s="${OSSL_RATE:-0}" -v c="$(nproc)" 'BEGIN {
+CSRV_US=$(echo "$FLOOR_LINE" | sed -E 's/.*csr self-signature verify ([0-9.]+) us.*/\1/')
+awk -v p="$PARSE_US" -v v="$VERIFY_US" -v cv="$CSRV_US" -v rc="$RAW_CPU" -v r="$RAW" -v s="${OSSL_RATE:-0}" -v c="$(nproc)" 'BEGIN {
   sig = 1e6 / rc; f = p + sig + v; best = c * 1e6 / f;
   printf "floor per certificate: %.0f us CPU = CSR intake %.0f + token signature %.0f + new-certificate check %.0f\n", f, p, sig, v;
   printf "best possible on %d CPUs (no other cost, perfect overlap): %.0f/s = %.2f of the raw C_Sign rate", c, best, best / r;
   if (s > 0) printf ", %.1fx openssl ca", best / s;
   printf "\n";
+  # the CPU each target leaves per certificate on these cores, against what the signatures take
+  printf "CPU budget per certificate on %d CPUs: target 0.60 of raw %.0f us", c, c * 1e6 / (0.6 * r);
+  if (s > 0) printf ", target 5x openssl ca %.0f us", c * 1e6 / (5 * s);
+  printf "; the three signature operations alone take %.0f us (CSR self-signature check %.0f, token signature %.0f, new-signature check %.0f)\n", cv + sig + v, cv, sig, v;
 }'
 
 echo "== ratios (load average now: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs)"

@@ -6,8 +6,14 @@
  * issuer's public key, lint, make the store record). The calling thread is the only one that
  * signs (one token session); it also checks and builds when nothing is waiting to be signed.
  * A worker thread checks and builds. Tasks flow through two queues (built -> sign, signed ->
- * check), so both cores stay busy whichever stage is the slow one. The store is only touched by
- * the calling thread: reservation before, one commit after.
+ * check), so both cores stay busy whichever stage is the slow one.
+ * The store: the calling thread reserves the serials (committed) before anything is signed. With
+ * two threads, a third one, the store thread, opens the records' write transaction
+ * (ca_store_cert_batch_begin) and adds each finished record to it while the others still sign,
+ * in input order, in chunks; once every certificate is done and the caller's stage_sync (the
+ * staged output made durable) succeeded it commits, all at once with the pending CSRs' removal:
+ * only that commit is left after the last signature. Any failure aborts the transaction first
+ * (nothing recorded), then the reservations are voided.
  */
 #include "offca/csr.h"
 #include "offca/policy.h"
@@ -24,9 +30,13 @@
 #include <string.h>
 
 #define LOOKAHEAD 256
+#define STORE_CHUNK 64 /* records handed to the store thread at a time */
+
+enum store_cmd { SC_RUN, SC_COMMIT, SC_ABORT };
 
 struct job {
 	ca_signer *s;
+	ca_store *st;
 	const ca_sign_input *in;
 	size_t n;
 	const ca_sign_opts *o;
@@ -43,6 +53,12 @@ struct job {
 	size_t *sign_q, sq_head, sq_tail; /* built, waiting for the token */
 	size_t *check_q, cq_head, cq_tail; /* signed, waiting for verify + lint */
 	size_t n_signed, n_done;
+	/* the store thread's view: rec_ready[i] once recs[i] is made; ready = the complete prefix */
+	unsigned char *rec_ready;
+	size_t ready, ready_told;
+	pthread_cond_t scv;           /* wakes the store thread */
+	enum store_cmd scmd;
+	offca_rc store_rc;
 	int failed;
 	offca_rc rc;
 	size_t fail_idx;
@@ -59,6 +75,7 @@ static void job_fail(struct job *j, size_t idx, offca_rc rc)
 		snprintf(j->msg, sizeof(j->msg), "%s: %s", idx < j->n ? j->in[idx].label : "batch", ut_err_msg());
 	}
 	pthread_cond_broadcast(&j->cv);
+	pthread_cond_signal(&j->scv);
 	pthread_mutex_unlock(&j->mu);
 }
 
@@ -102,13 +119,13 @@ out:
 	return rc;
 }
 
-static offca_rc stage_check(struct job *j, size_t i)
+static offca_rc stage_check(struct job *j, ca_x509_keyctx *kc, size_t i)
 {
 	offca_rc rc;
 	ca_lint_result lr;
 	X509 *x = j->certs[i];
 
-	if ((rc = ca_x509_verify(x, j->s->pub)) != OFFCA_OK)
+	if ((rc = ca_x509_keyctx_verify(kc, x)) != OFFCA_OK)
 		return rc;
 	rc = ca_lint_cert(x, j->s->cert, j->o->lint, &lr);
 	ca_lint_result_clear(&lr);
@@ -148,7 +165,7 @@ static enum task pick(struct job *j, int signer, size_t *idx)
 	return T_NONE;
 }
 
-static void run_tasks(struct job *j, int signer)
+static void run_tasks(struct job *j, ca_x509_keyctx *kc, int signer)
 {
 	for (;;) {
 		size_t idx = 0;
@@ -164,9 +181,9 @@ static void run_tasks(struct job *j, int signer)
 		if (t == T_BUILD)
 			rc = stage_build(j, idx);
 		else if (t == T_SIGN)
-			rc = ca_x509_sign(j->certs[idx], j->s->priv);
+			rc = ca_x509_keyctx_sign(kc, j->certs[idx]);
 		else
-			rc = stage_check(j, idx);
+			rc = stage_check(j, kc, idx);
 		if (rc != OFFCA_OK) {
 			job_fail(j, idx, rc);
 			break;
@@ -179,6 +196,13 @@ static void run_tasks(struct job *j, int signer)
 			j->n_signed++;
 		} else {
 			j->n_done++;
+			j->rec_ready[idx] = 1;
+			while (j->ready < j->n && j->rec_ready[j->ready])
+				j->ready++;
+			if (j->ready - j->ready_told >= STORE_CHUNK || j->ready == j->n) {
+				j->ready_told = j->ready;
+				pthread_cond_signal(&j->scv);
+			}
 		}
 		pthread_cond_broadcast(&j->cv);
 		pthread_mutex_unlock(&j->mu);
@@ -187,21 +211,84 @@ static void run_tasks(struct job *j, int signer)
 
 static void *worker(void *arg)
 {
-	run_tasks(arg, 0);
+	struct job *j = arg;
+	ca_x509_keyctx *kc = NULL; /* this thread's: checking only */
+	offca_rc rc = ca_x509_keyctx_new(NULL, j->s->pub, &kc);
+
+	if (rc == OFFCA_OK)
+		run_tasks(j, kc, 0);
+	else
+		job_fail(j, SIZE_MAX, rc);
+	ca_x509_keyctx_free(kc);
+	ERR_clear_error();
+	OPENSSL_thread_stop();
+	return NULL;
+}
+
+/*
+ * The store thread: adds the finished records (in input order, STORE_CHUNK or more at a time) to
+ * the batch's write transaction, which it began and alone may use; commits on SC_COMMIT, aborts
+ * on SC_ABORT or when the pipeline failed. Its result is j->store_rc.
+ */
+static void *store_thread(void *arg)
+{
+	struct job *j = arg;
+	ca_cert_batch *b = NULL;
+	size_t added = 0, upto;
+	int aborted = 0;
+	offca_rc rc = ca_store_cert_batch_begin(j->st, &b);
+
+	if (rc != OFFCA_OK)
+		job_fail(j, SIZE_MAX, rc);
+	pthread_mutex_lock(&j->mu);
+	while (rc == OFFCA_OK) {
+		while (!j->failed && j->scmd == SC_RUN && j->ready - added < STORE_CHUNK &&
+		       !(j->ready == j->n && added < j->n))
+			pthread_cond_wait(&j->scv, &j->mu);
+		if (j->failed || j->scmd == SC_ABORT) {
+			aborted = 1;
+			break;
+		}
+		upto = j->ready;
+		if (upto > added) {
+			pthread_mutex_unlock(&j->mu);
+			rc = ca_store_cert_batch_add(b, j->recs + added, upto - added);
+			for (size_t i = added; rc == OFFCA_OK && i < upto; i++)
+				ca_cert_record_clear(&j->recs[i]); /* read only during the call */
+			if (rc != OFFCA_OK)
+				job_fail(j, SIZE_MAX, rc);
+			pthread_mutex_lock(&j->mu);
+			added = upto;
+			continue;
+		}
+		if (j->scmd == SC_COMMIT && added == j->n)
+			break;
+	}
+	pthread_mutex_unlock(&j->mu);
+	if (rc == OFFCA_OK && !aborted) {
+		rc = ca_store_cert_batch_commit(b, j->pend, j->n_pend);
+		if (rc != OFFCA_OK)
+			job_fail(j, SIZE_MAX, rc);
+	} else {
+		ca_store_cert_batch_abort(b); /* NULL when begin failed */
+		if (rc == OFFCA_OK)
+			rc = OFFCA_E_STATE; /* aborted: the error that made it abort is the job's */
+	}
+	j->store_rc = rc;
 	ERR_clear_error();
 	OPENSSL_thread_stop();
 	return NULL;
 }
 
 /* One thread: build, sign, check each in turn. */
-static void serial_loop(struct job *j)
+static void serial_loop(struct job *j, ca_x509_keyctx *kc)
 {
 	for (size_t i = 0; i < j->n; i++) {
 		offca_rc rc = stage_build(j, i);
 		if (rc == OFFCA_OK)
-			rc = ca_x509_sign(j->certs[i], j->s->priv);
+			rc = ca_x509_keyctx_sign(kc, j->certs[i]);
 		if (rc == OFFCA_OK)
-			rc = stage_check(j, i);
+			rc = stage_check(j, kc, i);
 		if (rc != OFFCA_OK) {
 			job_fail(j, i, rc);
 			return;
@@ -209,18 +296,53 @@ static void serial_loop(struct job *j)
 	}
 }
 
+/* Tell the store thread to commit (go) or abort, and wait for it. */
+static void store_finish(struct job *j, pthread_t th, int go)
+{
+	pthread_mutex_lock(&j->mu);
+	j->scmd = go ? SC_COMMIT : SC_ABORT;
+	pthread_cond_signal(&j->scv);
+	pthread_mutex_unlock(&j->mu);
+	pthread_join(th, NULL);
+}
+
+/*
+ * Build, sign, check every certificate and record it: on two threads plus the store thread, or
+ * on this thread alone (then one commit at the end). On OFFCA_OK everything is committed; on
+ * failure nothing is (the serials are still reserved).
+ */
 static offca_rc run_pipeline(struct job *j)
 {
-	pthread_t th;
-	int two = j->o->threads != 1 && j->n > 1;
+	pthread_t th, sth;
+	int two = j->o->threads != 1 && j->n > 1, store = 0;
+	ca_x509_keyctx *kc = NULL; /* the calling thread's: it is the only one that signs */
+	offca_rc rc = ca_x509_keyctx_new(j->s->priv, j->s->pub, &kc);
 
-	if (two && pthread_create(&th, NULL, worker, j) != 0)
+	if (rc != OFFCA_OK)
+		return rc;
+	if (two && pthread_create(&sth, NULL, store_thread, j) != 0)
 		two = 0;
+	store = two;
+	if (two && pthread_create(&th, NULL, worker, j) != 0) {
+		store_finish(j, sth, 0); /* aborted before anything was added */
+		store = two = 0;
+	}
 	if (two) {
-		run_tasks(j, 1);
+		run_tasks(j, kc, 1);
 		pthread_join(th, NULL);
 	} else {
-		serial_loop(j);
+		serial_loop(j, kc);
+	}
+	ca_x509_keyctx_free(kc);
+	/* the staged output made durable before anything is committed: a failure records nothing */
+	if (!j->failed && j->o->stage_sync != NULL && (rc = j->o->stage_sync(j->o->stage_arg)) != OFFCA_OK)
+		job_fail(j, SIZE_MAX, rc);
+	if (store) {
+		store_finish(j, sth, !j->failed);
+	} else if (!j->failed) {
+		rc = ca_store_cert_commit_ex(j->st, j->recs, j->n, j->pend, j->n_pend);
+		if (rc != OFFCA_OK)
+			job_fail(j, SIZE_MAX, rc);
 	}
 	if (j->failed)
 		return ut_err(j->rc, "%s", j->msg);
@@ -241,8 +363,10 @@ static void job_free(struct job *j)
 	free(j->serials);
 	free(j->sign_q);
 	free(j->check_q);
+	free(j->rec_ready);
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv);
+	pthread_cond_destroy(&j->scv);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -286,7 +410,9 @@ offca_rc ca_sign_batch(ca_signer *s, ca_store *st, const ca_sign_input *in, size
 	memset(&j, 0, sizeof(j));
 	pthread_mutex_init(&j.mu, NULL);
 	pthread_cond_init(&j.cv, NULL);
+	pthread_cond_init(&j.scv, NULL);
 	j.s = s;
+	j.st = st;
 	j.in = in;
 	j.n = n;
 	j.o = opts;
@@ -312,8 +438,9 @@ offca_rc ca_sign_batch(ca_signer *s, ca_store *st, const ca_sign_input *in, size
 	res->certs = calloc(n, sizeof(*res->certs));
 	j.sign_q = calloc(n, sizeof(size_t));
 	j.check_q = calloc(n, sizeof(size_t));
+	j.rec_ready = calloc(n, 1);
 	if (j.serials == NULL || j.certs == NULL || j.recs == NULL || res->certs == NULL || j.sign_q == NULL ||
-	    j.check_q == NULL) {
+	    j.check_q == NULL || j.rec_ready == NULL) {
 		rc = ut_err(OFFCA_E_NOMEM, "out of memory for %zu CSRs", n);
 		goto out;
 	}
@@ -325,15 +452,12 @@ offca_rc ca_sign_batch(ca_signer *s, ca_store *st, const ca_sign_input *in, size
 	if ((rc = ca_store_serial_reserve(st, s->iss.name, n, j.serials)) != OFFCA_OK)
 		goto out;
 	reserved = 1;
-	/* 2. build / sign / verify / lint */
+	/* 2. build / sign / verify / lint, 3. record and drain the queue (one committed transaction,
+	   filled while signing); only after it may the caller release the certificates */
 	if ((rc = run_pipeline(&j)) != OFFCA_OK) {
 		res->failed_index = j.fail_idx;
 		goto out;
 	}
-	/* 3. record and drain the queue (one committed transaction); only now may the caller
-	   release the certificates */
-	if ((rc = ca_store_cert_commit_ex(st, j.recs, n, j.pend, j.n_pend)) != OFFCA_OK)
-		goto out;
 	reserved = 0;
 	rc = OFFCA_OK;
 out:
