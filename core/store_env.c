@@ -70,6 +70,10 @@ offca_rc ca_st_begin(ca_store *st, int rdonly, MDB_txn **txn)
 	*txn = NULL;
 	if (st == NULL || st->env == NULL)
 		return ut_err(OFFCA_E_USAGE, "CA store not open");
+	/* every writer: with a certificate batch open, LMDB's one write transaction is the batch's
+	   (waiting for it on the batch's own thread would never end) */
+	if (!rdonly && ca_st_check_no_batch(st, "writing to the CA store") != OFFCA_OK)
+		return OFFCA_E_STATE;
 	r = mdb_txn_begin(st->env, NULL, rdonly ? MDB_RDONLY : 0, txn);
 	if (r != MDB_SUCCESS) {
 		*txn = NULL;
