@@ -3,7 +3,8 @@
 # and the removal of their CSRs from the pending queue are one transaction, so after every crash
 # each queued CSR is EITHER still pending (and has no certificate) OR recorded (and gone from the
 # queue), never both: a re-run can never sign a CSR twice. The audit log verifies throughout, and
-# the last run drains the queue with every certificate recorded.
+# the last run drains the queue with every certificate recorded. No file ever appears in the output
+# directory without its committed record.
 source "$(dirname "$0")/../lib/e2e.sh"
 need openssl; need python3
 
@@ -30,10 +31,16 @@ account() {
   "$OFFCA" audit verify >/dev/null || fail "$1: audit verify: $("$OFFCA" audit verify 2>&1)"
   "$OFFCA" pending list > "$T/pending.txt" || fail "$1: pending list"
   "$OFFCA" list --json > "$T/list.json" || fail "$1: list"
-  python3 - "$T/pending.txt" "$T/list.json" "$N" "$1" <<'PY' || fail "$1: pending/records accounting"
+  { [ -d "$T/out" ] && ls -A "$T/out"; } > "$T/out.ls" || :
+  python3 - "$T/pending.txt" "$T/list.json" "$N" "$1" "$T/out.ls" <<'PY' || fail "$1: pending/records accounting"
 import json, re, sys
 pending = set(re.findall(r"h(\d+)\.crash\.example", open(sys.argv[1]).read()))
 recs = json.load(open(sys.argv[2]))
+# every file in the output directory is a certificate with a committed record, nothing else
+files = open(sys.argv[5]).read().split()
+serials = {r["serial"].lower() for r in recs}
+stray = [f for f in files if not f.endswith(".pem") or f[:-4].lower() not in serials]
+assert not stray, (sys.argv[4], "files without a record", stray[:5])
 recorded = []
 for r in recs:
     m = re.search(r"h(\d+)\.crash\.example", r.get("subject", ""))
@@ -44,7 +51,7 @@ assert len(recorded) == len(set(recorded)), (what, "a CSR was signed twice")
 both = pending & set(recorded)
 assert not both, (what, "signed but still pending", sorted(both)[:5])
 assert len(pending) + len(recorded) == n, (what, len(pending), len(recorded))
-print(f"pending {len(pending)} recorded {len(recorded)}")
+print(f"pending {len(pending)} recorded {len(recorded)} files {len(files)}")
 PY
 }
 
@@ -65,6 +72,6 @@ if [ "$("$OFFCA" pending list)" != "no pending CSRs" ]; then
   "$OFFCA" sign --pending-all --profile server --pin-file "$P" --out-dir "$T/out" >/dev/null 2>"$T/last.err" \
     || fail "final sign --pending-all: $(cat "$T/last.err")"
 fi
-account "after the last run" | grep -q "pending 0 recorded $N" || fail "final state: $(account final)"
+account "after the last run" | grep -Eq "pending 0 recorded $N files [1-9]" || fail "final state: $(account final)"
 [ "$("$OFFCA" pending list)" = "no pending CSRs" ] || fail "queue not empty"
 pass "the last run drains the queue: $N certificates, each recorded once"
