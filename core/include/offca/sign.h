@@ -6,14 +6,18 @@
  *   2. pipeline on two threads: (a) parse the CSR strictly, check the issuer's policy, build the
  *      TBS certificate; (b) sign on the token; (a) verify the new signature with the issuer's
  *      public key and lint the certificate;
- *   3. if every certificate is good, commit all records in ONE transaction;
+ *   3. the records go into ONE write transaction (ca_store_cert_batch_*: filled by a store thread
+ *      while 2 still signs), committed once every certificate is good and the caller's
+ *      stage_sync succeeded;
  *   4. only then hand the certificates to the caller, who may write them out.
- * Any failure before 3 voids every reservation and returns nothing: a batch is all or nothing.
- * A crash at any point leaves at most reservations, which the next ca_store_open() voids.
+ * Any failure before the commit aborts the transaction, voids every reservation and returns
+ * nothing: a batch is all or nothing. A crash at any point before the commit leaves at most
+ * reservations, which the next ca_store_open() voids.
  *
  * The signer (ca_signer) binds an issuer from the store, its settings from the config and the
  * issuer's key (an EVP_PKEY whose private operations run on the token: tok_key_private()).
- * Not thread-safe; the store handle is used only from the calling thread.
+ * Not thread-safe; during ca_sign_batch() the store is written only by the batch's own store
+ * thread (no other writer may run on it meanwhile: they fail with OFFCA_E_STATE).
  */
 #ifndef OFFCA_SIGN_H
 #define OFFCA_SIGN_H
