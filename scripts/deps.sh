@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
   # build
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git clang libclang-rt-14-dev
   # libraries
   libssl-dev libp11-dev libp11-kit-dev libpcsclite-dev libcurl4-openssl-dev libqrencode-dev liblmdb-dev
   libzbar-dev libjansson-dev libcmocka-dev libfyaml-dev libcairo2-dev libpng-dev libjpeg-dev
