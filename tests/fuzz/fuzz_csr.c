@@ -1,0 +1,230 @@
+/*
+ * fuzz_csr.c - CSR intake as offca sign runs it: ca_csr_parse() on arbitrary bytes (PEM or DER),
+ * and for a request it accepts, ca_policy_check() with a permissive and a strict policy, then for
+ * each accepted request the leaf certificate built (ca_x509_build), signed and checked with a
+ * throwaway issuer made once in LLVMFuzzerInitialize(), and linted (ca_lint_cert), with the
+ * subject and SANs printed as offca prints them. Everything is freed: a leak is a finding.
+ *
+ * A mutated request almost never keeps a valid self-signature, so the input is also read with
+ * OpenSSL's lenient d2i_X509_REQ() and, when that works, re-signed by a harness key of the same
+ * kind (EC P-256/P-384, RSA, Ed25519; the request's key replaced by it) and run through the same
+ * steps: that way the mutations of the subject, attributes and extensions reach the strict
+ * checks, the policy and the certificate builder.
+ *
+ * FUZZ_MAX_LEN 20000 (scripts/fuzz.sh reads this line; CA_CSR_MAX_INPUT is 64 KiB)
+ */
+#include "offca/csr.h"
+#include "offca/lint.h"
+#include "offca/policy.h"
+#include "offca/util.h"
+#include "offca/x509.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { K_P256, K_P384, K_RSA, K_ED25519, K_COUNT };
+
+static EVP_PKEY *issuer_key;
+static X509 *issuer_cert;
+static EVP_PKEY *resign_key[K_COUNT];
+static ca_policy pol_permissive, pol_strict;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "fuzz_csr: setup failed: %s: %s\n", what, ut_err_msg());
+	ERR_print_errors_fp(stderr);
+	abort();
+}
+
+static void make_issuer(void)
+{
+	static const unsigned char serial[16] = {0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+	X509_NAME *n = NULL;
+	ca_cert_spec spec;
+
+	issuer_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (issuer_key == NULL || ca_x509_parse_dn("CN=fuzz issuer,O=offca fuzzing", &n) != OFFCA_OK)
+		die("issuer key/name");
+	memset(&spec, 0, sizeof(spec));
+	spec.profile = CA_PROFILE_ROOT;
+	spec.subject = n;
+	spec.subject_key = issuer_key;
+	spec.serial = serial;
+	spec.serial_len = sizeof(serial);
+	spec.not_before = 1700000000;
+	spec.not_after = 1700000000 + 3650LL * 86400;
+	spec.path_len = -1;
+	if (ca_x509_build(&spec, &issuer_cert) != OFFCA_OK || ca_x509_sign(issuer_cert, issuer_key) != OFFCA_OK)
+		die("issuer certificate");
+	X509_NAME_free(n);
+}
+
+static void make_policies(void)
+{
+	ca_issuer_cfg d;
+
+	ca_config_defaults(&d);
+	pol_permissive = d.policy;
+	pol_permissive.allow_email_san = 1;
+	pol_permissive.allow_uri_san = 1;
+	pol_permissive.san_required = 0;
+
+	pol_strict = d.policy;
+	pol_strict.rsa_min_bits = 3072;
+	pol_strict.allow_p256 = 0;
+	pol_strict.allow_ip_san = 0;
+	pol_strict.allow_wildcard = 0;
+	pol_strict.cn_only = CA_CN_ONLY_REFUSE;
+	snprintf(pol_strict.dns_suffixes[0], sizeof(pol_strict.dns_suffixes[0]), "example.com");
+	snprintf(pol_strict.dns_suffixes[1], sizeof(pol_strict.dns_suffixes[1]), "corp.example");
+	pol_strict.n_dns_suffixes = 2;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	make_issuer();
+	make_policies();
+	resign_key[K_P256] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	resign_key[K_P384] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	resign_key[K_RSA] = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	resign_key[K_ED25519] = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	for (int i = 0; i < K_COUNT; i++)
+		if (resign_key[i] == NULL)
+			die("re-signing keys");
+	ERR_clear_error();
+	return 0;
+}
+
+/* Everything offca does with an accepted request under one policy. */
+static void issue(const ca_policy *pol, const ca_csr *csr)
+{
+	static const unsigned char serial[16] = {0x7f, 0xee, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+	ca_request req;
+	ca_cert_spec spec;
+	ca_lint_result lint;
+	X509 *x = NULL;
+	char text[CA_MAX_DN_TEXT];
+
+	if (ca_policy_check(pol, csr, &req) != OFFCA_OK)
+		return;
+	(void)ca_x509_name_text(req.subject, text, sizeof(text));
+	for (int i = 0; i < sk_GENERAL_NAME_num(req.sans); i++)
+		ca_policy_san_text(sk_GENERAL_NAME_value(req.sans, i), text, sizeof(text));
+	memset(&spec, 0, sizeof(spec));
+	spec.profile = CA_PROFILE_SERVER;
+	spec.subject = req.subject;
+	spec.sans = req.sans;
+	spec.subject_key = req.pubkey;
+	spec.subject_spki = req.spki;
+	spec.serial = serial;
+	spec.serial_len = sizeof(serial);
+	spec.not_before = 1750000000;
+	spec.not_after = 1750000000 + 90LL * 86400;
+	spec.issuer = issuer_cert;
+	spec.path_len = -1;
+	spec.crl_dp_url = "http://crl.example.com/fuzz.crl";
+	if (ca_x509_build(&spec, &x) == OFFCA_OK && ca_x509_sign(x, issuer_key) == OFFCA_OK) {
+		if (ca_x509_verify(x, issuer_key) != OFFCA_OK) {
+			fprintf(stderr, "fuzz_csr: a certificate just signed does not verify\n");
+			abort();
+		}
+		memset(&lint, 0, sizeof(lint));
+		(void)ca_lint_cert(x, issuer_cert, NULL, &lint);
+		ca_lint_result_clear(&lint);
+	}
+	X509_free(x);
+	ca_request_clear(&req);
+}
+
+static void intake(const uint8_t *data, size_t size)
+{
+	ca_csr *csr = NULL;
+	size_t dlen = 0;
+
+	if (ca_csr_parse(data, size, &csr) != OFFCA_OK)
+		return;
+	if (ca_csr_der(csr, &dlen) == NULL || dlen == 0 || ca_csr_pubkey(csr) == NULL) {
+		fprintf(stderr, "fuzz_csr: an accepted request without DER or key\n");
+		abort();
+	}
+	issue(&pol_permissive, csr);
+	issue(&pol_strict, csr);
+	ca_csr_free(csr);
+}
+
+/* The harness key standing in for the request's own (same kind when there is one of it). */
+static EVP_PKEY *resign_key_for(X509_REQ *req)
+{
+	X509_PUBKEY *xpk = X509_REQ_get_X509_PUBKEY(req);
+	ASN1_OBJECT *alg = NULL;
+	X509_ALGOR *palg = NULL;
+	const void *pval = NULL;
+	int ptype = V_ASN1_UNDEF;
+
+	if (xpk == NULL || X509_PUBKEY_get0_param(&alg, NULL, NULL, &palg, xpk) != 1)
+		return resign_key[K_P256];
+	switch (OBJ_obj2nid(alg)) {
+	case NID_rsaEncryption:
+		return resign_key[K_RSA];
+	case NID_ED25519:
+		return resign_key[K_ED25519];
+	case NID_X9_62_id_ecPublicKey:
+		X509_ALGOR_get0(NULL, &ptype, &pval, palg);
+		if (ptype == V_ASN1_OBJECT && OBJ_obj2nid(pval) == NID_secp384r1)
+			return resign_key[K_P384];
+		return resign_key[K_P256];
+	default:
+		return resign_key[K_P256];
+	}
+}
+
+/* OpenSSL's lenient reading of the input (DER, else PEM), re-signed, then the strict intake. */
+static void resigned_intake(const uint8_t *data, size_t size)
+{
+	const unsigned char *p = data;
+	X509_REQ *req = NULL;
+	BIO *bio = NULL;
+	EVP_PKEY *k;
+	unsigned char *der = NULL;
+	int n;
+
+	if (size > CA_CSR_MAX_INPUT)
+		return;
+	req = d2i_X509_REQ(NULL, &p, (long)size);
+	if (req == NULL) {
+		bio = BIO_new_mem_buf(data, (int)size);
+		if (bio != NULL)
+			req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
+	}
+	if (req == NULL)
+		goto out;
+	k = resign_key_for(req);
+	if (X509_REQ_set_pubkey(req, k) != 1 ||
+	    X509_REQ_sign(req, k, EVP_PKEY_get_base_id(k) == EVP_PKEY_ED25519 ? NULL : EVP_sha256()) <= 0)
+		goto out;
+	n = i2d_X509_REQ(req, &der);
+	if (n > 0)
+		intake(der, (size_t)n);
+out:
+	ERR_clear_error();
+	OPENSSL_free(der);
+	X509_REQ_free(req);
+	BIO_free(bio);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	intake(data, size);
+	resigned_intake(data, size);
+	ERR_clear_error();
+	return 0;
+}
