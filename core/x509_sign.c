@@ -287,7 +287,8 @@ offca_rc ca_x509_name_text(const X509_NAME *name, char *buf, size_t cap)
 			n--; /* never cut a UTF-8 sequence */
 		rc = ut_err(OFFCA_E_TOO_BIG, "distinguished name longer than %zu bytes", cap - 1);
 	}
-	memcpy(buf, p, (size_t)n);
+	if (n > 0) /* an empty name leaves the BIO without data: p may be NULL */
+		memcpy(buf, p, (size_t)n);
 	buf[n] = '\0';
 out:
 	BIO_free(b);
