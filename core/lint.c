@@ -235,10 +235,17 @@ static void lint_leaf(lint_ctx *c, X509 *x, BASIC_CONSTRAINTS *bc, uint32_t ku)
 	EXTENDED_KEY_USAGE_free(eku);
 }
 
+/*
+ * The linted certificate's extensions are decoded one by one (X509_get_ext_d2i) rather than
+ * through X509_get_key_usage() / X509_get0_subject_key_id(), which make OpenSSL decode every
+ * extension and hash the whole certificate (its extension cache) for each new certificate. The
+ * issuer's are read through the cache: it is filled once per issuer.
+ */
 static void lint_keyids(lint_ctx *c, X509 *x, X509 *issuer, int is_ca)
 {
-	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(x);
-	const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(x);
+	ASN1_OCTET_STRING *ski = X509_get_ext_d2i(x, NID_subject_key_identifier, NULL, NULL);
+	AUTHORITY_KEYID *akid = X509_get_ext_d2i(x, NID_authority_key_identifier, NULL, NULL);
+	const ASN1_OCTET_STRING *aki = akid != NULL ? akid->keyid : NULL;
 	const ASN1_OCTET_STRING *iski = issuer != NULL ? X509_get0_subject_key_id(issuer) : ski;
 
 	if (ski == NULL)
@@ -249,7 +256,27 @@ static void lint_keyids(lint_ctx *c, X509 *x, X509 *issuer, int is_ca)
 		lint_add(c, "e_aki_mismatch", "authorityKeyIdentifier is not the issuer's key identifier");
 	if (issuer != NULL && X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(issuer)) != 0)
 		lint_add(c, "e_issuer_dn_mismatch", "issuer name is not the issuer's subject");
+	ASN1_OCTET_STRING_free(ski);
+	AUTHORITY_KEYID_free(akid);
 	(void)is_ca;
+}
+
+/* keyUsage bits as X509_get_key_usage() gives them: UINT32_MAX without the extension, 0 when it
+   cannot be decoded (or appears twice: e_duplicate_extension says so) */
+static uint32_t key_usage(X509 *x)
+{
+	int crit = 0;
+	ASN1_BIT_STRING *ku = X509_get_ext_d2i(x, NID_key_usage, &crit, NULL);
+	uint32_t bits = 0;
+
+	if (ku == NULL)
+		return crit == -1 ? UINT32_MAX : 0; /* -1: absent; -2: twice; else undecodable */
+	if (ku->length > 0)
+		bits = ku->data[0];
+	if (ku->length > 1)
+		bits |= (uint32_t)ku->data[1] << 8;
+	ASN1_BIT_STRING_free(ku);
+	return bits;
 }
 
 /* Key algorithm and EC curve from the SPKI without decoding the key (decoding is slow in 3.0). */
@@ -305,7 +332,7 @@ offca_rc ca_lint_cert(X509 *x, X509 *issuer, const ca_lint_opts *opts, ca_lint_r
 	memset(out, 0, sizeof(*out));
 	bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
 	is_ca = bc != NULL && bc->ca;
-	ku = X509_get_key_usage(x);
+	ku = key_usage(x);
 	if (X509_get_version(x) != X509_VERSION_3)
 		lint_add(&c, "e_version_not_v3", "certificate must be v3");
 	lint_serial(&c, x);

@@ -150,7 +150,7 @@ static void test_bad_certs(void **state)
 	expect(x, issuer, "e_ec_key_encipherment", NULL, OFFCA_E_LINT);
 	/* CA without keyUsage */
 	x = make(CA_PROFILE_ROOT, 365, NULL, 0, 0);
-	X509_delete_ext(x, X509_get_ext_by_NID(x, NID_key_usage, -1));
+	X509_EXTENSION_free(X509_delete_ext(x, X509_get_ext_by_NID(x, NID_key_usage, -1)));
 	sign(x);
 	expect(x, NULL, "e_ca_key_usage_missing", NULL, OFFCA_E_LINT);
 	/* leaf without AKI */
@@ -158,6 +158,57 @@ static void test_bad_certs(void **state)
 	X509_EXTENSION_free(X509_delete_ext(x, X509_get_ext_by_NID(x, NID_authority_key_identifier, -1)));
 	sign(x);
 	expect(x, issuer, "e_aki_missing", NULL, OFFCA_E_LINT);
+	/* leaf without SKI */
+	x = make(CA_PROFILE_CLIENT, 90, NULL, 0, 1);
+	X509_EXTENSION_free(X509_delete_ext(x, X509_get_ext_by_NID(x, NID_subject_key_identifier, -1)));
+	sign(x);
+	expect(x, issuer, "e_ski_missing", NULL, OFFCA_E_LINT);
+	/* leaf whose AKI is not the issuer's SKI */
+	x = make(CA_PROFILE_SERVER, 90, NULL, 0, 1);
+	{
+		AUTHORITY_KEYID *ak = AUTHORITY_KEYID_new();
+		unsigned char other[20] = {1, 2, 3, 4, 5};
+		ak->keyid = ASN1_OCTET_STRING_new();
+		ASN1_OCTET_STRING_set(ak->keyid, other, sizeof(other));
+		X509_add1_ext_i2d(x, NID_authority_key_identifier, ak, 0, X509V3_ADD_REPLACE);
+		AUTHORITY_KEYID_free(ak);
+	}
+	sign(x);
+	expect(x, issuer, "e_aki_mismatch", NULL, OFFCA_E_LINT);
+	/* leaf with keyCertSign; CA keyUsage without keyCertSign */
+	x = make(CA_PROFILE_SERVER, 90, NULL, 0, 1);
+	{
+		ASN1_BIT_STRING *ku = ASN1_BIT_STRING_new();
+		ASN1_BIT_STRING_set_bit(ku, 0, 1);
+		ASN1_BIT_STRING_set_bit(ku, 5, 1);
+		X509_add1_ext_i2d(x, NID_key_usage, ku, 1, X509V3_ADD_REPLACE);
+		ASN1_BIT_STRING_free(ku);
+	}
+	sign(x);
+	expect(x, issuer, "e_leaf_key_cert_sign", NULL, OFFCA_E_LINT);
+	x = make(CA_PROFILE_ROOT, 365, NULL, 0, 0);
+	{
+		ASN1_BIT_STRING *ku = ASN1_BIT_STRING_new();
+		ASN1_BIT_STRING_set_bit(ku, 6, 1); /* cRLSign only */
+		X509_add1_ext_i2d(x, NID_key_usage, ku, 1, X509V3_ADD_REPLACE);
+		ASN1_BIT_STRING_free(ku);
+	}
+	sign(x);
+	expect(x, NULL, "e_ca_key_cert_sign_missing", NULL, OFFCA_E_LINT);
+	/* a CA keyUsage that cannot be decoded counts as no usage at all */
+	x = make(CA_PROFILE_ROOT, 365, NULL, 0, 0);
+	{
+		ASN1_OCTET_STRING *junk = ASN1_OCTET_STRING_new();
+		X509_EXTENSION *e;
+		ASN1_OCTET_STRING_set(junk, (const unsigned char *)"\x04\x01\x00", 3); /* not a BIT STRING */
+		e = X509_EXTENSION_create_by_NID(NULL, NID_key_usage, 1, junk);
+		X509_EXTENSION_free(X509_delete_ext(x, X509_get_ext_by_NID(x, NID_key_usage, -1)));
+		X509_add_ext(x, e, -1);
+		X509_EXTENSION_free(e);
+		ASN1_OCTET_STRING_free(junk);
+	}
+	sign(x);
+	expect(x, NULL, "e_ca_key_cert_sign_missing", NULL, OFFCA_E_LINT);
 	/* unsigned: algorithms differ/missing */
 	x = make(CA_PROFILE_CLIENT, 90, NULL, 0, 1);
 	expect(x, issuer, "e_signature_alg_mismatch", NULL, OFFCA_E_LINT);
