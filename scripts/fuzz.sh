@@ -4,8 +4,10 @@
 #   SECONDS  how long each target runs (default 60); TARGET: csr, dn, config... (default: every
 #            tests/fuzz/fuzz_<name>.c). Targets run one after another, one process each.
 # Builds build-fuzz with clang and OFFCA_FUZZ=ON, fuzzes each target on a copy of its committed
-# corpus (tests/fuzz/corpus/<name>/), then merges inputs that add coverage back into that corpus
-# while it stays under FUZZ_CORPUS_FILES files / FUZZ_CORPUS_BYTES bytes (FUZZ_MERGE=0: never).
+# corpus (tests/fuzz/corpus/<name>/) with tests/fuzz/<name>.dict when there is one, -max_len from
+# the target's "FUZZ_MAX_LEN n" line (default 4096), -timeout=5, -rss_limit_mb=2048, then merges
+# inputs that add coverage back into that corpus while it stays under FUZZ_CORPUS_FILES files /
+# FUZZ_CORPUS_BYTES bytes (FUZZ_MERGE=0: never).
 # A crash, leak, UB report, timeout or OOM: the reproducer's path is printed and the exit status
 # is 1. Not part of scripts/test.sh (fuzzing is open-ended); CI replays the corpora with ctest.
 # Environment: FUZZ_BUILD (default build-fuzz), FUZZ_MERGE (1), FUZZ_CORPUS_FILES (200),
@@ -64,8 +66,10 @@ for t in "${targets[@]}"; do
   echo "fuzz: $t for ${SECONDS_PER}s (max_len $max_len, corpus $(corpus_size "$corpus") files)" >&2
   set +e
   # shellcheck disable=SC2086
+  dict=()
+  [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="$ROOT/tests/fuzz/$t.dict")
   "$bin" "$work/corpus" -max_total_time="$SECONDS_PER" -max_len="$max_len" -timeout=5 \
-    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art/" ${FUZZ_ARGS:-} \
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art/" "${dict[@]}" ${FUZZ_ARGS:-} \
     >"$work/log" 2>&1
   rc=$?
   set -e
