@@ -159,6 +159,17 @@ static offca_rc read_items(struct cursor *c, xfr_bundle *b)
 	return OFFCA_OK;
 }
 
+/* Non-zero when x encodes to exactly the n bytes at d. */
+static int same_der(X509 *x, const unsigned char *d, size_t n)
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509(x, &der), same;
+
+	same = len > 0 && (size_t)len == n && memcmp(der, d, n) == 0;
+	OPENSSL_free(der);
+	return same;
+}
+
 static offca_rc add_cert(xfr_bundle *b, const unsigned char *d, size_t n)
 {
 	const unsigned char *p = d;
@@ -175,6 +186,12 @@ static offca_rc add_cert(xfr_bundle *b, const unsigned char *d, size_t n)
 		X509_free(x);
 		return ut_err_ssl(OFFCA_E_PARSE, "bundle: CERT section %d is not one DER certificate",
 				  sk_X509_num(b->certs) + 1);
+	}
+	/* d2i takes some non-DER forms (a signature BIT STRING's unused bits) and i2d would write
+	   other bytes: only a certificate that re-encodes to the section's bytes is accepted. */
+	if (!same_der(x, d, n)) {
+		X509_free(x);
+		return ut_err(OFFCA_E_PARSE, "bundle: CERT section %d is not canonical DER", sk_X509_num(b->certs) + 1);
 	}
 	if (sk_X509_push(b->certs, x) <= 0) {
 		X509_free(x);
