@@ -5,6 +5,7 @@
  */
 #include "offca/ur.h"
 #include "offca/util.h"
+#include "cbor_int.h"
 
 #include <cbor.h>
 #include <math.h>
@@ -247,6 +248,10 @@ offca_rc xfr_part_from_cbor(const unsigned char *p, size_t len, xfr_part *out)
 	xfr_part part = {0};
 
 	memset(out, 0, sizeof(*out));
+	if (!xfr_cbor_shape(p, len, "auuuub", 5)) {
+		rc = ut_err(OFFCA_E_PARSE, "frame: not a CBOR array of 4 unsigned integers and a byte string");
+		goto out;
+	}
 	item = cbor_load(p, len, &res);
 	if (item == NULL || res.error.code != CBOR_ERR_NONE || res.read != len) {
 		rc = ut_err(OFFCA_E_PARSE, "frame: not a single CBOR item");

@@ -1,6 +1,7 @@
 /* ur.c - UR strings: the CBOR byte-string message, the encoder and the parser of one frame. */
 #include "offca/ur.h"
 #include "offca/util.h"
+#include "cbor_int.h"
 
 #include <cbor.h>
 #include <stdio.h>
@@ -58,6 +59,8 @@ offca_rc xfr_ur_unwrap(const unsigned char *msg, size_t len, const unsigned char
 
 	*payload = NULL;
 	*plen = 0;
+	if (!xfr_cbor_shape(msg, len, "b", 0))
+		return ut_err(OFFCA_E_PARSE, "UR message is not one definite CBOR byte string");
 	item = cbor_load(msg, len, &res);
 	if (item == NULL || res.error.code != CBOR_ERR_NONE || res.read != len || !cbor_isa_bytestring(item) ||
 	    !cbor_bytestring_is_definite(item)) {
