@@ -3,7 +3,9 @@
  * and for a request it accepts, ca_policy_check() with a permissive and a strict policy, then for
  * each accepted request the leaf certificate built (ca_x509_build), signed and checked with a
  * throwaway issuer made once in LLVMFuzzerInitialize(), and linted (ca_lint_cert), with the
- * subject and SANs printed as offca prints them. Everything is freed: a leak is a finding.
+ * subject and SANs printed as offca prints them. Everything is freed: a leak is a finding. What the
+ * strict policy promises is checked on what it accepts (key, SAN types and suffixes, no wildcard,
+ * lower-cased names, the same SANs in the certificate, not a CA): a broken promise aborts.
  *
  * A mutated request almost never keeps a valid self-signature, so the input is also read with
  * OpenSSL's lenient d2i_X509_REQ() and, when that works, re-signed by a harness key of the same
@@ -104,6 +106,60 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+static void broken(const char *what)
+{
+	fprintf(stderr, "fuzz_csr: %s\n", what);
+	abort();
+}
+
+static int under(const char *name, size_t len, const char *sfx)
+{
+	size_t s = strlen(sfx);
+
+	if (len == s)
+		return memcmp(name, sfx, s) == 0;
+	return len > s + 1 && name[len - s - 1] == '.' && memcmp(name + len - s, sfx, s) == 0;
+}
+
+/* What the strict policy promises about a request it accepted (and about its certificate). */
+static void strict_promises(const ca_request *req, X509 *x)
+{
+	GENERAL_NAMES *in_cert = NULL;
+	int n = sk_GENERAL_NAME_num(req->sans);
+
+	if (req->is_rsa ? req->key_bits < 3072 : strcmp(req->key_desc, "EC P-384") != 0)
+		broken("the strict policy accepted a key it does not allow");
+	if (n < 1 || n > CA_MAX_SANS_PER_CERT)
+		broken("the strict policy accepted a request without SANs or with too many");
+	for (int i = 0; i < n; i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(req->sans, i);
+		const char *d;
+		size_t len;
+
+		if (gn->type != GEN_DNS)
+			broken("the strict policy accepted a non-DNS SAN");
+		d = (const char *)ASN1_STRING_get0_data(gn->d.dNSName);
+		len = (size_t)ASN1_STRING_length(gn->d.dNSName);
+		if (memchr(d, '*', len) != NULL || memchr(d, '\0', len) != NULL ||
+		    (!under(d, len, "example.com") && !under(d, len, "corp.example")))
+			broken("the strict policy accepted a DNS SAN outside its suffixes");
+		for (size_t k = 0; k < len; k++)
+			if (d[k] >= 'A' && d[k] <= 'Z')
+				broken("a DNS SAN was not lower-cased");
+	}
+	if (x == NULL)
+		return;
+	in_cert = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	if (in_cert == NULL || sk_GENERAL_NAME_num(in_cert) != n)
+		broken("the certificate does not carry the accepted SANs");
+	for (int i = 0; i < n; i++)
+		if (GENERAL_NAME_cmp(sk_GENERAL_NAME_value(in_cert, i), sk_GENERAL_NAME_value(req->sans, i)) != 0)
+			broken("the certificate carries other SANs than the accepted ones");
+	GENERAL_NAMES_free(in_cert);
+	if (X509_check_ca(x) != 0)
+		broken("a leaf built from a request is a CA certificate");
+}
+
 /* Everything offca does with an accepted request under one policy. */
 static void issue(const ca_policy *pol, const ca_csr *csr)
 {
@@ -133,14 +189,14 @@ static void issue(const ca_policy *pol, const ca_csr *csr)
 	spec.path_len = -1;
 	spec.crl_dp_url = "http://crl.example.com/fuzz.crl";
 	if (ca_x509_build(&spec, &x) == OFFCA_OK && ca_x509_sign(x, issuer_key) == OFFCA_OK) {
-		if (ca_x509_verify(x, issuer_key) != OFFCA_OK) {
-			fprintf(stderr, "fuzz_csr: a certificate just signed does not verify\n");
-			abort();
-		}
+		if (ca_x509_verify(x, issuer_key) != OFFCA_OK)
+			broken("a certificate just signed does not verify");
 		memset(&lint, 0, sizeof(lint));
 		(void)ca_lint_cert(x, issuer_cert, NULL, &lint);
 		ca_lint_result_clear(&lint);
 	}
+	if (pol == &pol_strict)
+		strict_promises(&req, x);
 	X509_free(x);
 	ca_request_clear(&req);
 }
