@@ -120,6 +120,21 @@ out:
 	return rc;
 }
 
+/*
+ * The files are UTF-8 (YAML 1.2). Checked before libfyaml sees them: libfyaml 0.7.12 loops forever
+ * on a '%' directive followed by a byte that is not UTF-8 ("%\x80", a 2-byte file). jansson's
+ * string constructor does the UTF-8 check.
+ */
+static offca_rc utf8_check(const char *text, size_t len, const char *what)
+{
+	json_t *s = json_stringn(text, len);
+
+	if (s == NULL)
+		return ut_err(OFFCA_E_PARSE, "%s: not UTF-8 text", what);
+	json_decref(s);
+	return OFFCA_OK;
+}
+
 offca_rc cer_yaml_to_json(const char *text, size_t len, const char *what, json_t **out)
 {
 	offca_rc rc = OFFCA_E_PARSE;
@@ -131,6 +146,9 @@ offca_rc cer_yaml_to_json(const char *text, size_t len, const char *what, json_t
 	void *it = NULL;
 
 	*out = NULL;
+	rc = utf8_check(text, len, what);
+	if (rc != OFFCA_OK)
+		return rc;
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.colorize = false;
