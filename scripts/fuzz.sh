@@ -7,7 +7,8 @@
 # corpus (tests/fuzz/corpus/<name>/) with tests/fuzz/<name>.dict when there is one, -max_len from
 # the target's "FUZZ_MAX_LEN n" line (default 4096), -timeout=5, -rss_limit_mb=2048, then merges
 # inputs that add coverage back into that corpus while it stays under FUZZ_CORPUS_FILES files /
-# FUZZ_CORPUS_BYTES bytes (FUZZ_MERGE=0: never).
+# FUZZ_CORPUS_BYTES bytes; past that, seed_* and regress-* files are kept and the other inputs are
+# replaced by a minimal set covering them and the run's finds (FUZZ_MERGE=0: never merge).
 # A crash, leak, UB report, timeout or OOM: the reproducer's path is printed and the exit status
 # is 1. Not part of scripts/test.sh (fuzzing is open-ended); CI replays the corpora with ctest.
 # Environment: FUZZ_BUILD (default build-fuzz), FUZZ_MERGE (1), FUZZ_CORPUS_FILES (200),
@@ -99,7 +100,23 @@ for t in "${targets[@]}"; do
     if [ "$added" -le 0 ]; then
       echo "fuzz: $t: nothing new to merge" >&2
     elif [ "$files" -gt "$MAX_FILES" ] || [ "$bytes" -gt "$MAX_BYTES" ]; then
-      echo "fuzz: $t: $added new inputs NOT merged (corpus would be $files files, $bytes bytes)" >&2
+      # too big: keep seed_* and regress-* as they are and replace the merged inputs (named by
+      # their SHA-1) with the smallest set that covers what they and this run's corpus cover
+      rm -rf "$work/keep" "$work/rest"
+      mkdir -p "$work/keep" "$work/rest"
+      find "$corpus" -maxdepth 1 -type f \( -name 'seed_*' -o -name 'regress-*' \) -exec cp -a {} "$work/keep/" \;
+      find "$corpus" -maxdepth 1 -type f ! -name 'seed_*' ! -name 'regress-*' -exec cp -a {} "$work/rest/" \;
+      nkeep=$(corpus_size "$work/keep")
+      "$bin" -merge=1 -max_len="$max_len" -timeout=5 -rss_limit_mb=2048 "$work/keep" "$work/rest" \
+        "$work/corpus" >"$work/merge.log" 2>&1 || { echo "fuzz: $t: merge failed (see $work/merge.log)" >&2; continue; }
+      files=$(corpus_size "$work/keep"); bytes=$(corpus_bytes "$work/keep")
+      if [ "$files" -gt "$MAX_FILES" ] || [ "$bytes" -gt "$MAX_BYTES" ]; then
+        echo "fuzz: $t: new inputs NOT merged (even minimised the corpus would be $files files, $bytes bytes)" >&2
+      else
+        find "$corpus" -maxdepth 1 -type f ! -name 'seed_*' ! -name 'regress-*' -delete
+        cp -n "$work/keep/"* "$corpus/"
+        echo "fuzz: $t: corpus minimised and merged: $nkeep seeds/regressions + $((files - nkeep)) inputs ($files files, $bytes bytes)" >&2
+      fi
     else
       cp -n "$work/merge/"* "$corpus/"
       echo "fuzz: $t: merged $added new inputs into tests/fuzz/corpus/$t ($files files, $bytes bytes)" >&2
