@@ -63,7 +63,7 @@ int ut_exit_code(offca_rc rc)
  * Format into a scratch buffer first: callers may wrap an earlier detail, as in
  * ut_err(rc, "reading %s: %s", path, ut_err_msg()), whose argument is last_msg itself.
  */
-static void vrecord(offca_rc rc, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vrecord(offca_rc rc, const char *fmt, va_list ap)
 {
 	char scratch[sizeof(last_msg)];
 	int n;

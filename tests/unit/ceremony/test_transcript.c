@@ -80,7 +80,7 @@ static void test_roundtrip(void **state)
 	assert_true(strncmp(buf, prefix, strlen(prefix)) == 0);
 	assert_non_null(strstr(buf, "\"offca_version\":\"" OFFCA_VERSION "\""));
 	assert_non_null(strstr(buf, "\"prev\":\"0000000000000000000000000000000000000000000000000000000000000000\""));
-	line2 = strchr(buf, '\n') + 1;
+	line2 = buf + strcspn(buf, "\n") + 1; /* not strchr: GCC 12 -O2 -Wdangling-pointer misfires on it here */
 	assert_true(strncmp(line2, "{\"data\":{\"administrator\":\"Alice Admin\"", 38) == 0);
 	assert_int_equal(buf[len - 1], '\n');
 	free(buf);
