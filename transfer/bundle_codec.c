@@ -140,8 +140,8 @@ static offca_rc next_section(struct cursor *c, const char *want, size_t max, cha
 static offca_rc read_items(struct cursor *c, xfr_bundle *b)
 {
 	offca_rc rc;
-	const unsigned char *d;
-	size_t n;
+	const unsigned char *d = NULL;
+	size_t n = 0;
 	char tag[TAG_LEN + 1];
 
 	for (size_t i = 0; i < b->n_items; i++) {
@@ -204,8 +204,8 @@ static offca_rc add_cert(xfr_bundle *b, const unsigned char *d, size_t n)
 static offca_rc read_trailer(struct cursor *c, xfr_bundle *b)
 {
 	offca_rc rc;
-	const unsigned char *d;
-	size_t n;
+	const unsigned char *d = NULL;
+	size_t n = 0;
 	char tag[TAG_LEN + 1];
 
 	for (;;) {
@@ -261,8 +261,8 @@ offca_rc xfr_bundle_parse(const unsigned char *buf, size_t len, xfr_bundle **out
 	offca_rc rc;
 	xfr_bundle *b = NULL;
 	struct cursor c = {buf, len, 0};
-	const unsigned char *d;
-	size_t n;
+	const unsigned char *d = NULL;
+	size_t n = 0;
 	char tag[TAG_LEN + 1];
 
 	*out = NULL;
