@@ -74,6 +74,17 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Replace x's keyUsage (critical) by one with exactly the given bits set. */
+static void set_key_usage(X509 *x, const int *bits, size_t n)
+{
+	ASN1_BIT_STRING *ku = ASN1_BIT_STRING_new();
+
+	for (size_t i = 0; i < n; i++)
+		ASN1_BIT_STRING_set_bit(ku, bits[i], 1);
+	assert_int_equal(X509_add1_ext_i2d(x, NID_key_usage, ku, 1, X509V3_ADD_REPLACE), 1);
+	ASN1_BIT_STRING_free(ku);
+}
+
 static void expect(X509 *x, X509 *iss, const char *lint, const ca_lint_opts *o, offca_rc want)
 {
 	ca_lint_result r;
@@ -139,13 +150,7 @@ static void test_bad_certs(void **state)
 	expect(x, issuer, "e_san_missing", NULL, OFFCA_E_LINT);
 	/* EC key with keyEncipherment */
 	x = make(CA_PROFILE_SERVER, 90, NULL, 0, 1);
-	{
-		ASN1_BIT_STRING *ku = ASN1_BIT_STRING_new();
-		ASN1_BIT_STRING_set_bit(ku, 0, 1);
-		ASN1_BIT_STRING_set_bit(ku, 2, 1);
-		X509_add1_ext_i2d(x, NID_key_usage, ku, 1, X509V3_ADD_REPLACE);
-		ASN1_BIT_STRING_free(ku);
-	}
+	set_key_usage(x, (const int[]){0, 2}, 2); /* digitalSignature, keyEncipherment */
 	sign(x);
 	expect(x, issuer, "e_ec_key_encipherment", NULL, OFFCA_E_LINT);
 	/* CA without keyUsage */
@@ -177,22 +182,11 @@ static void test_bad_certs(void **state)
 	expect(x, issuer, "e_aki_mismatch", NULL, OFFCA_E_LINT);
 	/* leaf with keyCertSign; CA keyUsage without keyCertSign */
 	x = make(CA_PROFILE_SERVER, 90, NULL, 0, 1);
-	{
-		ASN1_BIT_STRING *ku = ASN1_BIT_STRING_new();
-		ASN1_BIT_STRING_set_bit(ku, 0, 1);
-		ASN1_BIT_STRING_set_bit(ku, 5, 1);
-		X509_add1_ext_i2d(x, NID_key_usage, ku, 1, X509V3_ADD_REPLACE);
-		ASN1_BIT_STRING_free(ku);
-	}
+	set_key_usage(x, (const int[]){0, 5}, 2); /* digitalSignature, keyCertSign */
 	sign(x);
 	expect(x, issuer, "e_leaf_key_cert_sign", NULL, OFFCA_E_LINT);
 	x = make(CA_PROFILE_ROOT, 365, NULL, 0, 0);
-	{
-		ASN1_BIT_STRING *ku = ASN1_BIT_STRING_new();
-		ASN1_BIT_STRING_set_bit(ku, 6, 1); /* cRLSign only */
-		X509_add1_ext_i2d(x, NID_key_usage, ku, 1, X509V3_ADD_REPLACE);
-		ASN1_BIT_STRING_free(ku);
-	}
+	set_key_usage(x, (const int[]){6}, 1); /* cRLSign only */
 	sign(x);
 	expect(x, NULL, "e_ca_key_cert_sign_missing", NULL, OFFCA_E_LINT);
 	/* a CA keyUsage that cannot be decoded counts as no usage at all */
