@@ -195,47 +195,40 @@ static offca_rc get_url(json_t *obj, const char *path, const char *key, char *ds
 	return OFFCA_OK;
 }
 
-static offca_rc parse_key_types(json_t *v, const char *path, ca_policy *p)
+/* An array of names out of two (a, b): *fa / *fb set for those present, anything else refused. */
+static offca_rc parse_one_of_two(json_t *v, const char *path, const char *key, const char *a, int *fa,
+				 const char *b, int *fb)
 {
 	size_t i;
 	json_t *e;
 
 	if (!json_is_array(v))
-		return ut_err(OFFCA_E_PARSE, "config %s.key_types: must be an array", path);
-	p->allow_rsa = p->allow_ec = 0;
+		return ut_err(OFFCA_E_PARSE, "config %s.%s: must be an array", path, key);
+	*fa = *fb = 0;
 	json_array_foreach(v, i, e) {
 		const char *s = json_string_value(e);
-		if (s != NULL && strcmp(s, "rsa") == 0)
-			p->allow_rsa = 1;
-		else if (s != NULL && strcmp(s, "ec") == 0)
-			p->allow_ec = 1;
+		if (s != NULL && strcmp(s, a) == 0)
+			*fa = 1;
+		else if (s != NULL && strcmp(s, b) == 0)
+			*fb = 1;
 		else
-			return ut_err(OFFCA_E_PARSE, "config %s.key_types[%zu]: must be \"rsa\" or \"ec\"", path, i);
+			return ut_err(OFFCA_E_PARSE, "config %s.%s[%zu]: must be \"%s\" or \"%s\"", path, key, i, a, b);
 	}
-	if (!p->allow_rsa && !p->allow_ec)
-		return ut_err(OFFCA_E_PARSE, "config %s.key_types: must not be empty", path);
 	return OFFCA_OK;
+}
+
+static offca_rc parse_key_types(json_t *v, const char *path, ca_policy *p)
+{
+	offca_rc rc = parse_one_of_two(v, path, "key_types", "rsa", &p->allow_rsa, "ec", &p->allow_ec);
+
+	if (rc == OFFCA_OK && !p->allow_rsa && !p->allow_ec)
+		return ut_err(OFFCA_E_PARSE, "config %s.key_types: must not be empty", path);
+	return rc;
 }
 
 static offca_rc parse_curves(json_t *v, const char *path, ca_policy *p)
 {
-	size_t i;
-	json_t *e;
-
-	if (!json_is_array(v))
-		return ut_err(OFFCA_E_PARSE, "config %s.ec_curves: must be an array", path);
-	p->allow_p256 = p->allow_p384 = 0;
-	json_array_foreach(v, i, e) {
-		const char *s = json_string_value(e);
-		if (s != NULL && strcmp(s, "P-256") == 0)
-			p->allow_p256 = 1;
-		else if (s != NULL && strcmp(s, "P-384") == 0)
-			p->allow_p384 = 1;
-		else
-			return ut_err(OFFCA_E_PARSE, "config %s.ec_curves[%zu]: must be \"P-256\" or \"P-384\"",
-				      path, i);
-	}
-	return OFFCA_OK;
+	return parse_one_of_two(v, path, "ec_curves", "P-256", &p->allow_p256, "P-384", &p->allow_p384);
 }
 
 static int suffix_ok(const char *s)
