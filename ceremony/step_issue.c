@@ -90,39 +90,38 @@ static offca_rc record_lint(cer_run_t *r, const char *what, const ca_lint_result
 					    arr));
 }
 
+/* Log a lint result (rc: the lint's verdict) and return the verdict, the log's error otherwise;
+   a refusal keeps the lint's message, followed by hint. */
+static offca_rc lint_done(cer_run_t *r, const char *what, ca_lint_result *lr, offca_rc rc, const char *hint)
+{
+	offca_rc lrc;
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+	lrc = record_lint(r, what, lr, rc);
+	ca_lint_result_clear(lr);
+	if (rc != OFFCA_OK)
+		return ut_err(rc, "%s%s", msg, hint);
+	return lrc;
+}
+
 offca_rc cer_lint_cert(cer_run_t *r, const cer_step *st, X509 *cert, X509 *issuer)
 {
 	ca_lint_opts lo = {(const char *const *)st->accepted_lints, st->n_accepted_lints, 0};
 	ca_lint_result lr;
-	offca_rc rc, lrc;
-	char msg[512];
 
 	memset(&lr, 0, sizeof(lr));
-	rc = ca_lint_cert(cert, issuer, &lo, &lr);
-	snprintf(msg, sizeof(msg), "%s", ut_err_msg());
-	lrc = record_lint(r, "certificate", &lr, rc);
-	ca_lint_result_clear(&lr);
-	if (rc != OFFCA_OK)
-		return ut_err(rc, "%s (stopped before anything left the ceremony; accept it under accepted-lints if "
-			      "intended)", msg);
-	return lrc;
+	return lint_done(r, "certificate", &lr, ca_lint_cert(cert, issuer, &lo, &lr),
+			 " (stopped before anything left the ceremony; accept it under accepted-lints if intended)");
 }
 
 offca_rc cer_lint_crl(cer_run_t *r, const cer_step *st, X509_CRL *crl, X509 *issuer)
 {
 	ca_lint_opts lo = {(const char *const *)st->accepted_lints, st->n_accepted_lints, 0};
 	ca_lint_result lr;
-	offca_rc rc, lrc;
-	char msg[512];
 
 	memset(&lr, 0, sizeof(lr));
-	rc = ca_lint_crl(crl, issuer, &lo, &lr);
-	snprintf(msg, sizeof(msg), "%s", ut_err_msg());
-	lrc = record_lint(r, "crl", &lr, rc);
-	ca_lint_result_clear(&lr);
-	if (rc != OFFCA_OK)
-		return ut_err(rc, "%s", msg);
-	return lrc;
+	return lint_done(r, "crl", &lr, ca_lint_crl(crl, issuer, &lo, &lr), "");
 }
 
 offca_rc cer_cert_pem(X509 *x, char **pem, size_t *len)
