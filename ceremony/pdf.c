@@ -322,20 +322,12 @@ static void cert_subject(const char *pem, char *out, size_t cap)
 {
 	BIO *bio = BIO_new_mem_buf(pem, -1);
 	X509 *cert = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-	BIO *mem = BIO_new(BIO_s_mem());
-	char *p = NULL;
-	long n;
 
 	out[0] = '\0';
-	if (cert != NULL && mem != NULL &&
-	    X509_NAME_print_ex(mem, X509_get_subject_name(cert), 0, CA_X509_NAME_FLAGS) >= 0) {
-		n = BIO_get_mem_data(mem, &p);
-		if (n > 0)
-			snprintf(out, cap, "%.*s", (int)n, p);
-	}
+	if (cert != NULL)
+		(void)ca_x509_name_text(X509_get_subject_name(cert), out, cap); /* cut to fit is fine */
 	X509_free(cert);
 	BIO_free(bio);
-	BIO_free(mem);
 }
 
 static void signatures_block(cer_pdoc *d, json_t *entries)

@@ -140,31 +140,17 @@ static offca_rc asn1_time_unix(const ASN1_TIME *t, int64_t *out)
 
 static offca_rc get_subject(const X509 *x, char **out)
 {
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p = NULL;
-	long n;
-	offca_rc rc = OFFCA_E_NOMEM;
+	char buf[CA_STORE_MAX_SUBJECT + 1];
+	offca_rc rc = ca_x509_name_text(X509_get_subject_name(x), buf, sizeof(buf));
 
-	if (b == NULL)
+	if (rc == OFFCA_E_TOO_BIG)
+		return ut_err(OFFCA_E_TOO_BIG, "certificate: subject longer than %u bytes", CA_STORE_MAX_SUBJECT);
+	if (rc != OFFCA_OK)
+		return ut_err(rc, "certificate: cannot print subject: %s", ut_err_msg());
+	*out = strdup(buf);
+	if (*out == NULL)
 		return ut_err(OFFCA_E_NOMEM, "out of memory");
-	if (X509_NAME_print_ex(b, X509_get_subject_name(x), 0, CA_X509_NAME_FLAGS) < 0) {
-		rc = ut_err_ssl(OFFCA_E_PARSE, "certificate: cannot print subject");
-		goto out;
-	}
-	n = BIO_get_mem_data(b, &p);
-	if (n < 0 || (size_t)n > CA_STORE_MAX_SUBJECT) {
-		rc = ut_err(OFFCA_E_TOO_BIG, "certificate: subject longer than %u bytes", CA_STORE_MAX_SUBJECT);
-		goto out;
-	}
-	*out = strndup(p ? p : "", (size_t)n);
-	if (*out == NULL) {
-		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
-		goto out;
-	}
-	rc = OFFCA_OK;
-out:
-	BIO_free(b);
-	return rc;
+	return OFFCA_OK;
 }
 
 /* One GENERAL_NAME as "DNS:..", "IP:..", "email:..", "URI:.."; NULL (skip) for other types. */

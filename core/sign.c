@@ -120,20 +120,6 @@ offca_rc ca_signer_set_key(ca_signer *s, EVP_PKEY *priv, EVP_PKEY *pub)
 	return OFFCA_OK;
 }
 
-void sign_name_text(const X509_NAME *name, char *buf, size_t cap)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	int n = 0;
-
-	buf[0] = '\0';
-	if (b == NULL)
-		return;
-	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
-		n = BIO_read(b, buf, (int)cap - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	BIO_free(b);
-}
-
 void sign_sans_text(const GENERAL_NAMES *sans, char *buf, size_t cap)
 {
 	size_t used = 0;
@@ -203,7 +189,7 @@ offca_rc ca_sign_check(ca_signer *s, const ca_sign_input *in, size_t n, const ca
 		if (rc == OFFCA_OK)
 			rc = ca_policy_check(&s->cfg->policy, csr, &req);
 		if (rc == OFFCA_OK) {
-			sign_name_text(req.subject, res->certs[i].subject, sizeof(res->certs[i].subject));
+			(void)ca_x509_name_text(req.subject, res->certs[i].subject, sizeof(res->certs[i].subject)); /* a summary: cut is fine */
 			sign_sans_text(req.sans, res->certs[i].sans, sizeof(res->certs[i].sans));
 			res->certs[i].cn_copied = req.cn_copied;
 		}

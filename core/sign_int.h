@@ -12,8 +12,6 @@ struct ca_signer {
 	EVP_PKEY *priv, *pub;         /* borrowed */
 };
 
-/* RFC 2253 one-line text of name into buf ("" when empty). */
-void sign_name_text(const X509_NAME *name, char *buf, size_t cap);
 /* "DNS:a, IP:b" text of SANs into buf. */
 void sign_sans_text(const GENERAL_NAMES *sans, char *buf, size_t cap);
 /* Validity window for days starting now (backdated); refuses one ending after the issuer. */
