@@ -58,7 +58,6 @@ struct job {
 	size_t ready, ready_told;
 	pthread_cond_t scv;           /* wakes the store thread */
 	enum store_cmd scmd;
-	offca_rc store_rc;
 	int failed;
 	offca_rc rc;
 	size_t fail_idx;
@@ -228,7 +227,7 @@ static void *worker(void *arg)
 /*
  * The store thread: adds the finished records (in input order, STORE_CHUNK or more at a time) to
  * the batch's write transaction, which it began and alone may use; commits on SC_COMMIT, aborts
- * on SC_ABORT or when the pipeline failed. Its result is j->store_rc.
+ * on SC_ABORT or when the pipeline failed. Its own failures fail the job (job_fail).
  */
 static void *store_thread(void *arg)
 {
@@ -271,10 +270,7 @@ static void *store_thread(void *arg)
 			job_fail(j, SIZE_MAX, rc);
 	} else {
 		ca_store_cert_batch_abort(b); /* NULL when begin failed */
-		if (rc == OFFCA_OK)
-			rc = OFFCA_E_STATE; /* aborted: the error that made it abort is the job's */
 	}
-	j->store_rc = rc;
 	ERR_clear_error();
 	OPENSSL_thread_stop();
 	return NULL;
