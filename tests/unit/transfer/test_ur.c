@@ -1,6 +1,6 @@
 /*
  * test_ur.c - Xoshiro256**, the fountain fragment choice, part CBOR and UR strings against the
- * reference vectors, and the standard 20-part "Wolf" vector file ($OFFCA_SHARED) reproduced exactly.
+ * reference vectors, and the standard "Wolf" vector file (tests/data/vectors) reproduced exactly.
  */
 #include "testutil.h"
 
@@ -199,10 +199,10 @@ static void test_part_cbor_rejects(void **state)
 	xfr_part_clear(&p);
 }
 
-/* The shared vector file: ur:bytes/N-9/... for N = 1..20 of the 256-byte "Wolf" message. */
-static void test_shared_vector_file(void **state)
+/* The reference vector file: ur:bytes/N-9/... for N = 1..20 of the 256-byte "Wolf" message. */
+static void test_wolf_vector_file(void **state)
 {
-	const char *shared = getenv("OFFCA_SHARED");
+	const char *data = getenv("OFFCA_TEST_DATA");
 	char path[512], line[1024];
 	unsigned char *m = make_message(256, "Wolf");
 	xfr_ur_encoder *e = NULL;
@@ -214,8 +214,9 @@ static void test_shared_vector_file(void **state)
 	uint32_t seq = 0;
 
 	(void)state;
-	assert_non_null(shared);
-	snprintf(path, sizeof(path), "%s/test-vectors/bcur-wolf256-frag30.txt", shared);
+	assert_non_null(data);
+	assert_true(snprintf(path, sizeof(path), "%s/vectors/bcur-wolf256-frag30.txt", data) <
+		    (int)sizeof(path));
 	f = fopen(path, "r");
 	assert_non_null(f);
 	assert_int_equal(xfr_ur_encoder_new("bytes", m, 256, 30, &e), OFFCA_OK);
@@ -296,7 +297,7 @@ int main(void)
 		cmocka_unit_test(test_fragment_len),
 		cmocka_unit_test(test_fountain_parts_cbor),
 		cmocka_unit_test(test_part_cbor_rejects),
-		cmocka_unit_test(test_shared_vector_file),
+		cmocka_unit_test(test_wolf_vector_file),
 		cmocka_unit_test(test_single_part_and_parse_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
