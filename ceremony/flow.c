@@ -242,6 +242,18 @@ static offca_rc seal(cer_run_t *r, int completed)
 	return rc;
 }
 
+/* The config, every issuer section naming an issuer of the store or one this ceremony makes. */
+static offca_rc load_config(cer_run_t *r)
+{
+	const char *made[CER_MAX_STEPS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->f->n_steps; i++)
+		if (cer_step_makes_ca(r->f->steps[i].type))
+			made[n++] = r->f->steps[i].name;
+	return ca_config_load_for_store(r->home, r->store, made, n, &r->cfg);
+}
+
 /* Before the "end" entry: the tokens of the keys that sign the transcript are there (one may have
    gone back into the safe) and still logged in, every token check before any key is used (a
    missing token closes the open keys); then the keys are open (normally since their steps: no
@@ -324,7 +336,7 @@ static offca_rc prepare(cer_run_t *r, cer_diag *diag)
 		if (!cer_step_makes_key(r->f->steps[i].type)) {
 			rc = ca_store_open(r->home, 0, &r->store);
 			if (rc == OFFCA_OK)
-				rc = ca_config_load(r->home, &r->cfg);
+				rc = load_config(r);
 			if (rc != OFFCA_OK)
 				return rc;
 			break;

@@ -1,6 +1,7 @@
 /* config.c - config.json of a CA home: defaults, strict parsing, per-issuer overrides (jansson). */
 #include "offca/config.h"
 #include "offca/util.h"
+#include "config_int.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -51,6 +52,8 @@ static json_t *policy_json(const ca_policy *p)
 		json_array_append_new(kt, json_string("rsa"));
 	if (p->allow_ec)
 		json_array_append_new(kt, json_string("ec"));
+	if (p->allow_ed25519)
+		json_array_append_new(kt, json_string("ed25519"));
 	if (p->allow_p256)
 		json_array_append_new(cv, json_string("P-256"));
 	if (p->allow_p384)
@@ -62,6 +65,7 @@ static json_t *policy_json(const ca_policy *p)
 	json_object_set_new(o, "ec_curves", cv);
 	json_object_set_new(o, "dns_suffixes", sfx);
 	json_object_set_new(o, "allow_ip_san", json_boolean(p->allow_ip_san));
+	json_object_set_new(o, "ip_ranges", json_array());
 	json_object_set_new(o, "allow_email_san", json_boolean(p->allow_email_san));
 	json_object_set_new(o, "allow_uri_san", json_boolean(p->allow_uri_san));
 	json_object_set_new(o, "allow_wildcard", json_boolean(p->allow_wildcard));
@@ -219,11 +223,27 @@ static offca_rc parse_one_of_two(json_t *v, const char *path, const char *key, c
 
 static offca_rc parse_key_types(json_t *v, const char *path, ca_policy *p)
 {
-	offca_rc rc = parse_one_of_two(v, path, "key_types", "rsa", &p->allow_rsa, "ec", &p->allow_ec);
+	size_t i;
+	json_t *e;
 
-	if (rc == OFFCA_OK && !p->allow_rsa && !p->allow_ec)
+	if (!json_is_array(v))
+		return ut_err(OFFCA_E_PARSE, "config %s.key_types: must be an array", path);
+	p->allow_rsa = p->allow_ec = p->allow_ed25519 = 0;
+	json_array_foreach(v, i, e) {
+		const char *s = json_string_value(e);
+		if (s != NULL && strcmp(s, "rsa") == 0)
+			p->allow_rsa = 1;
+		else if (s != NULL && strcmp(s, "ec") == 0)
+			p->allow_ec = 1;
+		else if (s != NULL && strcmp(s, "ed25519") == 0)
+			p->allow_ed25519 = 1;
+		else
+			return ut_err(OFFCA_E_PARSE, "config %s.key_types[%zu]: must be \"rsa\", \"ec\" or "
+						     "\"ed25519\"", path, i);
+	}
+	if (!p->allow_rsa && !p->allow_ec && !p->allow_ed25519)
 		return ut_err(OFFCA_E_PARSE, "config %s.key_types: must not be empty", path);
-	return rc;
+	return OFFCA_OK;
 }
 
 static offca_rc parse_curves(json_t *v, const char *path, ca_policy *p)
@@ -272,7 +292,7 @@ static offca_rc parse_suffixes(json_t *v, const char *path, ca_policy *p)
 static offca_rc parse_policy(json_t *o, const char *path, ca_policy *p)
 {
 	static const char *const keys[] = {"key_types", "rsa_min_bits", "ec_curves", "dns_suffixes",
-		"allow_ip_san", "allow_email_san", "allow_uri_san", "allow_wildcard", "san_required",
+		"allow_ip_san", "ip_ranges", "allow_email_san", "allow_uri_san", "allow_wildcard", "san_required",
 		"cn_only", "leaf_days_default", "leaf_days_max", NULL};
 	offca_rc rc;
 	json_t *v;
@@ -289,6 +309,9 @@ static offca_rc parse_policy(json_t *o, const char *path, ca_policy *p)
 		return rc;
 	v = json_object_get(o, "dns_suffixes");
 	if (v != NULL && (rc = parse_suffixes(v, path, p)) != OFFCA_OK)
+		return rc;
+	v = json_object_get(o, "ip_ranges");
+	if (v != NULL && (rc = ca_config_parse_ip_ranges(v, path, p)) != OFFCA_OK)
 		return rc;
 	if ((rc = get_uint(o, path, "rsa_min_bits", 2048, 16384, &p->rsa_min_bits)) != OFFCA_OK ||
 	    (rc = get_bool(o, path, "allow_ip_san", &p->allow_ip_san)) != OFFCA_OK ||
@@ -482,6 +505,34 @@ const ca_issuer_cfg *ca_config_issuer(const ca_config *cfg, const char *name)
 			if (strcmp(cfg->issuers[i].name, name) == 0)
 				return &cfg->issuers[i];
 	return &cfg->defaults;
+}
+
+offca_rc ca_config_check_issuers(const ca_config *cfg, const char *const *known, size_t n)
+{
+	char names[256] = "";
+	size_t used = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		size_t l = strlen(known[k]);
+		if (used + l + 8 > sizeof(names)) {
+			memcpy(names + used, ", ...", 6);
+			break;
+		}
+		memcpy(names + used, k ? ", " : "", k ? 3 : 1);
+		used += k ? 2 : 0;
+		memcpy(names + used, known[k], l + 1);
+		used += l;
+	}
+	for (size_t i = 0; i < cfg->n_issuers; i++) {
+		int found = 0;
+		for (size_t k = 0; k < n && !found; k++)
+			found = strcmp(cfg->issuers[i].name, known[k]) == 0;
+		if (!found)
+			return ut_err(OFFCA_E_PARSE, "config issuers.%s: no issuer is named '%s' (names are "
+						     "case-sensitive; issuers: %s): that section would never apply",
+				      cfg->issuers[i].name, cfg->issuers[i].name, n > 0 ? names : "none yet");
+	}
+	return OFFCA_OK;
 }
 
 int ca_config_transfer_require_signed(const ca_config *cfg)

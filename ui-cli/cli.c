@@ -74,13 +74,13 @@ void cli_print_name(FILE *f, const X509_NAME *name)
 	fputs(ca_x509_name_text(name, buf, sizeof(buf)) == OFFCA_OK ? buf : "(unprintable name)", f);
 }
 
-offca_rc cli_require_signed(const char *home, int *out)
+offca_rc cli_require_signed(const char *home, struct ca_store *st, int *out)
 {
 	ca_config *cfg = NULL;
 	offca_rc rc;
 
 	*out = 0;
-	rc = ca_config_load(home, &cfg);
+	rc = ca_config_load_for_store(home, st, NULL, 0, &cfg);
 	if (rc == OFFCA_OK)
 		*out = ca_config_transfer_require_signed(cfg);
 	ca_config_free(cfg);

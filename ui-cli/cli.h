@@ -53,9 +53,11 @@ void cli_print_name(FILE *f, const X509_NAME *name);
 
 /*
  * Does the CA home's config require inbound transfers to be signed by an enrolled operator
- * (defaults.transfer.require_signed)? Loads home/config.json. Errors: those of ca_config_load().
+ * (defaults.transfer.require_signed)? Loads home/config.json, checked against st's issuers
+ * (ca_config_load_for_store). Errors: those of ca_config_load_for_store().
  */
-offca_rc cli_require_signed(const char *home, int *out);
+struct ca_store;
+offca_rc cli_require_signed(const char *home, struct ca_store *st, int *out);
 
 /* Format a Unix time as RFC 3339 UTC ("2026-11-25T14:52:00Z"); "@<seconds>" if it cannot. */
 void cli_fmt_time(int64_t t, char *buf, size_t cap);

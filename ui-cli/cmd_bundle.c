@@ -384,7 +384,7 @@ static int cmd_import(int argc, char **argv)
 	io.home = home;
 	io.require_signed = o.require_signed;
 	if (rc == OFFCA_OK && !io.require_signed)
-		rc = cli_require_signed(home, &io.require_signed);
+		rc = cli_require_signed(home, st, &io.require_signed);
 	if (rc == OFFCA_OK) {
 		rc = xfr_bundle_import(st, b, &io, &res);
 		if (rc != OFFCA_OK)

@@ -159,7 +159,8 @@ static offca_rc open_home(const struct opts *o, ca_store **st, ca_config **cfg)
 		return OFFCA_E_USAGE;
 	if ((rc = ca_store_open(home, 0, st)) != OFFCA_OK)
 		return rc;
-	if ((rc = ca_config_load(home, cfg)) != OFFCA_OK) {
+	/* the issuer being made may already have its section in config.json */
+	if ((rc = ca_config_load_for_store(home, *st, &o->name, 1, cfg)) != OFFCA_OK) {
 		ca_store_free(*st);
 		*st = NULL;
 	}

@@ -115,7 +115,7 @@ static int cmd_issue(int argc, char **argv)
 		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s exists: refusing to overwrite it", o.out));
 	if ((home = cli_home(o.home)) == NULL)
 		return cli_fail(OFFCA_E_USAGE);
-	if ((rc = ca_store_open(home, 0, &st)) != OFFCA_OK || (rc = ca_config_load(home, &cfg)) != OFFCA_OK ||
+	if ((rc = ca_store_open(home, 0, &st)) != OFFCA_OK || (rc = ca_config_load_for_store(home, st, NULL, 0, &cfg)) != OFFCA_OK ||
 	    (rc = ca_signer_new(st, cfg, o.issuer, &s)) != OFFCA_OK)
 		goto out;
 	pin.pin_file = o.pin_file;

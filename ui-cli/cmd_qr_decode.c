@@ -127,9 +127,9 @@ static offca_rc preflight(const char *cmd, const struct qopts *o)
 	if (home == NULL)
 		return OFFCA_E_USAGE;
 	rc = ca_store_open(home, 0, &st);
-	ca_store_free(st);
 	if (rc == OFFCA_OK)
-		rc = cli_require_signed(home, &signed_only);
+		rc = cli_require_signed(home, st, &signed_only);
+	ca_store_free(st);
 	if (rc == OFFCA_OK && signed_only)
 		rc = ut_err(OFFCA_E_POLICY, "policy transfer.require_signed: QR frames carry no operator signature; "
 			    "bring the CSR in an operator-signed bundle (offca bundle import)");

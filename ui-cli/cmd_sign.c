@@ -332,7 +332,7 @@ int cli_cmd_sign(int argc, char **argv)
 		rc = OFFCA_E_USAGE;
 		goto out;
 	}
-	if ((rc = ca_store_open(home, 0, &st)) != OFFCA_OK || (rc = ca_config_load(home, &cfg)) != OFFCA_OK ||
+	if ((rc = ca_store_open(home, 0, &st)) != OFFCA_OK || (rc = ca_config_load_for_store(home, st, NULL, 0, &cfg)) != OFFCA_OK ||
 	    (rc = ca_signer_new(st, cfg, o.issuer, &s)) != OFFCA_OK)
 		goto out;
 	if ((rc = load_inputs(&o, st, &in, &bufs, &labels, &n)) != OFFCA_OK ||
@@ -448,7 +448,7 @@ int cli_cmd_issue(int argc, char **argv)
 		rc = OFFCA_E_USAGE;
 		goto out;
 	}
-	if ((rc = ca_store_open(home, 0, &st)) != OFFCA_OK || (rc = ca_config_load(home, &cfg)) != OFFCA_OK ||
+	if ((rc = ca_store_open(home, 0, &st)) != OFFCA_OK || (rc = ca_config_load_for_store(home, st, NULL, 0, &cfg)) != OFFCA_OK ||
 	    (rc = ca_signer_new(st, cfg, o.issuer, &s)) != OFFCA_OK)
 		goto out;
 	if ((rc = get_pass(o.pass_file, pass, sizeof(pass))) != OFFCA_OK)

@@ -10,7 +10,7 @@
  *     "version": 1,
  *     "defaults": {
  *       "policy": { "key_types": ["rsa","ec"], "rsa_min_bits": 2048, "ec_curves": ["P-256","P-384"],
- *                   "dns_suffixes": [], "allow_ip_san": true, "allow_email_san": false,
+ *                   "dns_suffixes": [], "allow_ip_san": true, "ip_ranges": [], "allow_email_san": false,
  *                   "allow_uri_san": false, "allow_wildcard": true, "san_required": true,
  *                   "cn_only": "copy-cn-to-san", "leaf_days_default": 90, "leaf_days_max": 397 },
  *       "aia_ca_issuers_url": "", "ocsp_url": "", "crl_dp_url": "", "crl_days": 7,
@@ -32,6 +32,7 @@
 #define CA_POLICY_MAX_SUFFIX  64              /* entries in dns_suffixes */
 #define CA_POLICY_SUFFIX_LEN  254             /* bytes per suffix (a DNS name) */
 #define CA_CONFIG_URL_LEN     1024            /* bytes per URL */
+#define CA_POLICY_MAX_IP_RANGES 64            /* entries in ip_ranges */
 
 /* What to do with a CSR that carries a CN but no SAN (Java keytool without -ext SAN=). */
 typedef enum ca_cn_only {
@@ -39,15 +40,25 @@ typedef enum ca_cn_only {
 	CA_CN_ONLY_REFUSE = 1, /* "refuse": refuse with rule "cn-only" */
 } ca_cn_only;
 
+/* One entry of ip_ranges: "10.0.0.0/8" (len 4) or "fd00::/8" (len 16), host bits zero. */
+typedef struct ca_ip_range {
+	unsigned char addr[16];
+	size_t len;                   /* 4 (IPv4) or 16 (IPv6) */
+	unsigned prefix;              /* 0..32 or 0..128 */
+} ca_ip_range;
+
 /* Issuance policy of one issuer (leaf certificates signed by it). */
 typedef struct ca_policy {
 	int allow_rsa;                /* key_types contains "rsa" */
 	int allow_ec;                 /* key_types contains "ec" */
+	int allow_ed25519;            /* key_types contains "ed25519" (not by default) */
 	unsigned rsa_min_bits;        /* rsa_min_bits, 2048..16384 */
 	int allow_p256, allow_p384;   /* ec_curves: "P-256", "P-384" (nothing weaker exists here) */
 	char dns_suffixes[CA_POLICY_MAX_SUFFIX][CA_POLICY_SUFFIX_LEN + 1]; /* empty list: any name */
 	size_t n_dns_suffixes;
 	int allow_ip_san, allow_email_san, allow_uri_san;
+	ca_ip_range ip_ranges[CA_POLICY_MAX_IP_RANGES]; /* IP SANs must fall in one; empty: any */
+	size_t n_ip_ranges;
 	int allow_wildcard;           /* "*.example.com" SANs */
 	int san_required;             /* a leaf must end up with at least one SAN */
 	ca_cn_only cn_only;
@@ -96,6 +107,23 @@ void ca_config_defaults(ca_issuer_cfg *out);
  * until ca_config_free. Never NULL.
  */
 const ca_issuer_cfg *ca_config_issuer(const ca_config *cfg, const char *name);
+
+/*
+ * Refuse a config whose "issuers" section names an issuer that is not in known (n names): such a
+ * section would silently never apply ("issuers.Int1" when the issuer is "int1"). Errors:
+ * OFFCA_E_PARSE ("config issuers.Int1: no issuer is named 'Int1' ...").
+ */
+offca_rc ca_config_check_issuers(const ca_config *cfg, const char *const *known, size_t n);
+
+/*
+ * ca_config_load(), then ca_config_check_issuers() against the issuers of the store st plus the
+ * names in extra (n_extra; issuers the running command is about to create, whose section may be
+ * written beforehand). What every command that loads the config with a store open calls.
+ * Errors: those of ca_config_load(), ca_config_check_issuers(), ca_store_issuer_list().
+ */
+struct ca_store;
+offca_rc ca_config_load_for_store(const char *home, struct ca_store *st, const char *const *extra,
+				  size_t n_extra, ca_config **out);
 
 /*
  * defaults.transfer.require_signed (default false): 1 when `offca bundle import` must refuse an
