@@ -141,6 +141,9 @@ int cer_parse_time(const char *s, int64_t *out);
 void cer_step_parse(cer_file *f, size_t i, json_t *obj, cer_diag *d, cer_step *st);
 /* Cross-step checks (references, validity nesting, outputs). */
 void cer_steps_check(cer_file *f, cer_diag *d);
+/* Signing sessions' CSR files against the permit-dns of the ceremony's CAs above their issuer
+   (after cer_steps_check() resolved issuer_step). */
+void cer_steps_check_nc(const cer_file *f, cer_diag *d);
 
 
 /* ---- running (flow*.c, prompt.c, step*.c, quorum.c) ---- */

@@ -245,6 +245,7 @@ static void parse_top(cer_file *f, json_t *doc, cer_diag *d)
 		f->n_steps = i + 1;
 	}
 	cer_steps_check(f, d);
+	cer_steps_check_nc(f, d);
 }
 
 static offca_rc load(const char *path, cer_diag *d, int keep_partial, cer_file **out)

@@ -18,7 +18,8 @@ offca_rc csr_key_decode(X509_REQ *req, EVP_PKEY **out);
 
 /* Check req's self-signature with pub. der/len: the request's canonical DER (the bytes req was
    parsed from, already checked to be exactly its re-encoding). OFFCA_E_POLICY
-   ("policy csr-signature"). */
+   ("policy csr-signature"; "policy csr-signature-digest" for MD2/MD4/MD5/SHA-1/SHA-224/MDC2/
+   RIPEMD-160, RSA-PSS included, refused before anything is verified). */
 offca_rc csr_sig_verify(X509_REQ *req, EVP_PKEY *pub, const unsigned char *der, size_t len);
 
 #endif

@@ -33,6 +33,7 @@
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/provider.h>
+#include <openssl/rsa.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,10 +415,52 @@ out:
 	return ok;
 }
 
+/* The digest of the request's self-signature (RSA-PSS: its hashAlgorithm, SHA-1 when absent);
+   NID_undef for algorithms without one (Ed25519). */
+static int sig_digest(X509_REQ *req)
+{
+	const X509_ALGOR *alg = NULL;
+	const ASN1_OBJECT *obj;
+	const void *pval;
+	int ptype, md = NID_undef, pk = NID_undef;
+
+	X509_REQ_get0_signature(req, NULL, &alg);
+	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+	if (OBJ_obj2nid(obj) == NID_rsassaPss) {
+		RSA_PSS_PARAMS *pss = ptype == V_ASN1_SEQUENCE ?
+			ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS), alg->parameter) : NULL;
+		md = pss == NULL ? NID_undef : pss->hashAlgorithm == NULL ? NID_sha1 :
+		     OBJ_obj2nid(pss->hashAlgorithm->algorithm);
+		RSA_PSS_PARAMS_free(pss);
+		ERR_clear_error();
+		return md;
+	}
+	if (OBJ_find_sigid_algs(OBJ_obj2nid(obj), &md, &pk) != 1)
+		return NID_undef;
+	return md;
+}
+
+/* Boulder's rule: a request signed with a broken digest is refused, whatever its key. */
+static offca_rc check_sig_digest(X509_REQ *req)
+{
+	static const int weak[] = {NID_md2, NID_md4, NID_md5, NID_sha1, NID_mdc2, NID_ripemd160, NID_sha224};
+	int md = sig_digest(req);
+
+	for (size_t i = 0; i < sizeof(weak) / sizeof(weak[0]); i++)
+		if (md == weak[i])
+			return ut_err(OFFCA_E_POLICY, "policy csr-signature-digest: the request is self-signed with %s "
+						      "(SHA-256 or stronger, or Ed25519, expected): make it again with a "
+						      "current tool", OBJ_nid2sn(md));
+	return OFFCA_OK;
+}
+
 offca_rc csr_sig_verify(X509_REQ *req, EVP_PKEY *pub, const unsigned char *der, size_t len)
 {
 	int ok;
+	offca_rc rc;
 
+	if ((rc = check_sig_digest(req)) != OFFCA_OK)
+		return rc;
 	pthread_once(&init_once, key_init);
 	ok = verify_direct(req, pub, der, len);
 	if (ok < 0) {

@@ -213,8 +213,13 @@ static void lint_leaf(lint_ctx *c, X509 *x, BASIC_CONSTRAINTS *bc, uint32_t ku)
 		lint_add(c, "e_leaf_key_cert_sign", "a leaf must not have keyCertSign or cRLSign");
 	int curve;
 
-	if (spki_alg(x, &curve) == NID_X9_62_id_ecPublicKey && (ku & KU_KEY_ENCIPHERMENT))
+	int alg = spki_alg(x, &curve);
+
+	if (alg == NID_X9_62_id_ecPublicKey && (ku & KU_KEY_ENCIPHERMENT))
 		lint_add(c, "e_ec_key_encipherment", "keyEncipherment with an EC key");
+	if (alg == NID_ED25519 && (ku & (KU_KEY_ENCIPHERMENT | KU_DATA_ENCIPHERMENT | KU_KEY_AGREEMENT)))
+		lint_add(c, "e_ed25519_key_usage", "keyEncipherment, dataEncipherment or keyAgreement with an "
+			 "Ed25519 key (RFC 8410: signature usages only)");
 	if (sans == NULL || sk_GENERAL_NAME_num(sans) == 0) {
 		lint_add(c, "e_san_missing", "a leaf needs a subjectAltName");
 	} else {
@@ -297,6 +302,20 @@ static int spki_alg(X509 *x, int *curve)
 	return OBJ_obj2nid(alg);
 }
 
+static int ed25519_params_absent(X509 *x)
+{
+	ASN1_OBJECT *alg;
+	X509_ALGOR *pa;
+	const ASN1_OBJECT *aobj;
+	const void *pval;
+	int ptype;
+
+	if (X509_PUBKEY_get0_param(&alg, NULL, NULL, &pa, X509_get_X509_PUBKEY(x)) != 1)
+		return 0;
+	X509_ALGOR_get0(&aobj, &ptype, &pval, pa);
+	return ptype == V_ASN1_UNDEF;
+}
+
 static void lint_key(lint_ctx *c, X509 *x)
 {
 	int curve, alg = spki_alg(x, &curve);
@@ -313,6 +332,9 @@ static void lint_key(lint_ctx *c, X509 *x)
 			lint_add(c, "e_rsa_key_too_small", "RSA key of %d bits (at least 2048)", pk ? EVP_PKEY_get_bits(pk) : 0);
 		EVP_PKEY_free(pk);
 		OPENSSL_free(spki);
+	} else if (alg == NID_ED25519) {
+		if (!ed25519_params_absent(x))
+			lint_add(c, "e_ed25519_params", "Ed25519 SubjectPublicKeyInfo with parameters (RFC 8410: absent)");
 	} else if (alg == NID_X9_62_id_ecPublicKey) {
 		if (curve != NID_X9_62_prime256v1 && curve != NID_secp384r1 && curve != NID_secp521r1)
 			lint_add(c, "e_ec_curve", "EC key on curve '%s' (P-256, P-384 or P-521)",

@@ -83,6 +83,17 @@ static offca_rc check_ec(const ca_policy *pol, EVP_PKEY *pk, ca_request *out)
 	return OFFCA_OK;
 }
 
+static offca_rc check_ed25519(const ca_policy *pol, EVP_PKEY *pk, ca_request *out)
+{
+	if (!pol->allow_ed25519)
+		return ut_err(OFFCA_E_POLICY, "policy key-type: Ed25519 keys are not allowed by this issuer "
+					      "(add \"ed25519\" to key_types in config.json)");
+	out->is_rsa = 0;
+	out->key_bits = EVP_PKEY_get_bits(pk);
+	snprintf(out->key_desc, sizeof(out->key_desc), "Ed25519");
+	return OFFCA_OK;
+}
+
 static offca_rc check_key(const ca_policy *pol, EVP_PKEY *pk, ca_request *out)
 {
 	switch (EVP_PKEY_get_base_id(pk)) {
@@ -90,9 +101,11 @@ static offca_rc check_key(const ca_policy *pol, EVP_PKEY *pk, ca_request *out)
 		return check_rsa(pol, pk, out);
 	case EVP_PKEY_EC:
 		return check_ec(pol, pk, out);
+	case EVP_PKEY_ED25519:
+		return check_ed25519(pol, pk, out);
 	default:
-		return ut_err(OFFCA_E_POLICY, "policy key-type: %s keys are not allowed (RSA or EC only)",
-			      OBJ_nid2sn(EVP_PKEY_get_base_id(pk)));
+		return ut_err(OFFCA_E_POLICY, "policy key-type: %s keys are not allowed (RSA, EC%s only)",
+			      OBJ_nid2sn(EVP_PKEY_get_base_id(pk)), pol->allow_ed25519 ? ", Ed25519" : "");
 	}
 }
 
@@ -143,6 +156,7 @@ static offca_rc rebuild_subject(const X509_NAME *in, X509_NAME **out, char *cn, 
 		int max = subject_attr_max(nid);
 		unsigned char *utf8 = NULL;
 		int ulen, ok, set;
+		uint32_t cp;
 
 		if (max < 0) {
 			char oid[80];
@@ -153,6 +167,13 @@ static offca_rc rebuild_subject(const X509_NAME *in, X509_NAME **out, char *cn, 
 		ulen = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(ne));
 		if (ulen < 0) {
 			rc = ut_err_ssl(OFFCA_E_POLICY, "policy subject-syntax: undecodable %s", OBJ_nid2sn(nid));
+			goto out;
+		}
+		if (ulen >= 1 && policy_hidden_char((const char *)utf8, (size_t)ulen, &cp)) {
+			OPENSSL_free(utf8);
+			rc = ut_err(OFFCA_E_POLICY, "policy format-char: %s holds U+%04X, an invisible or "
+						    "bidirectional character (or bytes that are not UTF-8)",
+				    OBJ_nid2sn(nid), (unsigned)cp);
 			goto out;
 		}
 		ok = ulen >= 1 && ulen <= max && memchr(utf8, 0, (size_t)ulen) == NULL;
@@ -192,6 +213,12 @@ out:
 
 offca_rc ca_policy_check(const ca_policy *pol, const ca_csr *csr, ca_request *out)
 {
+	return ca_policy_check_chain(pol, NULL, csr, out);
+}
+
+offca_rc ca_policy_check_chain(const ca_policy *pol, const STACK_OF(X509) *chain, const ca_csr *csr,
+			       ca_request *out)
+{
 	offca_rc rc;
 	char cn[256];
 
@@ -202,7 +229,8 @@ offca_rc ca_policy_check(const ca_policy *pol, const ca_csr *csr, ca_request *ou
 	if ((rc = rebuild_subject(X509_REQ_get_subject_name(ca_csr_req(csr)), &out->subject, cn,
 				  sizeof(cn))) != OFFCA_OK)
 		goto out;
-	if ((rc = policy_check_sans(pol, ca_csr_sans(csr), cn, out)) != OFFCA_OK)
+	if ((rc = policy_check_sans(pol, chain, ca_csr_sans(csr), cn, out)) != OFFCA_OK ||
+	    (rc = ca_policy_chain_constraints(chain, out->subject, NULL)) != OFFCA_OK)
 		goto out;
 	out->spki = X509_PUBKEY_dup(X509_REQ_get_X509_PUBKEY(ca_csr_req(csr)));
 	if (out->spki == NULL) {

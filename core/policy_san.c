@@ -85,19 +85,23 @@ static int under_suffix(const char *name, const char *sfx)
 	return n > s + 1 && name[n - s - 1] == '.' && strcmp(name + n - s, sfx) == 0;
 }
 
-static offca_rc check_dns(const ca_policy *pol, const char *name)
+/* Syntax and wildcard rules of a lower-cased DNS name. */
+static offca_rc dns_rules(const ca_policy *pol, const char *name)
 {
 	offca_rc rc = ca_policy_dns_syntax(name, strlen(name));
-	const char *base = name;
 
 	if (rc != OFFCA_OK)
 		return rc;
-	if (name[0] == '*') {
-		if (!pol->allow_wildcard)
-			return ut_err(OFFCA_E_POLICY, "policy san-wildcard: wildcard names (%s) are not allowed "
-						      "by this issuer", name);
-		base = name + 2;
-	}
+	if (name[0] == '*' && !pol->allow_wildcard)
+		return ut_err(OFFCA_E_POLICY, "policy san-wildcard: wildcard names (%s) are not allowed "
+					      "by this issuer", name);
+	return OFFCA_OK;
+}
+
+static offca_rc dns_suffix(const ca_policy *pol, const char *name)
+{
+	const char *base = name[0] == '*' ? name + 2 : name;
+
 	if (pol->n_dns_suffixes == 0)
 		return OFFCA_OK;
 	for (size_t i = 0; i < pol->n_dns_suffixes; i++)
@@ -105,6 +109,34 @@ static offca_rc check_dns(const ca_policy *pol, const char *name)
 			return OFFCA_OK;
 	return ut_err(OFFCA_E_POLICY, "policy san-dns-suffix: %s is not under an allowed suffix (%s%s)", name,
 		      pol->dns_suffixes[0], pol->n_dns_suffixes > 1 ? ", ..." : "");
+}
+
+/* The issuer's IPv4 / IPv6 ranges (none: any address); an IPv4-mapped IPv6 address (::ffff:a.b.c.d)
+   is judged as the IPv4 address it maps. */
+static offca_rc ip_range(const ca_policy *pol, const GENERAL_NAME *gn)
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	const unsigned char *a = ASN1_STRING_get0_data(gn->d.ip);
+	size_t n = (size_t)ASN1_STRING_length(gn->d.ip);
+	char text[64];
+
+	if (pol->n_ip_ranges == 0)
+		return OFFCA_OK;
+	if (n == 16 && memcmp(a, mapped, sizeof(mapped)) == 0) {
+		a += 12;
+		n = 4;
+	}
+	for (size_t i = 0; i < pol->n_ip_ranges; i++) {
+		const ca_ip_range *r = &pol->ip_ranges[i];
+		unsigned full = r->prefix / 8, rest = r->prefix % 8;
+		if (r->len != n || memcmp(a, r->addr, full) != 0)
+			continue;
+		if (rest == 0 || ((a[full] ^ r->addr[full]) & (0xff00u >> rest)) == 0)
+			return OFFCA_OK;
+	}
+	ca_policy_san_text(gn, text, sizeof(text));
+	return ut_err(OFFCA_E_POLICY, "policy san-ip-range: %s is outside the allowed ranges (see ip_ranges "
+				      "in config.json)", text);
 }
 
 static offca_rc check_uri(const char *u, size_t len)
@@ -202,8 +234,39 @@ static int already_has(const GENERAL_NAMES *out, const GENERAL_NAME *gn)
 	return 0;
 }
 
+/* The name just appended to out against the chain's name constraints. */
+static offca_rc last_nc(const STACK_OF(X509) *chain, const GENERAL_NAMES *out)
+{
+	return policy_nc_name(chain, sk_GENERAL_NAME_value(out, sk_GENERAL_NAME_num(out) - 1));
+}
+
+/* A lower-cased DNS name: its rules, the issuing CAs' name constraints, then the suffixes. */
+static offca_rc dns_name(const ca_policy *pol, const STACK_OF(X509) *chain, const char *lower, GENERAL_NAMES *out)
+{
+	offca_rc rc;
+
+	if ((rc = dns_rules(pol, lower)) != OFFCA_OK || (rc = add_dns(out, lower)) != OFFCA_OK ||
+	    (rc = last_nc(chain, out)) != OFFCA_OK)
+		return rc;
+	return dns_suffix(pol, lower);
+}
+
+/* Rule format-char for a SAN's text (DNS, email and URI are ASCII-only: caught here first so the
+   refusal names the reason). */
+static offca_rc ia5_text(const GENERAL_NAME *gn, const char *what)
+{
+	const ASN1_STRING *s = gn->d.ia5;
+	uint32_t cp;
+
+	if (policy_hidden_char((const char *)ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s), &cp))
+		return ut_err(OFFCA_E_POLICY, "policy format-char: the %s SAN holds U+%04X, an invisible or "
+					      "bidirectional character (or bytes that are not UTF-8)", what, (unsigned)cp);
+	return OFFCA_OK;
+}
+
 /* Check one requested SAN and append its normalized form to out. */
-static offca_rc one_san(const ca_policy *pol, const GENERAL_NAME *gn, GENERAL_NAMES *out)
+static offca_rc one_san(const ca_policy *pol, const STACK_OF(X509) *chain, const GENERAL_NAME *gn,
+			GENERAL_NAMES *out)
 {
 	offca_rc rc;
 	char name[MAX_DNS_NAME + 1];
@@ -212,6 +275,8 @@ static offca_rc one_san(const ca_policy *pol, const GENERAL_NAME *gn, GENERAL_NA
 
 	switch (gn->type) {
 	case GEN_DNS:
+		if ((rc = ia5_text(gn, "DNS")) != OFFCA_OK)
+			return rc;
 		s = gn->d.ia5;
 		len = ASN1_STRING_length(s);
 		if (len <= 0 || len > MAX_DNS_NAME)
@@ -221,28 +286,34 @@ static offca_rc one_san(const ca_policy *pol, const GENERAL_NAME *gn, GENERAL_NA
 		name[len] = '\0';
 		if ((int)strlen(name) != len)
 			return ut_err(OFFCA_E_POLICY, "policy san-dns-syntax: DNS name holds a NUL byte");
-		if ((rc = check_dns(pol, name)) != OFFCA_OK)
-			return rc;
-		return add_dns(out, name);
+		return dns_name(pol, chain, name, out);
 	case GEN_IPADD:
 		len = ASN1_STRING_length(gn->d.ip);
 		if (len != 4 && len != 16)
 			return ut_err(OFFCA_E_POLICY, "policy san-ip: IP SAN of %d bytes (4 or 16)", len);
 		if (!pol->allow_ip_san)
 			return ut_err(OFFCA_E_POLICY, "policy san-ip: IP address SANs are not allowed by this issuer");
-		return add_copy(out, gn);
+		if ((rc = add_copy(out, gn)) != OFFCA_OK || (rc = last_nc(chain, out)) != OFFCA_OK)
+			return rc;
+		return ip_range(pol, gn);
 	case GEN_EMAIL:
 		if (!pol->allow_email_san)
 			return ut_err(OFFCA_E_POLICY, "policy san-email: email SANs are not allowed by this issuer");
-		if ((rc = check_email((const char *)ASN1_STRING_get0_data(gn->d.ia5), (size_t)ASN1_STRING_length(gn->d.ia5))) != OFFCA_OK)
+		if ((rc = ia5_text(gn, "email")) != OFFCA_OK ||
+		    (rc = check_email((const char *)ASN1_STRING_get0_data(gn->d.ia5), (size_t)ASN1_STRING_length(gn->d.ia5))) != OFFCA_OK)
 			return rc;
-		return add_copy(out, gn);
+		if ((rc = add_copy(out, gn)) != OFFCA_OK)
+			return rc;
+		return last_nc(chain, out);
 	case GEN_URI:
 		if (!pol->allow_uri_san)
 			return ut_err(OFFCA_E_POLICY, "policy san-uri: URI SANs are not allowed by this issuer");
-		if ((rc = check_uri((const char *)ASN1_STRING_get0_data(gn->d.ia5), (size_t)ASN1_STRING_length(gn->d.ia5))) != OFFCA_OK)
+		if ((rc = ia5_text(gn, "URI")) != OFFCA_OK ||
+		    (rc = check_uri((const char *)ASN1_STRING_get0_data(gn->d.ia5), (size_t)ASN1_STRING_length(gn->d.ia5))) != OFFCA_OK)
 			return rc;
-		return add_copy(out, gn);
+		if ((rc = add_copy(out, gn)) != OFFCA_OK)
+			return rc;
+		return last_nc(chain, out);
 	default:
 		return ut_err(OFFCA_E_POLICY, "policy san-type: only DNS, IP, email and URI SANs are allowed");
 	}
@@ -271,7 +342,7 @@ static int cn_in_sans(const char *cn, const GENERAL_NAMES *sans)
 }
 
 /* keytool-style CSR: CN only. Copy it into a SAN (checked like any SAN) or refuse. */
-static offca_rc copy_cn(const ca_policy *pol, const char *cn, GENERAL_NAMES *out)
+static offca_rc copy_cn(const ca_policy *pol, const STACK_OF(X509) *chain, const char *cn, GENERAL_NAMES *out)
 {
 	unsigned char ip[16];
 	int iplen = 0;
@@ -294,7 +365,7 @@ static offca_rc copy_cn(const ca_policy *pol, const char *cn, GENERAL_NAMES *out
 			return ut_err(OFFCA_E_NOMEM, "out of memory building SANs");
 		}
 		GENERAL_NAME_set0_value(gn, GEN_IPADD, os);
-		rc = one_san(pol, gn, out);
+		rc = one_san(pol, chain, gn, out);
 		GENERAL_NAME_free(gn);
 		return rc;
 	}
@@ -305,13 +376,12 @@ static offca_rc copy_cn(const ca_policy *pol, const char *cn, GENERAL_NAMES *out
 			return ut_err(OFFCA_E_POLICY, "policy san-dns-syntax: CN is longer than a DNS name");
 		for (size_t i = 0; i <= n; i++)
 			lower[i] = (char)tolower((unsigned char)cn[i]);
-		if ((rc = check_dns(pol, lower)) != OFFCA_OK)
-			return rc;
-		return add_dns(out, lower);
+		return dns_name(pol, chain, lower, out);
 	}
 }
 
-offca_rc policy_check_sans(const ca_policy *pol, const GENERAL_NAMES *req, const char *cn, ca_request *out)
+offca_rc policy_check_sans(const ca_policy *pol, const STACK_OF(X509) *chain, const GENERAL_NAMES *req,
+			   const char *cn, ca_request *out)
 {
 	offca_rc rc = OFFCA_E_NOMEM;
 	GENERAL_NAMES *sans = sk_GENERAL_NAME_new_null();
@@ -329,7 +399,7 @@ offca_rc policy_check_sans(const ca_policy *pol, const GENERAL_NAMES *req, const
 		GENERAL_NAMES *one = sk_GENERAL_NAME_new_null();
 		if (one == NULL)
 			goto out;
-		rc = one_san(pol, sk_GENERAL_NAME_value(req, i), one);
+		rc = one_san(pol, chain, sk_GENERAL_NAME_value(req, i), one);
 		if (rc == OFFCA_OK && !already_has(sans, sk_GENERAL_NAME_value(one, 0))) {
 			sk_GENERAL_NAME_push(sans, sk_GENERAL_NAME_value(one, 0));
 			sk_GENERAL_NAME_free(one);
@@ -340,7 +410,7 @@ offca_rc policy_check_sans(const ca_policy *pol, const GENERAL_NAMES *req, const
 			goto out;
 	}
 	if (cn[0] != '\0' && sk_GENERAL_NAME_num(sans) == 0) {
-		if ((rc = copy_cn(pol, cn, sans)) != OFFCA_OK)
+		if ((rc = copy_cn(pol, chain, cn, sans)) != OFFCA_OK)
 			goto out;
 		out->cn_copied = 1;
 	} else if (cn[0] != '\0' && !cn_in_sans(cn, sans)) {

@@ -20,6 +20,7 @@ void ca_signer_free(ca_signer *s)
 		return;
 	ca_issuer_clear(&s->iss);
 	X509_free(s->cert);
+	sk_X509_pop_free(s->chain, X509_free);
 	free(s);
 }
 
@@ -63,6 +64,44 @@ offca_rc ca_sign_default_issuer(ca_store *st, char name[64])
 	return OFFCA_OK;
 }
 
+#define CHAIN_MAX_DEPTH 16
+
+/* s->chain: the issuer's certificate, then its parents' up to the root, for the name constraints
+   of every CA above what gets signed. */
+static offca_rc load_chain(ca_signer *s, ca_store *st)
+{
+	ca_issuer p;
+	char parent[64];
+	offca_rc rc = OFFCA_OK;
+
+	memset(&p, 0, sizeof(p));
+	if ((s->chain = sk_X509_new_null()) == NULL || !X509_up_ref(s->cert))
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	if (!sk_X509_push(s->chain, s->cert)) {
+		X509_free(s->cert);
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	}
+	snprintf(parent, sizeof(parent), "%s", s->iss.is_root ? "" : s->iss.parent);
+	while (rc == OFFCA_OK && parent[0] != '\0') {
+		X509 *x = NULL;
+		if (sk_X509_num(s->chain) >= CHAIN_MAX_DEPTH)
+			return ut_err(OFFCA_E_STORE, "issuer chain of '%s' is longer than %d (loop?)", s->iss.name,
+				      CHAIN_MAX_DEPTH);
+		rc = ca_store_issuer_get(st, parent, &p);
+		if (rc == OFFCA_E_NOT_FOUND)
+			rc = ut_err(OFFCA_E_STATE, "issuer '%s' of '%s' is not in the store", parent, s->iss.name);
+		if (rc == OFFCA_OK)
+			rc = ca_x509_from_der(p.der, p.der_len, &x);
+		if (rc == OFFCA_OK && !sk_X509_push(s->chain, x)) {
+			X509_free(x);
+			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+		}
+		snprintf(parent, sizeof(parent), "%s", p.is_root ? "" : p.parent);
+		ca_issuer_clear(&p);
+	}
+	return rc;
+}
+
 offca_rc ca_signer_new(ca_store *st, const ca_config *cfg, const char *issuer, ca_signer **out)
 {
 	offca_rc rc = OFFCA_E_NOMEM;
@@ -98,6 +137,8 @@ offca_rc ca_signer_new(ca_store *st, const ca_config *cfg, const char *issuer, c
 			    s->iss.name, when);
 		goto out;
 	}
+	if ((rc = load_chain(s, st)) != OFFCA_OK)
+		goto out;
 	s->cfg = ca_config_issuer(cfg, s->iss.name);
 	*out = s;
 	s = NULL;
@@ -187,7 +228,7 @@ offca_rc ca_sign_check(ca_signer *s, const ca_sign_input *in, size_t n, const ca
 		memset(&req, 0, sizeof(req));
 		rc = ca_csr_parse(in[i].csr, in[i].csr_len, &csr);
 		if (rc == OFFCA_OK)
-			rc = ca_policy_check(&s->cfg->policy, csr, &req);
+			rc = ca_policy_check_chain(&s->cfg->policy, s->chain, csr, &req);
 		if (rc == OFFCA_OK) {
 			(void)ca_x509_name_text(req.subject, res->certs[i].subject, sizeof(res->certs[i].subject)); /* a summary: cut is fine */
 			sign_sans_text(req.sans, res->certs[i].sans, sizeof(res->certs[i].sans));

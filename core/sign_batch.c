@@ -89,7 +89,7 @@ static offca_rc stage_build(struct job *j, size_t i)
 	memset(&req, 0, sizeof(req));
 	if ((rc = ca_csr_parse(j->in[i].csr, j->in[i].csr_len, &csr)) != OFFCA_OK)
 		goto out;
-	if ((rc = ca_policy_check(&cfg->policy, csr, &req)) != OFFCA_OK)
+	if ((rc = ca_policy_check_chain(&cfg->policy, j->s->chain, csr, &req)) != OFFCA_OK)
 		goto out;
 	memset(&spec, 0, sizeof(spec));
 	spec.profile = j->o->profile;

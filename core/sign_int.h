@@ -8,6 +8,7 @@
 struct ca_signer {
 	ca_issuer iss;                /* from the store (der owned) */
 	X509 *cert;                   /* parsed iss.der */
+	STACK_OF(X509) *chain;        /* cert, then its issuers up to the root (name constraints) */
 	const ca_issuer_cfg *cfg;     /* borrowed from the config */
 	EVP_PKEY *priv, *pub;         /* borrowed */
 };

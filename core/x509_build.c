@@ -196,20 +196,21 @@ out:
 	return rc;
 }
 
-static offca_rc add_name_constraints(X509 *x, const ca_cert_spec *s)
+offca_rc ca_x509_nc_permit_dns(const char *const *permit_dns, size_t n, NAME_CONSTRAINTS **out)
 {
 	NAME_CONSTRAINTS *nc = NULL;
 	offca_rc rc = OFFCA_E_NOMEM;
 
-	if (s->n_permit_dns == 0)
+	*out = NULL;
+	if (n == 0)
 		return OFFCA_OK;
 	nc = NAME_CONSTRAINTS_new();
 	if (nc == NULL || (nc->permittedSubtrees = sk_GENERAL_SUBTREE_new_null()) == NULL)
 		goto out;
-	for (size_t i = 0; i < s->n_permit_dns; i++) {
+	for (size_t i = 0; i < n; i++) {
 		GENERAL_SUBTREE *st = GENERAL_SUBTREE_new();
 		ASN1_IA5STRING *v = ASN1_IA5STRING_new();
-		if (st == NULL || v == NULL || !ASN1_STRING_set(v, s->permit_dns[i], (int)strlen(s->permit_dns[i])) ||
+		if (st == NULL || v == NULL || !ASN1_STRING_set(v, permit_dns[i], (int)strlen(permit_dns[i])) ||
 		    !sk_GENERAL_SUBTREE_push(nc->permittedSubtrees, st)) {
 			GENERAL_SUBTREE_free(st);
 			ASN1_IA5STRING_free(v);
@@ -217,10 +218,24 @@ static offca_rc add_name_constraints(X509 *x, const ca_cert_spec *s)
 		}
 		GENERAL_NAME_set0_value(st->base, GEN_DNS, v);
 	}
-	rc = add_ext(x, NID_name_constraints, 1, nc);
+	*out = nc;
+	nc = NULL;
+	rc = OFFCA_OK;
 out:
 	if (rc == OFFCA_E_NOMEM)
 		ut_err(rc, "out of memory");
+	NAME_CONSTRAINTS_free(nc);
+	return rc;
+}
+
+static offca_rc add_name_constraints(X509 *x, const ca_cert_spec *s)
+{
+	NAME_CONSTRAINTS *nc = NULL;
+	offca_rc rc;
+
+	if ((rc = ca_x509_nc_permit_dns(s->permit_dns, s->n_permit_dns, &nc)) != OFFCA_OK || nc == NULL)
+		return rc;
+	rc = add_ext(x, NID_name_constraints, 1, nc);
 	NAME_CONSTRAINTS_free(nc);
 	return rc;
 }

@@ -47,6 +47,13 @@ typedef struct ca_cert_spec {
  */
 offca_rc ca_x509_build(const ca_cert_spec *spec, X509 **out);
 
+/*
+ * The nameConstraints an intermediate made with these permitted DNS subtrees carries (what
+ * ca_x509_build() puts in it; also what `ceremony validate` checks a session's CSRs against
+ * before the intermediate exists). n 0: *out NULL. Errors: OFFCA_E_NOMEM.
+ */
+offca_rc ca_x509_nc_permit_dns(const char *const *permit_dns, size_t n, NAME_CONSTRAINTS **out);
+
 /* Digest for signing with key (NULL for Ed25519/Ed448); *ok = 0 when the key type is unusable. */
 const EVP_MD *ca_x509_digest_for(EVP_PKEY *key, int *ok);
 
