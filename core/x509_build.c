@@ -297,7 +297,7 @@ static offca_rc copy_spki(X509 *x, const X509_PUBKEY *src)
 	const void *pval = NULL;
 	void *nval = NULL;
 	unsigned char *bits = NULL;
-	int pklen = 0, ptype = V_ASN1_UNDEF;
+	int pklen = 0, ptype = V_ASN1_UNDEF, unknown = 0;
 
 	if (X509_PUBKEY_get0_param((ASN1_OBJECT **)&palg, &pk, &pklen, &pa, (X509_PUBKEY *)src) != 1 || pklen <= 0)
 		return ut_err_ssl(OFFCA_E_CRYPTO, "cannot read the subject public key");
@@ -308,9 +308,9 @@ static offca_rc copy_spki(X509 *x, const X509_PUBKEY *src)
 		nval = OBJ_dup(pval);
 	else if (ptype == V_ASN1_SEQUENCE)
 		nval = ASN1_STRING_dup(pval);
-	else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF)
-		ptype = -1;
-	if (alg == NULL || bits == NULL || ptype == -1 || ((ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE) && nval == NULL) ||
+	else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF) /* V_ASN1_UNDEF: absent (Ed25519) */
+		unknown = 1;
+	if (alg == NULL || bits == NULL || unknown || ((ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE) && nval == NULL) ||
 	    X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), alg, ptype, nval, bits, pklen) != 1) {
 		ASN1_OBJECT_free(alg);
 		OPENSSL_free(bits);

@@ -15,6 +15,8 @@ PKGS=(
   # independent verifiers and real peers used by the tests
   openssl gnutls-bin curl nginx-light pebble bind9 bind9-dnsutils lmdb-utils
   imagemagick zbar-tools qrencode tmux poppler-utils python3 faketime strace time
+  # Go's crypto/x509 as a third verifier of Ed25519 leaves (tests/interop/x509verify.go, stdlib only)
+  golang-go
 )
 # node and npm (used by the QR interoperability test with @ngraveio/bc-ur): Debian's packages
 # only where the machine has no node/npm of its own (a nodesource node conflicts with Debian's npm)

@@ -273,6 +273,28 @@ static offca_rc subject_key(const struct opts *o, ca_store *st, const ca_config 
 	return OFFCA_OK;
 }
 
+/* --permit-dns also becomes the issuer's policy.dns_suffixes, unless config.json sets them. The
+   intermediate exists by now: a failure here says so and how to finish by hand. */
+static offca_rc adopt_permit(const struct opts *o, const char *name)
+{
+	char msg[512];
+	int written = 0;
+	offca_rc rc;
+
+	if (o->n_permit == 0)
+		return OFFCA_OK;
+	rc = ca_config_adopt_permit_dns(cli_home(o->home), name, o->permit, o->n_permit, &written);
+	if (rc == OFFCA_OK) {
+		fprintf(stderr, "offca: config.json: issuers.%s.policy.dns_suffixes %s\n", name,
+			written ? "set to the --permit-dns names" : "already set there: kept (it wins; the name "
+			"constraints still apply at signing)");
+		return OFFCA_OK;
+	}
+	snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+	return ut_err(rc, "intermediate '%s' was made, but config.json was not updated (%s): set "
+		      "issuers.%s.policy.dns_suffixes by hand", name, msg, name);
+}
+
 static int cmd_intermediate(int argc, char **argv)
 {
 	struct opts o;
@@ -301,6 +323,10 @@ static int cmd_intermediate(int argc, char **argv)
 		return cli_usage_error("ca intermediate", "--subject is required with --key");
 	if (o.out != NULL && ut_path_exists(o.out) == OFFCA_OK)
 		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s exists: refusing to overwrite it", o.out));
+	gmtime_r(&now, &tm);
+	strftime(defname, sizeof(defname), "int-%Y%m%d", &tm);
+	if (o.name == NULL)
+		o.name = defname;
 	if ((rc = open_home(&o, &st, &cfg)) != OFFCA_OK)
 		goto out;
 	if ((rc = pick_parent(st, o.issuer, pname, sizeof(pname))) != OFFCA_OK ||
@@ -311,10 +337,8 @@ static int cmd_intermediate(int argc, char **argv)
 	pin.pin_file = o.ipin_file ? o.ipin_file : o.pin_file;
 	if ((rc = ca_signer_open_key(parent, st, o.module, &pin, "ca intermediate", &pkey)) != OFFCA_OK)
 		goto out;
-	gmtime_r(&now, &tm);
-	strftime(defname, sizeof(defname), "int-%Y%m%d", &tm);
 	memset(&spec, 0, sizeof(spec));
-	spec.name = o.name ? o.name : defname;
+	spec.name = o.name;
 	spec.subject = subj;
 	spec.days = (unsigned)o.days;
 	spec.path_len = (int)o.path_len;
@@ -328,6 +352,7 @@ static int cmd_intermediate(int argc, char **argv)
 		goto out;
 	fprintf(stderr, "offca: intermediate '%s' signed by '%s' (%u days)%s\n", spec.name, pname, spec.days,
 		o.csr ? "; its key lives elsewhere, so it cannot sign here" : "");
+	rc = adopt_permit(&o, spec.name);
 out:
 	OPENSSL_free(der);
 	X509_NAME_free(subj);

@@ -126,6 +126,17 @@ offca_rc ca_config_load_for_store(const char *home, struct ca_store *st, const c
 				  size_t n_extra, ca_config **out);
 
 /*
+ * An intermediate named issuer was made with name constraints permitting the DNS subtrees dns (n;
+ * a leading dot is dropped): set issuers.<issuer>.policy.dns_suffixes to them in home/config.json,
+ * unless the file already has that key (then the operator's value wins and nothing is written).
+ * The new file is checked with ca_config_parse() and replaces the old atomically (0600).
+ * *written: 1 when the file was changed. Errors: OFFCA_E_PARSE (the file or a section on the way
+ * is not what config.json must be), OFFCA_E_IO, OFFCA_E_DISK_FULL, OFFCA_E_PERM, OFFCA_E_NOMEM.
+ */
+offca_rc ca_config_adopt_permit_dns(const char *home, const char *issuer, const char *const *dns, size_t n,
+				    int *written);
+
+/*
  * defaults.transfer.require_signed (default false): 1 when `offca bundle import` must refuse an
  * inbound bundle that is not signed by an enrolled operator (unsigned bundles are otherwise
  * taken on their integrity check alone). cfg NULL: 0. Never fails.
