@@ -230,7 +230,7 @@ offca_rc ca_policy_check_chain(const ca_policy *pol, const STACK_OF(X509) *chain
 				  sizeof(cn))) != OFFCA_OK)
 		goto out;
 	if ((rc = policy_check_sans(pol, chain, ca_csr_sans(csr), cn, out)) != OFFCA_OK ||
-	    (rc = ca_policy_chain_constraints(chain, out->subject, NULL)) != OFFCA_OK)
+	    (rc = policy_nc_subject(chain, out->subject, out->sans)) != OFFCA_OK)
 		goto out;
 	out->spki = X509_PUBKEY_dup(X509_REQ_get_X509_PUBKEY(ca_csr_req(csr)));
 	if (out->spki == NULL) {

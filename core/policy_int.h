@@ -12,6 +12,10 @@
 offca_rc policy_check_sans(const ca_policy *pol, const STACK_OF(X509) *chain, const GENERAL_NAMES *req,
 			   const char *cn, ca_request *out);
 
+/* The subject (directoryName, a CN that is a name) against every CA of chain; sans (the request's
+   normalized SANs) are not checked again, they only say whether a DNS SAN exists. */
+offca_rc policy_nc_subject(const STACK_OF(X509) *chain, const X509_NAME *subject, const GENERAL_NAMES *sans);
+
 /* One normalized name against the name constraints of every CA of chain (NULL: none). */
 offca_rc policy_nc_name(const STACK_OF(X509) *chain, const GENERAL_NAME *gn);
 

@@ -296,16 +296,44 @@ static offca_rc cn_as_name(const X509_NAME *subject, GENERAL_NAME **out)
 	return OFFCA_OK;
 }
 
-/* Every name of the request against one CA's constraints. */
-static offca_rc check_names(const NAME_CONSTRAINTS *nc, const struct who *ca, const X509_NAME *subject,
-			    const GENERAL_NAMES *sans)
+static int has_dns(const GENERAL_NAMES *sans)
+{
+	for (int i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans); i++)
+		if (sk_GENERAL_NAME_value(sans, i)->type == GEN_DNS)
+			return 1;
+	return 0;
+}
+
+/* OpenSSL (NAME_CONSTRAINTS_check_CN) reads a CN of digits and dots as a DNS name when no DNS SAN
+   exists, and holds it against the DNS subtrees: so does the policy, or openssl verify would
+   refuse a certificate signed here ("CN=10.1.2.3" with only an IP SAN under DNS constraints). */
+static offca_rc cn_ip_as_dns(const NAME_CONSTRAINTS *nc, const struct who *ca, const X509_NAME *subject)
+{
+	int idx = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+	const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx));
+	GENERAL_NAME *gn = GENERAL_NAME_new();
+	ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+	offca_rc rc;
+
+	if (gn == NULL || s == NULL || !ASN1_STRING_set(s, ASN1_STRING_get0_data(v), ASN1_STRING_length(v))) {
+		GENERAL_NAME_free(gn);
+		ASN1_IA5STRING_free(s);
+		return ut_err(OFFCA_E_NOMEM, "out of memory checking name constraints");
+	}
+	GENERAL_NAME_set0_value(gn, GEN_DNS, s);
+	rc = check_one(nc, ca, gn);
+	GENERAL_NAME_free(gn);
+	return rc;
+}
+
+/* The subject (directoryName subtrees) and its CN when it is a name; sans only tell whether a DNS
+   SAN exists. */
+static offca_rc check_subject(const NAME_CONSTRAINTS *nc, const struct who *ca, const X509_NAME *subject,
+			      const GENERAL_NAMES *sans)
 {
 	offca_rc rc;
 	GENERAL_NAME dn, *cn = NULL;
 
-	for (int i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans); i++)
-		if ((rc = check_one(nc, ca, sk_GENERAL_NAME_value(sans, i))) != OFFCA_OK)
-			return rc;
 	if (subject == NULL)
 		return OFFCA_OK;
 	if (X509_NAME_entry_count(subject) > 0) {
@@ -317,8 +345,22 @@ static offca_rc check_names(const NAME_CONSTRAINTS *nc, const struct who *ca, co
 	if ((rc = cn_as_name(subject, &cn)) != OFFCA_OK || cn == NULL)
 		return rc;
 	rc = check_one(nc, ca, cn);
+	if (rc == OFFCA_OK && cn->type == GEN_IPADD && !has_dns(sans))
+		rc = cn_ip_as_dns(nc, ca, subject);
 	GENERAL_NAME_free(cn);
 	return rc;
+}
+
+/* Every name of the request against one CA's constraints (sans_too 0: the subject only). */
+static offca_rc check_names(const NAME_CONSTRAINTS *nc, const struct who *ca, const X509_NAME *subject,
+			    const GENERAL_NAMES *sans, int sans_too)
+{
+	offca_rc rc;
+
+	for (int i = 0; sans_too && sans != NULL && i < sk_GENERAL_NAME_num(sans); i++)
+		if ((rc = check_one(nc, ca, sk_GENERAL_NAME_value(sans, i))) != OFFCA_OK)
+			return rc;
+	return check_subject(nc, ca, subject, sans);
 }
 
 offca_rc ca_policy_name_constraints(const NAME_CONSTRAINTS *nc, const char *ca, const X509_NAME *subject,
@@ -326,7 +368,7 @@ offca_rc ca_policy_name_constraints(const NAME_CONSTRAINTS *nc, const char *ca, 
 {
 	struct who w = {ca != NULL ? ca : "(unnamed)", NULL};
 
-	return nc == NULL ? OFFCA_OK : check_names(nc, &w, subject, sans);
+	return nc == NULL ? OFFCA_OK : check_names(nc, &w, subject, sans, 1);
 }
 
 /* The decoded nameConstraints of a CA certificate (*nc NULL: none). */
@@ -343,7 +385,8 @@ static offca_rc get_nc(X509 *ca, int i, NAME_CONSTRAINTS **nc)
 	return OFFCA_OK;
 }
 
-static offca_rc chain_check(const STACK_OF(X509) *chain, const X509_NAME *subject, const GENERAL_NAMES *sans)
+static offca_rc chain_check(const STACK_OF(X509) *chain, const X509_NAME *subject, const GENERAL_NAMES *sans,
+			    int sans_too)
 {
 	for (int i = 0; i < sk_X509_num(chain); i++) {
 		struct who w = {NULL, sk_X509_value(chain, i)};
@@ -351,7 +394,7 @@ static offca_rc chain_check(const STACK_OF(X509) *chain, const X509_NAME *subjec
 		offca_rc rc = get_nc(w.cert, i, &nc);
 
 		if (rc == OFFCA_OK && nc != NULL)
-			rc = check_names(nc, &w, subject, sans);
+			rc = check_names(nc, &w, subject, sans, sans_too);
 		NAME_CONSTRAINTS_free(nc);
 		if (rc != OFFCA_OK)
 			return rc;
@@ -362,7 +405,12 @@ static offca_rc chain_check(const STACK_OF(X509) *chain, const X509_NAME *subjec
 offca_rc ca_policy_chain_constraints(const STACK_OF(X509) *chain, const X509_NAME *subject,
 				     const GENERAL_NAMES *sans)
 {
-	return chain_check(chain, subject, sans);
+	return chain_check(chain, subject, sans, 1);
+}
+
+offca_rc policy_nc_subject(const STACK_OF(X509) *chain, const X509_NAME *subject, const GENERAL_NAMES *sans)
+{
+	return chain_check(chain, subject, sans, 0);
 }
 
 offca_rc policy_nc_name(const STACK_OF(X509) *chain, const GENERAL_NAME *gn)
@@ -376,7 +424,7 @@ offca_rc policy_nc_name(const STACK_OF(X509) *chain, const GENERAL_NAME *gn)
 		sk_GENERAL_NAME_free(one);
 		return ut_err(OFFCA_E_NOMEM, "out of memory checking name constraints");
 	}
-	rc = chain_check(chain, NULL, one);
+	rc = chain_check(chain, NULL, one, 1);
 	sk_GENERAL_NAME_free(one);
 	return rc;
 }

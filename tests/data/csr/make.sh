@@ -67,6 +67,12 @@ req k256 bad_cn_not_in_san.pem -subj /CN=other.example.com -addext "subjectAltNa
 req k256 bad_email_san.pem -subj /CN=m.example.com -addext "subjectAltName=DNS:m.example.com,email:a@example.com"
 req k256 bad_uri_san.pem -subj /CN=u.example.com -addext "subjectAltName=DNS:u.example.com,URI:spiffe://example.com/x"
 req k256 bad_no_name.pem -subj / -addext "keyUsage=digitalSignature"
+# self-signed with broken digests (Boulder refuses them too)
+req k256 bad_sha1.pem -sha1 -subj /CN=s1.example.com -addext "subjectAltName=DNS:s1.example.com"
+req r2048 bad_md5.pem -md5 -subj /CN=m5.example.com -addext "subjectAltName=DNS:m5.example.com"
+# U+202E RIGHT-TO-LEFT OVERRIDE in O: what a reader sees is not what is signed
+req k256 bad_bidi_subject.pem -utf8 -subj "/CN=bidi.example.com/O=invoice$(printf '\xe2\x80\xae')fdp.exe" \
+  -addext "subjectAltName=DNS:bidi.example.com"
 
 # ---- bad: structure ----
 req k256 bad_unknown_critical.pem -subj /CN=c.example.com -addext "subjectAltName=DNS:c.example.com" -addext "1.3.6.1.4.1.99999.1=critical,DER:05:00"
