@@ -191,6 +191,8 @@ static int cmd_root(int argc, char **argv)
 		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s exists: refusing to overwrite it", o.out));
 	if ((rc = ca_x509_parse_dn(o.subject, &subj)) != OFFCA_OK)
 		goto out;
+	if (o.name == NULL)
+		o.name = "root";
 	if ((rc = open_home(&o, &st, &cfg)) != OFFCA_OK)
 		goto out;
 	pin.pin_file = o.pin_file;

@@ -5,7 +5,9 @@
  * throwaway issuer made once in LLVMFuzzerInitialize(), and linted (ca_lint_cert), with the
  * subject and SANs printed as offca prints them. Everything is freed: a leak is a finding. What the
  * strict policy promises is checked on what it accepts (key, SAN types and suffixes, no wildcard,
- * lower-cased names, the same SANs in the certificate, not a CA): a broken promise aborts.
+ * lower-cased names, the same SANs in the certificate, not a CA): a broken promise aborts. Under an
+ * intermediate with name constraints (DNS, IP, email; permitted and excluded), what the policy
+ * accepts must also pass OpenSSL's own name-constraint check (X509_verify_cert).
  *
  * A mutated request almost never keeps a valid self-signature, so the input is also read with
  * OpenSSL's lenient d2i_X509_REQ() and, when that works, re-signed by a harness key of the same
@@ -33,8 +35,9 @@
 
 enum { K_P256, K_P384, K_RSA, K_ED25519, K_COUNT };
 
-static EVP_PKEY *issuer_key;
-static X509 *issuer_cert;
+static EVP_PKEY *issuer_key, *nc_key;
+static X509 *issuer_cert, *nc_cert;      /* nc_cert: an intermediate with name constraints */
+static STACK_OF(X509) *nc_chain;         /* nc_cert, issuer_cert */
 static EVP_PKEY *resign_key[K_COUNT];
 static ca_policy pol_permissive, pol_strict;
 
@@ -68,6 +71,41 @@ static void make_issuer(void)
 	X509_NAME_free(n);
 }
 
+/* An intermediate under the issuer whose nameConstraints cover each form the policy enforces. */
+static void make_constrained(void)
+{
+	static const unsigned char serial[16] = {0x43, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+	static const char nc[] = "critical,permitted;DNS:example.com,permitted;DNS:.corp.example,"
+				 "excluded;DNS:bad.example.com,permitted;IP:10.0.0.0/255.0.0.0,permitted;IP:fd00::/ff00::,"
+				 "excluded;IP:10.9.0.0/255.255.0.0,permitted;email:example.com,permitted;email:.corp.example";
+	X509_NAME *n = NULL;
+	X509_EXTENSION *e = NULL;
+	ca_cert_spec spec;
+
+	nc_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (nc_key == NULL || ca_x509_parse_dn("CN=fuzz constrained,O=offca fuzzing", &n) != OFFCA_OK)
+		die("constrained key/name");
+	memset(&spec, 0, sizeof(spec));
+	spec.profile = CA_PROFILE_INTERMEDIATE;
+	spec.subject = n;
+	spec.subject_key = nc_key;
+	spec.serial = serial;
+	spec.serial_len = sizeof(serial);
+	spec.not_before = 1700000000;
+	spec.not_after = 1700000000 + 3000LL * 86400;
+	spec.issuer = issuer_cert;
+	spec.path_len = 0;
+	if (ca_x509_build(&spec, &nc_cert) != OFFCA_OK ||
+	    (e = X509V3_EXT_conf_nid(NULL, NULL, NID_name_constraints, nc)) == NULL ||
+	    X509_add_ext(nc_cert, e, -1) != 1 || ca_x509_sign(nc_cert, issuer_key) != OFFCA_OK)
+		die("constrained intermediate");
+	X509_EXTENSION_free(e);
+	X509_NAME_free(n);
+	nc_chain = sk_X509_new_null();
+	if (nc_chain == NULL || !sk_X509_push(nc_chain, nc_cert) || !sk_X509_push(nc_chain, issuer_cert))
+		die("constrained chain");
+}
+
 static void make_policies(void)
 {
 	ca_issuer_cfg d;
@@ -94,6 +132,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	make_issuer();
+	make_constrained();
 	make_policies();
 	resign_key[K_P256] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	resign_key[K_P384] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
@@ -201,6 +240,66 @@ static void issue(const ca_policy *pol, const ca_csr *csr)
 	ca_request_clear(&req);
 }
 
+/* What the name-constraints check promises: a request the policy accepts under the constrained
+   intermediate gives a leaf OpenSSL's own verifier accepts (no name-constraint error). */
+static void constrained(const ca_csr *csr)
+{
+	static const unsigned char serial[16] = {0x7e, 0xee, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+	ca_request req;
+	ca_cert_spec spec;
+	X509 *x = NULL;
+	X509_STORE *st = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	STACK_OF(X509) *untrusted = NULL;
+	unsigned char *der = NULL;
+	size_t dlen = 0;
+	int err;
+
+	if (ca_policy_check_chain(&pol_permissive, nc_chain, csr, &req) != OFFCA_OK)
+		return;
+	memset(&spec, 0, sizeof(spec));
+	spec.profile = CA_PROFILE_SERVER;
+	spec.subject = req.subject;
+	spec.sans = req.sans;
+	spec.subject_key = req.pubkey;
+	spec.subject_spki = req.spki;
+	spec.serial = serial;
+	spec.serial_len = sizeof(serial);
+	spec.not_before = 1750000000;
+	spec.not_after = 1750000000 + 90LL * 86400;
+	spec.issuer = nc_cert;
+	spec.path_len = -1;
+	if (ca_x509_build(&spec, &x) != OFFCA_OK || ca_x509_sign(x, nc_key) != OFFCA_OK ||
+	    ca_x509_to_der(x, &der, &dlen) != OFFCA_OK)
+		goto out;
+	/* as a verifier sees it: from its DER (the built one holds the CSR's undecoded key) */
+	X509_free(x);
+	x = NULL;
+	if (ca_x509_from_der(der, dlen, &x) != OFFCA_OK)
+		goto out;
+	st = X509_STORE_new();
+	ctx = X509_STORE_CTX_new();
+	untrusted = sk_X509_new_null();
+	if (st == NULL || ctx == NULL || untrusted == NULL || !sk_X509_push(untrusted, nc_cert) ||
+	    X509_STORE_add_cert(st, issuer_cert) != 1 || X509_STORE_CTX_init(ctx, st, x, untrusted) != 1)
+		goto out;
+	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), 1750000000 + 3600);
+	if (X509_verify_cert(ctx) != 1) {
+		err = X509_STORE_CTX_get_error(ctx);
+		if (err == X509_V_ERR_PERMITTED_VIOLATION || err == X509_V_ERR_EXCLUDED_VIOLATION ||
+		    err == X509_V_ERR_UNSUPPORTED_NAME_SYNTAX || err == X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX)
+			broken("the policy accepted a name that OpenSSL's name-constraint check refuses");
+	}
+out:
+	ERR_clear_error();
+	sk_X509_free(untrusted);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	X509_free(x);
+	OPENSSL_free(der);
+	ca_request_clear(&req);
+}
+
 static void intake(const uint8_t *data, size_t size)
 {
 	ca_csr *csr = NULL;
@@ -214,6 +313,7 @@ static void intake(const uint8_t *data, size_t size)
 	}
 	issue(&pol_permissive, csr);
 	issue(&pol_strict, csr);
+	constrained(csr);
 	ca_csr_free(csr);
 }
 
