@@ -144,6 +144,9 @@ void cer_steps_check(cer_file *f, cer_diag *d);
 /* Signing sessions' CSR files against the permit-dns of the ceremony's CAs above their issuer
    (after cer_steps_check() resolved issuer_step). */
 void cer_steps_check_nc(const cer_file *f, cer_diag *d);
+/* The same for sessions whose issuer is in the store st: its chain's name constraints. */
+struct ca_store;
+void cer_steps_check_nc_store(const cer_file *f, struct ca_store *st, cer_diag *d);
 
 
 /* ---- running (flow*.c, prompt.c, step*.c, quorum.c) ---- */

@@ -151,6 +151,7 @@ static void check_store(const cer_file *f, const cer_env *env, cer_diag *d)
 			ca_issuer_clear(&iss);
 		}
 	}
+	cer_steps_check_nc_store(f, st, d);
 	ca_store_free(st);
 }
 

@@ -50,3 +50,26 @@ openssl verify -x509_strict -purpose sslserver -CAfile $D/root.pem -untrusted $D
   || fail "openssl verify of the session's certificate"
 "$OFFCA" pending list --home "$HOME_DIR" | grep -q "mqtt.iot.example" || fail "the refused CSR left the queue"
 pass "ceremony session: out-of-scope pending CSR refused (name-constraints), the other signed and verified"
+
+# a later session-only ceremony for the intermediate now in the CA home: checked against its chain
+cat > session.yaml <<'EOF2'
+version: 1
+name: "Session under demo-int"
+output-dir: session-out
+administrator: "Ada Administrator"
+witnesses: ["Wendy Witness"]
+tokens:
+  int: { uri: "pkcs11:token=demo-int" }
+steps:
+  - type: signing-session
+    issuer: demo-int
+    profile: server
+    csrs: [x.lab.example.csr, mqtt.iot.example.csr]
+    outputs: { directory: certs }
+EOF2
+expect_fail "validate: session CSR outside the constraints of a store issuer" "$OFFCA" ceremony validate session.yaml --home "$HOME_DIR"
+expect_err_match "session.yaml: steps\[0\]\.csrs\[1\]: policy name-constraints: DNS:mqtt\.iot\.example is not within the permitted subtrees of CA 'CN=Demo Intermediate CA,O=offca demo' \(issuer 'demo-int' in the CA home\)"
+grep -q "csrs\[0\]" "$T/last.err" && fail "the CSR inside lab.example was reported"
+sed -i 's|csrs: \[x.lab.example.csr, mqtt.iot.example.csr\]|csrs: [x.lab.example.csr]|' session.yaml
+"$OFFCA" ceremony validate session.yaml --home "$HOME_DIR" >/dev/null 2>&1 || fail "the in-scope session should validate"
+pass "ceremony validate: session CSR files against the chain of an issuer in the CA home"
