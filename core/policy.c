@@ -221,16 +221,19 @@ offca_rc ca_policy_check_chain(const ca_policy *pol, const STACK_OF(X509) *chain
 {
 	offca_rc rc;
 	char cn[256];
+	policy_ncs ncs;
 
 	memset(out, 0, sizeof(*out));
+	memset(&ncs, 0, sizeof(ncs));
 	ERR_clear_error();
 	if ((rc = check_key(pol, ca_csr_pubkey(csr), out)) != OFFCA_OK)
 		goto out;
 	if ((rc = rebuild_subject(X509_REQ_get_subject_name(ca_csr_req(csr)), &out->subject, cn,
 				  sizeof(cn))) != OFFCA_OK)
 		goto out;
-	if ((rc = policy_check_sans(pol, chain, ca_csr_sans(csr), cn, out)) != OFFCA_OK ||
-	    (rc = policy_nc_subject(chain, out->subject, out->sans)) != OFFCA_OK)
+	if ((rc = policy_ncs_load(chain, &ncs)) != OFFCA_OK ||
+	    (rc = policy_check_sans(pol, &ncs, ca_csr_sans(csr), cn, out)) != OFFCA_OK ||
+	    (rc = policy_nc_subject(&ncs, out->subject, out->sans)) != OFFCA_OK)
 		goto out;
 	out->spki = X509_PUBKEY_dup(X509_REQ_get_X509_PUBKEY(ca_csr_req(csr)));
 	if (out->spki == NULL) {
@@ -241,6 +244,7 @@ offca_rc ca_policy_check_chain(const ca_policy *pol, const STACK_OF(X509) *chain
 	EVP_PKEY_up_ref(out->pubkey);
 	rc = OFFCA_OK;
 out:
+	policy_ncs_clear(&ncs);
 	if (rc != OFFCA_OK)
 		ca_request_clear(out);
 	return rc;

@@ -351,13 +351,13 @@ static offca_rc check_subject(const NAME_CONSTRAINTS *nc, const struct who *ca, 
 	return rc;
 }
 
-/* Every name of the request against one CA's constraints (sans_too 0: the subject only). */
+/* Every name of the request against one CA's constraints. */
 static offca_rc check_names(const NAME_CONSTRAINTS *nc, const struct who *ca, const X509_NAME *subject,
-			    const GENERAL_NAMES *sans, int sans_too)
+			    const GENERAL_NAMES *sans)
 {
 	offca_rc rc;
 
-	for (int i = 0; sans_too && sans != NULL && i < sk_GENERAL_NAME_num(sans); i++)
+	for (int i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans); i++)
 		if ((rc = check_one(nc, ca, sk_GENERAL_NAME_value(sans, i))) != OFFCA_OK)
 			return rc;
 	return check_subject(nc, ca, subject, sans);
@@ -368,34 +368,67 @@ offca_rc ca_policy_name_constraints(const NAME_CONSTRAINTS *nc, const char *ca, 
 {
 	struct who w = {ca != NULL ? ca : "(unnamed)", NULL};
 
-	return nc == NULL ? OFFCA_OK : check_names(nc, &w, subject, sans, 1);
+	return nc == NULL ? OFFCA_OK : check_names(nc, &w, subject, sans);
 }
 
 /* The decoded nameConstraints of a CA certificate (*nc NULL: none). */
-static offca_rc get_nc(X509 *ca, int i, NAME_CONSTRAINTS **nc)
+static offca_rc get_nc(X509 *ca, size_t i, NAME_CONSTRAINTS **nc)
 {
 	int crit = 0;
 
 	*nc = X509_get_ext_d2i(ca, NID_name_constraints, &crit, NULL);
 	if (*nc == NULL && crit != -1) {
 		ERR_clear_error();
-		return ut_err(OFFCA_E_POLICY, "policy name-constraints: CA certificate %d of the chain has an "
+		return ut_err(OFFCA_E_POLICY, "policy name-constraints: CA certificate %zu of the chain has an "
 					      "undecodable or repeated nameConstraints extension", i);
 	}
 	return OFFCA_OK;
 }
 
-static offca_rc chain_check(const STACK_OF(X509) *chain, const X509_NAME *subject, const GENERAL_NAMES *sans,
-			    int sans_too)
+void policy_ncs_clear(policy_ncs *s)
 {
-	for (int i = 0; i < sk_X509_num(chain); i++) {
-		struct who w = {NULL, sk_X509_value(chain, i)};
-		NAME_CONSTRAINTS *nc = NULL;
-		offca_rc rc = get_nc(w.cert, i, &nc);
+	for (size_t i = 0; s != NULL && i < s->n; i++)
+		NAME_CONSTRAINTS_free(s->nc[i]);
+	if (s != NULL)
+		memset(s, 0, sizeof(*s));
+}
 
-		if (rc == OFFCA_OK && nc != NULL)
-			rc = check_names(nc, &w, subject, sans, sans_too);
-		NAME_CONSTRAINTS_free(nc);
+offca_rc policy_ncs_load(const STACK_OF(X509) *chain, policy_ncs *out)
+{
+	offca_rc rc = OFFCA_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (sk_X509_num(chain) > POLICY_NC_MAX)
+		return ut_err(OFFCA_E_POLICY, "policy name-constraints: a chain of more than %d CAs", POLICY_NC_MAX);
+	for (int i = 0; rc == OFFCA_OK && i < sk_X509_num(chain); i++) {
+		NAME_CONSTRAINTS *nc = NULL;
+		rc = get_nc(sk_X509_value(chain, i), (size_t)i, &nc);
+		if (nc != NULL) {
+			out->nc[out->n] = nc;
+			out->ca[out->n++] = sk_X509_value(chain, i);
+		}
+	}
+	if (rc != OFFCA_OK)
+		policy_ncs_clear(out);
+	return rc;
+}
+
+offca_rc policy_nc_subject(const policy_ncs *s, const X509_NAME *subject, const GENERAL_NAMES *sans)
+{
+	for (size_t i = 0; s != NULL && i < s->n; i++) {
+		struct who w = {NULL, s->ca[i]};
+		offca_rc rc = check_subject(s->nc[i], &w, subject, sans);
+		if (rc != OFFCA_OK)
+			return rc;
+	}
+	return OFFCA_OK;
+}
+
+offca_rc policy_nc_name(const policy_ncs *s, const GENERAL_NAME *gn)
+{
+	for (size_t i = 0; s != NULL && i < s->n; i++) {
+		struct who w = {NULL, s->ca[i]};
+		offca_rc rc = check_one(s->nc[i], &w, gn);
 		if (rc != OFFCA_OK)
 			return rc;
 	}
@@ -405,26 +438,13 @@ static offca_rc chain_check(const STACK_OF(X509) *chain, const X509_NAME *subjec
 offca_rc ca_policy_chain_constraints(const STACK_OF(X509) *chain, const X509_NAME *subject,
 				     const GENERAL_NAMES *sans)
 {
-	return chain_check(chain, subject, sans, 1);
-}
+	policy_ncs s;
+	offca_rc rc = policy_ncs_load(chain, &s);
 
-offca_rc policy_nc_subject(const STACK_OF(X509) *chain, const X509_NAME *subject, const GENERAL_NAMES *sans)
-{
-	return chain_check(chain, subject, sans, 0);
-}
-
-offca_rc policy_nc_name(const STACK_OF(X509) *chain, const GENERAL_NAME *gn)
-{
-	GENERAL_NAMES *one;
-	offca_rc rc;
-
-	if (chain == NULL)
-		return OFFCA_OK;
-	if ((one = sk_GENERAL_NAME_new_null()) == NULL || !sk_GENERAL_NAME_push(one, (GENERAL_NAME *)gn)) {
-		sk_GENERAL_NAME_free(one);
-		return ut_err(OFFCA_E_NOMEM, "out of memory checking name constraints");
-	}
-	rc = chain_check(chain, NULL, one, 1);
-	sk_GENERAL_NAME_free(one);
+	for (int i = 0; rc == OFFCA_OK && sans != NULL && i < sk_GENERAL_NAME_num(sans); i++)
+		rc = policy_nc_name(&s, sk_GENERAL_NAME_value(sans, i));
+	if (rc == OFFCA_OK)
+		rc = policy_nc_subject(&s, subject, sans);
+	policy_ncs_clear(&s);
 	return rc;
 }

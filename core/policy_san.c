@@ -234,19 +234,19 @@ static int already_has(const GENERAL_NAMES *out, const GENERAL_NAME *gn)
 	return 0;
 }
 
-/* The name just appended to out against the chain's name constraints. */
-static offca_rc last_nc(const STACK_OF(X509) *chain, const GENERAL_NAMES *out)
+/* The name just appended to out against the issuing CAs' name constraints. */
+static offca_rc last_nc(const policy_ncs *ncs, const GENERAL_NAMES *out)
 {
-	return policy_nc_name(chain, sk_GENERAL_NAME_value(out, sk_GENERAL_NAME_num(out) - 1));
+	return policy_nc_name(ncs, sk_GENERAL_NAME_value(out, sk_GENERAL_NAME_num(out) - 1));
 }
 
 /* A lower-cased DNS name: its rules, the issuing CAs' name constraints, then the suffixes. */
-static offca_rc dns_name(const ca_policy *pol, const STACK_OF(X509) *chain, const char *lower, GENERAL_NAMES *out)
+static offca_rc dns_name(const ca_policy *pol, const policy_ncs *ncs, const char *lower, GENERAL_NAMES *out)
 {
 	offca_rc rc;
 
 	if ((rc = dns_rules(pol, lower)) != OFFCA_OK || (rc = add_dns(out, lower)) != OFFCA_OK ||
-	    (rc = last_nc(chain, out)) != OFFCA_OK)
+	    (rc = last_nc(ncs, out)) != OFFCA_OK)
 		return rc;
 	return dns_suffix(pol, lower);
 }
@@ -265,7 +265,7 @@ static offca_rc ia5_text(const GENERAL_NAME *gn, const char *what)
 }
 
 /* Check one requested SAN and append its normalized form to out. */
-static offca_rc one_san(const ca_policy *pol, const STACK_OF(X509) *chain, const GENERAL_NAME *gn,
+static offca_rc one_san(const ca_policy *pol, const policy_ncs *ncs, const GENERAL_NAME *gn,
 			GENERAL_NAMES *out)
 {
 	offca_rc rc;
@@ -286,14 +286,14 @@ static offca_rc one_san(const ca_policy *pol, const STACK_OF(X509) *chain, const
 		name[len] = '\0';
 		if ((int)strlen(name) != len)
 			return ut_err(OFFCA_E_POLICY, "policy san-dns-syntax: DNS name holds a NUL byte");
-		return dns_name(pol, chain, name, out);
+		return dns_name(pol, ncs, name, out);
 	case GEN_IPADD:
 		len = ASN1_STRING_length(gn->d.ip);
 		if (len != 4 && len != 16)
 			return ut_err(OFFCA_E_POLICY, "policy san-ip: IP SAN of %d bytes (4 or 16)", len);
 		if (!pol->allow_ip_san)
 			return ut_err(OFFCA_E_POLICY, "policy san-ip: IP address SANs are not allowed by this issuer");
-		if ((rc = add_copy(out, gn)) != OFFCA_OK || (rc = last_nc(chain, out)) != OFFCA_OK)
+		if ((rc = add_copy(out, gn)) != OFFCA_OK || (rc = last_nc(ncs, out)) != OFFCA_OK)
 			return rc;
 		return ip_range(pol, gn);
 	case GEN_EMAIL:
@@ -304,7 +304,7 @@ static offca_rc one_san(const ca_policy *pol, const STACK_OF(X509) *chain, const
 			return rc;
 		if ((rc = add_copy(out, gn)) != OFFCA_OK)
 			return rc;
-		return last_nc(chain, out);
+		return last_nc(ncs, out);
 	case GEN_URI:
 		if (!pol->allow_uri_san)
 			return ut_err(OFFCA_E_POLICY, "policy san-uri: URI SANs are not allowed by this issuer");
@@ -313,7 +313,7 @@ static offca_rc one_san(const ca_policy *pol, const STACK_OF(X509) *chain, const
 			return rc;
 		if ((rc = add_copy(out, gn)) != OFFCA_OK)
 			return rc;
-		return last_nc(chain, out);
+		return last_nc(ncs, out);
 	default:
 		return ut_err(OFFCA_E_POLICY, "policy san-type: only DNS, IP, email and URI SANs are allowed");
 	}
@@ -342,7 +342,7 @@ static int cn_in_sans(const char *cn, const GENERAL_NAMES *sans)
 }
 
 /* keytool-style CSR: CN only. Copy it into a SAN (checked like any SAN) or refuse. */
-static offca_rc copy_cn(const ca_policy *pol, const STACK_OF(X509) *chain, const char *cn, GENERAL_NAMES *out)
+static offca_rc copy_cn(const ca_policy *pol, const policy_ncs *ncs, const char *cn, GENERAL_NAMES *out)
 {
 	unsigned char ip[16];
 	int iplen = 0;
@@ -365,7 +365,7 @@ static offca_rc copy_cn(const ca_policy *pol, const STACK_OF(X509) *chain, const
 			return ut_err(OFFCA_E_NOMEM, "out of memory building SANs");
 		}
 		GENERAL_NAME_set0_value(gn, GEN_IPADD, os);
-		rc = one_san(pol, chain, gn, out);
+		rc = one_san(pol, ncs, gn, out);
 		GENERAL_NAME_free(gn);
 		return rc;
 	}
@@ -376,11 +376,11 @@ static offca_rc copy_cn(const ca_policy *pol, const STACK_OF(X509) *chain, const
 			return ut_err(OFFCA_E_POLICY, "policy san-dns-syntax: CN is longer than a DNS name");
 		for (size_t i = 0; i <= n; i++)
 			lower[i] = (char)tolower((unsigned char)cn[i]);
-		return dns_name(pol, chain, lower, out);
+		return dns_name(pol, ncs, lower, out);
 	}
 }
 
-offca_rc policy_check_sans(const ca_policy *pol, const STACK_OF(X509) *chain, const GENERAL_NAMES *req,
+offca_rc policy_check_sans(const ca_policy *pol, const policy_ncs *ncs, const GENERAL_NAMES *req,
 			   const char *cn, ca_request *out)
 {
 	offca_rc rc = OFFCA_E_NOMEM;
@@ -399,7 +399,7 @@ offca_rc policy_check_sans(const ca_policy *pol, const STACK_OF(X509) *chain, co
 		GENERAL_NAMES *one = sk_GENERAL_NAME_new_null();
 		if (one == NULL)
 			goto out;
-		rc = one_san(pol, chain, sk_GENERAL_NAME_value(req, i), one);
+		rc = one_san(pol, ncs, sk_GENERAL_NAME_value(req, i), one);
 		if (rc == OFFCA_OK && !already_has(sans, sk_GENERAL_NAME_value(one, 0))) {
 			sk_GENERAL_NAME_push(sans, sk_GENERAL_NAME_value(one, 0));
 			sk_GENERAL_NAME_free(one);
@@ -410,7 +410,7 @@ offca_rc policy_check_sans(const ca_policy *pol, const STACK_OF(X509) *chain, co
 			goto out;
 	}
 	if (cn[0] != '\0' && sk_GENERAL_NAME_num(sans) == 0) {
-		if ((rc = copy_cn(pol, chain, cn, sans)) != OFFCA_OK)
+		if ((rc = copy_cn(pol, ncs, cn, sans)) != OFFCA_OK)
 			goto out;
 		out->cn_copied = 1;
 	} else if (cn[0] != '\0' && !cn_in_sans(cn, sans)) {

@@ -315,6 +315,59 @@ static void test_dirname(void **state)
 	chain_free(&c);
 }
 
+/* URI subtrees judge the URI's host; a subtree with a maximum (forbidden) refuses everything */
+static void test_uri_and_minmax(void **state)
+{
+	struct chain c;
+	ca_policy pol = open_policy();
+	static const struct {
+		const char *san;
+		int ok;
+	} cases[] = {
+		{"DNS:a.lab.example,URI:https://a.lab.example/x", 1},
+		{"DNS:a.lab.example,URI:https://user@b.lab.example:8443/p?q", 1},
+		{"DNS:a.lab.example,URI:https://lab.example/", 0},
+		{"DNS:a.lab.example,URI:https://evil.example/a.lab.example", 0},
+		{"DNS:a.lab.example,URI:urn:uuid:1234", 0},
+	};
+	NAME_CONSTRAINTS *nc = NAME_CONSTRAINTS_new();
+	GENERAL_SUBTREE *t = GENERAL_SUBTREE_new();
+	ASN1_IA5STRING *v = ASN1_IA5STRING_new();
+	ca_csr *csr;
+
+	(void)state;
+	chain_make(&c, "critical,permitted;URI:.lab.example,permitted;DNS:lab.example");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ca_request plain, req;
+		offca_rc rc;
+		int verdict;
+		csr = make_csr("CN=a.lab.example", cases[i].san);
+		assert_int_equal(ca_policy_check(&pol, csr, &plain), OFFCA_OK);
+		verdict = openssl_verdict(&c, &plain);
+		rc = ca_policy_check_chain(&pol, c.sk, csr, &req);
+		if ((rc == OFFCA_OK) != cases[i].ok || (verdict == X509_V_OK) != cases[i].ok)
+			fail_msg("%s: policy %d '%s', OpenSSL '%s'", cases[i].san, rc, rc ? ut_err_msg() : "",
+				 X509_verify_cert_error_string(verdict));
+		ca_request_clear(&plain);
+		ca_request_clear(&req);
+		ca_csr_free(csr);
+	}
+	chain_free(&c);
+
+	assert_non_null(nc);
+	nc->permittedSubtrees = sk_GENERAL_SUBTREE_new_null();
+	assert_true(ASN1_STRING_set(v, "lab.example", -1));
+	GENERAL_NAME_set0_value(t->base, GEN_DNS, v);
+	t->maximum = ASN1_INTEGER_new();
+	assert_true(ASN1_INTEGER_set(t->maximum, 3));
+	sk_GENERAL_SUBTREE_push(nc->permittedSubtrees, t);
+	csr = make_csr("CN=a.lab.example", "DNS:a.lab.example");
+	assert_int_equal(ca_policy_name_constraints(nc, "odd CA", NULL, ca_csr_sans(csr)), OFFCA_E_POLICY);
+	assert_non_null(strstr(ut_err_msg(), "CA 'odd CA' has a subtree with minimum/maximum"));
+	ca_csr_free(csr);
+	NAME_CONSTRAINTS_free(nc);
+}
+
 static void test_ip_ranges(void **state)
 {
 	ca_config *cfg = NULL;
@@ -469,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_against_openssl),
 		cmocka_unit_test(test_permit_dns_and_root),
 		cmocka_unit_test(test_dirname),
+		cmocka_unit_test(test_uri_and_minmax),
 		cmocka_unit_test(test_ip_ranges),
 		cmocka_unit_test(test_format_chars),
 		cmocka_unit_test(test_ed25519_and_digests),
