@@ -92,6 +92,13 @@ expect_err_match "config issuers\.Lab:"
 expect_fail "ca intermediate with issuers.Lab" "$OFFCA" ca intermediate --csr "$T/sub.csr" --days 30 --issuer root \
   --name other --pin-file "$P"
 expect_err_match "config issuers\.Lab:"
+"$OFFCA" bundle create --out "$T/sub.bundle" --direction in "$T/sub.csr" >/dev/null 2>&1 || fail "bundle create"
+expect_fail "bundle import with issuers.Lab" "$OFFCA" bundle import "$T/sub.bundle"
+expect_err_match "config issuers\.Lab:"
+expect_fail "issue with issuers.Lab" "$OFFCA" issue --generate-key --subject "/CN=p.lab.example" --san p.lab.example \
+  --profile client --issuer lab --out "$T/p.p12" --passphrase-file "$P" --pin-file "$P"
+expect_err_match "config issuers\.Lab:"
+[ "$("$OFFCA" pending list | grep -c "lab.example" || true)" = 0 ] || fail "a refused import queued something"
 cp "$T/config.good" "$OFFCA_HOME/config.json"
 pass "a config section naming no issuer is refused with its field path"
 
