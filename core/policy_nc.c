@@ -86,10 +86,10 @@ static int ip_match(const ASN1_OCTET_STRING *ip, const ASN1_OCTET_STRING *base)
 
 static int email_match(struct span mail, struct span base)
 {
-	const char *at = memchr(mail.p, '@', mail.n);
+	const char *at = mail.n > 0 ? memchr(mail.p, '@', mail.n) : NULL;
 	struct span host;
 
-	if (at == NULL)
+	if (at == NULL || base.n == 0) /* an empty email subtree matches no mailbox, as OpenSSL reads it */
 		return 0;
 	host.p = at + 1;
 	host.n = mail.n - (size_t)(host.p - mail.p);
@@ -192,15 +192,22 @@ struct who {
 	X509 *cert;
 };
 
+/* The constraining CA as the messages name it. */
+static void who_text(const struct who *ca, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	if (ca->text != NULL)
+		snprintf(buf, cap, "%s", ca->text);
+	else if (ca_x509_name_text(X509_get_subject_name(ca->cert), buf, cap) != OFFCA_OK && buf[0] == '\0')
+		snprintf(buf, cap, "(unprintable subject)");
+}
+
 static offca_rc refuse(const GENERAL_NAME *gn, const GENERAL_NAME *base, const struct who *ca)
 {
-	char n[320], b[320] = "", text[CA_TEXT] = "";
+	char n[320], b[320] = "", text[CA_TEXT];
 
 	name_text(gn, n, sizeof(n));
-	if (ca->text != NULL)
-		snprintf(text, sizeof(text), "%s", ca->text);
-	else if (ca_x509_name_text(X509_get_subject_name(ca->cert), text, sizeof(text)) != OFFCA_OK && text[0] == '\0')
-		snprintf(text, sizeof(text), "(unprintable subject)");
+	who_text(ca, text, sizeof(text));
 	if (base == NULL)
 		return ut_err(OFFCA_E_POLICY, "policy name-constraints: %s is not within the permitted subtrees "
 					      "of CA '%s'", n, text);
@@ -212,12 +219,15 @@ static offca_rc refuse(const GENERAL_NAME *gn, const GENERAL_NAME *base, const s
 /* Subtrees with minimum/maximum are not allowed by RFC 5280 (and not evaluated by verifiers). */
 static offca_rc check_minmax(const STACK_OF(GENERAL_SUBTREE) *sk, const struct who *ca)
 {
+	char text[CA_TEXT];
+
 	for (int i = 0; i < sk_GENERAL_SUBTREE_num(sk); i++) {
 		const GENERAL_SUBTREE *t = sk_GENERAL_SUBTREE_value(sk, i);
-		if (t->maximum != NULL || (t->minimum != NULL && ASN1_INTEGER_get(t->minimum) != 0))
-			return ut_err(OFFCA_E_POLICY, "policy name-constraints: CA '%s' has a subtree with "
-						      "minimum/maximum, which RFC 5280 forbids: nothing can be "
-						      "checked against it", ca->text != NULL ? ca->text : "of the chain");
+		if (t->maximum == NULL && (t->minimum == NULL || ASN1_INTEGER_get(t->minimum) == 0))
+			continue;
+		who_text(ca, text, sizeof(text));
+		return ut_err(OFFCA_E_POLICY, "policy name-constraints: CA '%s' has a subtree with minimum/maximum, "
+					      "which RFC 5280 forbids: nothing can be checked against it", text);
 	}
 	return OFFCA_OK;
 }
@@ -345,7 +355,7 @@ static offca_rc check_subject(const NAME_CONSTRAINTS *nc, const struct who *ca, 
 	if ((rc = cn_as_name(subject, &cn)) != OFFCA_OK || cn == NULL)
 		return rc;
 	rc = check_one(nc, ca, cn);
-	if (rc == OFFCA_OK && cn->type == GEN_IPADD && !has_dns(sans))
+	if (rc == OFFCA_OK && cn->type == GEN_IPADD && ASN1_STRING_length(cn->d.ip) == 4 && !has_dns(sans))
 		rc = cn_ip_as_dns(nc, ca, subject);
 	GENERAL_NAME_free(cn);
 	return rc;
