@@ -418,6 +418,20 @@ static void test_format_chars(void **state)
 			fail_msg("hidden char %zu accepted or wrong rule: %s", i, ut_err_msg());
 		ca_csr_free(csr);
 	}
+	/* SANs are IA5 (ASCII); bytes of a format character in one are named as such */
+	{
+		static const char *const sans[] = {"DNS:f.example,DNS:f\xe2\x80\xae.example",
+						   "DNS:f.example,email:a\xe2\x80\x8b@f.example",
+						   "DNS:f.example,URI:https://f.example/\xe2\x81\xa6"};
+		for (size_t i = 0; i < sizeof(sans) / sizeof(sans[0]); i++) {
+			ca_csr *csr = make_csr("CN=f.example", sans[i]);
+			ca_request req;
+			if (ca_policy_check(&pol, csr, &req) != OFFCA_E_POLICY ||
+			    strstr(ut_err_msg(), "policy format-char: the ") == NULL)
+				fail_msg("%s: %s", sans[i], ut_err_msg());
+			ca_csr_free(csr);
+		}
+	}
 	/* visible non-ASCII stays allowed */
 	{
 		ca_csr *csr = make_csr("CN=f.example,O=M\xc3\xbcller \xe6\x9d\xb1\xe4\xba\xac", "DNS:f.example");
