@@ -88,6 +88,7 @@ offca_rc ca_config_write_default(const char *home);
 
 /*
  * Load and validate home/config.json. On success *out is a new config (free with ca_config_free).
+ * Commands with the store open use ca_config_load_for_store(), which also checks issuer names.
  * A missing file is OFFCA_E_STATE ("run offca init"). Refuses a config readable by group/other
  * (OFFCA_E_PERM). Errors: OFFCA_E_PARSE (detail names the field path), OFFCA_E_TOO_BIG,
  * OFFCA_E_IO, OFFCA_E_NOMEM.
