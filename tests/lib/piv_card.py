@@ -17,7 +17,8 @@ returns them.
 
 Touch: a signature with a touch policy writes DIR/touch-waiting, then waits until the file
 DIR/touch appears (removed when used) or SIGUSR1 arrives; after --touch-timeout seconds (default
-15, as a YubiKey) the signature fails with 6982 (security status not satisfied).
+15, as a YubiKey; the number in DIR/touch-timeout when that file exists) the signature fails with
+6982 (security status not satisfied), as a YubiKey's does (Yubico/yubico-piv-tool#185).
 --pull-at-sign N: on the Nth signature (counted from start), the card is pulled instead of
 answering: the connection to vpcd closes and the process exits 0 (pcscd reports the card removed).
 """
@@ -42,8 +43,8 @@ try:  # cryptography >= 43 moved 3DES; Debian 12 has 38
 except ImportError:
     TripleDES = algorithms.TripleDES
 
-# YubiKey 4/5 over USB CCID (OpenSC's card-piv.c knows it as a YubiKey)
-ATR = bytes.fromhex("3BF81300008131FE15597562696B657934D4")
+# YubiKey 5 over USB CCID ("YubiKey@"; OpenSC's card-piv.c knows it as a YubiKey)
+ATR = bytes.fromhex("3BFD1300008131FE158073C021C057597562694B657940")
 PIV_AID = bytes.fromhex("A000000308")
 VERSION = bytes([5, 4, 3])
 FORM_FACTOR = 0x01  # USB-A keychain
@@ -594,10 +595,20 @@ class Card:
         flag = os.path.join(self.st.dir, "touch")
         waiting = os.path.join(self.st.dir, "touch-waiting")
         touched = False
+        try:  # a touch before the card asks for one does not count
+            os.unlink(flag)
+        except FileNotFoundError:
+            pass
         with open(waiting, "w") as f:
             f.write("%02x\n" % slot)
         self.logmsg("waiting for a touch (slot %02x)" % slot)
-        deadline = time.monotonic() + self.touch_timeout
+        timeout = self.touch_timeout
+        try:  # a test may change the timeout while the card is in
+            with open(os.path.join(self.st.dir, "touch-timeout")) as f:
+                timeout = float(f.read())
+        except (OSError, ValueError):
+            pass
+        deadline = time.monotonic() + timeout
         ok = False
         while time.monotonic() < deadline:
             if touched or os.path.exists(flag):
@@ -605,7 +616,7 @@ class Card:
                 break
             time.sleep(0.05)
         touched = False
-        for p in (flag, waiting):
+        for p in (waiting, flag):
             try:
                 os.unlink(p)
             except FileNotFoundError:

@@ -85,7 +85,7 @@ piv_insert() {
   [ -e "$PIV_STATE/inserted" ] || fail "the PIV emulator did not reach vpcd"
   # pcscd sees the card within its polling interval
   for _ in $(seq 50); do
-    grep -q "Card ATR: 3B F8 13" "$T/pcscd.log" 2>/dev/null && break
+    grep -q "Card ATR: 3B FD 13" "$T/pcscd.log" 2>/dev/null && break
     sleep 0.1
   done
   sleep 0.3
@@ -129,4 +129,29 @@ c = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(p
      .sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256()))
 open(sys.argv[2], "wb").write(c.public_bytes(serialization.Encoding.PEM))
 PYEOF
+}
+
+# piv_autotouch_start / piv_autotouch_stop: a finger that touches whenever the card waits for a
+# touch (each touch is a line in $T/touches).
+piv_autotouch_start() {
+  : > "$T/touches"
+  ( while :; do
+      if [ -e "$PIV_STATE/touch-waiting" ] && [ ! -e "$PIV_STATE/touch" ]; then
+        : > "$PIV_STATE/touch"; echo touch >> "$T/touches"; sleep 0.2
+      fi
+      sleep 0.05
+    done ) &
+  PIV_AUTOTOUCH=$!
+  e2e_bg "$PIV_AUTOTOUCH"
+}
+piv_autotouch_stop() { kill "$PIV_AUTOTOUCH" 2>/dev/null || true; wait "$PIV_AUTOTOUCH" 2>/dev/null || true; }
+
+# piv_count WHAT: how many commands of a kind the card has received so far (APDU log):
+# verify (VERIFY with a PIN), sign (GENERAL AUTHENTICATE to a key slot), attest
+piv_count() {
+  case $1 in
+    verify) grep -c '> 00 20 00 80 (8 bytes)' "$T/piv-apdu.log" || true ;;
+    sign) grep -Ec '> 00 87 (11|14|07) (9A|9C|9D|9E)' "$T/piv-apdu.log" || true ;;
+    attest) grep -Ec '> 00 F9 ' "$T/piv-apdu.log" || true ;;
+  esac
 }
