@@ -7,7 +7,7 @@ APDUs through a private pcscd, as to a YubiKey; see tests/lib/piv_env.sh and tes
 SP 800-73-4 and Yubico's documentation). Python 3 standard library plus python3-cryptography.
 
   piv_card.py --connect 127.0.0.1:PORT --state DIR [--log FILE] [--touch-timeout S]
-              [--pull-at-sign N]
+              [--pull-at-sign N | --pull-after-sign N]
 
 DIR keeps the card's state (state.json: PIN/PUK/management key and their counters, the keys of the
 slots, the data objects; made on first use with the factory defaults PIN 123456, PUK 12345678,
@@ -21,6 +21,8 @@ DIR/touch appears (removed when used) or SIGUSR1 arrives; after --touch-timeout 
 6982 (security status not satisfied), as a YubiKey's does (Yubico/yubico-piv-tool#185).
 --pull-at-sign N: on the Nth signature (counted from start), the card is pulled instead of
 answering: the connection to vpcd closes and the process exits 0 (pcscd reports the card removed).
+--pull-after-sign N: the same, right after the answer to the Nth signature went out (between two
+APDUs, as a key pulled between two signatures of a batch).
 """
 import argparse
 import datetime
@@ -234,11 +236,13 @@ def pin_bytes(b):
 
 # ---------------------------------------------------------------- the card
 class Card:
-    def __init__(self, state, log, touch_timeout, pull_at_sign):
+    def __init__(self, state, log, touch_timeout, pull_at_sign, pull_after_sign=0):
         self.st = state
         self.log = log
         self.touch_timeout = touch_timeout
         self.pull_at_sign = pull_at_sign
+        self.pull_after_sign = pull_after_sign
+        self.pull_now = False  # set after the answer that precedes a pull
         self.signs = 0
         self.last_touch = 0.0
         self.pulled = False
@@ -571,6 +575,9 @@ class Card:
         sig = self.sign(meta["alg"], k, d[0x81])
         if sig is None:
             return SW_WRONG_DATA
+        if self.pull_after_sign and self.signs >= self.pull_after_sign:
+            self.logmsg("card pulled after signature %d" % self.signs)
+            self.pull_now = True
         return tlv(0x7C, tlv(0x82, sig)) + SW_OK
 
     @staticmethod
@@ -743,6 +750,9 @@ def serve(sock, card):
             return
         card.logmsg("< %s" % resp.hex())
         send_msg(sock, resp)
+        if card.pull_now:  # pulled once this answer is out
+            time.sleep(0.2)
+            return
 
 
 def main():
@@ -752,12 +762,13 @@ def main():
     ap.add_argument("--log", help="APDU log file (PIN and PUK values are not logged)")
     ap.add_argument("--touch-timeout", type=float, default=15.0)
     ap.add_argument("--pull-at-sign", type=int, default=0)
+    ap.add_argument("--pull-after-sign", type=int, default=0)
     a = ap.parse_args()
     os.makedirs(a.state, mode=0o700, exist_ok=True)
     signal.signal(signal.SIGUSR1, on_usr1)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     log = open(a.log, "a") if a.log else None
-    card = Card(State(a.state), log, a.touch_timeout, a.pull_at_sign)
+    card = Card(State(a.state), log, a.touch_timeout, a.pull_at_sign, a.pull_after_sign)
     host, port = a.connect.rsplit(":", 1)
     deadline = time.monotonic() + 20
     while True:

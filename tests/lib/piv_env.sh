@@ -72,6 +72,9 @@ piv_start_pcscd() {
 }
 
 piv_insert() {
+  local seen
+  seen=$(grep -c "Card inserted into" "$T/pcscd.log" || true)
+  PIV_REMOVALS=$(grep -c "Card Removed From" "$T/pcscd.log" || true)
   rm -f "$PIV_STATE/inserted"
   python3 "$PIV_CARD" --connect "127.0.0.1:$PIV_PORT" --state "$PIV_STATE" --log "$T/piv-apdu.log" "$@" \
     >> "$T/piv-card.log" 2>&1 &
@@ -84,16 +87,21 @@ piv_insert() {
   done
   [ -e "$PIV_STATE/inserted" ] || fail "the PIV emulator did not reach vpcd"
   # pcscd sees the card within its polling interval
-  for _ in $(seq 50); do
-    grep -q "Card ATR: 3B FD 13" "$T/pcscd.log" 2>/dev/null && break
-    sleep 0.1
+  for _ in $(seq 100); do
+    [ "$(grep -c "Card inserted into" "$T/pcscd.log" || true)" -gt "$seen" ] && return 0
+    sleep 0.05
   done
-  sleep 0.3
+  fail "pcscd did not see the PIV emulator"
 }
 
 piv_pull() {
+  local seen=${PIV_REMOVALS:-0}
   [ -n "$PIV_PID" ] && { kill "$PIV_PID" 2>/dev/null || true; wait "$PIV_PID" 2>/dev/null || true; }
   PIV_PID=""
+  for _ in $(seq 100); do
+    [ "$(grep -c "Card Removed From" "$T/pcscd.log" || true)" -gt "$seen" ] && return 0
+    sleep 0.05
+  done
 }
 
 # piv_touch [SECONDS]: wait (default 20 s) for the card to wait for a touch, then touch it.
