@@ -174,3 +174,18 @@ wrong_pin "$YKCS11" "$YKEY" 7 "wrong PIN \(count low"
 wrong_pin "$YKCS11" "$YKEY" 7 "wrong PIN \(final try"
 wrong_pin "$YKCS11" "$YKEY" 8 "PIN is locked"
 unblock "$YKCS11" "$YKEY"
+
+# RSA-2048 in 9a (OpenSC lets 9d, the key management slot, only decrypt), made on the card: its 256-byte signature input travels in chained APDUs and its
+# certificate and signature come back through GET RESPONSE; both modules sign with it
+PIV_TOOL -k"$MK" -a generate -s 9a -A RSA2048 -o "$T/9a.pub" > "$T/gen9a.out" 2>&1 || fail "generate 9a: $(cat "$T/gen9a.out")"
+piv_placeholder_cert "$T/9a.pub" "$T/9a.crt"
+PIV_TOOL -k"$MK" -a import-certificate -s 9a -i "$T/9a.crt" > "$T/imp9a.out" 2>&1 || fail "import 9a: $(cat "$T/imp9a.out")"
+for m in "$OPENSC" "$YKCS11"; do
+  "$OFFCA" token show-key "pkcs11:serial=$([ "$m" = "$OPENSC" ] && echo "$serial" || echo "$card_serial");id=%01;type=private" \
+    --module "$m" --pin-file "$T/pin" --selftest > "$T/show9a.txt" 2> "$T/show9a.err" ||
+    fail "RSA 9a through $(basename "$m"): $(cat "$T/show9a.err")"
+  grep -q "^selftest: ok" "$T/show9a.txt" || fail "RSA 9a selftest through $(basename "$m")"
+  grep -q "^sha256: $(spki < "$T/9a.pub")" "$T/show9a.txt" || fail "RSA 9a: another key"
+done
+grep -q '^ *[0-9.]* > 10 87 07 9A' "$T/piv-apdu.log" || fail "no chained RSA signature command seen"
+pass "RSA-2048 in 9a: generated on the card, signs through OpenSC and ykcs11 (chained APDUs)"
