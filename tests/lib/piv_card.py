@@ -8,6 +8,7 @@ SP 800-73-4 and Yubico's documentation). Python 3 standard library plus python3-
 
   piv_card.py --connect 127.0.0.1:PORT --state DIR [--log FILE] [--touch-timeout S]
               [--pull-at-sign N | --pull-after-sign N]
+  piv_card.py --touch DIR [SECONDS]     touch the card of DIR once it waits for a touch
 
 DIR keeps the card's state (state.json: PIN/PUK/management key and their counters, the keys of the
 slots, the data objects; made on first use with the factory defaults PIN 123456, PUK 12345678,
@@ -755,7 +756,22 @@ def serve(sock, card):
             return
 
 
+def touch_cmd(state_dir, seconds):
+    """--touch DIR: wait until the card in DIR waits for a touch, then touch it (for pty_drive.py
+    scripts: `shell python3 tests/lib/piv_card.py --touch DIR` after expecting a touch prompt)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if os.path.exists(os.path.join(state_dir, "touch-waiting")):
+            open(os.path.join(state_dir, "touch"), "w").close()
+            return 0
+        time.sleep(0.05)
+    print("piv_card: the card did not wait for a touch within %g s" % seconds, file=sys.stderr)
+    return 1
+
+
 def main():
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "--touch":
+        return touch_cmd(sys.argv[2], float(sys.argv[3]) if len(sys.argv) == 4 else 20.0)
     ap = argparse.ArgumentParser()
     ap.add_argument("--connect", required=True, help="HOST:PORT of vpcd")
     ap.add_argument("--state", required=True, help="directory of the card's state")

@@ -163,3 +163,9 @@ piv_count() {
     attest) grep -Ec '> 00 F9 ' "$T/piv-apdu.log" || true ;;
   esac
 }
+
+# For a pty_drive.py script that expects a touch prompt and then touches (the prompt must come
+# before the card waits: the touch only happens once the prompt was seen):
+#   expect Touch the YubiKey
+#   shell python3 "$OFFCA_SRC/tests/lib/piv_card.py" --touch "$PIV_STATE"
+export PIV_STATE OFFCA_SRC
