@@ -27,7 +27,7 @@ PIV_STATE="$T/card"
 PIV_READER="Yubico YubiKey OTP+FIDO+CCID"
 PIV_PID=""
 # OpenSC: no file cache, no stray configuration from the machine
-export HOME="$T/home"
+export HOME="$T/user-home"
 mkdir -p "$HOME"
 export PCSCLITE_CSOCK_NAME="$T/pcscd.comm"
 
