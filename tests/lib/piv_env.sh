@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/piv_env.sh - sourced after tests/lib/e2e.sh by the tests that drive the PIV card
 # emulator (tests/lib/piv_card.py) through the real middleware: a private pcscd (own socket, own
 # reader.conf.d with vsmartcard's vpcd driver on free ports) whose virtual reader is named like a
