@@ -12,6 +12,9 @@ PKGS=(
   libcbor-dev
   # tokens and smart cards
   softhsm2 opensc opensc-pkcs11 pcscd pcsc-tools vsmartcard-vpcd libengine-pkcs11-openssl
+  # the YubiKey tests: Yubico's PKCS#11 module and tool drive the PIV card emulator
+  # (tests/lib/piv_card.py, written with python3-cryptography) as they drive a YubiKey
+  ykcs11 yubico-piv-tool python3-cryptography
   # independent verifiers and real peers used by the tests
   openssl gnutls-bin curl nginx-light pebble bind9 bind9-dnsutils lmdb-utils
   imagemagick zbar-tools qrencode tmux poppler-utils python3 faketime strace time

@@ -167,6 +167,39 @@ static offca_rc check_type(const tok_uri *uri)
 	return OFFCA_OK;
 }
 
+/* The key's URI as offca records it: the token by its label, or by its serial when the caller named
+ * it by serial alone (a YubiKey's token label under OpenSC is the subject of the certificate in
+ * 9a/9c, and changes when the root certificate is imported there). */
+static offca_rc make_uri(tok_key *k, const tok_uri *uri)
+{
+	const char *rest;
+	char *buf;
+	offca_rc rc;
+
+	rc = tok_key_uri_make(k->token_label, k->id, k->id_len, k->label, &k->uri);
+	if (rc != OFFCA_OK || tok_uri_get(uri, "serial") == NULL || tok_uri_get(uri, "token") != NULL ||
+	    k->token_serial[0] == '\0')
+		return rc;
+	buf = calloc(1, TOK_MAX_URI);
+	if (buf == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	strcpy(buf, "pkcs11:");
+	rc = tok_uri_append(buf, TOK_MAX_URI, "serial", (const unsigned char *)k->token_serial,
+			    strlen(k->token_serial), 0);
+	rest = strchr(k->uri, ';'); /* after token=...: a label's ';' is percent-encoded */
+	if (rc == OFFCA_OK && rest != NULL && strlen(buf) + strlen(rest) >= TOK_MAX_URI)
+		rc = ut_err(OFFCA_E_TOO_BIG, "pkcs11 URI too long");
+	if (rc != OFFCA_OK) {
+		free(buf);
+		return rc;
+	}
+	if (rest != NULL)
+		strcat(buf, rest);
+	free(k->uri);
+	k->uri = buf;
+	return OFFCA_OK;
+}
+
 offca_rc tok_key_open(const char *cli_module, const char *uri_text, const tok_pin_opts *opts, tok_key **out)
 {
 	tok_uri *uri = NULL;
@@ -216,7 +249,7 @@ offca_rc tok_key_open(const char *cli_module, const char *uri_text, const tok_pi
 	if (rc == OFFCA_OK)
 		rc = p11_private(k, slot);
 	if (rc == OFFCA_OK)
-		rc = tok_key_uri_make(k->token_label, k->id, k->id_len, k->label, &k->uri);
+		rc = make_uri(k, uri);
 	if (rc != OFFCA_OK)
 		goto out;
 	*out = k;
