@@ -11,9 +11,10 @@
 struct acme_opts {
 	const char *state, *ca_bundle, *directory, *email, *eab_kid, *eab_key_file, *csr;
 	const char *dns_method, *dns_server, *tsig_key, *tsig_secret_file, *tsig_alg, *dns_hook, *dns_zone;
-	const char *cert_name, *key_type, *preferred_chain, *key_uri, *pin_file, *deploy_hook;
+	const char *cert_name, *key_type, *preferred_chain, *key_uri, *pin_file, *deploy_hook, *user;
 	struct acme_names domains;
 	int generate_key, all, force, json, verbose, reason, propagation_timeout, poll_timeout, dns_tcp, help;
+	int no_sandbox;
 	int argc;    /* positional arguments after the command word */
 	char **argv;
 };

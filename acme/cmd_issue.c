@@ -83,12 +83,11 @@ static void dns_cfg(const json_t *d, int verbose, struct acme_dns_cfg *c)
  * never a mix.
  */
 static offca_rc write_outputs(struct acme_session *s, const char *name, const char *chain, size_t chain_len,
-			      EVP_PKEY *genkey, X509_REQ *req, X509 **leaf_out)
+			      int genkey, X509_REQ *req, X509 **leaf_out)
 {
 	offca_rc rc;
 	X509 *leaf = NULL;
-	char *cert = NULL, *rest = NULL, *pem = NULL, *serial = NULL, rel[768];
-	size_t pl = 0;
+	char *cert = NULL, *rest = NULL, *serial = NULL, rel[768];
 	static const char *const files[] = {"cert.pem", "chain.pem", "fullchain.pem"};
 
 	*leaf_out = NULL;
@@ -100,11 +99,9 @@ static offca_rc write_outputs(struct acme_session *s, const char *name, const ch
 		if (serial == NULL)
 			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 	}
-	if (rc == OFFCA_OK && genkey != NULL) {
-		rc = acme_key_pem(genkey, &pem, &pl);
+	if (rc == OFFCA_OK && genkey) { /* written by the key process: this one never sees the key */
 		snprintf(rel, sizeof(rel), "archive/%s/%s/privkey.pem", name, serial);
-		if (rc == OFFCA_OK)
-			rc = acme_fileproc_write(s->fp, rel, pem, pl, UT_WF_SECRET | UT_WF_EXCL);
+		rc = acme_keyproc_keysave(s->kp, rel);
 	}
 	for (size_t i = 0; rc == OFFCA_OK && i < sizeof(files) / sizeof(files[0]); i++) {
 		const char *data = i == 0 ? cert : (i == 1 ? rest : chain);
@@ -122,7 +119,6 @@ static offca_rc write_outputs(struct acme_session *s, const char *name, const ch
 	free(cert);
 	free(rest);
 	free(serial);
-	ut_free_secret(pem, pl);
 	return rc;
 }
 
@@ -156,6 +152,7 @@ static offca_rc deploy(const struct acme_opts *o, const char *cmd, const char *n
 		if (devnull >= 0)
 			dup2(devnull, 0);
 		dup2(2, 1);
+		acme_close_fds_except(-1); /* the hook gets stdin, stdout, stderr: not our channels or sockets */
 		setenv("RENEWED_LINEAGE", lineage, 1);
 		setenv("RENEWED_DOMAINS", names, 1);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
@@ -182,7 +179,7 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 	struct acme_order_req oreq;
 	json_t *doms = json_object_get(rec, "domains"), *x;
 	X509_REQ *genreq = NULL;
-	EVP_PKEY *genkey = NULL;
+	int kp_csr = req == NULL; /* der comes from the key process (free()) */
 	X509 *leaf = NULL;
 	unsigned char *der = NULL;
 	size_t derlen = 0, i, chain_len = 0;
@@ -195,13 +192,16 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 		if (rc != OFFCA_OK)
 			goto out;
 	}
-	if (req == NULL) {
-		rc = acme_csr_generate(&names, &genkey, &genreq);
-		if (rc != OFFCA_OK)
-			goto out;
+	if (req == NULL) { /* the key process makes the key and the CSR; we get the CSR only */
+		struct acme_names csrnames = {0};
+		rc = acme_keyproc_csr(s->kp, &names, NULL, NULL, &der, &derlen);
+		if (rc == OFFCA_OK)
+			rc = acme_csr_parse(der, derlen, &genreq, &csrnames);
+		acme_names_clear(&csrnames);
 		req = genreq;
+	} else {
+		rc = acme_csr_der(req, &der, &derlen);
 	}
-	rc = acme_csr_der(req, &der, &derlen);
 	if (rc != OFFCA_OK)
 		goto out;
 	dns_cfg(json_object_get(rec, "dns"), o->verbose, &s->dcfg);
@@ -219,7 +219,7 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 	s->dp = NULL;
 	if (rc != OFFCA_OK)
 		goto out;
-	rc = write_outputs(s, name, chain, chain_len, genkey, req, &leaf);
+	rc = write_outputs(s, name, chain, chain_len, kp_csr, req, &leaf);
 	if (rc != OFFCA_OK)
 		goto out;
 	serial = acme_cert_serial_hex(leaf);
@@ -245,9 +245,11 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 out:
 	acme_names_clear(&names);
 	X509_REQ_free(genreq);
-	EVP_PKEY_free(genkey);
 	X509_free(leaf);
-	OPENSSL_free(der);
+	if (kp_csr)
+		free(der); /* from the key process's reply */
+	else
+		OPENSSL_free(der);
 	free(chain);
 	free(serial);
 	return rc;
@@ -335,8 +337,8 @@ offca_rc acme_cmd_issue(struct acme_opts *o)
 	}
 	rc = acme_issue_one(o, &s, name, rec, req, NULL);
 	if (rc == OFFCA_OK && req == NULL)
-		fprintf(stderr, "offca-acme: warning: the private key was generated here (--generate-key), not on the "
-				"endpoint; the default is a CSR from the endpoint that keeps its key (--csr FILE)\n");
+		fprintf(stderr, "offca-acme: warning: the private key was generated here (--generate-key, in the key "
+				"process), not on the endpoint; the default is a CSR from the endpoint that keeps its key (--csr FILE)\n");
 out:
 	acme_session_close(&s);
 	json_decref(acct);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "offca/util.h"
 
@@ -44,6 +45,14 @@ static size_t on_body(char *p, size_t sz, size_t n, void *arg)
 	s->len += add;
 	s->buf[s->len] = '\0';
 	return add;
+}
+
+/* libcurl's connections are close-on-exec: no hook or helper inherits the TCP connection to the CA */
+static curl_socket_t open_cloexec(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)arg;
+	(void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
 offca_rc acme_http_new(const char *ca_bundle, int verbose, struct acme_http **out)
@@ -188,6 +197,7 @@ offca_rc acme_http_do(struct acme_http *h, const char *method, const char *url, 
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, ACME_HTTP_TIMEOUT);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_cloexec);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ACME_MAX_BODY);

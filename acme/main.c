@@ -16,12 +16,13 @@
 
 #include "cmd.h"
 #include "offca/util.h"
+#include "sandbox.h"
 
 enum {
 	OPT_STATE = 256, OPT_CA_BUNDLE, OPT_DIRECTORY, OPT_EMAIL, OPT_EAB_KID, OPT_EAB_KEY, OPT_DOMAIN, OPT_CSR, OPT_DNS, OPT_DNS_SERVER,
 	OPT_TSIG_KEY, OPT_TSIG_SECRET, OPT_TSIG_ALG, OPT_DNS_HOOK, OPT_DNS_ZONE, OPT_GENKEY, OPT_ALL, OPT_FORCE, OPT_REASON, OPT_JSON,
 	OPT_VERBOSE, OPT_VERSION, OPT_HELP, OPT_CERT_NAME, OPT_KEY_TYPE, OPT_PREFERRED, OPT_PROP_TIMEOUT, OPT_POLL_TIMEOUT, OPT_DNS_TCP,
-	OPT_KEY_URI, OPT_PIN_FILE, OPT_DEPLOY_HOOK,
+	OPT_KEY_URI, OPT_PIN_FILE, OPT_DEPLOY_HOOK, OPT_EAB_KEY_OLD, OPT_USER, OPT_NO_SANDBOX,
 };
 
 static const struct option longopts[] = {
@@ -30,7 +31,10 @@ static const struct option longopts[] = {
 	{"directory", required_argument, NULL, OPT_DIRECTORY},
 	{"email", required_argument, NULL, OPT_EMAIL},
 	{"eab-kid", required_argument, NULL, OPT_EAB_KID},
-	{"eab-hmac-key", required_argument, NULL, OPT_EAB_KEY},
+	{"eab-hmac-key-file", required_argument, NULL, OPT_EAB_KEY},
+	{"eab-hmac-key", required_argument, NULL, OPT_EAB_KEY_OLD},
+	{"user", required_argument, NULL, OPT_USER},
+	{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
 	{"domain", required_argument, NULL, OPT_DOMAIN},
 	{"csr", required_argument, NULL, OPT_CSR},
 	{"dns", required_argument, NULL, OPT_DNS},
@@ -72,18 +76,20 @@ static const char usage_main[] =
 	"  revoke     revoke a certificate\n"
 	"  list       list the certificates in the state directory\n\n"
 	"Global options: --state DIR (required), --ca-bundle FILE (trust this CA for HTTPS instead of the\n"
-	"system store), --pin-file FILE (account key on a token), --verbose. Exit codes: docs/acme.md.\n"
+	"system store), --pin-file FILE (account key on a token), --verbose, --user NAME (started as root:\n"
+	"every process runs as NAME, default offca-acme), --no-sandbox (debugging only: no seccomp filter,\n"
+	"no Landlock; warns on every run). Exit codes: docs/acme.md.\n"
 	"Secrets are never taken from the command line.\n";
 
 static const char usage_account[] =
 	"usage: offca-acme --state DIR account new --directory URL [--email ADDR]\n"
 	"                                          [--key-type ec|rsa | --key-uri PKCS11-URI [--pin-file F]]\n"
-	"                                          [--eab-kid KID --eab-hmac-key FILE]\n"
+	"                                          [--eab-kid KID --eab-hmac-key-file FILE]\n"
 	"       offca-acme --state DIR account find --directory URL\n"
 	"       offca-acme --state DIR account show | update --email ADDR | deactivate | rollover [--key-type ec|rsa]\n\n"
 	"new creates STATE/account/key.pem (0600, P-256 unless --key-type rsa) and registers it; an\n"
 	"existing key is reused (the CA then returns its account). find looks the key's account up\n"
-	"(onlyReturnExisting). --eab-hmac-key names a 0600 file with the base64url MAC key from the CA.\n"
+	"(onlyReturnExisting). --eab-hmac-key-file names a 0600 file with the base64url MAC key from the CA.\n"
 	"--key-uri keeps the account key on a PKCS#11 token (P-256 or RSA key made with offca token\n"
 	"keygen or pkcs11-tool); the PIN comes from --pin-file, the URI's pin-source or a prompt.\n"
 	"rollover replaces the account key (RFC 8555 7.3.5); deactivate is irreversible.\n";
@@ -144,6 +150,14 @@ static int parse(int argc, char **argv, struct acme_opts *o)
 		case OPT_EMAIL: o->email = optarg; break;
 		case OPT_EAB_KID: o->eab_kid = optarg; break;
 		case OPT_EAB_KEY: o->eab_key_file = optarg; break;
+		case OPT_EAB_KEY_OLD: /* certbot's --eab-hmac-key takes the key itself: never repeat it */
+			ut_err(OFFCA_E_USAGE, "--eab-hmac-key is not accepted: certbot's option of that name takes the key "
+					      "itself, and a key on the command line is seen by every user (ps, /proc) and "
+					      "kept in shell history; put it in a 0600 file and use --eab-hmac-key-file FILE");
+			bad = 1;
+			break;
+		case OPT_USER: o->user = optarg; break;
+		case OPT_NO_SANDBOX: o->no_sandbox = 1; break;
 		case OPT_DOMAIN:
 			if (acme_names_add(&o->domains, optarg) != OFFCA_OK)
 				bad = 1;
@@ -206,8 +220,15 @@ static offca_rc lock_state(const struct acme_opts *o, const struct command *cmd,
 	struct stat st;
 
 	*fd = -1;
-	if (stat(o->state, &st) != 0)
-		return OFFCA_OK; /* account new creates it (0700) */
+	if (stat(o->state, &st) != 0 && errno == ENOENT && strcmp(cmd->name, "account") == 0 &&
+	    mkdir(o->state, 0700) != 0 && errno != EEXIST)
+		return ut_err(OFFCA_E_IO, "--state %s: cannot create it: %s", o->state, strerror(errno));
+	if (stat(o->state, &st) != 0) {
+		if (errno == EACCES)
+			return ut_err(OFFCA_E_PERM, "--state %s: not accessible to uid %u (chown the state directory to "
+						    "the user offca-acme runs as)", o->state, (unsigned)geteuid());
+		return OFFCA_OK; /* nothing there yet: the command says what is missing */
+	}
 	if (!S_ISDIR(st.st_mode))
 		return ut_err(OFFCA_E_USAGE, "--state %s is not a directory", o->state);
 	if ((st.st_mode & 022) != 0)
@@ -226,6 +247,28 @@ static offca_rc lock_state(const struct acme_opts *o, const struct command *cmd,
 	return OFFCA_OK;
 }
 
+/*
+ * Before any input from the disk or the network: the unprivileged user (started as root), then
+ * no_new_privs and the main process's seccomp filter. Commands that may run hooks (issue with a
+ * hook, renew: records name hooks) keep execve for them; the helpers narrow the filter further.
+ */
+static offca_rc confine(const struct acme_opts *o, const struct command *cmd)
+{
+	offca_rc rc = acme_drop_privileges(o->user);
+	int hooks = strcmp(cmd->name, "renew") == 0 ||
+		    (strcmp(cmd->name, "issue") == 0 && (o->dns_hook != NULL || o->deploy_hook != NULL));
+
+	if (rc != OFFCA_OK)
+		return rc;
+	if (o->no_sandbox) {
+		fprintf(stderr, "offca-acme: warning: --no-sandbox: no seccomp filter and no Landlock in any process "
+				"(for debugging only)\n");
+		acme_sandbox_disable();
+		return OFFCA_OK;
+	}
+	return acme_sandbox_enter(hooks ? ACME_SB_MAIN_HOOKS : ACME_SB_MAIN, NULL);
+}
+
 static const struct command commands[] = {
 	{"account", acme_cmd_account, usage_account}, {"issue", acme_cmd_issue, usage_issue},
 	{"renew", acme_cmd_renew, usage_renew},       {"revoke", acme_cmd_revoke, usage_revoke},
@@ -240,6 +283,8 @@ int main(int argc, char **argv)
 	int lockfd = -1;
 
 	ut_harden_process();
+	/* nothing inherited beyond stdin/stdout/stderr (a caller's files, a test runner's log) */
+	acme_close_fds_except(-1);
 	signal(SIGPIPE, SIG_IGN); /* a helper that died shows up as an error, not a signal */
 	memset(&o, 0, sizeof(o));
 	o.propagation_timeout = 120;
@@ -273,6 +318,8 @@ int main(int argc, char **argv)
 	if (o.state == NULL)
 		rc = ut_err(OFFCA_E_USAGE, "--state DIR is required");
 	else
+		rc = confine(&o, cmd);
+	if (rc == OFFCA_OK)
 		rc = lock_state(&o, cmd, &lockfd);
 	if (rc == OFFCA_OK)
 		rc = cmd->fn(&o);

@@ -121,24 +121,7 @@ grep -q '^add _acme-challenge.hook.example.test' "$T/hook.log" && grep -q '^remo
 acme_no_stray_txt hook.example.test
 pass "DNS hook add/remove"
 
-# process separation (after OpenBSD acme-client): the process that talks HTTPS never opens the
-# account key or the TSIG secret, and never writes the outputs; strace shows who opens what
-if command -v strace >/dev/null 2>&1; then
-  # LeakSanitizer cannot run under ptrace: leaks are checked by every other run
-  ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -f -qq -e trace=openat,connect -o "$T/strace.out" \
-    "$A" --state "$S" issue --domain sep.example.test --generate-key "${DNSARGS[@]}" >/dev/null 2>&1 || fail "issue under strace"
-  main=$(head -n1 "$T/strace.out" | awk '{print $1}')
-  keypid=$(grep 'account/key.pem' "$T/strace.out" | awk '{print $1}' | sort -u)
-  secpid=$(grep -F "$TSIG_SECRET_FILE" "$T/strace.out" | awk '{print $1}' | sort -u)
-  livepid=$(grep -E '/(live|archive)/(\.)?sep.example.test' "$T/strace.out" | grep -E 'O_CREAT'  | awk '{print $1}' | sort -u)
-  [ -n "$keypid" ] && [ -n "$secpid" ] && [ -n "$livepid" ] || fail "strace saw no key/secret/output opens"
-  [ "$(echo "$keypid" | wc -l)" = 1 ] && [ "$keypid" != "$main" ] || fail "account key opened by $keypid (main $main)"
-  [ "$(echo "$secpid" | wc -l)" = 1 ] && [ "$secpid" != "$main" ] && [ "$secpid" != "$keypid" ] || fail "TSIG secret opened by $secpid"
-  [ "$(echo "$livepid" | wc -l)" = 1 ] && [ "$livepid" != "$main" ] || fail "outputs written by $livepid (main $main)"
-  pass "process separation: key in pid $keypid, TSIG secret in pid $secpid, files by pid $livepid, HTTPS in pid $main"
-else
-  echo "skip: strace not installed; process-separation check skipped"
-fi
+# process separation (who opens what, descriptors, filters, users): tests/e2e/acme_sandbox.sh
 
 # alternate chains: pebble offers one (PEBBLE_ALTERNATE_ROOTS=1); ask for the one under root 1
 alt_cn=$(curl -s --cacert "$ACME_CA_BUNDLE" "$ACME_MGMT/roots/1" | openssl x509 -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= //p')

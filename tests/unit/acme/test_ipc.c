@@ -130,19 +130,19 @@ static void test_sandbox(void **state)
 	if (pid == 0) {
 		int code = 0, s;
 		char *argv[] = {"true", NULL};
-		if (acme_sandbox(ACME_SB_NO_INET | ACME_SB_NO_EXEC) != OFFCA_OK)
+		if (acme_sandbox_enter(ACME_SB_FILE, NULL) != OFFCA_OK)
 			_exit(10);
 		s = socket(AF_INET, SOCK_STREAM, 0);
-		if (s >= 0 || errno != EPERM)
+		if (s >= 0)
 			code |= 1;
 		s = socket(AF_INET6, SOCK_DGRAM, 0);
-		if (s >= 0 || errno != EPERM)
+		if (s >= 0)
 			code |= 2;
 		s = socket(AF_UNIX, SOCK_STREAM, 0);
 		if (s < 0)
 			code |= 4;
 		execv("/bin/true", argv);
-		if (errno != EPERM)
+		if (errno != ENOSYS)
 			code |= 8;
 		_exit(code);
 	}
