@@ -82,6 +82,10 @@ static offca_rc load_eab(struct kstate *ks)
 	if (ks->cfg->eab_key_file == NULL)
 		return OFFCA_OK;
 	rc = ut_secret_from_file(ks->cfg->eab_key_file, 1, secret, sizeof(secret));
+	/* a name that opens nothing may be a key pasted where the file belongs: never repeat it */
+	if (rc == OFFCA_E_NOT_FOUND || rc == OFFCA_E_IO)
+		rc = ut_err(rc, "--eab-hmac-key-file: the argument names no readable file (not repeated here: it "
+				"may be the key itself; put the key in a 0600 file and name that file)");
 	if (rc == OFFCA_OK)
 		rc = acme_b64_decode(secret, &ks->eab, &ks->eablen);
 	if (rc == OFFCA_E_PARSE)
