@@ -82,9 +82,31 @@ static void dns_cfg(const json_t *d, int verbose, struct acme_dns_cfg *c)
  * them in one rename: a web server reading live/NAME/ sees the old or the new key + certificate,
  * never a mix.
  */
-static offca_rc write_outputs(struct acme_session *s, const char *name, const char *chain, size_t chain_len,
-			      int genkey, X509_REQ *req, X509 **leaf_out)
+/* Every chain the CA offered, as chains/N.pem next to the files of the chosen one. */
+static offca_rc write_chains(struct acme_session *s, const char *name, const char *serial,
+			     const struct acme_chains *ch, json_t **list)
 {
+	offca_rc rc = OFFCA_OK;
+	char rel[768], file[32];
+
+	*list = json_array();
+	if (*list == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	for (int i = 0; rc == OFFCA_OK && i < ch->n; i++) {
+		snprintf(file, sizeof(file), "chains/%d.pem", i);
+		snprintf(rel, sizeof(rel), "archive/%s/%s/%s", name, serial, file);
+		rc = acme_fileproc_write(s->fp, rel, ch->pem[i], ch->len[i], UT_WF_EXCL);
+		json_array_append_new(*list, json_pack("{s:s, s:s, s:b, s:b}", "file", file, "top_issuer", ch->top[i],
+						       "default", i == 0, "chosen", i == ch->chosen));
+	}
+	return rc;
+}
+
+static offca_rc write_outputs(struct acme_session *s, const char *name, const struct acme_chains *ch,
+			      int genkey, X509_REQ *req, X509 **leaf_out, json_t **chains)
+{
+	const char *chain = ch->pem[ch->chosen];
+	size_t chain_len = ch->len[ch->chosen];
 	offca_rc rc;
 	X509 *leaf = NULL;
 	char *cert = NULL, *rest = NULL, *serial = NULL, rel[768];
@@ -109,6 +131,8 @@ static offca_rc write_outputs(struct acme_session *s, const char *name, const ch
 		snprintf(rel, sizeof(rel), "archive/%s/%s/%s", name, serial, files[i]);
 		rc = acme_fileproc_write(s->fp, rel, data, dl, UT_WF_EXCL);
 	}
+	if (rc == OFFCA_OK)
+		rc = write_chains(s, name, serial, ch, chains);
 	if (rc == OFFCA_OK)
 		rc = acme_fileproc_link(s->fp, name, serial);
 	if (rc == OFFCA_OK) {
@@ -182,8 +206,10 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 	int kp_csr = req == NULL; /* der comes from the key process (free()) */
 	X509 *leaf = NULL;
 	unsigned char *der = NULL;
-	size_t derlen = 0, i, chain_len = 0;
-	char *chain = NULL, *serial = NULL, rel[512];
+	size_t derlen = 0, i;
+	struct acme_chains chains = {0};
+	json_t *chain_list = NULL;
+	char *serial = NULL, rel[512];
 	time_t nb = 0, na = 0;
 	char until[32];
 
@@ -214,12 +240,12 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 	oreq.csr_len = derlen;
 	oreq.replaces = replaces;
 	oreq.preferred_chain = jstr(rec, "preferred_chain");
-	rc = acme_order_run(s->cl, s->dp, &oreq, &chain, &chain_len);
+	rc = acme_order_run(s->cl, s->dp, &oreq, &chains);
 	acme_proc_free(s->dp); /* removes whatever TXT record is left */
 	s->dp = NULL;
 	if (rc != OFFCA_OK)
 		goto out;
-	rc = write_outputs(s, name, chain, chain_len, kp_csr, req, &leaf);
+	rc = write_outputs(s, name, &chains, kp_csr, req, &leaf, &chain_list);
 	if (rc != OFFCA_OK)
 		goto out;
 	serial = acme_cert_serial_hex(leaf);
@@ -228,6 +254,7 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 	json_object_set_new(rec, "not_before", json_integer((json_int_t)nb));
 	json_object_set_new(rec, "not_after", json_integer((json_int_t)na));
 	json_object_set_new(rec, "issued_at", json_integer((json_int_t)time(NULL)));
+	json_object_set(rec, "chains", chain_list); /* every chain offered, under live/NAME/ */
 	json_object_del(rec, "revoked_reason");
 	json_object_del(rec, "revoked_at");
 	snprintf(rel, sizeof(rel), "certs/%s.json", name);
@@ -250,7 +277,8 @@ out:
 		free(der); /* from the key process's reply */
 	else
 		OPENSSL_free(der);
-	free(chain);
+	acme_chains_clear(&chains);
+	json_decref(chain_list);
 	free(serial);
 	return rc;
 }

@@ -130,6 +130,22 @@ def_cn=$(openssl x509 -in "$T/root.pem" -noout -subject -nameopt multiline | sed
 top=$(openssl crl2pkcs7 -nocrl -certfile "$S/live/alt.example.test/fullchain.pem" | openssl pkcs7 -print_certs -noout | grep '^issuer' | tail -n1)
 echo "$top" | grep -qF "$alt_cn" || fail "preferred chain not chosen: top issuer '$top', wanted '$alt_cn' (default '$def_cn')"
 pass "alternate chain chosen by --preferred-chain ($alt_cn)"
+# every chain offered is kept next to the chosen one, and list --json names them
+AL=$S/live/alt.example.test
+[ -s "$AL/chains/0.pem" ] && [ -s "$AL/chains/1.pem" ] || fail "alternate chains not kept: $(ls "$AL" "$AL/chains" 2>&1 | tr '\n' ' ')"
+for i in 0 1; do cmp -s <(sed -n '1,/END CERT/p' "$AL/chains/$i.pem") "$AL/cert.pem" || fail "chains/$i.pem has another leaf"; done
+"$A" --state "$S" list --json > "$T/alt.json"
+python3 - "$T/alt.json" "$alt_cn" "$AL" <<'PY' || fail "list --json does not name the chains"
+import json, sys
+recs = {r["name"]: r for r in json.load(open(sys.argv[1]))}
+ch = recs["alt.example.test"]["chains"]
+assert len(ch) >= 2, ch
+assert ch[0]["default"] and not ch[0]["chosen"], ch
+chosen = [c for c in ch if c["chosen"]]
+assert len(chosen) == 1 and chosen[0]["top_issuer"] == sys.argv[2], ch
+assert open(sys.argv[3] + "/" + chosen[0]["file"]).read() == open(sys.argv[3] + "/fullchain.pem").read()
+PY
+pass "every chain kept (live/NAME/chains/N.pem), named by list --json"
 
 # --help everywhere, --version
 for c in account issue renew revoke list; do "$A" "$c" --help | grep -q "^usage: offca-acme" || fail "$c --help"; done
