@@ -15,6 +15,8 @@ struct acme_opts {
 	struct acme_names domains;
 	int generate_key, all, force, json, verbose, reason, propagation_timeout, poll_timeout, dns_tcp, help;
 	int no_sandbox;
+	const char *key_policy, *textfile; /* --key-policy new|reuse|reuse-for (key_days), metrics --textfile */
+	int key_days;
 	int argc;    /* positional arguments after the command word */
 	char **argv;
 };
@@ -24,6 +26,7 @@ offca_rc acme_cmd_issue(struct acme_opts *o);
 offca_rc acme_cmd_renew(struct acme_opts *o);
 offca_rc acme_cmd_revoke(struct acme_opts *o);
 offca_rc acme_cmd_list(struct acme_opts *o);
+offca_rc acme_cmd_metrics(struct acme_opts *o);
 
 /* ---- state directory (store.c) ---- */
 #define ACME_MAX_STATE_FILE (256u * 1024u)

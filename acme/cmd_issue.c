@@ -192,6 +192,29 @@ static offca_rc deploy(const struct acme_opts *o, const char *cmd, const char *n
 }
 
 /*
+ * The key policy of a generated key (recorded as key_policy, key_reuse_days, key_created): the
+ * current key (archive/NAME/SERIAL/privkey.pem) is kept by "reuse", and by "reuse-for" while it
+ * is younger than key_reuse_days; never after a revocation for key compromise. rel is set to
+ * that key, or "" for a new key.
+ */
+static void key_to_reuse(const char *name, const json_t *rec, char *rel, size_t cap)
+{
+	const char *policy = jstr(rec, "key_policy"), *serial = jstr(rec, "serial");
+	json_int_t created = json_integer_value(json_object_get(rec, "key_created"));
+	json_int_t days = json_integer_value(json_object_get(rec, "key_reuse_days"));
+	int keep;
+
+	rel[0] = '\0';
+	if (policy == NULL || serial == NULL || serial[0] == '\0' ||
+	    json_integer_value(json_object_get(rec, "revoked_reason")) == 1)
+		return;
+	keep = strcmp(policy, "reuse") == 0 ||
+	       (strcmp(policy, "reuse-for") == 0 && created > 0 && (json_int_t)time(NULL) - created < days * 86400);
+	if (keep)
+		snprintf(rel, cap, "archive/%s/%s/privkey.pem", name, serial);
+}
+
+/*
  * One order for the record rec (name, domains, mode, dns) with the session s (key, file and
  * client open). req is the endpoint's CSR (mode csr) or NULL (a key is generated).
  */
@@ -209,7 +232,7 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 	size_t derlen = 0, i;
 	struct acme_chains chains = {0};
 	json_t *chain_list = NULL;
-	char *serial = NULL, rel[512];
+	char *serial = NULL, rel[512], reuse[512] = "";
 	time_t nb = 0, na = 0;
 	char until[32];
 
@@ -220,7 +243,10 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 	}
 	if (req == NULL) { /* the key process makes the key and the CSR; we get the CSR only */
 		struct acme_names csrnames = {0};
-		rc = acme_keyproc_csr(s->kp, &names, NULL, NULL, &der, &derlen);
+		key_to_reuse(name, rec, reuse, sizeof(reuse));
+		if (o->verbose && reuse[0] != '\0')
+			fprintf(stderr, "offca-acme: %s: key policy %s keeps the current key\n", name, jstr(rec, "key_policy"));
+		rc = acme_keyproc_csr(s->kp, &names, NULL, reuse, &der, &derlen);
 		if (rc == OFFCA_OK)
 			rc = acme_csr_parse(der, derlen, &genreq, &csrnames);
 		acme_names_clear(&csrnames);
@@ -255,6 +281,8 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 	json_object_set_new(rec, "not_after", json_integer((json_int_t)na));
 	json_object_set_new(rec, "issued_at", json_integer((json_int_t)time(NULL)));
 	json_object_set(rec, "chains", chain_list); /* every chain offered, under live/NAME/ */
+	if (kp_csr && reuse[0] == '\0')
+		json_object_set_new(rec, "key_created", json_integer((json_int_t)time(NULL)));
 	json_object_del(rec, "revoked_reason");
 	json_object_del(rec, "revoked_at");
 	snprintf(rel, sizeof(rel), "certs/%s.json", name);
@@ -315,6 +343,8 @@ offca_rc acme_cmd_issue(struct acme_opts *o)
 		return ut_err(OFFCA_E_USAGE, "issue: --csr FILE (or --domain NAME... --generate-key) is required");
 	if (o->csr != NULL && o->generate_key)
 		return ut_err(OFFCA_E_USAGE, "issue: --generate-key makes no sense with --csr");
+	if (o->csr != NULL && o->key_policy != NULL)
+		return ut_err(OFFCA_E_USAGE, "issue: --key-policy is for keys offca-acme generates, not a CSR's");
 	if (o->tsig_alg != NULL && acme_tsig_alg_check(o->tsig_alg) != OFFCA_OK)
 		return OFFCA_E_USAGE;
 	rc = dns_from_opts(o, &dns);
@@ -354,6 +384,11 @@ offca_rc acme_cmd_issue(struct acme_opts *o)
 		json_object_set_new(rec, "preferred_chain", json_string(o->preferred_chain));
 	if (o->deploy_hook != NULL)
 		json_object_set_new(rec, "deploy_hook", json_string(o->deploy_hook));
+	if (req == NULL) {
+		json_object_set_new(rec, "key_policy", json_string(o->key_policy != NULL ? o->key_policy : "new"));
+		if (o->key_days > 0)
+			json_object_set_new(rec, "key_reuse_days", json_integer(o->key_days));
+	}
 	rc = acme_issue_session(o, &s, &acct);
 	if (rc != OFFCA_OK)
 		goto out;

@@ -22,7 +22,7 @@ enum {
 	OPT_STATE = 256, OPT_CA_BUNDLE, OPT_DIRECTORY, OPT_EMAIL, OPT_EAB_KID, OPT_EAB_KEY, OPT_DOMAIN, OPT_CSR, OPT_DNS, OPT_DNS_SERVER,
 	OPT_TSIG_KEY, OPT_TSIG_SECRET, OPT_TSIG_ALG, OPT_DNS_HOOK, OPT_DNS_ZONE, OPT_GENKEY, OPT_ALL, OPT_FORCE, OPT_REASON, OPT_JSON,
 	OPT_VERBOSE, OPT_VERSION, OPT_HELP, OPT_CERT_NAME, OPT_KEY_TYPE, OPT_PREFERRED, OPT_PROP_TIMEOUT, OPT_POLL_TIMEOUT, OPT_DNS_TCP,
-	OPT_KEY_URI, OPT_PIN_FILE, OPT_DEPLOY_HOOK, OPT_EAB_KEY_OLD, OPT_USER, OPT_NO_SANDBOX,
+	OPT_KEY_URI, OPT_PIN_FILE, OPT_DEPLOY_HOOK, OPT_EAB_KEY_OLD, OPT_USER, OPT_NO_SANDBOX, OPT_KEY_POLICY, OPT_TEXTFILE,
 };
 
 static const struct option longopts[] = {
@@ -35,6 +35,8 @@ static const struct option longopts[] = {
 	{"eab-hmac-key", required_argument, NULL, OPT_EAB_KEY_OLD},
 	{"user", required_argument, NULL, OPT_USER},
 	{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
+	{"key-policy", required_argument, NULL, OPT_KEY_POLICY},
+	{"textfile", required_argument, NULL, OPT_TEXTFILE},
 	{"domain", required_argument, NULL, OPT_DOMAIN},
 	{"csr", required_argument, NULL, OPT_CSR},
 	{"dns", required_argument, NULL, OPT_DNS},
@@ -74,7 +76,8 @@ static const char usage_main[] =
 	"  issue      order a certificate for a CSR (or --domain ... --generate-key)\n"
 	"  renew      renew what is due (ARI window or two thirds of the lifetime); for timers\n"
 	"  revoke     revoke a certificate\n"
-	"  list       list the certificates in the state directory\n\n"
+	"  list       list the certificates in the state directory\n"
+	"  metrics    write Prometheus metrics of the certificates (--textfile DIR)\n\n"
 	"Global options: --state DIR (required), --ca-bundle FILE (trust this CA for HTTPS instead of the\n"
 	"system store), --pin-file FILE (account key on a token), --verbose, --user NAME (started as root:\n"
 	"every process runs as NAME, default offca-acme), --no-sandbox (debugging only: no seccomp filter,\n"
@@ -99,7 +102,8 @@ static const char usage_issue[] =
 	"         (--dns rfc2136 --dns-server HOST:PORT --tsig-key NAME --tsig-secret-file FILE\n"
 	"          [--tsig-algorithm hmac-sha256|hmac-sha512] [--dns-zone ZONE] [--dns-tcp] | --dns-hook CMD)\n"
 	"         [--propagation-timeout SECS] [--poll-timeout SECS] [--cert-name NAME]\n"
-	"         [--preferred-chain ISSUER-CN] [--deploy-hook CMD] [--force]\n\n"
+	"         [--preferred-chain ISSUER-CN] [--deploy-hook CMD] [--force]\n"
+	"         [--key-policy new|reuse|reuse-for DAYS]\n\n"
 	"The TSIG secret file (base64, 0600) defaults to STATE/dns/tsig.secret.\n"
 	"Orders a certificate for every name of the CSR (or the --domain names, wildcards allowed),\n"
 	"publishes the dns-01 TXT records, waits until every authoritative server of the zone serves\n"
@@ -107,7 +111,10 @@ static const char usage_issue[] =
 	"STATE/live/NAME/{cert,chain,fullchain}.pem (+ privkey.pem, 0600, for --generate-key).\n"
 	"--dns-hook CMD is run as: CMD add|remove _acme-challenge.NAME VALUE (exit 0 = done).\n"
 	"--deploy-hook CMD runs after each issuance and renewal of this certificate (kept for renew)\n"
-	"with RENEWED_LINEAGE=STATE/live/NAME and RENEWED_DOMAINS=\"names\" (as certbot's).\n";
+	"with RENEWED_LINEAGE=STATE/live/NAME and RENEWED_DOMAINS=\"names\" (as certbot's).\n"
+	"--key-policy (with --generate-key, recorded for renew): new key at every renewal (new, the\n"
+	"default), keep the key (reuse), or a new key once the current one is DAYS old (reuse-for DAYS).\n"
+	"Every chain the CA offers is kept in live/NAME/chains/N.pem (list --json names them).\n";
 
 static const char usage_renew[] =
 	"usage: offca-acme --state DIR renew [--all | NAME...] [--force] [--deploy-hook CMD]\n\n"
@@ -120,6 +127,13 @@ static const char usage_revoke[] =
 	"usage: offca-acme --state DIR revoke CERT [--reason N]\n\n"
 	"CERT is a PEM/DER certificate file or a certificate name (STATE/live/NAME/cert.pem). N is an\n"
 	"RFC 5280 reason code (0 unspecified, 1 keyCompromise, 4 superseded, 5 cessationOfOperation...).\n";
+
+static const char usage_metrics[] =
+	"usage: offca-acme --state DIR metrics --textfile DIR\n\n"
+	"Writes DIR/offca-acme.prom (atomically: node_exporter's textfile collector never reads half a file)\n"
+	"with x509_cert_not_before, x509_cert_not_after and x509_cert_expired for every certificate in\n"
+	"live/, labelled serial_number, subject_CN and issuer_CN: the names x509-certificate-exporter\n"
+	"and offca metrics use, so one alert rule covers public and private certificates.\n";
 
 static const char usage_list[] =
 	"usage: offca-acme --state DIR list [--json]\n\n"
@@ -135,6 +149,26 @@ static long num(const char *s, const char *opt, long lo, long hi, int *bad)
 		*bad = 1;
 	}
 	return v;
+}
+
+/* --key-policy new | reuse | reuse-for DAYS (DAYS is the next argument) */
+static int key_policy(int argc, char **argv, struct acme_opts *o)
+{
+	int bad = 0;
+
+	o->key_policy = optarg;
+	if (strcmp(optarg, "new") == 0 || strcmp(optarg, "reuse") == 0)
+		return 0;
+	if (strcmp(optarg, "reuse-for") != 0) {
+		ut_err(OFFCA_E_USAGE, "--key-policy %s: new, reuse or reuse-for DAYS", optarg);
+		return -1;
+	}
+	if (optind >= argc) {
+		ut_err(OFFCA_E_USAGE, "--key-policy reuse-for needs a number of days");
+		return -1;
+	}
+	o->key_days = (int)num(argv[optind++], "--key-policy reuse-for", 1, 3650, &bad);
+	return bad ? -1 : 0;
 }
 
 static int parse(int argc, char **argv, struct acme_opts *o)
@@ -158,6 +192,8 @@ static int parse(int argc, char **argv, struct acme_opts *o)
 			break;
 		case OPT_USER: o->user = optarg; break;
 		case OPT_NO_SANDBOX: o->no_sandbox = 1; break;
+		case OPT_KEY_POLICY: bad = key_policy(argc, argv, o) != 0; break;
+		case OPT_TEXTFILE: o->textfile = optarg; break;
 		case OPT_DOMAIN:
 			if (acme_names_add(&o->domains, optarg) != OFFCA_OK)
 				bad = 1;
@@ -209,7 +245,7 @@ struct command {
 /*
  * One offca-acme at a time per state directory (a timer's renew and an operator's issue must not
  * interleave their writes): an exclusive flock on STATE/lock, released when the process ends.
- * list only reads and takes no lock; a state directory that does not exist yet is left alone.
+ * list and metrics only read and take no lock; a state directory that does not exist yet is left alone.
  * A state directory others may write to is refused (they could plant files or links in it).
  */
 static offca_rc lock_state(const struct acme_opts *o, const struct command *cmd, int *fd)
@@ -234,8 +270,8 @@ static offca_rc lock_state(const struct acme_opts *o, const struct command *cmd,
 	if ((st.st_mode & 022) != 0)
 		return ut_err(OFFCA_E_PERM, "state directory %s is writable by others (mode %03o); chmod 700 it",
 			      o->state, (unsigned)(st.st_mode & 0777));
-	if (strcmp(cmd->name, "list") == 0)
-		return OFFCA_OK;
+	if (strcmp(cmd->name, "list") == 0 || strcmp(cmd->name, "metrics") == 0)
+		return OFFCA_OK; /* they only read */
 	n = snprintf(path, sizeof(path), "%s/lock", o->state);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return ut_err(OFFCA_E_USAGE, "--state %s: path too long", o->state);
@@ -272,7 +308,7 @@ static offca_rc confine(const struct acme_opts *o, const struct command *cmd)
 static const struct command commands[] = {
 	{"account", acme_cmd_account, usage_account}, {"issue", acme_cmd_issue, usage_issue},
 	{"renew", acme_cmd_renew, usage_renew},       {"revoke", acme_cmd_revoke, usage_revoke},
-	{"list", acme_cmd_list, usage_list},
+	{"list", acme_cmd_list, usage_list},         {"metrics", acme_cmd_metrics, usage_metrics},
 };
 
 int main(int argc, char **argv)

@@ -180,3 +180,58 @@ pass "secret never printed (updates over TCP)"
   --tsig-key "$TSIG512_NAME" --tsig-secret-file "$TSIG512_SECRET_FILE" --tsig-algorithm hmac-sha512 >/dev/null 2>&1 || fail "hmac-sha512"
 pass "TSIG hmac-sha512"
 acme_no_stray_txt www.example.test example.test api.example.test hook.example.test v.example.test sep.example.test alt.example.test s512.example.test dep.example.test
+
+# key policy for generated keys, recorded per certificate and honoured by renew
+pub() { openssl x509 -in "$S/live/$1/cert.pem" -noout -pubkey; }
+"$A" --state "$S" issue --domain kn.example.test --generate-key "${DNSARGS[@]}" >/dev/null 2>&1 || fail "issue (key policy new)"
+"$A" --state "$S" issue --domain kr.example.test --generate-key --key-policy reuse "${DNSARGS[@]}" >/dev/null 2>&1 || fail "issue --key-policy reuse"
+"$A" --state "$S" issue --domain kf.example.test --generate-key --key-policy reuse-for 30 "${DNSARGS[@]}" >/dev/null 2>&1 || fail "issue --key-policy reuse-for 30"
+for n in kn kr kf; do pub $n.example.test > "$T/$n.pub1"; done
+"$A" --state "$S" renew --force kn.example.test kr.example.test kf.example.test >/dev/null 2>&1 || fail "renew (key policies)"
+for n in kn kr kf; do pub $n.example.test > "$T/$n.pub2"; done
+! cmp -s "$T/kn.pub1" "$T/kn.pub2" || fail "key policy new: the key was kept"
+cmp -s "$T/kr.pub1" "$T/kr.pub2" || fail "key policy reuse: a new key was made"
+cmp -s "$T/kf.pub1" "$T/kf.pub2" || fail "key policy reuse-for 30: a new key after minutes"
+cmp -s <(openssl pkey -in "$S/live/kr.example.test/privkey.pem" -pubout) "$T/kr.pub2" || fail "privkey.pem does not match the reused key's certificate"
+# the key is now 31 days old: reuse-for 30 makes a new one
+python3 - "$S/certs/kf.example.test.json" <<'PY'
+import json, sys, time
+r = json.load(open(sys.argv[1])); r["key_created"] = int(time.time()) - 31 * 86400
+json.dump(r, open(sys.argv[1], "w"))
+PY
+"$A" --state "$S" renew --force kf.example.test >/dev/null 2>&1 || fail "renew (reuse-for, old key)"
+! cmp -s "$T/kf.pub2" <(pub kf.example.test) || fail "key policy reuse-for 30: a 31-day-old key was kept"
+grep -q '"key_policy": "reuse-for"' "$S/certs/kf.example.test.json" && grep -q '"key_reuse_days": 30' "$S/certs/kf.example.test.json" || fail "key policy not recorded"
+expect_fail "--key-policy with a CSR" "$A" --state "$S" issue --csr "$T/www2.csr" --force --key-policy reuse "${DNSARGS[@]}"
+expect_fail "--key-policy reuse-for without days" "$A" --state "$S" issue --domain x.example.test --generate-key "${DNSARGS[@]}" --key-policy reuse-for
+expect_fail "--key-policy unknown" "$A" --state "$S" issue --domain x.example.test --generate-key --key-policy sometimes "${DNSARGS[@]}"
+pass "key policies new, reuse, reuse-for DAYS recorded and honoured by renew"
+
+# metrics: x509-certificate-exporter's names, one line per certificate and metric, written atomically
+mkdir -p "$T/prom"
+"$A" --state "$S" metrics --textfile "$T/prom" || fail "metrics"
+[ "$(ls -A "$T/prom")" = offca-acme.prom ] || fail "metrics left other files: $(ls -A "$T/prom")"
+python3 - "$T/prom/offca-acme.prom" "$S" <<'PY' || fail "metrics content"
+import re, subprocess, sys, time, os
+prom, state = sys.argv[1], sys.argv[2]
+got = {}
+for line in open(prom):
+    if line.startswith("#"):
+        continue
+    m = re.match(r'^(x509_cert_\w+)\{serial_number="(\d+)",subject_CN="([^"]*)",issuer_CN="([^"]*)"\} (\d+)$', line.strip())
+    assert m, line
+    got[(m.group(1), m.group(2))] = (m.group(3), m.group(4), int(m.group(5)))
+names = sorted(os.listdir(state + "/live"))
+assert names, "no certificates"
+for n in names:
+    cert = f"{state}/live/{n}/cert.pem"
+    out = subprocess.run(["openssl", "x509", "-in", cert, "-noout", "-serial", "-enddate", "-subject", "-issuer",
+                          "-nameopt", "multiline"], capture_output=True, text=True).stdout
+    serial = str(int(re.search(r"serial=([0-9A-F]+)", out).group(1), 16))
+    end = subprocess.run(["date", "-d", re.search(r"notAfter=(.*)", out).group(1), "+%s"], capture_output=True, text=True).stdout
+    na = got[("x509_cert_not_after", serial)]
+    assert na[2] == int(end), (n, na, end)
+    assert got[("x509_cert_expired", serial)][2] == (1 if int(end) <= time.time() else 0)
+    assert ("x509_cert_not_before", serial) in got
+PY
+pass "metrics --textfile: x509_cert_not_before/not_after/expired for every certificate"
