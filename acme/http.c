@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -139,6 +140,19 @@ char *acme_link_parse(const char *value, const char *rel)
 	return url;
 }
 
+long acme_retry_after_parse(const char *value)
+{
+	char *end = NULL;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	/* an HTTP date instead of seconds (or garbage): treat as "a little while" */
+	if (end == value || *end != '\0' || v < 0 || errno != 0)
+		return 1;
+	return v > ACME_MAX_RETRY_AFTER ? ACME_MAX_RETRY_AFTER : v;
+}
+
 static char *header_dup(CURL *c, const char *name)
 {
 	struct curl_header *hd = NULL;
@@ -161,10 +175,7 @@ static void collect_headers(CURL *c, struct acme_resp *r)
 	r->content_type = header_dup(c, "Content-Type");
 	ra = header_dup(c, "Retry-After");
 	if (ra != NULL) {
-		char *end = NULL;
-		long v = strtol(ra, &end, 10);
-		/* an HTTP date instead of seconds: treat as "a little while" */
-		r->retry_after = (end != ra && *end == '\0' && v >= 0) ? v : 1;
+		r->retry_after = acme_retry_after_parse(ra);
 		free(ra);
 	}
 	for (i = 0; i < amount && r->nalt < ACME_MAX_ALT; i++) {
