@@ -123,16 +123,21 @@ static int allow_hooks(scmp_filter_ctx ctx)
 	return 0;
 }
 
-/* socket(domain, ...): AF_UNIX always, AF_INET/AF_INET6 for network roles; others EPERM */
+/* socket(domain, ...) allowed for one domain */
+static int allow_family(scmp_filter_ctx ctx, int family)
+{
+	struct scmp_arg_cmp c = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)family, .datum_b = 0};
+
+	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &c);
+}
+
+/* socket(domain, ...): AF_UNIX always, AF_INET/AF_INET6 (+ netlink for getaddrinfo) for network roles */
 static int allow_sockets(scmp_filter_ctx ctx, int inet)
 {
-	int nr = SCMP_SYS(socket);
-
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) != 0)
+	if (allow_family(ctx, AF_UNIX) != 0)
 		return -1;
-	if (inet && (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, AF_INET)) != 0 ||
-		     seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, AF_INET6)) != 0 ||
-		     seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK)) != 0))
+	if (inet && (allow_family(ctx, AF_INET) != 0 || allow_family(ctx, AF_INET6) != 0 ||
+		     allow_family(ctx, AF_NETLINK) != 0))
 		return -1;
 	return 0;
 }

@@ -27,7 +27,7 @@ enum acme_sb_role {
  * Set no_new_privs and install the role's allow-list filter; with write_dir (may be NULL), also a
  * Landlock ruleset that allows creating, writing, renaming and removing files only below
  * write_dir (skipped, and reported by acme_sandbox_landlocked() as 0, on kernels without Landlock).
- * Syscalls outside the list fail with ENOSYS (EPERM for socket families outside the role's).
+ * Syscalls outside the list (and sockets of families outside the role's) fail with ENOSYS.
  * Errors: OFFCA_E_UNSUPPORTED when the kernel refuses the filter; the callers treat this as fatal.
  * After acme_sandbox_disable() this does nothing and returns OFFCA_OK.
  */

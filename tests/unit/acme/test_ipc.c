@@ -10,6 +10,7 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 static void test_roundtrip_and_fields(void **state)
@@ -118,7 +119,7 @@ static void test_fileproc(void **state)
 	tu_rmrf(dir);
 }
 
-/* in a child: after the sandbox, no inet socket and no exec; AF_UNIX still works */
+/* in a child: after the file role's sandbox, no inet socket, no exec, nothing unlisted; AF_UNIX still works */
 static void test_sandbox(void **state)
 {
 	pid_t pid;
@@ -144,6 +145,10 @@ static void test_sandbox(void **state)
 		execv("/bin/true", argv);
 		if (errno != ENOSYS)
 			code |= 8;
+		/* an allow list: a harmless call nobody listed is refused too (a deny list let it pass) */
+		errno = 0;
+		if (getpriority(PRIO_PROCESS, 0) != -1 || errno != ENOSYS)
+			code |= 16;
 		_exit(code);
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
