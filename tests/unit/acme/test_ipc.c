@@ -10,6 +10,8 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -156,6 +158,49 @@ static void test_sandbox(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* Landlock: after the file role's sandbox with a write directory, files are created only below it */
+static void test_landlock(void **state)
+{
+	char in[512], out[512], outdir[256], dir[256];
+	pid_t pid;
+	int st = 0;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s", tu_tmpdir());
+	snprintf(outdir, sizeof(outdir), "%s", tu_tmpdir());
+	snprintf(in, sizeof(in), "%s/inside", dir);
+	snprintf(out, sizeof(out), "%s/outside", outdir);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int code = 0, fd;
+		if (acme_sandbox_enter(ACME_SB_FILE, dir) != OFFCA_OK)
+			_exit(10);
+		if (!acme_sandbox_landlocked())
+			_exit(77); /* this kernel has no Landlock: the documented fallback */
+		fd = open(in, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			code |= 1;
+		else
+			close(fd);
+		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EACCES)
+			code |= 2;
+		_exit(code);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77) {
+		print_message("no Landlock in this kernel: skipped\n");
+	} else {
+		assert_int_equal(WEXITSTATUS(st), 0);
+		assert_int_equal(access(in, F_OK), 0);
+		assert_int_not_equal(access(out, F_OK), 0);
+	}
+	tu_rmrf(dir);
+	tu_rmrf(outdir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +208,7 @@ int main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_fileproc),
 		cmocka_unit_test(test_sandbox),
+		cmocka_unit_test(test_landlock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
