@@ -190,7 +190,10 @@ static int dnsproc_main(int fd, void *arg)
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	/* before reading the TSIG secret: RFC 2136 needs DNS sockets and no exec; a hook needs exec */
-	rc = acme_sandbox_enter(strcmp(ds->cfg->method, "hook") == 0 ? ACME_SB_DNS_HOOK : ACME_SB_DNS, NULL);
+	if (strcmp(ds->cfg->method, "hook") == 0)
+		rc = acme_sandbox_enter(ACME_SB_DNS_HOOK, NULL); /* the hook writes where it needs to */
+	else
+		rc = acme_sandbox_enter(ACME_SB_DNS, ACME_SB_NO_WRITES); /* and no file written (Landlock) */
 	if (rc == OFFCA_OK)
 		rc = setup(ds);
 	if (rc != OFFCA_OK) {

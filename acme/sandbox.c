@@ -208,6 +208,12 @@ static int landlock_writes(const char *dir)
 		return -1;
 	memset(&pb, 0, sizeof(pb));
 	pb.allowed_access = ra.handled_access_fs;
+	pb.parent_fd = -1;
+	if (dir[0] == '\0') { /* ACME_SB_NO_WRITES: no rule, so no write anywhere */
+		ok = syscall(SYS_landlock_restrict_self, rs, 0) == 0;
+		close(rs);
+		return ok ? 1 : -1;
+	}
 	pb.parent_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	ok = pb.parent_fd >= 0 && syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) == 0 &&
 	     syscall(SYS_landlock_restrict_self, rs, 0) == 0;

@@ -33,6 +33,9 @@ enum acme_sb_role {
  */
 offca_rc acme_sandbox_enter(enum acme_sb_role role, const char *write_dir);
 
+/* write_dir for a process that writes no file at all (the DNS process in RFC 2136 mode). */
+#define ACME_SB_NO_WRITES ""
+
 /* --no-sandbox (debugging): no filter, no Landlock; the caller warns on every run. */
 void acme_sandbox_disable(void);
 int acme_sandbox_disabled(void);

@@ -161,7 +161,7 @@ static void test_sandbox(void **state)
 /* Landlock: after the file role's sandbox with a write directory, files are created only below it */
 static void test_landlock(void **state)
 {
-	char in[512], out[512], outdir[256], dir[256];
+	char in[520], out[512], outdir[256], dir[256];
 	pid_t pid;
 	int st = 0;
 
@@ -186,6 +186,13 @@ static void test_landlock(void **state)
 		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd >= 0 || errno != EACCES)
 			code |= 2;
+		/* the DNS role on top: no file written anywhere, not even below dir */
+		if (acme_sandbox_enter(ACME_SB_DNS, ACME_SB_NO_WRITES) != OFFCA_OK)
+			_exit(11);
+		strcat(in, "2");
+		fd = open(in, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EACCES)
+			code |= 4;
 		_exit(code);
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
