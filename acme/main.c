@@ -132,8 +132,8 @@ static const char usage_metrics[] =
 	"usage: offca-acme --state DIR metrics --textfile DIR\n\n"
 	"Writes DIR/offca-acme.prom (atomically: node_exporter's textfile collector never reads half a file)\n"
 	"with x509_cert_not_before, x509_cert_not_after and x509_cert_expired for every certificate in\n"
-	"live/, labelled serial_number, subject_CN and issuer_CN: the names x509-certificate-exporter\n"
-	"and offca metrics use, so one alert rule covers public and private certificates.\n";
+	"live/, labelled serial_number, subject_CN and issuer_CN: x509-certificate-exporter's names,\n"
+	"so one alert rule can cover public and private certificates.\n";
 
 static const char usage_list[] =
 	"usage: offca-acme --state DIR list [--json]\n\n"
