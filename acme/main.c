@@ -302,7 +302,10 @@ static offca_rc confine(const struct acme_opts *o, const struct command *cmd)
 		acme_sandbox_disable();
 		return OFFCA_OK;
 	}
-	return acme_sandbox_enter(hooks ? ACME_SB_MAIN_HOOKS : ACME_SB_MAIN, NULL);
+	/* list only reads: no file written (Landlock). The others start the key process, whose token
+	 * module may keep its files anywhere: their writes are confined in the key and file processes */
+	return acme_sandbox_enter(hooks ? ACME_SB_MAIN_HOOKS : ACME_SB_MAIN,
+				  strcmp(cmd->name, "list") == 0 ? ACME_SB_NO_WRITES : NULL);
 }
 
 static const struct command commands[] = {
