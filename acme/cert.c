@@ -163,20 +163,17 @@ offca_rc acme_csr_load(const char *path, X509_REQ **req, struct acme_names *name
 	return rc;
 }
 
-offca_rc acme_csr_generate(const struct acme_names *names, EVP_PKEY **key, X509_REQ **req)
+offca_rc acme_csr_for_key(const struct acme_names *names, EVP_PKEY *k, X509_REQ **req)
 {
 	offca_rc rc = OFFCA_E_CRYPTO;
-	EVP_PKEY *k = NULL;
 	X509_REQ *r = NULL;
 	GENERAL_NAMES *gens = NULL;
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	X509_EXTENSION *ext = NULL;
 
-	*key = NULL;
 	*req = NULL;
-	rc = acme_key_generate("ec", &k);
-	if (rc != OFFCA_OK)
-		return rc;
+	if (names->n == 0)
+		return ut_err(OFFCA_E_USAGE, "a CSR needs at least one name");
 	r = X509_REQ_new();
 	gens = GENERAL_NAMES_new();
 	exts = sk_X509_EXTENSION_new_null();
@@ -207,9 +204,7 @@ offca_rc acme_csr_generate(const struct acme_names *names, EVP_PKEY **key, X509_
 	if (X509_REQ_set_version(r, 0) != 1 || X509_REQ_set_pubkey(r, k) != 1 || X509_REQ_add_extensions(r, exts) != 1 ||
 	    X509_REQ_sign(r, k, EVP_sha256()) <= 0)
 		goto ssl;
-	*key = k;
 	*req = r;
-	k = NULL;
 	r = NULL;
 	rc = OFFCA_OK;
 	goto out;
@@ -220,7 +215,23 @@ out:
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	GENERAL_NAMES_free(gens);
 	X509_REQ_free(r);
-	EVP_PKEY_free(k);
+	return rc;
+}
+
+offca_rc acme_csr_generate(const struct acme_names *names, const char *key_type, EVP_PKEY **key, X509_REQ **req)
+{
+	EVP_PKEY *k = NULL;
+	offca_rc rc;
+
+	*key = NULL;
+	*req = NULL;
+	rc = acme_key_generate(key_type != NULL ? key_type : "ec", &k);
+	if (rc == OFFCA_OK)
+		rc = acme_csr_for_key(names, k, req);
+	if (rc == OFFCA_OK)
+		*key = k;
+	else
+		EVP_PKEY_free(k);
 	return rc;
 }
 

@@ -33,8 +33,10 @@ offca_rc acme_csr_load(const char *path, X509_REQ **req, struct acme_names *name
 /* Same from memory. */
 offca_rc acme_csr_parse(const unsigned char *buf, size_t len, X509_REQ **req, struct acme_names *names);
 
-/* New P-256 key and CSR for names (CN = first name when it fits, SAN = all). */
-offca_rc acme_csr_generate(const struct acme_names *names, EVP_PKEY **key, X509_REQ **req);
+/* A CSR for names signed by k (CN = first name when it fits, SAN = all). *req is new. */
+offca_rc acme_csr_for_key(const struct acme_names *names, EVP_PKEY *k, X509_REQ **req);
+/* A new key (key_type "ec" = P-256, the default for NULL, or "rsa") and its CSR for names. */
+offca_rc acme_csr_generate(const struct acme_names *names, const char *key_type, EVP_PKEY **key, X509_REQ **req);
 
 /* DER and PEM encodings (new buffers). */
 offca_rc acme_csr_der(X509_REQ *req, unsigned char **der, size_t *len);

@@ -11,9 +11,12 @@
 struct acme_opts {
 	const char *state, *ca_bundle, *directory, *email, *eab_kid, *eab_key_file, *csr;
 	const char *dns_method, *dns_server, *tsig_key, *tsig_secret_file, *tsig_alg, *dns_hook, *dns_zone;
-	const char *cert_name, *key_type, *preferred_chain, *key_uri, *pin_file, *deploy_hook;
+	const char *cert_name, *key_type, *preferred_chain, *key_uri, *pin_file, *deploy_hook, *user;
 	struct acme_names domains;
 	int generate_key, all, force, json, verbose, reason, propagation_timeout, poll_timeout, dns_tcp, help;
+	int no_sandbox;
+	const char *key_policy, *textfile; /* --key-policy new|reuse|reuse-for (key_days), metrics --textfile */
+	int key_days;
 	int argc;    /* positional arguments after the command word */
 	char **argv;
 };
@@ -23,6 +26,7 @@ offca_rc acme_cmd_issue(struct acme_opts *o);
 offca_rc acme_cmd_renew(struct acme_opts *o);
 offca_rc acme_cmd_revoke(struct acme_opts *o);
 offca_rc acme_cmd_list(struct acme_opts *o);
+offca_rc acme_cmd_metrics(struct acme_opts *o);
 
 /* ---- state directory (store.c) ---- */
 #define ACME_MAX_STATE_FILE (256u * 1024u)

@@ -82,13 +82,34 @@ static void dns_cfg(const json_t *d, int verbose, struct acme_dns_cfg *c)
  * them in one rename: a web server reading live/NAME/ sees the old or the new key + certificate,
  * never a mix.
  */
-static offca_rc write_outputs(struct acme_session *s, const char *name, const char *chain, size_t chain_len,
-			      EVP_PKEY *genkey, X509_REQ *req, X509 **leaf_out)
+/* Every chain the CA offered, as chains/N.pem next to the files of the chosen one. */
+static offca_rc write_chains(struct acme_session *s, const char *name, const char *serial,
+			     const struct acme_chains *ch, json_t **list)
 {
+	offca_rc rc = OFFCA_OK;
+	char rel[768], file[32];
+
+	*list = json_array();
+	if (*list == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	for (int i = 0; rc == OFFCA_OK && i < ch->n; i++) {
+		snprintf(file, sizeof(file), "chains/%d.pem", i);
+		snprintf(rel, sizeof(rel), "archive/%s/%s/%s", name, serial, file);
+		rc = acme_fileproc_write(s->fp, rel, ch->pem[i], ch->len[i], UT_WF_EXCL);
+		json_array_append_new(*list, json_pack("{s:s, s:s, s:b, s:b}", "file", file, "top_issuer", ch->top[i],
+						       "default", i == 0, "chosen", i == ch->chosen));
+	}
+	return rc;
+}
+
+static offca_rc write_outputs(struct acme_session *s, const char *name, const struct acme_chains *ch,
+			      int genkey, X509_REQ *req, X509 **leaf_out, json_t **chains)
+{
+	const char *chain = ch->pem[ch->chosen];
+	size_t chain_len = ch->len[ch->chosen];
 	offca_rc rc;
 	X509 *leaf = NULL;
-	char *cert = NULL, *rest = NULL, *pem = NULL, *serial = NULL, rel[768];
-	size_t pl = 0;
+	char *cert = NULL, *rest = NULL, *serial = NULL, rel[768];
 	static const char *const files[] = {"cert.pem", "chain.pem", "fullchain.pem"};
 
 	*leaf_out = NULL;
@@ -100,11 +121,9 @@ static offca_rc write_outputs(struct acme_session *s, const char *name, const ch
 		if (serial == NULL)
 			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 	}
-	if (rc == OFFCA_OK && genkey != NULL) {
-		rc = acme_key_pem(genkey, &pem, &pl);
+	if (rc == OFFCA_OK && genkey) { /* written by the key process: this one never sees the key */
 		snprintf(rel, sizeof(rel), "archive/%s/%s/privkey.pem", name, serial);
-		if (rc == OFFCA_OK)
-			rc = acme_fileproc_write(s->fp, rel, pem, pl, UT_WF_SECRET | UT_WF_EXCL);
+		rc = acme_keyproc_keysave(s->kp, rel);
 	}
 	for (size_t i = 0; rc == OFFCA_OK && i < sizeof(files) / sizeof(files[0]); i++) {
 		const char *data = i == 0 ? cert : (i == 1 ? rest : chain);
@@ -112,6 +131,8 @@ static offca_rc write_outputs(struct acme_session *s, const char *name, const ch
 		snprintf(rel, sizeof(rel), "archive/%s/%s/%s", name, serial, files[i]);
 		rc = acme_fileproc_write(s->fp, rel, data, dl, UT_WF_EXCL);
 	}
+	if (rc == OFFCA_OK)
+		rc = write_chains(s, name, serial, ch, chains);
 	if (rc == OFFCA_OK)
 		rc = acme_fileproc_link(s->fp, name, serial);
 	if (rc == OFFCA_OK) {
@@ -122,7 +143,6 @@ static offca_rc write_outputs(struct acme_session *s, const char *name, const ch
 	free(cert);
 	free(rest);
 	free(serial);
-	ut_free_secret(pem, pl);
 	return rc;
 }
 
@@ -156,6 +176,7 @@ static offca_rc deploy(const struct acme_opts *o, const char *cmd, const char *n
 		if (devnull >= 0)
 			dup2(devnull, 0);
 		dup2(2, 1);
+		acme_close_fds_except(-1); /* the hook gets stdin, stdout, stderr: not our channels or sockets */
 		setenv("RENEWED_LINEAGE", lineage, 1);
 		setenv("RENEWED_DOMAINS", names, 1);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
@@ -171,6 +192,29 @@ static offca_rc deploy(const struct acme_opts *o, const char *cmd, const char *n
 }
 
 /*
+ * The key policy of a generated key (recorded as key_policy, key_reuse_days, key_created): the
+ * current key (archive/NAME/SERIAL/privkey.pem) is kept by "reuse", and by "reuse-for" while it
+ * is younger than key_reuse_days; never after a revocation for key compromise. rel is set to
+ * that key, or "" for a new key.
+ */
+static void key_to_reuse(const char *name, const json_t *rec, char *rel, size_t cap)
+{
+	const char *policy = jstr(rec, "key_policy"), *serial = jstr(rec, "serial");
+	json_int_t created = json_integer_value(json_object_get(rec, "key_created"));
+	json_int_t days = json_integer_value(json_object_get(rec, "key_reuse_days"));
+	int keep;
+
+	rel[0] = '\0';
+	if (policy == NULL || serial == NULL || serial[0] == '\0' ||
+	    json_integer_value(json_object_get(rec, "revoked_reason")) == 1)
+		return;
+	keep = strcmp(policy, "reuse") == 0 ||
+	       (strcmp(policy, "reuse-for") == 0 && created > 0 && (json_int_t)time(NULL) - created < days * 86400);
+	if (keep)
+		snprintf(rel, cap, "archive/%s/%s/privkey.pem", name, serial);
+}
+
+/*
  * One order for the record rec (name, domains, mode, dns) with the session s (key, file and
  * client open). req is the endpoint's CSR (mode csr) or NULL (a key is generated).
  */
@@ -182,11 +226,13 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 	struct acme_order_req oreq;
 	json_t *doms = json_object_get(rec, "domains"), *x;
 	X509_REQ *genreq = NULL;
-	EVP_PKEY *genkey = NULL;
+	int kp_csr = req == NULL; /* der comes from the key process (free()) */
 	X509 *leaf = NULL;
 	unsigned char *der = NULL;
-	size_t derlen = 0, i, chain_len = 0;
-	char *chain = NULL, *serial = NULL, rel[512];
+	size_t derlen = 0, i;
+	struct acme_chains chains = {0};
+	json_t *chain_list = NULL;
+	char *serial = NULL, rel[512], reuse[512] = "";
 	time_t nb = 0, na = 0;
 	char until[32];
 
@@ -195,13 +241,19 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 		if (rc != OFFCA_OK)
 			goto out;
 	}
-	if (req == NULL) {
-		rc = acme_csr_generate(&names, &genkey, &genreq);
-		if (rc != OFFCA_OK)
-			goto out;
+	if (req == NULL) { /* the key process makes the key and the CSR; we get the CSR only */
+		struct acme_names csrnames = {0};
+		key_to_reuse(name, rec, reuse, sizeof(reuse));
+		if (o->verbose && reuse[0] != '\0')
+			fprintf(stderr, "offca-acme: %s: key policy %s keeps the current key\n", name, jstr(rec, "key_policy"));
+		rc = acme_keyproc_csr(s->kp, &names, NULL, reuse, &der, &derlen);
+		if (rc == OFFCA_OK)
+			rc = acme_csr_parse(der, derlen, &genreq, &csrnames);
+		acme_names_clear(&csrnames);
 		req = genreq;
+	} else {
+		rc = acme_csr_der(req, &der, &derlen);
 	}
-	rc = acme_csr_der(req, &der, &derlen);
 	if (rc != OFFCA_OK)
 		goto out;
 	dns_cfg(json_object_get(rec, "dns"), o->verbose, &s->dcfg);
@@ -214,12 +266,12 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 	oreq.csr_len = derlen;
 	oreq.replaces = replaces;
 	oreq.preferred_chain = jstr(rec, "preferred_chain");
-	rc = acme_order_run(s->cl, s->dp, &oreq, &chain, &chain_len);
+	rc = acme_order_run(s->cl, s->dp, &oreq, &chains);
 	acme_proc_free(s->dp); /* removes whatever TXT record is left */
 	s->dp = NULL;
 	if (rc != OFFCA_OK)
 		goto out;
-	rc = write_outputs(s, name, chain, chain_len, genkey, req, &leaf);
+	rc = write_outputs(s, name, &chains, kp_csr, req, &leaf, &chain_list);
 	if (rc != OFFCA_OK)
 		goto out;
 	serial = acme_cert_serial_hex(leaf);
@@ -228,6 +280,9 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 	json_object_set_new(rec, "not_before", json_integer((json_int_t)nb));
 	json_object_set_new(rec, "not_after", json_integer((json_int_t)na));
 	json_object_set_new(rec, "issued_at", json_integer((json_int_t)time(NULL)));
+	json_object_set(rec, "chains", chain_list); /* every chain offered, under live/NAME/ */
+	if (kp_csr && reuse[0] == '\0')
+		json_object_set_new(rec, "key_created", json_integer((json_int_t)time(NULL)));
 	json_object_del(rec, "revoked_reason");
 	json_object_del(rec, "revoked_at");
 	snprintf(rel, sizeof(rel), "certs/%s.json", name);
@@ -245,10 +300,13 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 out:
 	acme_names_clear(&names);
 	X509_REQ_free(genreq);
-	EVP_PKEY_free(genkey);
 	X509_free(leaf);
-	OPENSSL_free(der);
-	free(chain);
+	if (kp_csr)
+		free(der); /* from the key process's reply */
+	else
+		OPENSSL_free(der);
+	acme_chains_clear(&chains);
+	json_decref(chain_list);
 	free(serial);
 	return rc;
 }
@@ -285,6 +343,8 @@ offca_rc acme_cmd_issue(struct acme_opts *o)
 		return ut_err(OFFCA_E_USAGE, "issue: --csr FILE (or --domain NAME... --generate-key) is required");
 	if (o->csr != NULL && o->generate_key)
 		return ut_err(OFFCA_E_USAGE, "issue: --generate-key makes no sense with --csr");
+	if (o->csr != NULL && o->key_policy != NULL)
+		return ut_err(OFFCA_E_USAGE, "issue: --key-policy is for keys offca-acme generates, not a CSR's");
 	if (o->tsig_alg != NULL && acme_tsig_alg_check(o->tsig_alg) != OFFCA_OK)
 		return OFFCA_E_USAGE;
 	rc = dns_from_opts(o, &dns);
@@ -324,6 +384,11 @@ offca_rc acme_cmd_issue(struct acme_opts *o)
 		json_object_set_new(rec, "preferred_chain", json_string(o->preferred_chain));
 	if (o->deploy_hook != NULL)
 		json_object_set_new(rec, "deploy_hook", json_string(o->deploy_hook));
+	if (req == NULL) {
+		json_object_set_new(rec, "key_policy", json_string(o->key_policy != NULL ? o->key_policy : "new"));
+		if (o->key_days > 0)
+			json_object_set_new(rec, "key_reuse_days", json_integer(o->key_days));
+	}
 	rc = acme_issue_session(o, &s, &acct);
 	if (rc != OFFCA_OK)
 		goto out;
@@ -335,8 +400,8 @@ offca_rc acme_cmd_issue(struct acme_opts *o)
 	}
 	rc = acme_issue_one(o, &s, name, rec, req, NULL);
 	if (rc == OFFCA_OK && req == NULL)
-		fprintf(stderr, "offca-acme: warning: the private key was generated here (--generate-key), not on the "
-				"endpoint; the default is a CSR from the endpoint that keeps its key (--csr FILE)\n");
+		fprintf(stderr, "offca-acme: warning: the private key was generated here (--generate-key, in the key "
+				"process), not on the endpoint; the default is a CSR from the endpoint that keeps its key (--csr FILE)\n");
 out:
 	acme_session_close(&s);
 	json_decref(acct);

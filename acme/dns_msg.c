@@ -425,7 +425,8 @@ offca_rc acme_tsig_verify(const uint8_t *msg, size_t len, const struct acme_tsig
 	/* MAC over: request MAC (with length), the answer without TSIG and ARCOUNT-1, TSIG variables */
 	pre[0] = (uint8_t)(reqmaclen >> 8);
 	pre[1] = (uint8_t)reqmaclen;
-	memcpy(pre + 2, reqmac, reqmaclen);
+	if (reqmaclen > 0) /* no request MAC (a request's own TSIG): nothing to copy, not even from NULL */
+		memcpy(pre + 2, reqmac, reqmaclen);
 	copy = OPENSSL_malloc(tsig_start + 1);
 	v = OPENSSL_malloc(sizeof(*v));
 	if (copy == NULL || v == NULL) {

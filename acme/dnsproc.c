@@ -56,6 +56,7 @@ static offca_rc run_hook(struct dstate *ds, const char *op, const char *name, co
 		if (devnull >= 0)
 			dup2(devnull, 0); /* a hook never waits on our stdin */
 		dup2(2, 1); /* hook chatter goes to stderr, stdout stays ours */
+		acme_close_fds_except(-1); /* stdin, stdout, stderr only: not our channel, not DNS sockets */
 		execl("/bin/sh", "sh", "-c", script, "offca-dns-hook", op, name, value, (char *)NULL);
 		_exit(127);
 	}
@@ -188,8 +189,13 @@ static int dnsproc_main(int fd, void *arg)
 	/* a stop (SIGTERM/SIGHUP to the whole group) ends the main process; we stay to remove records */
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	(void)acme_sandbox(0); /* sockets and hooks are its job; no ptrace of the others */
-	rc = setup(ds);
+	/* before reading the TSIG secret: RFC 2136 needs DNS sockets and no exec; a hook needs exec */
+	if (strcmp(ds->cfg->method, "hook") == 0)
+		rc = acme_sandbox_enter(ACME_SB_DNS_HOOK, NULL); /* the hook writes where it needs to */
+	else
+		rc = acme_sandbox_enter(ACME_SB_DNS, ACME_SB_NO_WRITES); /* and no file written (Landlock) */
+	if (rc == OFFCA_OK)
+		rc = setup(ds);
 	if (rc != OFFCA_OK) {
 		acme_ipc_send_err(fd, rc);
 		goto out;

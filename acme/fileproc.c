@@ -113,7 +113,12 @@ static int fileproc_main(int fd, void *arg)
 	size_t len = 0;
 	offca_rc rc;
 
-	(void)acme_sandbox(ACME_SB_NO_INET | ACME_SB_NO_EXEC);
+	/* no network, no exec, writes only below the state directory (Landlock where the kernel has it) */
+	rc = acme_sandbox_enter(ACME_SB_FILE, state);
+	if (rc != OFFCA_OK) {
+		acme_ipc_send_err(fd, rc);
+		goto out;
+	}
 	if (acme_ipc_send(fd, ACME_IPC_OK, NULL, 0) != OFFCA_OK)
 		goto out;
 	for (;;) {

@@ -2,9 +2,11 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "offca/util.h"
 
@@ -44,6 +46,14 @@ static size_t on_body(char *p, size_t sz, size_t n, void *arg)
 	s->len += add;
 	s->buf[s->len] = '\0';
 	return add;
+}
+
+/* libcurl's connections are close-on-exec: no hook or helper inherits the TCP connection to the CA */
+static curl_socket_t open_cloexec(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)arg;
+	(void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
 offca_rc acme_http_new(const char *ca_bundle, int verbose, struct acme_http **out)
@@ -130,6 +140,19 @@ char *acme_link_parse(const char *value, const char *rel)
 	return url;
 }
 
+long acme_retry_after_parse(const char *value)
+{
+	char *end = NULL;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	/* an HTTP date instead of seconds (or garbage): treat as "a little while" */
+	if (end == value || *end != '\0' || v < 0 || errno != 0)
+		return 1;
+	return v > ACME_MAX_RETRY_AFTER ? ACME_MAX_RETRY_AFTER : v;
+}
+
 static char *header_dup(CURL *c, const char *name)
 {
 	struct curl_header *hd = NULL;
@@ -152,10 +175,7 @@ static void collect_headers(CURL *c, struct acme_resp *r)
 	r->content_type = header_dup(c, "Content-Type");
 	ra = header_dup(c, "Retry-After");
 	if (ra != NULL) {
-		char *end = NULL;
-		long v = strtol(ra, &end, 10);
-		/* an HTTP date instead of seconds: treat as "a little while" */
-		r->retry_after = (end != ra && *end == '\0' && v >= 0) ? v : 1;
+		r->retry_after = acme_retry_after_parse(ra);
 		free(ra);
 	}
 	for (i = 0; i < amount && r->nalt < ACME_MAX_ALT; i++) {
@@ -188,6 +208,7 @@ offca_rc acme_http_do(struct acme_http *h, const char *method, const char *url, 
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, ACME_HTTP_TIMEOUT);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_cloexec);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ACME_MAX_BODY);

@@ -43,6 +43,10 @@ offca_rc acme_http_do(struct acme_http *h, const char *method, const char *url, 
 
 void acme_resp_clear(struct acme_resp *r);
 
+/* Retry-After: delay-seconds (capped at ACME_MAX_RETRY_AFTER); an HTTP date or garbage gives 1. */
+#define ACME_MAX_RETRY_AFTER 86400L
+long acme_retry_after_parse(const char *value);
+
 /* Parse one Link header value; returns a new URL if rel matches, else NULL. Exposed for tests. */
 char *acme_link_parse(const char *value, const char *rel);
 

@@ -26,6 +26,8 @@ enum acme_ipc_type {
 	ACME_IPC_NEWKEY = 12,  /* body: key type string -> OK (slot 1 now holds a new key, on disk as .new) */
 	ACME_IPC_COMMIT = 13,  /* make slot 1 the account key on disk */
 	ACME_IPC_EABMAC = 14,  /* body: signing input -> OK body: HS256 MAC with the EAB key */
+	ACME_IPC_CSR = 15,     /* body: key type NUL reuse-path NUL name NUL name... -> OK body: CSR DER */
+	ACME_IPC_KEYSAVE = 16, /* body: relative path -> OK (the CSR's key written there, 0600) */
 	/* DNS process */
 	ACME_IPC_DNS_ADD = 20, /* body: name NUL value -> OK */
 	ACME_IPC_DNS_DEL = 21, /* body: name NUL value -> OK */

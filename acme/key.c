@@ -49,22 +49,15 @@ static offca_rc check_supported(EVP_PKEY *pkey, const char *what)
 offca_rc acme_key_load(const char *path, EVP_PKEY **out)
 {
 	offca_rc rc;
-	unsigned char *buf = NULL;
-	size_t len = 0;
-	struct stat st;
+	ut_secret *sec = NULL;
 	BIO *bio = NULL;
 	EVP_PKEY *pkey = NULL;
 
 	*out = NULL;
-	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0) {
-		rc = ut_err(OFFCA_E_PERM, "key file %s is readable by others (mode %03o); chmod 600 it", path,
-			    (unsigned)(st.st_mode & 0777));
-		goto out;
-	}
-	rc = ut_read_file(path, ACME_MAX_KEY_FILE, 1, &buf, &len);
+	rc = ut_read_secret_file(path, ACME_MAX_KEY_FILE, &sec); /* the one secret-file policy */
 	if (rc != OFFCA_OK)
 		goto out;
-	bio = BIO_new_mem_buf(buf, (int)len);
+	bio = BIO_new_mem_buf(sec->p, (int)sec->len);
 	if (bio == NULL) {
 		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 		goto out;
@@ -82,7 +75,7 @@ offca_rc acme_key_load(const char *path, EVP_PKEY **out)
 out:
 	EVP_PKEY_free(pkey);
 	BIO_free(bio);
-	ut_free_secret(buf, len);
+	ut_secret_free(sec);
 	return rc;
 }
 

@@ -16,6 +16,7 @@
 #include "offca/keyref.h"
 
 #include "b64.h"
+#include "cert.h"
 #include "ipc.h"
 #include "key.h"
 #include "offca/util.h"
@@ -30,6 +31,7 @@ struct kstate {
 	unsigned char *eab;
 	size_t eablen;
 	char newpath[4096];
+	EVP_PKEY *domain; /* the certificate key of the last CSR request, until KEYSAVE */
 };
 
 /* the account key must be P-256 or RSA: a JWK can be built for it */
@@ -80,6 +82,10 @@ static offca_rc load_eab(struct kstate *ks)
 	if (ks->cfg->eab_key_file == NULL)
 		return OFFCA_OK;
 	rc = ut_secret_from_file(ks->cfg->eab_key_file, 1, secret, sizeof(secret));
+	/* a name that opens nothing may be a key pasted where the file belongs: never repeat it */
+	if (rc == OFFCA_E_NOT_FOUND || rc == OFFCA_E_IO)
+		rc = ut_err(rc, "--eab-hmac-key-file: the argument names no readable file (not repeated here: it "
+				"may be the key itself; put the key in a 0600 file and name that file)");
 	if (rc == OFFCA_OK)
 		rc = acme_b64_decode(secret, &ks->eab, &ks->eablen);
 	if (rc == OFFCA_E_PARSE)
@@ -181,6 +187,93 @@ static offca_rc do_commit(struct kstate *ks, int fd)
 	return acme_ipc_send(fd, ACME_IPC_OK, NULL, 0);
 }
 
+/* STATE/rel for a relative path without ".." (the key process writes nowhere else) */
+static offca_rc state_path(const struct kstate *ks, const char *rel, char *buf, size_t cap)
+{
+	int n;
+
+	if (ks->cfg->state_dir == NULL || rel == NULL || rel[0] == '\0' || rel[0] == '/' || strstr(rel, "..") != NULL)
+		return ut_err(OFFCA_E_INTERNAL, "key process: bad path");
+	n = snprintf(buf, cap, "%s/%s", ks->cfg->state_dir, rel);
+	if (n < 0 || (size_t)n >= cap)
+		return ut_err(OFFCA_E_USAGE, "path too long");
+	return OFFCA_OK;
+}
+
+/*
+ * CSR for --generate-key: a new certificate key (or the one at STATE/reuse when the key policy
+ * keeps it), the CSR signed with it; only the CSR goes back. The key waits here for KEYSAVE.
+ */
+static offca_rc do_csr(struct kstate *ks, int fd, const unsigned char *body, size_t len)
+{
+	size_t pos = 0;
+	const char *type = acme_ipc_field(body, len, &pos);
+	const char *reuse = acme_ipc_field(body, len, &pos);
+	const char *nm;
+	struct acme_names names = {0};
+	X509_REQ *req = NULL;
+	unsigned char *der = NULL;
+	size_t derlen = 0;
+	char path[4096];
+	offca_rc rc = OFFCA_OK;
+
+	EVP_PKEY_free(ks->domain);
+	ks->domain = NULL;
+	if (type == NULL || reuse == NULL)
+		return ut_err(OFFCA_E_INTERNAL, "key process: malformed CSR request");
+	while (rc == OFFCA_OK && (nm = acme_ipc_field(body, len, &pos)) != NULL)
+		rc = acme_names_add(&names, nm);
+	if (rc == OFFCA_OK && reuse[0] != '\0') {
+		rc = state_path(ks, reuse, path, sizeof(path));
+		if (rc == OFFCA_OK)
+			rc = acme_key_load(path, &ks->domain);
+	} else if (rc == OFFCA_OK) {
+		rc = acme_key_generate(type[0] ? type : "ec", &ks->domain);
+	}
+	if (rc == OFFCA_OK)
+		rc = acme_csr_for_key(&names, ks->domain, &req);
+	if (rc == OFFCA_OK)
+		rc = acme_csr_der(req, &der, &derlen);
+	if (rc == OFFCA_OK)
+		rc = acme_ipc_send(fd, ACME_IPC_OK, der, derlen);
+	if (rc != OFFCA_OK) {
+		EVP_PKEY_free(ks->domain);
+		ks->domain = NULL;
+	}
+	OPENSSL_free(der);
+	X509_REQ_free(req);
+	acme_names_clear(&names);
+	return rc;
+}
+
+/* write the CSR's key to STATE/rel (0600, never over an existing file), then forget it */
+static offca_rc do_keysave(struct kstate *ks, int fd, const char *rel)
+{
+	char path[4096], dir[4096];
+	char *slash;
+	offca_rc rc;
+
+	if (ks->domain == NULL)
+		return ut_err(OFFCA_E_STATE, "key process: no certificate key to save");
+	rc = state_path(ks, rel, path, sizeof(path));
+	if (rc != OFFCA_OK)
+		return rc;
+	memcpy(dir, path, sizeof(dir));
+	slash = strrchr(dir, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		rc = ut_mkdir_p(dir, 0700);
+	}
+	if (rc == OFFCA_OK)
+		rc = acme_key_save(path, ks->domain);
+	if (rc == OFFCA_OK) {
+		EVP_PKEY_free(ks->domain);
+		ks->domain = NULL;
+		rc = acme_ipc_send(fd, ACME_IPC_OK, NULL, 0);
+	}
+	return rc;
+}
+
 static int keyproc_main(int fd, void *arg)
 {
 	struct kstate ks;
@@ -194,15 +287,17 @@ static int keyproc_main(int fd, void *arg)
 	/* private key numbers in OpenSSL's secure heap (mlock()ed, guard pages); best effort */
 	if (CRYPTO_secure_malloc_initialized() == 0)
 		(void)CRYPTO_secure_malloc_init(64 * 1024, 64);
-	rc = load_or_create(&ks);
+	/* before reading any file: no network (AF_UNIX only, for pcscd), no exec, writes only below
+	 * the state directory (a token's module keeps its own files: no Landlock then) */
+	rc = acme_sandbox_enter(ACME_SB_KEY, ks.cfg->key_uri == NULL ? ks.cfg->state_dir : NULL);
+	if (rc == OFFCA_OK)
+		rc = load_or_create(&ks);
 	if (rc == OFFCA_OK)
 		rc = load_eab(&ks);
 	if (rc != OFFCA_OK) {
 		acme_ipc_send_err(fd, rc);
 		goto out;
 	}
-	/* from here on: no network (AF_UNIX only, for pcscd), no exec, no ptrace */
-	(void)acme_sandbox(ACME_SB_NO_INET | ACME_SB_NO_EXEC);
 	if (acme_ipc_send(fd, ACME_IPC_OK, NULL, 0) != OFFCA_OK)
 		goto out;
 	for (;;) {
@@ -214,6 +309,8 @@ static int keyproc_main(int fd, void *arg)
 		case ACME_IPC_EABMAC: rc = do_eab(&ks, fd, body, len); break;
 		case ACME_IPC_NEWKEY: rc = do_newkey(&ks, fd, (const char *)body); break;
 		case ACME_IPC_COMMIT: rc = do_commit(&ks, fd); break;
+		case ACME_IPC_CSR: rc = do_csr(&ks, fd, body, len); break;
+		case ACME_IPC_KEYSAVE: rc = do_keysave(&ks, fd, (const char *)body); break;
 		default: rc = ut_err(OFFCA_E_INTERNAL, "key process: unknown request %u", type); break;
 		}
 		if (rc != OFFCA_OK)
@@ -227,6 +324,7 @@ out:
 		EVP_PKEY_free(ks.slot[0]);
 	ca_keyref_free(ks.tok);
 	EVP_PKEY_free(ks.slot[1]);
+	EVP_PKEY_free(ks.domain);
 	ut_free_secret(ks.eab, ks.eablen);
 	close(fd);
 	return 0;
@@ -305,6 +403,31 @@ offca_rc acme_keyproc_newkey(struct acme_proc *kp, const char *type)
 offca_rc acme_keyproc_commit(struct acme_proc *kp)
 {
 	offca_rc rc = acme_ipc_send(kp->fd, ACME_IPC_COMMIT, NULL, 0);
+
+	return rc == OFFCA_OK ? acme_ipc_reply(kp->fd, NULL, NULL) : rc;
+}
+
+offca_rc acme_keyproc_csr(struct acme_proc *kp, const struct acme_names *names, const char *key_type,
+			  const char *reuse_rel, unsigned char **der, size_t *derlen)
+{
+	const char *f[2 + ACME_MAX_NAMES];
+	size_t n = 0;
+
+	*der = NULL;
+	*derlen = 0;
+	if (names->n > ACME_MAX_NAMES)
+		return ut_err(OFFCA_E_TOO_BIG, "too many names");
+	f[n++] = key_type != NULL ? key_type : "";
+	f[n++] = reuse_rel != NULL ? reuse_rel : "";
+	for (size_t i = 0; i < names->n; i++)
+		f[n++] = names->v[i];
+	offca_rc rc = acme_ipc_sendv(kp->fd, ACME_IPC_CSR, f, n);
+	return rc == OFFCA_OK ? acme_ipc_reply(kp->fd, der, derlen) : rc;
+}
+
+offca_rc acme_keyproc_keysave(struct acme_proc *kp, const char *rel)
+{
+	offca_rc rc = acme_ipc_send(kp->fd, ACME_IPC_KEYSAVE, rel, strlen(rel) + 1);
 
 	return rc == OFFCA_OK ? acme_ipc_reply(kp->fd, NULL, NULL) : rc;
 }

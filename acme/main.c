@@ -16,12 +16,13 @@
 
 #include "cmd.h"
 #include "offca/util.h"
+#include "sandbox.h"
 
 enum {
 	OPT_STATE = 256, OPT_CA_BUNDLE, OPT_DIRECTORY, OPT_EMAIL, OPT_EAB_KID, OPT_EAB_KEY, OPT_DOMAIN, OPT_CSR, OPT_DNS, OPT_DNS_SERVER,
 	OPT_TSIG_KEY, OPT_TSIG_SECRET, OPT_TSIG_ALG, OPT_DNS_HOOK, OPT_DNS_ZONE, OPT_GENKEY, OPT_ALL, OPT_FORCE, OPT_REASON, OPT_JSON,
 	OPT_VERBOSE, OPT_VERSION, OPT_HELP, OPT_CERT_NAME, OPT_KEY_TYPE, OPT_PREFERRED, OPT_PROP_TIMEOUT, OPT_POLL_TIMEOUT, OPT_DNS_TCP,
-	OPT_KEY_URI, OPT_PIN_FILE, OPT_DEPLOY_HOOK,
+	OPT_KEY_URI, OPT_PIN_FILE, OPT_DEPLOY_HOOK, OPT_EAB_KEY_OLD, OPT_USER, OPT_NO_SANDBOX, OPT_KEY_POLICY, OPT_TEXTFILE,
 };
 
 static const struct option longopts[] = {
@@ -30,7 +31,12 @@ static const struct option longopts[] = {
 	{"directory", required_argument, NULL, OPT_DIRECTORY},
 	{"email", required_argument, NULL, OPT_EMAIL},
 	{"eab-kid", required_argument, NULL, OPT_EAB_KID},
-	{"eab-hmac-key", required_argument, NULL, OPT_EAB_KEY},
+	{"eab-hmac-key-file", required_argument, NULL, OPT_EAB_KEY},
+	{"eab-hmac-key", required_argument, NULL, OPT_EAB_KEY_OLD},
+	{"user", required_argument, NULL, OPT_USER},
+	{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
+	{"key-policy", required_argument, NULL, OPT_KEY_POLICY},
+	{"textfile", required_argument, NULL, OPT_TEXTFILE},
 	{"domain", required_argument, NULL, OPT_DOMAIN},
 	{"csr", required_argument, NULL, OPT_CSR},
 	{"dns", required_argument, NULL, OPT_DNS},
@@ -70,20 +76,23 @@ static const char usage_main[] =
 	"  issue      order a certificate for a CSR (or --domain ... --generate-key)\n"
 	"  renew      renew what is due (ARI window or two thirds of the lifetime); for timers\n"
 	"  revoke     revoke a certificate\n"
-	"  list       list the certificates in the state directory\n\n"
+	"  list       list the certificates in the state directory\n"
+	"  metrics    write Prometheus metrics of the certificates (--textfile DIR)\n\n"
 	"Global options: --state DIR (required), --ca-bundle FILE (trust this CA for HTTPS instead of the\n"
-	"system store), --pin-file FILE (account key on a token), --verbose. Exit codes: docs/acme.md.\n"
+	"system store), --pin-file FILE (account key on a token), --verbose, --user NAME (started as root:\n"
+	"every process runs as NAME, default offca-acme), --no-sandbox (debugging only: no seccomp filter,\n"
+	"no Landlock; warns on every run). Exit codes: docs/acme.md.\n"
 	"Secrets are never taken from the command line.\n";
 
 static const char usage_account[] =
 	"usage: offca-acme --state DIR account new --directory URL [--email ADDR]\n"
 	"                                          [--key-type ec|rsa | --key-uri PKCS11-URI [--pin-file F]]\n"
-	"                                          [--eab-kid KID --eab-hmac-key FILE]\n"
+	"                                          [--eab-kid KID --eab-hmac-key-file FILE]\n"
 	"       offca-acme --state DIR account find --directory URL\n"
 	"       offca-acme --state DIR account show | update --email ADDR | deactivate | rollover [--key-type ec|rsa]\n\n"
 	"new creates STATE/account/key.pem (0600, P-256 unless --key-type rsa) and registers it; an\n"
 	"existing key is reused (the CA then returns its account). find looks the key's account up\n"
-	"(onlyReturnExisting). --eab-hmac-key names a 0600 file with the base64url MAC key from the CA.\n"
+	"(onlyReturnExisting). --eab-hmac-key-file names a 0600 file with the base64url MAC key from the CA.\n"
 	"--key-uri keeps the account key on a PKCS#11 token (P-256 or RSA key made with offca token\n"
 	"keygen or pkcs11-tool); the PIN comes from --pin-file, the URI's pin-source or a prompt.\n"
 	"rollover replaces the account key (RFC 8555 7.3.5); deactivate is irreversible.\n";
@@ -93,7 +102,8 @@ static const char usage_issue[] =
 	"         (--dns rfc2136 --dns-server HOST:PORT --tsig-key NAME --tsig-secret-file FILE\n"
 	"          [--tsig-algorithm hmac-sha256|hmac-sha512] [--dns-zone ZONE] [--dns-tcp] | --dns-hook CMD)\n"
 	"         [--propagation-timeout SECS] [--poll-timeout SECS] [--cert-name NAME]\n"
-	"         [--preferred-chain ISSUER-CN] [--deploy-hook CMD] [--force]\n\n"
+	"         [--preferred-chain ISSUER-CN] [--deploy-hook CMD] [--force]\n"
+	"         [--key-policy new|reuse|reuse-for DAYS]\n\n"
 	"The TSIG secret file (base64, 0600) defaults to STATE/dns/tsig.secret.\n"
 	"Orders a certificate for every name of the CSR (or the --domain names, wildcards allowed),\n"
 	"publishes the dns-01 TXT records, waits until every authoritative server of the zone serves\n"
@@ -101,7 +111,10 @@ static const char usage_issue[] =
 	"STATE/live/NAME/{cert,chain,fullchain}.pem (+ privkey.pem, 0600, for --generate-key).\n"
 	"--dns-hook CMD is run as: CMD add|remove _acme-challenge.NAME VALUE (exit 0 = done).\n"
 	"--deploy-hook CMD runs after each issuance and renewal of this certificate (kept for renew)\n"
-	"with RENEWED_LINEAGE=STATE/live/NAME and RENEWED_DOMAINS=\"names\" (as certbot's).\n";
+	"with RENEWED_LINEAGE=STATE/live/NAME and RENEWED_DOMAINS=\"names\" (as certbot's).\n"
+	"--key-policy (with --generate-key, recorded for renew): new key at every renewal (new, the\n"
+	"default), keep the key (reuse), or a new key once the current one is DAYS old (reuse-for DAYS).\n"
+	"Every chain the CA offers is kept in live/NAME/chains/N.pem (list --json names them).\n";
 
 static const char usage_renew[] =
 	"usage: offca-acme --state DIR renew [--all | NAME...] [--force] [--deploy-hook CMD]\n\n"
@@ -114,6 +127,13 @@ static const char usage_revoke[] =
 	"usage: offca-acme --state DIR revoke CERT [--reason N]\n\n"
 	"CERT is a PEM/DER certificate file or a certificate name (STATE/live/NAME/cert.pem). N is an\n"
 	"RFC 5280 reason code (0 unspecified, 1 keyCompromise, 4 superseded, 5 cessationOfOperation...).\n";
+
+static const char usage_metrics[] =
+	"usage: offca-acme --state DIR metrics --textfile DIR\n\n"
+	"Writes DIR/offca-acme.prom (atomically: node_exporter's textfile collector never reads half a file)\n"
+	"with x509_cert_not_before, x509_cert_not_after and x509_cert_expired for every certificate in\n"
+	"live/, labelled serial_number, subject_CN and issuer_CN: x509-certificate-exporter's names,\n"
+	"so one alert rule can cover public and private certificates.\n";
 
 static const char usage_list[] =
 	"usage: offca-acme --state DIR list [--json]\n\n"
@@ -131,6 +151,26 @@ static long num(const char *s, const char *opt, long lo, long hi, int *bad)
 	return v;
 }
 
+/* --key-policy new | reuse | reuse-for DAYS (DAYS is the next argument) */
+static int key_policy(int argc, char **argv, struct acme_opts *o)
+{
+	int bad = 0;
+
+	o->key_policy = optarg;
+	if (strcmp(optarg, "new") == 0 || strcmp(optarg, "reuse") == 0)
+		return 0;
+	if (strcmp(optarg, "reuse-for") != 0) {
+		ut_err(OFFCA_E_USAGE, "--key-policy %s: new, reuse or reuse-for DAYS", optarg);
+		return -1;
+	}
+	if (optind >= argc) {
+		ut_err(OFFCA_E_USAGE, "--key-policy reuse-for needs a number of days");
+		return -1;
+	}
+	o->key_days = (int)num(argv[optind++], "--key-policy reuse-for", 1, 3650, &bad);
+	return bad ? -1 : 0;
+}
+
 static int parse(int argc, char **argv, struct acme_opts *o)
 {
 	int c, bad = 0;
@@ -144,6 +184,16 @@ static int parse(int argc, char **argv, struct acme_opts *o)
 		case OPT_EMAIL: o->email = optarg; break;
 		case OPT_EAB_KID: o->eab_kid = optarg; break;
 		case OPT_EAB_KEY: o->eab_key_file = optarg; break;
+		case OPT_EAB_KEY_OLD: /* certbot's --eab-hmac-key takes the key itself: never repeat it */
+			ut_err(OFFCA_E_USAGE, "--eab-hmac-key is not accepted: certbot's option of that name takes the key "
+					      "itself, and a key on the command line is seen by every user (ps, /proc) and "
+					      "kept in shell history; put it in a 0600 file and use --eab-hmac-key-file FILE");
+			bad = 1;
+			break;
+		case OPT_USER: o->user = optarg; break;
+		case OPT_NO_SANDBOX: o->no_sandbox = 1; break;
+		case OPT_KEY_POLICY: bad = key_policy(argc, argv, o) != 0; break;
+		case OPT_TEXTFILE: o->textfile = optarg; break;
 		case OPT_DOMAIN:
 			if (acme_names_add(&o->domains, optarg) != OFFCA_OK)
 				bad = 1;
@@ -195,7 +245,7 @@ struct command {
 /*
  * One offca-acme at a time per state directory (a timer's renew and an operator's issue must not
  * interleave their writes): an exclusive flock on STATE/lock, released when the process ends.
- * list only reads and takes no lock; a state directory that does not exist yet is left alone.
+ * list and metrics only read and take no lock; a state directory that does not exist yet is left alone.
  * A state directory others may write to is refused (they could plant files or links in it).
  */
 static offca_rc lock_state(const struct acme_opts *o, const struct command *cmd, int *fd)
@@ -206,15 +256,22 @@ static offca_rc lock_state(const struct acme_opts *o, const struct command *cmd,
 	struct stat st;
 
 	*fd = -1;
-	if (stat(o->state, &st) != 0)
-		return OFFCA_OK; /* account new creates it (0700) */
+	if (stat(o->state, &st) != 0 && errno == ENOENT && strcmp(cmd->name, "account") == 0 &&
+	    mkdir(o->state, 0700) != 0 && errno != EEXIST)
+		return ut_err(OFFCA_E_IO, "--state %s: cannot create it: %s", o->state, strerror(errno));
+	if (stat(o->state, &st) != 0) {
+		if (errno == EACCES)
+			return ut_err(OFFCA_E_PERM, "--state %s: not accessible to uid %u (chown the state directory to "
+						    "the user offca-acme runs as)", o->state, (unsigned)geteuid());
+		return OFFCA_OK; /* nothing there yet: the command says what is missing */
+	}
 	if (!S_ISDIR(st.st_mode))
 		return ut_err(OFFCA_E_USAGE, "--state %s is not a directory", o->state);
 	if ((st.st_mode & 022) != 0)
 		return ut_err(OFFCA_E_PERM, "state directory %s is writable by others (mode %03o); chmod 700 it",
 			      o->state, (unsigned)(st.st_mode & 0777));
-	if (strcmp(cmd->name, "list") == 0)
-		return OFFCA_OK;
+	if (strcmp(cmd->name, "list") == 0 || strcmp(cmd->name, "metrics") == 0)
+		return OFFCA_OK; /* they only read */
 	n = snprintf(path, sizeof(path), "%s/lock", o->state);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return ut_err(OFFCA_E_USAGE, "--state %s: path too long", o->state);
@@ -226,10 +283,35 @@ static offca_rc lock_state(const struct acme_opts *o, const struct command *cmd,
 	return OFFCA_OK;
 }
 
+/*
+ * Before any input from the disk or the network: the unprivileged user (started as root), then
+ * no_new_privs and the main process's seccomp filter. Commands that may run hooks (issue with a
+ * hook, renew: records name hooks) keep execve for them; the helpers narrow the filter further.
+ */
+static offca_rc confine(const struct acme_opts *o, const struct command *cmd)
+{
+	offca_rc rc = acme_drop_privileges(o->user);
+	int hooks = strcmp(cmd->name, "renew") == 0 ||
+		    (strcmp(cmd->name, "issue") == 0 && (o->dns_hook != NULL || o->deploy_hook != NULL));
+
+	if (rc != OFFCA_OK)
+		return rc;
+	if (o->no_sandbox) {
+		fprintf(stderr, "offca-acme: warning: --no-sandbox: no seccomp filter and no Landlock in any process "
+				"(for debugging only)\n");
+		acme_sandbox_disable();
+		return OFFCA_OK;
+	}
+	/* list only reads: no file written (Landlock). The others start the key process, whose token
+	 * module may keep its files anywhere: their writes are confined in the key and file processes */
+	return acme_sandbox_enter(hooks ? ACME_SB_MAIN_HOOKS : ACME_SB_MAIN,
+				  strcmp(cmd->name, "list") == 0 ? ACME_SB_NO_WRITES : NULL);
+}
+
 static const struct command commands[] = {
 	{"account", acme_cmd_account, usage_account}, {"issue", acme_cmd_issue, usage_issue},
 	{"renew", acme_cmd_renew, usage_renew},       {"revoke", acme_cmd_revoke, usage_revoke},
-	{"list", acme_cmd_list, usage_list},
+	{"list", acme_cmd_list, usage_list},         {"metrics", acme_cmd_metrics, usage_metrics},
 };
 
 int main(int argc, char **argv)
@@ -240,6 +322,8 @@ int main(int argc, char **argv)
 	int lockfd = -1;
 
 	ut_harden_process();
+	/* nothing inherited beyond stdin/stdout/stderr (a caller's files, a test runner's log) */
+	acme_close_fds_except(-1);
 	signal(SIGPIPE, SIG_IGN); /* a helper that died shows up as an error, not a signal */
 	memset(&o, 0, sizeof(o));
 	o.propagation_timeout = 120;
@@ -273,6 +357,8 @@ int main(int argc, char **argv)
 	if (o.state == NULL)
 		rc = ut_err(OFFCA_E_USAGE, "--state DIR is required");
 	else
+		rc = confine(&o, cmd);
+	if (rc == OFFCA_OK)
 		rc = lock_state(&o, cmd, &lockfd);
 	if (rc == OFFCA_OK)
 		rc = cmd->fn(&o);

@@ -232,42 +232,60 @@ static void remove_records(struct acme_client *c, struct acme_proc *dns, struct 
 		ut_err(orig, "%s", keep);
 }
 
-static offca_rc download(struct acme_client *c, const char *url, const char *preferred, char **chain, size_t *len)
+void acme_chains_clear(struct acme_chains *ch)
+{
+	for (int i = 0; i < ch->n; i++)
+		free(ch->pem[i]);
+	memset(ch, 0, sizeof(*ch));
+}
+
+/*
+ * The default chain and every alternate one the CA links (rel="alternate"), all kept; chosen is
+ * the first whose top issuer is preferred (else the default). An alternate that cannot be fetched
+ * is left out (said with --verbose); the default must come.
+ */
+static offca_rc download(struct acme_client *c, const char *url, const char *preferred, struct acme_chains *ch)
 {
 	offca_rc rc;
 	struct acme_resp r, ra;
-	char top[256];
 
 	rc = acme_client_post(c, url, NULL, 0, "application/pem-certificate-chain", &r, NULL);
 	if (rc != OFFCA_OK)
 		goto out;
-	if (preferred != NULL) {
-		acme_chain_top_issuer((const char *)r.body, r.len, top, sizeof(top));
-		for (int i = 0; strcmp(top, preferred) != 0 && i < r.nalt; i++) {
-			if (acme_client_post(c, r.alt[i], NULL, 0, "application/pem-certificate-chain", &ra, NULL) == OFFCA_OK) {
-				acme_chain_top_issuer((const char *)ra.body, ra.len, top, sizeof(top));
-				if (strcmp(top, preferred) == 0) {
-					free(r.body);
-					r.body = ra.body;
-					r.len = ra.len;
-					ra.body = NULL;
-				}
-			}
-			acme_resp_clear(&ra);
-		}
-		if (strcmp(top, preferred) != 0 && acme_client_verbose(c))
-			fprintf(stderr, "offca-acme: no chain with top issuer %s; using the default chain\n", preferred);
-	}
-	*chain = (char *)r.body;
-	*len = r.len;
+	ch->pem[0] = (char *)r.body;
+	ch->len[0] = r.len;
 	r.body = NULL;
+	acme_chain_top_issuer(ch->pem[0], ch->len[0], ch->top[0], sizeof(ch->top[0]));
+	ch->n = 1;
+	for (int i = 0; i < r.nalt && ch->n < ACME_MAX_CHAINS; i++) {
+		if (acme_client_post(c, r.alt[i], NULL, 0, "application/pem-certificate-chain", &ra, NULL) != OFFCA_OK) {
+			if (acme_client_verbose(c))
+				fprintf(stderr, "offca-acme: alternate chain %s: %s\n", r.alt[i], ut_err_msg());
+			acme_resp_clear(&ra);
+			continue;
+		}
+		ch->pem[ch->n] = (char *)ra.body;
+		ch->len[ch->n] = ra.len;
+		ra.body = NULL;
+		acme_chain_top_issuer(ch->pem[ch->n], ch->len[ch->n], ch->top[ch->n], sizeof(ch->top[0]));
+		ch->n++;
+		acme_resp_clear(&ra);
+	}
+	ut_err_clear();
+	for (int i = 0; preferred != NULL && i < ch->n; i++)
+		if (strcmp(ch->top[i], preferred) == 0) {
+			ch->chosen = i;
+			break;
+		}
+	if (preferred != NULL && strcmp(ch->top[ch->chosen], preferred) != 0 && acme_client_verbose(c))
+		fprintf(stderr, "offca-acme: no chain with top issuer %s; using the default chain\n", preferred);
 out:
 	acme_resp_clear(&r);
 	return rc;
 }
 
 offca_rc acme_order_run(struct acme_client *c, struct acme_proc *dns, const struct acme_order_req *req,
-			char **chain, size_t *chain_len)
+			struct acme_chains *chains)
 {
 	offca_rc rc;
 	char *url = NULL, *csr64 = NULL;
@@ -277,8 +295,7 @@ offca_rc acme_order_run(struct acme_client *c, struct acme_proc *dns, const stru
 	size_t n;
 	const char *cert_url;
 
-	*chain = NULL;
-	*chain_len = 0;
+	memset(chains, 0, sizeof(*chains));
 	memset(&r, 0, sizeof(r));
 	rc = new_order(c, req, &url, &order);
 	if (rc != OFFCA_OK)
@@ -337,7 +354,9 @@ offca_rc acme_order_run(struct acme_client *c, struct acme_proc *dns, const stru
 		rc = ut_err(OFFCA_E_PROTOCOL, "order %s is %s %s", url, json_string_value(json_object_get(done, "status")), line);
 		goto out;
 	}
-	rc = download(c, cert_url, req->preferred_chain, chain, chain_len);
+	rc = download(c, cert_url, req->preferred_chain, chains);
+	if (rc != OFFCA_OK)
+		acme_chains_clear(chains);
 out:
 	if (ch != NULL)
 		chal_free(ch, n);

@@ -35,8 +35,18 @@ char *acme_problem_type(const unsigned char *body, size_t len, char *buf, size_t
 	buf[0] = '\0';
 	if (body != NULL && len > 0)
 		j = json_loadb((const char *)body, len, 0, &err);
-	if (json_is_object(j))
-		append(buf, cap, short_type(json_string_value(json_object_get(j, "type"))));
+	if (json_is_object(j)) {
+		const char *t = json_string_value(json_object_get(j, "type"));
+		size_t nl = strlen(ACME_ERR_NS), n;
+		/* only an ACME type (letters and digits after the namespace) that fits: never a cut or
+		 * escaped string that a caller could compare with one of ours (found by fuzz_acme_problem) */
+		if (t != NULL && strncmp(t, ACME_ERR_NS, nl) == 0) {
+			t += nl;
+			n = strlen(t);
+			if (n > 0 && n < cap && strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == n)
+				memcpy(buf, t, n + 1);
+		}
+	}
 	json_decref(j);
 	return buf;
 }

@@ -16,7 +16,8 @@ char *acme_problem_line(const unsigned char *body, size_t len, long status, char
 
 /*
  * The short type of the problem ("badNonce", "alreadyRevoked", ...) copied into buf; "" when the
- * body is not an ACME problem document. Returns buf.
+ * body is not an ACME problem document, or its type is outside the ACME namespace, has other
+ * characters than letters and digits, or does not fit in cap. Returns buf.
  */
 char *acme_problem_type(const unsigned char *body, size_t len, char *buf, size_t cap);
 

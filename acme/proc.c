@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* close_range */
 /* proc.c - fork a helper process with its own socketpair (see proc.h). */
 #include "proc.h"
 
@@ -6,12 +7,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ipc.h"
 #include "offca/util.h"
+
+static void close_range_or_loop(unsigned lo, unsigned hi)
+{
+	if (lo > hi)
+		return;
+	if (close_range(lo, hi, 0) == 0)
+		return;
+	/* kernels before 5.9: one close() per possible descriptor */
+	struct rlimit rl;
+	unsigned top = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (unsigned)rl.rlim_cur : 65536;
+	for (unsigned fd = lo; fd <= hi && fd < top; fd++)
+		(void)close((int)fd);
+}
+
+void acme_close_fds_except(int keep)
+{
+	if (keep < 3) {
+		close_range_or_loop(3, ~0u);
+		return;
+	}
+	close_range_or_loop(3, (unsigned)keep - 1);
+	close_range_or_loop((unsigned)keep + 1, ~0u);
+}
 
 offca_rc acme_proc_spawn(const char *name, int (*fn)(int fd, void *arg), void *arg, struct acme_proc **out)
 {
@@ -37,7 +63,12 @@ offca_rc acme_proc_spawn(const char *name, int (*fn)(int fd, void *arg), void *a
 	}
 	if (pid == 0) {
 		int code;
-		close(sv[0]);
+		char comm[16];
+		/* only stdin/stdout/stderr and our end of the channel: not the main process's TCP
+		 * connection to the CA, nor its ends of the other helpers' channels */
+		acme_close_fds_except(sv[1]);
+		snprintf(comm, sizeof(comm), "offca-acme-%s", name);
+		(void)prctl(PR_SET_NAME, comm, 0, 0, 0); /* ps -o comm, /proc/PID/comm: the role */
 		signal(SIGINT, SIG_IGN); /* the main process decides; we end when our channel closes */
 		code = fn(sv[1], arg);
 #if defined(__SANITIZE_ADDRESS__)

@@ -20,7 +20,11 @@ struct acme_proc {
 	const char *name;
 };
 
-/* Fork a helper running fn(fd, arg) in the child (which then _exit()s). */
+/*
+ * Fork a helper running fn(fd, arg) in the child (which then _exit()s). The child keeps only
+ * descriptors 0, 1, 2 and fd (every other one is closed before fn runs) and is named
+ * "offca-acme-NAME" (/proc/PID/comm). fn installs its sandbox before it reads any input.
+ */
 offca_rc acme_proc_spawn(const char *name, int (*fn)(int fd, void *arg), void *arg, struct acme_proc **out);
 
 /*
@@ -29,6 +33,9 @@ offca_rc acme_proc_spawn(const char *name, int (*fn)(int fd, void *arg), void *a
  * is stopped and *out stays NULL.
  */
 offca_rc acme_proc_start(const char *name, int (*fn)(int fd, void *arg), void *arg, struct acme_proc **out);
+
+/* Close every descriptor from 3 up except keep (-1: keep none): before a helper runs or a hook execs. */
+void acme_close_fds_except(int keep);
 
 /* Ask the helper to quit, wait for it; NULL is fine. */
 void acme_proc_free(struct acme_proc *p);
@@ -41,6 +48,7 @@ struct acme_keyproc_cfg {
 	const char *eab_key_file; /* optional: EAB HMAC key (base64url) file, 0600 */
 	const char *key_uri;      /* optional: the account key on a PKCS#11 token (RFC 7512 URI) */
 	const char *pin_file;     /* optional: the token PIN (else the URI's pin-source or a prompt) */
+	const char *state_dir;    /* the only directory the key process may write below (Landlock) */
 };
 
 /* Start the key process; the reply to its start-up (key loaded or error) is awaited. */
@@ -56,6 +64,16 @@ offca_rc acme_keyproc_eab(struct acme_proc *kp, const char *input, unsigned char
 offca_rc acme_keyproc_newkey(struct acme_proc *kp, const char *type);
 /* Replace the account key file by KEY.new (after the CA accepted the rollover). */
 offca_rc acme_keyproc_commit(struct acme_proc *kp);
+/*
+ * --generate-key: the key process makes a certificate key (key_type "ec" or "rsa"; or loads
+ * STATE/reuse_rel when the key policy keeps the current key) and returns only the DER CSR for
+ * names in *der (caller frees with free()). The key stays there until acme_keyproc_keysave.
+ */
+struct acme_names;
+offca_rc acme_keyproc_csr(struct acme_proc *kp, const struct acme_names *names, const char *key_type,
+			  const char *reuse_rel, unsigned char **der, size_t *derlen);
+/* Write the last CSR's key to STATE/rel (0600, refuses an existing file) and forget it. */
+offca_rc acme_keyproc_keysave(struct acme_proc *kp, const char *rel);
 
 /* ---- DNS process ---- */
 struct acme_dns_cfg {

@@ -141,6 +141,7 @@ offca_rc acme_session_open(struct acme_opts *o, struct acme_session *s, const ch
 	s->kcfg.eab_key_file = o->eab_key_file;
 	s->kcfg.key_uri = o->key_uri;
 	s->kcfg.pin_file = o->pin_file;
+	s->kcfg.state_dir = o->state;
 	rc = acme_keyproc_start(&s->kcfg, &s->kp);
 	if (rc == OFFCA_OK)
 		rc = acme_fileproc_start(o->state, &s->fp);

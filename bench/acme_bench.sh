@@ -49,9 +49,22 @@ if [ -z "$A" ]; then
   A=$SRC/build-bench/acme/offca-acme
 fi
 
+ACME_ENV_STAY_ROOT=1 # the peers run as root here; offca-acme switches to its user itself
 source "$SRC/tests/lib/acme_env.sh"
 acme_env_start
 SECRET=$(cat "$TSIG_SECRET_FILE")
+# started as root, offca-acme runs as the user offca-acme: its state and TSIG secret are that
+# user's ($T stays closed to others but passable)
+OFFCA_DIR=$T
+OFFCA_TSIG=$TSIG_SECRET_FILE
+if [ "$(id -u)" = 0 ]; then
+  acme_env_user
+  chmod 711 "$T"
+  install -d -o offca-acme -m 700 "$T/offca"
+  install -o offca-acme -m 600 "$TSIG_SECRET_FILE" "$T/offca/tsig.secret"
+  OFFCA_DIR=$T/offca
+  OFFCA_TSIG=$T/offca/tsig.secret
+fi
 
 # uacme hook: method type ident token auth
 cat > "$T/uacme-hook.sh" <<EOF
@@ -75,7 +88,7 @@ t() {
 run_offca() { # dir base
   t "$A" --state "$1" --ca-bundle "$ACME_CA_BUNDLE" account new --directory "$ACME_DIR" --email b@example.test &&
   t "$A" --state "$1" issue --domain "$2" --domain "*.$2" --generate-key --dns rfc2136 --dns-server "$DNS_SERVER" \
-    --tsig-key "$TSIG_NAME" --tsig-secret-file "$TSIG_SECRET_FILE"
+    --tsig-key "$TSIG_NAME" --tsig-secret-file "$OFFCA_TSIG"
 }
 run_lego() {
   t env LEGO_CA_CERTIFICATES="$ACME_CA_BUNDLE" RFC2136_NAMESERVER="$DNS_SERVER" RFC2136_TSIG_KEY="$TSIG_NAME" \
@@ -106,7 +119,9 @@ declare -A WALL RSS
 for tool in "${TOOLS[@]}"; do
   : > "$T/$tool.wall"; : > "$T/$tool.rss"
   for i in $(seq 1 "$RUNS"); do
-    d=$T/run-$tool-$i; mkdir -p "$d"; chmod 700 "$d"
+    d=$T/run-$tool-$i
+    [ "$tool" = offca ] && d=$OFFCA_DIR/run-$i # created by offca-acme itself (as its user)
+    [ "$tool" = offca ] || { mkdir -p "$d"; chmod 700 "$d"; }
     base=b$i-$tool.example.test
     W=0 R=0; : > "$T/cur.log"
     "run_$tool" "$d" "$base" || fail "$tool run $i failed (log: $T/cur.log)"

@@ -112,6 +112,8 @@ int cer_step_uses_issuer(cer_step_type t);
 /* YAML (libfyaml) -> JSON tree: plain scalars become integers/booleans/null where they look like
    one, everything else a string. Errors: OFFCA_E_PARSE with line/column. */
 offca_rc cer_yaml_to_json(const char *text, size_t len, const char *what, json_t **out);
+/* Same for a file holding secrets (credentials): libfyaml's copies of the scalars are wiped too. */
+offca_rc cer_yaml_to_json_secret(const char *text, size_t len, const char *what, json_t **out);
 
 /* Key URI for label on token tk (token URI + object=label). */
 offca_rc cer_key_uri(const cer_token *tk, const char *label, const char *type, char *out, size_t cap);

@@ -27,8 +27,11 @@ static json_t *plain_scalar(const char *s, size_t len)
 		buf[len] = '\0';
 		errno = 0;
 		v = strtoll(buf, &end, 10);
-		if (errno == 0 && end != NULL && *end == '\0' && end != buf)
+		if (errno == 0 && end != NULL && *end == '\0' && end != buf) {
+			ut_memzero(buf, sizeof(buf)); /* a numeric PIN passes through here */
 			return json_integer((json_int_t)v);
+		}
+		ut_memzero(buf, sizeof(buf));
 	}
 	return json_stringn(s, len);
 }
@@ -135,9 +138,55 @@ static offca_rc utf8_check(const char *text, size_t len, const char *what)
 	return OFFCA_OK;
 }
 
+/*
+ * Wipe every scalar's text inside the libfyaml document: for quoted, escaped or folded scalars
+ * (a PIN in "..." is one) libfyaml keeps its own copy, which it frees without wiping.
+ */
+static void wipe_scalars(struct fy_node *n, int depth)
+{
+	struct fy_node *item;
+	struct fy_node_pair *pair;
+	void *it = NULL;
+	const char *s;
+	size_t len = 0;
+
+	if (n == NULL || depth > MAX_DEPTH)
+		return;
+	switch (fy_node_get_type(n)) {
+	case FYNT_SCALAR:
+		s = fy_node_get_scalar(n, &len);
+		if (s != NULL)
+			ut_memzero((char *)s, len);
+		break;
+	case FYNT_SEQUENCE:
+		while ((item = fy_node_sequence_iterate(n, &it)) != NULL)
+			wipe_scalars(item, depth + 1);
+		break;
+	case FYNT_MAPPING:
+		while ((pair = fy_node_mapping_iterate(n, &it)) != NULL)
+			wipe_scalars(fy_node_pair_value(pair), depth + 1);
+		break;
+	default:
+		break;
+	}
+}
+
+static offca_rc yaml_to_json(const char *text, size_t len, const char *what, int secret, json_t **out);
+
 offca_rc cer_yaml_to_json(const char *text, size_t len, const char *what, json_t **out)
 {
+	return yaml_to_json(text, len, what, 0, out);
+}
+
+offca_rc cer_yaml_to_json_secret(const char *text, size_t len, const char *what, json_t **out)
+{
+	return yaml_to_json(text, len, what, 1, out);
+}
+
+static offca_rc yaml_to_json(const char *text, size_t len, const char *what, int secret, json_t **out)
+{
 	offca_rc rc = OFFCA_E_PARSE;
+	ut_secret *copy = NULL;
 	struct fy_diag_cfg dcfg;
 	struct fy_diag *diag = NULL;
 	struct fy_parse_cfg pcfg;
@@ -149,6 +198,14 @@ offca_rc cer_yaml_to_json(const char *text, size_t len, const char *what, json_t
 	rc = utf8_check(text, len, what);
 	if (rc != OFFCA_OK)
 		return rc;
+	if (secret) { /* libfyaml parses in place: give it a locked copy it may wipe */
+		copy = ut_secret_new(len);
+		if (copy == NULL)
+			return ut_err(OFFCA_E_NOMEM, "out of memory");
+		memcpy(copy->p, text, len);
+		copy->len = len;
+		text = (const char *)copy->p;
+	}
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.colorize = false;
@@ -178,9 +235,12 @@ offca_rc cer_yaml_to_json(const char *text, size_t len, const char *what, json_t
 		rc = ut_err(rc, "%s: %s", what, msg);
 	}
 out:
+	if (secret && doc != NULL)
+		wipe_scalars(fy_document_root(doc), 0);
 	fy_document_destroy(doc);
 	if (diag != NULL)
 		fy_diag_destroy(diag);
+	ut_secret_free(copy);
 	return rc;
 }
 

@@ -123,26 +123,11 @@ offca_rc cer_credentials_load(const char *path, cer_credentials **out)
 {
 	offca_rc rc = OFFCA_E_NOMEM;
 	cer_credentials *c = NULL;
-	unsigned char *buf = NULL;
-	size_t len = 0;
+	ut_secret *sec = NULL;
 	json_t *doc = NULL;
-	struct stat st;
 
 	*out = NULL;
-	if (stat(path, &st) != 0) {
-		rc = ut_err(OFFCA_E_NOT_FOUND, "credentials file %s does not exist", path);
-		goto out;
-	}
-	if ((st.st_mode & 077) != 0) {
-		rc = ut_err(OFFCA_E_PERM, "credentials file %s is readable by others (mode %03o); chmod 600 it", path,
-			    (unsigned)(st.st_mode & 0777));
-		goto out;
-	}
-	if (st.st_uid != geteuid()) {
-		rc = ut_err(OFFCA_E_PERM, "credentials file %s belongs to another user", path);
-		goto out;
-	}
-	rc = ut_read_file(path, CER_MAX_FILE, 0, &buf, &len);
+	rc = ut_read_secret_file(path, CER_MAX_FILE, &sec); /* the one secret-file policy (util/secret.c) */
 	if (rc != OFFCA_OK)
 		goto out;
 	c = calloc(1, sizeof(*c));
@@ -150,10 +135,10 @@ offca_rc cer_credentials_load(const char *path, cer_credentials **out)
 		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if (cer_yaml_to_json((const char *)buf, len, path, &doc) == OFFCA_OK && json_is_object(doc))
+	if (cer_yaml_to_json_secret((const char *)sec->p, sec->len, path, &doc) == OFFCA_OK && json_is_object(doc))
 		rc = from_yaml(c, doc);
 	else
-		rc = from_lines(c, (char *)buf);
+		rc = from_lines(c, (char *)sec->p);
 	if (rc != OFFCA_OK)
 		goto out;
 	*out = c;
@@ -174,7 +159,7 @@ out:
 			}
 		json_decref(doc);
 	}
-	ut_free_secret(buf, len);
+	ut_secret_free(sec);
 	cer_credentials_free(c);
 	return rc;
 }

@@ -10,6 +10,8 @@ PKGS=(
   libssl-dev libp11-dev libp11-kit-dev libpcsclite-dev libcurl4-openssl-dev libqrencode-dev liblmdb-dev
   libzbar-dev libjansson-dev libcmocka-dev libfyaml-dev libcairo2-dev libpng-dev libjpeg-dev
   libcbor-dev
+  # offca-acme: allow-list seccomp filters for each of its processes
+  libseccomp-dev
   # tokens and smart cards
   softhsm2 opensc opensc-pkcs11 pcscd pcsc-tools vsmartcard-vpcd libengine-pkcs11-openssl
   # the YubiKey tests: Yubico's PKCS#11 module and tool drive the PIV card emulator

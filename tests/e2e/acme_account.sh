@@ -13,11 +13,19 @@ expect_err_match 'ca-bundle'
 expect_fail "EAB required" "$A" --state "$T/noeab" --ca-bundle "$ACME_CA_BUNDLE" account new --directory "$ACME_DIR"
 expect_err_match 'externalAccountRequired|External|external'
 chmod 644 "$T/eab.key"
-expect_fail "EAB key readable by others" "$A" --state "$T/s0" --ca-bundle "$ACME_CA_BUNDLE" account new --directory "$ACME_DIR" --eab-kid kid-1 --eab-hmac-key "$T/eab.key"
+expect_fail "EAB key readable by others" "$A" --state "$T/s0" --ca-bundle "$ACME_CA_BUNDLE" account new --directory "$ACME_DIR" --eab-kid kid-1 --eab-hmac-key-file "$T/eab.key"
 expect_err_match 'readable by others'
 chmod 600 "$T/eab.key"
+# certbot's --eab-hmac-key takes the key itself: refused, and a key given as a file name is never echoed
+KEYLIKE=zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W
+expect_fail "--eab-hmac-key (certbot's spelling) refused" "$A" --state "$T/s0" account new --directory "$ACME_DIR" --eab-kid kid-1 --eab-hmac-key "$KEYLIKE"
+expect_err_match 'eab-hmac-key-file'
+! grep -q "$KEYLIKE" "$T/last.err" || fail "the key was echoed"
+expect_fail "a key given to --eab-hmac-key-file" "$A" --state "$T/s0" --ca-bundle "$ACME_CA_BUNDLE" account new --directory "$ACME_DIR" --eab-kid kid-1 --eab-hmac-key-file "$KEYLIKE"
+expect_err_match 'names no readable file'
+! grep -q "$KEYLIKE" "$T/last.err" || fail "the key was echoed"
 "$A" --state "$S" --ca-bundle "$ACME_CA_BUNDLE" account new --directory "$ACME_DIR" --email a@example.test \
-  --eab-kid kid-1 --eab-hmac-key "$T/eab.key" > "$T/new.out" || fail "account new with EAB"
+  --eab-kid kid-1 --eab-hmac-key-file "$T/eab.key" > "$T/new.out" || fail "account new with EAB"
 url=$(sed -n 's/^account //p' "$T/new.out")
 pass "account with EAB: $url"
 
@@ -44,7 +52,7 @@ expect_err_match 'deactivated'
 pass "deactivate"
 
 # a new account after deactivation: the old key is kept aside, a new one is registered
-"$A" --state "$S" account new --directory "$ACME_DIR" --eab-kid kid-1 --eab-hmac-key "$T/eab.key" > "$T/new2.out" || fail "account new after deactivate"
+"$A" --state "$S" account new --directory "$ACME_DIR" --eab-kid kid-1 --eab-hmac-key-file "$T/eab.key" > "$T/new2.out" || fail "account new after deactivate"
 ls "$S"/account/key.pem.deactivated.* >/dev/null 2>&1 || fail "old key not kept aside"
 grep -qF "$url" "$T/new2.out" && fail "the deactivated account came back"
 "$A" --state "$S" account show | grep -q 'status:  valid' || fail "new account not valid"
@@ -52,7 +60,7 @@ pass "new account after deactivation"
 
 # RSA account key (RS256)
 "$A" --state "$T/rsa" --ca-bundle "$ACME_CA_BUNDLE" account new --directory "$ACME_DIR" --key-type rsa \
-  --eab-kid kid-1 --eab-hmac-key "$T/eab.key" >/dev/null || fail "RSA account"
+  --eab-kid kid-1 --eab-hmac-key-file "$T/eab.key" >/dev/null || fail "RSA account"
 openssl pkey -in "$T/rsa/account/key.pem" -noout -text 2>/dev/null | grep -q 'Private-Key: (3072 bit' || fail "not an RSA-3072 key"
 "$A" --state "$T/rsa" account show | grep -q 'status:  valid' || fail "RSA account show"
 "$A" --state "$T/rsa" account rollover --key-type ec > /dev/null || fail "rollover RSA -> EC"

@@ -121,24 +121,7 @@ grep -q '^add _acme-challenge.hook.example.test' "$T/hook.log" && grep -q '^remo
 acme_no_stray_txt hook.example.test
 pass "DNS hook add/remove"
 
-# process separation (after OpenBSD acme-client): the process that talks HTTPS never opens the
-# account key or the TSIG secret, and never writes the outputs; strace shows who opens what
-if command -v strace >/dev/null 2>&1; then
-  # LeakSanitizer cannot run under ptrace: leaks are checked by every other run
-  ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -f -qq -e trace=openat,connect -o "$T/strace.out" \
-    "$A" --state "$S" issue --domain sep.example.test --generate-key "${DNSARGS[@]}" >/dev/null 2>&1 || fail "issue under strace"
-  main=$(head -n1 "$T/strace.out" | awk '{print $1}')
-  keypid=$(grep 'account/key.pem' "$T/strace.out" | awk '{print $1}' | sort -u)
-  secpid=$(grep -F "$TSIG_SECRET_FILE" "$T/strace.out" | awk '{print $1}' | sort -u)
-  livepid=$(grep -E '/(live|archive)/(\.)?sep.example.test' "$T/strace.out" | grep -E 'O_CREAT'  | awk '{print $1}' | sort -u)
-  [ -n "$keypid" ] && [ -n "$secpid" ] && [ -n "$livepid" ] || fail "strace saw no key/secret/output opens"
-  [ "$(echo "$keypid" | wc -l)" = 1 ] && [ "$keypid" != "$main" ] || fail "account key opened by $keypid (main $main)"
-  [ "$(echo "$secpid" | wc -l)" = 1 ] && [ "$secpid" != "$main" ] && [ "$secpid" != "$keypid" ] || fail "TSIG secret opened by $secpid"
-  [ "$(echo "$livepid" | wc -l)" = 1 ] && [ "$livepid" != "$main" ] || fail "outputs written by $livepid (main $main)"
-  pass "process separation: key in pid $keypid, TSIG secret in pid $secpid, files by pid $livepid, HTTPS in pid $main"
-else
-  echo "skip: strace not installed; process-separation check skipped"
-fi
+# process separation (who opens what, descriptors, filters, users): tests/e2e/acme_sandbox.sh
 
 # alternate chains: pebble offers one (PEBBLE_ALTERNATE_ROOTS=1); ask for the one under root 1
 alt_cn=$(curl -s --cacert "$ACME_CA_BUNDLE" "$ACME_MGMT/roots/1" | openssl x509 -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= //p')
@@ -147,6 +130,22 @@ def_cn=$(openssl x509 -in "$T/root.pem" -noout -subject -nameopt multiline | sed
 top=$(openssl crl2pkcs7 -nocrl -certfile "$S/live/alt.example.test/fullchain.pem" | openssl pkcs7 -print_certs -noout | grep '^issuer' | tail -n1)
 echo "$top" | grep -qF "$alt_cn" || fail "preferred chain not chosen: top issuer '$top', wanted '$alt_cn' (default '$def_cn')"
 pass "alternate chain chosen by --preferred-chain ($alt_cn)"
+# every chain offered is kept next to the chosen one, and list --json names them
+AL=$S/live/alt.example.test
+[ -s "$AL/chains/0.pem" ] && [ -s "$AL/chains/1.pem" ] || fail "alternate chains not kept: $(ls "$AL" "$AL/chains" 2>&1 | tr '\n' ' ')"
+for i in 0 1; do cmp -s <(sed -n '1,/END CERT/p' "$AL/chains/$i.pem") "$AL/cert.pem" || fail "chains/$i.pem has another leaf"; done
+"$A" --state "$S" list --json > "$T/alt.json"
+python3 - "$T/alt.json" "$alt_cn" "$AL" <<'PY' || fail "list --json does not name the chains"
+import json, sys
+recs = {r["name"]: r for r in json.load(open(sys.argv[1]))}
+ch = recs["alt.example.test"]["chains"]
+assert len(ch) >= 2, ch
+assert ch[0]["default"] and not ch[0]["chosen"], ch
+chosen = [c for c in ch if c["chosen"]]
+assert len(chosen) == 1 and chosen[0]["top_issuer"] == sys.argv[2], ch
+assert open(sys.argv[3] + "/" + chosen[0]["file"]).read() == open(sys.argv[3] + "/fullchain.pem").read()
+PY
+pass "every chain kept (live/NAME/chains/N.pem), named by list --json"
 
 # --help everywhere, --version
 for c in account issue renew revoke list; do "$A" "$c" --help | grep -q "^usage: offca-acme" || fail "$c --help"; done
@@ -181,3 +180,58 @@ pass "secret never printed (updates over TCP)"
   --tsig-key "$TSIG512_NAME" --tsig-secret-file "$TSIG512_SECRET_FILE" --tsig-algorithm hmac-sha512 >/dev/null 2>&1 || fail "hmac-sha512"
 pass "TSIG hmac-sha512"
 acme_no_stray_txt www.example.test example.test api.example.test hook.example.test v.example.test sep.example.test alt.example.test s512.example.test dep.example.test
+
+# key policy for generated keys, recorded per certificate and honoured by renew
+pub() { openssl x509 -in "$S/live/$1/cert.pem" -noout -pubkey; }
+"$A" --state "$S" issue --domain kn.example.test --generate-key "${DNSARGS[@]}" >/dev/null 2>&1 || fail "issue (key policy new)"
+"$A" --state "$S" issue --domain kr.example.test --generate-key --key-policy reuse "${DNSARGS[@]}" >/dev/null 2>&1 || fail "issue --key-policy reuse"
+"$A" --state "$S" issue --domain kf.example.test --generate-key --key-policy reuse-for 30 "${DNSARGS[@]}" >/dev/null 2>&1 || fail "issue --key-policy reuse-for 30"
+for n in kn kr kf; do pub $n.example.test > "$T/$n.pub1"; done
+"$A" --state "$S" renew --force kn.example.test kr.example.test kf.example.test >/dev/null 2>&1 || fail "renew (key policies)"
+for n in kn kr kf; do pub $n.example.test > "$T/$n.pub2"; done
+! cmp -s "$T/kn.pub1" "$T/kn.pub2" || fail "key policy new: the key was kept"
+cmp -s "$T/kr.pub1" "$T/kr.pub2" || fail "key policy reuse: a new key was made"
+cmp -s "$T/kf.pub1" "$T/kf.pub2" || fail "key policy reuse-for 30: a new key after minutes"
+cmp -s <(openssl pkey -in "$S/live/kr.example.test/privkey.pem" -pubout) "$T/kr.pub2" || fail "privkey.pem does not match the reused key's certificate"
+# the key is now 31 days old: reuse-for 30 makes a new one
+python3 - "$S/certs/kf.example.test.json" <<'PY'
+import json, sys, time
+r = json.load(open(sys.argv[1])); r["key_created"] = int(time.time()) - 31 * 86400
+json.dump(r, open(sys.argv[1], "w"))
+PY
+"$A" --state "$S" renew --force kf.example.test >/dev/null 2>&1 || fail "renew (reuse-for, old key)"
+! cmp -s "$T/kf.pub2" <(pub kf.example.test) || fail "key policy reuse-for 30: a 31-day-old key was kept"
+grep -q '"key_policy": "reuse-for"' "$S/certs/kf.example.test.json" && grep -q '"key_reuse_days": 30' "$S/certs/kf.example.test.json" || fail "key policy not recorded"
+expect_fail "--key-policy with a CSR" "$A" --state "$S" issue --csr "$T/www2.csr" --force --key-policy reuse "${DNSARGS[@]}"
+expect_fail "--key-policy reuse-for without days" "$A" --state "$S" issue --domain x.example.test --generate-key "${DNSARGS[@]}" --key-policy reuse-for
+expect_fail "--key-policy unknown" "$A" --state "$S" issue --domain x.example.test --generate-key --key-policy sometimes "${DNSARGS[@]}"
+pass "key policies new, reuse, reuse-for DAYS recorded and honoured by renew"
+
+# metrics: x509-certificate-exporter's names, one line per certificate and metric, written atomically
+mkdir -p "$T/prom"
+"$A" --state "$S" metrics --textfile "$T/prom" || fail "metrics"
+[ "$(ls -A "$T/prom")" = offca-acme.prom ] || fail "metrics left other files: $(ls -A "$T/prom")"
+python3 - "$T/prom/offca-acme.prom" "$S" <<'PY' || fail "metrics content"
+import re, subprocess, sys, time, os
+prom, state = sys.argv[1], sys.argv[2]
+got = {}
+for line in open(prom):
+    if line.startswith("#"):
+        continue
+    m = re.match(r'^(x509_cert_\w+)\{serial_number="(\d+)",subject_CN="([^"]*)",issuer_CN="([^"]*)"\} (\d+)$', line.strip())
+    assert m, line
+    got[(m.group(1), m.group(2))] = (m.group(3), m.group(4), int(m.group(5)))
+names = sorted(os.listdir(state + "/live"))
+assert names, "no certificates"
+for n in names:
+    cert = f"{state}/live/{n}/cert.pem"
+    out = subprocess.run(["openssl", "x509", "-in", cert, "-noout", "-serial", "-enddate", "-subject", "-issuer",
+                          "-nameopt", "multiline"], capture_output=True, text=True).stdout
+    serial = str(int(re.search(r"serial=([0-9A-F]+)", out).group(1), 16))
+    end = subprocess.run(["date", "-d", re.search(r"notAfter=(.*)", out).group(1), "+%s"], capture_output=True, text=True).stdout
+    na = got[("x509_cert_not_after", serial)]
+    assert na[2] == int(end), (n, na, end)
+    assert got[("x509_cert_expired", serial)][2] == (1 if int(end) <= time.time() else 0)
+    assert ("x509_cert_not_before", serial) in got
+PY
+pass "metrics --textfile: x509_cert_not_before/not_after/expired for every certificate"

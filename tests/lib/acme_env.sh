@@ -15,6 +15,24 @@
 # Environment knobs: ACME_NONCEREJECT (default 0), PEBBLE_EAB=1 (require EAB with kid-1,
 # key in $T/eab.key).
 
+# acme_env_user : the unprivileged user offca-acme drops to when started as root (made if missing)
+acme_env_user() {
+  getent passwd offca-acme >/dev/null && return 0
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin offca-acme 2>/dev/null ||
+    getent passwd offca-acme >/dev/null || fail "cannot create the user offca-acme"
+}
+
+# Started as root, offca-acme switches every process to the user offca-acme, which could not read
+# this test's root-owned 0700 temp dir: the ACME tests run as that user instead (as the systemd
+# unit does), and tests/e2e/acme_sandbox.sh checks the switch itself. Set ACME_ENV_STAY_ROOT=1
+# to stay root (that test, the benchmark).
+if [ "$(id -u)" = 0 ] && [ "${ACME_ENV_STAY_ROOT:-0}" != 1 ] && [ -z "${ACME_ENV_AS_USER:-}" ]; then
+  acme_env_user
+  rm -rf "$T"
+  trap - EXIT
+  ACME_ENV_AS_USER=1 HOME=/tmp exec setpriv --reuid=offca-acme --regid=offca-acme --init-groups bash "$0" "$@"
+fi
+
 acme_free_port() {
   python3 -c 'import socket
 s=socket.socket(); s.bind(("127.0.0.1",0)); u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)

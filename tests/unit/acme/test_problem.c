@@ -108,7 +108,7 @@ static void test_csr_names(void **state)
 	assert_int_equal(acme_names_add(&n, "-a.example.test"), OFFCA_E_USAGE);
 	assert_int_equal(acme_names_add(&n, "localhost"), OFFCA_E_USAGE);
 	assert_int_equal(acme_names_add(&n, "a_b.example.test"), OFFCA_E_USAGE);
-	assert_int_equal(acme_csr_generate(&n, &k, &r), OFFCA_OK);
+	assert_int_equal(acme_csr_generate(&n, NULL, &k, &r), OFFCA_OK);
 	assert_int_equal(acme_csr_pem(r, &pem, &len), OFFCA_OK);
 	assert_int_equal(acme_csr_parse((unsigned char *)pem, len, &r2, &m), OFFCA_OK);
 	assert_int_equal(m.n, 2);

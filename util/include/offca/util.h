@@ -56,21 +56,47 @@ offca_rc ut_errno_rc(int e);
 /* OFFCA_OK if path exists (lstat), OFFCA_E_NOT_FOUND if not. */
 offca_rc ut_path_exists(const char *path);
 
-/* ---- secrets (secret.c) ---- */
+/* ---- secrets (secret.c): the one way offca and offca-acme handle secrets ---- */
 
 #define UT_MAX_SECRET 256
 
+/* A secret in memory: mlock()ed (best effort: kept out of swap) and wiped when freed. */
+typedef struct ut_secret {
+	unsigned char *p; /* len bytes, then a NUL */
+	size_t len;
+	size_t cap;       /* bytes p can hold (+ the NUL) */
+} ut_secret;
+
+/* A zeroed, locked buffer for up to cap bytes (+ NUL); NULL when out of memory. */
+ut_secret *ut_secret_new(size_t cap);
+/* Wipe, unlock and free; NULL is fine. */
+void ut_secret_free(ut_secret *s);
+
 /*
- * Read a secret (PIN, passphrase, key) from a file: first line, trailing CR/LF removed.
- * The file must be a regular file not readable by group/other when strict_perm is non-zero.
- * buf receives up to cap-1 bytes and a NUL. Errors: OFFCA_E_NOT_FOUND, OFFCA_E_PERM,
- * OFFCA_E_TOO_BIG, OFFCA_E_PARSE (empty).
+ * The one permission policy for secret files (PINs, passphrases, TSIG and EAB keys, private
+ * keys, credentials files): path is opened once, with O_NOFOLLOW (a symbolic link is refused:
+ * whoever may replace it could point it at another file) and O_CLOEXEC, and the checks are made
+ * on that descriptor (never stat-then-open): a regular file owned by the effective user or root,
+ * with no permission for group or others; or a pipe or terminal (pin-source=/dev/fd/N, a FIFO),
+ * read as it comes. At most max bytes are read into *out (locked, caller ut_secret_free()s).
+ * Errors: OFFCA_E_NOT_FOUND, OFFCA_E_PERM (symlink, mode, owner), OFFCA_E_TOO_BIG, OFFCA_E_IO.
+ */
+offca_rc ut_read_secret_file(const char *path, size_t max, ut_secret **out);
+
+/*
+ * A one-line secret (PIN, passphrase, base64 key) from a file under ut_read_secret_file's policy
+ * (strict_perm 0 skips the mode and owner checks: only for tests of the policy itself): first
+ * line, trailing CR/LF removed. buf receives up to cap-1 bytes and a NUL. Errors: those of
+ * ut_read_secret_file, OFFCA_E_TOO_BIG, OFFCA_E_PARSE (empty).
  */
 offca_rc ut_secret_from_file(const char *path, int strict_perm, char *buf, size_t cap);
 
 /*
- * Prompt on the controlling terminal (/dev/tty) with echo off and read one line into buf.
- * Errors: OFFCA_E_IO (no terminal), OFFCA_E_ABORTED (EOF / interrupted), OFFCA_E_TOO_BIG.
+ * Prompt on the controlling terminal (/dev/tty) with echo off and read one line into buf. As
+ * readpassphrase(3): SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN and SIGTTOU during the
+ * prompt first restore the terminal, then take their usual effect (a stop prompts again on
+ * resume). Errors: OFFCA_E_IO (no terminal), OFFCA_E_ABORTED (EOF, or a signal the process
+ * handles itself), OFFCA_E_TOO_BIG.
  */
 offca_rc ut_secret_prompt(const char *prompt, char *buf, size_t cap);
 
