@@ -60,6 +60,7 @@ int main(int argc, char **argv)
 	char *help_argv[3];
 
 	ut_harden_process();
+	cli_fault_install();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -63,6 +63,29 @@ offca_rc ca_store_open(const char *home, int create, ca_store **out);
  */
 offca_rc ca_store_open_ex(const char *home, int create, size_t map_size, ca_store **out);
 
+/*
+ * Open the store for reading only (`list`, `show`, `export`, `audit`, `backup`): LMDB's MDB_RDONLY,
+ * so opening never writes the data file (it works on a full disk, a read-only medium for the
+ * data, and with reservations a dead run left, which only a writable open voids). The home lock
+ * is taken as for ca_store_open(). Every writer on such a handle fails (OFFCA_E_INTERNAL).
+ */
+offca_rc ca_store_open_ro(const char *home, ca_store **out);
+
+/*
+ * A damaged data.mdb (docs/store.md, "Damage"). Every open first checks LMDB's two meta pages
+ * (OFFCA_E_DAMAGED, exit 19, "the store is damaged: see offca restore"); LMDB's own corruption
+ * codes give the same. A flipped bit deeper in the file can still make liblmdb fault:
+ * ca_store_addr_in_map(addr) says (async-signal-safe) whether addr lies inside the map of a store
+ * open in this process, so a SIGSEGV/SIGBUS handler can tell a damaged store from a bug;
+ * ca_store_on_damage(fn) has fn called (from the failing thread, instead of abort()) when
+ * liblmdb's internal assertion fails; fn must not return.
+ */
+int ca_store_addr_in_map(const void *addr);
+/* Whether pc (a faulting instruction's address) lies in liblmdb's code while a store is open:
+   liblmdb dereferencing a pointer it computed from a damaged page. Async-signal-safe. */
+int ca_store_pc_in_lmdb(const void *pc);
+void ca_store_on_damage(void (*fn)(const char *what));
+
 /* Close the environment and release the lock. st may be NULL. */
 void ca_store_free(ca_store *st);
 
