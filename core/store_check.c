@@ -28,6 +28,8 @@
 #define META_MAGIC   0xBEEFC0DEu
 #define META_VERSION 1u
 #define META_BYTES   152u
+#define P_BRANCH     0x01u
+#define P_LEAF       0x02u
 #define P_META       0x08u
 #define PGNO_INVALID UINT64_MAX
 #define MAX_DEPTH    32u
@@ -77,6 +79,9 @@ static const char *check_db(const unsigned char *d, uint16_t flags, uint64_t las
 		return "root page outside the file";
 	if (depth == 0 || depth > MAX_DEPTH || pages == 0 || pages > last)
 		return "impossible tree depth or page counts";
+	/* one level: the root is a leaf; more: at least one branch page per level above the leaves */
+	if ((depth == 1) != (le64(d + 8) == 0) || le64(d + 8) < (uint64_t)depth - 1)
+		return "tree depth does not match its branch pages";
 	return NULL;
 }
 
@@ -100,6 +105,30 @@ static const char *check_meta(const unsigned char *m, unsigned idx, uint64_t psi
 		return "transaction id of the other meta page";
 	why = check_db(mm + 24, MDB_INTEGERKEY, last);
 	return why ? why : check_db(mm + 72, 0, last);
+}
+
+/* The root page of the tree at d (48 bytes of a meta) carries its own number and is a leaf
+   (depth 1) or a branch page. */
+static const char *check_root(int fd, const unsigned char *d, uint64_t psize)
+{
+	unsigned char h[16];
+	uint64_t root = le64(d + 40);
+	uint16_t want = le16(d + 6) == 1 ? P_LEAF : P_BRANCH;
+
+	if (root == PGNO_INVALID)
+		return NULL;
+	if (pread(fd, h, sizeof(h), (off_t)(root * psize)) != (ssize_t)sizeof(h))
+		return "root page unreadable";
+	if (le64(h) != root || le16(h + 10) != want)
+		return "root page is not the root of that tree";
+	return NULL;
+}
+
+static const char *check_roots(int fd, const unsigned char *m, uint64_t psize)
+{
+	const char *why = check_root(fd, m + 16 + 24, psize);
+
+	return why ? why : check_root(fd, m + 16 + 72, psize);
 }
 
 static offca_rc read_at(int fd, unsigned char *buf, size_t n, off_t off, const char *dir)
@@ -135,6 +164,12 @@ static offca_rc check_fd(int fd, const char *dir)
 	if ((why = check_meta(m0, 0, psize, (uint64_t)sb.st_size)) != NULL)
 		return damaged(dir, 0, why);
 	if ((why = check_meta(m1, 1, psize, (uint64_t)sb.st_size)) != NULL)
+		return damaged(dir, 1, why);
+	/* each meta's two roots are pages of that kind: LMDB never reuses a page of the older
+	   meta's tree before the meta after it is written, so both trees are intact */
+	if ((why = check_roots(fd, m0, psize)) != NULL)
+		return damaged(dir, 0, why);
+	if ((why = check_roots(fd, m1, psize)) != NULL)
 		return damaged(dir, 1, why);
 	/* LMDB writes the metas in turn: their transaction ids are consecutive (both 0 when new) */
 	t0 = le64(m0 + 16 + 128);

@@ -225,9 +225,10 @@ static offca_rc open_dbs(ca_store *st, int create, const char *p)
 		r = mdb_dbi_open(txn, db_names[i], create ? MDB_CREATE : 0, &st->dbi[i]);
 		if (r != MDB_SUCCESS) {
 			mdb_txn_abort(txn);
+			/* a store whose format could be read but lost a database: its main tree is damaged */
 			if (r == MDB_NOTFOUND)
-				return ut_err(OFFCA_E_STATE, "%s is not a CA store (database '%s' missing)", p,
-					      db_names[i]);
+				return ut_err(OFFCA_E_DAMAGED, "the store is damaged: see offca restore (%s: database "
+					      "'%s' missing)", p, db_names[i]);
 			return ca_st_rc(r, "opening the CA store databases");
 		}
 	}
@@ -264,16 +265,14 @@ static offca_rc open_env(ca_store *st, enum ca_st_mode mode, size_t map_size)
 		r = mdb_env_open(st->env, p, flags, 0600);
 	if (r != MDB_SUCCESS)
 		return ca_st_rc(r, "opening the CA store");
+	st->fault_slot = ca_st_fault_register(st->env);
 	/* reader slots left by a killed process would keep old pages from being reused */
 	if (mode != CA_ST_COPY) {
 		r = mdb_reader_check(st->env, &dead);
 		if (r != MDB_SUCCESS)
 			return ca_st_rc(r, "checking the CA store's readers");
 	}
-	rc = open_dbs(st, mode == CA_ST_CREATE, p);
-	if (rc == OFFCA_OK && mode != CA_ST_CREATE)
-		st->fault_slot = ca_st_fault_register(st->env, st->dbi[DB_META]);
-	return rc;
+	return open_dbs(st, mode == CA_ST_CREATE, p);
 }
 
 /* Store format version: written at create, checked at open. */

@@ -19,6 +19,8 @@
 #include <link.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #define FAULT_SLOTS 16
 
@@ -57,18 +59,21 @@ static void lmdb_text_once(void)
 		(void)dl_iterate_phdr(find_text, di.dli_fbase);
 }
 
-/* The mapping of this process that holds p: [*lo, *hi) from /proc/self/maps. */
-static int mapping_of(const void *p, uintptr_t *lo, uintptr_t *hi)
+/* The mapping of the file (dev, ino) in this process: [*lo, *hi) from /proc/self/maps
+   ("lo-hi perms offset major:minor inode path"). */
+static int mapping_of(dev_t dev, ino_t ino, uintptr_t *lo, uintptr_t *hi)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
 	char line[512];
-	unsigned long a, b;
+	unsigned long a, b, i;
+	unsigned maj, min;
 	int found = 0;
 
 	if (f == NULL)
 		return 0;
 	while (!found && fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "%lx-%lx", &a, &b) == 2 && (uintptr_t)p >= a && (uintptr_t)p < b) {
+		if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &a, &b, &maj, &min, &i) == 5 && i == (unsigned long)ino &&
+		    maj == major(dev) && min == minor(dev)) {
 			*lo = a;
 			*hi = b;
 			found = 1;
@@ -77,25 +82,16 @@ static int mapping_of(const void *p, uintptr_t *lo, uintptr_t *hi)
 	return found;
 }
 
-/* LMDB does not tell where it mapped the file (mdb_env_info's address is the meta's, 0): take
-   the mapping that holds the first value of db (any value LMDB returns points into its map). */
-int ca_st_fault_register(MDB_env *env, MDB_dbi db)
+/* LMDB does not tell where it mapped the file (mdb_env_info's address is the meta's, 0): find
+   data.mdb's mapping by its inode, without reading anything of the store (it may be damaged). */
+int ca_st_fault_register(MDB_env *env)
 {
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
+	struct stat sb;
+	mdb_filehandle_t fd;
 	uintptr_t lo = 0, hi = 0, zero;
-	int found = 0;
 
 	lmdb_text_once();
-	if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != MDB_SUCCESS)
-		return -1;
-	if (mdb_cursor_open(txn, db, &cur) == MDB_SUCCESS && mdb_cursor_get(cur, &k, &v, MDB_FIRST) == MDB_SUCCESS)
-		found = mapping_of(v.mv_data, &lo, &hi);
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	if (!found)
+	if (mdb_env_get_fd(env, &fd) != MDB_SUCCESS || fstat(fd, &sb) != 0 || !mapping_of(sb.st_dev, sb.st_ino, &lo, &hi))
 		return -1;
 	for (int i = 0; i < FAULT_SLOTS; i++) {
 		zero = 0;

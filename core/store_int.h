@@ -62,7 +62,7 @@ offca_rc ca_st_check_meta(const char *store_dir);
 
 /* Fault registry (store_fault.c): the address range of each open environment's map, read by
    ca_store_addr_in_map() from a signal handler; LMDB's assertion callback for env. */
-int ca_st_fault_register(MDB_env *env, MDB_dbi db);
+int ca_st_fault_register(MDB_env *env);
 void ca_st_fault_unregister(int slot);
 void ca_st_fault_assert_cb(MDB_env *env, const char *msg);
 

@@ -64,7 +64,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 /* LMDB's assertion on a damaged page: the message names liblmdb's check (strnlen is safe). */
 static void on_lmdb_assert(const char *what)
 {
-	say_damaged(what);
+	say_damaged(what); /* "mdb.c:N: Assertion ... failed in ...()" */
 }
 
 void cli_fault_install(void)
