@@ -134,6 +134,9 @@ int cli_cmd_restore(int argc, char **argv)
 		return r;
 	if ((home = cli_home(home_opt)) == NULL)
 		return cli_fail(OFFCA_E_USAGE);
+	if (snprintf(aside, sizeof(aside), "%s/store/data.mdb", src) >= (int)sizeof(aside) ||
+	    ut_path_exists(aside) != OFFCA_OK)
+		return cli_fail(ut_err(OFFCA_E_NOT_FOUND, "%s is not an offca backup (no store/data.mdb in it)", src));
 	rc = ca_store_verify_copy(src, &info);
 	if (rc != OFFCA_OK)
 		return cli_fail(ut_err(rc, "%s is not a backup that verifies: %s", src, ut_err_msg()));
