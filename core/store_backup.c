@@ -19,6 +19,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -90,6 +92,22 @@ static offca_rc parent_of(const char *path, char *buf, size_t cap)
 	return OFFCA_OK;
 }
 
+/* A backup inside the home would copy itself (and be lost with the home): refused. */
+static offca_rc outside_home(const char *home, const char *parent, const char *dest)
+{
+	char h[PATH_MAX], p[PATH_MAX];
+	size_t n;
+
+	if (realpath(home, h) == NULL)
+		return ut_err(OFFCA_E_IO, "%s: %s", home, strerror(errno));
+	if (realpath(parent, p) == NULL)
+		return ut_err(ut_errno_rc(errno), "cannot back up into %s: %s", parent, strerror(errno));
+	n = strlen(h);
+	if (strncmp(p, h, n) == 0 && (p[n] == '\0' || p[n] == '/' || n == 1))
+		return ut_err(OFFCA_E_USAGE, "%s is inside the CA home %s: put backups outside it", dest, home);
+	return OFFCA_OK;
+}
+
 offca_rc ca_store_backup(ca_store *st, const char *dest, ca_backup_info *info)
 {
 	char tmp[STORE_MAX_PATH], parent[STORE_MAX_PATH];
@@ -101,6 +119,8 @@ offca_rc ca_store_backup(ca_store *st, const char *dest, ca_backup_info *info)
 	if (ut_path_exists(dest) == OFFCA_OK)
 		return ut_err(OFFCA_E_EXISTS, "%s exists: a backup never overwrites anything", dest);
 	rc = parent_of(dest, parent, sizeof(parent));
+	if (rc == OFFCA_OK)
+		rc = outside_home(st->home, parent, dest);
 	if (rc != OFFCA_OK)
 		return rc;
 	n = snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", dest, (long)getpid());

@@ -37,8 +37,10 @@ mkdir "$T/emptydir"
 [ "$(rc_of "$OFFCA" backup "$T/emptydir")" = 73 ] || fail "backup onto an empty directory: exit $(cat "$T/rc")"
 [ "$(rc_of "$OFFCA" backup "$T/no/such/dir")" != 0 ] || fail "backup under a missing directory succeeded"
 one_line "backup under a missing directory"
+[ "$(rc_of "$OFFCA" backup "$OFFCA_HOME/outbox/bk")" = 2 ] || fail "backup into the home: exit $(cat "$T/rc")"
+one_line "backup into the home"; [ ! -e "$OFFCA_HOME/outbox/bk" ] || fail "backup into the home left files"
 [ "$(rc_of "$OFFCA" backup)" = 2 ] || fail "backup without DEST: exit $(cat "$T/rc")"
-pass "backup refuses existing destinations and bad paths with one line"
+pass "backup refuses existing destinations, bad paths and the home itself with one line"
 
 # the store is damaged after more work: every command says so; restore brings the backup back
 "$SEED" --seed "$OFFCA_HOME" 5 >/dev/null
