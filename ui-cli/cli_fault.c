@@ -2,8 +2,10 @@
  * cli_fault.c - a damaged CA store ends a command with one line and exit 19, never a crash.
  *
  * liblmdb trusts data.mdb: a flipped bit inside a tree page can make it fault while reading the
- * store's map (docs/store.md, "Damage"). The handler only acts on a fault whose address lies
- * inside the map of a store open in this process (ca_store_addr_in_map); any other fault is
+ * store's map (docs/store.md, "Damage"). The handler only acts on a SIGBUS whose address lies
+ * inside the map of a store open in this process (ca_store_addr_in_map: a read past the file's
+ * end), or a fault of an instruction inside liblmdb while a store is open (ca_store_pc_in_lmdb:
+ * a pointer liblmdb computed from a damaged page), and on LMDB's assertions; any other fault is
  * given back to the disposition that was there before (the sanitizers', or the default crash),
  * so bugs still crash loudly. Only async-signal-safe calls: write(2), _exit(2), sigaction(2).
  */
@@ -52,9 +54,10 @@ static const void *fault_pc(void *ctx)
 
 static void on_fault(int sig, siginfo_t *si, void *ctx)
 {
-	if (si != NULL && ca_store_addr_in_map(si->si_addr))
-		say_damaged(sig == SIGBUS ? "liblmdb read past the end of data.mdb"
-					  : "a read outside the store's pages");
+	/* the whole map is readable: inside it, only a read past the file's end faults (SIGBUS);
+	   a SIGSEGV there is a write into the read-only map, a bug */
+	if (sig == SIGBUS && si != NULL && ca_store_addr_in_map(si->si_addr))
+		say_damaged("a read past the end of data.mdb");
 	if (ca_store_pc_in_lmdb(fault_pc(ctx)))
 		say_damaged("liblmdb followed a damaged page");
 	/* not the store: put back what was there and let the faulting instruction run again */
