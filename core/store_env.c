@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +59,12 @@ offca_rc ca_st_rc(int mdb_rc, const char *what)
 		return ut_err(OFFCA_E_PERM, "%s: %s", what, mdb_strerror(mdb_rc));
 	case ENOMEM:
 		return ut_err(OFFCA_E_NOMEM, "%s: out of memory", what);
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+		return ut_err(OFFCA_E_DAMAGED, "the store is damaged: see offca restore (%s: %s)", what,
+			      mdb_strerror(mdb_rc));
 	default:
 		return ut_err(OFFCA_E_STORE, "%s: %s", what, mdb_strerror(mdb_rc));
 	}
@@ -74,6 +81,8 @@ offca_rc ca_st_begin(ca_store *st, int rdonly, MDB_txn **txn)
 	   (waiting for it on the batch's own thread would never end) */
 	if (!rdonly && ca_st_check_no_batch(st, "writing to the CA store") != OFFCA_OK)
 		return OFFCA_E_STATE;
+	if (!rdonly && st->rdonly)
+		return ut_err(OFFCA_E_INTERNAL, "the CA store was opened read-only: cannot write to it");
 	r = mdb_txn_begin(st->env, NULL, rdonly ? MDB_RDONLY : 0, txn);
 	if (r != MDB_SUCCESS) {
 		*txn = NULL;
@@ -82,10 +91,31 @@ offca_rc ca_st_begin(ca_store *st, int rdonly, MDB_txn **txn)
 	return OFFCA_OK;
 }
 
+/*
+ * LMDB reports a short write of its pages as EIO ("short write, filesystem full?"), and some file
+ * systems report a full disk at fsync as EIO: an EIO while the store's file system has (almost)
+ * no free block left is a full disk. Free blocks as the writer sees them: root may use the
+ * reserved ones.
+ */
+static int disk_is_full(MDB_env *env)
+{
+	const char *path = NULL;
+	struct statvfs sv;
+	unsigned long long avail;
+
+	if (env == NULL || mdb_env_get_path(env, &path) != MDB_SUCCESS || path == NULL || statvfs(path, &sv) != 0)
+		return 0;
+	avail = (unsigned long long)(geteuid() == 0 ? sv.f_bfree : sv.f_bavail) * sv.f_frsize;
+	return avail < STORE_FULL_SLACK;
+}
+
 offca_rc ca_st_commit(MDB_txn *txn, const char *what)
 {
+	MDB_env *env = mdb_txn_env(txn);
 	int r = mdb_txn_commit(txn);
 
+	if (r == EIO && disk_is_full(env))
+		r = ENOSPC;
 	return ca_st_rc(r, what);
 }
 
@@ -182,42 +212,67 @@ static offca_rc take_lock(ca_store *st)
 	return OFFCA_OK;
 }
 
-static offca_rc open_env(ca_store *st, int create, size_t map_size)
+/* Open the named databases in a transaction of the store's kind (a read-only commit keeps them). */
+static offca_rc open_dbs(ca_store *st, int create, const char *p)
 {
-	char p[STORE_MAX_PATH];
 	MDB_txn *txn = NULL;
-	offca_rc rc = path_join(p, sizeof(p), st->home, "store");
-	int r, dead = 0;
+	offca_rc rc = ca_st_begin(st, st->rdonly, &txn);
+	int r;
 
-	if (rc != OFFCA_OK)
-		return rc;
-	r = mdb_env_create(&st->env);
-	if (r == MDB_SUCCESS)
-		r = mdb_env_set_maxdbs(st->env, DB__COUNT + 4);
-	if (r == MDB_SUCCESS)
-		r = mdb_env_set_mapsize(st->env, map_size ? map_size : STORE_DEFAULT_MAP);
-	if (r == MDB_SUCCESS)
-		r = mdb_env_open(st->env, p, MDB_NOTLS, 0600);
-	if (r != MDB_SUCCESS)
-		return ca_st_rc(r, "opening the CA store");
-	/* reader slots left by a killed process would keep old pages from being reused */
-	r = mdb_reader_check(st->env, &dead);
-	if (r != MDB_SUCCESS)
-		return ca_st_rc(r, "checking the CA store's readers");
-	rc = ca_st_begin(st, 0, &txn);
 	if (rc != OFFCA_OK)
 		return rc;
 	for (int i = 0; i < DB__COUNT; i++) {
 		r = mdb_dbi_open(txn, db_names[i], create ? MDB_CREATE : 0, &st->dbi[i]);
 		if (r != MDB_SUCCESS) {
 			mdb_txn_abort(txn);
+			/* a store whose format could be read but lost a database: its main tree is damaged */
 			if (r == MDB_NOTFOUND)
-				return ut_err(OFFCA_E_STATE, "%s is not a CA store (database '%s' missing)", p,
-					      db_names[i]);
+				return ut_err(OFFCA_E_DAMAGED, "the store is damaged: see offca restore (%s: database "
+					      "'%s' missing)", p, db_names[i]);
 			return ca_st_rc(r, "opening the CA store databases");
 		}
 	}
 	return ca_st_commit(txn, "opening the CA store databases");
+}
+
+static offca_rc open_env(ca_store *st, enum ca_st_mode mode, size_t map_size)
+{
+	char p[STORE_MAX_PATH];
+	offca_rc rc = path_join(p, sizeof(p), st->home, "store");
+	unsigned flags = MDB_NOTLS;
+	int r, dead = 0;
+
+	if (rc != OFFCA_OK)
+		return rc;
+	if (mode != CA_ST_CREATE) { /* LMDB trusts its meta pages: a damaged one must not be mapped */
+		rc = ca_st_check_meta(p);
+		if (rc != OFFCA_OK)
+			return rc;
+	}
+	if (mode == CA_ST_READ || mode == CA_ST_COPY)
+		flags |= MDB_RDONLY;
+	if (mode == CA_ST_COPY)
+		flags |= MDB_NOLOCK;
+	st->rdonly = (flags & MDB_RDONLY) != 0;
+	r = mdb_env_create(&st->env);
+	if (r == MDB_SUCCESS)
+		r = mdb_env_set_maxdbs(st->env, DB__COUNT + 4);
+	if (r == MDB_SUCCESS)
+		r = mdb_env_set_mapsize(st->env, map_size ? map_size : STORE_DEFAULT_MAP);
+	if (r == MDB_SUCCESS)
+		r = mdb_env_set_assert(st->env, ca_st_fault_assert_cb);
+	if (r == MDB_SUCCESS)
+		r = mdb_env_open(st->env, p, flags, 0600);
+	if (r != MDB_SUCCESS)
+		return ca_st_rc(r, "opening the CA store");
+	st->fault_slot = ca_st_fault_register(st->env);
+	/* reader slots left by a killed process would keep old pages from being reused */
+	if (mode != CA_ST_COPY) {
+		r = mdb_reader_check(st->env, &dead);
+		if (r != MDB_SUCCESS)
+			return ca_st_rc(r, "checking the CA store's readers");
+	}
+	return open_dbs(st, mode == CA_ST_CREATE, p);
 }
 
 /* Store format version: written at create, checked at open. */
@@ -226,7 +281,7 @@ static offca_rc format_version(ca_store *st, int create)
 	MDB_txn *txn = NULL;
 	MDB_val k = {6, "format"}, v;
 	unsigned char ver[4] = {0, 0, 0, STORE_FORMAT_VERSION};
-	offca_rc rc = ca_st_begin(st, 0, &txn);
+	offca_rc rc = ca_st_begin(st, !create, &txn);
 	int r;
 
 	if (rc != OFFCA_OK)
@@ -253,10 +308,45 @@ static offca_rc format_version(ca_store *st, int create)
 	return OFFCA_OK;
 }
 
-offca_rc ca_store_open_ex(const char *home, int create, size_t map_size, ca_store **out)
+/*
+ * Only a writable open voids reservations a dead run left. If that fails for lack of room (or
+ * an I/O error), the store still opens: reading needs no write, and
+ * the next writable open with room voids them.
+ */
+static offca_rc void_stale(ca_store *st)
+{
+	offca_rc rc = ca_st_void_stale(st);
+
+	if (rc == OFFCA_E_DISK_FULL || rc == OFFCA_E_IO) {
+		ut_err_clear();
+		rc = OFFCA_OK;
+	}
+	return rc;
+}
+
+static offca_rc open_checked(ca_store *st, enum ca_st_mode mode, size_t map_size)
+{
+	char p[STORE_MAX_PATH];
+	offca_rc rc = check_dir(st->home);
+
+	if (rc == OFFCA_OK)
+		rc = path_join(p, sizeof(p), st->home, "store");
+	if (rc == OFFCA_OK)
+		rc = check_dir(p);
+	if (rc == OFFCA_OK && mode != CA_ST_COPY)
+		rc = take_lock(st);
+	if (rc == OFFCA_OK)
+		rc = open_env(st, mode, map_size);
+	if (rc == OFFCA_OK)
+		rc = format_version(st, mode == CA_ST_CREATE);
+	if (rc == OFFCA_OK && mode == CA_ST_WRITE)
+		rc = void_stale(st);
+	return rc;
+}
+
+offca_rc ca_st_open_mode(const char *home, enum ca_st_mode mode, size_t map_size, ca_store **out)
 {
 	ca_store *st = NULL;
-	char p[STORE_MAX_PATH];
 	offca_rc rc = OFFCA_E_INTERNAL;
 	int made = 0;
 
@@ -270,36 +360,19 @@ offca_rc ca_store_open_ex(const char *home, int create, size_t map_size, ca_stor
 	if (st == NULL)
 		return ut_err(OFFCA_E_NOMEM, "out of memory");
 	st->lock_fd = -1;
+	st->fault_slot = -1;
 	memcpy(st->home, home, strlen(home) + 1);
-	if (create) {
+	if (mode == CA_ST_CREATE) {
 		rc = make_layout(home);
 		if (rc != OFFCA_OK)
 			goto out;
 		made = 1;
 	}
-	rc = check_dir(home);
-	if (rc == OFFCA_OK)
-		rc = path_join(p, sizeof(p), home, "store");
-	if (rc == OFFCA_OK)
-		rc = check_dir(p);
-	if (rc == OFFCA_OK)
-		rc = take_lock(st);
-	if (rc == OFFCA_OK)
-		rc = open_env(st, create, map_size);
-	if (rc == OFFCA_OK)
-		rc = format_version(st, create);
-	if (rc == OFFCA_OK && !create) {
-		rc = ca_st_void_stale(st);
-		if (rc == OFFCA_E_DISK_FULL) { /* still readable; the next open with room voids them */
-			ut_err_clear();
-			rc = OFFCA_OK;
-		}
-	}
+	rc = open_checked(st, mode, map_size);
 	if (rc != OFFCA_OK)
 		goto out;
 	*out = st;
 	st = NULL;
-	rc = OFFCA_OK;
 out:
 	ca_store_free(st);
 	if (rc != OFFCA_OK && made)
@@ -307,28 +380,61 @@ out:
 	return rc;
 }
 
-offca_rc ca_store_open(const char *home, int create, ca_store **out)
+offca_rc ca_store_open_ex(const char *home, int create, size_t map_size, ca_store **out)
+{
+	return ca_st_open_mode(home, create ? CA_ST_CREATE : CA_ST_WRITE, map_size, out);
+}
+
+/* OFFCA_STORE_MAPSIZE, or 0 (the default). */
+static offca_rc env_map_size(size_t *out)
 {
 	const char *env = getenv("OFFCA_STORE_MAPSIZE");
 	unsigned long long v = 0;
 	char *end = NULL;
 
+	*out = 0;
 	if (env == NULL || env[0] == '\0')
-		return ca_store_open_ex(home, create, 0, out);
-	if (out != NULL)
-		*out = NULL;
+		return OFFCA_OK;
 	errno = 0;
 	v = strtoull(env, &end, 10);
 	if (errno != 0 || end == env || *end != '\0' || v == 0 || v > STORE_MAX_MAP)
 		return ut_err(OFFCA_E_USAGE, "OFFCA_STORE_MAPSIZE must be a size in bytes (1..%llu)",
 			      (unsigned long long)STORE_MAX_MAP);
-	return ca_store_open_ex(home, create, (size_t)v, out);
+	*out = (size_t)v;
+	return OFFCA_OK;
+}
+
+offca_rc ca_store_open(const char *home, int create, ca_store **out)
+{
+	size_t map = 0;
+	offca_rc rc;
+
+	if (out != NULL)
+		*out = NULL;
+	rc = env_map_size(&map);
+	if (rc != OFFCA_OK)
+		return rc;
+	return ca_store_open_ex(home, create, map, out);
+}
+
+offca_rc ca_store_open_ro(const char *home, ca_store **out)
+{
+	size_t map = 0;
+	offca_rc rc;
+
+	if (out != NULL)
+		*out = NULL;
+	rc = env_map_size(&map);
+	if (rc != OFFCA_OK)
+		return rc;
+	return ca_st_open_mode(home, CA_ST_READ, map, out);
 }
 
 void ca_store_free(ca_store *st)
 {
 	if (st == NULL)
 		return;
+	ca_st_fault_unregister(st->fault_slot);
 	if (st->env != NULL)
 		mdb_env_close(st->env);
 	if (st->lock_fd >= 0)

@@ -15,6 +15,7 @@
 #define STORE_DEFAULT_MAP    ((size_t)8 << 30) /* 8 GiB virtual: about a million certificates */
 #define STORE_MAX_MAP        ((size_t)1 << 40) /* OFFCA_STORE_MAPSIZE upper bound: 1 TiB */
 #define STORE_MAX_PATH       4096u
+#define STORE_FULL_SLACK     ((unsigned long long)64 << 10) /* EIO with less free: disk full */
 
 /* The named databases of the environment (see docs/store.md). */
 enum store_db {
@@ -40,7 +41,30 @@ struct ca_store {
 	char home[STORE_MAX_PATH];
 	ca_cert_batch *batch; /* the open certificate batch (its write transaction), or NULL */
 	uint32_t pid;         /* getpid(), recorded in reservations (0: not read yet) */
+	int rdonly;           /* opened with ca_store_open_ro() / as a copy: LMDB MDB_RDONLY */
+	int fault_slot;       /* its map in the fault registry (store_fault.c), -1 none */
 };
+
+/* How a store is opened (store_env.c). */
+enum ca_st_mode {
+	CA_ST_WRITE = 0, /* read-write, home lock, stale reservations voided */
+	CA_ST_CREATE,    /* `offca init` */
+	CA_ST_READ,      /* read-only (MDB_RDONLY), home lock, never writes the data file */
+	CA_ST_COPY       /* a backup or restore copy: read-only, no lock file at all (MDB_NOLOCK),
+			    no home lock: only while nothing else can write it */
+};
+offca_rc ca_st_open_mode(const char *home, enum ca_st_mode mode, size_t map_size, ca_store **out);
+
+/* Structural check of data.mdb's two meta pages in store_dir before LMDB maps it (store_check.c):
+   magic, version, page size, last page within the file, roots within the last page.
+   OFFCA_E_DAMAGED naming what is wrong; OFFCA_E_STATE when there is no data.mdb. */
+offca_rc ca_st_check_meta(const char *store_dir);
+
+/* Fault registry (store_fault.c): the address range of each open environment's map, read by
+   ca_store_addr_in_map() from a signal handler; LMDB's assertion callback for env. */
+int ca_st_fault_register(MDB_env *env);
+void ca_st_fault_unregister(int slot);
+void ca_st_fault_assert_cb(MDB_env *env, const char *msg);
 
 /* OFFCA_E_STATE (with its detail) while a certificate batch holds the store's write transaction:
    beginning another write transaction on the batch's thread would wait for itself forever. */

@@ -32,6 +32,24 @@ static offca_rc visit(ca_store *st, MDB_txn *txn, const ca_serial *s, struct fil
 	return OFFCA_OK;
 }
 
+/*
+ * A walk over a whole tree read as many keys as the tree's own count says it holds. LMDB keeps
+ * that count apart from the pages: a damaged page (a flipped bit in its node count) that hides
+ * or invents keys is caught here instead of listing a silently shortened store.
+ */
+static offca_rc check_count(MDB_txn *txn, MDB_dbi dbi, size_t seen)
+{
+	MDB_stat ms;
+	int r = mdb_stat(txn, dbi, &ms);
+
+	if (r != MDB_SUCCESS)
+		return ca_st_rc(r, "reading the CA store");
+	if (ms.ms_entries != seen)
+		return ut_err(OFFCA_E_DAMAGED, "the store is damaged: see offca restore (an index holds %zu entries "
+			      "but %zu could be read)", (size_t)ms.ms_entries, seen);
+	return OFFCA_OK;
+}
+
 /* Walk index db from start (NULL: first key); serial_at: offset of the serial in each key;
    end: stop when the key's first end_len bytes compare >= end (NULL: no end). */
 static offca_rc walk_index(ca_store *st, MDB_txn *txn, int db, const MDB_val *start, size_t serial_at,
@@ -41,6 +59,8 @@ static offca_rc walk_index(ca_store *st, MDB_txn *txn, int db, const MDB_val *st
 	MDB_val k, v;
 	ca_serial s;
 	offca_rc rc = OFFCA_OK;
+	unsigned char prev[8 + CA_SERIAL_LEN]; /* the longest key walked: expiry's */
+	size_t seen = 0;
 	int r = mdb_cursor_open(txn, st->dbi[db], &cur);
 
 	if (r != MDB_SUCCESS)
@@ -51,13 +71,20 @@ static offca_rc walk_index(ca_store *st, MDB_txn *txn, int db, const MDB_val *st
 	} else {
 		r = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	}
-	for (; r == MDB_SUCCESS && !f->stop; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	for (; r == MDB_SUCCESS && !f->stop; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT), seen++) {
 		if (end != NULL && (k.mv_size < end_len || memcmp(k.mv_data, end, end_len) >= 0))
 			break;
-		if (k.mv_size != serial_at + CA_SERIAL_LEN) {
+		if (k.mv_size != serial_at + CA_SERIAL_LEN || k.mv_size > sizeof(prev)) {
 			rc = ut_err(OFFCA_E_STORE, "malformed index key (store damaged?)");
 			break;
 		}
+		/* keys come in strictly increasing order: a damaged page read twice or a node offset
+		   pointing at its neighbour shows as a key that does not increase */
+		if (seen > 0 && memcmp(prev, k.mv_data, k.mv_size) >= 0) {
+			rc = ut_err(OFFCA_E_DAMAGED, "the store is damaged: see offca restore (index keys out of order)");
+			break;
+		}
+		memcpy(prev, k.mv_data, k.mv_size);
 		memcpy(s.b, (const unsigned char *)k.mv_data + serial_at, CA_SERIAL_LEN);
 		rc = visit(st, txn, &s, f);
 		if (rc != OFFCA_OK)
@@ -65,6 +92,8 @@ static offca_rc walk_index(ca_store *st, MDB_txn *txn, int db, const MDB_val *st
 	}
 	if (rc == OFFCA_OK && r != MDB_SUCCESS && r != MDB_NOTFOUND)
 		rc = ca_st_rc(r, "reading the CA store");
+	if (rc == OFFCA_OK && r == MDB_NOTFOUND && start == NULL && end == NULL)
+		rc = check_count(txn, st->dbi[db], seen);
 	mdb_cursor_close(cur);
 	return rc;
 }

@@ -32,6 +32,12 @@ int cli_cmd_qr(int argc, char **argv);       /* cmd_qr.c: qr encode|show; cmd_qr
 int cli_cmd_bundle(int argc, char **argv);   /* cmd_bundle.c: bundle create|verify|import|export */
 int cli_cmd_pending(int argc, char **argv);  /* cmd_pending.c: pending list|show|drop */
 int cli_cmd_ceremony(int argc, char **argv); /* cmd_ceremony.c: ceremony run|verify|print */
+int cli_cmd_backup(int argc, char **argv);   /* cmd_backup.c */
+int cli_cmd_restore(int argc, char **argv);  /* cmd_backup.c */
+
+/* SIGSEGV/SIGBUS inside a CA store's map and LMDB assertions: one line "the store is damaged:
+   see offca restore" and exit 19 (cli_fault.c). Other faults keep their disposition. */
+void cli_fault_install(void);
 
 /* Print "offca: <detail of the last error>" on stderr and return the exit code for rc. */
 int cli_fail(offca_rc rc);

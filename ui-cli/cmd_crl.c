@@ -196,7 +196,7 @@ static int cmd_status(int argc, char **argv)
 		return cli_usage_error("crl status", "takes only --issuer and --home");
 	if ((home = cli_home(o.home)) == NULL)
 		return cli_fail(OFFCA_E_USAGE);
-	if ((rc = ca_store_open(home, 0, &st)) != OFFCA_OK)
+	if ((rc = ca_store_open_ro(home, &st)) != OFFCA_OK)
 		return cli_fail(rc);
 	if (o.issuer != NULL) {
 		ca_issuer iss;

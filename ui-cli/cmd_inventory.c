@@ -91,7 +91,8 @@ int cli_inv_open_store(const char *cmd, const char *home_opt, ca_store **st)
 	*st = NULL;
 	if (home == NULL)
 		return cli_fail(OFFCA_E_USAGE);
-	rc = ca_store_open(home, 0, st);
+	/* only revoke writes; reading never needs a write (a full disk, reservations left open) */
+	rc = strcmp(cmd, "revoke") == 0 ? ca_store_open(home, 0, st) : ca_store_open_ro(home, st);
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	return 0;

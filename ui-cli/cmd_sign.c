@@ -232,8 +232,38 @@ static offca_rc load_inputs(const struct opts *o, ca_store *st, ca_sign_input **
 	return rc;
 }
 
+/*
+ * The records are committed but writing failed: a retry would sign a second certificate, so the
+ * error has its own exit code (20, not 75's "nothing was half-written") and names every serial
+ * not written with the command that writes it again. One line for one certificate; for more,
+ * one line per unwritten serial first, then the error line.
+ */
+static offca_rc unwritten(const char *home, const struct opts *o, ca_outdir *od, const ca_sign_result *res)
+{
+	char cause[600], hex[2 * CA_SERIAL_LEN + 1];
+	size_t missing = 0;
+
+	snprintf(cause, sizeof(cause), "%s", ut_err_msg());
+	if (o->out != NULL) {
+		ca_serial_hex(&res->certs[0].serial, hex, sizeof(hex));
+		return ut_err(OFFCA_E_UNWRITTEN, "%s; certificate %s is signed and recorded but %s was not written: "
+				"do not sign again, write it with: offca export %s --home %s --format pem --out FILE",
+			      cause, hex, o->out, hex, home);
+	}
+	for (size_t i = 0; i < res->n; i++) {
+		if (ut_path_exists(ca_outdir_path(od, i)) == OFFCA_OK)
+			continue;
+		ca_serial_hex(&res->certs[i].serial, hex, sizeof(hex));
+		fprintf(stderr, "offca: not written: %s (write it with: offca export %s --home %s --format pem --out FILE)\n",
+			hex, hex, home);
+		missing++;
+	}
+	return ut_err(OFFCA_E_UNWRITTEN, "%s; %zu of the %zu certificates are signed and recorded but not written "
+			"(serials above): do not sign again, write them with offca export SERIAL", cause, missing, res->n);
+}
+
 /* Write every certificate (after the commit). */
-static offca_rc write_outputs(const struct opts *o, ca_outdir *od, const ca_sign_result *res,
+static offca_rc write_outputs(const char *home, const struct opts *o, ca_outdir *od, const ca_sign_result *res,
 			      const ca_sign_input *in)
 {
 	char hex[2 * CA_SERIAL_LEN + 1], *pem = NULL;
@@ -257,13 +287,7 @@ static offca_rc write_outputs(const struct opts *o, ca_outdir *od, const ca_sign
 			       res->certs[i].sans, res->certs[i].cn_copied ? " (CN copied into SAN)" : "");
 		}
 	}
-	if (rc != OFFCA_OK) {
-		char msg[600];
-		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
-		rc = ut_err(rc, "%s: the %zu certificate(s) are signed and recorded but not all were written: "
-				"get them with offca export SERIAL (offca list)", msg, res->n);
-	}
-	return rc;
+	return rc == OFFCA_OK ? OFFCA_OK : unwritten(home, o, od, res);
 }
 
 static offca_rc check_outputs(const struct opts *o, size_t n)
@@ -366,7 +390,7 @@ int cli_cmd_sign(int argc, char **argv)
 	tok_key_free(key); /* log out as soon as the signatures are done */
 	key = NULL;
 	/* the signed CSRs left the pending queue in the records' transaction (ca_sign_input.pending_id) */
-	rc = write_outputs(&o, od, &res, in);
+	rc = write_outputs(home, &o, od, &res, in);
 	if (rc == OFFCA_OK)
 		fprintf(stderr, "offca: %zu certificate%s signed by '%s'\n", n, n == 1 ? "" : "s", ca_signer_issuer_name(s));
 out:
@@ -465,9 +489,16 @@ int cli_cmd_issue(int argc, char **argv)
 	req.legacy = o.legacy;
 	if ((rc = ca_issue_generated(s, st, &req, &p12, &p12_len, &info)) != OFFCA_OK)
 		goto out;
-	if ((rc = ut_write_file(o.out, p12, p12_len, UT_WF_EXCL | UT_WF_SECRET)) != OFFCA_OK)
-		goto out;
 	ca_serial_hex(&info.serial, hex, sizeof(hex));
+	if ((rc = ut_write_file(o.out, p12, p12_len, UT_WF_EXCL | UT_WF_SECRET)) != OFFCA_OK) {
+		/* recorded, and its key existed only in memory: the certificate is unusable */
+		char cause[600];
+		snprintf(cause, sizeof(cause), "%s", ut_err_msg());
+		rc = ut_err(OFFCA_E_UNWRITTEN, "%s; certificate %s is recorded but its generated key is lost: "
+				"revoke it with offca revoke %s --reason cessationOfOperation --home %s, then issue again",
+			    cause, hex, hex, home);
+		goto out;
+	}
 	printf("%s  serial %s  %s\n", o.out, hex, info.sans);
 	fprintf(stderr,
 		"offca: WARNING: this private key was generated here and now has to travel to its endpoint.\n"

@@ -28,6 +28,8 @@ static const struct command commands[] = {
 	{"bundle", cli_cmd_bundle, "create, verify, import and export authenticated USB bundles"},
 	{"qr", cli_cmd_qr, "encode, show, decode and scan multi-frame QR codes"},
 	{"ceremony", cli_cmd_ceremony, "run, verify and print key ceremonies"},
+	{"backup", cli_cmd_backup, "write a verified, consistent copy of the CA home"},
+	{"restore", cli_cmd_restore, "put a verified backup back (a damaged store's way back)"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -60,6 +62,7 @@ int main(int argc, char **argv)
 	char *help_argv[3];
 
 	ut_harden_process();
+	cli_fault_install();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

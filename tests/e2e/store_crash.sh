@@ -11,6 +11,9 @@ export OFFCA_HOME="$T/ca"
 "$SEED" --seed "$OFFCA_HOME" 3 >/dev/null
 
 check() {
+  # reading never writes (audit verify, list, show open the store read-only); the next command
+  # that opens it for writing (here `pending list`, which may drop) voids a dead run's reservations
+  "$OFFCA" pending list >/dev/null || fail "$1: a writable open failed"
   "$OFFCA" audit verify >/dev/null || fail "$1: audit verify: $(\"$OFFCA\" audit verify 2>&1)"
   "$OFFCA" audit show --json > "$T/audit.json"
   "$OFFCA" list --json > "$T/list.json"

@@ -63,6 +63,57 @@ offca_rc ca_store_open(const char *home, int create, ca_store **out);
  */
 offca_rc ca_store_open_ex(const char *home, int create, size_t map_size, ca_store **out);
 
+/*
+ * Open the store for reading only (`list`, `show`, `export`, `audit`, `backup`): LMDB's MDB_RDONLY,
+ * so opening never writes the data file (it works on a full disk, a read-only medium for the
+ * data, and with reservations a dead run left, which only a writable open voids). The home lock
+ * is taken as for ca_store_open(). Every writer on such a handle fails (OFFCA_E_INTERNAL).
+ */
+offca_rc ca_store_open_ro(const char *home, ca_store **out);
+
+/*
+ * A damaged data.mdb (docs/store.md, "Damage"). Every open first checks LMDB's two meta pages
+ * (OFFCA_E_DAMAGED, exit 19, "the store is damaged: see offca restore"); LMDB's own corruption
+ * codes give the same. A flipped bit deeper in the file can still make liblmdb fault:
+ * ca_store_addr_in_map(addr) says (async-signal-safe) whether addr lies inside the map of a store
+ * open in this process, so a SIGSEGV/SIGBUS handler can tell a damaged store from a bug;
+ * ca_store_on_damage(fn) has fn called (from the failing thread, instead of abort()) when
+ * liblmdb's internal assertion fails; fn must not return.
+ */
+int ca_store_addr_in_map(const void *addr);
+/* Whether pc (a faulting instruction's address) lies in liblmdb's code while a store is open:
+   liblmdb dereferencing a pointer it computed from a damaged page. Async-signal-safe. */
+int ca_store_pc_in_lmdb(const void *pc);
+void ca_store_on_damage(void (*fn)(const char *what));
+
+/* ---- backup and restore (docs/store.md, "Backup and restore") ---- */
+typedef struct ca_backup_info {
+	uint64_t entries;      /* audit entries */
+	size_t certs, revoked; /* certificate records, revoked ones */
+} ca_backup_info;
+/*
+ * Back up st's home into dest, a new directory (never overwritten: OFFCA_E_EXISTS): a compacted
+ * LMDB copy of the store from one read transaction (st: any handle, it holds the home lock, so
+ * nothing writes meanwhile) plus every other file of the home (config.json, outbox/, ...). Built
+ * as dest.tmp-PID, fsynced, verified with ca_store_verify_copy() (info gets its counts), then
+ * renamed to dest. On error nothing is left behind.
+ */
+offca_rc ca_store_backup(ca_store *st, const char *dest, ca_backup_info *info);
+/* Open dir (a backup, or a home nothing else uses) without writing anything to it (no lock
+   file) and check it: meta pages, audit chain (ca_store_audit_verify), records against the log
+   (ca_store_audit_check_records). */
+offca_rc ca_store_verify_copy(const char *dir, ca_backup_info *info);
+/* Take the home lock for a restore (creating home, 0700, if missing); *fd: close() to release.
+   Errors: OFFCA_E_STATE (in use by another process). */
+offca_rc ca_store_home_lock(const char *home, int *fd);
+/*
+ * With the home lock held: copy backup src (compacted, its other files too) into a staging
+ * directory in home, verify that copy, and swap it in entry by entry (the store first) with
+ * atomic exchanges; the previous content ends up in the directory written to aside
+ * (HOME/.restore-old-<time>-<pid>). src must have been verified by the caller first.
+ */
+offca_rc ca_store_restore_locked(const char *home, const char *src, char *aside, size_t cap);
+
 /* Close the environment and release the lock. st may be NULL. */
 void ca_store_free(ca_store *st);
 

@@ -190,6 +190,71 @@ static void test_restart_voids_stale(void **state)
 	free(dir);
 }
 
+/* A read-only open never writes: stale reservations stay reserved (no void-stale entry), every
+   writer is refused, reads work; the lock is still exclusive; the next writable open voids them. */
+static void test_open_ro(void **state)
+{
+	char *dir, home[512];
+	ca_store *st = tsu_home(&dir, home, sizeof(home)), *other = NULL;
+	ca_serial s[2], t;
+	struct found f = {0};
+	uint64_t n;
+	int stt;
+
+	(void)state;
+	assert_int_equal(ca_store_serial_reserve(st, "int", 2, s), OFFCA_OK);
+	ca_store_free(st); /* "crash" */
+	st = NULL;
+	assert_int_equal(ca_store_open_ro(home, &st), OFFCA_OK);
+	assert_int_equal(ca_store_open_ro(home, &other), OFFCA_E_STATE); /* still one process per home */
+	assert_int_equal(ca_store_serial_state(st, &s[0], &stt), OFFCA_OK);
+	assert_int_equal(stt, CA_SERIAL_RESERVED);
+	assert_int_equal(ca_store_audit_verify(st, &n), OFFCA_OK);
+	assert_int_equal(ca_store_audit_each(st, 0, count_stale, &f), OFFCA_OK);
+	assert_int_equal(f.has_stale, 0);
+	assert_int_equal(ca_store_serial_reserve(st, "int", 1, &t), OFFCA_E_INTERNAL);
+	assert_int_equal(ca_store_serial_void(st, s, 2, "test"), OFFCA_E_INTERNAL);
+	assert_int_equal(ca_store_audit(st, "key-use", "{}"), OFFCA_E_INTERNAL);
+	ca_store_free(st);
+	st = NULL;
+	assert_int_equal(ca_store_open(home, 0, &st), OFFCA_OK);
+	assert_int_equal(ca_store_serial_state(st, &s[1], &stt), OFFCA_OK);
+	assert_int_equal(stt, CA_SERIAL_VOID);
+	ca_store_free(st);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* A meta page damaged on disk: every open refuses with OFFCA_E_DAMAGED before LMDB maps it. */
+static void test_open_damaged_meta(void **state)
+{
+	char *dir, home[512], db[600];
+	ca_store *st = tsu_home(&dir, home, sizeof(home));
+	unsigned char b;
+	FILE *f;
+
+	(void)state;
+	ca_store_free(st);
+	st = NULL;
+	snprintf(db, sizeof(db), "%s/store/data.mdb", home);
+	f = fopen(db, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 16, SEEK_SET), 0); /* meta page 0's magic */
+	assert_int_equal(fread(&b, 1, 1, f), 1);
+	b ^= 0x01;
+	assert_int_equal(fseek(f, 16, SEEK_SET), 0);
+	assert_int_equal(fwrite(&b, 1, 1, f), 1);
+	fclose(f);
+	assert_int_equal(ca_store_open(home, 0, &st), OFFCA_E_DAMAGED);
+	assert_null(st);
+	assert_non_null(strstr(ut_err_msg(), "the store is damaged: see offca restore"));
+	assert_int_equal(ca_store_open_ro(home, &st), OFFCA_E_DAMAGED);
+	assert_int_equal(ut_exit_code(OFFCA_E_DAMAGED), 19);
+	assert_int_equal(ut_exit_code(OFFCA_E_UNWRITTEN), 20);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 static void test_record_from_der(void **state)
 {
 	ca_serial s;
@@ -284,6 +349,8 @@ int main(void)
 		cmocka_unit_test(test_reserve_commit_void),
 		cmocka_unit_test(test_commit_batch_atomic),
 		cmocka_unit_test(test_restart_voids_stale),
+		cmocka_unit_test(test_open_ro),
+		cmocka_unit_test(test_open_damaged_meta),
 		cmocka_unit_test(test_record_from_der),
 		cmocka_unit_test(test_record_from_x509),
 	};

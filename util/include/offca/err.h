@@ -42,6 +42,8 @@ typedef enum offca_rc {
 	OFFCA_E_ABORTED,       /* the operator aborted (Ctrl-C, declined a confirmation) */
 	OFFCA_E_NETWORK,       /* network / HTTP failure (online side only) */
 	OFFCA_E_PROTOCOL,      /* the peer (ACME server, DNS server) answered with an error */
+	OFFCA_E_DAMAGED,       /* the CA store's files are damaged (LMDB structure): restore a backup */
+	OFFCA_E_UNWRITTEN,     /* committed in the store, but the output file could not be written */
 	OFFCA_E__COUNT
 } offca_rc;
 
