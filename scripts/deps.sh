@@ -15,6 +15,9 @@ PKGS=(
   # independent verifiers and real peers used by the tests
   openssl gnutls-bin curl nginx-light pebble bind9 bind9-dnsutils lmdb-utils
   imagemagick zbar-tools qrencode tmux poppler-utils python3 faketime strace time
+  # the offline bundle's signature (tests/e2e/pkg_bundle_refusals.sh); package.sh and minbase.sh
+  # install their own tools (debhelper, lintian, help2man, debootstrap)
+  gnupg dpkg-dev
 )
 # node and npm (used by the QR interoperability test with @ngraveio/bc-ur): Debian's packages
 # only where the machine has no node/npm of its own (a nodesource node conflicts with Debian's npm)
