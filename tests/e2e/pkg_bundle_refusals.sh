@@ -11,7 +11,7 @@ BUNDLE="$OFFCA_SRC/scripts/offline-bundle.sh"
 ROOT=0; [ "$(id -u)" -eq 0 ] && ROOT=1
 P=offca-e2e-bundle-$$                  # package names of our own, never installed afterwards
 removepkgs() { [ $ROOT -eq 0 ] || dpkg --purge "$P-a" "$P-b" >/dev/null 2>&1 || true; }
-trap 'rc=$?; removepkgs; (exit $rc); cleanup' EXIT
+trap 'rc=$?; removepkgs; gpgconf --kill all 2>/dev/null; (exit $rc); cleanup' EXIT
 
 mkpkg() { # NAME ARCH [DEPENDS] -> $T/debs-src/NAME_1.0_ARCH.deb
   local d="$T/pkgsrc/$1"

@@ -20,6 +20,7 @@ for c in unshare chroot openssl; do command -v $c >/dev/null || fail "$c is need
 T=$(mktemp -d /var/tmp/offca-offline-install.XXXXXX)
 cleanup() {
   local rc=$?
+  [ ! -d "$T/gnupg" ] || GNUPGHOME=$T/gnupg gpgconf --kill all 2>/dev/null || true
   if [ $rc -eq 0 ]; then rm -rf "$T"; else echo "offline_install: kept $T for inspection" >&2; fi
   exit $rc
 }
@@ -31,8 +32,12 @@ if [ $# -ge 1 ]; then
   BUNDLE=$(cd "$1" && pwd)
 else
   bash "$SRC/scripts/package.sh" "$T/pkg" >/dev/null || fail "scripts/package.sh failed"
-  bash "$SRC/scripts/offline-bundle.sh" --debs "$T/pkg" --with offca-acme "$T/bundle" > "$T/bundle.out" ||
-    fail "scripts/offline-bundle.sh failed"
+  # an operator key of its own (docs/install.md: the public key travels apart from the bundle)
+  export GNUPGHOME=$T/gnupg; mkdir -m 700 "$GNUPGHOME"
+  gpg --batch --passphrase '' --quick-gen-key 'CA operations <ca-ops@example.invalid>' ed25519 sign never 2>/dev/null
+  gpg --batch --export ca-ops@example.invalid > "$T/ca-ops.gpg"
+  bash "$SRC/scripts/offline-bundle.sh" --debs "$T/pkg" --with offca-acme --sign-key ca-ops@example.invalid \
+    "$T/bundle" > "$T/bundle.out" || fail "scripts/offline-bundle.sh failed"
   BUNDLE=$T/bundle
 fi
 ok "bundle: $(ls "$BUNDLE"/*.deb | wc -l) packages, $(du -sh "$BUNDLE" | cut -f1) ($(($(date +%s) - start)) s)"
@@ -47,6 +52,7 @@ printf '#!/bin/sh\nexit 101\n' > "$R/usr/sbin/policy-rc.d" && chmod 755 "$R/usr/
 command -v offca >/dev/null && [ -e "$R/usr/bin/offca" ] && fail "offca is already in the minimal root"
 mkdir -p "$R/media"
 cp -a "$BUNDLE" "$R/media/offca-bundle"
+[ ! -f "$T/ca-ops.gpg" ] || cp "$T/ca-ops.gpg" "$R/root/ca-ops.gpg"
 
 cat > "$R/root/inside.sh" <<'EOF'
 #!/bin/bash
@@ -60,13 +66,26 @@ awk 'NR > 2 { sub(":", "", $1); print $1 }' /proc/net/dev | grep -vx lo && { ech
 if getent hosts deb.debian.org >/dev/null; then echo "a name resolves"; exit 1; fi
 command -v offca >/dev/null && { echo "offca before install"; exit 1; }
 
-step "install.sh"
-bash /media/offca-bundle/install.sh > /root/install.log 2>&1 || { tail -n 30 /root/install.log; exit 1; }
+KEY=()
+if [ -f /root/ca-ops.gpg ]; then
+  step "the operator's own check before running install.sh (docs/install.md), with gpgv of the minimal system"
+  (cd /media/offca-bundle && gpgv --keyring /root/ca-ops.gpg SHA256SUMS.sig SHA256SUMS 2>&1 | grep 'Good signature' &&
+   sha256sum -c --quiet SHA256SUMS)
+  KEY=(--keyring /root/ca-ops.gpg)
+fi
+
+step "install.sh ${KEY[*]}"
+bash /media/offca-bundle/install.sh "${KEY[@]}" > /root/install.log 2>&1 || { tail -n 30 /root/install.log; exit 1; }
 grep '^install.sh:' /root/install.log
+[ -z "$(ls -A /media/offca-bundle | grep -v -e '\.deb$' -e '^BUNDLE-INFO$' -e '^Packages$' -e '^SHA256SUMS' \
+        -e '^install.sh$' -e '^operator-key.gpg$')" ] || { echo "install.sh wrote into the bundle"; exit 1; }
 
 step "offca --version"
 offca --version
 dpkg-query -W -f='${Package} ${Version} ${Offca-Commit}\n' offca
+grep -q '^commit: [0-9a-f]\{40\}' /usr/share/doc/offca/build-info
+[ -f /usr/share/man/man1/offca.1.gz ] && [ -f /usr/share/doc/offca/install.md ]
+dpkg --verify offca
 
 step "SoftHSM2 tokens, offca init, the demo ceremony from /usr/share/doc/offca/examples"
 EX=/usr/share/doc/offca/examples
