@@ -32,12 +32,16 @@ function(offca_install_program target description)
     endif()
   endforeach()
   if(OFFCA_MANPAGES)
+    # the page: --help, then every command's --help (cmake/man-commands.sh), then where the docs are
     set(page ${CMAKE_BINARY_DIR}/man/${target}.1)
+    set(include ${CMAKE_BINARY_DIR}/man/${target}.h2m)
     add_custom_command(OUTPUT ${page}
       COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/man
+      COMMAND sh ${CMAKE_SOURCE_DIR}/cmake/man-commands.sh $<TARGET_FILE:${target}>
+              ${CMAKE_INSTALL_FULL_DATAROOTDIR}/doc/${target} ${include}
       COMMAND ${HELP2MAN} --no-info --no-discard-stderr --version-string=${PROJECT_VERSION}
-              --name=${description} --output=${page} $<TARGET_FILE:${target}>
-      DEPENDS ${target} VERBATIM)
+              --name=${description} --include=${include} --output=${page} $<TARGET_FILE:${target}>
+      DEPENDS ${target} ${CMAKE_SOURCE_DIR}/cmake/man-commands.sh VERBATIM)
     add_custom_target(man-${target} ALL DEPENDS ${page})
     install(FILES ${page} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT ${target})
   endif()
