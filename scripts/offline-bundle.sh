@@ -34,11 +34,16 @@ done
 [ -n "$DIR" ] || usage
 if [ -e "$DIR" ] && [ -n "$(ls -A "$DIR")" ]; then die "$DIR exists and is not empty"; fi
 if [ -e "$DIR.tar" ]; then die "$DIR.tar exists"; fi
-mkdir -p "$DIR"
-DIR=$(cd "$DIR" && pwd)
+mkdir -p "$(dirname "$DIR")"
+PARENT=$(cd "$(dirname "$DIR")" && pwd) NAME=$(basename "$DIR")
+FINAL=$PARENT/$NAME
+# everything is made in a staging directory next to DIR and renamed at the end: a failure
+# leaves no half-made bundle
+DIR=$(mktemp -d "$PARENT/.$NAME.XXXXXX")
+chmod 755 "$DIR"
 ARCH=$(dpkg --print-architecture)
 T=$(mktemp -d /tmp/offca-bundle.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+trap 'rm -rf "$T" "$DIR" "$FINAL.tar.tmp"' EXIT
 
 if [ -z "$DEBS" ]; then
   bash "$HERE/package.sh" "$HERE/../build-pkg" >/dev/null
@@ -126,9 +131,13 @@ if [ -n "$SIGN_KEY" ]; then
   gpg --batch --yes --local-user "$SIGN_KEY" --detach-sign --output SHA256SUMS.sig SHA256SUMS ||
     die "gpg could not sign with $SIGN_KEY"
 fi
-tar -C "$(dirname "$DIR")" -cf "$DIR.tar" "$(basename "$DIR")"
+tar -C "$PARENT" -cf "$FINAL.tar.tmp" --transform "s|^$(basename "$DIR")|$NAME|" "$(basename "$DIR")"
+cd "$PARENT"
+[ ! -d "$FINAL" ] || rmdir "$FINAL"
+mv "$DIR" "$FINAL" && mv "$FINAL.tar.tmp" "$FINAL.tar"
+cd "$FINAL"
 
-echo "offline-bundle.sh: $DIR ($(ls *.deb | wc -l) packages) and $DIR.tar"
+echo "offline-bundle.sh: $FINAL ($(ls *.deb | wc -l) packages) and $FINAL.tar"
 echo "  SHA-256 of SHA256SUMS: $(sha256sum SHA256SUMS | cut -d' ' -f1)   (write it down; install.sh prints it)"
-echo "  SHA-256 of the tarball: $(sha256sum "$DIR.tar" | cut -d' ' -f1)"
+echo "  SHA-256 of the tarball: $(sha256sum "$FINAL.tar" | cut -d' ' -f1)"
 [ -z "$SIGN_KEY" ] || echo "  signed by: $(gpg --batch --with-colons --fingerprint "$SIGN_KEY" 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }')"
