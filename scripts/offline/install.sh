@@ -107,8 +107,16 @@ APT=(apt-get -q -o "Dir::Etc::SourceList=$T/sources.list" -o Dir::Etc::SourcePar
 "${APT[@]}" update >"$T/update.log" 2>&1 || { cat "$T/update.log" >&2; die "apt could not read Packages"; }
 # shellcheck disable=SC2086
 if ! "${APT[@]}" --simulate --no-download --no-install-recommends install $INSTALL >"$T/sim.log" 2>&1; then
-  missing=$(sed -n 's/^ *\([^ ]*\) : \(Pre\)\{0,1\}Depends: \(.*\) but it is not \(installable\|going to be installed\)$/\1 needs \3/p' "$T/sim.log" |
-            paste -sd';' | sed 's/;/; /g')
+  # "PKG : Depends: DEP but it is not installable" / "... but 1.0 is to be installed", and the
+  # further "Depends:" lines of the same PKG
+  # further "Depends:" lines of the same PKG; PKG's file is named from Packages
+  missing=$(sed -n -e 's/^ *\([^ ]*\) : \(Pre\)\{0,1\}Depends: \(.*\) but \(.*\)$/\1|needs \3 (\4)/p' \
+                   -e 's/^  *\(Pre\)\{0,1\}Depends: \(.*\) but \(.*\)$/|and \2 (\3)/p' "$T/sim.log" |
+            while IFS='|' read -r pkg what; do
+              [ -z "$pkg" ] || pkg="$pkg ($(awk -v p="$pkg" '$1 == "Package:" { n = $2 }
+                                          $1 == "Filename:" && n == p { sub("^[.]/", "", $2); print $2; exit }' Packages))"
+              echo "${pkg:+$pkg }$what"
+            done | paste -sd';' | sed 's/;/; /g')
   if [ -n "$missing" ]; then
     die "the bundle lacks a dependency: $missing"
   fi

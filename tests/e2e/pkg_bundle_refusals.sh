@@ -10,7 +10,7 @@ need dpkg-deb; need dpkg-scanpackages; need gpg; need gpgv; need apt-get
 BUNDLE="$OFFCA_SRC/scripts/offline-bundle.sh"
 ROOT=0; [ "$(id -u)" -eq 0 ] && ROOT=1
 P=offca-e2e-bundle-$$                  # package names of our own, never installed afterwards
-removepkgs() { [ $ROOT -eq 0 ] || dpkg --purge "$P-a" "$P-b" >/dev/null 2>&1 || true; }
+removepkgs() { [ $ROOT -eq 0 ] || dpkg --purge "$P-a" "$P-b" "$P-c" >/dev/null 2>&1 || true; }
 trap 'rc=$?; removepkgs; gpgconf --kill all 2>/dev/null; (exit $rc); cleanup' EXIT
 
 mkpkg() { # NAME ARCH [DEPENDS] -> $T/debs-src/NAME_1.0_ARCH.deb
@@ -25,6 +25,7 @@ mkpkg() { # NAME ARCH [DEPENDS] -> $T/debs-src/NAME_1.0_ARCH.deb
 ARCH=$(dpkg --print-architecture)
 mkpkg "$P-a" all "$P-b"
 mkpkg "$P-b" "$ARCH"
+mkpkg "$P-c" all "$P-b (>= 2.0)"
 OTHER=arm64; [ "$ARCH" = arm64 ] && OTHER=amd64
 mkpkg "$P-x" "$OTHER"
 
@@ -51,7 +52,7 @@ refuses() {
   fi
   expect_err_match "^install.sh: refusing: .*$re"
   [ "$(grep -c . "$T/last.err")" -eq 1 ] || fail "$what: more than one error line: $(cat "$T/last.err")"
-  if installed "$P-a" || installed "$P-b"; then fail "$what: something was installed"; fi
+  if installed "$P-a" || installed "$P-b" || installed "$P-c"; then fail "$what: something was installed"; fi
   [ "$(cd "$dir" && ls -A | sort | md5sum)" = "$before" ] || fail "$what: the bundle directory changed"
 }
 
@@ -118,4 +119,6 @@ refuses "a package for another architecture" "$P-x_1.0_${OTHER}.deb is for $OTHE
 
 # --- a dependency left out -----------------------------------------------------------------------
 bundle d1 "$P-a"
-refuses "a missing dependency" "the bundle lacks a dependency: $P-a needs $P-b" "$T/d1"
+refuses "a missing dependency" "the bundle lacks a dependency: $P-a \($P-a_1.0_all.deb\) needs $P-b \(it is not installable\)" "$T/d1"
+bundle d2 "$P-c" "$P-b"
+refuses "a dependency in too old a version" "the bundle lacks a dependency: $P-c \($P-c_1.0_all.deb\) needs $P-b \(>= 2.0\) \(1.0 is to be installed\)" "$T/d2"

@@ -53,11 +53,17 @@ command -v offca >/dev/null && [ -e "$R/usr/bin/offca" ] && fail "offca is alrea
 mkdir -p "$R/media"
 cp -a "$BUNDLE" "$R/media/offca-bundle"
 [ ! -f "$T/ca-ops.gpg" ] || cp "$T/ca-ops.gpg" "$R/root/ca-ops.gpg"
+# the same bundle without one of offca's libraries (index and sums made anew, unsigned)
+X=$R/media/bundle-without-libcbor
+cp -a "$BUNDLE" "$X" && rm -f "$X"/libcbor*.deb "$X"/SHA256SUMS* "$X"/operator-key.gpg
+(cd "$X" && dpkg-scanpackages -m . /dev/null 2>/dev/null > Packages &&
+ ls | LC_ALL=C sort | xargs sha256sum > SHA256SUMS)
 
 cat > "$R/root/inside.sh" <<'EOF'
 #!/bin/bash
 # runs inside the chroot, in a network namespace of its own
 set -euo pipefail
+trap 'echo "inside.sh: line $LINENO failed: $BASH_COMMAND"' ERR
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8
 step() { echo "== $*"; }
 step "no network: interfaces, resolver, apt sources"
@@ -65,6 +71,13 @@ awk 'NR > 2 { sub(":", "", $1); print $1 }' /proc/net/dev | grep -vx lo && { ech
 [ ! -e /etc/resolv.conf ] && [ -z "$(cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null)" ]
 if getent hosts deb.debian.org >/dev/null; then echo "a name resolves"; exit 1; fi
 command -v offca >/dev/null && { echo "offca before install"; exit 1; }
+
+step "a bundle lacking a library: refused, nothing installed"
+before=$(dpkg-query -W | md5sum)
+if bash /media/bundle-without-libcbor/install.sh > /root/refused.log 2>&1; then echo "installed anyway"; exit 1; fi
+cat /root/refused.log
+grep -q '^install.sh: refusing: the bundle lacks a dependency: offca (offca_.*\.deb) needs libcbor' /root/refused.log
+[ "$(dpkg-query -W | md5sum)" = "$before" ] || { echo "something was installed"; exit 1; }
 
 KEY=()
 if [ -f /root/ca-ops.gpg ]; then
