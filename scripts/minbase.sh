@@ -11,7 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 die() { echo "minbase.sh: $*" >&2; exit 1; }
 
 ARCH=$(dpkg --print-architecture)
-CACHE=${OFFCA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/offca}
+CACHE=${OFFCA_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/offca}
 TARBALL=$CACHE/debian12-minbase-$ARCH.tar.gz
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.minbase.lock"
