@@ -81,6 +81,7 @@ field() { sed -n "s/^$1: //p" BUNDLE-INFO | head -n1; }
 WANT_REL=$(field Debian-Release) WANT_ARCH=$(field Architecture) INSTALL=$(field Install)
 [ -n "$WANT_REL" ] && [ -n "$WANT_ARCH" ] && [ -n "$INSTALL" ] ||
   die "BUNDLE-INFO lacks Debian-Release, Architecture or Install"
+[[ $INSTALL =~ ^[a-z0-9][a-z0-9.+\ -]*$ ]] || die "BUNDLE-INFO: Install: is not a list of package names"
 REL=$( (. /etc/os-release 2>/dev/null && echo "${VERSION_ID:-}") || true)
 [ -n "$REL" ] || REL=$(cut -d. -f1 /etc/debian_version 2>/dev/null || true)
 ARCH=$(dpkg --print-architecture)
@@ -108,7 +109,6 @@ APT=(apt-get -q -o "Dir::Etc::SourceList=$T/sources.list" -o Dir::Etc::SourcePar
 # shellcheck disable=SC2086
 if ! "${APT[@]}" --simulate --no-download --no-install-recommends install $INSTALL >"$T/sim.log" 2>&1; then
   # "PKG : Depends: DEP but it is not installable" / "... but 1.0 is to be installed", and the
-  # further "Depends:" lines of the same PKG
   # further "Depends:" lines of the same PKG; PKG's file is named from Packages
   missing=$(sed -n -e 's/^ *\([^ ]*\) : \(Pre\)\{0,1\}Depends: \(.*\) but \(.*\)$/\1|needs \3 (\4)/p' \
                    -e 's/^  *\(Pre\)\{0,1\}Depends: \(.*\) but \(.*\)$/|and \2 (\3)/p' "$T/sim.log" |

@@ -57,7 +57,7 @@ cp -a "$BUNDLE" "$R/media/offca-bundle"
 X=$R/media/bundle-without-libcbor
 cp -a "$BUNDLE" "$X" && rm -f "$X"/libcbor*.deb "$X"/SHA256SUMS* "$X"/operator-key.gpg
 (cd "$X" && dpkg-scanpackages -m . /dev/null 2>/dev/null > Packages &&
- ls | LC_ALL=C sort | xargs sha256sum > SHA256SUMS)
+ find . -maxdepth 1 -type f ! -name 'SHA256SUMS*' -printf '%f\n' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS)
 
 cat > "$R/root/inside.sh" <<'EOF'
 #!/bin/bash
