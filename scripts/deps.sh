@@ -22,6 +22,9 @@ PKGS=(
   imagemagick zbar-tools qrencode tmux poppler-utils python3 faketime strace time
   # Go's crypto/x509 as a third verifier of Ed25519 leaves (tests/interop/x509verify.go, stdlib only)
   golang-go
+  # the offline bundle's signature (tests/e2e/pkg_bundle_refusals.sh); package.sh and minbase.sh
+  # install their own tools (debhelper, lintian, help2man, debootstrap)
+  gnupg dpkg-dev
 )
 # node and npm (used by the QR interoperability test with @ngraveio/bc-ur): Debian's packages
 # only where the machine has no node/npm of its own (a nodesource node conflicts with Debian's npm)
