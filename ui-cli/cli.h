@@ -57,6 +57,18 @@ void cli_print_name(FILE *f, const X509_NAME *name);
  */
 offca_rc cli_require_signed(const char *home, int *out);
 
+/*
+ * ca_signer_open_key(), then the issuer's touch policy from the config ("touch", "touch_timeout")
+ * set on the key, with the prompt printed on stderr before each signature that needs a touch
+ * (touch.c). Errors: those of ca_signer_open_key and tok_key_set_touch (the key is closed then).
+ */
+typedef struct ca_signer ca_signer;
+typedef struct ca_store ca_store;
+typedef struct tok_key tok_key;
+typedef struct tok_pin_opts tok_pin_opts;
+offca_rc cli_signer_open_key(ca_signer *s, ca_store *st, const char *module, const tok_pin_opts *pin,
+			     const char *purpose, tok_key **out);
+
 /* Format a Unix time as RFC 3339 UTC ("2026-11-25T14:52:00Z"); "@<seconds>" if it cannot. */
 void cli_fmt_time(int64_t t, char *buf, size_t cap);
 

@@ -308,7 +308,7 @@ static int cmd_intermediate(int argc, char **argv)
 	if ((rc = subject_key(&o, st, cfg, &skey, &csr, &subj, &pub)) != OFFCA_OK)
 		goto out;
 	pin.pin_file = o.ipin_file ? o.ipin_file : o.pin_file;
-	if ((rc = ca_signer_open_key(parent, st, o.module, &pin, "ca intermediate", &pkey)) != OFFCA_OK)
+	if ((rc = cli_signer_open_key(parent, st, o.module, &pin, "ca intermediate", &pkey)) != OFFCA_OK)
 		goto out;
 	gmtime_r(&now, &tm);
 	strftime(defname, sizeof(defname), "int-%Y%m%d", &tm);

@@ -1,0 +1,37 @@
+/* touch.c - the touch prompt of a signing key that needs a touch (config "touch", "touch_timeout"). */
+#include "cli.h"
+
+#include <stdio.h>
+
+#include "offca/config.h"
+#include "offca/sign.h"
+#include "offca/token.h"
+
+/* The prompt goes to stderr at once: the operator must see it before the token blinks. */
+static void say(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", line);
+	fflush(stderr);
+}
+
+offca_rc cli_signer_open_key(ca_signer *s, ca_store *st, const char *module, const tok_pin_opts *pin,
+			     const char *purpose, tok_key **out)
+{
+	const ca_issuer_cfg *c = ca_signer_settings(s);
+	tok_touch_opts o = {0};
+	offca_rc rc;
+
+	rc = ca_signer_open_key(s, st, module, pin, purpose, out);
+	if (rc != OFFCA_OK || c == NULL || c->touch == TOK_TOUCH_NEVER)
+		return rc;
+	o.mode = (tok_touch_mode)c->touch;
+	o.timeout_s = c->touch_timeout;
+	o.notify = say;
+	rc = tok_key_set_touch(*out, &o);
+	if (rc != OFFCA_OK) {
+		tok_key_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
