@@ -95,7 +95,7 @@ static offca_rc ksign_run(void *p)
 	return OFFCA_OK;
 }
 
-static void ksign_free(void *p)
+static void ksign_free(void *p, int in_time)
 {
 	struct ksign *a = p;
 

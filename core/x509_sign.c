@@ -62,7 +62,7 @@ static offca_rc xsign_run(void *p)
 	return OFFCA_OK;
 }
 
-static void xsign_release(void *p)
+static void xsign_release(void *p, int in_time)
 {
 	struct xsign *a = p;
 

@@ -148,7 +148,7 @@ struct run {
 	pthread_cond_t cv;
 	int done, abandoned;
 	tok_sign_fn fn;
-	void (*release)(void *arg);
+	tok_sign_finish_fn finish;
 	void *arg;
 	offca_rc rc;
 	char msg[1024];
@@ -176,8 +176,8 @@ static void *run_thread(void *p)
 	pthread_cond_signal(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	if (abandoned) {
-		if (r->release != NULL)
-			r->release(r->arg); /* the caller gave up on it long ago */
+		if (r->finish != NULL)
+			r->finish(r->arg, 0); /* the caller gave up on it long ago */
 		run_free(r);
 	}
 	OPENSSL_thread_stop();
@@ -217,7 +217,7 @@ static int run_bounded(struct run *r, unsigned timeout_s)
 	return done;
 }
 
-static struct run *run_new(tok_sign_fn fn, void (*release)(void *), void *arg)
+static struct run *run_new(tok_sign_fn fn, tok_sign_finish_fn finish, void *arg)
 {
 	struct run *r = calloc(1, sizeof(*r));
 	pthread_condattr_t ca;
@@ -225,7 +225,7 @@ static struct run *run_new(tok_sign_fn fn, void (*release)(void *), void *arg)
 	if (r == NULL)
 		return NULL;
 	r->fn = fn;
-	r->release = release;
+	r->finish = finish;
 	r->arg = arg;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_condattr_init(&ca);
@@ -249,17 +249,25 @@ static void announce(const struct touch_entry *e, const char *what, const struct
 	e->notify(e->notify_arg, line);
 }
 
-/* fn(arg) on this thread, then release(arg). */
-static offca_rc run_here(tok_sign_fn fn, void (*release)(void *), void *arg)
+/* fn(arg) on this thread, then finish(arg, 1). */
+static offca_rc run_here(tok_sign_fn fn, tok_sign_finish_fn finish, void *arg)
 {
 	offca_rc rc = fn(arg);
 
-	if (release != NULL)
-		release(arg);
+	if (finish != NULL)
+		finish(arg, 1);
 	return rc;
 }
 
-offca_rc tok_sign_guard(EVP_PKEY *priv, const char *what, tok_sign_fn fn, void (*release)(void *), void *arg)
+/* The operation never ran: finish(arg, 1) (nothing to collect, but the caller may be waiting). */
+static offca_rc not_run(tok_sign_finish_fn finish, void *arg, offca_rc rc)
+{
+	if (finish != NULL)
+		finish(arg, 1);
+	return rc;
+}
+
+offca_rc tok_sign_guard(EVP_PKEY *priv, const char *what, tok_sign_fn fn, tok_sign_finish_fn finish, void *arg)
 {
 	struct touch_entry *e, copy;
 	struct timespec t0, t1;
@@ -268,34 +276,27 @@ offca_rc tok_sign_guard(EVP_PKEY *priv, const char *what, tok_sign_fn fn, void (
 	int done;
 
 	if (atomic_load(&reg_used) == 0)
-		return run_here(fn, release, arg);
+		return run_here(fn, finish, arg);
 	pthread_mutex_lock(&reg_mu);
 	e = find(priv);
 	if (e != NULL)
 		copy = *e;
 	pthread_mutex_unlock(&reg_mu);
 	if (e == NULL || copy.mode == TOK_TOUCH_NEVER)
-		return run_here(fn, release, arg);
-	if (copy.stuck) {
-		if (release != NULL)
-			release(arg);
-		return ut_err(OFFCA_E_NO_TOUCH, "no touch within %u s: the YubiKey '%s' still waits for the touch of "
-			      "an earlier signature; nothing more is signed with it", copy.timeout_s, copy.label);
-	}
+		return run_here(fn, finish, arg);
+	if (copy.stuck)
+		return not_run(finish, arg, ut_err(OFFCA_E_NO_TOUCH, "no touch within %u s: the YubiKey '%s' still "
+						   "waits for the touch of an earlier signature; nothing more is "
+						   "signed with it", copy.timeout_s, copy.label));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	announce(&copy, what, &t0);
-	if ((r = run_new(fn, release, arg)) == NULL) {
-		if (release != NULL)
-			release(arg);
-		return ut_err(OFFCA_E_NOMEM, "out of memory");
-	}
+	if ((r = run_new(fn, finish, arg)) == NULL)
+		return not_run(finish, arg, ut_err(OFFCA_E_NOMEM, "out of memory"));
 	done = run_bounded(r, copy.timeout_s);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (done < 0) {
 		run_free(r);
-		if (release != NULL)
-			release(arg);
-		return ut_err(OFFCA_E_INTERNAL, "cannot start the signing thread");
+		return not_run(finish, arg, ut_err(OFFCA_E_INTERNAL, "cannot start the signing thread"));
 	}
 	pthread_mutex_lock(&reg_mu);
 	e = find(priv);
@@ -318,7 +319,71 @@ offca_rc tok_sign_guard(EVP_PKEY *priv, const char *what, tok_sign_fn fn, void (
 	else if (rc != OFFCA_OK)
 		ut_err(rc, "%s", r->msg);
 	run_free(r);
-	if (release != NULL)
-		release(arg);
+	if (finish != NULL)
+		finish(arg, 1);
 	return rc;
+}
+
+/* ---- EVP_DigestSign of one message through the guard ---- */
+
+struct msgsign {
+	EVP_MD_CTX *ctx;
+	unsigned char *msg;
+	size_t mlen;
+	unsigned char sig[TOK_MAX_SIG];
+	size_t siglen;
+	int ok;
+	unsigned char *out;  /* the caller's, written by finish only when in time */
+	size_t *outlen;
+	char fail[128];
+};
+
+static offca_rc msgsign_run(void *p)
+{
+	struct msgsign *a = p;
+
+	a->siglen = sizeof(a->sig);
+	if (EVP_DigestSign(a->ctx, a->sig, &a->siglen, a->msg, a->mlen) != 1)
+		return tok_err_sign(a->fail);
+	a->ok = 1;
+	return OFFCA_OK;
+}
+
+static void msgsign_finish(void *p, int in_time)
+{
+	struct msgsign *a = p;
+
+	if (in_time && a->ok) {
+		memcpy(a->out, a->sig, a->siglen);
+		*a->outlen = a->siglen;
+	}
+	EVP_MD_CTX_free(a->ctx);
+	free(a->msg);
+	OPENSSL_cleanse(a->sig, sizeof(a->sig));
+	free(a);
+}
+
+offca_rc tok_sign_message(EVP_PKEY *priv, EVP_MD_CTX *ctx, const void *msg, size_t mlen, unsigned char *sig,
+			  size_t *siglen, const char *what, const char *fail_what)
+{
+	struct msgsign *a = NULL;
+	int max = EVP_PKEY_get_size(priv);
+
+	if (max <= 0 || (size_t)max > TOK_MAX_SIG || *siglen < (size_t)max) {
+		EVP_MD_CTX_free(ctx);
+		return ut_err(OFFCA_E_USAGE, "%s: signature buffer of %zu bytes, the key needs up to %d", fail_what,
+			      *siglen, max);
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL || (a->msg = malloc(mlen ? mlen : 1)) == NULL) {
+		free(a);
+		EVP_MD_CTX_free(ctx);
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	}
+	memcpy(a->msg, msg, mlen);
+	a->mlen = mlen;
+	a->ctx = ctx;
+	a->out = sig;
+	a->outlen = siglen;
+	snprintf(a->fail, sizeof(a->fail), "%s", fail_what);
+	return tok_sign_guard(priv, what, msgsign_run, msgsign_finish, a);
 }

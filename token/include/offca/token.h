@@ -213,6 +213,9 @@ int tok_touch_wanted(EVP_PKEY *priv);
 /* One private-key operation (X509_sign, EVP_DigestSign...) with a key tok_key_private() gave;
    on failure it records its detail (tok_err_sign) on the thread it runs on. */
 typedef offca_rc (*tok_sign_fn)(void *arg);
+/* The end of an operation: in_time 1 on the caller's thread before tok_sign_guard returns (copy
+   the results out, then free arg), 0 on the abandoned thread once the module returned (free). */
+typedef void (*tok_sign_finish_fn)(void *arg, int in_time);
 
 /*
  * Run fn(arg), one signature with priv. When priv has no touch policy: fn(arg) on this thread,
@@ -223,14 +226,27 @@ typedef offca_rc (*tok_sign_fn)(void *arg);
  * and its module to the blocked thread. A token error after a wait of 10 s or more, or
  * CKR_FUNCTION_CANCELED, is also OFFCA_E_NO_TOUCH (a YubiKey gives up by itself after about 15 s).
  * Otherwise fn's result, with its detail moved to this thread.
- * Ownership: arg belongs to the operation; release(arg) (may be NULL) is called exactly once when
- * it is over, on this thread, or on the blocked one if it ever returns. So everything fn writes
- * into must be reachable from arg with references of its own (X509_up_ref of the certificate
- * being signed, a buffer of its own for the signature): a touch coming late still completes the
- * operation, into memory the caller may have freed meanwhile otherwise.
+ * Ownership: arg belongs to the operation; finish(arg, in_time) (may be NULL) is called exactly once
+ * when it is over: on this thread before the return (in_time 1, also when fn never ran), or on the
+ * blocked one if the module ever returns (in_time 0). So everything fn writes into must be
+ * reachable from arg with references of its own (X509_up_ref of the certificate being signed, a
+ * buffer of its own for the signature, copied out by finish when in_time): a touch coming late
+ * still completes the operation, into memory the caller may have freed meanwhile otherwise.
  * what: the thing being signed, for the prompt ("the certificate for CN=..."), NULL: generic.
  */
-offca_rc tok_sign_guard(EVP_PKEY *priv, const char *what, tok_sign_fn fn, void (*release)(void *arg), void *arg);
+offca_rc tok_sign_guard(EVP_PKEY *priv, const char *what, tok_sign_fn fn, tok_sign_finish_fn finish, void *arg);
+
+#define TOK_MAX_SIG 1024 /* bytes of the largest signature (RSA-8192) */
+
+/*
+ * EVP_DigestSign(ctx, sig, siglen, msg, mlen) through tok_sign_guard(): ctx was set up with
+ * EVP_DigestSignInit for priv and is taken over (freed) in every case; msg is copied. *siglen is
+ * the capacity of sig on entry (at least EVP_PKEY_get_size(priv), at most TOK_MAX_SIG, else
+ * OFFCA_E_USAGE) and the signature's length on success; sig is written only on success.
+ * Errors: those of tok_sign_guard; a failed signature through tok_err_sign(fail_what).
+ */
+offca_rc tok_sign_message(EVP_PKEY *priv, EVP_MD_CTX *ctx, const void *msg, size_t mlen, unsigned char *sig,
+			  size_t *siglen, const char *what, const char *fail_what);
 
 /* PEM ("-----BEGIN PUBLIC KEY-----") of pub as a new NUL-terminated string, caller frees. */
 offca_rc tok_pubkey_pem(EVP_PKEY *pub, char **pem);
