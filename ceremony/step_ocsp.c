@@ -40,8 +40,8 @@ static int cert_status(cer_run_t *r, X509 *cert, int *reason, int64_t *when)
 	return st;
 }
 
-/* One OCSP_basic_sign as an operation of its own (tok_sign_guard): it signs a copy of the
-   response and hands it over only when done in time. */
+/* One OCSP_basic_sign as an operation of its own (tok_sign_guard): it holds the response while
+   signing and hands it back only when done in time (else it frees it once the token returns). */
 struct osign {
 	OCSP_BASICRESP *bs;
 	X509 *signer;
@@ -66,8 +66,7 @@ static void osign_finish(void *p, int in_time)
 {
 	struct osign *a = p;
 
-	if (in_time && a->ok) {
-		OCSP_BASICRESP_free(*a->out);
+	if (in_time) {
 		*a->out = a->bs;
 		a->bs = NULL;
 	}
@@ -77,7 +76,7 @@ static void osign_finish(void *p, int in_time)
 	free(a);
 }
 
-/* Sign *bs with the issuer's token key (*bs replaced by the signed response on success). */
+/* Sign *bs with the issuer's token key (*bs is NULL after a signature abandoned for want of a touch). */
 static offca_rc ocsp_sign(OCSP_BASICRESP **bs, cer_issuer_ctx *ic, const char *name)
 {
 	struct osign *a = calloc(1, sizeof(*a));
@@ -85,12 +84,12 @@ static offca_rc ocsp_sign(OCSP_BASICRESP **bs, cer_issuer_ctx *ic, const char *n
 
 	if (a == NULL)
 		return ut_err(OFFCA_E_NOMEM, "out of memory");
-	a->bs = ASN1_item_dup(ASN1_ITEM_rptr(OCSP_BASICRESP), *bs);
-	if (a->bs == NULL || X509_up_ref(ic->cert) != 1 || EVP_PKEY_up_ref(tok_key_private(ic->key)) != 1) {
-		OCSP_BASICRESP_free(a->bs);
+	if (X509_up_ref(ic->cert) != 1 || EVP_PKEY_up_ref(tok_key_private(ic->key)) != 1) {
 		free(a);
-		return ut_err(OFFCA_E_NOMEM, "out of memory");
+		return ut_err(OFFCA_E_INTERNAL, "cannot take a reference for signing");
 	}
+	a->bs = *bs;
+	*bs = NULL;
 	a->signer = ic->cert;
 	a->key = tok_key_private(ic->key);
 	a->out = bs;
