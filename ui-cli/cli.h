@@ -68,6 +68,10 @@ typedef struct tok_key tok_key;
 typedef struct tok_pin_opts tok_pin_opts;
 offca_rc cli_signer_open_key(ca_signer *s, ca_store *st, const char *module, const tok_pin_opts *pin,
 			     const char *purpose, tok_key **out);
+/* The touch policy of c (an issuer's settings; ca_config_issuer(cfg, NULL): the defaults) set on
+   an open key, as cli_signer_open_key does. On error *key is closed and NULL. */
+typedef struct ca_issuer_cfg ca_issuer_cfg;
+offca_rc cli_key_touch(tok_key **key, const ca_issuer_cfg *c);
 
 /* Format a Unix time as RFC 3339 UTC ("2026-11-25T14:52:00Z"); "@<seconds>" if it cannot. */
 void cli_fmt_time(int64_t t, char *buf, size_t cap);

@@ -15,23 +15,28 @@ static void say(void *arg, const char *line)
 	fflush(stderr);
 }
 
-offca_rc cli_signer_open_key(ca_signer *s, ca_store *st, const char *module, const tok_pin_opts *pin,
-			     const char *purpose, tok_key **out)
+offca_rc cli_key_touch(tok_key **key, const ca_issuer_cfg *c)
 {
-	const ca_issuer_cfg *c = ca_signer_settings(s);
 	tok_touch_opts o = {0};
 	offca_rc rc;
 
-	rc = ca_signer_open_key(s, st, module, pin, purpose, out);
-	if (rc != OFFCA_OK || c == NULL || c->touch == TOK_TOUCH_NEVER)
-		return rc;
+	if (c == NULL || c->touch == TOK_TOUCH_NEVER)
+		return OFFCA_OK;
 	o.mode = (tok_touch_mode)c->touch;
 	o.timeout_s = c->touch_timeout;
 	o.notify = say;
-	rc = tok_key_set_touch(*out, &o);
+	rc = tok_key_set_touch(*key, &o);
 	if (rc != OFFCA_OK) {
-		tok_key_free(*out);
-		*out = NULL;
+		tok_key_free(*key);
+		*key = NULL;
 	}
 	return rc;
+}
+
+offca_rc cli_signer_open_key(ca_signer *s, ca_store *st, const char *module, const tok_pin_opts *pin,
+			     const char *purpose, tok_key **out)
+{
+	offca_rc rc = ca_signer_open_key(s, st, module, pin, purpose, out);
+
+	return rc == OFFCA_OK ? cli_key_touch(out, ca_signer_settings(s)) : rc;
 }

@@ -123,3 +123,11 @@ set_touch always 10
 "$OFFCA" crl --pin-file "$RP" --module "$SHIM" --out "$T/root.crl" 2>"$T/crl.err" >/dev/null || fail "crl: $(cat "$T/crl.err")"
 grep -q "^Touch the YubiKey 'rootca' now to approve signing the CRL of " "$T/crl.err" || fail "crl: no prompt: $(cat "$T/crl.err")"
 pass "crl: prompt names the CRL"
+
+# ca root: the defaults' touch policy applies to the self-signature
+RK2=$("$OFFCA" token keygen --token "pkcs11:token=rootca" --label root2 --type ec-p256 --pin-file "$RP")
+"$OFFCA" ca root --key "$RK2" --name root2 --subject "CN=Touch Root 2" --days 365 --pin-file "$RP" --module "$SHIM" \
+  --out "$T/root2.pem" 2>"$T/root2.err" >/dev/null || fail "ca root with touch: $(cat "$T/root2.err")"
+grep -q "^Touch the YubiKey 'rootca' now to approve signing the certificate for CN=Touch Root 2" "$T/root2.err" ||
+  fail "ca root: no prompt: $(cat "$T/root2.err")"
+pass "ca root: prompt before the self-signature"
