@@ -72,6 +72,9 @@ offca_rc cli_signer_open_key(ca_signer *s, ca_store *st, const char *module, con
    an open key, as cli_signer_open_key does. On error *key is closed and NULL. */
 typedef struct ca_issuer_cfg ca_issuer_cfg;
 offca_rc cli_key_touch(tok_key **key, const ca_issuer_cfg *c);
+/* cli_key_touch with the settings of issuer (NULL: the defaults) from the config of the CA home
+   home_opt (NULL: $OFFCA_HOME); no home or no config there: nothing. */
+offca_rc cli_home_key_touch(const char *home_opt, const char *issuer, tok_key **key);
 
 /* Format a Unix time as RFC 3339 UTC ("2026-11-25T14:52:00Z"); "@<seconds>" if it cannot. */
 void cli_fmt_time(int64_t t, char *buf, size_t cap);

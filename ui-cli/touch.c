@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "offca/config.h"
 #include "offca/sign.h"
@@ -27,6 +28,27 @@ offca_rc cli_key_touch(tok_key **key, const ca_issuer_cfg *c)
 	o.notify = say;
 	rc = tok_key_set_touch(*key, &o);
 	if (rc != OFFCA_OK) {
+		tok_key_free(*key);
+		*key = NULL;
+	}
+	return rc;
+}
+
+offca_rc cli_home_key_touch(const char *home_opt, const char *issuer, tok_key **key)
+{
+	const char *home = home_opt != NULL ? home_opt : getenv("OFFCA_HOME");
+	ca_config *cfg = NULL;
+	offca_rc rc;
+
+	if (home == NULL || home[0] == '\0')
+		return OFFCA_OK; /* no CA home: no config, no touch policy */
+	rc = ca_config_load(home, &cfg);
+	if (rc == OFFCA_E_STATE) /* no config.json there */
+		return OFFCA_OK;
+	if (rc == OFFCA_OK)
+		rc = cli_key_touch(key, ca_config_issuer(cfg, issuer != NULL && issuer[0] ? issuer : NULL));
+	ca_config_free(cfg);
+	if (rc != OFFCA_OK && *key != NULL) {
 		tok_key_free(*key);
 		*key = NULL;
 	}

@@ -131,3 +131,9 @@ RK2=$("$OFFCA" token keygen --token "pkcs11:token=rootca" --label root2 --type e
 grep -q "^Touch the YubiKey 'rootca' now to approve signing the certificate for CN=Touch Root 2" "$T/root2.err" ||
   fail "ca root: no prompt: $(cat "$T/root2.err")"
 pass "ca root: prompt before the self-signature"
+
+# bundle export: the issuer's signature over the outbound bundle is announced too
+"$OFFCA" bundle export --out "$T/out.bundle" --issuer root --pin-file "$RP" --module "$SHIM" 2>"$T/bx.err" >/dev/null ||
+  fail "bundle export with touch: $(cat "$T/bx.err")"
+grep -q "^Touch the YubiKey 'rootca' now to approve signing the bundle" "$T/bx.err" || fail "bundle export: no prompt: $(cat "$T/bx.err")"
+pass "bundle export: prompt before the bundle's signature"

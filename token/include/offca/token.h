@@ -236,7 +236,7 @@ typedef void (*tok_sign_finish_fn)(void *arg, int in_time);
  */
 offca_rc tok_sign_guard(EVP_PKEY *priv, const char *what, tok_sign_fn fn, tok_sign_finish_fn finish, void *arg);
 
-#define TOK_MAX_SIG 1024 /* bytes of the largest signature (RSA-8192) */
+#define TOK_MAX_SIG 2048 /* bytes of the largest signature (RSA-16384, a software key) */
 
 /*
  * EVP_DigestSign(ctx, sig, siglen, msg, mlen) through tok_sign_guard(): ctx was set up with
