@@ -106,8 +106,9 @@ static void ksign_free(void *p, int in_time)
 
 offca_rc ca_x509_keyctx_sign(ca_x509_keyctx *k, X509 *cert)
 {
-	struct ksign a = {NULL, NULL}, *heap;
+	struct ksign a = {cert, NULL}, *op;
 	char what[384] = "";
+	offca_rc rc;
 
 	if (k->sign_tmpl == NULL)
 		return ut_err(OFFCA_E_USAGE, "ca_x509_keyctx_sign: no signing key");
@@ -117,20 +118,19 @@ offca_rc ca_x509_keyctx_sign(ca_x509_keyctx *k, X509 *cert)
 		return ut_err_ssl(OFFCA_E_CRYPTO, "copying the signing context");
 	}
 	if (!tok_touch_wanted(k->priv)) { /* the fast path of big batches: no allocation, no thread */
-		offca_rc rc = ksign_run(&(struct ksign){cert, a.c});
-
+		rc = ksign_run(&a);
 		EVP_MD_CTX_free(a.c);
 		return rc;
 	}
+	/* the guarded path: the operation holds its own context and certificate reference */
 	ca_x509_sign_what(cert, what, sizeof(what));
-	if ((heap = malloc(sizeof(*heap))) == NULL || X509_up_ref(cert) != 1) {
-		free(heap);
+	if ((op = malloc(sizeof(*op))) == NULL || X509_up_ref(cert) != 1) {
+		free(op);
 		EVP_MD_CTX_free(a.c);
 		return ut_err(OFFCA_E_NOMEM, "out of memory");
 	}
-	heap->cert = cert;
-	heap->c = a.c;
-	return tok_sign_guard(k->priv, what, ksign_run, ksign_free, heap);
+	*op = a;
+	return tok_sign_guard(k->priv, what, ksign_run, ksign_free, op);
 }
 
 offca_rc ca_x509_keyctx_verify(ca_x509_keyctx *k, X509 *cert)

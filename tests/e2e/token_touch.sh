@@ -40,15 +40,19 @@ expect_err_match "defaults.touch: must be"
 
 # always: a prompt before each signature, shown while the token holds C_Sign back
 set_touch always 10
-export OFFCA_SHIM_SIGN_DELAY_MS=3000 OFFCA_SHIM_LOG="$T/shim.log"
+export OFFCA_SHIM_SIGN_DELAY_MS=5000 OFFCA_SHIM_LOG="$T/shim.log"
 "$OFFCA" sign --csr "$T/a.csr" --profile server --pin-file "$RP" --module "$SHIM" --out "$T/a.pem" \
   >"$T/a.out" 2>"$T/a.err" &
 pid=$!
 e2e_bg "$pid"
-sleep 1.5
-kill -0 "$pid" 2>/dev/null || fail "offca sign finished before the token let it (shim not used?)"
+for _ in $(seq 100); do # the prompt, then C_Sign held back for 5 s: it must show while offca waits
+  grep -q "^Touch the YubiKey" "$T/a.err" && break
+  sleep 0.1
+done
 grep -q "^Touch the YubiKey 'rootca' now to approve signing the certificate for CN=a.example" "$T/a.err" ||
   fail "no touch prompt while the token waits: $(cat "$T/a.err")"
+kill -0 "$pid" 2>/dev/null || fail "offca sign finished before the token let it (shim not used?)"
+[ ! -e "$T/a.pem" ] || fail "the certificate was written before the token signed"
 wait "$pid" || fail "sign with a slow touch failed: $(cat "$T/a.err")"
 openssl x509 -in "$T/a.pem" -noout -subject | grep -q "a.example" || fail "no certificate after the touch"
 pass "always: the prompt is on stderr while C_Sign waits; the signature completes after the touch"
