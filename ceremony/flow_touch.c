@@ -43,6 +43,7 @@ offca_rc cer_touch_apply(cer_run_t *r, const char *who, tok_key *key)
 	o.timeout_s = tk != NULL ? tk->touch_timeout : 0;
 	o.notify = say;
 	o.notify_arg = r;
+	o.interrupted = r->opts->interrupted;
 	return tok_key_set_touch(key, &o);
 }
 

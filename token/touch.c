@@ -35,6 +35,7 @@ struct touch_entry {
 	char label[33];
 	tok_touch_notify notify;
 	void *notify_arg;
+	volatile sig_atomic_t *interrupted;
 	struct timespec last_ok;   /* last signature that returned in time (cached policy) */
 	int have_last;
 	int stuck;                 /* a signing thread is blocked inside the module */
@@ -104,6 +105,7 @@ offca_rc tok_key_set_touch(tok_key *key, const tok_touch_opts *o)
 	snprintf(e->label, sizeof(e->label), "%s", o->label != NULL ? o->label : tok_key_token_label(key));
 	e->notify = o->notify;
 	e->notify_arg = o->notify_arg;
+	e->interrupted = o->interrupted;
 out:
 	pthread_mutex_unlock(&reg_mu);
 	return rc;
@@ -189,14 +191,20 @@ static double elapsed_s(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
-/* Run r on its own thread and wait until timeout_s. 1: it returned (r->rc set), 0: it did not
-   (r is abandoned to the thread, which frees it), -1: no thread could be started. */
-static int run_bounded(struct run *r, unsigned timeout_s)
+static int earlier(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Run r on its own thread and wait until timeout_s (or *intr is set: checked every 100 ms). 1: it
+   returned (r->rc set), 0: it did not (r is abandoned to the thread, which frees it), -1: no
+   thread could be started. */
+static int run_bounded(struct run *r, unsigned timeout_s, volatile sig_atomic_t *intr)
 {
 	pthread_attr_t at;
 	pthread_t th;
-	struct timespec dl;
-	int done, err = 0;
+	struct timespec dl, tick;
+	int done, err;
 
 	if (pthread_attr_init(&at) != 0)
 		return -1;
@@ -208,8 +216,17 @@ static int run_bounded(struct run *r, unsigned timeout_s)
 	clock_gettime(CLOCK_MONOTONIC, &dl);
 	dl.tv_sec += (time_t)timeout_s;
 	pthread_mutex_lock(&r->mu);
-	while (!r->done && err != ETIMEDOUT)
-		err = pthread_cond_timedwait(&r->cv, &r->mu, &dl);
+	while (!r->done && (intr == NULL || !*intr)) {
+		clock_gettime(CLOCK_MONOTONIC, &tick);
+		if (!earlier(&tick, &dl))
+			break; /* the deadline */
+		tick.tv_nsec += 100000000L; /* wake every 100 ms to look at *intr */
+		if (tick.tv_nsec >= 1000000000L) {
+			tick.tv_sec++;
+			tick.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&r->cv, &r->mu, earlier(&dl, &tick) ? &dl : &tick);
+	}
 	done = r->done;
 	if (!done)
 		r->abandoned = 1;
@@ -292,7 +309,7 @@ offca_rc tok_sign_guard(EVP_PKEY *priv, const char *what, tok_sign_fn fn, tok_si
 	announce(&copy, what, &t0);
 	if ((r = run_new(fn, finish, arg)) == NULL)
 		return not_run(finish, arg, ut_err(OFFCA_E_NOMEM, "out of memory"));
-	done = run_bounded(r, copy.timeout_s);
+	done = run_bounded(r, copy.timeout_s, copy.interrupted);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (done < 0) {
 		run_free(r);
@@ -307,6 +324,9 @@ offca_rc tok_sign_guard(EVP_PKEY *priv, const char *what, tok_sign_fn fn, tok_si
 		e->have_last = 1;
 	}
 	pthread_mutex_unlock(&reg_mu);
+	if (!done && copy.interrupted != NULL && *copy.interrupted)
+		return ut_err(OFFCA_E_ABORTED, "interrupted while the YubiKey '%s' waited for a touch to approve "
+			      "signing %s; nothing was signed", copy.label, what != NULL ? what : "with its key");
 	if (!done)
 		return ut_err(OFFCA_E_NO_TOUCH, "no touch within %u s: the YubiKey '%s' did not approve signing %s; "
 			      "nothing was signed", copy.timeout_s, copy.label, what != NULL ? what : "with its key");

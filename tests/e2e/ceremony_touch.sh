@@ -66,6 +66,26 @@ cer_events "$tr" | grep -qx abort || fail "the transcript does not record the ab
 grep '"event":"abort"' "$tr" | grep -q "no touch within 2 s" || fail "the abort entry does not say why"
 pass "no touch within 2 s: exit 21 after $took s, root certificate not released, abort recorded"
 
+# 2b. Ctrl-C while the token waits for the touch: the ceremony stops at once (aborted, exit 16)
+touch_file always 120 intr
+for t in demo-root demo-int; do softhsm2-util --delete-token --token "$t" >/dev/null; e2e_token "$t" 123456; done
+HOME_DIR="$T/home3"; "$OFFCA" init --home "$HOME_DIR" >/dev/null
+"$OFFCA" ceremony run intr.yaml --home "$HOME_DIR" --answers "$EX/demo-answers.yaml" --credentials creds.yaml \
+  --no-pdf > intr.out 2>&1 < /dev/null &
+pid=$!
+e2e_bg "$pid"
+for _ in $(seq 200); do grep -q ">> Touch the YubiKey" intr.out && break; sleep 0.1; done
+grep -q ">> Touch the YubiKey 'demo-root'" intr.out || { cat intr.out; fail "no prompt before Ctrl-C"; }
+start=$(date +%s)
+kill -INT "$pid"
+rc=0; wait "$pid" || rc=$?
+took=$(( $(date +%s) - start ))
+[ "$rc" -eq 16 ] || { cat intr.out; fail "Ctrl-C during the touch wait: exit $rc, not 16"; }
+[ "$took" -lt 15 ] || fail "Ctrl-C took $took s to stop the touch wait"
+grep -q "interrupted while the YubiKey 'demo-root' waited for a touch" intr.out || { cat intr.out; fail "Ctrl-C message"; }
+[ ! -e intr/root.pem ] || fail "the root certificate was released after Ctrl-C"
+pass "Ctrl-C while waiting for the touch: aborted (exit 16) after $took s, nothing released"
+
 # 3. validation names the field
 touch_file sometimes 5 bad
 expect_fail "touch: sometimes" "$OFFCA" ceremony validate bad.yaml --home "$T/home1"

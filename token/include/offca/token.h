@@ -34,6 +34,7 @@
 #ifndef OFFCA_TOKEN_H
 #define OFFCA_TOKEN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <openssl/evp.h>
 
@@ -191,6 +192,8 @@ typedef struct tok_touch_opts {
 	const char *label;        /* the name the prompt gives the token; NULL: the token's label */
 	tok_touch_notify notify;  /* NULL: no prompt (the timeout still applies) */
 	void *notify_arg;
+	volatile sig_atomic_t *interrupted; /* set by a SIGINT handler: stop waiting (OFFCA_E_ABORTED,
+					       the key stuck as after a timeout); NULL: none */
 } tok_touch_opts;
 
 /* "never" / "always" / "cached" <-> enum. Errors: OFFCA_E_USAGE. */
