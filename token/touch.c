@@ -111,7 +111,7 @@ out:
 	return rc;
 }
 
-int tok_touch_forget(EVP_PKEY *priv)
+int tok_touch_forget(EVP_PKEY *priv, const tok_key *key)
 {
 	struct touch_entry *e;
 	int stuck = 0;
@@ -120,12 +120,13 @@ int tok_touch_forget(EVP_PKEY *priv)
 		return 0;
 	pthread_mutex_lock(&reg_mu);
 	e = find(priv);
-	if (e != NULL) {
-		stuck = e->stuck;
-		if (!stuck) { /* a stuck entry stays: it refuses the key and keeps it reachable */
-			memset(e, 0, sizeof(*e));
-			atomic_fetch_sub(&reg_used, 1);
-		}
+	if (e != NULL && e->stuck) {
+		/* a stuck entry stays: it refuses the key and keeps it reachable; another tok_key of the
+		   same key (libp11 shares the EVP_PKEY) holds references of its own and may go */
+		stuck = e->key == key;
+	} else if (e != NULL) {
+		memset(e, 0, sizeof(*e));
+		atomic_fetch_sub(&reg_used, 1);
 	}
 	pthread_mutex_unlock(&reg_mu);
 	return stuck;

@@ -205,8 +205,10 @@ const char *tok_touch_mode_name(tok_touch_mode m);
  * guard off). From then on every tok_sign_guard() with its private key announces the touch through
  * o->notify ("Touch the YubiKey '<label>' now to approve signing <what>") before the signature
  * (with "cached", only when the last signature is TOK_TOUCH_CACHE_S or more ago) and bounds it to
- * o->timeout_s. Copies o (label included). Errors: OFFCA_E_USAGE, OFFCA_E_TOO_BIG (more than 32
- * keys with a policy), OFFCA_E_NO_TOUCH (the key is stuck, see tok_sign_guard).
+ * o->timeout_s. Copies o (label included). The settings belong to the key's private EVP_PKEY,
+ * which libp11 shares between tok_keys of the same key in one process: open a key once. Errors:
+ * OFFCA_E_USAGE, OFFCA_E_TOO_BIG (more than 32 keys with a policy), OFFCA_E_NO_TOUCH (the key is
+ * stuck, see tok_sign_guard).
  */
 offca_rc tok_key_set_touch(tok_key *key, const tok_touch_opts *o);
 
