@@ -42,6 +42,7 @@ static const struct rc_info table[OFFCA_E__COUNT] = {
 	[OFFCA_E_PROTOCOL] = {"the server reported an error", 18},
 	[OFFCA_E_DAMAGED] = {"the store is damaged: see offca restore", 19},
 	[OFFCA_E_UNWRITTEN] = {"recorded in the store but not written out", 20},
+	[OFFCA_E_NO_TOUCH] = {"no touch on the token in time", 21},
 };
 
 static _Thread_local offca_rc last_rc;

@@ -44,6 +44,7 @@ typedef enum offca_rc {
 	OFFCA_E_PROTOCOL,      /* the peer (ACME server, DNS server) answered with an error */
 	OFFCA_E_DAMAGED,       /* the CA store's files are damaged (LMDB structure): restore a backup */
 	OFFCA_E_UNWRITTEN,     /* committed in the store, but the output file could not be written */
+	OFFCA_E_NO_TOUCH,      /* a signature needed a touch on the token and none came in time */
 	OFFCA_E__COUNT
 } offca_rc;
 
