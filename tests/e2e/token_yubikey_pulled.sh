@@ -28,6 +28,8 @@ done
 CSRS=("$T"/h1.csr "$T"/h2.csr "$T"/h3.csr "$T"/h4.csr "$T"/h5.csr)
 
 accounting() { # WHAT EXPECTED-RECORDS
+  # only a writable open voids a dead (killed) run's reservations (docs/store.md): pending list is one
+  "$OFFCA" pending list > /dev/null || fail "$1: a writable open failed"
   "$OFFCA" audit verify > /dev/null 2> "$T/av.err" || fail "$1: audit verify: $(cat "$T/av.err")"
   "$OFFCA" audit show --json > "$T/audit.json"
   "$OFFCA" list --json > "$T/list.json"
