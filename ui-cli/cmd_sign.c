@@ -305,7 +305,8 @@ int cli_cmd_sign(int argc, char **argv)
 	ca_sign_result res;
 	ca_outdir *od = NULL;
 	tok_pin_opts pin = {0};
-	offca_rc rc;
+	char ck_msg[700];
+	offca_rc rc, ck_rc = OFFCA_OK;
 	int r;
 
 	if (cli_wants_help(argc, argv)) {
@@ -363,12 +364,15 @@ int cli_cmd_sign(int argc, char **argv)
 		goto out;
 	if ((rc = ca_sign_batch(s, st, in, n, &so, &res)) != OFFCA_OK)
 		goto out;
+	ck_rc = cli_checkpoint(s, st, ck_msg, sizeof(ck_msg)); /* the session ends by signing the audit head */
 	tok_key_free(key); /* log out as soon as the signatures are done */
 	key = NULL;
 	/* the signed CSRs left the pending queue in the records' transaction (ca_sign_input.pending_id) */
 	rc = write_outputs(&o, od, &res, in);
 	if (rc == OFFCA_OK)
 		fprintf(stderr, "offca: %zu certificate%s signed by '%s'\n", n, n == 1 ? "" : "s", ca_signer_issuer_name(s));
+	if (rc == OFFCA_OK && ck_rc != OFFCA_OK)
+		rc = ut_err(ck_rc, "the certificates are recorded and written, but %s", ck_msg);
 out:
 	ca_outdir_free(od);
 	ca_sign_result_clear(&res);
