@@ -62,14 +62,19 @@ static int check_sign(struct check *c, const ca_audit_entry *e, json_t *d)
 	if (rc != OFFCA_OK)
 		return fail_at(c, e, hex, "has an unreadable record");
 	bad = memcmp(r.sha256, want, 32) != 0;
-	if (!bad && (!field_is(d, "issuer", r.issuer) || !field_is(d, "profile", r.profile) ||
-		     !field_is(d, "source", r.source)))
+	if (!bad && !field_is(d, "issuer", r.issuer))
 		bad = 2;
+	else if (!bad && !field_is(d, "profile", r.profile))
+		bad = 3;
+	else if (!bad && !field_is(d, "source", r.source))
+		bad = 4;
 	ca_cert_record_clear(&r);
 	if (bad == 1)
 		return fail_at(c, e, hex, "record holds another certificate than the one signed");
 	if (bad)
-		return fail_at(c, e, hex, "record names another issuer, profile or source than the one signed");
+		return fail_at(c, e, hex, bad == 2 ? "record names another issuer than the one that signed it" :
+				bad == 3 ? "record names another profile than the one signed" :
+					   "record names another source than the one signed");
 	c->signs++;
 	return 0;
 }
@@ -150,8 +155,8 @@ static offca_rc check_der_fields(const ca_cert_record *r)
 		snprintf(what, sizeof(what), "validity (notBefore/notAfter)");
 	ca_cert_record_clear(&d);
 	if (what[0] != '\0')
-		return ut_err(OFFCA_E_VERIFY, "store does not match the audit log: certificate %s record's %s is not its "
-			      "certificate's", hex, what);
+		return ut_err(OFFCA_E_VERIFY, "store does not match the audit log: certificate %s record's %s do not match "
+			      "its certificate's", hex, what);
 	return OFFCA_OK;
 }
 
@@ -232,7 +237,11 @@ offca_rc ca_store_audit_check_records(ca_store *st, size_t *n_certs, size_t *n_r
 	rc = ca_st_begin(st, 1, &c.txn);
 	if (rc != OFFCA_OK)
 		return rc;
-	rc = ca_store_audit_each(st, 0, entry_cb, &c);
+	/* first the signed checkpoints: a log cut below one says so, rather than through the records
+	   bound to the entries that were cut */
+	rc = ca_store_checkpoint_verify(st, NULL, NULL);
+	if (rc == OFFCA_OK)
+		rc = ca_store_audit_each(st, 0, entry_cb, &c);
 	if (rc == OFFCA_OK)
 		rc = c.rc;
 	if (rc == OFFCA_OK)
@@ -255,8 +264,6 @@ offca_rc ca_store_audit_check_records(ca_store *st, size_t *n_certs, size_t *n_r
 			    "revocation counts add up to %llu", revoked, (unsigned long long)sum);
 	if (rc == OFFCA_OK)
 		rc = check_each_pending(st);
-	if (rc == OFFCA_OK)
-		rc = ca_store_checkpoint_verify(st, NULL, NULL);
 	if (rc == OFFCA_OK && n_certs != NULL)
 		*n_certs = certs;
 	if (rc == OFFCA_OK && n_revoked != NULL)
