@@ -155,8 +155,8 @@ static offca_rc check_der_fields(const ca_cert_record *r)
 		snprintf(what, sizeof(what), "validity (notBefore/notAfter)");
 	ca_cert_record_clear(&d);
 	if (what[0] != '\0')
-		return ut_err(OFFCA_E_VERIFY, "store does not match the audit log: certificate %s record's %s do not match "
-			      "its certificate's", hex, what);
+		return ut_err(OFFCA_E_VERIFY, "store does not match the audit log: certificate %s record does not repeat "
+			      "its certificate's %s", hex, what);
 	return OFFCA_OK;
 }
 

@@ -423,8 +423,8 @@ int cli_cmd_issue(int argc, char **argv)
 	ca_signed info;
 	unsigned char *p12 = NULL;
 	size_t p12_len = 0;
-	char pass[UT_MAX_SECRET] = "", hex[2 * CA_SERIAL_LEN + 1];
-	offca_rc rc;
+	char pass[UT_MAX_SECRET] = "", hex[2 * CA_SERIAL_LEN + 1], ck_msg[700];
+	offca_rc rc, ck_rc = OFFCA_OK;
 	int r;
 
 	if (cli_wants_help(argc, argv)) {
@@ -469,6 +469,7 @@ int cli_cmd_issue(int argc, char **argv)
 	req.legacy = o.legacy;
 	if ((rc = ca_issue_generated(s, st, &req, &p12, &p12_len, &info)) != OFFCA_OK)
 		goto out;
+	ck_rc = cli_checkpoint(s, st, ck_msg, sizeof(ck_msg)); /* a signing session: sign the audit head */
 	if ((rc = ut_write_file(o.out, p12, p12_len, UT_WF_EXCL | UT_WF_SECRET)) != OFFCA_OK)
 		goto out;
 	ca_serial_hex(&info.serial, hex, sizeof(hex));
@@ -479,6 +480,8 @@ int cli_cmd_issue(int argc, char **argv)
 		"offca: WARNING: and prefer endpoint-generated keys (offca sign --csr) next time.\n", o.out);
 	if (o.legacy)
 		fprintf(stderr, "offca: WARNING: --legacy uses PBE-SHA1-3DES: weak protection, for old consumers only.\n");
+	if (ck_rc != OFFCA_OK)
+		rc = ut_err(ck_rc, "the certificate is recorded and written, but %s", ck_msg);
 out:
 	ut_memzero(pass, sizeof(pass));
 	OPENSSL_free(p12);

@@ -234,7 +234,7 @@ static void test_sign_detail_escaping(void **state)
 		/* these subjects are not their certificates' (the DER says CN=esc...): the record check
 		   decodes each DER and says so */
 		assert_int_equal(ca_store_audit_check_records(st, NULL, NULL), OFFCA_E_VERIFY);
-		assert_non_null(strstr(ut_err_msg(), "subject is not its certificate's"));
+		assert_non_null(strstr(ut_err_msg(), "record does not repeat its certificate's subject"));
 	}
 	en = entries_from(st, before + 1);
 	for (size_t i = 0; i < ns + 2; i++)
