@@ -3,32 +3,41 @@
 #include "ceremony_int.h"
 
 #include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <string.h>
 
-#include "offca/keyref.h"
 #include "offca/sign.h"
 #include "offca/store.h"
 #include "offca/util.h"
 
-/* The open key slot of an issuer (pass 0: only the ceremony key's slot), or NULL. */
-static cer_keyslot *issuer_slot(cer_run_t *r, const ca_issuer *iss, int pass)
+/* The open key holding the issuer's key (its certificate's public key): only when it is `only`
+   (the ceremony key), or any open key when only is NULL. NULL if none. */
+static tok_key *issuer_key(cer_run_t *r, const ca_issuer *iss, tok_key *only)
 {
-	if (iss->key_uri[0] == '\0')
-		return NULL;
-	for (size_t i = 0; i < r->n_keys; i++) {
-		cer_keyslot *k = &r->keys[i];
-		if (k->key == NULL || (pass == 0 && strcmp(k->uri, r->signer_uri) != 0))
+	const unsigned char *p = iss->der;
+	X509 *x = d2i_X509(NULL, &p, (long)iss->der_len);
+	EVP_PKEY *pub = x ? X509_get0_pubkey(x) : NULL, *kp;
+	tok_key *found = NULL;
+
+	for (size_t i = 0; pub != NULL && found == NULL && i < r->n_keys; i++) {
+		tok_key *k = r->keys[i].key;
+		if (k == NULL || (only != NULL && k != only))
 			continue;
-		if (ca_key_uri_matches(iss->key_uri, k->uri) == OFFCA_OK)
-			return k;
+		kp = tok_key_public(k);
+		if (kp != NULL && EVP_PKEY_eq(kp, pub) == 1)
+			found = k;
 	}
-	return NULL;
+	X509_free(x);
+	ERR_clear_error();
+	return found;
 }
 
 offca_rc cer_audit_checkpoint(cer_run_t *r)
 {
 	ca_issuer *list = NULL;
-	cer_keyslot *slot = NULL;
+	tok_key *key = NULL, *ceremony_key;
 	const char *name = NULL;
 	unsigned char hash[32];
 	uint64_t seq = 0;
@@ -38,17 +47,18 @@ offca_rc cer_audit_checkpoint(cer_run_t *r)
 
 	if (r->store == NULL)
 		return OFFCA_OK;
+	ceremony_key = r->signer_uri[0] ? cer_key_held(r, r->signer_uri) : NULL;
 	rc = ca_store_issuer_list(r->store, &list, &n);
-	for (int pass = 0; rc == OFFCA_OK && slot == NULL && pass < 2; pass++)
-		for (size_t i = 0; slot == NULL && i < n; i++)
-			if ((slot = issuer_slot(r, &list[i], pass)) != NULL)
+	for (int pass = ceremony_key ? 0 : 1; rc == OFFCA_OK && key == NULL && pass < 2; pass++)
+		for (size_t i = 0; key == NULL && i < n; i++)
+			if ((key = issuer_key(r, &list[i], pass == 0 ? ceremony_key : NULL)) != NULL)
 				name = list[i].name;
-	if (rc == OFFCA_OK && slot == NULL) {
+	if (rc == OFFCA_OK && key == NULL) {
 		ca_issuer_list_free(list, n);
 		return cer_log(r, "audit-checkpoint", json_pack("{s:s}", "skipped", "no issuer key of the CA home is open"));
 	}
 	if (rc == OFFCA_OK)
-		rc = ca_audit_checkpoint_key(r->store, name, tok_key_private(slot->key), &seq, hash);
+		rc = ca_audit_checkpoint_key(r->store, name, tok_key_private(key), &seq, hash);
 	if (rc == OFFCA_OK) {
 		for (size_t i = 0; i < 32; i++)
 			snprintf(hex + 2 * i, 3, "%02x", hash[i]);
