@@ -368,17 +368,39 @@ static offca_rc shortened(ca_store *st, MDB_txn *txn, const char *issuer, uint64
 		      "audit log but %zu revoked records in the store", issuer, (unsigned long long)count, have);
 }
 
+/* One serial of the revocation index: its record checked, revoked; *mine set when it is issuer's. */
+static offca_rc check_revoked_one(ca_store *st, MDB_txn *txn, const MDB_val *k, const char *issuer, int *mine)
+{
+	ca_cert_record r;
+	ca_serial s;
+	char hex[2 * CA_SERIAL_LEN + 1];
+	offca_rc rc;
+
+	*mine = 0;
+	if (k->mv_size != CA_SERIAL_LEN)
+		return ut_err(OFFCA_E_STORE, "revocation index entry is malformed (store damaged?)");
+	memcpy(s.b, k->mv_data, CA_SERIAL_LEN);
+	rc = ca_st_cert_get_txn(st, txn, &s, &r);
+	if (rc != OFFCA_OK)
+		return rc;
+	rc = ca_st_cert_check_txn(st, txn, &r);
+	if (rc == OFFCA_OK && r.status != CA_CERT_REVOKED)
+		rc = mismatch("certificate", ca_serial_hex(&s, hex, sizeof(hex)), "is in the revocation index but its "
+			      "record says valid", 0);
+	*mine = strcmp(r.issuer, issuer) == 0;
+	ca_cert_record_clear(&r);
+	return rc;
+}
+
 offca_rc ca_store_revoked_check(ca_store *st, const char *issuer, size_t *n)
 {
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
-	ca_cert_record r;
-	ca_serial s;
 	uint64_t count = 0, seq = 0;
 	size_t have = 0;
 	offca_rc rc;
-	int e;
+	int e = MDB_NOTFOUND, mine;
 
 	if (n != NULL)
 		*n = 0;
@@ -392,24 +414,13 @@ offca_rc ca_store_revoked_check(ca_store *st, const char *issuer, size_t *n)
 		rc = check_count_entry(st, txn, issuer, count, seq);
 	if (rc == OFFCA_OK && (e = mdb_cursor_open(txn, st->dbi[DB_REVOKED], &cur)) != MDB_SUCCESS)
 		rc = ca_st_rc(e, "reading the revocation index");
-	for (e = MDB_NOTFOUND; rc == OFFCA_OK && (e = mdb_cursor_get(cur, &k, &v, e == MDB_NOTFOUND ? MDB_FIRST : MDB_NEXT)) == MDB_SUCCESS;) {
-		if (k.mv_size != CA_SERIAL_LEN) {
-			rc = ut_err(OFFCA_E_STORE, "revocation index entry is malformed (store damaged?)");
-			break;
-		}
-		memcpy(s.b, k.mv_data, CA_SERIAL_LEN);
-		rc = ca_st_cert_get_txn(st, txn, &s, &r);
-		if (rc != OFFCA_OK)
-			break;
-		rc = ca_st_cert_check_txn(st, txn, &r);
-		if (rc == OFFCA_OK && r.status != CA_CERT_REVOKED) {
-			char hex[2 * CA_SERIAL_LEN + 1];
-			rc = mismatch("certificate", ca_serial_hex(&s, hex, sizeof(hex)), "is in the revocation index but "
-				      "its record says valid", 0);
-		}
-		if (rc == OFFCA_OK && strcmp(r.issuer, issuer) == 0)
-			have++;
-		ca_cert_record_clear(&r);
+	if (rc == OFFCA_OK)
+		e = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (rc == OFFCA_OK && e == MDB_SUCCESS) {
+		rc = check_revoked_one(st, txn, &k, issuer, &mine);
+		have += rc == OFFCA_OK && mine;
+		if (rc == OFFCA_OK)
+			e = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	if (rc == OFFCA_OK && e != MDB_NOTFOUND)
 		rc = ca_st_rc(e, "reading the revocation index");

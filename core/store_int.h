@@ -187,8 +187,8 @@ offca_rc ca_st_bind_del(ca_store *st, MDB_txn *txn, char kind, const void *id, s
    receives the new count (written into the entry before this is called: see store_cert.c). */
 offca_rc ca_st_revoked_count(ca_store *st, MDB_txn *txn, const char *issuer, uint64_t *count, uint64_t *seq);
 offca_rc ca_st_revoked_count_put(ca_store *st, MDB_txn *txn, const char *issuer, uint64_t count, uint64_t seq);
-/* The cheap check of one record against its entries (store_bind.c), inside txn; hex is its
-   serial as text. OFFCA_E_VERIFY names the serial. */
+/* The cheap check of one record against its entries (store_bind.c, see ca_store_cert_check()),
+   inside txn. OFFCA_E_VERIFY names the serial. */
 offca_rc ca_st_cert_check_txn(ca_store *st, MDB_txn *txn, const ca_cert_record *r);
 
 /* ca_store_revoked_check() of every issuer that has revocations; *sum: their total. */
