@@ -244,6 +244,8 @@ offca_rc ca_store_audit_check_records(ca_store *st, size_t *n_certs, size_t *n_r
 		rc = ca_store_audit_each(st, 0, entry_cb, &c);
 	if (rc == OFFCA_OK)
 		rc = c.rc;
+	if (rc == OFFCA_OK) /* before the counts: a record found wrong is named */
+		rc = check_each_record(st, c.txn);
 	if (rc == OFFCA_OK)
 		rc = count_db(st, c.txn, DB_CERTS, &certs);
 	if (rc == OFFCA_OK)
@@ -254,8 +256,6 @@ offca_rc ca_store_audit_check_records(ca_store *st, size_t *n_certs, size_t *n_r
 	if (rc == OFFCA_OK && revoked != c.revokes)
 		rc = ut_err(OFFCA_E_VERIFY, "store does not match the audit log: %zu revoked certificates but %zu revoke "
 			    "entries (a revocation was changed outside offca)", revoked, c.revokes);
-	if (rc == OFFCA_OK)
-		rc = check_each_record(st, c.txn);
 	mdb_txn_abort(c.txn);
 	if (rc == OFFCA_OK)
 		rc = ca_st_revoked_counts_verify(st, &sum);

@@ -124,6 +124,14 @@ expect_err_match "^offca: store does not match the audit log: certificate $A .*r
 "$OFFCA" export "$B" --format pem > "$T/exported" || fail "export of the untouched B"
 pass "B's DER in A's record: audit verify fails, export A refuses naming A"
 
+# ---- A's DER in the valid B's record: bundle export (certificates for the online side) refuses ----
+edit 'c = dbs["certs"]; c[serial_key(B)] = with_der(c[serial_key(B)], der_of(c[serial_key(A)]))'
+rc=0; "$OFFCA" bundle export --out "$T/b.offca" --since 2000-01-01 --pin-file "$P" 2>"$T/last.err" >/dev/null || rc=$?
+[ "$rc" = 6 ] || fail "bundle export of a swapped record: exit $rc, want 6 ($(cat "$T/last.err"))"
+expect_err_match "certificate $B "
+[ ! -e "$T/b.offca" ] || fail "bundle export wrote a bundle"
+pass "A's DER in B's record: bundle export refuses naming B"
+
 # ---- a revocation dropped from the index: crl refuses to sign a shortened CRL ----
 for how in index issuer; do
   if [ $how = index ]; then
@@ -132,6 +140,7 @@ for how in index issuer; do
     edit 'c = dbs["certs"]; c[serial_key(A)] = with_issuer(c[serial_key(A)], "other")'
   fi
   expect_fail "audit verify ($how)" "$OFFCA" audit verify
+  expect_err_match "certificate $A "
   before=$(ls "$OFFCA_HOME/outbox" | wc -l)
   rc=0; "$OFFCA" crl --pin-file "$P" 2>"$T/last.err" >/dev/null || rc=$?
   [ "$rc" = 6 ] || fail "crl after the revocation's $how was edited: exit $rc ($(cat "$T/last.err"))"
