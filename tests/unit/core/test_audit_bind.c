@@ -242,6 +242,10 @@ static void command_refuses(ca_store *st, struct fixture *fx, enum edit what)
 		print_message("  export: %s\n", ut_err_msg());
 		assert_non_null(strstr(ut_err_msg(), hex));
 	}
+	if (r.status == CA_CERT_VALID && what != SANS && what != NOT_AFTER) { /* revoke: never on an edited record */
+		assert_int_equal(ca_store_revoke(st, s, 1, 1700000001), OFFCA_E_VERIFY);
+		assert_non_null(strstr(ut_err_msg(), hex));
+	}
 	ca_cert_record_clear(&r);
 }
 
