@@ -3,7 +3,11 @@
  * benchmark (bench/crl_bench.sh), and print their serials (hex, one per line) so the same set can
  * be given to `openssl ca -gencrl`.
  *
- *   bench_sign_seed HOME ISSUER N
+ *   bench_sign_seed HOME ISSUER N [REVOKED]
+ *
+ * REVOKED (default N): only the first REVOKED leaves are committed revoked, the others valid (a
+ * large store with a CRL's worth of revocations, for bench/bind_bench.sh); serials of all N are
+ * printed, the revoked ones first.
  *
  * The leaves are built with offca's own builder and signed by a throwaway software key (a CRL
  * only lists serials; who signed the seeded leaves does not matter), committed as revoked
@@ -36,11 +40,12 @@ int main(int argc, char **argv)
 	X509_NAME *subj = NULL;
 	ca_serial *ser;
 	ca_cert_record *recs;
-	long n;
+	long n, nrev;
 	int64_t now = (int64_t)time(NULL);
 
-	if (argc != 4 || (n = strtol(argv[3], NULL, 10)) <= 0 || n > 10000000) {
-		fprintf(stderr, "usage: bench_sign_seed HOME ISSUER N\n");
+	if ((argc != 4 && argc != 5) || (n = strtol(argv[3], NULL, 10)) <= 0 || n > 10000000 ||
+	    (nrev = argc == 5 ? strtol(argv[4], NULL, 10) : n) < 0 || nrev > n) {
+		fprintf(stderr, "usage: bench_sign_seed HOME ISSUER N [REVOKED]\n");
 		return 2;
 	}
 	memset(&iss, 0, sizeof(iss));
@@ -75,9 +80,11 @@ int main(int argc, char **argv)
 			    ca_x509_to_der(x, &der, &len) != OFFCA_OK ||
 			    ca_cert_record_from_der(der, len, argv[2], "server", "bench seed", &recs[i]) != OFFCA_OK)
 				die("build");
-			recs[i].status = CA_CERT_REVOKED;
-			recs[i].revoked_at = now - 3600;
-			recs[i].reason = 1;
+			if (done + (long)i < nrev) {
+				recs[i].status = CA_CERT_REVOKED;
+				recs[i].revoked_at = now - 3600;
+				recs[i].reason = 1;
+			}
 			printf("%s\n", ca_serial_hex(&ser[i], hex, sizeof(hex)));
 			OPENSSL_free(der);
 			X509_free(x);

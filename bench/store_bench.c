@@ -15,6 +15,15 @@
  *                                    CPU of this process, i.e. without the fsync wait) and the same
  *                                    through the incremental batch API (add in chunks of 256, as
  *                                    the pipeline does, then commit). Prints microseconds per record.
+ *   bench_store_bench --bind N [REVOKED] [HOME]
+ *                                    the records bound to the audit log at scale: seed N leaves
+ *                                    (REVOKED of them revoked, default N/100) into a fresh store
+ *                                    (or HOME, kept for timing the offca commands, see
+ *                                    bench/bind_bench.sh), then time what `offca export` checks
+ *                                    per certificate (lookup + ca_store_cert_check), what `offca
+ *                                    crl` checks (ca_store_revoked_check) next to the walk of the
+ *                                    revoked records it does anyway, and what `sign --pending`
+ *                                    checks per CSR (ca_store_pending_check).
  *   bench_store_bench --reserve-and-die HOME N
  *                                    reserve N serials in HOME, then SIGKILL itself (a crash between
  *                                    reserve and record, for tests/e2e/store_crash.sh).
@@ -126,8 +135,9 @@ static void add_issuer(ca_store *st, X509 *x, const char *name, const char *pare
 	OPENSSL_free(iss.der);
 }
 
-/* Issue root, int and n leaves (batches of BATCH); print leaf serials when print != 0. */
-static void seed(ca_store *st, size_t n, int print)
+/* Issue root, int and n leaves (batches of BATCH); print leaf serials when print != 0; out (may
+   be NULL) receives the n leaf serials. */
+static void seed(ca_store *st, size_t n, int print, ca_serial *out)
 {
 	ca_serial s[BATCH];
 	ca_cert_record recs[BATCH];
@@ -186,6 +196,8 @@ leaves:
 		for (size_t i = 0; i < b; i++) {
 			if (print)
 				printf("%s\n", ca_serial_hex(&recs[i].serial, hex, sizeof(hex)));
+			if (out != NULL)
+				out[done + i] = recs[i].serial;
 			ca_cert_record_clear(&recs[i]);
 		}
 		done += b;
@@ -222,7 +234,7 @@ static void bench(size_t n)
 	if (ca_store_open(home, 1, &st) != OFFCA_OK)
 		die("open");
 	t0 = now_s();
-	seed(st, n, 0);
+	seed(st, n, 0, NULL);
 	t1 = now_s();
 	printf("insert: %zu certificates (sign + record + commit in batches of %d) in %.2f s: %.0f/s\n", n, BATCH,
 	       t1 - t0, (double)n / (t1 - t0));
@@ -282,6 +294,96 @@ static void bench(size_t n)
 	snprintf(cn, sizeof(cn), "rm -rf '%s'", dir);
 	if (system(cn) != 0)
 		fprintf(stderr, "cleanup of %s failed\n", dir);
+}
+
+static int revoked_cb(void *arg, const ca_cert_record *r)
+{
+	(void)r;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* Seed n leaves (nr revoked) into home (created), then time the checks the commands make. */
+static void bind_bench(const char *home, size_t n, size_t nr)
+{
+	ca_store *st = NULL;
+	ca_serial *serials = calloc(n, sizeof(*serials)), *revs;
+	ca_cert_record r;
+	size_t lookups = n < 10000 ? n : 10000, k = 0, have = 0;
+	static unsigned char bufs[1000][200];
+	const unsigned char *ders[1000];
+	size_t lens[1000];
+	uint64_t ids[1000];
+	double t0, t1, t_lookup, t_check;
+
+	if (serials == NULL || ca_store_open(home, 1, &st) != OFFCA_OK)
+		die("open");
+	t0 = now_s();
+	seed(st, n, 0, serials);
+	revs = calloc(nr, sizeof(*revs));
+	if (revs == NULL)
+		die("out of memory");
+	for (size_t i = 0; i < nr; i++) /* spread over the serial order of issue */
+		revs[i] = serials[i * (n / nr)];
+	for (size_t done = 0; done < nr;) {
+		size_t b = nr - done < CA_STORE_MAX_BATCH ? nr - done : CA_STORE_MAX_BATCH;
+		if (ca_store_revoke_many(st, revs + done, b, 1, (int64_t)time(NULL)) != OFFCA_OK)
+			die("revoke");
+		done += b;
+	}
+	free(revs);
+	for (size_t i = 0; i < 1000; i++) { /* the queue takes any bytes: 1000 different "CSRs" */
+		memset(bufs[i], (int)(i & 0xff), sizeof(bufs[i]));
+		bufs[i][0] = (unsigned char)(i >> 8);
+		ders[i] = bufs[i];
+		lens[i] = sizeof(bufs[i]);
+	}
+	if (ca_store_pending_add(st, ders, lens, 1000, "bench", ids) != OFFCA_OK)
+		die("pending add");
+	t1 = now_s();
+	printf("seed: %zu certificates, %zu revoked, 1000 pending CSRs in %.1f s\n", n, nr, t1 - t0);
+	/* export: one record found by serial, then checked against its sign (and revoke) entry */
+	t0 = now_s();
+	for (size_t i = 0; i < lookups; i++) {
+		if (ca_store_cert_by_serial(st, &serials[(i * 7919) % n], &r) != OFFCA_OK)
+			die("lookup");
+		ca_cert_record_clear(&r);
+	}
+	t_lookup = now_s() - t0;
+	t0 = now_s();
+	for (size_t i = 0; i < lookups; i++) {
+		if (ca_store_cert_by_serial(st, &serials[(i * 7919) % n], &r) != OFFCA_OK ||
+		    ca_store_cert_check(st, &r) != OFFCA_OK)
+			die("export check");
+		ca_cert_record_clear(&r);
+	}
+	t_check = now_s() - t0;
+	printf("export: lookup alone %.1f us, lookup + check against the audit log %.1f us per certificate "
+	       "(%zu random serials of %zu)\n", t_lookup / (double)lookups * 1e6, t_check / (double)lookups * 1e6, lookups, n);
+	/* crl: the revoked set checked, then walked as ca_crl_issue() walks it */
+	t0 = now_s();
+	if (ca_store_revoked_check(st, "int", &have) != OFFCA_OK)
+		die("revoked check");
+	t1 = now_s();
+	if (ca_store_cert_each(st, "int", 0, 1, revoked_cb, &k) != OFFCA_OK || k != have)
+		die("revoked walk");
+	printf("crl: revoked set of %zu checked against the audit log in %.3f s; the walk the CRL makes anyway "
+	       "%.3f s\n", have, t1 - t0, now_s() - t1);
+	t0 = now_s();
+	for (size_t i = 0; i < 1000; i++)
+		if (ca_store_pending_check(st, ids[i], ders[i], lens[i]) != OFFCA_OK)
+			die("pending check");
+	printf("sign --pending: %.1f us per CSR checked against its pending-add entry\n", (now_s() - t0) / 1000 * 1e6);
+	t0 = now_s();
+	if (ca_store_audit_verify(st, (uint64_t *)&k) != OFFCA_OK)
+		die("audit verify");
+	printf("audit verify (the chain): %zu entries in %.2f s\n", k, now_s() - t0);
+	t0 = now_s();
+	if (ca_store_audit_check_records(st, &k, NULL) != OFFCA_OK)
+		die("audit check records");
+	printf("audit verify (every record decoded and checked against its entries): %zu in %.2f s\n", k, now_s() - t0);
+	ca_store_free(st);
+	free(serials);
 }
 
 static double cpu_s(void)
@@ -405,13 +507,32 @@ int main(int argc, char **argv)
 			return 2;
 		if (ca_store_open(argv[2], 0, &st) != OFFCA_OK)
 			die("open");
-		seed(st, (size_t)n, 1);
+		seed(st, (size_t)n, 1, NULL);
 		ca_store_free(st);
 	} else if ((argc == 3 || argc == 4) && strcmp(argv[1], "--commit") == 0) {
 		n = strtol(argv[2], NULL, 10);
 		if (n < 1 || n > CA_STORE_MAX_BATCH)
 			return 2;
 		commit_bench((size_t)n, argc == 4 ? (int)strtol(argv[3], NULL, 10) : 5);
+	} else if (argc >= 3 && argc <= 5 && strcmp(argv[1], "--bind") == 0) {
+		char dir[] = "/tmp/offca-bench.XXXXXX", home[64], cmd[128];
+		long nr;
+
+		n = strtol(argv[2], NULL, 10);
+		nr = argc >= 4 ? strtol(argv[3], NULL, 10) : n / 100;
+		if (n < 1 || n > 10000000 || nr < 1 || nr > n)
+			return 2;
+		if (argc == 5) {
+			bind_bench(argv[4], (size_t)n, (size_t)nr);
+		} else {
+			if (mkdtemp(dir) == NULL)
+				return 1;
+			snprintf(home, sizeof(home), "%s/home", dir);
+			bind_bench(home, (size_t)n, (size_t)nr);
+			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+			if (system(cmd) != 0)
+				fprintf(stderr, "cleanup of %s failed\n", dir);
+		}
 	} else if (argc == 4 && strcmp(argv[1], "--reserve-and-die") == 0) {
 		ca_serial s[BATCH];
 

@@ -250,6 +250,9 @@ void cer_keys_close(cer_run_t *r, const char *who);
 int cer_keys_held(const cer_run_t *r, const char *who);
 /* The open key the URI names (same URI text, or token/serial + object/id match), else NULL. */
 tok_key *cer_key_held(cer_run_t *r, const char *uri);
+/* flow_checkpoint.c: sign the CA home's audit head with an open issuer key (the ceremony key
+   first) and log it ("audit-checkpoint"); nothing to do without a store. */
+offca_rc cer_audit_checkpoint(cer_run_t *r);
 /* Keep an opened key until the end of the run (owned from now on, also on failure). */
 offca_rc cer_keep_key(cer_run_t *r, const char *who, tok_key *key);
 /* The open key at uri, else open (log in to) it, asking for the PIN of who when its token is not

@@ -282,6 +282,8 @@ static offca_rc seal_prepare(cer_run_t *r)
 		cer_say(r, "Officer %s signs the transcript too.\n", r->f->officers[i].name);
 		rc = cer_key_get(r, r->f->officers[i].key_uri, r->f->officers[i].name, 0, &k);
 	}
+	if (rc == OFFCA_OK)
+		rc = cer_audit_checkpoint(r); /* the ceremony ends by signing the CA home's audit head */
 	return rc;
 }
 

@@ -195,6 +195,12 @@ void ca_audit_tail_clear(ca_audit_tail *t)
 
 offca_rc ca_audit_append_txn(ca_store *st, MDB_txn *txn, const char *action, const char *detail)
 {
+	return ca_audit_append_txn_seq(st, txn, action, detail, NULL);
+}
+
+offca_rc ca_audit_append_txn_seq(ca_store *st, MDB_txn *txn, const char *action, const char *detail,
+				 uint64_t *seq)
+{
 	ca_audit_tail t = {0};
 	offca_rc rc;
 
@@ -207,6 +213,8 @@ offca_rc ca_audit_append_txn(ca_store *st, MDB_txn *txn, const char *action, con
 		rc = ca_audit_tail_append(st, txn, &t, action, detail);
 	if (rc == OFFCA_OK)
 		rc = ca_audit_tail_flush(st, txn, &t);
+	if (rc == OFFCA_OK && seq != NULL)
+		*seq = t.seq;
 	ca_audit_tail_clear(&t);
 	return rc;
 }
@@ -239,7 +247,7 @@ char *ca_audit_json(const char *fmt, ...)
 
 /* Actions only the store writes (their details are checked against the records). */
 static const char *const store_actions[] = {"init", "reserve", "sign", "void", "void-stale", "revoke",
-					    "issuer-add", NULL};
+					    "issuer-add", "pending-add", "checkpoint", NULL};
 
 offca_rc ca_store_audit(ca_store *st, const char *action, const char *detail)
 {
@@ -398,4 +406,67 @@ offca_rc ca_store_audit_each(ca_store *st, uint64_t from, ca_audit_cb cb, void *
 	if (cb == NULL)
 		return ut_err(OFFCA_E_USAGE, "ca_store_audit_each: no callback");
 	return walk(st, &w);
+}
+
+offca_rc ca_audit_head_txn(ca_store *st, MDB_txn *txn, uint64_t *seq, unsigned char hash[32])
+{
+	return read_head(st, txn, seq, hash);
+}
+
+/* The prev_hash of entry seq (the 64 bytes before its end are prev_hash || hash). */
+static offca_rc next_prev_hash(ca_store *st, MDB_txn *txn, uint64_t seq, unsigned char prev[32])
+{
+	unsigned char key[8];
+	MDB_val k = {8, key}, v;
+	int r;
+
+	ca_be64_put(key, seq);
+	r = mdb_get(txn, st->dbi[DB_AUDIT], &k, &v);
+	if (r == MDB_NOTFOUND)
+		return ut_err(OFFCA_E_VERIFY, "audit log: entry #%llu is missing", (unsigned long long)seq);
+	if (r != MDB_SUCCESS)
+		return ca_st_rc(r, "reading the audit log");
+	if (v.mv_size < 1 + 8 + 4 + 4 + 64)
+		return ut_err(OFFCA_E_VERIFY, "audit log: entry #%llu is malformed", (unsigned long long)seq);
+	memcpy(prev, (const unsigned char *)v.mv_data + v.mv_size - 64, 32);
+	return OFFCA_OK;
+}
+
+offca_rc ca_audit_entry_get(ca_store *st, MDB_txn *txn, uint64_t seq, ca_audit_entry *e, char *action,
+			    char *detail)
+{
+	unsigned char key[8], calc[32], next[32], head_hash[32];
+	unsigned long long n = (unsigned long long)seq;
+	uint64_t head_seq = 0;
+	MDB_val k = {8, key}, v;
+	offca_rc rc;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	ca_be64_put(key, seq);
+	r = mdb_get(txn, st->dbi[DB_AUDIT], &k, &v);
+	if (r == MDB_NOTFOUND)
+		return ut_err(OFFCA_E_VERIFY, "audit log: entry #%llu is missing", n);
+	if (r != MDB_SUCCESS)
+		return ca_st_rc(r, "reading the audit log");
+	if (decode_entry(&v, e, action, CA_STORE_MAX_ACTION + 1, detail, CA_STORE_MAX_DETAIL + 1) != OFFCA_OK)
+		return ut_err(OFFCA_E_VERIFY, "audit log: entry #%llu is malformed", n);
+	e->seq = seq;
+	rc = entry_hash(seq, e->time, action, strlen(action), detail, strlen(detail), e->prev_hash, calc);
+	if (rc != OFFCA_OK)
+		return rc;
+	if (memcmp(calc, e->hash, 32) != 0)
+		return ut_err(OFFCA_E_VERIFY, "audit log: entry #%llu (%s) was modified: its hash does not match", n, action);
+	rc = read_head(st, txn, &head_seq, head_hash);
+	if (rc != OFFCA_OK)
+		return rc;
+	if (seq > head_seq)
+		return ut_err(OFFCA_E_VERIFY, "audit log: entry #%llu lies beyond the head (#%llu)", n,
+			      (unsigned long long)head_seq);
+	if (seq == head_seq)
+		rc = memcmp(head_hash, e->hash, 32) == 0 ? OFFCA_OK :
+			ut_err(OFFCA_E_VERIFY, "audit log: the head does not chain to entry #%llu", n);
+	else if ((rc = next_prev_hash(st, txn, seq + 1, next)) == OFFCA_OK && memcmp(next, e->hash, 32) != 0)
+		rc = ut_err(OFFCA_E_VERIFY, "audit log: entry #%llu does not chain to entry #%llu", n + 1, n);
+	return rc;
 }

@@ -105,6 +105,15 @@ offca_rc ca_crl_issue(ca_store *st, ca_signer *s, unsigned days, const ca_lint_o
 		rc = ut_err_ssl(OFFCA_E_CRYPTO, "cannot set CRL fields");
 		goto out;
 	}
+	/* the revoked set must be the one the audit log recorded: never sign a shortened CRL */
+	if ((rc = ca_store_revoked_check(st, s->iss.name, NULL)) != OFFCA_OK) {
+		if (rc == OFFCA_E_VERIFY) {
+			char msg[700];
+			snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+			rc = ut_err(rc, "%s: refusing to sign the CRL of '%s' (run offca audit verify)", msg, s->iss.name);
+		}
+		goto out;
+	}
 	if ((rc = ca_store_cert_each(st, s->iss.name, 0, 1, add_entry, &c)) != OFFCA_OK)
 		goto out;
 	if ((rc = c.rc) != OFFCA_OK)

@@ -444,6 +444,17 @@ offca_rc ca_sign_batch(ca_signer *s, ca_store *st, const ca_sign_input *in, size
 	j.outs = res->certs;
 	if ((rc = collect_pending(&j)) != OFFCA_OK)
 		goto out;
+	/* a queued CSR is signed only if it is the one its pending-add entry recorded */
+	for (size_t i = 0; i < n; i++)
+		if (in[i].pending_id != 0 &&
+		    (rc = ca_store_pending_check(st, in[i].pending_id, in[i].csr, in[i].csr_len)) != OFFCA_OK) {
+			if (rc == OFFCA_E_VERIFY) {
+				char msg[700];
+				snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+				rc = ut_err(rc, "%s: refusing to sign it (run offca audit verify)", msg);
+			}
+			goto out;
+		}
 	/* 1. reserve (committed) */
 	if ((rc = ca_store_serial_reserve(st, s->iss.name, n, j.serials)) != OFFCA_OK)
 		goto out;

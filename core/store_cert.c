@@ -141,7 +141,8 @@ static offca_rc sign_detail(const ca_cert_record *r, char *d, size_t cap)
 	return OFFCA_OK;
 }
 
-static char *revoke_detail(const ca_cert_record *r)
+/* count: the issuer's number of revocations with this one (bound in the store, see store_bind.c). */
+static char *revoke_detail(const ca_cert_record *r, uint64_t count)
 {
 	char hex[2 * CA_SERIAL_LEN + 1];
 	const char *name = ca_reason_name(r->reason);
@@ -150,8 +151,36 @@ static char *revoke_detail(const ca_cert_record *r)
 		ut_err(OFFCA_E_USAGE, "revocation reason %d unknown", r->reason);
 		return NULL;
 	}
-	return ca_audit_json("{s:s,s:s,s:s,s:I}", "serial", ca_serial_hex(&r->serial, hex, sizeof(hex)), "issuer",
-			     r->issuer, "reason", name, "time", (json_int_t)r->revoked_at);
+	return ca_audit_json("{s:s,s:s,s:s,s:I,s:I}", "serial", ca_serial_hex(&r->serial, hex, sizeof(hex)), "issuer",
+			     r->issuer, "reason", name, "time", (json_int_t)r->revoked_at, "count", (json_int_t)count);
+}
+
+/* The revocation of r: its entry (through tail, or alone when tail is NULL), bound to r, and the
+   issuer's revocation count moved on to it. */
+static offca_rc revoke_entry(ca_store *st, MDB_txn *txn, ca_audit_tail *tail, const ca_cert_record *r)
+{
+	uint64_t count = 0, seq = 0;
+	char *detail = NULL;
+	offca_rc rc = ca_st_revoked_count(st, txn, r->issuer, &count, &seq);
+
+	if (rc != OFFCA_OK)
+		return rc;
+	count++;
+	detail = revoke_detail(r, count);
+	if (detail == NULL)
+		return ut_err_last();
+	if (tail != NULL) {
+		rc = ca_audit_tail_append(st, txn, tail, "revoke", detail);
+		seq = tail->seq;
+	} else {
+		rc = ca_audit_append_txn_seq(st, txn, "revoke", detail, &seq);
+	}
+	free(detail);
+	if (rc == OFFCA_OK)
+		rc = ca_st_bind_put(st, txn, 'r', r->serial.b, CA_SERIAL_LEN, seq);
+	if (rc == OFFCA_OK)
+		rc = ca_st_revoked_count_put(st, txn, r->issuer, count, seq);
+	return rc;
 }
 
 /* The record under its serial, encoded straight into LMDB's page (MDB_RESERVE). */
@@ -169,7 +198,7 @@ offca_rc ca_st_cert_put_txn(ca_store *st, MDB_txn *txn, ca_audit_tail *tail, MDB
 			    const ca_cert_record *r)
 {
 	unsigned char key[STORE_SAN_KEY_MAX + 1 + CA_SERIAL_LEN + 34];
-	char iss[64], hex[2 * CA_SERIAL_LEN + 1], detail[CA_STORE_MAX_DETAIL + 1], *rd = NULL;
+	char iss[64], hex[2 * CA_SERIAL_LEN + 1], detail[CA_STORE_MAX_DETAIL + 1];
 	size_t kl;
 	offca_rc rc = ca_rec_check(r);
 
@@ -204,15 +233,12 @@ offca_rc ca_st_cert_put_txn(ca_store *st, MDB_txn *txn, ca_audit_tail *tail, MDB
 		rc = sign_detail(r, detail, sizeof(detail));
 	if (rc == OFFCA_OK)
 		rc = ca_audit_tail_append(st, txn, tail, "sign", detail);
+	if (rc == OFFCA_OK)
+		rc = ca_st_bind_put(st, txn, 'c', r->serial.b, CA_SERIAL_LEN, tail->seq);
 	if (rc != OFFCA_OK || r->status != CA_CERT_REVOKED)
 		return rc;
 	/* recorded as revoked from the start (imports, benchmarks): the log says so too */
-	rd = revoke_detail(r);
-	if (rd == NULL)
-		return ut_err_last();
-	rc = ca_audit_tail_append(st, txn, tail, "revoke", rd);
-	free(rd);
-	return rc;
+	return revoke_entry(st, txn, tail, r);
 }
 
 offca_rc ca_st_cert_commit_txn(ca_store *st, MDB_txn *txn, const ca_cert_record *r)
@@ -323,13 +349,16 @@ static offca_rc revoke_txn(ca_store *st, MDB_txn *txn, const ca_serial *s, int r
 {
 	ca_cert_record r;
 	ca_wbuf b = {0};
-	char hex[2 * CA_SERIAL_LEN + 1], *detail = NULL;
+	char hex[2 * CA_SERIAL_LEN + 1];
 	offca_rc rc;
 
 	ca_serial_hex(s, hex, sizeof(hex));
 	rc = ca_st_cert_get_txn(st, txn, s, &r);
 	if (rc != OFFCA_OK)
 		return rc;
+	rc = ca_st_cert_check_txn(st, txn, &r); /* never revoke a record edited behind the log */
+	if (rc != OFFCA_OK)
+		goto out;
 	if (r.status == CA_CERT_REVOKED) {
 		rc = ut_err(OFFCA_E_STATE, "certificate %s is already revoked (reason %s): refusing to revoke it twice",
 			    hex, ca_reason_name(r.reason) ? ca_reason_name(r.reason) : "?");
@@ -343,12 +372,9 @@ static offca_rc revoke_txn(ca_store *st, MDB_txn *txn, const ca_serial *s, int r
 		rc = put_index(st, txn, DB_CERTS, s->b, CA_SERIAL_LEN, b.p, b.len, 0, "revoking: updating a certificate record");
 	if (rc == OFFCA_OK)
 		rc = put_index(st, txn, DB_REVOKED, s->b, CA_SERIAL_LEN, "", 0, 0, "revoking: revocation index");
-	if (rc != OFFCA_OK)
-		goto out;
-	detail = revoke_detail(&r);
-	rc = detail ? ca_audit_append_txn(st, txn, "revoke", detail) : ut_err_last();
+	if (rc == OFFCA_OK)
+		rc = revoke_entry(st, txn, NULL, &r);
 out:
-	free(detail);
 	ca_wb_free(&b);
 	ca_cert_record_clear(&r);
 	return rc;

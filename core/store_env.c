@@ -18,7 +18,7 @@
 
 static const char *const db_names[DB__COUNT] = {
 	"meta", "certs", "fp", "expiry", "san", "revoked", "issuers", "resv", "resv_open", "crl",
-	"pending", "audit"};
+	"pending", "audit", "bind"};
 
 void ca_be64_put(unsigned char *p, uint64_t v)
 {

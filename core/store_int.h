@@ -11,7 +11,7 @@
 
 #include "offca/store.h"
 
-#define STORE_FORMAT_VERSION 1u
+#define STORE_FORMAT_VERSION 2u /* 2: records bound to their audit entries (DB_BIND) */
 #define STORE_DEFAULT_MAP    ((size_t)8 << 30) /* 8 GiB virtual: about a million certificates */
 #define STORE_MAX_MAP        ((size_t)1 << 40) /* OFFCA_STORE_MAPSIZE upper bound: 1 TiB */
 #define STORE_MAX_PATH       4096u
@@ -31,6 +31,9 @@ enum store_db {
 	DB_CRL,       /* 'n' issuer -> be64 last allocated number; 'c' issuer -> current CRL */
 	DB_PENDING,   /* be64 id -> pending CSR */
 	DB_AUDIT,     /* be64 seq -> audit entry */
+	DB_BIND,      /* 'c' serial / 'r' serial / 'p' be64 id -> be64 seq of the entry that committed
+			 it; 'n' issuer -> be64 revoked count || be64 seq of the last revoke entry;
+			 'k' be64 seq -> signed checkpoint of the audit head (store_bind.c) */
 	DB__COUNT
 };
 
@@ -79,6 +82,21 @@ offca_rc ca_st_commit(MDB_txn *txn, const char *what);
 
 /* Append one audit entry inside txn (the change it records commits with it). */
 offca_rc ca_audit_append_txn(ca_store *st, MDB_txn *txn, const char *action, const char *detail);
+/* The same; *seq (may be NULL) receives the new entry's number. */
+offca_rc ca_audit_append_txn_seq(ca_store *st, MDB_txn *txn, const char *action, const char *detail,
+				 uint64_t *seq);
+
+/*
+ * Entry seq read inside txn and checked where it stands, without walking the chain: it decodes,
+ * its hash recomputes from its fields and prev_hash, and the next entry's prev_hash (or the head,
+ * for the last entry) is that hash. action (CA_STORE_MAX_ACTION + 1 bytes) and detail
+ * (CA_STORE_MAX_DETAIL + 1 bytes) receive copies; e's pointers point at them.
+ * Errors: OFFCA_E_VERIFY (missing, malformed, modified, not chained), OFFCA_E_STORE.
+ */
+offca_rc ca_audit_entry_get(ca_store *st, MDB_txn *txn, uint64_t seq, ca_audit_entry *e, char *action,
+			    char *detail);
+/* The head (last seq and its hash; 0 and zeros for an empty log) inside txn. */
+offca_rc ca_audit_head_txn(ca_store *st, MDB_txn *txn, uint64_t *seq, unsigned char hash[32]);
 
 /*
  * Appending many entries in one transaction (audit_log.c): the head (seq, hash) is read once, kept
@@ -184,6 +202,23 @@ offca_rc ca_st_issuer_add_txn(ca_store *st, MDB_txn *txn, const ca_issuer *iss);
 /* Remove pending CSRs ids[0..n) inside txn with one audit "pending-remove" entry (store_pending.c).
    An unknown id: OFFCA_E_NOT_FOUND (the caller aborts txn, so nothing is removed). */
 offca_rc ca_st_pending_remove_txn(ca_store *st, MDB_txn *txn, const uint64_t *ids, size_t n);
+
+/* Bindings (store_bind.c): the record of kind 'c' (certificate), 'r' (revocation) or 'p'
+   (pending CSR) under id (serial or be64 id) was committed by audit entry seq. */
+offca_rc ca_st_bind_put(ca_store *st, MDB_txn *txn, char kind, const void *id, size_t len, uint64_t seq);
+offca_rc ca_st_bind_del(ca_store *st, MDB_txn *txn, char kind, const void *id, size_t len);
+/* After a revoke entry seq for issuer: the issuer's revoked count + 1, pointing at seq. *count
+   receives the new count (written into the entry before this is called: see store_cert.c). */
+offca_rc ca_st_revoked_count(ca_store *st, MDB_txn *txn, const char *issuer, uint64_t *count, uint64_t *seq);
+offca_rc ca_st_revoked_count_put(ca_store *st, MDB_txn *txn, const char *issuer, uint64_t count, uint64_t seq);
+/* The cheap check of one record against its entries (store_bind.c, see ca_store_cert_check()),
+   inside txn. OFFCA_E_VERIFY names the serial. */
+offca_rc ca_st_cert_check_txn(ca_store *st, MDB_txn *txn, const ca_cert_record *r);
+
+/* ca_store_revoked_check() of every issuer that has revocations; *sum: their total. */
+offca_rc ca_st_revoked_counts_verify(ca_store *st, uint64_t *sum);
+/* A stored checkpoint for entry seq exists (audit_checkpoint.c); OFFCA_E_VERIFY if not. */
+offca_rc ca_st_checkpoint_present(ca_store *st, MDB_txn *txn, uint64_t seq);
 
 /* Lookups inside a transaction (store_cert.c). */
 offca_rc ca_st_cert_get_txn(ca_store *st, MDB_txn *txn, const ca_serial *s, ca_cert_record *out);

@@ -8,6 +8,7 @@
 #include "offca/util.h"
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,6 +56,33 @@ static offca_rc decode_pending(const MDB_val *k, const MDB_val *v, ca_pending *o
 	return OFFCA_OK;
 }
 
+/* The CSR's own audit entry {"id","sha256","source"}, bound to it (store_bind.c). */
+static offca_rc bind_one(ca_store *st, MDB_txn *txn, ca_audit_tail *tail, uint64_t id, const char *source,
+			 const unsigned char *der, size_t len)
+{
+	static const char hx[] = "0123456789abcdef";
+	unsigned char h[32], key[8];
+	char fp[65], *detail;
+	offca_rc rc;
+
+	if (EVP_Digest(der, len, h, NULL, EVP_sha256(), NULL) != 1)
+		return ut_err_ssl(OFFCA_E_CRYPTO, "SHA-256 failed");
+	for (size_t i = 0; i < 32; i++) {
+		fp[2 * i] = hx[h[i] >> 4];
+		fp[2 * i + 1] = hx[h[i] & 15];
+	}
+	fp[64] = '\0';
+	detail = ca_audit_json("{s:I,s:s,s:s}", "id", (json_int_t)id, "sha256", fp, "source", source);
+	if (detail == NULL)
+		return ut_err_last();
+	rc = ca_audit_tail_append(st, txn, tail, "pending-add", detail);
+	free(detail);
+	ca_be64_put(key, id);
+	if (rc == OFFCA_OK)
+		rc = ca_st_bind_put(st, txn, 'p', key, 8, tail->seq);
+	return rc;
+}
+
 static offca_rc put_one(ca_store *st, MDB_txn *txn, uint64_t id, int64_t now, const char *source,
 			const unsigned char *der, size_t len)
 {
@@ -100,6 +128,7 @@ offca_rc ca_store_pending_add(ca_store *st, const unsigned char *const *ders, co
 	uint64_t next = 0;
 	int64_t now = (int64_t)time(NULL);
 	char *detail = NULL;
+	ca_audit_tail tail = {0};
 	offca_rc rc = check_add(ders, lens, n, source);
 	int r;
 
@@ -115,11 +144,16 @@ offca_rc ca_store_pending_add(ca_store *st, const unsigned char *const *ders, co
 		rc = r == MDB_SUCCESS ? ut_err(OFFCA_E_STORE, "pending counter malformed") : ca_st_rc(r, "pending counter");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
+	rc = ca_audit_tail_load(st, txn, &tail);
+	for (size_t i = 0; rc == OFFCA_OK && i < n; i++) {
 		rc = put_one(st, txn, next + 1 + i, now, source, ders[i], lens[i]);
-		if (rc != OFFCA_OK)
-			goto out;
+		if (rc == OFFCA_OK)
+			rc = bind_one(st, txn, &tail, next + 1 + i, source, ders[i], lens[i]);
 	}
+	if (rc == OFFCA_OK)
+		rc = ca_audit_tail_flush(st, txn, &tail);
+	if (rc != OFFCA_OK)
+		goto out;
 	ca_be64_put(nb, next + n);
 	v.mv_size = 8;
 	v.mv_data = nb;
@@ -139,6 +173,7 @@ offca_rc ca_store_pending_add(ca_store *st, const unsigned char *const *ders, co
 out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
+	ca_audit_tail_clear(&tail);
 	free(detail);
 	return rc;
 }
@@ -241,6 +276,8 @@ offca_rc ca_st_pending_remove_txn(ca_store *st, MDB_txn *txn, const uint64_t *id
 			goto out;
 		}
 		rc = ca_st_rc(r, "removing a pending CSR");
+		if (rc == OFFCA_OK)
+			rc = ca_st_bind_del(st, txn, 'p', key, 8);
 		if (rc != OFFCA_OK)
 			goto out;
 		if (i < 64) /* the detail names the first 64 ids and the count */

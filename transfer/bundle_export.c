@@ -87,6 +87,7 @@ static offca_rc lineage(ca_store *st, const char *name, ca_issuer *iss, size_t *
 }
 
 struct collect {
+	ca_store *st;
 	xfr_bundle *b;
 	int64_t since;
 	const ca_serial *skip;
@@ -108,6 +109,10 @@ static int collect_cb(void *arg, const ca_cert_record *r)
 			       c->room);
 		return 1;
 	}
+	/* what leaves is what the audit log recorded (docs/store.md, records bound to the audit log) */
+	c->rc = ca_store_cert_check(c->st, r);
+	if (c->rc != OFFCA_OK)
+		return 1;
 	snprintf(name, sizeof(name), "%s.pem", ca_serial_hex(&r->serial, hex, sizeof(hex)));
 	c->rc = add_pem(c->b, XFR_ITEM_CERT, name, "CERTIFICATE", r->der, r->der_len);
 	if (c->rc != OFFCA_OK)
@@ -243,6 +248,7 @@ offca_rc xfr_bundle_export(ca_store *st, const xfr_export_opts *o, xfr_export *o
 		goto out;
 	snprintf(out->issuer, sizeof(out->issuer), "%s", iss[0].name);
 	snprintf(out->key_uri, sizeof(out->key_uri), "%s", iss[0].key_uri);
+	c.st = st;
 	c.b = out->bundle;
 	c.since = o->since;
 	c.room = XFR_MAX_ITEMS - 1 - n;

@@ -84,6 +84,16 @@ offca_rc cli_key_touch(tok_key **key, const ca_issuer_cfg *c);
    home_opt (NULL: $OFFCA_HOME); no home or no config there: nothing. */
 offca_rc cli_home_key_touch(const char *home_opt, const char *issuer, tok_key **key);
 
+/*
+ * End a signing session or a CRL by signing the store's audit head with the signer's issuer key
+ * (ca_signer_checkpoint) and print "offca: audit head #N sha256 H signed by issuer 'X'" on
+ * stderr. On failure msg gets "signing the audit head failed: <why>" and the code is returned
+ * (the caller reports it after releasing what is already recorded).
+ */
+struct ca_signer;
+struct ca_store;
+offca_rc cli_checkpoint(struct ca_signer *s, struct ca_store *st, char *msg, size_t cap);
+
 /* Format a Unix time as RFC 3339 UTC ("2026-11-25T14:52:00Z"); "@<seconds>" if it cannot. */
 void cli_fmt_time(int64_t t, char *buf, size_t cap);
 

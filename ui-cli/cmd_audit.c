@@ -84,7 +84,8 @@ int cli_cmd_audit(int argc, char **argv)
 	struct opts o;
 	ca_store *st = NULL;
 	uint64_t n = 0;
-	size_t certs = 0, revoked = 0;
+	size_t certs = 0, revoked = 0, nck = 0;
+	uint64_t newest = 0;
 	offca_rc rc;
 	int r, verify;
 
@@ -113,10 +114,16 @@ int cli_cmd_audit(int argc, char **argv)
 	rc = ca_store_audit_verify(st, &n);
 	if (rc == OFFCA_OK)
 		rc = ca_store_audit_check_records(st, &certs, &revoked);
+	if (rc == OFFCA_OK) /* already checked by the record check; here for the counts */
+		rc = ca_store_checkpoint_verify(st, &nck, &newest);
 	ca_store_free(st);
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	printf("audit log OK: %llu entries\n", (unsigned long long)n);
 	printf("records match the log: %zu certificates, %zu revoked\n", certs, revoked);
+	if (nck == 0)
+		printf("signed checkpoints: none yet (offca sign, offca crl and ceremonies sign the head)\n");
+	else
+		printf("signed checkpoints: %zu, the newest at entry #%llu\n", nck, (unsigned long long)newest);
 	return 0;
 }

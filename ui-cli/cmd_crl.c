@@ -105,8 +105,8 @@ static int cmd_issue(int argc, char **argv)
 	unsigned char *der = NULL;
 	size_t len = 0;
 	ca_crl_info info;
-	char path[4400], tu[32], nu[32];
-	offca_rc rc;
+	char path[4400], tu[32], nu[32], ck_msg[700];
+	offca_rc rc, ck_rc = OFFCA_OK;
 	int r;
 
 	if ((r = parse("crl", argc, argv, &o)) != 0)
@@ -123,6 +123,7 @@ static int cmd_issue(int argc, char **argv)
 		goto out;
 	if ((rc = ca_crl_issue(st, s, (unsigned)o.days, NULL, &der, &len, &info)) != OFFCA_OK)
 		goto out;
+	ck_rc = cli_checkpoint(s, st, ck_msg, sizeof(ck_msg)); /* a CRL ends by signing the audit head */
 	if (o.out != NULL)
 		snprintf(path, sizeof(path), "%s", o.out);
 	else
@@ -139,6 +140,8 @@ static int cmd_issue(int argc, char **argv)
 	cli_fmt_time(info.next_update, nu, sizeof(nu));
 	printf("%s: CRL %llu of '%s', %zu revoked, thisUpdate %s, nextUpdate %s\n", path,
 	       (unsigned long long)info.number, ca_signer_issuer_name(s), info.n_revoked, tu, nu);
+	if (ck_rc != OFFCA_OK)
+		rc = ut_err(ck_rc, "CRL %llu is recorded and written, but %s", (unsigned long long)info.number, ck_msg);
 out:
 	OPENSSL_free(der);
 	tok_key_free(key);

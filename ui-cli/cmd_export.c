@@ -108,8 +108,15 @@ int cli_cmd_export(int argc, char **argv)
 	r = cli_inv_find_record("export", &o, &st, &rec);
 	if (r != 0)
 		return r;
-	b = BIO_new(BIO_s_mem());
-	rc = b ? build_export(st, &rec, o.format, b) : ut_err(OFFCA_E_NOMEM, "out of memory");
+	rc = ca_store_cert_check(st, &rec); /* what leaves is what the audit log recorded */
+	if (rc == OFFCA_E_VERIFY) {
+		char msg[700];
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+		rc = ut_err(rc, "%s: refusing to export it (run offca audit verify)", msg);
+	}
+	b = rc != OFFCA_OK ? NULL : BIO_new(BIO_s_mem());
+	if (rc == OFFCA_OK)
+		rc = b ? build_export(st, &rec, o.format, b) : ut_err(OFFCA_E_NOMEM, "out of memory");
 	ca_store_free(st);
 	ca_cert_record_clear(&rec);
 	if (rc == OFFCA_OK) {

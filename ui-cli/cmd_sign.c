@@ -329,7 +329,8 @@ int cli_cmd_sign(int argc, char **argv)
 	ca_sign_result res;
 	ca_outdir *od = NULL;
 	tok_pin_opts pin = {0};
-	offca_rc rc;
+	char ck_msg[700];
+	offca_rc rc, ck_rc = OFFCA_OK;
 	int r;
 
 	if (cli_wants_help(argc, argv)) {
@@ -387,12 +388,15 @@ int cli_cmd_sign(int argc, char **argv)
 		goto out;
 	if ((rc = ca_sign_batch(s, st, in, n, &so, &res)) != OFFCA_OK)
 		goto out;
+	ck_rc = cli_checkpoint(s, st, ck_msg, sizeof(ck_msg)); /* the session ends by signing the audit head */
 	tok_key_free(key); /* log out as soon as the signatures are done */
 	key = NULL;
 	/* the signed CSRs left the pending queue in the records' transaction (ca_sign_input.pending_id) */
 	rc = write_outputs(home, &o, od, &res, in);
 	if (rc == OFFCA_OK)
 		fprintf(stderr, "offca: %zu certificate%s signed by '%s'\n", n, n == 1 ? "" : "s", ca_signer_issuer_name(s));
+	if (rc == OFFCA_OK && ck_rc != OFFCA_OK)
+		rc = ut_err(ck_rc, "the certificates are recorded and written, but %s", ck_msg);
 out:
 	ca_outdir_free(od);
 	ca_sign_result_clear(&res);
@@ -443,8 +447,8 @@ int cli_cmd_issue(int argc, char **argv)
 	ca_signed info;
 	unsigned char *p12 = NULL;
 	size_t p12_len = 0;
-	char pass[UT_MAX_SECRET] = "", hex[2 * CA_SERIAL_LEN + 1];
-	offca_rc rc;
+	char pass[UT_MAX_SECRET] = "", hex[2 * CA_SERIAL_LEN + 1], ck_msg[700];
+	offca_rc rc, ck_rc = OFFCA_OK;
 	int r;
 
 	if (cli_wants_help(argc, argv)) {
@@ -489,6 +493,7 @@ int cli_cmd_issue(int argc, char **argv)
 	req.legacy = o.legacy;
 	if ((rc = ca_issue_generated(s, st, &req, &p12, &p12_len, &info)) != OFFCA_OK)
 		goto out;
+	ck_rc = cli_checkpoint(s, st, ck_msg, sizeof(ck_msg)); /* a signing session: sign the audit head */
 	ca_serial_hex(&info.serial, hex, sizeof(hex));
 	if ((rc = ut_write_file(o.out, p12, p12_len, UT_WF_EXCL | UT_WF_SECRET)) != OFFCA_OK) {
 		/* recorded, and its key existed only in memory: the certificate is unusable */
@@ -506,6 +511,8 @@ int cli_cmd_issue(int argc, char **argv)
 		"offca: WARNING: and prefer endpoint-generated keys (offca sign --csr) next time.\n", o.out);
 	if (o.legacy)
 		fprintf(stderr, "offca: WARNING: --legacy uses PBE-SHA1-3DES: weak protection, for old consumers only.\n");
+	if (ck_rc != OFFCA_OK)
+		rc = ut_err(ck_rc, "the certificate is recorded and written, but %s", ck_msg);
 out:
 	ut_memzero(pass, sizeof(pass));
 	OPENSSL_free(p12);

@@ -31,6 +31,26 @@ openssl verify -x509_strict -purpose sslserver -CAfile $D/root.pem -untrusted $D
 grep -q '"dry_run":false' $D/transcript.jsonl || fail "mode entry missing"
 pass "demo ceremony (root, intermediate, signing session) non-interactive; chain verifies"
 
+# the ceremony ended by signing the CA home's audit head: in the transcript, in the store, and
+# the entry it names still has that hash
+python3 - "$D/transcript.jsonl" > ckpt.txt <<'PY' || fail "no audit-checkpoint event in the transcript"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+c = [e["data"] for e in ev if e["event"] == "audit-checkpoint"]
+end = [i for i, e in enumerate(ev) if e["event"] == "end"][0]
+assert len(c) == 1 and "seq" in c[0] and [e["event"] for e in ev].index("audit-checkpoint") < end, c
+print(c[0]["seq"], c[0]["sha256"], c[0]["issuer"])
+PY
+read -r CSEQ CSHA CISS < ckpt.txt
+grep -q "Audit log head #$CSEQ (sha256 $CSHA) signed by issuer '$CISS'" demo.out || fail "checkpoint not shown"
+"$OFFCA" audit verify --home "$HOME_DIR" > verify.out || fail "audit verify after the ceremony"
+grep -q "^signed checkpoints: 1, the newest at entry #$CSEQ$" verify.out || fail "verify: $(cat verify.out)"
+"$OFFCA" audit show --json --home "$HOME_DIR" | python3 -c '
+import json, sys
+e = [x for x in json.load(sys.stdin) if x["seq"] == int(sys.argv[1])][0]
+sys.exit(0 if e["hash"].lower() == sys.argv[2] else 1)' "$CSEQ" "$CSHA" || fail "entry #$CSEQ is not the signed head"
+pass "the ceremony signed the audit head (#$CSEQ by '$CISS'): transcript, store and audit verify agree"
+
 # the pending queue: two CSRs come in through an (unsigned) inbound bundle
 for cn in queued1 queued2; do
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj "/CN=$cn.demo.example" \

@@ -74,6 +74,18 @@ offca_rc ca_signer_set_key(ca_signer *s, EVP_PKEY *priv, EVP_PKEY *pub);
 offca_rc ca_key_open_audited(ca_store *st, const char *module, const char *uri, const tok_pin_opts *pin,
 			     const char *purpose, tok_key **out);
 
+/*
+ * Sign the store's audit head with issuer's key priv (on its token) and store the checkpoint
+ * (ca_store_checkpoint): every signing session, CRL and ceremony ends with one, so a chain cut
+ * below it is detected by offca audit verify. *seq and hash get the head that was signed.
+ * ca_signer_checkpoint() uses the signer's issuer and attached key.
+ * Errors: OFFCA_E_STATE (no key), OFFCA_E_VERIFY (the key is not the issuer's), the token's
+ * (tok_err_sign), those of ca_store_checkpoint().
+ */
+offca_rc ca_audit_checkpoint_key(ca_store *st, const char *issuer, EVP_PKEY *priv, uint64_t *seq,
+				 unsigned char hash[32]);
+offca_rc ca_signer_checkpoint(ca_signer *s, ca_store *st, uint64_t *seq, unsigned char hash[32]);
+
 /* ca_key_open_audited() on the signer's issuer key URI, then ca_signer_set_key(). */
 offca_rc ca_signer_open_key(ca_signer *s, ca_store *st, const char *module, const tok_pin_opts *pin,
 			    const char *purpose, tok_key **out);

@@ -393,6 +393,40 @@ offca_rc ca_store_audit_verify(ca_store *st, uint64_t *count);
  */
 offca_rc ca_store_audit_check_records(ca_store *st, size_t *n_certs, size_t *n_revoked);
 
+/* ---- records bound to the audit log (docs/store.md, "Records bound to the audit log") ----
+ * Each certificate record, revocation and pending CSR is bound to the audit entry that committed
+ * it (its SHA-256 and the fields the record repeats). The checks below cost a few B-tree lookups
+ * and one entry checked where it stands (its hash, its successor's link), not a chain walk; the
+ * commands check what they use with them before acting. Errors: OFFCA_E_VERIFY naming the serial
+ * or pending id ("store does not match the audit log: certificate 7F3E... ..."), OFFCA_E_STORE. */
+/* r (as read from the store): the SHA-256 of its DER, the issuer, profile, source and subject
+   against its "sign" entry, and its status, reason and time against its "revoke" entry (a
+   revoked record needs one, a valid record must have none). */
+offca_rc ca_store_cert_check(ca_store *st, const ca_cert_record *r);
+/* Pending CSR id holding der: the SHA-256 of der against its "pending-add" entry. */
+offca_rc ca_store_pending_check(ca_store *st, uint64_t id, const unsigned char *der, size_t len);
+/* The revoked set of issuer (what its CRL lists): every record in the revocation index checked as
+   ca_store_cert_check() does, and as many of them for issuer as its revocations in the audit log
+   (a count bound to its last "revoke" entry). A revocation missing from the store is named.
+   *n (may be NULL): the issuer's revoked certificates. */
+offca_rc ca_store_revoked_check(ca_store *st, const char *issuer, size_t *n);
+
+/*
+ * Sign the audit head (seq, hash) with issuer's key and store the signature with a "checkpoint"
+ * entry, in one transaction. sign(arg, msg, len, &sig, &sig_len) signs msg (sig: OPENSSL_malloc'd,
+ * freed here); the signature must verify with the issuer's certificate (else OFFCA_E_VERIFY,
+ * nothing stored). *seq and hash receive the head that was signed. Errors: those of sign,
+ * OFFCA_E_NOT_FOUND (no such issuer), OFFCA_E_STATE (a batch is open), OFFCA_E_DISK_FULL.
+ */
+typedef offca_rc (*ca_checkpoint_sign_fn)(void *arg, const unsigned char *msg, size_t len, unsigned char **sig,
+                                          size_t *sig_len);
+offca_rc ca_store_checkpoint(ca_store *st, const char *issuer, ca_checkpoint_sign_fn sign, void *arg,
+                             uint64_t *seq, unsigned char hash[32]);
+/* Every stored checkpoint: its signature verifies with its issuer's certificate and the log still
+   holds the entry it signed, with that hash (entries cut below it, or rewritten, are detected).
+   *n: checkpoints, *newest: the newest signed seq (0: none); both may be NULL. */
+offca_rc ca_store_checkpoint_verify(ca_store *st, size_t *n, uint64_t *newest);
+
 typedef struct ca_audit_entry {
 	uint64_t seq;                 /* 1, 2, 3, ... */
 	int64_t time;                 /* unix time */

@@ -249,6 +249,8 @@ static void test_flow(void **state)
 		/* the same id twice in one batch is refused before anything is reserved */
 		pin[0].pending_id = ids[1];
 		assert_int_equal(ca_sign_batch(int_s, st, pin, 2, &o, &res), OFFCA_E_USAGE);
+		pin[1] = inputs[1]; /* the CSR queued as ids[1] */
+		pin[1].pending_id = ids[1];
 		assert_int_equal(ca_sign_batch(int_s, st, pin + 1, 1, &o, &res), OFFCA_OK);
 		ca_sign_result_clear(&res);
 		assert_int_equal(ca_store_pending_list(st, &plist, &np), OFFCA_OK);
