@@ -8,28 +8,37 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+/* The head is signed through tok_sign_message (tok_sign_guard): a key that needs a touch announces
+ * "the audit checkpoint" like every other signature, and a missing touch times out the same way. */
 static offca_rc sign_with_key(void *arg, const unsigned char *msg, size_t len, unsigned char **sig, size_t *sig_len)
 {
 	EVP_PKEY *priv = arg;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_MD_CTX *md = NULL;
 	const EVP_MD *dg;
 	unsigned char *out = NULL;
 	size_t n = 0;
-	offca_rc rc = OFFCA_OK;
+	offca_rc rc;
 	int ok;
 
 	*sig = NULL;
 	*sig_len = 0;
-	if (md == NULL)
-		return ut_err(OFFCA_E_NOMEM, "out of memory");
 	dg = ca_x509_digest_for(priv, &ok);
 	ERR_clear_error();
 	if (!ok)
-		rc = ut_err(OFFCA_E_UNSUPPORTED, "cannot sign with a %s key", OBJ_nid2sn(EVP_PKEY_get_base_id(priv)));
-	else if (EVP_DigestSignInit(md, NULL, dg, NULL, priv) != 1 || EVP_DigestSign(md, NULL, &n, msg, len) != 1 ||
-		 (out = OPENSSL_malloc(n)) == NULL || EVP_DigestSign(md, out, &n, msg, len) != 1)
-		rc = tok_err_sign("signing the audit head failed"); /* names a removed token, a refused PIN */
-	EVP_MD_CTX_free(md);
+		return ut_err(OFFCA_E_UNSUPPORTED, "cannot sign with a %s key", OBJ_nid2sn(EVP_PKEY_get_base_id(priv)));
+	n = (size_t)EVP_PKEY_get_size(priv);
+	if ((md = EVP_MD_CTX_new()) == NULL || (out = OPENSSL_malloc(n)) == NULL) {
+		EVP_MD_CTX_free(md);
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	}
+	if (EVP_DigestSignInit(md, NULL, dg, NULL, priv) != 1) {
+		EVP_MD_CTX_free(md);
+		OPENSSL_free(out);
+		return tok_err_sign("signing the audit head failed");
+	}
+	/* md is taken over in every case */
+	rc = tok_sign_message(priv, md, msg, len, out, &n, "the audit checkpoint (the audit log's head)",
+			      "signing the audit head failed");
 	if (rc != OFFCA_OK) {
 		OPENSSL_free(out);
 		return rc;

@@ -61,9 +61,11 @@ rm -f "$T/shim.log"
 export OFFCA_SHIM_SIGN_DELAY_MS=100
 "$OFFCA" sign --csr "$T/b.csr" "$T/c.csr" --profile server --pin-file "$RP" --module "$SHIM" --out-dir "$T/bc" \
   2>"$T/bc.err" >/dev/null || fail "batch of two: $(cat "$T/bc.err")"
+# two certificates, then the session's audit checkpoint (docs/store.md): three signatures, three prompts
 [ "$(prompts "$T/bc.err")" -eq 2 ] || fail "expected one prompt per signature: $(cat "$T/bc.err")"
-[ "$(grep -c C_Sign "$T/shim.log")" -eq 2 ] || fail "expected two C_Sign calls, log: $(cat "$T/shim.log")"
-pass "always: one prompt per signature in a batch"
+[ "$(grep -c "^Touch the YubiKey 'rootca' now to approve signing the audit checkpoint" "$T/bc.err")" = 1 ] || fail "the checkpoint was not announced: $(cat "$T/bc.err")"
+[ "$(grep -c C_Sign "$T/shim.log")" -eq 3 ] || fail "expected three C_Sign calls, log: $(cat "$T/shim.log")"
+pass "always: one prompt per signature in a batch, the audit checkpoint's included"
 
 # the timeout: C_Sign does not return in time
 before=$(nlist)

@@ -108,10 +108,11 @@ v0=$(piv_count verify); s0=$(piv_count sign); t0=$(wc -l < "$T/touches")
 v1=$(piv_count verify); s1=$(piv_count sign); t1=$(wc -l < "$T/touches")
 [ "$(ls "$T/out" | wc -l)" = 3 ] || fail "three certificates expected in $T/out"
 for c in "$T"/out/*.pem; do openssl verify -CAfile "$T/root.pem" "$c" > /dev/null || fail "$c does not verify"; done
-[ $((s1 - s0)) = 3 ] || fail "3 signatures expected, the card made $((s1 - s0))"
-[ $((v1 - v0)) -ge 3 ] || fail "PIN verified $((v1 - v0)) times for 3 signatures"
-[ $((t1 - t0)) = 3 ] || fail "3 touches expected, got $((t1 - t0))"
-pass "sign: 3 certificates, 3 signatures, $((v1 - v0)) PIN verifications, 3 touches"
+# three certificates, then the session's signed audit checkpoint (docs/store.md): four signatures
+[ $((s1 - s0)) = 4 ] || fail "4 signatures expected (3 certificates + the audit checkpoint), the card made $((s1 - s0))"
+[ $((v1 - v0)) -ge 4 ] || fail "PIN verified $((v1 - v0)) times for 4 signatures"
+[ $((t1 - t0)) = 4 ] || fail "4 touches expected, got $((t1 - t0))"
+pass "sign: 3 certificates + the audit checkpoint, 4 signatures, $((v1 - v0)) PIN verifications, 4 touches"
 
 # the PIN from the prompt (pty), asked for the login and again for the signature; then the touch,
 # by the script itself (no finger in the background). When offca prints a touch prompt (issue 11,
@@ -124,13 +125,16 @@ send 123456
 expect PIN for key '[^']*' \(asked for every signature\):
 send 123456
 shell python3 "$OFFCA_SRC/tests/lib/piv_card.py" --touch "$PIV_STATE" 10
+expect PIN for key '[^']*' \(asked for every signature\):
+send 123456
+shell python3 "$OFFCA_SRC/tests/lib/piv_card.py" --touch "$PIV_STATE" 10
 EOF
 python3 "$OFFCA_SRC/tests/lib/pty_drive.py" "$T/pty.script" -- "$OFFCA" sign --module "$OPENSC" \
   --csr "$T/leaf1.csr" --profile server --days 10 --out "$T/prompted.pem" > "$T/pty.out" 2>&1 ||
   fail "sign with the PIN typed at the prompt: $(cat "$T/pty.out")"
 openssl verify -CAfile "$T/root.pem" "$T/prompted.pem" > /dev/null || fail "prompted certificate does not verify"
-[ "$(grep -c "touched" "$T/piv-apdu.log")" = $((touches0 + 1)) ] || fail "the pty script's touch was not used"
-pass "sign with the PIN from the prompt (login, then again for the signature), touched from the pty script"
+[ "$(grep -c "touched" "$T/piv-apdu.log")" = $((touches0 + 2)) ] || fail "the pty script's touches were not used"
+pass "sign with the PIN from the prompt (login, then again for the certificate and the audit checkpoint), touched from the pty script"
 
 # no touch: the card gives up (6982 after its timeout, as a YubiKey after ~15 s)
 echo 1 > "$PIV_STATE/touch-timeout"
