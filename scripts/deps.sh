@@ -10,16 +10,32 @@ PKGS=(
   libssl-dev libp11-dev libp11-kit-dev libpcsclite-dev libcurl4-openssl-dev libqrencode-dev liblmdb-dev
   libzbar-dev libjansson-dev libcmocka-dev libfyaml-dev libcairo2-dev libpng-dev libjpeg-dev
   libcbor-dev
+  # offca export --zip writes the certbot layout as a ZIP with libzip (no hand-written writer)
+  libzip-dev
   # tokens and smart cards
   softhsm2 opensc opensc-pkcs11 pcscd pcsc-tools vsmartcard-vpcd libengine-pkcs11-openssl
   # independent verifiers and real peers used by the tests
   openssl gnutls-bin curl nginx-light pebble bind9 bind9-dnsutils lmdb-utils
   imagemagick zbar-tools qrencode tmux poppler-utils python3 faketime strace time
+  # offca export: ZIPs read back by unzip, SOPS/age data keys decrypted by the age CLI, PKCS#12
+  # trust bundles listed by Java's keytool
+  unzip age
 )
 # node and npm (used by the QR interoperability test with @ngraveio/bc-ur): Debian's packages
 # only where the machine has no node/npm of its own (a nodesource node conflicts with Debian's npm)
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   PKGS+=(nodejs npm)
+fi
+
+# Java's keytool reads offca's PKCS#12 trust bundles in tests/e2e/export_p12.sh: Debian's JDK
+# only where the machine has no keytool of its own
+if ! command -v keytool >/dev/null 2>&1; then
+  PKGS+=(default-jdk-headless)
+fi
+# kubectl (tests/e2e/export_k8s.sh compares offca's Secret/ConfigMap with kubectl's): Debian 12's
+# kubernetes-client only where the machine has no kubectl of its own (a vendor kubectl owns the path)
+if ! command -v kubectl >/dev/null 2>&1; then
+  PKGS+=(kubernetes-client)
 fi
 
 missing=()

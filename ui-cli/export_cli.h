@@ -1,0 +1,26 @@
+/*
+ * export_cli.h - offca export's delivery forms (cmd_export_pkg.c: certbot layout, ZIP, PKCS#12,
+ * Kubernetes Secret/ConfigMap, SOPS/age; cmd_export_git.c: writing into a Git work tree).
+ * Internal to ui-cli. docs/distribution.md.
+ */
+#ifndef OFFCA_CLI_EXPORT_H
+#define OFFCA_CLI_EXPORT_H
+
+#include "offca/export.h"
+
+extern const char cli_export_pkg_usage[];
+
+/* Does argv ask for one of the delivery forms (so cmd_export.c hands over)? */
+int cli_export_pkg_wanted(int argc, char **argv);
+/* offca export with a delivery form. Returns the exit code. */
+int cli_cmd_export_pkg(int argc, char **argv);
+
+/*
+ * Write data to repo/path inside a Git work tree (git CLI): refuses a path with uncommitted
+ * changes (modified, staged or untracked), replaces a committed file (Git keeps the old one),
+ * and with commit non-zero commits that path alone with message msg.
+ * Errors: OFFCA_E_USAGE (bad path), OFFCA_E_STATE (not a work tree, changes at path), OFFCA_E_IO.
+ */
+offca_rc cli_git_write(const char *repo, const char *path, const char *data, size_t len, int commit, const char *msg);
+
+#endif
