@@ -30,7 +30,7 @@ const char cli_export_pkg_usage[] =
 	"\n"
 	"Delivery forms (nothing is ever overwritten; a file or directory appears complete or not at all):\n"
 	"  --san NAME        the newest valid certificate holding SAN NAME (DNS:, IP:, ... or a DNS name)\n"
-	"  --all-valid       every valid (not revoked, not expired) certificate: layout and ZIP only\n"
+	"  --all-valid       every valid (not revoked, not expired) end-entity certificate: layout and ZIP\n"
 	"  --force           export a revoked or expired certificate anyway (says so)\n"
 	"  --layout certbot  DIR/<first SAN or CN>/ with cert.pem, chain.pem, fullchain.pem, ca.crt (the\n"
 	"                    root), metadata.json, README.txt (install hints); --zip FILE: the same as a ZIP\n"
@@ -219,8 +219,8 @@ static int collect_cb(void *arg, const ca_cert_record *r)
 {
 	struct serials *s = arg;
 
-	if (!usable(r, s->now))
-		return 0;
+	if (!usable(r, s->now) || strcmp(r->profile, "root") == 0 || strcmp(r->profile, "intermediate") == 0)
+		return 0; /* CA certificates travel as ca.crt / chain.pem, not as packages of their own */
 	if (s->all)
 		return push_serial(s, &r->serial);
 	if (s->n > 0 && r->not_before <= s->best_time)
@@ -434,4 +434,38 @@ int cli_cmd_export_pkg(int argc, char **argv)
 	ca_store_free(st);
 	popts_free(&o);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
+}
+
+offca_rc cli_export_issued_layout(ca_store *st, const ca_serial *serial, EVP_PKEY *key, const char *out_dir)
+{
+	ca_export_item it;
+	offca_rc rc;
+
+	memset(&it, 0, sizeof(it));
+	if ((rc = load_one(st, serial, 0, &it)) != OFFCA_OK || (rc = ca_export_item_set_key(&it, key)) != OFFCA_OK)
+		goto out;
+	rc = ca_export_write_dirs(out_dir, &it, 1);
+	if (rc == OFFCA_E_EXISTS) { /* never lose the key: take the name-SERIAL directory instead */
+		size_t keep = strnlen(it.name, CA_EXPORT_MAX_NAME - 33);
+		it.name[keep] = '-';
+		memcpy(it.name + keep + 1, it.serial, sizeof(it.serial));
+		rc = ca_export_write_dirs(out_dir, &it, 1);
+	}
+	if (rc != OFFCA_OK)
+		goto out;
+	printf("%s/%s  serial %s  %s\n", out_dir, it.name, it.serial, it.sans_text);
+	fprintf(stderr,
+		"offca: WARNING: this private key was generated here and now has to travel to its endpoint.\n"
+		"offca: WARNING: %s/%s/privkey.pem is NOT encrypted: move it only over a channel you trust,\n"
+		"offca: WARNING: delete every copy once installed, and prefer endpoint-generated keys (offca sign\n"
+		"offca: WARNING: --csr) next time.\n", out_dir, it.name);
+out:
+	if (rc != OFFCA_OK) {
+		char msg[600];
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+		rc = ut_err(rc, "%s: the certificate is signed and recorded but its key could not be written and is gone: "
+				"revoke it (offca revoke)", msg);
+	}
+	ca_export_item_clear(&it);
+	return rc;
 }

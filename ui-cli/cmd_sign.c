@@ -1,5 +1,6 @@
 /* cmd_sign.c - offca sign (CSRs -> certificates, one token login) and offca issue --generate-key. */
 #include "cli.h"
+#include "export_cli.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -45,6 +46,7 @@ static const char issue_usage[] =
 	"                   --out FILE.p12 [--key-type ec-p256|ec-p384|rsa-2048|rsa-3072] [--days N]\n"
 	"                   [--legacy] [--passphrase-file F] [--issuer NAME] [--home DIR]\n"
 	"                   [--pin-file F] [--module PATH]\n"
+	"       offca issue --generate-key ... --layout certbot --out-dir DIR\n"
 	"\n"
 	"The exception to endpoint-owned keys: generate the key here (in software), sign it like any CSR\n"
 	"(same policy, lint and records) and write a passphrase-protected PKCS#12 (0600, never\n"
@@ -57,10 +59,12 @@ static const char issue_usage[] =
 	"                    comma-separated lists allowed\n"
 	"  --legacy          PBE-SHA1-3DES + SHA-1 MAC for old consumers (default: AES-256-CBC with\n"
 	"                    PBKDF2-HMAC-SHA256 and a SHA-256 MAC)\n"
-	"  --passphrase-file F  passphrase from the first line of F (0600); default: prompt twice\n";
+	"  --passphrase-file F  passphrase from the first line of F (0600); default: prompt twice\n"
+	"  --layout certbot --out-dir DIR  instead of the PKCS#12: DIR/<first SAN>/ in certbot's layout\n"
+	"                    (offca export --help) with privkey.pem (0600, unencrypted)\n";
 
 enum { O_HOME = 1, O_CSR, O_PROFILE, O_DAYS, O_OUT, O_OUTDIR, O_ISSUER, O_DRY, O_PENDING, O_PENDALL,
-       O_PINFILE, O_MODULE, O_GENKEY, O_SUBJECT, O_SAN, O_LEGACY, O_PASSFILE, O_KEYTYPE };
+       O_PINFILE, O_MODULE, O_GENKEY, O_SUBJECT, O_SAN, O_LEGACY, O_PASSFILE, O_KEYTYPE, O_LAYOUT };
 
 static const struct option long_opts[] = {
 	{"home", required_argument, NULL, O_HOME},         {"csr", required_argument, NULL, O_CSR},
@@ -72,12 +76,13 @@ static const struct option long_opts[] = {
 	{"generate-key", no_argument, NULL, O_GENKEY},     {"subject", required_argument, NULL, O_SUBJECT},
 	{"san", required_argument, NULL, O_SAN},           {"legacy", no_argument, NULL, O_LEGACY},
 	{"passphrase-file", required_argument, NULL, O_PASSFILE}, {"key-type", required_argument, NULL, O_KEYTYPE},
+	{"layout", required_argument, NULL, O_LAYOUT},
 	{"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
 
 #define MAX_ARGS_LIST CA_SIGN_MAX_BATCH
 
 struct opts {
-	const char *home, *profile, *out, *out_dir, *issuer, *pin_file, *module, *subject, *pass_file, *key_type;
+	const char *home, *profile, *out, *out_dir, *issuer, *pin_file, *module, *subject, *pass_file, *key_type, *layout;
 	long days;
 	int dry, pend_all, genkey, legacy;
 	const char **csrs; size_t n_csrs;
@@ -156,6 +161,7 @@ static int parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case O_LEGACY: o->legacy = 1; break;
 		case O_PASSFILE: o->pass_file = optarg; break;
 		case O_KEYTYPE: o->key_type = optarg; break;
+		case O_LAYOUT: o->layout = optarg; break;
 		case O_CSR: o->last_list = 1; r = push_word(cmd, o, 1, optarg); break;
 		case O_PENDING: o->last_list = 2; r = push_word(cmd, o, 2, optarg); break;
 		case O_SAN: o->last_list = 3; r = push_word(cmd, o, 3, optarg); break;
@@ -318,7 +324,7 @@ int cli_cmd_sign(int argc, char **argv)
 	}
 	memset(&res, 0, sizeof(res));
 	memset(&so, 0, sizeof(so));
-	if (o.profile == NULL || (o.n_csrs == 0 && o.n_pend == 0 && !o.pend_all) || o.genkey || o.n_sans) {
+	if (o.profile == NULL || (o.n_csrs == 0 && o.n_pend == 0 && !o.pend_all) || o.genkey || o.n_sans || o.layout) {
 		opts_free(&o);
 		return cli_usage_error("sign", "--profile and at least one --csr FILE or --pending ID are required");
 	}
@@ -419,6 +425,7 @@ int cli_cmd_issue(int argc, char **argv)
 	ca_signed info;
 	unsigned char *p12 = NULL;
 	size_t p12_len = 0;
+	EVP_PKEY *gkey = NULL;
 	char pass[UT_MAX_SECRET] = "", hex[2 * CA_SERIAL_LEN + 1];
 	offca_rc rc;
 	int r;
@@ -433,14 +440,20 @@ int cli_cmd_issue(int argc, char **argv)
 	}
 	memset(&req, 0, sizeof(req));
 	memset(&info, 0, sizeof(info));
-	if (!o.genkey || o.subject == NULL || o.profile == NULL || o.out == NULL || o.n_csrs || o.n_pend ||
-	    o.pend_all || o.dry || o.out_dir) {
+	if (!o.genkey || o.subject == NULL || o.profile == NULL || o.n_csrs || o.n_pend || o.pend_all || o.dry ||
+	    (o.layout == NULL && (o.out == NULL || o.out_dir)) ||
+	    (o.layout != NULL && (o.out_dir == NULL || o.out || o.legacy || o.pass_file))) {
 		opts_free(&o);
-		return cli_usage_error("issue", "--generate-key, --subject, --profile and --out FILE.p12 are required");
+		return cli_usage_error("issue", "--generate-key, --subject, --profile and --out FILE.p12 (or --layout "
+						"certbot --out-dir DIR) are required");
+	}
+	if (o.layout != NULL && strcmp(o.layout, "certbot") != 0) {
+		opts_free(&o);
+		return cli_usage_error("issue", "--layout: the one layout is 'certbot'");
 	}
 	if ((rc = ca_profile_parse(o.profile, 1, &req.profile)) != OFFCA_OK)
 		goto out;
-	if (ut_path_exists(o.out) == OFFCA_OK) {
+	if (o.out != NULL && ut_path_exists(o.out) == OFFCA_OK) {
 		rc = ut_err(OFFCA_E_EXISTS, "%s exists: refusing to overwrite it", o.out);
 		goto out;
 	}
@@ -451,7 +464,7 @@ int cli_cmd_issue(int argc, char **argv)
 	if ((rc = ca_store_open(home, 0, &st)) != OFFCA_OK || (rc = ca_config_load(home, &cfg)) != OFFCA_OK ||
 	    (rc = ca_signer_new(st, cfg, o.issuer, &s)) != OFFCA_OK)
 		goto out;
-	if ((rc = get_pass(o.pass_file, pass, sizeof(pass))) != OFFCA_OK)
+	if (o.layout == NULL && (rc = get_pass(o.pass_file, pass, sizeof(pass))) != OFFCA_OK)
 		goto out;
 	pin.pin_file = o.pin_file;
 	if ((rc = ca_signer_open_key(s, st, o.module, &pin, "issue --generate-key", &key)) != OFFCA_OK)
@@ -461,13 +474,18 @@ int cli_cmd_issue(int argc, char **argv)
 	req.n_sans = o.n_sans;
 	req.key_type = o.key_type;
 	req.days = (unsigned)o.days;
-	req.pass = pass;
+	req.pass = o.layout ? NULL : pass;
 	req.legacy = o.legacy;
+	req.key_out = o.layout ? &gkey : NULL;
 	if ((rc = ca_issue_generated(s, st, &req, &p12, &p12_len, &info)) != OFFCA_OK)
 		goto out;
+	ca_serial_hex(&info.serial, hex, sizeof(hex));
+	if (o.layout != NULL) {
+		rc = cli_export_issued_layout(st, &info.serial, gkey, o.out_dir);
+		goto out;
+	}
 	if ((rc = ut_write_file(o.out, p12, p12_len, UT_WF_EXCL | UT_WF_SECRET)) != OFFCA_OK)
 		goto out;
-	ca_serial_hex(&info.serial, hex, sizeof(hex));
 	printf("%s  serial %s  %s\n", o.out, hex, info.sans);
 	fprintf(stderr,
 		"offca: WARNING: this private key was generated here and now has to travel to its endpoint.\n"
@@ -477,6 +495,7 @@ int cli_cmd_issue(int argc, char **argv)
 		fprintf(stderr, "offca: WARNING: --legacy uses PBE-SHA1-3DES: weak protection, for old consumers only.\n");
 out:
 	ut_memzero(pass, sizeof(pass));
+	EVP_PKEY_free(gkey);
 	OPENSSL_free(p12);
 	OPENSSL_free(info.der);
 	tok_key_free(key);

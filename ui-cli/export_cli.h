@@ -16,6 +16,12 @@ int cli_export_pkg_wanted(int argc, char **argv);
 int cli_cmd_export_pkg(int argc, char **argv);
 
 /*
+ * offca issue --generate-key --layout certbot --out-dir DIR: the freshly recorded certificate
+ * serial with key as DIR/<name>/ including privkey.pem (0600); prints the line and the warnings.
+ */
+offca_rc cli_export_issued_layout(ca_store *st, const ca_serial *serial, EVP_PKEY *key, const char *out_dir);
+
+/*
  * Write data to repo/path inside a Git work tree (git CLI): refuses a path with uncommitted
  * changes (modified, staged or untracked), replaces a committed file (Git keeps the old one),
  * and with commit non-zero commits that path alone with message msg.
