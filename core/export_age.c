@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define AGE_MAX_RECIPIENT 200   /* an age1 recipient is 62 characters */
 #define AGE_MAX_MSG       65536 /* one STREAM chunk */
@@ -44,6 +45,9 @@ offca_rc ca_age_recipient_parse(const char *text, unsigned char pub[32])
 	int bits = 0, upper = 0, lower = 0;
 	size_t out = 0;
 
+	if (strncasecmp(text, "AGE-SECRET-KEY-", 15) == 0) /* never repeat a secret in a message */
+		return ut_err(OFFCA_E_PARSE, "that is an age identity (a secret key), not a recipient: give its public "
+					     "key (age-keygen -y), and keep the identity off command lines");
 	if (n < 8 || n > AGE_MAX_RECIPIENT)
 		return ut_err(OFFCA_E_PARSE, "age recipient '%.80s': not an age1... string", text);
 	for (size_t i = 0; i < n; i++) {
