@@ -469,3 +469,45 @@ out:
 	ca_export_item_clear(&it);
 	return rc;
 }
+
+offca_rc cli_export_sops_check(const char *name, const char *ns, const char *const *age, size_t n_age)
+{
+	unsigned char pub[32];
+	offca_rc rc = OFFCA_OK;
+
+	if (!ca_export_k8s_name_ok(name, 0) || (ns != NULL && !ca_export_k8s_name_ok(ns, 1)))
+		return ut_err(OFFCA_E_USAGE, "--k8s-secret '%s'%s%s: not a Kubernetes object name / namespace", name,
+			      ns ? " --namespace " : "", ns ? ns : "");
+	if (n_age == 0 || n_age > CA_EXPORT_MAX_AGE)
+		return ut_err(OFFCA_E_USAGE, "--sops needs 1..%d --age recipients", CA_EXPORT_MAX_AGE);
+	for (size_t i = 0; i < n_age && rc == OFFCA_OK; i++)
+		rc = ca_age_recipient_parse(age[i], pub);
+	return rc;
+}
+
+offca_rc cli_export_issued_sops(ca_store *st, const ca_serial *serial, EVP_PKEY *key, const char *name, const char *ns,
+				const char *const *age, size_t n_age, const char *out)
+{
+	ca_export_item it;
+	char *yaml = NULL;
+	size_t len = 0;
+	offca_rc rc;
+
+	memset(&it, 0, sizeof(it));
+	if ((rc = load_one(st, serial, 0, &it)) == OFFCA_OK && (rc = ca_export_item_set_key(&it, key)) == OFFCA_OK &&
+	    (rc = ca_export_sops_secret(&it, name, ns, age, n_age, (int64_t)time(NULL), &yaml, &len)) == OFFCA_OK)
+		rc = ut_write_file(out, yaml, len, UT_WF_EXCL);
+	if (rc == OFFCA_OK) {
+		printf("%s  serial %s  %s\n", out, it.serial, it.sans_text);
+		fprintf(stderr, "offca: WARNING: this private key was generated here; %s holds it encrypted to %zu age "
+				"recipient(s) only.\n", out, n_age);
+	} else {
+		char msg[600];
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+		rc = ut_err(rc, "%s: the certificate is signed and recorded but its key could not be written and is gone: "
+				"revoke it (offca revoke)", msg);
+	}
+	ut_free_secret(yaml, len);
+	ca_export_item_clear(&it);
+	return rc;
+}

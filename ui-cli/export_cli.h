@@ -21,6 +21,15 @@ int cli_cmd_export_pkg(int argc, char **argv);
  */
 offca_rc cli_export_issued_layout(ca_store *st, const ca_serial *serial, EVP_PKEY *key, const char *out_dir);
 
+/* Check a SOPS Secret's name, namespace and age recipients before anything is made. */
+offca_rc cli_export_sops_check(const char *name, const char *ns, const char *const *age, size_t n_age);
+/*
+ * offca issue --generate-key --k8s-secret NAME --sops --age R... --out FILE: the freshly recorded
+ * certificate serial with key as a SOPS Secret (tls.key included) written to out (never replaced).
+ */
+offca_rc cli_export_issued_sops(ca_store *st, const ca_serial *serial, EVP_PKEY *key, const char *name, const char *ns,
+				const char *const *age, size_t n_age, const char *out);
+
 /*
  * Write data to repo/path inside a Git work tree (git CLI): refuses a path with uncommitted
  * changes (modified, staged or untracked), replaces a committed file (Git keeps the old one),

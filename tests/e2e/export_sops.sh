@@ -174,3 +174,36 @@ expect_fail "--git-path escaping the repo" "$OFFCA" export "$S" --k8s-secret web
   --git-path ../x.yaml
 expect_fail "--git-repo with a plain Secret" "$OFFCA" export "$S" --k8s-secret web-tls --git-repo "$T/wt"
 pass "re-export commits over the old version; uncommitted changes, non-repo, escaping path, plain Secret refused"
+
+# --- issue --generate-key straight into a SOPS Secret: tls.key present, equal to kubectl's ---
+need kubectl
+"$OFFCA" issue --generate-key --subject "CN=gen.example.com" --san gen.example.com --profile server \
+  --k8s-secret gen-tls --namespace prod --sops --age "$R1" --out "$T/gen.sops.yaml" --pin-file "$PIN" \
+  > "$T/gen.out" 2>"$T/gen.err" || fail "issue --k8s-secret --sops: $(cat "$T/gen.err")"
+grep -q "PRIVATE KEY\|LS0tLS1CRUdJTi" "$T/gen.sops.yaml" && fail "plaintext in the generated-key SOPS Secret"
+node "$JS/decrypt.js" "$T/gen.sops.yaml" "$T/id1.txt" > "$T/gen.json" || fail "sops-age on the generated-key Secret"
+age -d -i "$T/id1.txt" -o "$T/gdk" <(python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["sops"]["age"][0]["enc"],end="")' "$T/gen.sops.yaml")
+node "$JS/mac.js" "$T/gen.sops.yaml" "$T/gdk" | grep -q "MAC OK" || fail "MAC of the generated-key Secret"
+python3 - "$T/gen.json" "$T" <<'PY' || fail "generated-key Secret content"
+import base64, json, sys
+d = json.load(open(sys.argv[1])); t = sys.argv[2]
+for k, f in (("tls.crt", "gen-fullchain.pem"), ("tls.key", "gen-key.pem"), ("ca.crt", "gen-ca.crt")):
+    open(f"{t}/{f}", "wb").write(base64.b64decode(d["data"][k]))
+assert b"PRIVATE KEY" in open(f"{t}/gen-key.pem", "rb").read()
+PY
+[ "$(openssl pkey -in "$T/gen-key.pem" -pubout)" = "$(openssl x509 -in "$T/gen-fullchain.pem" -noout -pubkey)" ] \
+  || fail "tls.key does not match tls.crt"
+kubectl create secret tls gen-tls --namespace prod --cert "$T/gen-fullchain.pem" --key "$T/gen-key.pem" \
+  --dry-run=client -o json > "$T/gen-k.json"
+python3 - "$T/gen.json" "$T/gen-k.json" <<'PY' || fail "generated-key Secret differs from kubectl create secret tls"
+import json, sys
+ours = json.load(open(sys.argv[1])); k = json.load(open(sys.argv[2]))
+for f in k:
+    if f != "data":
+        assert ours[f] == k[f], (f, ours[f], k[f])
+for f in k["data"]:
+    assert ours["data"][f] == k["data"][f], f
+assert set(ours["data"]) - set(k["data"]) == {"ca.crt"}
+PY
+grep -q "WARNING" "$T/gen.err" || fail "no warning about the generated key"
+pass "issue --generate-key --k8s-secret --sops: tls.key inside, encrypted; decrypted it equals kubectl create secret tls (+ ca.crt)"
