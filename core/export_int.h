@@ -27,6 +27,9 @@ typedef offca_rc (*ex_value_fn)(void *arg, const char *key, const char *b64, ex_
 offca_rc ex_secret_yaml(const ca_export_item *it, const char *name, const char *ns, int ind, ex_value_fn fn,
 			void *arg, ex_text *out);
 
+/* name a Kubernetes object name, ns (may be NULL) a namespace? Errors: OFFCA_E_USAGE naming which. */
+offca_rc ex_check_names(const char *name, const char *ns);
+
 /* Make every item's directory name unique within the run (a second "x" becomes "x-SERIAL"). */
 void ex_unique_names(ca_export_item *items, size_t n);
 

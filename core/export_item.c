@@ -127,7 +127,8 @@ static offca_rc metadata(const ca_cert_record *rec, X509 *x, const char *serial,
 	json_object_set_new(o, "not_after", json_string(na));
 	json_object_set_new(o, "renew_before", json_string(rb));
 	json_object_set_new(o, "profile", json_string(rec->profile));
-	json_object_set_new(o, "status", json_string(rec->status == CA_CERT_REVOKED ? "revoked" : "valid"));
+	json_object_set_new(o, "status", json_string(rec->status == CA_CERT_REVOKED ? "revoked"
+						     : rec->not_after < (int64_t)time(NULL) ? "expired" : "valid"));
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (text == NULL || (rc = buf_cat(out, text, strlen(text))) != OFFCA_OK || (rc = buf_cat(out, "\n", 1)) != OFFCA_OK)
 		goto out;

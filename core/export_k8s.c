@@ -48,8 +48,10 @@ offca_rc ex_b64(const unsigned char *p, size_t len, char **out)
 	char *s = malloc(4 * ((len + 2) / 3) + 1);
 
 	*out = NULL;
-	if (s == NULL || len > 0x3fffffff)
-		return free(s), ut_err(OFFCA_E_NOMEM, "out of memory");
+	if (s == NULL || len > 0x3fffffff) {
+		free(s);
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	}
 	EVP_EncodeBlock((unsigned char *)s, p, (int)len);
 	*out = s;
 	return OFFCA_OK;
@@ -124,7 +126,7 @@ static offca_rc plain_value(void *arg, const char *key, const char *b64, ex_text
 	return ex_text_str(out, b64[0] != '\0' ? b64 : "\"\"");
 }
 
-static offca_rc check_names(const char *name, const char *ns)
+offca_rc ex_check_names(const char *name, const char *ns)
 {
 	if (!ca_export_k8s_name_ok(name, 0))
 		return ut_err(OFFCA_E_USAGE, "'%s' is not a Kubernetes object name (lower-case letters, digits, '-' "
@@ -142,7 +144,7 @@ offca_rc ca_export_k8s_secret(const ca_export_item *it, const char *name, const 
 
 	*yaml = NULL;
 	*len = 0;
-	if ((rc = check_names(name, ns)) != OFFCA_OK)
+	if ((rc = ex_check_names(name, ns)) != OFFCA_OK)
 		return rc;
 	if ((rc = ex_secret_yaml(it, name, ns, 2, plain_value, NULL, &t)) != OFFCA_OK) {
 		ex_text_free(&t);
@@ -162,7 +164,7 @@ offca_rc ca_export_k8s_configmap(const ca_export_item *it, const char *name, con
 
 	*yaml = NULL;
 	*len = 0;
-	if ((rc = check_names(name, ns)) != OFFCA_OK)
+	if ((rc = ex_check_names(name, ns)) != OFFCA_OK)
 		return rc;
 	rc = ex_text_str(&t, "apiVersion: v1\ndata:\n  ca.crt: |\n");
 	while (rc == OFFCA_OK && p < end) {

@@ -155,8 +155,8 @@ offca_rc ca_export_sops_secret(const ca_export_item *it, const char *name, const
 		rc = ca_age_recipient_parse(age[i], pub); /* all checked before anything is made */
 	if (rc != OFFCA_OK)
 		return rc;
-	if (!ca_export_k8s_name_ok(name, 0) || (ns != NULL && !ca_export_k8s_name_ok(ns, 1)))
-		return ca_export_k8s_secret(it, name, ns, yaml, len); /* its message */
+	if ((rc = ex_check_names(name, ns)) != OFFCA_OK)
+		return rc;
 	memset(&s, 0, sizeof(s));
 	if (RAND_bytes(s.key, sizeof(s.key)) != 1 || (s.mac = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(s.mac, EVP_sha512(), NULL) != 1 || EVP_DigestUpdate(s.mac, "v1", 2) != 1) {

@@ -476,8 +476,8 @@ offca_rc cli_export_sops_check(const char *name, const char *ns, const char *con
 	offca_rc rc = OFFCA_OK;
 
 	if (!ca_export_k8s_name_ok(name, 0) || (ns != NULL && !ca_export_k8s_name_ok(ns, 1)))
-		return ut_err(OFFCA_E_USAGE, "--k8s-secret '%s'%s%s: not a Kubernetes object name / namespace", name,
-			      ns ? " --namespace " : "", ns ? ns : "");
+		return ut_err(OFFCA_E_USAGE, "--k8s-secret '%s'%s%s: not a Kubernetes object name / namespace (lower-case "
+					     "letters, digits, '-', '.')", name, ns ? " --namespace " : "", ns ? ns : "");
 	if (n_age == 0 || n_age > CA_EXPORT_MAX_AGE)
 		return ut_err(OFFCA_E_USAGE, "--sops needs 1..%d --age recipients", CA_EXPORT_MAX_AGE);
 	for (size_t i = 0; i < n_age && rc == OFFCA_OK; i++)
