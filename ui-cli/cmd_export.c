@@ -15,8 +15,10 @@
 #include "offca/store.h"
 #include "offca/util.h"
 
+static const char export_usage_line[] =
+	"usage: offca export SERIAL --format pem|der|chain|fullchain [--out FILE] [--home DIR]\n";
+
 static const char export_usage[] =
-	"usage: offca export SERIAL --format pem|der|chain|fullchain [--out FILE] [--home DIR]\n"
 	"\n"
 	"Write a certificate of the store to FILE (never overwritten) or to stdout.\n"
 	"  pem        the certificate, PEM\n"
@@ -74,8 +76,10 @@ int cli_cmd_export(int argc, char **argv)
 
 	memset(&rec, 0, sizeof(rec));
 	if (cli_wants_help(argc, argv)) {
+		fputs(export_usage_line, stdout);
+		fputs(cli_export_pkg_synopsis, stdout);
 		fputs(export_usage, stdout);
-		fputs(cli_export_pkg_usage, stdout);
+		fputs(cli_export_pkg_details, stdout);
 		return 0;
 	}
 	if (cli_export_pkg_wanted(argc, argv))

@@ -19,15 +19,16 @@
 #include "offca/store.h"
 #include "offca/util.h"
 
-const char cli_export_pkg_usage[] =
+const char cli_export_pkg_synopsis[] =
 	"       offca export SERIAL|--san NAME|--all-valid --layout certbot --out-dir DIR|--zip FILE\n"
 	"       offca export SERIAL|--san NAME --format p12 --out FILE [--passphrase-file F] [--legacy]\n"
 	"       offca export SERIAL|--san NAME --k8s-secret NAME|--k8s-configmap NAME [--namespace NS]\n"
 	"                    [--out FILE]\n"
 	"       offca export SERIAL|--san NAME --k8s-secret NAME [--namespace NS] --sops --age RECIPIENT...\n"
 	"                    --out FILE | --git-repo DIR [--git-path PATH] [--commit]\n"
-	"   (every form takes [--force] [--home DIR]; docs/distribution.md)\n"
-	"\n"
+	"   (every form takes [--force] [--home DIR]; docs/distribution.md)\n";
+
+const char cli_export_pkg_details[] =
 	"Delivery forms (nothing is ever overwritten; a file or directory appears complete or not at all):\n"
 	"  --san NAME        the newest valid certificate holding SAN NAME (DNS:, IP:, ... or a DNS name)\n"
 	"  --all-valid       every valid (not revoked, not expired) end-entity certificate: layout and ZIP\n"

@@ -8,7 +8,8 @@
 
 #include "offca/export.h"
 
-extern const char cli_export_pkg_usage[];
+extern const char cli_export_pkg_synopsis[]; /* usage lines of the delivery forms */
+extern const char cli_export_pkg_details[];  /* their options */
 
 /* Does argv ask for one of the delivery forms (so cmd_export.c hands over)? */
 int cli_export_pkg_wanted(int argc, char **argv);
