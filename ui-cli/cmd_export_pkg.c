@@ -194,7 +194,7 @@ static int check(const struct popts *o, enum form *f)
 
 /* ---- selection ---- */
 
-struct serials { ca_serial *v; size_t n, cap; int64_t best_time; int64_t now; int all; };
+struct serials { ca_serial *v; size_t n, cap; int64_t best_time, best_issued, now; int all; };
 
 static int push_serial(struct serials *s, const ca_serial *x)
 {
@@ -215,7 +215,7 @@ static int usable(const ca_cert_record *r, int64_t now)
 	return r->status == CA_CERT_VALID && r->not_after >= now && r->not_before <= now;
 }
 
-/* --san: keep the newest valid (latest notBefore, then issued_at); --all-valid: every valid one. */
+/* --san: keep the newest valid (latest notBefore, then latest issued_at); --all-valid: every valid one. */
 static int collect_cb(void *arg, const ca_cert_record *r)
 {
 	struct serials *s = arg;
@@ -224,9 +224,11 @@ static int collect_cb(void *arg, const ca_cert_record *r)
 		return 0; /* CA certificates travel as ca.crt / chain.pem, not as packages of their own */
 	if (s->all)
 		return push_serial(s, &r->serial);
-	if (s->n > 0 && r->not_before <= s->best_time)
+	if (s->n > 0 && (r->not_before < s->best_time ||
+			 (r->not_before == s->best_time && r->issued_at <= s->best_issued)))
 		return 0;
 	s->best_time = r->not_before;
+	s->best_issued = r->issued_at;
 	s->n = 0;
 	return push_serial(s, &r->serial);
 }
