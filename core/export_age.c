@@ -145,7 +145,8 @@ static offca_rc stanza(const unsigned char pub[32], const unsigned char file_key
 	peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub, 32);
 	if (eph == NULL || peer == NULL || EVP_PKEY_get_raw_public_key(eph, share, &slen) != 1 ||
 	    (dc = EVP_PKEY_CTX_new(eph, NULL)) == NULL || EVP_PKEY_derive_init(dc) != 1 ||
-	    EVP_PKEY_derive_set_peer(dc, peer) != 1 || EVP_PKEY_derive(dc, shared, &sharedlen) != 1 || sharedlen != 32) {
+	    EVP_PKEY_derive_set_peer_ex(dc, peer, 0) != 1 || /* low order: the all-zero check below, as age */
+	    EVP_PKEY_derive(dc, shared, &sharedlen) != 1 || sharedlen != 32) {
 		rc = ut_err_ssl(OFFCA_E_CRYPTO, "X25519 failed");
 		goto out;
 	}
