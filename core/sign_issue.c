@@ -128,7 +128,9 @@ offca_rc ca_issue_generated(ca_signer *s, ca_store *st, const ca_issue_req *r, u
 	if (info != NULL)
 		memset(info, 0, sizeof(*info));
 	memset(&res, 0, sizeof(res));
-	if (r->pass == NULL || strlen(r->pass) < CA_PKCS12_MIN_PASS) {
+	if (r->key_out != NULL)
+		*r->key_out = NULL;
+	if ((r->pass == NULL && r->key_out == NULL) || (r->pass != NULL && strlen(r->pass) < CA_PKCS12_MIN_PASS)) {
 		rc = ut_err(OFFCA_E_USAGE, "the PKCS#12 passphrase must have at least %d characters", CA_PKCS12_MIN_PASS);
 		goto out;
 	}
@@ -152,8 +154,12 @@ offca_rc ca_issue_generated(ca_signer *s, ca_store *st, const ca_issue_req *r, u
 		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = ca_pkcs12_build(key, cert, chain, NULL, r->pass, r->legacy, p12, p12_len)) != OFFCA_OK)
+	if (r->pass != NULL && (rc = ca_pkcs12_build(key, cert, chain, NULL, r->pass, r->legacy, p12, p12_len)) != OFFCA_OK)
 		goto out;
+	if (r->key_out != NULL) {
+		*r->key_out = key;
+		key = NULL;
+	}
 	if (info != NULL) {
 		*info = res.certs[0];
 		res.certs[0].der = NULL;

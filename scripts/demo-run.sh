@@ -63,6 +63,16 @@ run openssl verify -x509_strict -purpose sslserver -CAfile "$OUT/root.pem" -untr
 run "$OFFCA" list
 run "$OFFCA" audit verify
 
+# --- delivery: the package an operator hands over, and the GitOps artifact -----------------------
+step "Delivery: the certificate as a certbot layout, and as a SOPS/age-encrypted Kubernetes Secret"
+SERIAL=$(openssl x509 -in "$CERT" -noout -serial | cut -d= -f2)
+run "$OFFCA" export "$SERIAL" --layout certbot --out-dir "$DEMO/delivery"
+# the cluster's age identity lives on the online side; only its public recipient comes here
+age-keygen -o "$DEMO/cluster-age-identity.txt" 2>/dev/null
+RECIPIENT=$(age-keygen -y "$DEMO/cluster-age-identity.txt")
+run "$OFFCA" export "$SERIAL" --k8s-secret www-demo-tls --namespace web --sops --age "$RECIPIENT" \
+  --out "$DEMO/delivery/www-demo-tls.sops.yaml"
+
 step "Where everything is"
 cat <<EOT
   tokens (SoftHSM2)        $DEMO/tokens
@@ -73,4 +83,6 @@ cat <<EOT
   issued certificate       $CERT
   QR frames of the CSR     $DEMO/qr-in/
   signed outbound bundle   $DEMO/outbox.offca  (unpacked in $DEMO/online/)
+  certbot layout           $DEMO/delivery/www.demo.test/  (cert, chain, fullchain, ca.crt, metadata, README)
+  SOPS Secret for GitOps   $DEMO/delivery/www-demo-tls.sops.yaml  (age identity: $DEMO/cluster-age-identity.txt)
 EOT

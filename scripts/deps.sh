@@ -12,6 +12,8 @@ PKGS=(
   libcbor-dev
   # offca-acme: allow-list seccomp filters for each of its processes
   libseccomp-dev
+  # offca export --zip writes the certbot layout as a ZIP with libzip (no hand-written writer)
+  libzip-dev
   # tokens and smart cards
   softhsm2 opensc opensc-pkcs11 pcscd pcsc-tools vsmartcard-vpcd libengine-pkcs11-openssl
   # the YubiKey tests: Yubico's PKCS#11 module and tool drive the PIV card emulator
@@ -25,11 +27,25 @@ PKGS=(
   # the offline bundle's signature (tests/e2e/pkg_bundle_refusals.sh); package.sh and minbase.sh
   # install their own tools (debhelper, lintian, help2man, debootstrap)
   gnupg dpkg-dev
+  # offca export: ZIPs read back by unzip, SOPS/age data keys decrypted by the age CLI, PKCS#12
+  # trust bundles listed by Java's keytool
+  unzip age
 )
 # node and npm (used by the QR interoperability test with @ngraveio/bc-ur): Debian's packages
 # only where the machine has no node/npm of its own (a nodesource node conflicts with Debian's npm)
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   PKGS+=(nodejs npm)
+fi
+
+# Java's keytool reads offca's PKCS#12 trust bundles in tests/e2e/export_p12.sh: Debian's JDK
+# only where the machine has no keytool of its own
+if ! command -v keytool >/dev/null 2>&1; then
+  PKGS+=(default-jdk-headless)
+fi
+# kubectl (tests/e2e/export_k8s.sh compares offca's Secret/ConfigMap with kubectl's): Debian 12's
+# kubernetes-client only where the machine has no kubectl of its own (a vendor kubectl owns the path)
+if ! command -v kubectl >/dev/null 2>&1; then
+  PKGS+=(kubernetes-client)
 fi
 
 missing=()

@@ -104,6 +104,12 @@ offca_rc xfr_bundle_add(xfr_bundle *b, xfr_item_type type, const char *name, con
 
 offca_rc xfr_bundle_add_file(xfr_bundle *b, const char *spec)
 {
+	return xfr_bundle_add_file_checked(b, spec, 1);
+}
+
+offca_rc xfr_bundle_add_file_checked(xfr_bundle *b, const char *spec, int allow_plain_key)
+{
+	const char *key;
 	offca_rc rc;
 	const char *colon = strchr(spec, ':');
 	const char *path = spec;
@@ -128,6 +134,11 @@ offca_rc xfr_bundle_add_file(xfr_bundle *b, const char *spec)
 	if (len == 0) {
 		free(data);
 		return ut_err(OFFCA_E_PARSE, "%s: is empty; nothing to put in a bundle", path);
+	}
+	if (!allow_plain_key && (key = xfr_item_plaintext_key(data, len)) != NULL) {
+		free(data);
+		return ut_err(OFFCA_E_POLICY, "%s: holds an unencrypted private key (%s): refusing to bundle it "
+					      "(encrypt it, or --allow-plaintext-key)", path, key);
 	}
 	if (!typed)
 		type = xfr_item_type_guess(data, len);

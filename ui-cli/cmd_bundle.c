@@ -18,7 +18,7 @@
 static const char bundle_usage[] =
 	"usage: offca bundle create --out FILE [--direction in|out] [--issuer NAME] [--home DIR]\n"
 	"                           [--sign-key URI [--pin-file F] [--module PATH] | --sign-key-file KEY.pem\n"
-	"                            [--pin-file F]] [--signer-cert CERT.pem] ITEM...\n"
+	"                            [--pin-file F]] [--signer-cert CERT.pem] [--allow-plaintext-key] ITEM...\n"
 	"       offca bundle verify FILE [--ca ROOT.pem] [--home DIR]\n"
 	"       offca bundle import FILE [--home DIR] [--require-signed]\n"
 	"       offca bundle export --out FILE [--since TIME|SERIAL] [--issuer NAME] [--home DIR]\n"
@@ -37,6 +37,9 @@ static const char bundle_usage[] =
 	"            certificate, followed by its chain). On the CA, without --signer-cert, the issuer's\n"
 	"            certificate and chain come from the CA home (--issuer NAME or the issuer of the\n"
 	"            --sign-key URI); --direction out with a CA home signs with the issuer's recorded key.\n"
+	"            An unencrypted private key (PEM PRIVATE KEY, EC/RSA PRIVATE KEY, DER, a PKCS#12\n"
+	"            without a passphrase) is refused unless --allow-plaintext-key: bundles are signed,\n"
+	"            not encrypted.\n"
 	"  verify    check structure, sizes, hashes and the signature; print the manifest. With --ca,\n"
 	"            the signer must be a CA certificate chaining to ROOT.pem; with --home, a signed\n"
 	"            inbound bundle's signer must be an enrolled operator. Non-zero on any problem;\n"
@@ -54,11 +57,11 @@ static const char bundle_usage[] =
 struct opts {
 	const char *out, *direction, *issuer, *sign_key, *sign_key_file, *pin_file, *module;
 	const char *signer_cert, *ca, *home, *since, *out_dir, *name;
-	int require_signed;
+	int require_signed, allow_plain_key;
 };
 
 enum { O_OUT = 1, O_DIR, O_ISSUER, O_SIGN_KEY, O_SIGN_KEY_FILE, O_PIN_FILE, O_MODULE, O_SIGNER_CERT,
-       O_CA, O_HOME, O_SINCE, O_OUT_DIR, O_NAME, O_REQUIRE_SIGNED };
+       O_CA, O_HOME, O_SINCE, O_OUT_DIR, O_NAME, O_REQUIRE_SIGNED, O_ALLOW_PLAIN_KEY };
 
 static const struct option long_opts[] = {
 	{"out", required_argument, NULL, O_OUT},
@@ -75,13 +78,15 @@ static const struct option long_opts[] = {
 	{"out-dir", required_argument, NULL, O_OUT_DIR},
 	{"name", required_argument, NULL, O_NAME},
 	{"require-signed", no_argument, NULL, O_REQUIRE_SIGNED},
+	{"allow-plaintext-key", no_argument, NULL, O_ALLOW_PLAIN_KEY},
 	{NULL, 0, NULL, 0},
 };
 
 #define BO(x) (1u << (x))
 #define SIGN_OPTS (BO(O_SIGN_KEY) | BO(O_PIN_FILE) | BO(O_MODULE))
 /* The options each subcommand takes; any other one is a usage error, never silently ignored. */
-#define CREATE_OPTS (BO(O_OUT) | BO(O_DIR) | BO(O_ISSUER) | BO(O_HOME) | SIGN_OPTS | BO(O_SIGN_KEY_FILE) | BO(O_SIGNER_CERT))
+#define CREATE_OPTS (BO(O_OUT) | BO(O_DIR) | BO(O_ISSUER) | BO(O_HOME) | SIGN_OPTS | BO(O_SIGN_KEY_FILE) | BO(O_SIGNER_CERT) | \
+		     BO(O_ALLOW_PLAIN_KEY))
 #define VERIFY_OPTS (BO(O_CA) | BO(O_HOME))
 #define IMPORT_OPTS (BO(O_HOME) | BO(O_REQUIRE_SIGNED))
 #define EXPORT_OPTS (BO(O_OUT) | BO(O_SINCE) | BO(O_ISSUER) | BO(O_HOME) | SIGN_OPTS)
@@ -119,6 +124,7 @@ static int parse_opts(const char *cmd, unsigned allowed, int argc, char **argv, 
 		case O_OUT_DIR: o->out_dir = optarg; break;
 		case O_NAME: o->name = optarg; break;
 		case O_REQUIRE_SIGNED: o->require_signed = 1; break;
+		case O_ALLOW_PLAIN_KEY: o->allow_plain_key = 1; break;
 		default:
 			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 		}
@@ -256,7 +262,7 @@ static int cmd_create(int argc, char **argv)
 	if (rc == OFFCA_OK)
 		rc = xfr_bundle_new(dir, o.issuer != NULL ? o.issuer : s.issuer, &b);
 	for (int i = optind; rc == OFFCA_OK && i < argc; i++)
-		rc = xfr_bundle_add_file(b, argv[i]);
+		rc = xfr_bundle_add_file_checked(b, argv[i], o.allow_plain_key);
 	if (rc == OFFCA_OK && sign) {
 		rc = sign_with(b, &o, o.sign_key != NULL ? o.sign_key : o.sign_key_file != NULL ? NULL : s.key_uri,
 			       s.signer, s.chain, o.issuer != NULL ? o.issuer : s.issuer);

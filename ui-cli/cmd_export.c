@@ -1,5 +1,6 @@
 /* cmd_export.c - offca export SERIAL --format pem|der|chain|fullchain [--out FILE] (docs/inventory.md). */
 #include "cli.h"
+#include "export_cli.h"
 #include "inventory.h"
 
 #include <errno.h>
@@ -14,8 +15,10 @@
 #include "offca/store.h"
 #include "offca/util.h"
 
+static const char export_usage_line[] =
+	"usage: offca export SERIAL --format pem|der|chain|fullchain [--out FILE] [--home DIR]\n";
+
 static const char export_usage[] =
-	"usage: offca export SERIAL --format pem|der|chain|fullchain [--out FILE] [--home DIR]\n"
 	"\n"
 	"Write a certificate of the store to FILE (never overwritten) or to stdout.\n"
 	"  pem        the certificate, PEM\n"
@@ -23,48 +26,30 @@ static const char export_usage[] =
 	"  chain      the issuing CA certificates without the certificate itself, nearest first, in\n"
 	"             PEM (certbot's chain.pem): intermediates only; the root is left out unless it\n"
 	"             issued the certificate directly\n"
-	"  fullchain  the certificate followed by chain (certbot's fullchain.pem)\n";
+	"  fullchain  the certificate followed by chain (certbot's fullchain.pem)\n"
+	"\n";
 
-static offca_rc append_pem(BIO *b, const unsigned char *der, size_t len)
-{
-	const unsigned char *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-	offca_rc rc = OFFCA_OK;
-
-	if (x == NULL || p != der + len)
-		rc = ut_err(OFFCA_E_STORE, "a stored certificate is not valid DER");
-	else if (PEM_write_bio_X509(b, x) != 1)
-		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
-	X509_free(x);
-	return rc;
-}
-
-/* Append the issuer chain of rec (nearest first) to b, per the rule in export_usage. */
-static offca_rc append_chain(ca_store *st, const ca_cert_record *rec, BIO *b)
-{
-	unsigned char **ders = NULL;
-	size_t *lens = NULL, n = 0;
-	offca_rc rc = ca_store_chain(st, rec, &ders, &lens, &n);
-
-	for (size_t i = 0; rc == OFFCA_OK && i < n; i++)
-		rc = append_pem(b, ders[i], lens[i]);
-	ca_der_list_free(ders, lens, n);
-	return rc;
-}
-
+/* Every form goes through ca_export_item_load(), the one reader of a record's DER. */
 static offca_rc build_export(ca_store *st, const ca_cert_record *rec, const char *fmt, BIO *b)
 {
-	offca_rc rc = OFFCA_OK;
+	ca_export_item it;
+	const ca_export_buf *pick;
+	offca_rc rc = ca_export_item_load(st, rec, &it);
 
+	if (rc != OFFCA_OK)
+		return rc;
 	if (strcmp(fmt, "der") == 0) {
-		if (BIO_write(b, rec->der, (int)rec->der_len) != (int)rec->der_len)
+		if (BIO_write(b, it.der, (int)it.der_len) != (int)it.der_len)
 			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+		ca_export_item_clear(&it);
 		return rc;
 	}
-	if (strcmp(fmt, "pem") == 0 || strcmp(fmt, "fullchain") == 0)
-		rc = append_pem(b, rec->der, rec->der_len);
-	if (rc == OFFCA_OK && (strcmp(fmt, "chain") == 0 || strcmp(fmt, "fullchain") == 0))
-		rc = append_chain(st, rec, b);
+	pick = strcmp(fmt, "pem") == 0 ? &it.cert : strcmp(fmt, "chain") == 0 ? &it.chain : &it.fullchain;
+	if (it.self_signed && pick != &it.cert)
+		rc = ut_err(OFFCA_E_STATE, "%s is a self-signed root: it has no chain", rec->issuer);
+	else if (BIO_write(b, pick->p, (int)pick->len) != (int)pick->len)
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+	ca_export_item_clear(&it);
 	return rc;
 }
 
@@ -91,9 +76,14 @@ int cli_cmd_export(int argc, char **argv)
 
 	memset(&rec, 0, sizeof(rec));
 	if (cli_wants_help(argc, argv)) {
+		fputs(export_usage_line, stdout);
+		fputs(cli_export_pkg_synopsis, stdout);
 		fputs(export_usage, stdout);
+		fputs(cli_export_pkg_details, stdout);
 		return 0;
 	}
+	if (cli_export_pkg_wanted(argc, argv))
+		return cli_cmd_export_pkg(argc, argv);
 	r = cli_inv_parse("export", argc, argv, OPT(O_HOME) | OPT(O_FORMAT) | OPT(O_OUT), 1, &o);
 	if (r != 0)
 		return r;

@@ -1,5 +1,6 @@
 /* cmd_sign.c - offca sign (CSRs -> certificates, one token login) and offca issue --generate-key. */
 #include "cli.h"
+#include "export_cli.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -45,6 +46,8 @@ static const char issue_usage[] =
 	"                   --out FILE.p12 [--key-type ec-p256|ec-p384|rsa-2048|rsa-3072] [--days N]\n"
 	"                   [--legacy] [--passphrase-file F] [--issuer NAME] [--home DIR]\n"
 	"                   [--pin-file F] [--module PATH]\n"
+	"       offca issue --generate-key ... --layout certbot --out-dir DIR\n"
+	"       offca issue --generate-key ... --k8s-secret NAME [--namespace NS] --sops --age R... --out FILE\n"
 	"\n"
 	"The exception to endpoint-owned keys: generate the key here (in software), sign it like any CSR\n"
 	"(same policy, lint and records) and write a passphrase-protected PKCS#12 (0600, never\n"
@@ -57,10 +60,15 @@ static const char issue_usage[] =
 	"                    comma-separated lists allowed\n"
 	"  --legacy          PBE-SHA1-3DES + SHA-1 MAC for old consumers (default: AES-256-CBC with\n"
 	"                    PBKDF2-HMAC-SHA256 and a SHA-256 MAC)\n"
-	"  --passphrase-file F  passphrase from the first line of F (0600); default: prompt twice\n";
+	"  --passphrase-file F  passphrase from the first line of F (0600); default: prompt twice\n"
+	"  --layout certbot --out-dir DIR  instead of the PKCS#12: DIR/<first SAN>/ in certbot's layout\n"
+	"                    (offca export --help) with privkey.pem (0600, unencrypted)\n"
+	"  --k8s-secret NAME --sops --age R...  instead of the PKCS#12: a kubernetes.io/tls Secret with\n"
+	"                    tls.key, as a SOPS document encrypted to the age recipients R (offca export)\n";
 
 enum { O_HOME = 1, O_CSR, O_PROFILE, O_DAYS, O_OUT, O_OUTDIR, O_ISSUER, O_DRY, O_PENDING, O_PENDALL,
-       O_PINFILE, O_MODULE, O_GENKEY, O_SUBJECT, O_SAN, O_LEGACY, O_PASSFILE, O_KEYTYPE };
+       O_PINFILE, O_MODULE, O_GENKEY, O_SUBJECT, O_SAN, O_LEGACY, O_PASSFILE, O_KEYTYPE, O_LAYOUT,
+       O_K8S, O_NS, O_SOPS, O_AGE };
 
 static const struct option long_opts[] = {
 	{"home", required_argument, NULL, O_HOME},         {"csr", required_argument, NULL, O_CSR},
@@ -72,18 +80,24 @@ static const struct option long_opts[] = {
 	{"generate-key", no_argument, NULL, O_GENKEY},     {"subject", required_argument, NULL, O_SUBJECT},
 	{"san", required_argument, NULL, O_SAN},           {"legacy", no_argument, NULL, O_LEGACY},
 	{"passphrase-file", required_argument, NULL, O_PASSFILE}, {"key-type", required_argument, NULL, O_KEYTYPE},
+	{"layout", required_argument, NULL, O_LAYOUT},     {"k8s-secret", required_argument, NULL, O_K8S},
+	{"namespace", required_argument, NULL, O_NS},      {"sops", no_argument, NULL, O_SOPS},
+	{"age", required_argument, NULL, O_AGE},
 	{"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
 
 #define MAX_ARGS_LIST CA_SIGN_MAX_BATCH
 
 struct opts {
-	const char *home, *profile, *out, *out_dir, *issuer, *pin_file, *module, *subject, *pass_file, *key_type;
+	const char *home, *profile, *out, *out_dir, *issuer, *pin_file, *module, *subject, *pass_file, *key_type, *layout;
+	const char *k8s, *ns;
+	int sops;
 	long days;
 	int dry, pend_all, genkey, legacy;
 	const char **csrs; size_t n_csrs;
 	uint64_t *pend; size_t n_pend;
 	const char **sans; size_t n_sans;
-	int last_list; /* 1 csr, 2 pending, 3 san: where free words go */
+	const char **ages; size_t n_ages;
+	int last_list; /* 1 csr, 2 pending, 3 san, 4 age: where free words go */
 };
 
 static void opts_free(struct opts *o)
@@ -91,13 +105,14 @@ static void opts_free(struct opts *o)
 	free(o->csrs);
 	free(o->pend);
 	free(o->sans);
+	free(o->ages);
 }
 
 static int push_word(const char *cmd, struct opts *o, int list, const char *w)
 {
-	if (list == 1 || list == 3) {
-		const char ***arr = list == 1 ? &o->csrs : &o->sans;
-		size_t *n = list == 1 ? &o->n_csrs : &o->n_sans;
+	if (list == 1 || list == 3 || list == 4) {
+		const char ***arr = list == 1 ? &o->csrs : list == 3 ? &o->sans : &o->ages;
+		size_t *n = list == 1 ? &o->n_csrs : list == 3 ? &o->n_sans : &o->n_ages;
 		const char **na;
 		if (*n >= MAX_ARGS_LIST)
 			return cli_usage_error(cmd, "too many arguments (at most %u)", MAX_ARGS_LIST);
@@ -156,6 +171,11 @@ static int parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case O_LEGACY: o->legacy = 1; break;
 		case O_PASSFILE: o->pass_file = optarg; break;
 		case O_KEYTYPE: o->key_type = optarg; break;
+		case O_LAYOUT: o->layout = optarg; break;
+		case O_K8S: o->k8s = optarg; break;
+		case O_NS: o->ns = optarg; break;
+		case O_SOPS: o->sops = 1; break;
+		case O_AGE: o->last_list = 4; r = push_word(cmd, o, 4, optarg); break;
 		case O_CSR: o->last_list = 1; r = push_word(cmd, o, 1, optarg); break;
 		case O_PENDING: o->last_list = 2; r = push_word(cmd, o, 2, optarg); break;
 		case O_SAN: o->last_list = 3; r = push_word(cmd, o, 3, optarg); break;
@@ -343,7 +363,8 @@ int cli_cmd_sign(int argc, char **argv)
 	}
 	memset(&res, 0, sizeof(res));
 	memset(&so, 0, sizeof(so));
-	if (o.profile == NULL || (o.n_csrs == 0 && o.n_pend == 0 && !o.pend_all) || o.genkey || o.n_sans) {
+	if (o.profile == NULL || (o.n_csrs == 0 && o.n_pend == 0 && !o.pend_all) || o.genkey || o.n_sans || o.layout ||
+	    o.k8s || o.sops || o.n_ages || o.ns) {
 		opts_free(&o);
 		return cli_usage_error("sign", "--profile and at least one --csr FILE or --pending ID are required");
 	}
@@ -447,6 +468,7 @@ int cli_cmd_issue(int argc, char **argv)
 	ca_signed info;
 	unsigned char *p12 = NULL;
 	size_t p12_len = 0;
+	EVP_PKEY *gkey = NULL;
 	char pass[UT_MAX_SECRET] = "", hex[2 * CA_SERIAL_LEN + 1], ck_msg[700];
 	offca_rc rc, ck_rc = OFFCA_OK;
 	int r;
@@ -461,14 +483,21 @@ int cli_cmd_issue(int argc, char **argv)
 	}
 	memset(&req, 0, sizeof(req));
 	memset(&info, 0, sizeof(info));
-	if (!o.genkey || o.subject == NULL || o.profile == NULL || o.out == NULL || o.n_csrs || o.n_pend ||
-	    o.pend_all || o.dry || o.out_dir) {
+	if (!o.genkey || o.subject == NULL || o.profile == NULL || o.n_csrs || o.n_pend || o.pend_all || o.dry ||
+	    (o.layout == NULL && (o.out == NULL || o.out_dir)) ||
+	    (o.layout != NULL && (o.out_dir == NULL || o.out || o.legacy || o.pass_file || o.k8s)) ||
+	    ((o.k8s || o.sops || o.n_ages || o.ns) && (!o.k8s || !o.sops || !o.n_ages || o.legacy || o.pass_file))) {
 		opts_free(&o);
-		return cli_usage_error("issue", "--generate-key, --subject, --profile and --out FILE.p12 are required");
+		return cli_usage_error("issue", "--generate-key, --subject, --profile and --out FILE.p12 (or --layout "
+						"certbot --out-dir DIR, or --k8s-secret NAME --sops --age R --out FILE) are required");
+	}
+	if (o.layout != NULL && strcmp(o.layout, "certbot") != 0) {
+		opts_free(&o);
+		return cli_usage_error("issue", "--layout: the one layout is 'certbot'");
 	}
 	if ((rc = ca_profile_parse(o.profile, 1, &req.profile)) != OFFCA_OK)
 		goto out;
-	if (ut_path_exists(o.out) == OFFCA_OK) {
+	if (o.out != NULL && ut_path_exists(o.out) == OFFCA_OK) {
 		rc = ut_err(OFFCA_E_EXISTS, "%s exists: refusing to overwrite it", o.out);
 		goto out;
 	}
@@ -479,7 +508,9 @@ int cli_cmd_issue(int argc, char **argv)
 	if ((rc = ca_store_open(home, 0, &st)) != OFFCA_OK || (rc = ca_config_load_for_store(home, st, NULL, 0, &cfg)) != OFFCA_OK ||
 	    (rc = ca_signer_new(st, cfg, o.issuer, &s)) != OFFCA_OK)
 		goto out;
-	if ((rc = get_pass(o.pass_file, pass, sizeof(pass))) != OFFCA_OK)
+	if (o.k8s != NULL && (rc = cli_export_sops_check(o.k8s, o.ns, o.ages, o.n_ages)) != OFFCA_OK)
+		goto out;
+	if (o.layout == NULL && o.k8s == NULL && (rc = get_pass(o.pass_file, pass, sizeof(pass))) != OFFCA_OK)
 		goto out;
 	pin.pin_file = o.pin_file;
 	if ((rc = cli_signer_open_key(s, st, o.module, &pin, "issue --generate-key", &key)) != OFFCA_OK)
@@ -489,19 +520,31 @@ int cli_cmd_issue(int argc, char **argv)
 	req.n_sans = o.n_sans;
 	req.key_type = o.key_type;
 	req.days = (unsigned)o.days;
-	req.pass = pass;
+	req.pass = o.layout || o.k8s ? NULL : pass;
 	req.legacy = o.legacy;
+	req.key_out = o.layout || o.k8s ? &gkey : NULL;
 	if ((rc = ca_issue_generated(s, st, &req, &p12, &p12_len, &info)) != OFFCA_OK)
 		goto out;
 	ck_rc = cli_checkpoint(s, st, ck_msg, sizeof(ck_msg)); /* a signing session: sign the audit head */
 	ca_serial_hex(&info.serial, hex, sizeof(hex));
-	if ((rc = ut_write_file(o.out, p12, p12_len, UT_WF_EXCL | UT_WF_SECRET)) != OFFCA_OK) {
+	if (o.layout != NULL)
+		rc = cli_export_issued_layout(st, &info.serial, gkey, o.out_dir);
+	else if (o.k8s != NULL)
+		rc = cli_export_issued_sops(st, &info.serial, gkey, o.k8s, o.ns, o.ages, o.n_ages, o.out);
+	else
+		rc = ut_write_file(o.out, p12, p12_len, UT_WF_EXCL | UT_WF_SECRET);
+	if (rc != OFFCA_OK) {
 		/* recorded, and its key existed only in memory: the certificate is unusable */
 		char cause[600];
 		snprintf(cause, sizeof(cause), "%s", ut_err_msg());
 		rc = ut_err(OFFCA_E_UNWRITTEN, "%s; certificate %s is recorded but its generated key is lost: "
 				"revoke it with offca revoke %s --reason cessationOfOperation --home %s, then issue again",
 			    cause, hex, hex, home);
+		goto out;
+	}
+	if (o.layout != NULL || o.k8s != NULL) {
+		if (ck_rc != OFFCA_OK)
+			rc = ut_err(ck_rc, "the certificate is recorded and written, but %s", ck_msg);
 		goto out;
 	}
 	printf("%s  serial %s  %s\n", o.out, hex, info.sans);
@@ -515,6 +558,7 @@ int cli_cmd_issue(int argc, char **argv)
 		rc = ut_err(ck_rc, "the certificate is recorded and written, but %s", ck_msg);
 out:
 	ut_memzero(pass, sizeof(pass));
+	EVP_PKEY_free(gkey);
 	OPENSSL_free(p12);
 	OPENSSL_free(info.der);
 	tok_key_free(key);

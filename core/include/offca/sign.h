@@ -195,14 +195,17 @@ typedef struct ca_issue_req {
 	const char *key_type;         /* "ec-p256" (default), "ec-p384", "rsa-2048", "rsa-3072" */
 	ca_profile profile;
 	unsigned days;                /* 0: policy default */
-	const char *pass;             /* PKCS#12 passphrase (caller wipes) */
+	const char *pass;             /* PKCS#12 passphrase (caller wipes); NULL: no PKCS#12 (key_out set) */
 	int legacy;                   /* PBE-SHA1-3DES PKCS#12 */
+	EVP_PKEY **key_out;           /* if not NULL: receives the generated key (EVP_PKEY_free) for
+					 the delivery forms of offca/export.h */
 } ca_issue_req;
 
 /*
  * Generate a key in software, make a CSR for it in memory and sign it through ca_sign_batch()
  * (same policy, lint, records), then wrap key + certificate + issuer certificate in a PKCS#12.
- * *p12 (OPENSSL_free) is the PKCS#12; *info (may be NULL) the certificate summary (info->der is
+ * *p12 (OPENSSL_free) is the PKCS#12 (NULL when r->pass is NULL and r->key_out receives the key
+ * instead); *info (may be NULL) the certificate summary (info->der is
  * the certificate, free with OPENSSL_free). The private key is wiped when freed.
  * Errors: OFFCA_E_USAGE (key type, SAN syntax, passphrase), ca_sign_batch's, ca_pkcs12_build's.
  */

@@ -126,6 +126,14 @@ offca_rc xfr_bundle_add(xfr_bundle *b, xfr_item_type type, const char *name, con
  * (regular files only, symlinks refused). Errors: as xfr_bundle_add() and ut_read_file().
  */
 offca_rc xfr_bundle_add_file(xfr_bundle *b, const char *spec);
+/*
+ * xfr_bundle_add_file() that first refuses a private key anyone can read (OFFCA_E_POLICY, naming
+ * the file and the kind) unless allow_plain_key is non-zero: bundles are authenticated, not
+ * encrypted (bundle_keycheck.c says what counts as plaintext).
+ */
+offca_rc xfr_bundle_add_file_checked(xfr_bundle *b, const char *spec, int allow_plain_key);
+/* What plaintext private key data holds ("EC PRIVATE KEY", "a DER private key"...), or NULL. */
+const char *xfr_item_plaintext_key(const unsigned char *data, size_t len);
 
 /*
  * Sign: freeze the manifest, sign XFR_BUNDLE_MAGIC || manifest bytes with key (ECDSA/RSA
