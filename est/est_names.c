@@ -39,7 +39,7 @@ static offca_rc one_name(const GENERAL_NAME *g, char *buf, size_t cap)
 	if (n < 0 || (size_t)n >= cap)
 		return ut_err(OFFCA_E_TOO_BIG, "subjectAltName too long");
 	if (g->type == GEN_DNS)
-		for (char *p = buf; *p; p++)
+		for (char *p = buf + 4; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 	return OFFCA_OK;
 }
