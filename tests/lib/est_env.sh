@@ -72,16 +72,17 @@ est_token() {
 }
 
 EST_ROUND=0
-# est_cross PROFILE : the air gap, both ways: queue export -> bundle import -> sign -> bundle export ->
+# est_cross [PROFILE] (default: requested, the profile the gateway's provenance asks) : the air gap, both ways: queue export -> bundle import -> sign -> bundle export ->
 #   queue import
 est_cross() {
-  local prof=${1:-server}
+  local prof=${1:-requested}
   EST_ROUND=$((EST_ROUND + 1))
   local r=$T/cross-$EST_ROUND
   mkdir -p "$r/issued"
   gw_cmd queue export --out "$r/in.offca" --sign-key-file "$T/op.key" --signer-cert "$T/op.pem" >/dev/null \
     || fail "queue export: $(cat "$T/last.err" 2>/dev/null)"
   "$OFFCA" bundle import "$r/in.offca" --require-signed >/dev/null || fail "bundle import"
+  "$OFFCA" pending list > "$r/pending.out" || fail "pending list"
   "$OFFCA" sign --pending-all --profile "$prof" --days 30 --out-dir "$r/issued" --pin-file "$T/ca.pin" >/dev/null \
     || fail "sign --pending-all"
   "$OFFCA" crl --out "$r/int.crl" --pin-file "$T/ca.pin" >/dev/null || fail "crl"
