@@ -70,7 +70,7 @@ offca_rc gw_token_use(gw_state *st, MDB_txn *txn, const char *id, json_t *tok, c
 /* ---- client certificates (gw_verify.c) ---- */
 /*
  * Verify a client certificate chain (peer[0] the leaf) against the pinned CA chain: chains to a
- * self-signed certificate of pinned, valid now, purpose TLS client, and not revoked by a CRL the
+ * self-signed certificate of pinned, valid now (any extendedKeyUsage: a server certificate renews itself), not revoked by a CRL the
  * gateway holds for its issuer. Errors: OFFCA_E_VERIFY with the reason.
  */
 offca_rc gw_verify_client(gw_state *st, STACK_OF(X509) *pinned, STACK_OF(X509) *peer);

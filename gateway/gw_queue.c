@@ -141,7 +141,8 @@ out:
 typedef struct want {
 	char spki[65];
 	char rid[GW_RID_LEN + 1];
-	int done;
+	char renews[CA_STORE_SERIAL_HEX]; /* the serial a re-enrollment renews ("" for enrollments) */
+	X509 *best;                       /* the newest certificate for this key in the bundle */
 } want;
 
 typedef struct wants {
@@ -168,6 +169,8 @@ static int collect(void *arg, const char *key, json_t *q)
 	}
 	memset(&w->v[w->n], 0, sizeof(w->v[w->n]));
 	memcpy(w->v[w->n].spki, spki, 65);
+	if (json_is_string(json_object_get(q, "serial")))
+		snprintf(w->v[w->n].renews, sizeof(w->v[w->n].renews), "%s", json_string_value(json_object_get(q, "serial")));
 	snprintf(w->v[w->n].rid, sizeof(w->v[w->n].rid), "%s", key);
 	w->n++;
 	return 0;
@@ -231,17 +234,17 @@ static offca_rc answer_one(gw_state *st, MDB_txn *txn, const want *w, X509 *leaf
 	return rc;
 }
 
-static offca_rc import_cert(gw_state *st, MDB_txn *txn, wants *w, const xfr_item *it, STACK_OF(X509) *roots,
-			    STACK_OF(X509) *untrusted, size_t *n)
+/* remember the newest certificate for each waiting key (a bundle may also hold older ones for the
+   same key: the certificate being renewed with --reuse-key is never its own answer) */
+static offca_rc pick_cert(wants *w, const xfr_item *it)
 {
-	STACK_OF(X509) *one = NULL, *path = NULL;
 	BIO *bio = BIO_new_mem_buf(it->data, (int)it->len);
 	X509 *x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
 	want key = {0}, *hit;
 	unsigned char md[32];
+	char sh[CA_STORE_SERIAL_HEX];
 	offca_rc rc;
 
-	(void)one;
 	BIO_free(bio);
 	if (x == NULL) {
 		const unsigned char *p = it->data;
@@ -254,21 +257,40 @@ static offca_rc import_cert(gw_state *st, MDB_txn *txn, wants *w, const xfr_item
 		goto out;
 	for (int i = 0; i < 32; i++)
 		snprintf(key.spki + 2 * i, 3, "%02x", md[i]);
+	gw_serial_hex(x, sh);
 	hit = bsearch(&key, w->v, w->n, sizeof(*w->v), cmp_want);
-	if (hit == NULL || hit->done) {
-		rc = OFFCA_OK; /* a certificate no request of this gateway waits for */
-		goto out;
-	}
-	if ((rc = cert_path(x, roots, untrusted, &path)) != OFFCA_OK)
-		goto out;
-	rc = answer_one(st, txn, hit, x, path);
-	if (rc == OFFCA_OK) {
-		hit->done = 1; /* answered: not twice */
-		(*n)++;
+	/* every waiting request for this key (several when keys are reused) */
+	while (hit != NULL && hit > w->v && strcmp(hit[-1].spki, key.spki) == 0)
+		hit--;
+	for (; hit != NULL && hit < w->v + w->n && strcmp(hit->spki, key.spki) == 0; hit++) {
+		if (strcmp(hit->renews, sh) == 0)
+			continue;
+		if (hit->best == NULL || ASN1_TIME_compare(X509_get0_notBefore(x), X509_get0_notBefore(hit->best)) > 0) {
+			X509_free(hit->best);
+			X509_up_ref(x);
+			hit->best = x;
+		}
 	}
 out:
-	sk_X509_pop_free(path, X509_free);
 	X509_free(x);
+	return rc;
+}
+
+static offca_rc answer_all(gw_state *st, MDB_txn *txn, wants *w, STACK_OF(X509) *roots, STACK_OF(X509) *untrusted,
+			   size_t *n)
+{
+	offca_rc rc = OFFCA_OK;
+
+	for (size_t i = 0; i < w->n && rc == OFFCA_OK; i++) {
+		STACK_OF(X509) *path = NULL;
+
+		if (w->v[i].best == NULL)
+			continue;
+		if ((rc = cert_path(w->v[i].best, roots, untrusted, &path)) == OFFCA_OK &&
+		    (rc = answer_one(st, txn, &w->v[i], w->v[i].best, path)) == OFFCA_OK)
+			(*n)++;
+		sk_X509_pop_free(path, X509_free);
+	}
 	return rc;
 }
 
@@ -389,16 +411,20 @@ offca_rc gw_queue_import(gw_state *st, STACK_OF(X509) *chain, const char *file, 
 		const xfr_item *it = xfr_bundle_item(b, i);
 
 		if (it->type == XFR_ITEM_CERT)
-			rc = import_cert(st, txn, &w, it, roots, cas, n_certs);
+			rc = pick_cert(&w, it);
 		else if (it->type == XFR_ITEM_CRL)
 			rc = import_crl(st, txn, it, cas, n_crls);
 	}
+	if (rc == OFFCA_OK)
+		rc = answer_all(st, txn, &w, roots, cas, n_certs);
 	if (rc != OFFCA_OK) {
 		mdb_txn_abort(txn);
 		rc = ut_err(rc, "%s; nothing imported", ut_err_msg());
 	} else
 		rc = gw_txn_commit(txn);
 out:
+	for (size_t i = 0; i < w.n; i++)
+		X509_free(w.v[i].best);
 	free(w.v);
 	sk_X509_pop_free(cas, X509_free);
 	sk_X509_pop_free(roots, X509_free);

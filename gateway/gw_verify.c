@@ -97,7 +97,8 @@ offca_rc gw_verify_client(gw_state *st, STACK_OF(X509) *pinned, STACK_OF(X509) *
 		X509_STORE_add_crl(store, f.crl);
 		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
 	}
-	X509_STORE_set_purpose(store, X509_PURPOSE_SSL_CLIENT);
+	/* no EKU purpose: a server certificate authenticates its own renewal (RFC 7030 3.3.2 leaves the
+	   check to the server; what matters is the pinned chain, validity and revocation) */
 	if (!X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
 		rc = ut_err_ssl(OFFCA_E_NOMEM, "client certificate check");
 		goto out;
