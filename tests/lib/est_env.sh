@@ -48,7 +48,7 @@ gw_cmd() { local g=$1 v=$2; shift 2; "$GATEWAY" "$g" "$v" --state "$GW_STATE" "$
 
 est_gateway_start() {
   GW_STATE=${GW_STATE:-$T/gwstate}
-  GW_PORT=$(acme_port)
+  GW_PORT=${GW_PORT:-$(acme_port)} # a restart keeps the port (endpoints know the URL)
   GW_URL="https://127.0.0.1:$GW_PORT"
   "$GATEWAY" serve --state "$GW_STATE" --listen "127.0.0.1:$GW_PORT" --tls-cert "$T/gw-fullchain.pem" \
     --tls-key "$T/gw.key" --ca-chain "$T/chain.pem" --retry-after 1 "$@" >>"$T/gw.log" 2>&1 &
@@ -62,13 +62,12 @@ est_gateway_stop() {
   wait "$GW_PID" 2>/dev/null || true
 }
 
-EST_TOKENS=0
 # est_token PROFILE SAN... : a new enrollment token file (0600); prints its path
 est_token() {
-  local prof=$1; shift
-  EST_TOKENS=$((EST_TOKENS + 1))
-  gw_cmd token new --san "$@" --profile "$prof" --ttl 1h --out "$T/token-$EST_TOKENS" >/dev/null || fail "token new"
-  echo "$T/token-$EST_TOKENS"
+  local prof=$1 f; shift
+  f=$(mktemp -u "$T/token-XXXXXX")
+  gw_cmd token new --san "$@" --profile "$prof" --ttl 1h --out "$f" >/dev/null || fail "token new"
+  echo "$f"
 }
 
 EST_ROUND=0
