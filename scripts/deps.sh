@@ -10,6 +10,9 @@ PKGS=(
   libssl-dev libp11-dev libp11-kit-dev libpcsclite-dev libcurl4-openssl-dev libqrencode-dev liblmdb-dev
   libzbar-dev libjansson-dev libcmocka-dev libfyaml-dev libcairo2-dev libpng-dev libjpeg-dev
   libcbor-dev
+  # offca-gateway: EST over HTTP/TLS from a well-kept library (libmicrohttpd, built with GnuTLS:
+  # the client certificate comes from the GnuTLS session, verified by us with OpenSSL)
+  libmicrohttpd-dev libgnutls28-dev
   # tokens and smart cards
   softhsm2 opensc opensc-pkcs11 pcscd pcsc-tools vsmartcard-vpcd libengine-pkcs11-openssl
   # independent verifiers and real peers used by the tests
