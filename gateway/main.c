@@ -18,7 +18,7 @@ static const char usage[] =
 	"usage: offca-gateway serve --state DIR --listen ADDR:PORT --tls-cert F --tls-key F --ca-chain F\n"
 	"                           [--retry-after SECONDS] [--rate REQ_PER_S] [--max-connections N]\n"
 	"       offca-gateway token new --state DIR --san NAME... --profile client|server|mtls --ttl DURATION\n"
-	"                               [--out FILE]\n"
+	"                               [--out FILE | --count N --out-dir DIR]\n"
 	"       offca-gateway token list --state DIR [--json]\n"
 	"       offca-gateway token revoke --state DIR ID\n"
 	"       offca-gateway queue list --state DIR [--json]\n"
@@ -29,7 +29,7 @@ static const char usage[] =
 
 enum {
 	O_STATE = 256, O_LISTEN, O_TLS_CERT, O_TLS_KEY, O_CA_CHAIN, O_RETRY, O_RATE, O_MAXCONN, O_SAN, O_PROFILE,
-	O_TTL, O_OUT, O_JSON, O_KEY, O_CERT, O_PIN, O_ALL, O_HELP,
+	O_TTL, O_OUT, O_JSON, O_KEY, O_CERT, O_PIN, O_ALL, O_HELP, O_COUNT, O_OUT_DIR,
 };
 
 static const struct option longopts[] = {
@@ -42,11 +42,13 @@ static const struct option longopts[] = {
 	{"json", no_argument, NULL, O_JSON},               {"sign-key-file", required_argument, NULL, O_KEY},
 	{"signer-cert", required_argument, NULL, O_CERT},  {"pin-file", required_argument, NULL, O_PIN},
 	{"all", no_argument, NULL, O_ALL},                 {"help", no_argument, NULL, O_HELP},
+	{"count", required_argument, NULL, O_COUNT},       {"out-dir", required_argument, NULL, O_OUT_DIR},
 	{NULL, 0, NULL, 0},
 };
 
 typedef struct opts {
-	const char *state, *listen, *tls_cert, *tls_key, *ca_chain, *profile, *ttl, *out, *key, *cert, *pin;
+	const char *state, *listen, *tls_cert, *tls_key, *ca_chain, *profile, *ttl, *out, *key, *cert, *pin, *out_dir;
+	unsigned count;
 	const char *sans[GW_MAX_SANS];
 	size_t n_sans;
 	unsigned retry_after, max_conn;
@@ -91,6 +93,11 @@ static offca_rc parse(int argc, char **argv, opts *o)
 		case O_JSON: o->json = 1; break;
 		case O_ALL: o->all = 1; break;
 		case O_HELP: o->help = 1; break;
+		case O_OUT_DIR: o->out_dir = optarg; break;
+		case O_COUNT:
+			if ((rc = num_arg("count", optarg, 1, 100000, &d)) == OFFCA_OK)
+				o->count = (unsigned)d;
+			break;
 		case O_SAN:
 			if (o->n_sans >= GW_MAX_SANS)
 				return ut_err(OFFCA_E_USAGE, "at most %u --san", GW_MAX_SANS);
@@ -183,6 +190,35 @@ static offca_rc cmd_serve(const opts *o)
 	return rc;
 }
 
+/* --count N --out-dir DIR: N tokens for a fleet, DIR/token-NNNNNN (0600), each bound to the names */
+static offca_rc token_batch(gw_state *st, const opts *o, gw_token_opts *t)
+{
+	char id[GW_TOKEN_ID_LEN + 1], secret[64], line[GW_TOKEN_ID_LEN + 66], path[4096];
+	offca_rc rc;
+
+	if (o->out_dir == NULL)
+		return ut_err(OFFCA_E_USAGE, "--count N needs --out-dir DIR");
+	if ((rc = ut_mkdir_p(o->out_dir, 0700)) != OFFCA_OK)
+		return rc;
+	memcpy(t->sans, o->sans, sizeof(t->sans));
+	t->n_sans = o->n_sans;
+	t->profile = o->profile;
+	for (unsigned i = 1; i <= o->count && rc == OFFCA_OK; i++) {
+		snprintf(path, sizeof(path), "%s/token-%06u", o->out_dir, i);
+		if (ut_path_exists(path) == OFFCA_OK)
+			return ut_err(OFFCA_E_EXISTS, "%s exists (never overwritten)", path);
+		if ((rc = gw_token_new(st, t, id, secret, sizeof(secret))) != OFFCA_OK)
+			break;
+		snprintf(line, sizeof(line), "%s:%s\n", id, secret);
+		rc = ut_write_file(path, line, strlen(line), UT_WF_EXCL | UT_WF_SECRET);
+		OPENSSL_cleanse(secret, sizeof(secret));
+		OPENSSL_cleanse(line, sizeof(line));
+	}
+	if (rc == OFFCA_OK)
+		printf("%u tokens written to %s\n", o->count, o->out_dir);
+	return rc;
+}
+
 static offca_rc cmd_token_new(gw_state *st, const opts *o)
 {
 	gw_token_opts t = {0};
@@ -193,6 +229,8 @@ static offca_rc cmd_token_new(gw_state *st, const opts *o)
 		return rc;
 	if ((rc = gw_duration_parse(o->ttl, &t.ttl)) != OFFCA_OK)
 		return rc;
+	if (o->count > 0)
+		return token_batch(st, o, &t);
 	if (o->out != NULL && ut_path_exists(o->out) == OFFCA_OK)
 		return ut_err(OFFCA_E_EXISTS, "%s exists (never overwritten)", o->out);
 	memcpy(t.sans, o->sans, sizeof(t.sans));
