@@ -75,9 +75,53 @@ offca_rc est_b64_encode(const unsigned char *in, size_t len, char **out)
 	return OFFCA_OK;
 }
 
+typedef struct der_cert {
+	unsigned char *der;
+	int len;
+	X509 *x;
+} der_cert;
+
+/* DER's order of a SET OF: by encoding, as X.690 11.6 (and OpenSSL's der_cmp) */
+static int cmp_der(const void *a, const void *b)
+{
+	const der_cert *x = a, *y = b;
+	int c = memcmp(x->der, y->der, (size_t)(x->len < y->len ? x->len : y->len));
+
+	return c != 0 ? c : x->len - y->len;
+}
+
+/* certs in DER order: OpenSSL writes a PKCS#7 certificate SET OF as given (unsorted), which strict
+   DER readers (Python's cryptography, Go) refuse */
+static STACK_OF(X509) *der_sorted(STACK_OF(X509) *certs)
+{
+	int n = sk_X509_num(certs), ok = 1;
+	der_cert *v = calloc(n > 0 ? (size_t)n : 1, sizeof(*v));
+	STACK_OF(X509) *sk = sk_X509_new_null();
+
+	for (int i = 0; v != NULL && i < n && ok; i++) {
+		v[i].x = sk_X509_value(certs, i);
+		v[i].der = NULL;
+		ok = (v[i].len = i2d_X509(v[i].x, &v[i].der)) > 0;
+	}
+	if (v != NULL && sk != NULL && ok) {
+		qsort(v, (size_t)n, sizeof(*v), cmp_der);
+		for (int i = 0; i < n && ok; i++)
+			ok = sk_X509_push(sk, v[i].x) > 0;
+	}
+	for (int i = 0; v != NULL && i < n; i++)
+		OPENSSL_free(v[i].der);
+	free(v);
+	if (v == NULL || !ok) {
+		sk_X509_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
 offca_rc est_p7_encode(STACK_OF(X509) *certs, char **out, size_t *len)
 {
 	PKCS7 *p7 = NULL;
+	STACK_OF(X509) *sorted = NULL;
 	unsigned char *der = NULL;
 	char *b64 = NULL, *s = NULL;
 	size_t bl, k = 0;
@@ -86,7 +130,9 @@ offca_rc est_p7_encode(STACK_OF(X509) *certs, char **out, size_t *len)
 
 	*out = NULL;
 	*len = 0;
-	p7 = PKCS7_sign(NULL, NULL, certs, NULL, PKCS7_PARTIAL | PKCS7_DETACHED);
+	if ((sorted = der_sorted(certs)) == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	p7 = PKCS7_sign(NULL, NULL, sorted, NULL, PKCS7_PARTIAL | PKCS7_DETACHED);
 	if (p7 == NULL || (dl = i2d_PKCS7(p7, &der)) <= 0) {
 		rc = ut_err_ssl(OFFCA_E_CRYPTO, "building the PKCS#7 certs-only answer");
 		goto out;
@@ -113,6 +159,7 @@ offca_rc est_p7_encode(STACK_OF(X509) *certs, char **out, size_t *len)
 	rc = OFFCA_OK;
 out:
 	PKCS7_free(p7);
+	sk_X509_free(sorted);
 	OPENSSL_free(der);
 	free(b64);
 	free(s);

@@ -13,6 +13,9 @@ PKGS=(
   # offca-gateway: EST over HTTP/TLS from a well-kept library (libmicrohttpd, built with GnuTLS:
   # the client certificate comes from the GnuTLS session, verified by us with OpenSSL)
   libmicrohttpd-dev libgnutls28-dev
+  # a second, strict DER reader of the gateway's PKCS#7 answers (e2e est_interop), and the EST load
+  # generator of bench/est_bench.sh
+  python3-cryptography
   # tokens and smart cards
   softhsm2 opensc opensc-pkcs11 pcscd pcsc-tools vsmartcard-vpcd libengine-pkcs11-openssl
   # independent verifiers and real peers used by the tests

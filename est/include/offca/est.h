@@ -30,7 +30,8 @@ offca_rc est_cert_sans_text(X509 *x, char *buf, size_t cap);
 offca_rc est_spki_sha256(EVP_PKEY *key, unsigned char out[32]);
 
 /*
- * A PKCS#7 SignedData "certs-only" (no content, no signers) holding certs, base64 (64-column
+ * A PKCS#7 SignedData "certs-only" (no content, no signers) holding certs (in DER's SET OF order,
+ * so strict DER readers accept it: do not rely on the order), base64 (64-column
  * lines, as `openssl pkcs7 -inform PEM` without its header lines reads it). *out is the caller's
  * (free()). Errors: OFFCA_E_CRYPTO, OFFCA_E_NOMEM.
  */
