@@ -16,4 +16,9 @@ openssl x509 -in "$cert" -noout -ext subjectAltName | grep -q "DNS:www.demo.test
 [ "$(openssl x509 -in "$cert" -noout -pubkey)" = "$(openssl pkey -in "$D/endpoint/web.key" -pubout)" ] || fail "public key mismatch"
 "$OFFCA" ceremony verify "$D/ceremony-out/transcript.jsonl" --ca "$D/ceremony-out/root.pem" >/dev/null || fail "transcript does not verify"
 grep -q "Where everything is" "$D/../demo.log" || fail "demo summary missing"
+# pattern 4: the endpoint enrolled through offca-gateway after the ceremony
+openssl verify -CAfile "$D/ceremony-out/root.pem" -untrusted "$D/endpoint/api/chain.pem" "$D/endpoint/api/cert.pem" >/dev/null \
+  || fail "the endpoint enrolled through the gateway has no valid certificate"
+[ "$(openssl x509 -in "$D/endpoint/api/cert.pem" -noout -pubkey)" = "$(openssl pkey -in "$D/endpoint/api/privkey.pem" -pubout)" ] \
+  || fail "gateway-enrolled certificate is not for the endpoint's key"
 pass "demo ran end to end"
