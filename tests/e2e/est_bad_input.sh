@@ -156,3 +156,13 @@ rm -rf "$D/pending"
 mkcsr d4 d.example.test
 code=$(post "$T/d4.b64" simplereenroll --cert "$T/d-chain.pem" --key "$D/privkey.pem")
 refused 403 "revoked" "revoked client certificate"
+
+# ---- the rate limit per client address (default 20 requests/s, burst 40) ----
+urls=(); for _ in $(seq 120); do urls+=("$EST/cacerts"); done
+"${C[@]}" -o /dev/null -w '%{http_code}\n' "${urls[@]}" > "$T/codes.txt" || true
+grep -q '^429$' "$T/codes.txt" || fail "no 429 after 120 requests at once: $(sort "$T/codes.txt" | uniq -c)"
+grep -q '^200$' "$T/codes.txt" || fail "the first requests should pass"
+grep -q "429 rate limit" "$T/gw.log" || fail "rate refusals not logged"
+sleep 2
+"${C[@]}" -o /dev/null "$EST/cacerts" || fail "the client is served again after a pause"
+pass "rate limit: $(grep -c '^429$' "$T/codes.txt") of 120 requests at once refused with 429, served again after a pause"
