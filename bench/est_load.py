@@ -29,9 +29,18 @@ def make(dirp, i):
     open(f"{dirp}/{i:06d}.csr.new", "wb").write(base64.encodebytes(csr.public_bytes(serialization.Encoding.DER)))
 
 
+def is_ca(c):
+    try:
+        return c.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
 def p7_to_pem(b64):
+    """the answer's certificates, leaf first (a PKCS#7 SET OF has no order to rely on)"""
     from cryptography.hazmat.primitives.serialization import pkcs7
     certs = pkcs7.load_der_pkcs7_certificates(base64.b64decode(b64))
+    certs.sort(key=is_ca)
     return [c.public_bytes(serialization.Encoding.PEM) for c in certs]
 
 
