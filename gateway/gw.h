@@ -51,8 +51,9 @@ typedef struct gw_token_opts {
 	const char *profile; /* client | server | mtls */
 	int64_t ttl;         /* seconds */
 } gw_token_opts;
-/* Make a token; id (GW_TOKEN_ID_LEN + 1) and secret (64 bytes) receive what the endpoint needs. */
-offca_rc gw_token_new(gw_state *st, const gw_token_opts *o, char *id, char *secret, size_t secret_cap);
+/* Make a token (in txn when given, else its own transaction); id (GW_TOKEN_ID_LEN + 1) and secret
+   (64 bytes) receive what the endpoint needs. */
+offca_rc gw_token_new(gw_state *st, MDB_txn *txn, const gw_token_opts *o, char *id, char *secret, size_t secret_cap);
 offca_rc gw_token_revoke(gw_state *st, const char *id);
 /* Parse "30m", "24h", "7d", "3600s" or a number of seconds. */
 offca_rc gw_duration_parse(const char *text, int64_t *out);

@@ -74,7 +74,7 @@ static offca_rc check_san(const char *s, char *canon, size_t cap)
 	return OFFCA_OK;
 }
 
-offca_rc gw_token_new(gw_state *st, const gw_token_opts *o, char *id, char *secret, size_t secret_cap)
+offca_rc gw_token_new(gw_state *st, MDB_txn *txn, const gw_token_opts *o, char *id, char *secret, size_t secret_cap)
 {
 	unsigned char idb[GW_TOKEN_ID_LEN / 2], sb[32], md[32];
 	char hash[65];
@@ -111,7 +111,7 @@ offca_rc gw_token_new(gw_state *st, const gw_token_opts *o, char *id, char *secr
 			"created", (json_int_t)time(NULL), "expires", (json_int_t)(time(NULL) + o->ttl), "state", "unused");
 	if (tok == NULL)
 		goto out;
-	rc = gw_put(st, NULL, GW_DB_TOKENS, id, tok);
+	rc = gw_put(st, txn, GW_DB_TOKENS, id, tok);
 out:
 	OPENSSL_cleanse(sb, sizeof(sb));
 	if (rc != OFFCA_OK) {

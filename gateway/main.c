@@ -190,32 +190,68 @@ static offca_rc cmd_serve(const opts *o)
 	return rc;
 }
 
-/* --count N --out-dir DIR: N tokens for a fleet, DIR/token-NNNNNN (0600), each bound to the names */
+/*
+ * --count N --out-dir DIR: N tokens for a fleet, made in ONE transaction (one fsync), then written
+ * as DIR/token-NNNNNN (0600, never overwritten). If a file cannot be written, the tokens not
+ * written are revoked (their secrets are gone with this process).
+ */
 static offca_rc token_batch(gw_state *st, const opts *o, gw_token_opts *t)
 {
-	char id[GW_TOKEN_ID_LEN + 1], secret[64], line[GW_TOKEN_ID_LEN + 66], path[4096];
+	char (*ids)[GW_TOKEN_ID_LEN + 1] = NULL, (*secrets)[64] = NULL, line[GW_TOKEN_ID_LEN + 66], path[4096];
+	MDB_txn *txn = NULL;
+	unsigned made = 0, written = 0;
 	offca_rc rc;
 
 	if (o->out_dir == NULL)
 		return ut_err(OFFCA_E_USAGE, "--count N needs --out-dir DIR");
 	if ((rc = ut_mkdir_p(o->out_dir, 0700)) != OFFCA_OK)
 		return rc;
-	memcpy(t->sans, o->sans, sizeof(t->sans));
-	t->n_sans = o->n_sans;
-	t->profile = o->profile;
-	for (unsigned i = 1; i <= o->count && rc == OFFCA_OK; i++) {
+	for (unsigned i = 1; i <= o->count; i++) {
 		snprintf(path, sizeof(path), "%s/token-%06u", o->out_dir, i);
 		if (ut_path_exists(path) == OFFCA_OK)
 			return ut_err(OFFCA_E_EXISTS, "%s exists (never overwritten)", path);
-		if ((rc = gw_token_new(st, t, id, secret, sizeof(secret))) != OFFCA_OK)
-			break;
-		snprintf(line, sizeof(line), "%s:%s\n", id, secret);
+	}
+	ids = calloc(o->count, sizeof(*ids));
+	secrets = calloc(o->count, sizeof(*secrets));
+	if (ids == NULL || secrets == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(t->sans, o->sans, sizeof(t->sans));
+	t->n_sans = o->n_sans;
+	t->profile = o->profile;
+	if ((rc = gw_txn_begin(st, &txn)) != OFFCA_OK)
+		goto out;
+	for (; made < o->count && rc == OFFCA_OK; made++)
+		rc = gw_token_new(st, txn, t, ids[made], secrets[made], sizeof(secrets[made]));
+	if (rc != OFFCA_OK) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	if ((rc = gw_txn_commit(txn)) != OFFCA_OK)
+		goto out;
+	for (; written < o->count && rc == OFFCA_OK; written++) {
+		snprintf(path, sizeof(path), "%s/token-%06u", o->out_dir, written + 1);
+		snprintf(line, sizeof(line), "%s:%s\n", ids[written], secrets[written]);
 		rc = ut_write_file(path, line, strlen(line), UT_WF_EXCL | UT_WF_SECRET);
-		OPENSSL_cleanse(secret, sizeof(secret));
 		OPENSSL_cleanse(line, sizeof(line));
 	}
-	if (rc == OFFCA_OK)
-		printf("%u tokens written to %s\n", o->count, o->out_dir);
+	if (rc != OFFCA_OK) {
+		offca_rc wrc = rc;
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+		for (unsigned i = written - 1; i < o->count; i++)
+			gw_token_revoke(st, ids[i]);
+		rc = ut_err(wrc, "%s (%u token files written; the other tokens are revoked)", msg, written - 1);
+		goto out;
+	}
+	printf("%u tokens written to %s\n", o->count, o->out_dir);
+out:
+	if (secrets != NULL)
+		OPENSSL_cleanse(secrets, (size_t)o->count * sizeof(*secrets));
+	free(secrets);
+	free(ids);
 	return rc;
 }
 
@@ -236,7 +272,7 @@ static offca_rc cmd_token_new(gw_state *st, const opts *o)
 	memcpy(t.sans, o->sans, sizeof(t.sans));
 	t.n_sans = o->n_sans;
 	t.profile = o->profile;
-	if ((rc = gw_token_new(st, &t, id, secret, sizeof(secret))) != OFFCA_OK)
+	if ((rc = gw_token_new(st, NULL, &t, id, secret, sizeof(secret))) != OFFCA_OK)
 		return rc;
 	snprintf(line, sizeof(line), "%s:%s\n", id, secret);
 	if (o->out != NULL) {

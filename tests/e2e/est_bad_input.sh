@@ -44,6 +44,15 @@ tok3=$(est_token server c.example.test); IFS=: read -r id3 sec3 < "$tok3"
 gw_cmd token revoke "$id3" >/dev/null || fail "token revoke"
 mkcsr c c.example.test
 code=$(post "$T/c.b64" simpleenroll -u "$id3:$sec3"); refused 403 "is revoked" "revoked token"
+# tokens for a fleet: one transaction, N files 0600, never overwritten
+before=$(gw_cmd token list | wc -l)
+gw_cmd token new --san f.example.test --profile client --ttl 1h --count 3 --out-dir "$T/fleet" >/dev/null || fail "token new --count"
+[ "$(gw_cmd token list | wc -l)" -eq $((before + 3)) ] || fail "token new --count 3 made $(($(gw_cmd token list | wc -l) - before))"
+[ "$(stat -c %a "$T/fleet/token-000003")" = 600 ] || fail "fleet token file mode"
+expect_fail "token new --count over existing files" gw_cmd token new --san f.example.test --profile client --ttl 1h \
+  --count 3 --out-dir "$T/fleet"
+expect_err_match "exists"
+[ "$(gw_cmd token list | wc -l)" -eq $((before + 3)) ] || fail "a refused --count made tokens"
 expect_fail "token new with a bad profile" gw_cmd token new --san x.example.test --profile ca --ttl 1h
 expect_fail "token new with a bad ttl" gw_cmd token new --san x.example.test --profile server --ttl forever
 
