@@ -122,6 +122,12 @@ static offca_rc check_add(const unsigned char *const *ders, const size_t *lens, 
 offca_rc ca_store_pending_add(ca_store *st, const unsigned char *const *ders, const size_t *lens, size_t n,
 			      const char *source, uint64_t *ids_out)
 {
+	return ca_store_pending_add_ex(st, ders, lens, n, source, NULL, ids_out);
+}
+
+offca_rc ca_store_pending_add_ex(ca_store *st, const unsigned char *const *ders, const size_t *lens, size_t n,
+				 const char *source, const char *const *item_sources, uint64_t *ids_out)
+{
 	MDB_txn *txn = NULL;
 	MDB_val k = {sizeof(NEXT_KEY) - 1, NEXT_KEY}, v;
 	unsigned char nb[8];
@@ -132,6 +138,9 @@ offca_rc ca_store_pending_add(ca_store *st, const unsigned char *const *ders, co
 	offca_rc rc = check_add(ders, lens, n, source);
 	int r;
 
+	for (size_t i = 0; rc == OFFCA_OK && item_sources != NULL && i < n; i++)
+		if (item_sources[i] != NULL && strnlen(item_sources[i], 128) > 127)
+			rc = ut_err(OFFCA_E_USAGE, "ca_store_pending_add: source of CSR %zu longer than 127 bytes", i + 1);
 	if (rc != OFFCA_OK)
 		return rc;
 	rc = ca_st_begin(st, 0, &txn);
@@ -146,9 +155,11 @@ offca_rc ca_store_pending_add(ca_store *st, const unsigned char *const *ders, co
 	}
 	rc = ca_audit_tail_load(st, txn, &tail);
 	for (size_t i = 0; rc == OFFCA_OK && i < n; i++) {
-		rc = put_one(st, txn, next + 1 + i, now, source, ders[i], lens[i]);
+		const char *src = item_sources != NULL && item_sources[i] != NULL ? item_sources[i] : source;
+
+		rc = put_one(st, txn, next + 1 + i, now, src, ders[i], lens[i]);
 		if (rc == OFFCA_OK)
-			rc = bind_one(st, txn, &tail, next + 1 + i, source, ders[i], lens[i]);
+			rc = bind_one(st, txn, &tail, next + 1 + i, src, ders[i], lens[i]);
 	}
 	if (rc == OFFCA_OK)
 		rc = ca_audit_tail_flush(st, txn, &tail);

@@ -73,6 +73,57 @@ RECIPIENT=$(age-keygen -y "$DEMO/cluster-age-identity.txt")
 run "$OFFCA" export "$SERIAL" --k8s-secret www-demo-tls --namespace web --sops --age "$RECIPIENT" \
   --out "$DEMO/delivery/www-demo-tls.sops.yaml"
 
+# --- pattern 4: an endpoint enrolls by itself through the EST gateway ---------------------------
+BIN=$(dirname "$OFFCA")/..
+GATEWAY=${OFFCA_GATEWAY:-$BIN/gateway/offca-gateway}
+AGENT=${OFFCA_AGENT:-$BIN/agent/offca-agent}
+if [ -x "$GATEWAY" ] && [ -x "$AGENT" ]; then
+  step "Online side: offca-gateway (EST) with a TLS certificate and an operator key from this CA"
+  G=$DEMO/gateway
+  mkdir -p "$G"
+  (umask 077; echo 654321 > "$DEMO/int.pin")
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$G/tls.key" -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -out "$G/tls.csr" 2>/dev/null
+  run "$OFFCA" sign --csr "$G/tls.csr" --profile server --days 30 --out "$G/tls.crt" --pin-file "$DEMO/int.pin"
+  cat "$G/tls.crt" "$OUT/intermediate.pem" > "$G/tls-fullchain.pem"
+  cat "$OUT/intermediate.pem" "$OUT/root.pem" > "$G/ca-chain.pem"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$G/op.key" -subj "/CN=demo gateway" \
+    -days 30 -out "$G/op.pem" 2>/dev/null
+  run "$OFFCA" bundle enroll-operator "$G/op.pem" --name gateway
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$GATEWAY" serve --state "$G/state" --listen "127.0.0.1:$PORT" --tls-cert "$G/tls-fullchain.pem" \
+    --tls-key "$G/tls.key" --ca-chain "$G/ca-chain.pem" --retry-after 5 2> "$G/gateway.log" &
+  GW_PID=$!
+  trap 'kill $GW_PID 2>/dev/null || true' EXIT
+  for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+  run "$GATEWAY" token new --state "$G/state" --san api.demo.test --profile server --ttl 1h --out "$G/api.token"
+
+  step "The endpoint enrolls: it pins the root by fingerprint; the request waits for the offline CA (exit 75)"
+  FP=$(openssl x509 -in "$OUT/root.pem" -noout -fingerprint -sha256 | cut -d= -f2)
+  enroll() { "$AGENT" enroll --server "https://127.0.0.1:$PORT" --root-sha256 "$FP" --token-file "$G/api.token" \
+    --san api.demo.test --out-dir "$DEMO/endpoint/api"; }
+  printf '$ offca-agent enroll --server https://127.0.0.1:%s --root-sha256 %s ...\n' "$PORT" "$FP"
+  rc=0; enroll || rc=$?
+  [ "$rc" = 75 ] || { echo "expected the request to wait (75), got $rc" >&2; exit 1; }
+
+  step "The queue crosses the gap: export, import on the CA (provenance kept), sign, export back"
+  run "$GATEWAY" queue export --state "$G/state" --out "$DEMO/est-in.offca" --sign-key-file "$G/op.key" --signer-cert "$G/op.pem"
+  run "$OFFCA" bundle import "$DEMO/est-in.offca" --require-signed
+  run "$OFFCA" pending list
+  mkdir -p "$DEMO/est-issued"
+  run "$OFFCA" sign --pending-all --profile requested --days 30 --out-dir "$DEMO/est-issued" --pin-file "$DEMO/int.pin"
+  run "$OFFCA" bundle export --out "$DEMO/est-out.offca" --pin-file "$DEMO/int.pin"
+  run "$GATEWAY" queue import --state "$G/state" "$DEMO/est-out.offca"
+
+  step "The endpoint polls again: the certificate is checked and installed (certbot names)"
+  printf '$ offca-agent enroll ... (again)\n'
+  enroll
+  run ls -l "$DEMO/endpoint/api"
+  run openssl verify -CAfile "$OUT/root.pem" -untrusted "$DEMO/endpoint/api/chain.pem" "$DEMO/endpoint/api/cert.pem"
+  rm -f "$DEMO/int.pin"
+  kill $GW_PID 2>/dev/null || true
+fi
+
 step "Where everything is"
 cat <<EOT
   tokens (SoftHSM2)        $DEMO/tokens
@@ -85,4 +136,5 @@ cat <<EOT
   signed outbound bundle   $DEMO/outbox.offca  (unpacked in $DEMO/online/)
   certbot layout           $DEMO/delivery/www.demo.test/  (cert, chain, fullchain, ca.crt, metadata, README)
   SOPS Secret for GitOps   $DEMO/delivery/www-demo-tls.sops.yaml  (age identity: $DEMO/cluster-age-identity.txt)
+  EST gateway state        $DEMO/gateway/state  (endpoint's certificate in $DEMO/endpoint/api/)
 EOT

@@ -14,6 +14,11 @@ PKGS=(
   libseccomp-dev
   # offca export --zip writes the certbot layout as a ZIP with libzip (no hand-written writer)
   libzip-dev
+  # offca-gateway: EST over HTTP/TLS from a well-kept library (libmicrohttpd, built with GnuTLS:
+  # the client certificate comes from the GnuTLS session, verified by us with OpenSSL)
+  libmicrohttpd-dev libgnutls28-dev
+  # (python3-cryptography, below, is also the second strict DER reader of the gateway's PKCS#7
+  # answers in e2e est_interop, and the EST load generator of bench/est_bench.sh)
   # tokens and smart cards
   softhsm2 opensc opensc-pkcs11 pcscd pcsc-tools vsmartcard-vpcd libengine-pkcs11-openssl
   # the YubiKey tests: Yubico's PKCS#11 module and tool drive the PIV card emulator

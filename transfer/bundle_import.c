@@ -72,7 +72,8 @@ offca_rc xfr_bundle_import(ca_store *st, const xfr_bundle *b, const xfr_import_o
 	offca_rc rc;
 	unsigned char *ders[XFR_MAX_ITEMS] = {0};
 	size_t lens[XFR_MAX_ITEMS] = {0}, item_of[XFR_MAX_ITEMS] = {0}, n = 0;
-	char source[128], hex12[13];
+	char source[128], hex12[13], (*prov)[128] = NULL;
+	const char *item_src[XFR_MAX_ITEMS] = {0};
 
 	memset(res, 0, sizeof(*res));
 	if (b->dir != XFR_DIR_IN)
@@ -107,11 +108,25 @@ offca_rc xfr_bundle_import(ca_store *st, const xfr_bundle *b, const xfr_import_o
 		snprintf(hex12 + 2 * i, 3, "%02x", b->have_digest ? b->digest[i] : 0);
 	snprintf(source, sizeof(source), "bundle %s %s%s", hex12, res->signer[0] ? "operator " : "unsigned",
 		 res->signer);
-	rc = ca_store_pending_add(st, (const unsigned char *const *)ders, lens, n, source, res->ids);
+	/* provenance from the item names only when an enrolled operator signed them */
+	if (res->signer[0] != '\0' && (prov = calloc(n, sizeof(*prov))) == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; prov != NULL && i < n; i++) {
+		char p[96];
+
+		if (xfr_provenance_of_name(b->items[item_of[i]].name, p, sizeof(p))) {
+			snprintf(prov[i], sizeof(prov[i]), "%s; %.*s", p, (int)(sizeof(prov[i]) - strlen(p) - 3), source);
+			item_src[i] = prov[i];
+		}
+	}
+	rc = ca_store_pending_add_ex(st, (const unsigned char *const *)ders, lens, n, source, item_src, res->ids);
 	if (rc != OFFCA_OK)
 		goto out;
 	res->n_csrs = n;
 out:
+	free(prov);
 	for (size_t i = 0; i < n; i++)
 		OPENSSL_free(ders[i]);
 	return rc;

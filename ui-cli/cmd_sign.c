@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "offca/bundle.h"
 #include "offca/config.h"
 #include "offca/csr.h"
 #include "offca/sign.h"
@@ -34,7 +35,8 @@ static const char sign_usage[] =
 	"                    or list several files after it\n"
 	"  --pending ID...   sign CSRs from the pending queue (offca pending list); --pending-all: all;\n"
 	"                    signed entries leave the queue\n"
-	"  --profile P       server (serverAuth), client (clientAuth) or mtls (both)\n"
+	"  --profile P       server (serverAuth), client (clientAuth) or mtls (both); with --pending:\n"
+	"                    'requested' takes the profile the CSRs' provenance asks (offca-gateway)\n"
 	"  --days N          validity in days (default: the policy's leaf_days_default)\n"
 	"  --out FILE        the certificate (PEM) for a single CSR; never overwritten\n"
 	"  --out-dir DIR     one SERIAL.pem per certificate in DIR (default: HOME/outbox)\n"
@@ -282,6 +284,36 @@ static offca_rc unwritten(const char *home, const struct opts *o, ca_outdir *od,
 			"(serials above): do not sign again, write them with offca export SERIAL", cause, missing, res->n);
 }
 
+/*
+ * --profile requested: the one profile that the pending CSRs' provenance asks for (CSRs queued by
+ * offca-gateway, docs/gateway.md). The issuer's policy still decides when signing.
+ */
+static offca_rc requested_profile(ca_store *st, const ca_sign_input *in, size_t n, ca_profile *out)
+{
+	char want[16] = "", p[16];
+	offca_rc rc = OFFCA_OK;
+
+	for (size_t i = 0; i < n && rc == OFFCA_OK; i++) {
+		ca_pending pe;
+
+		memset(&pe, 0, sizeof(pe));
+		if (in[i].pending_id == 0)
+			return ut_err(OFFCA_E_USAGE, "--profile requested takes pending CSRs only (--pending, --pending-all)");
+		if ((rc = ca_store_pending_get(st, in[i].pending_id, &pe)) != OFFCA_OK)
+			break;
+		if (!xfr_provenance_profile(pe.source, p, sizeof(p)))
+			rc = ut_err(OFFCA_E_USAGE, "pending %llu requests no profile (it did not come through offca-gateway): "
+				    "give --profile server|client|mtls", (unsigned long long)pe.id);
+		else if (want[0] != '\0' && strcmp(want, p) != 0)
+			rc = ut_err(OFFCA_E_USAGE, "the pending CSRs request different profiles (%s, %s): sign each group "
+				    "with --pending ID... --profile requested", want, p);
+		else
+			snprintf(want, sizeof(want), "%s", p);
+		ca_pending_clear(&pe);
+	}
+	return rc != OFFCA_OK ? rc : ca_profile_parse(want, 1, out);
+}
+
 /* Write every certificate (after the commit). */
 static offca_rc write_outputs(const char *home, const struct opts *o, ca_outdir *od, const ca_sign_result *res,
 			      const ca_sign_input *in)
@@ -372,7 +404,7 @@ int cli_cmd_sign(int argc, char **argv)
 		opts_free(&o);
 		return cli_usage_error("sign", "--pending-all takes no --csr or --pending");
 	}
-	if ((rc = ca_profile_parse(o.profile, 1, &so.profile)) != OFFCA_OK)
+	if (strcmp(o.profile, "requested") != 0 && (rc = ca_profile_parse(o.profile, 1, &so.profile)) != OFFCA_OK)
 		goto out;
 	if ((home = cli_home(o.home)) == NULL) {
 		rc = OFFCA_E_USAGE;
@@ -383,6 +415,8 @@ int cli_cmd_sign(int argc, char **argv)
 		goto out;
 	if ((rc = load_inputs(&o, st, &in, &bufs, &labels, &n)) != OFFCA_OK ||
 	    (rc = check_outputs(&o, n)) != OFFCA_OK)
+		goto out;
+	if (strcmp(o.profile, "requested") == 0 && (rc = requested_profile(st, in, n, &so.profile)) != OFFCA_OK)
 		goto out;
 	so.days = (unsigned)o.days;
 	so.source = o.n_pend || o.pend_all ? "offca sign --pending" : "offca sign";

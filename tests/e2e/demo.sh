@@ -25,4 +25,9 @@ grep -qxF "    encrypted_regex: ^(data|stringData)$" "$S" && ! grep -q "LS0tLS1C
 python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["sops"]["age"][0]["enc"],end="")' "$S" > "$T/enc.age"
 age -d -i "$D/cluster-age-identity.txt" -o "$T/dk" "$T/enc.age" && [ "$(stat -c %s "$T/dk")" = 32 ] || fail "age -d of the demo Secret's data key"
 grep -q "Where everything is" "$D/../demo.log" || fail "demo summary missing"
+# pattern 4: the endpoint enrolled through offca-gateway after the ceremony
+openssl verify -CAfile "$D/ceremony-out/root.pem" -untrusted "$D/endpoint/api/chain.pem" "$D/endpoint/api/cert.pem" >/dev/null \
+  || fail "the endpoint enrolled through the gateway has no valid certificate"
+[ "$(openssl x509 -in "$D/endpoint/api/cert.pem" -noout -pubkey)" = "$(openssl pkey -in "$D/endpoint/api/privkey.pem" -pubout)" ] \
+  || fail "gateway-enrolled certificate is not for the endpoint's key"
 pass "demo ran end to end"

@@ -361,6 +361,11 @@ typedef struct ca_pending { uint64_t id; char source[128]; int64_t received; uns
    entry. ids written to ids_out (may be NULL). Ids are increasing, never reused. */
 offca_rc ca_store_pending_add(ca_store *st, const unsigned char *const *ders, const size_t *lens,
                               size_t n, const char *source, uint64_t *ids_out);
+/* The same, where item_sources[i] (when item_sources and it are not NULL; <= 127 bytes) is CSR i's
+   own source (its provenance, e.g. "est token=ID profile=server; bundle ..."), kept in its record;
+   the audit "import" entry names source. Errors: as ca_store_pending_add(). */
+offca_rc ca_store_pending_add_ex(ca_store *st, const unsigned char *const *ders, const size_t *lens, size_t n,
+				 const char *source, const char *const *item_sources, uint64_t *ids_out);
 /* All pending CSRs in id order (free with ca_pending_list_free()). */
 offca_rc ca_store_pending_list(ca_store *st, ca_pending **out, size_t *n);
 /* One pending CSR (caller clears). Errors: OFFCA_E_NOT_FOUND. */

@@ -228,6 +228,18 @@ offca_rc xfr_operator_enroll(const char *home, const char *name, const char *cer
  */
 offca_rc xfr_operator_match(const char *home, X509 *signer, char *name_out);
 
+/* ---- provenance of CSRs queued by offca-gateway (provenance.c) ---- */
+
+/*
+ * The provenance an offca-gateway item name carries ("est-RID.tok-ID.p-PROFILE.csr" or
+ * "est-RID.renew-SERIAL.p-PROFILE.csr") as "est token=ID profile=PROFILE" or "est renew=SERIAL
+ * profile=PROFILE" in out. Returns 1 when name has that form (and out held it), else 0 (out "").
+ */
+int xfr_provenance_of_name(const char *name, char *out, size_t cap);
+/* The requested profile ("server", "client", "mtls") of a pending CSR's source that starts with
+   such a provenance: 1 and out set, else 0 (out ""). */
+int xfr_provenance_profile(const char *source, char *out, size_t cap);
+
 /* ---- with the CA store (bundle_store.c) ---- */
 
 typedef struct ca_store ca_store;
