@@ -16,6 +16,7 @@ static const char usage[] =
 	"                          --out-dir DIR [--wait SECONDS] [--deploy-hook CMD]\n"
 	"       offca-agent run --out-dir DIR [--renew-at FRACTION] [--jitter FRACTION] [--reuse-key] [--force]\n"
 	"                       [--wait SECONDS] [--deploy-hook CMD] [--server URL]\n"
+	"       offca-agent --help | --version\n"
 	"Exit codes: 0 done (or not due), 2 usage/state, 3 refused by the gateway, 4 answer failed\n"
 	"verification (kept the installed certificate), 5 gateway unreachable, 6 install failed,\n"
 	"7 deploy hook failed, 75 waiting for the offline CA (run again later). See docs/agent.md.\n";
@@ -114,6 +115,10 @@ int main(int argc, char **argv)
 	if (cmd == NULL || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		fputs(usage, cmd == NULL ? stderr : stdout);
 		return cmd == NULL ? AG_EXIT_USAGE : 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("offca-agent %s\n", OFFCA_VERSION);
+		return 0;
 	}
 	if (!parse(argc - 1, argv + 1, &o, &help))
 		return AG_EXIT_USAGE;

@@ -2,11 +2,10 @@
 # runs `cmake --install --component P` into debian/P for each package P of debian/control, so the
 # component name IS the package name. `cmake --install build` (no component) installs everything.
 #
-# Adding a program (offca-gateway, offca-agent when their targets exist) takes three lines here
-# and a stanza in debian/control:
-#   offca_install_program(offca-gateway "one-line description for the man page" DOCS docs/gateway.md)
-#   offca_install_units(offca-gateway)    # scripts/systemd/offca-gateway*.{service,timer,socket}
-#                                         # + offca-gateway.{sysusers,tmpfiles,default}
+# Adding a program takes two calls here and a stanza in debian/control:
+#   offca_install_program(NAME "one-line description for the man page" DOCS docs/NAME.md)
+#   offca_install_units(NAME)    # scripts/systemd/NAME{,-*,@}.{service,timer,socket}
+#                                # + NAME.{sysusers,tmpfiles,default}
 include(GNUInstallDirs)
 
 option(OFFCA_MANPAGES "Generate man pages from --help with help2man at build time" OFF)
@@ -57,7 +56,8 @@ function(offca_install_units component)
   file(GLOB units CONFIGURE_DEPENDS
        ${dir}/${component}.service ${dir}/${component}.timer ${dir}/${component}.socket
        ${dir}/${component}.path ${dir}/${component}-*.service ${dir}/${component}-*.timer
-       ${dir}/${component}-*.socket ${dir}/${component}-*.path)
+       ${dir}/${component}-*.socket ${dir}/${component}-*.path
+       ${dir}/${component}@.service ${dir}/${component}@.timer)
   foreach(unit ${units})
     get_filename_component(name ${unit} NAME)
     set(staged ${CMAKE_BINARY_DIR}/units/${name})
@@ -96,7 +96,7 @@ endfunction()
 
 # --- offca: the offline CA appliance --------------------------------------------------------
 file(GLOB OFFCA_DOC_PAGES RELATIVE ${CMAKE_SOURCE_DIR} CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/docs/*.md)
-list(REMOVE_ITEM OFFCA_DOC_PAGES docs/acme.md)
+list(REMOVE_ITEM OFFCA_DOC_PAGES docs/acme.md docs/gateway.md docs/agent.md)
 offca_install_program(offca "offline certificate authority with keys on PKCS#11 tokens"
                       DOCS ${OFFCA_DOC_PAGES} docs/examples)
 
@@ -114,8 +114,14 @@ if(TARGET offca-acme)
           DESTINATION ${CMAKE_INSTALL_DATADIR}/offca/dns-hooks COMPONENT offca-acme)
 endif()
 
-# --- offca-gateway, offca-agent (issue 14): uncomment when their targets exist ----------------
-# if(TARGET offca-gateway)
-#   offca_install_program(offca-gateway "..." DOCS docs/gateway.md)
-#   offca_install_units(offca-gateway)
-# endif()
+# --- offca-gateway (online, no CA key) and offca-agent (on each endpoint) ---------------------
+if(TARGET offca-gateway)
+  offca_install_program(offca-gateway "EST (RFC 7030) gateway whose queue crosses the air gap to offca"
+                        DOCS docs/gateway.md docs/distribution.md)
+  offca_install_units(offca-gateway)
+endif()
+if(TARGET offca-agent)
+  offca_install_program(offca-agent "endpoint agent: enrolls, renews and installs certificates through offca-gateway"
+                        DOCS docs/agent.md docs/distribution.md)
+  offca_install_units(offca-agent)
+endif()

@@ -21,6 +21,7 @@ static const char usage[] =
 	"                               [--out FILE | --count N --out-dir DIR]\n"
 	"       offca-gateway token list --state DIR [--json]\n"
 	"       offca-gateway token revoke --state DIR ID\n"
+	"       offca-gateway --help | --version\n"
 	"       offca-gateway queue list --state DIR [--json]\n"
 	"       offca-gateway queue export --state DIR --out FILE --sign-key-file KEY --signer-cert CERT\n"
 	"                                  [--pin-file F] [--all]\n"
@@ -395,6 +396,10 @@ int main(int argc, char **argv)
 	if (cmd == NULL || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		fputs(usage, cmd == NULL ? stderr : stdout);
 		return cmd == NULL ? 2 : 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("offca-gateway %s\n", OFFCA_VERSION);
+		return 0;
 	}
 	if (strcmp(cmd, "token") == 0 || strcmp(cmd, "queue") == 0) {
 		verb = argc > 2 ? argv[2] : "";

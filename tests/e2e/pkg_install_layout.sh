@@ -9,7 +9,7 @@ need cmake
 B=${OFFCA_BUILD:?ctest sets OFFCA_BUILD}
 
 # 1. the /usr layout, into a DESTDIR, as debian/rules does it (one component at a time)
-for c in offca offca-acme; do
+for c in offca offca-acme offca-gateway offca-agent; do
   DESTDIR="$T/deb/$c" cmake --install "$B" --prefix /usr --component "$c" >/dev/null
 done
 D=$T/deb/offca
@@ -39,6 +39,28 @@ grep -q '^User=offca-acme$' "$U" || fail "the unit does not run as offca-acme"
 grep -q '^EnvironmentFile=-/etc/default/offca-acme$' "$U" || fail "the unit does not read /etc/default/offca-acme"
 pass "the /usr layout, per component"
 
+G=$T/deb/offca-gateway
+for f in usr/bin/offca-gateway usr/share/doc/offca-gateway/gateway.md usr/lib/systemd/system/offca-gateway.service \
+         usr/lib/sysusers.d/offca-gateway.conf usr/lib/tmpfiles.d/offca-gateway.conf; do
+  [ -f "$G/$f" ] || fail "component offca-gateway lacks /$f"
+done
+grep -q '^ExecStart=/usr/bin/offca-gateway serve ' "$G/usr/lib/systemd/system/offca-gateway.service" ||
+  fail "the gateway unit does not start /usr/bin/offca-gateway serve"
+grep -q '^User=offca-gateway$' "$G/usr/lib/systemd/system/offca-gateway.service" || fail "the gateway unit does not run as offca-gateway"
+grep -qx 'u offca-gateway - "offca EST gateway" /var/lib/offca-gateway' "$G/usr/lib/sysusers.d/offca-gateway.conf" ||
+  fail "no sysusers entry for offca-gateway"
+AG=$T/deb/offca-agent
+for f in usr/bin/offca-agent usr/share/doc/offca-agent/agent.md usr/lib/systemd/system/offca-agent@.service \
+         usr/lib/systemd/system/offca-agent@.timer usr/lib/tmpfiles.d/offca-agent.conf; do
+  [ -f "$AG/$f" ] || fail "component offca-agent lacks /$f"
+done
+[ ! -e "$D/usr/bin/offca-gateway" ] && [ ! -e "$D/usr/share/doc/offca/gateway.md" ] && [ ! -e "$G/usr/bin/offca-agent" ] ||
+  fail "gateway/agent files in the wrong component"
+for p in offca-gateway offca-agent; do
+  "$G/../$p/usr/bin/$p" --version | grep -qx "$p $(cat "$OFFCA_SRC/VERSION")" || fail "$p --version is not VERSION"
+done
+pass "offca-gateway and offca-agent: binaries, docs, units, sysusers/tmpfiles entries, version from VERSION"
+
 # 2. another prefix: ExecStart follows it, and systemd checks the units against what was installed
 cmake --install "$B" --prefix "$T/opt" >/dev/null
 U=$T/opt/lib/systemd/system/offca-acme-renew.service
@@ -50,6 +72,11 @@ if command -v systemd-analyze >/dev/null; then
     fail "systemd-analyze verify: $(cat "$T/verify.err")"
   mv "$T/opt/bin/offca-acme" "$T/opt/bin/moved"
   if systemd-analyze verify --man=no "$U" 2>/dev/null; then fail "systemd-analyze accepts a missing ExecStart binary"; fi
+  systemd-analyze verify --man=no "$T/opt/lib/systemd/system/offca-gateway.service" 2>"$T/verify.err" ||
+    fail "systemd-analyze verify offca-gateway.service: $(cat "$T/verify.err")"
+  systemd-analyze verify --man=no "$T/opt/lib/systemd/system/offca-agent@demo.service" \
+    "$T/opt/lib/systemd/system/offca-agent@demo.timer" 2>"$T/verify.err" ||
+    fail "systemd-analyze verify offca-agent@demo: $(cat "$T/verify.err")"
   pass "systemd-analyze verify accepts the installed units (and refuses them without the binary)"
 else
   echo "systemd-analyze not installed: unit check skipped" >&2

@@ -114,17 +114,21 @@ for c in "$T"/out/*.pem; do openssl verify -CAfile "$T/root.pem" "$c" > /dev/nul
 [ $((t1 - t0)) = 4 ] || fail "4 touches expected, got $((t1 - t0))"
 pass "sign: 3 certificates + the audit checkpoint, 4 signatures, $((v1 - v0)) PIN verifications, 4 touches"
 
-# the PIN from the prompt (pty), asked for the login and again for the signature; then the touch,
-# by the script itself (no finger in the background). When offca prints a touch prompt (issue 11,
-# point 8), an "expect Touch the YubiKey" line goes before the shell line.
+# the PIN from the prompt (pty), asked for the login and again for each signature; the touch
+# prompt (config touch: always) announces each signature before the card waits, and the script
+# touches only after it has seen the prompt (no finger in the background)
+jq '.defaults.touch = "always" | .defaults.touch_timeout = 20' "$OFFCA_HOME/config.json" > "$T/config.new"
+cat "$T/config.new" > "$OFFCA_HOME/config.json"
 piv_autotouch_stop
 touches0=$(grep -c "touched" "$T/piv-apdu.log" || true)
 cat > "$T/pty.script" <<'EOF'
 expect PIN for token '[^']*':
 send 123456
+expect Touch the YubiKey '[^']*' now to approve signing the certificate for CN=host1.example.com
 expect PIN for key '[^']*' \(asked for every signature\):
 send 123456
 shell python3 "$OFFCA_SRC/tests/lib/piv_card.py" --touch "$PIV_STATE" 10
+expect Touch the YubiKey '[^']*' now to approve signing the audit checkpoint
 expect PIN for key '[^']*' \(asked for every signature\):
 send 123456
 shell python3 "$OFFCA_SRC/tests/lib/piv_card.py" --touch "$PIV_STATE" 10
@@ -147,6 +151,26 @@ expect_fail "sign without a touch" "$OFFCA" sign --module "$OPENSC" --pin-file "
 # two 15 s waits. offca asks once.
 [ $(( $(piv_count sign) - s0 )) -le 2 ] || fail "the untouched signature was tried $(( $(piv_count sign) - s0 )) times"
 grep -q "no touch: timeout" "$T/piv-apdu.log" || fail "the card did not time out waiting for a touch"
+
+# with touch: always the wait is offca's: "no touch within N s" (exit 21) before the card gives up,
+# nothing written, the serial voided
+echo 6 > "$PIV_STATE/touch-timeout"
+nt0=$(grep -c "no touch: timeout" "$T/piv-apdu.log" || true)
+jq '.defaults.touch_timeout = 2' "$OFFCA_HOME/config.json" > "$T/config.new"
+cat "$T/config.new" > "$OFFCA_HOME/config.json"
+rc=0
+"$OFFCA" sign --module "$OPENSC" --pin-file "$T/pin" --csr "$T/leaf2.csr" --profile server --days 10 \
+  --out "$T/untouched2.pem" > "$T/last.out" 2> "$T/last.err" || rc=$?
+[ "$rc" = 21 ] || fail "no touch with touch: always: exit $rc, expected 21: $(cat "$T/last.err")"
+grep -q "^Touch the YubiKey '[^']*' now to approve signing the certificate for CN=host2.example.com" "$T/last.err" ||
+  fail "no touch prompt before the signature: $(cat "$T/last.err")"
+expect_err_match "no touch within 2 s"
+[ ! -e "$T/untouched2.pem" ] || fail "a certificate was written without a touch"
+# the card gives up by itself 6 s after the request (offca has left): wait for it before going on
+for _ in $(seq 100); do [ "$(grep -c "no touch: timeout" "$T/piv-apdu.log")" -gt "$nt0" ] && break; sleep 0.1; done
+pass "touch: always, no touch: 'no touch within 2 s' (exit 21), nothing written"
+jq 'del(.defaults.touch) | del(.defaults.touch_timeout)' "$OFFCA_HOME/config.json" > "$T/config.new"
+cat "$T/config.new" > "$OFFCA_HOME/config.json"
 rm -f "$PIV_STATE/touch-timeout"
 piv_autotouch_start
 
