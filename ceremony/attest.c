@@ -250,6 +250,8 @@ static offca_rc check_and_log(cer_run_t *r, const att_src *src, const char *key_
 			       "touch_policy", info.touch_policy, "ca_checked", roots != NULL, "attestation_root",
 			       src->root_file, "attestation_root_sha256", info.root_sha256, "attestation_sha256", afp, "device_cert_sha256", dfp,
 			       "attestation_pem", apem ? apem : "", "device_cert_pem", dpem ? dpem : ""));
+	if (rc == OFFCA_OK)
+		rc = cer_touch_attested(r, key_uri, info.touch_policy);
 out:
 	free(apem);
 	free(dpem);

@@ -32,6 +32,8 @@ typedef struct cer_token {
 	char serial[17];           /* serial= of the URI */
 	char description[CER_MAX_STR];
 	int when_needed;           /* insert: when-needed */
+	int touch;                 /* touch: a tok_touch_mode; -1 when not given (the attestation's) */
+	unsigned touch_timeout;    /* touch-timeout: seconds (0: TOK_TOUCH_TIMEOUT_DEFAULT) */
 } cer_token;
 
 typedef struct cer_officer {
@@ -200,6 +202,11 @@ typedef struct cer_run {
 	EVP_PKEY *officer_pub[CER_MAX_OFFICERS]; /* dry run: the rehearsal officer keys */
 	char signer_uri[TOK_MAX_URI];/* ceremony key (signs the transcript) */
 	char signer_who[CER_NAME_LEN];
+	struct {
+		char uri[1024];      /* the attested key */
+		int mode;            /* its attested touch policy, a tok_touch_mode */
+	} attested[CER_MAX_KEYSLOTS];
+	size_t n_attested;
 } cer_run_t;
 
 /* prompt.c: every question goes through these; with an answers file nothing is read. */
@@ -246,6 +253,13 @@ offca_rc cer_keep_key(cer_run_t *r, const char *who, tok_key *key);
 /* The open key at uri, else open (log in to) it, asking for the PIN of who when its token is not
    logged in yet (credentials, else no-echo prompt, 3 tries). Kept open until the end of the run. */
 offca_rc cer_key_get(cer_run_t *r, const char *uri, const char *who, int touch_hint, tok_key **out);
+/* flow_touch.c: keys that need a touch. The token's "touch" in the ceremony file wins, else the
+   touch policy the key's attestation stated; the prompt goes to the ceremony's screen. */
+/* Give an open key of who its touch policy (nothing when it has none). Errors: tok_key_set_touch. */
+offca_rc cer_touch_apply(cer_run_t *r, const char *who, tok_key *key);
+/* Remember a verified attestation's touch policy ("always", "cached", "never", "default") for
+   key_uri and apply it to the key when it is open. */
+offca_rc cer_touch_attested(cer_run_t *r, const char *key_uri, const char *policy);
 /* The token's info; 1 present, 0 absent, -1 error (cfile_env.c). */
 int cer_token_present(const char *module, const cer_token *tk, tok_info *info_out);
 /* Stage a file for release at the end of the step (data copied). */

@@ -50,12 +50,28 @@ static int valid_id(const char *s)
 	return 1;
 }
 
+/* touch: always | cached | never (default: what the key's attestation says). */
+static void parse_touch(cer_diag *d, json_t *t, const char *path, cer_token *tk)
+{
+	char touch[16];
+	tok_touch_mode m;
+
+	tk->touch = -1;
+	if (!cer_f_str(d, t, path, "touch", 0, touch, sizeof(touch)))
+		return;
+	if (tok_touch_mode_parse(touch, &m) != OFFCA_OK)
+		cer_diag_add(d, "%s.touch: must be one of always, cached, never", path);
+	else
+		tk->touch = (int)m;
+}
+
 static void parse_tokens(cer_file *f, json_t *doc, cer_diag *d)
 {
 	json_t *toks = cer_f_obj(d, doc, "", "tokens", 1), *t;
-	static const char *const fields[] = {"uri", "description", "insert", NULL};
+	static const char *const fields[] = {"uri", "description", "insert", "touch", "touch-timeout", NULL};
 	const char *id;
 	char path[160], insert[32];
+	long long tmo;
 	tok_uri *u = NULL;
 
 	if (toks == NULL)
@@ -87,6 +103,9 @@ static void parse_tokens(cer_file *f, json_t *doc, cer_diag *d)
 			else if (strcmp(insert, "at-start") != 0)
 				cer_diag_add(d, "%s.insert: must be one of at-start, when-needed", path);
 		}
+		parse_touch(d, t, path, tk);
+		if (cer_f_int(d, t, path, "touch-timeout", 0, 1, TOK_TOUCH_TIMEOUT_MAX, &tmo))
+			tk->touch_timeout = (unsigned)tmo;
 		if (!cer_f_str(d, t, path, "uri", 1, tk->uri, sizeof(tk->uri)))
 			continue;
 		if (tok_uri_parse(tk->uri, &u) != OFFCA_OK) {

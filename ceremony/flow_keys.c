@@ -195,7 +195,7 @@ offca_rc cer_keep_key(cer_run_t *r, const char *who, tok_key *key)
 	snprintf(r->keys[r->n_keys].uri, sizeof(r->keys[0].uri), "%s", tok_key_uri(key));
 	snprintf(r->keys[r->n_keys].who, sizeof(r->keys[0].who), "%s", who);
 	r->keys[r->n_keys++].key = key;
-	return OFFCA_OK;
+	return cer_touch_apply(r, who, key);
 }
 
 struct open_arg {
@@ -236,6 +236,9 @@ offca_rc cer_key_get(cer_run_t *r, const char *uri, const char *who, int touch_h
 	snprintf(r->keys[r->n_keys].who, sizeof(r->keys[0].who), "%s", who);
 	r->keys[r->n_keys++].key = a.key;
 	*out = a.key;
+	rc = cer_touch_apply(r, who, a.key);
+	if (rc != OFFCA_OK)
+		return rc;
 	return cer_log(r, "key-opened", json_pack("{s:s, s:s}", "token", who, "key", tok_key_uri(a.key)));
 }
 

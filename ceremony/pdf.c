@@ -59,13 +59,31 @@ static void pretty_time(const char *t, char out[32])
 		snprintf(out, 32, "%s", t);
 }
 
-/* "AB:CD:..." in lines of 16 bytes, joined with '\n'. */
+/* A SHA-256 as recorded ("ab12..." or "AB:12:...") into 32 bytes. Returns 0 on success. */
+static int unhex_any(const char *text, unsigned char raw[32])
+{
+	char hex[65];
+	size_t n = 0;
+
+	for (; *text != '\0'; text++) {
+		if (*text == ':')
+			continue;
+		if (n == 64)
+			return -1;
+		hex[n++] = (char)(*text >= 'A' && *text <= 'F' ? *text - 'A' + 'a' : *text);
+	}
+	hex[n] = '\0';
+	return n == 64 ? cer_tr_unhex32(hex, raw) : -1;
+}
+
+/* "AB:CD:..." (upper case, as openssl x509 -fingerprint prints it) in lines of 16 bytes, joined
+   with '\n'; a value that is not a SHA-256 is shown as recorded. */
 static char *fingerprint(const char *hex)
 {
 	unsigned char raw[32];
 	char *colon;
 
-	if (cer_tr_unhex32(hex, raw) != 0)
+	if (unhex_any(hex, raw) != 0)
 		return strdup(hex);
 	colon = ut_hex_colon(raw, 32);
 	if (colon != NULL && colon[16 * 3 - 1] == ':')
@@ -293,7 +311,7 @@ static void outputs_block(cer_pdoc *d, json_t *entries)
 	size_t i;
 	int any = 0;
 
-	cer_pdf_heading(d, "Outputs and their SHA-256 fingerprints", 60);
+	cer_pdf_heading(d, "Output files and the SHA-256 of each file", 60);
 	json_array_foreach(entries, i, e) {
 		if (strcmp(sget(e, "event"), "output") != 0)
 			continue;
@@ -308,12 +326,66 @@ static void outputs_block(cer_pdoc *d, json_t *entries)
 		cer_pdf_utf8_cut(buf);
 		kv(d, "Size", buf, CER_FONT_SANS, w);
 		fp = fingerprint(sget(data, "sha256"));
-		kv(d, "SHA-256", fp != NULL ? fp : "", CER_FONT_MONO, w);
+		kv(d, "File SHA-256", fp != NULL ? fp : "", CER_FONT_MONO, w);
 		free(fp);
 	}
 	if (!any) {
 		cer_pdf_font(d, CER_FONT_SANS, 9.5);
 		cer_pdf_para(d, CER_PDF_MARGIN, CER_PDF_W - 2 * CER_PDF_MARGIN, 14, "No output files were recorded.", 1);
+	}
+}
+
+/* One signed certificate or CRL: what the screen showed, with the fingerprint of its DER in full. */
+static void signed_item(cer_pdoc *d, json_t *e, double w)
+{
+	json_t *data = json_object_get(e, "data");
+	int crl = strcmp(sget(e, "event"), "crl-signed") == 0;
+	char buf[512], *fp;
+
+	cer_pdf_need(d, 80);
+	d->y += 4;
+	if (crl) {
+		snprintf(buf, sizeof(buf), "CRL of %s, number %lld", sget(data, "issuer"),
+			 (long long)json_integer_value(json_object_get(data, "number")));
+		cer_pdf_utf8_cut(buf);
+		kv(d, "CRL", buf, CER_FONT_BOLD, w);
+	} else {
+		kv(d, "Certificate", sget(data, "what"), CER_FONT_BOLD, w);
+		kv(d, "Subject", sget(data, "subject"), CER_FONT_SANS, w);
+		kv(d, "Serial", sget(data, "serial"), CER_FONT_MONO, w);
+		snprintf(buf, sizeof(buf), "%s .. %s", sget(data, "not_before"), sget(data, "not_after"));
+		cer_pdf_utf8_cut(buf);
+		kv(d, "Validity", buf, CER_FONT_SANS, w);
+	}
+	snprintf(buf, sizeof(buf), "step %s, entry %lld", sget(e, "step"),
+		 (long long)json_integer_value(json_object_get(e, "seq")));
+	cer_pdf_utf8_cut(buf);
+	kv(d, "Recorded", buf, CER_FONT_SANS, w);
+	fp = fingerprint(sget(data, "sha256"));
+	kv(d, "SHA-256 of DER", fp != NULL ? fp : "", CER_FONT_MONO, w);
+	free(fp);
+}
+
+/* Every certificate and CRL signed, with the fingerprint the screen showed and the guide tells
+   witnesses to compare (SHA-256 of the DER: openssl x509 -noout -fingerprint -sha256), in full. */
+static void certificates_block(cer_pdoc *d, json_t *entries)
+{
+	double w = CER_PDF_W - CER_PDF_MARGIN - VALUE_X;
+	json_t *e;
+	size_t i;
+	int any = 0;
+
+	cer_pdf_heading(d, "Certificates and CRLs signed: SHA-256 fingerprints of the DER", 80);
+	json_array_foreach(entries, i, e) {
+		if (strcmp(sget(e, "event"), "cert-signed") != 0 && strcmp(sget(e, "event"), "crl-signed") != 0)
+			continue;
+		any = 1;
+		signed_item(d, e, w);
+	}
+	if (!any) {
+		cer_pdf_font(d, CER_FONT_SANS, 9.5);
+		cer_pdf_para(d, CER_PDF_MARGIN, CER_PDF_W - 2 * CER_PDF_MARGIN, 14,
+			     "No certificate or CRL was signed.", 1);
 	}
 }
 
@@ -456,6 +528,7 @@ static offca_rc render(cer_pdoc *d, json_t *entries, const cer_verify_result *re
 	rc = steps_block(d, entries);
 	if (rc != OFFCA_OK)
 		return rc;
+	certificates_block(d, entries);
 	outputs_block(d, entries);
 	signatures_block(d, entries);
 	witness_block(d, entries);

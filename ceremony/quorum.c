@@ -59,13 +59,13 @@ static offca_rc load_enrolled(const cer_officer *of, EVP_PKEY **out)
 static offca_rc sign_msg(EVP_PKEY *priv, const char *msg, unsigned char *sig, size_t *siglen)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	offca_rc rc = OFFCA_OK;
 
-	if (ctx == NULL || EVP_DigestSignInit(ctx, NULL, md_for(priv), NULL, priv) != 1 ||
-	    EVP_DigestSign(ctx, sig, siglen, (const unsigned char *)msg, strlen(msg)) != 1)
-		rc = ut_err_ssl(OFFCA_E_CRYPTO, "signing the approval failed");
-	EVP_MD_CTX_free(ctx);
-	return rc;
+	if (ctx == NULL || EVP_DigestSignInit(ctx, NULL, md_for(priv), NULL, priv) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return ut_err_ssl(OFFCA_E_CRYPTO, "signing the approval failed");
+	}
+	return tok_sign_message(priv, ctx, msg, strlen(msg), sig, siglen, "the approval of this step",
+				"signing the approval failed");
 }
 
 static int verify_msg(EVP_PKEY *pub, const char *msg, const unsigned char *sig, size_t siglen)

@@ -2,6 +2,7 @@
    stays offline (OpenSSL's OCSP_* API; signed by the root key on the token, verified before release). */
 #include "ceremony_int.h"
 
+#include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,63 @@ static int cert_status(cer_run_t *r, X509 *cert, int *reason, int64_t *when)
 	ca_cert_record_clear(&rec);
 	OPENSSL_free(der);
 	return st;
+}
+
+/* One OCSP_basic_sign as an operation of its own (tok_sign_guard): it holds the response while
+   signing and hands it back only when done in time (else it frees it once the token returns). */
+struct osign {
+	OCSP_BASICRESP *bs;
+	X509 *signer;
+	EVP_PKEY *key;
+	OCSP_BASICRESP **out;
+	char name[128];
+	int ok;
+};
+
+static offca_rc osign_run(void *p)
+{
+	struct osign *a = p;
+
+	ERR_clear_error();
+	if (OCSP_basic_sign(a->bs, a->signer, a->key, md_for(a->key), NULL, 0) != 1)
+		return tok_err_sign("signing the OCSP response on the token failed");
+	a->ok = 1;
+	return OFFCA_OK;
+}
+
+static void osign_finish(void *p, int in_time)
+{
+	struct osign *a = p;
+
+	if (in_time) {
+		*a->out = a->bs;
+		a->bs = NULL;
+	}
+	OCSP_BASICRESP_free(a->bs);
+	X509_free(a->signer);
+	EVP_PKEY_free(a->key);
+	free(a);
+}
+
+/* Sign *bs with the issuer's token key (*bs is NULL after a signature abandoned for want of a touch). */
+static offca_rc ocsp_sign(OCSP_BASICRESP **bs, cer_issuer_ctx *ic, const char *name)
+{
+	struct osign *a = calloc(1, sizeof(*a));
+	char what[192];
+
+	if (a == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	if (X509_up_ref(ic->cert) != 1 || EVP_PKEY_up_ref(tok_key_private(ic->key)) != 1) {
+		free(a);
+		return ut_err(OFFCA_E_INTERNAL, "cannot take a reference for signing");
+	}
+	a->bs = *bs;
+	*bs = NULL;
+	a->signer = ic->cert;
+	a->key = tok_key_private(ic->key);
+	a->out = bs;
+	snprintf(what, sizeof(what), "the OCSP response for %s", name);
+	return tok_sign_guard(a->key, what, osign_run, osign_finish, a);
 }
 
 static offca_rc one_response(cer_run_t *r, const cer_step *st, cer_issuer_ctx *ic, const char *name)
@@ -80,10 +138,10 @@ static offca_rc one_response(cer_run_t *r, const cer_step *st, cer_issuer_ctx *i
 		rc = ut_err_ssl(OFFCA_E_CRYPTO, "building the OCSP response for %s failed", name);
 		goto out;
 	}
-	if (OCSP_basic_sign(bs, ic->cert, tok_key_private(ic->key), md_for(tok_key_private(ic->key)), NULL, 0) != 1) {
-		rc = ut_err_ssl(OFFCA_E_CRYPTO, "signing the OCSP response for %s on the token failed", name);
+	rc = ocsp_sign(&bs, ic, name);
+	if (rc != OFFCA_OK)
 		goto out;
-	}
+	rc = OFFCA_E_CRYPTO;
 	/* verify before release: against the issuer certificate whose key matches the token's */
 	certs = sk_X509_new_null();
 	store = X509_STORE_new();

@@ -10,6 +10,7 @@
 #include <openssl/rsa.h>
 
 #include "offca/keyref.h"
+#include "offca/token.h"
 #include "offca/util.h"
 
 const char *cer_tr_alg_for_key(const EVP_PKEY *pub, const EVP_MD **md)
@@ -173,11 +174,8 @@ static offca_rc sign_head(EVP_PKEY *priv, EVP_PKEY *pub, const unsigned char hea
 		rc = ut_err_ssl(OFFCA_E_CRYPTO, "transcript signature: cannot size the signature");
 		goto out;
 	}
-	if (EVP_DigestSign(ctx, sig, siglen, (const unsigned char *)msg, mlen) != 1) {
-		rc = ca_key_err_sign("transcript signature");
-		goto out;
-	}
-	rc = OFFCA_OK;
+	rc = tok_sign_message(priv, ctx, msg, mlen, sig, siglen, "the transcript's final hash", "transcript signature");
+	ctx = NULL; /* taken over */
 out:
 	EVP_MD_CTX_free(ctx);
 	return rc;

@@ -1,5 +1,6 @@
 /* config.c - config.json of a CA home: defaults, strict parsing, per-issuer overrides (jansson). */
 #include "offca/config.h"
+#include "offca/token.h"
 #include "offca/util.h"
 #include "config_int.h"
 
@@ -40,6 +41,8 @@ void ca_config_defaults(ca_issuer_cfg *out)
 	out->policy.leaf_days_default = 90;
 	out->policy.leaf_days_max = 397;
 	out->crl_days = 7;
+	out->touch = TOK_TOUCH_NEVER;
+	out->touch_timeout = TOK_TOUCH_TIMEOUT_DEFAULT;
 }
 
 /* ---- writing ---- */
@@ -354,10 +357,24 @@ static offca_rc parse_transfer(json_t *o, ca_config *cfg)
 	return get_bool(o, "defaults.transfer", "require_signed", &cfg->transfer_require_signed);
 }
 
+/* "touch": the issuer key's touch policy (never, always, cached). */
+static offca_rc get_touch(json_t *o, const char *path, int *dst)
+{
+	json_t *v = json_object_get(o, "touch");
+	tok_touch_mode m;
+
+	if (v == NULL)
+		return OFFCA_OK;
+	if (!json_is_string(v) || tok_touch_mode_parse(json_string_value(v), &m) != OFFCA_OK)
+		return ut_err(OFFCA_E_PARSE, "config %s.touch: must be \"never\", \"always\" or \"cached\"", path);
+	*dst = (int)m;
+	return OFFCA_OK;
+}
+
 static offca_rc parse_section(json_t *o, const char *path, ca_issuer_cfg *c)
 {
 	static const char *const keys[] = {"policy", "aia_ca_issuers_url", "ocsp_url", "crl_dp_url",
-					   "crl_days", "transfer", NULL};
+					   "crl_days", "transfer", "touch", "touch_timeout", NULL};
 	char sub[160];
 	offca_rc rc;
 	json_t *v;
@@ -377,7 +394,9 @@ static offca_rc parse_section(json_t *o, const char *path, ca_issuer_cfg *c)
 			  sizeof(c->aia_ca_issuers_url))) != OFFCA_OK ||
 	    (rc = get_url(o, path, "ocsp_url", c->ocsp_url, sizeof(c->ocsp_url))) != OFFCA_OK ||
 	    (rc = get_url(o, path, "crl_dp_url", c->crl_dp_url, sizeof(c->crl_dp_url))) != OFFCA_OK ||
-	    (rc = get_uint(o, path, "crl_days", 1, 3660, &c->crl_days)) != OFFCA_OK)
+	    (rc = get_uint(o, path, "crl_days", 1, 3660, &c->crl_days)) != OFFCA_OK ||
+	    (rc = get_touch(o, path, &c->touch)) != OFFCA_OK ||
+	    (rc = get_uint(o, path, "touch_timeout", 1, TOK_TOUCH_TIMEOUT_MAX, &c->touch_timeout)) != OFFCA_OK)
 		return rc;
 	return OFFCA_OK;
 }

@@ -87,3 +87,9 @@ offca_rc ca_key_err_sign(const char *what)
 {
 	return tok_err_sign(what);
 }
+
+offca_rc ca_key_sign_message(EVP_PKEY *priv, EVP_MD_CTX *ctx, const void *msg, size_t mlen, unsigned char *sig,
+			     size_t *siglen, const char *what, const char *fail_what)
+{
+	return tok_sign_message(priv, ctx, msg, mlen, sig, siglen, what, fail_what);
+}

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 struct ca_x509_keyctx {
+	EVP_PKEY *priv;        /* NULL when checking only */
 	EVP_PKEY *pub;
 	EVP_MD_CTX *sign_tmpl; /* initialised for priv; NULL when checking only */
 	EVP_MD *md;            /* fetched once; NULL: no separate digest (Ed25519) */
@@ -50,6 +51,7 @@ offca_rc ca_x509_keyctx_new(EVP_PKEY *priv, EVP_PKEY *pub, ca_x509_keyctx **out)
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return ut_err(OFFCA_E_NOMEM, "out of memory");
 	k->pub = pub;
+	k->priv = priv;
 	ERR_clear_error();
 	if (md != NULL) {
 		if ((k->md = EVP_MD_fetch(NULL, EVP_MD_get0_name(md), NULL)) == NULL ||
@@ -77,20 +79,58 @@ out:
 	return rc;
 }
 
+/* One signature as an operation of its own (tok_sign_guard): its context, a reference to cert. */
+struct ksign {
+	X509 *cert;
+	EVP_MD_CTX *c;
+};
+
+static offca_rc ksign_run(void *p)
+{
+	struct ksign *a = p;
+
+	ERR_clear_error();
+	if (X509_sign_ctx(a->cert, a->c) <= 0)
+		return tok_err_sign("signing the certificate failed"); /* names a removed token, a refused PIN */
+	return OFFCA_OK;
+}
+
+static void ksign_free(void *p, int in_time)
+{
+	struct ksign *a = p;
+
+	EVP_MD_CTX_free(a->c);
+	X509_free(a->cert);
+	free(a);
+}
+
 offca_rc ca_x509_keyctx_sign(ca_x509_keyctx *k, X509 *cert)
 {
-	EVP_MD_CTX *c;
-	offca_rc rc = OFFCA_OK;
+	struct ksign a = {cert, NULL}, *op;
+	char what[384] = "";
+	offca_rc rc;
 
 	if (k->sign_tmpl == NULL)
 		return ut_err(OFFCA_E_USAGE, "ca_x509_keyctx_sign: no signing key");
 	ERR_clear_error();
-	if ((c = EVP_MD_CTX_new()) == NULL || EVP_MD_CTX_copy_ex(c, k->sign_tmpl) != 1)
-		rc = ut_err_ssl(OFFCA_E_CRYPTO, "copying the signing context");
-	else if (X509_sign_ctx(cert, c) <= 0)
-		rc = tok_err_sign("signing the certificate failed"); /* names a removed token, a refused PIN */
-	EVP_MD_CTX_free(c);
-	return rc;
+	if ((a.c = EVP_MD_CTX_new()) == NULL || EVP_MD_CTX_copy_ex(a.c, k->sign_tmpl) != 1) {
+		EVP_MD_CTX_free(a.c);
+		return ut_err_ssl(OFFCA_E_CRYPTO, "copying the signing context");
+	}
+	if (!tok_touch_wanted(k->priv)) { /* the fast path of big batches: no allocation, no thread */
+		rc = ksign_run(&a);
+		EVP_MD_CTX_free(a.c);
+		return rc;
+	}
+	/* the guarded path: the operation holds its own context and certificate reference */
+	ca_x509_sign_what(cert, what, sizeof(what));
+	if ((op = malloc(sizeof(*op))) == NULL || X509_up_ref(cert) != 1) {
+		free(op);
+		EVP_MD_CTX_free(a.c);
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	}
+	*op = a;
+	return tok_sign_guard(k->priv, what, ksign_run, ksign_free, op);
 }
 
 offca_rc ca_x509_keyctx_verify(ca_x509_keyctx *k, X509 *cert)

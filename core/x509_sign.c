@@ -30,17 +30,77 @@ const EVP_MD *ca_x509_digest_for(EVP_PKEY *key, int *ok)
 	}
 }
 
+void ca_x509_sign_what(X509 *cert, char *buf, size_t cap)
+{
+	char subj[256] = "";
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+
+	(void)ca_x509_name_text(X509_get_subject_name(cert), subj, sizeof(subj)); /* cut to fit is fine */
+	snprintf(buf, cap, "the certificate for %s (serial %s)", subj[0] ? subj : "(empty subject)", hex ? hex : "?");
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
+/* One X509_sign as an operation of its own (tok_sign_guard): it holds its references. */
+struct xsign {
+	X509 *cert;
+	X509_CRL *crl;
+	EVP_PKEY *key;
+	const EVP_MD *md;
+};
+
+static offca_rc xsign_run(void *p)
+{
+	struct xsign *a = p;
+
+	ERR_clear_error();
+	if (a->cert != NULL && X509_sign(a->cert, a->key, a->md) <= 0)
+		return tok_err_sign("signing the certificate failed"); /* names a removed token, a refused PIN */
+	if (a->crl != NULL && X509_CRL_sign(a->crl, a->key, a->md) <= 0)
+		return tok_err_sign("signing the CRL failed");
+	return OFFCA_OK;
+}
+
+static void xsign_release(void *p, int in_time)
+{
+	struct xsign *a = p;
+
+	X509_free(a->cert);
+	X509_CRL_free(a->crl);
+	EVP_PKEY_free(a->key);
+	free(a);
+}
+
+static offca_rc xsign(X509 *cert, X509_CRL *crl, EVP_PKEY *signer, const EVP_MD *md, const char *what)
+{
+	struct xsign *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	if ((cert != NULL && X509_up_ref(cert) != 1) || (crl != NULL && X509_CRL_up_ref(crl) != 1) ||
+	    EVP_PKEY_up_ref(signer) != 1) {
+		free(a);
+		return ut_err(OFFCA_E_INTERNAL, "cannot take a reference for signing");
+	}
+	a->cert = cert;
+	a->crl = crl;
+	a->key = signer;
+	a->md = md;
+	return tok_sign_guard(signer, what, xsign_run, xsign_release, a);
+}
+
 offca_rc ca_x509_sign(X509 *cert, EVP_PKEY *signer)
 {
 	int ok;
 	const EVP_MD *md = ca_x509_digest_for(signer, &ok);
+	char what[384] = "";
 
 	if (!ok)
 		return ut_err(OFFCA_E_UNSUPPORTED, "cannot sign with a %s key", OBJ_nid2sn(EVP_PKEY_get_base_id(signer)));
-	ERR_clear_error();
-	if (X509_sign(cert, signer, md) <= 0)
-		return tok_err_sign("signing the certificate failed"); /* names a removed token, a refused PIN */
-	return OFFCA_OK;
+	if (tok_touch_wanted(signer))
+		ca_x509_sign_what(cert, what, sizeof(what));
+	return xsign(cert, NULL, signer, md, what);
 }
 
 offca_rc ca_x509_verify(X509 *cert, EVP_PKEY *pub)
@@ -57,12 +117,15 @@ offca_rc ca_x509_sign_crl(X509_CRL *crl, EVP_PKEY *signer)
 	int ok;
 	const EVP_MD *md = ca_x509_digest_for(signer, &ok);
 
+	char what[320] = "", iss[256] = "";
+
 	if (!ok)
 		return ut_err(OFFCA_E_UNSUPPORTED, "cannot sign with a %s key", OBJ_nid2sn(EVP_PKEY_get_base_id(signer)));
-	ERR_clear_error();
-	if (X509_CRL_sign(crl, signer, md) <= 0)
-		return tok_err_sign("signing the CRL failed");
-	return OFFCA_OK;
+	if (tok_touch_wanted(signer)) {
+		(void)ca_x509_name_text(X509_CRL_get_issuer(crl), iss, sizeof(iss)); /* cut to fit is fine */
+		snprintf(what, sizeof(what), "the CRL of %s", iss);
+	}
+	return xsign(NULL, crl, signer, md, what);
 }
 
 offca_rc ca_x509_verify_crl(X509_CRL *crl, EVP_PKEY *pub)

@@ -264,6 +264,8 @@ void tok_key_free(tok_key *k)
 {
 	if (k == NULL)
 		return;
+	if (tok_touch_forget(k->priv, k))
+		return; /* a signature waiting for a touch still uses it: left to that thread (touch.c) */
 	/* EVP_PKEYs first: libp11's refers to objects owned by the context's slots. */
 	EVP_PKEY_free(k->priv);
 	EVP_PKEY_free(k->pub);

@@ -80,17 +80,22 @@ offca_rc tok_key_selftest(tok_key *key)
 	if (RAND_bytes(msg, sizeof(msg)) != 1)
 		return ut_err_ssl(OFFCA_E_CRYPTO, "no random bytes");
 	md = EVP_MD_CTX_new();
-	if (md == NULL || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, priv) != 1 ||
-	    EVP_DigestSign(md, NULL, &siglen, msg, sizeof(msg)) != 1) {
+	if (md == NULL || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, priv) != 1) {
 		rc = tok_err_sign("self-test: cannot sign on the token");
 		goto out;
 	}
+	siglen = TOK_MAX_SIG;
 	sig = malloc(siglen);
-	if (sig == NULL || EVP_DigestSign(md, sig, &siglen, msg, sizeof(msg)) != 1) {
-		rc = tok_err_sign("self-test: signing on the token failed");
+	if (sig == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 		goto out;
 	}
-	EVP_MD_CTX_free(md);
+	rc = tok_sign_message(priv, md, msg, sizeof(msg), sig, &siglen, "a self-test message",
+			      "self-test: signing on the token failed");
+	md = NULL; /* taken over */
+	if (rc != OFFCA_OK)
+		goto out;
+	rc = OFFCA_E_CRYPTO;
 	md = EVP_MD_CTX_new();
 	if (md == NULL || EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) != 1 ||
 	    EVP_DigestVerify(md, sig, siglen, msg, sizeof(msg)) != 1) {

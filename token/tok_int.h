@@ -144,4 +144,8 @@ void tok_session_close(tok_session *ts);
 /* Count the private keys on the token (logged-in session s): EdDSA ones and all others. */
 offca_rc tok_raw_key_census(tok_ctx *ctx, CK_SESSION_HANDLE s, size_t *edwards, size_t *other);
 
+/* Drop priv's touch settings (tok_key_free of key). Returns non-zero when key is the one a guarded
+   signature still blocked inside the module uses: it must not be freed (touch.c). */
+int tok_touch_forget(EVP_PKEY *priv, const tok_key *key);
+
 #endif

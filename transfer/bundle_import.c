@@ -21,30 +21,50 @@ static offca_rc check_signer(const xfr_bundle *b, const xfr_import_opts *o, xfr_
 	return xfr_operator_match(o->home, xfr_bundle_signer(b), res->signer);
 }
 
-/* Refuse a CSR that is already waiting (a bundle imported twice). */
-static offca_rc check_not_pending(ca_store *st, unsigned char **ders, size_t *lens, size_t n,
-				  const size_t *item_of, const xfr_bundle *b)
+offca_rc xfr_pending_dup(ca_store *st, const unsigned char *const *ders, const size_t *lens, size_t n,
+			 size_t *which, uint64_t *id)
 {
 	offca_rc rc;
 	ca_pending *list = NULL;
 	size_t np = 0;
 
+	*which = 0;
+	*id = 0;
 	rc = ca_store_pending_list(st, &list, &np);
 	if (rc != OFFCA_OK)
 		return rc;
 	for (size_t i = 0; i < n && rc == OFFCA_OK; i++) {
 		for (size_t j = 0; j < np && rc == OFFCA_OK; j++)
-			if (list[j].len == lens[i] && memcmp(list[j].der, ders[i], lens[i]) == 0)
-				rc = ut_err(OFFCA_E_EXISTS, "bundle item %zu (%s): this CSR is already pending as "
-					    "#%llu; nothing imported", item_of[i] + 1, b->items[item_of[i]].name,
-					    (unsigned long long)list[j].id);
+			if (list[j].len == lens[i] && memcmp(list[j].der, ders[i], lens[i]) == 0) {
+				*id = list[j].id;
+				rc = OFFCA_E_EXISTS;
+			}
 		for (size_t j = 0; j < i && rc == OFFCA_OK; j++)
 			if (lens[j] == lens[i] && memcmp(ders[j], ders[i], lens[i]) == 0)
-				rc = ut_err(OFFCA_E_EXISTS, "bundle item %zu (%s): the same CSR appears twice; "
-					    "nothing imported", item_of[i] + 1, b->items[item_of[i]].name);
+				rc = OFFCA_E_EXISTS;
+		if (rc == OFFCA_E_EXISTS)
+			*which = i;
 	}
 	ca_pending_list_free(list, np);
 	return rc;
+}
+
+/* Refuse a CSR that is already waiting (a bundle imported twice). */
+static offca_rc check_not_pending(ca_store *st, unsigned char **ders, size_t *lens, size_t n,
+				  const size_t *item_of, const xfr_bundle *b)
+{
+	size_t i = 0;
+	uint64_t id = 0;
+	offca_rc rc;
+
+	rc = xfr_pending_dup(st, (const unsigned char *const *)ders, lens, n, &i, &id);
+	if (rc != OFFCA_E_EXISTS)
+		return rc;
+	if (id != 0)
+		return ut_err(OFFCA_E_EXISTS, "bundle item %zu (%s): this CSR is already pending as #%llu; nothing "
+			      "imported", item_of[i] + 1, b->items[item_of[i]].name, (unsigned long long)id);
+	return ut_err(OFFCA_E_EXISTS, "bundle item %zu (%s): the same CSR appears twice; nothing imported",
+		      item_of[i] + 1, b->items[item_of[i]].name);
 }
 
 offca_rc xfr_bundle_import(ca_store *st, const xfr_bundle *b, const xfr_import_opts *o, xfr_import_result *res)

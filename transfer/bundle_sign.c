@@ -89,15 +89,17 @@ static offca_rc do_sign(EVP_PKEY *key, const EVP_MD *md, const unsigned char *ms
 		rc = ut_err(OFFCA_E_CRYPTO, "signature size %zu is outside 1..%u", n, XFR_MAX_SIG);
 		goto out;
 	}
+	if (EVP_PKEY_get_size(key) > 0 && (size_t)EVP_PKEY_get_size(key) > n)
+		n = (size_t)EVP_PKEY_get_size(key);
 	s = malloc(n);
 	if (s == NULL) {
 		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if (EVP_DigestSign(ctx, s, &n, msg, len) != 1) {
-		rc = ca_key_err_sign("signing the bundle failed");
+	rc = ca_key_sign_message(key, ctx, msg, len, s, &n, "the bundle", "signing the bundle failed");
+	ctx = NULL; /* taken over */
+	if (rc != OFFCA_OK)
 		goto out;
-	}
 	*sig = s;
 	*slen = n;
 	s = NULL;

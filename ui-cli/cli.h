@@ -59,6 +59,25 @@ void cli_print_name(FILE *f, const X509_NAME *name);
 struct ca_store;
 offca_rc cli_require_signed(const char *home, struct ca_store *st, int *out);
 
+/*
+ * ca_signer_open_key(), then the issuer's touch policy from the config ("touch", "touch_timeout")
+ * set on the key, with the prompt printed on stderr before each signature that needs a touch
+ * (touch.c). Errors: those of ca_signer_open_key and tok_key_set_touch (the key is closed then).
+ */
+typedef struct ca_signer ca_signer;
+typedef struct ca_store ca_store;
+typedef struct tok_key tok_key;
+typedef struct tok_pin_opts tok_pin_opts;
+offca_rc cli_signer_open_key(ca_signer *s, ca_store *st, const char *module, const tok_pin_opts *pin,
+			     const char *purpose, tok_key **out);
+/* The touch policy of c (an issuer's settings; ca_config_issuer(cfg, NULL): the defaults) set on
+   an open key, as cli_signer_open_key does. On error *key is closed and NULL. */
+typedef struct ca_issuer_cfg ca_issuer_cfg;
+offca_rc cli_key_touch(tok_key **key, const ca_issuer_cfg *c);
+/* cli_key_touch with the settings of issuer (NULL: the defaults) from the config of the CA home
+   home_opt (NULL: $OFFCA_HOME); no home or no config there: nothing. */
+offca_rc cli_home_key_touch(const char *home_opt, const char *issuer, tok_key **key);
+
 /* Format a Unix time as RFC 3339 UTC ("2026-11-25T14:52:00Z"); "@<seconds>" if it cannot. */
 void cli_fmt_time(int64_t t, char *buf, size_t cap);
 

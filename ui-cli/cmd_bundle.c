@@ -128,7 +128,7 @@ static int parse_opts(const char *cmd, unsigned allowed, int argc, char **argv, 
 
 /* Sign b with a token key (URI) or a key file, the signer certificate and its chain. */
 static offca_rc sign_with(xfr_bundle *b, const struct opts *o, const char *uri, X509 *signer,
-			  STACK_OF(X509) *chain)
+			  STACK_OF(X509) *chain, const char *issuer)
 {
 	offca_rc rc;
 	tok_key *tk = NULL;
@@ -138,6 +138,8 @@ static offca_rc sign_with(xfr_bundle *b, const struct opts *o, const char *uri, 
 	if (uri != NULL) {
 		pin.pin_file = o->pin_file;
 		rc = tok_key_open(o->module, uri, &pin, &tk);
+		if (rc == OFFCA_OK)
+			rc = cli_home_key_touch(o->home, issuer, &tk);
 		if (rc == OFFCA_OK)
 			rc = xfr_bundle_sign(b, tok_key_private(tk), signer, chain);
 	} else {
@@ -257,7 +259,7 @@ static int cmd_create(int argc, char **argv)
 		rc = xfr_bundle_add_file(b, argv[i]);
 	if (rc == OFFCA_OK && sign) {
 		rc = sign_with(b, &o, o.sign_key != NULL ? o.sign_key : o.sign_key_file != NULL ? NULL : s.key_uri,
-			       s.signer, s.chain);
+			       s.signer, s.chain, o.issuer != NULL ? o.issuer : s.issuer);
 		if (rc == OFFCA_E_VERIFY && o.signer_cert != NULL) /* name the files that do not match */
 			rc = wrap_err(rc, o.signer_cert, o.sign_key_file != NULL ? " (--sign-key-file)" : " (--sign-key)");
 	}
@@ -489,7 +491,7 @@ static int cmd_export(int argc, char **argv)
 	if (rc == OFFCA_OK && uri[0] == '\0')
 		rc = ut_err(OFFCA_E_STATE, "issuer %s has no key URI on record; pass --sign-key URI", ex.issuer);
 	if (rc == OFFCA_OK)
-		rc = sign_with(ex.bundle, &o, uri, ex.signer, ex.chain);
+		rc = sign_with(ex.bundle, &o, uri, ex.signer, ex.chain, ex.issuer);
 	if (rc == OFFCA_OK)
 		rc = xfr_bundle_write(ex.bundle, o.out);
 	if (rc == OFFCA_OK)

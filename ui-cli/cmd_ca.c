@@ -196,7 +196,8 @@ static int cmd_root(int argc, char **argv)
 	if ((rc = open_home(&o, &st, &cfg)) != OFFCA_OK)
 		goto out;
 	pin.pin_file = o.pin_file;
-	if ((rc = ca_key_open_audited(st, o.module, o.key, &pin, "ca root", &key)) != OFFCA_OK)
+	if ((rc = ca_key_open_audited(st, o.module, o.key, &pin, "ca root", &key)) != OFFCA_OK ||
+	    (rc = cli_key_touch(&key, ca_config_issuer(cfg, NULL))) != OFFCA_OK)
 		goto out;
 	memset(&spec, 0, sizeof(spec));
 	spec.name = o.name ? o.name : "root";
@@ -337,7 +338,7 @@ static int cmd_intermediate(int argc, char **argv)
 	if ((rc = subject_key(&o, st, cfg, &skey, &csr, &subj, &pub)) != OFFCA_OK)
 		goto out;
 	pin.pin_file = o.ipin_file ? o.ipin_file : o.pin_file;
-	if ((rc = ca_signer_open_key(parent, st, o.module, &pin, "ca intermediate", &pkey)) != OFFCA_OK)
+	if ((rc = cli_signer_open_key(parent, st, o.module, &pin, "ca intermediate", &pkey)) != OFFCA_OK)
 		goto out;
 	memset(&spec, 0, sizeof(spec));
 	spec.name = o.name;

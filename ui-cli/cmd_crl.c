@@ -119,7 +119,7 @@ static int cmd_issue(int argc, char **argv)
 	    (rc = ca_signer_new(st, cfg, o.issuer, &s)) != OFFCA_OK)
 		goto out;
 	pin.pin_file = o.pin_file;
-	if ((rc = ca_signer_open_key(s, st, o.module, &pin, "crl", &key)) != OFFCA_OK)
+	if ((rc = cli_signer_open_key(s, st, o.module, &pin, "crl", &key)) != OFFCA_OK)
 		goto out;
 	if ((rc = ca_crl_issue(st, s, (unsigned)o.days, NULL, &der, &len, &info)) != OFFCA_OK)
 		goto out;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "offca/bundle.h"
 #include "offca/payload.h"
 #include "offca/qr.h"
 #include "offca/store.h"
@@ -176,6 +177,7 @@ static offca_rc deliver(const xfr_ur_decoder *d, const struct qopts *o)
 	ca_store *st = NULL;
 	const char *home;
 	uint64_t id;
+	size_t dup_i;
 
 	rc = xfr_ur_decoder_result(d, &urt, &pl, &plen);
 	if (rc == OFFCA_OK)
@@ -191,6 +193,11 @@ static offca_rc deliver(const xfr_ur_decoder *d, const struct qopts *o)
 		if (home == NULL)
 			return OFFCA_E_USAGE;
 		rc = ca_store_open(home, 0, &st);
+		if (rc == OFFCA_OK)
+			rc = xfr_pending_dup(st, &pl, &plen, 1, &dup_i, &id);
+		if (rc == OFFCA_E_EXISTS)
+			rc = ut_err(OFFCA_E_EXISTS, "this CSR is already pending as #%llu; nothing imported",
+				    (unsigned long long)id);
 		if (rc == OFFCA_OK)
 			rc = ca_store_pending_add(st, &pl, &plen, 1, "qr", &id);
 		ca_store_free(st);

@@ -359,7 +359,7 @@ int cli_cmd_sign(int argc, char **argv)
 		goto out;
 	}
 	pin.pin_file = o.pin_file;
-	if ((rc = ca_signer_open_key(s, st, o.module, &pin, "sign", &key)) != OFFCA_OK)
+	if ((rc = cli_signer_open_key(s, st, o.module, &pin, "sign", &key)) != OFFCA_OK)
 		goto out;
 	if ((rc = ca_sign_batch(s, st, in, n, &so, &res)) != OFFCA_OK)
 		goto out;
@@ -454,7 +454,7 @@ int cli_cmd_issue(int argc, char **argv)
 	if ((rc = get_pass(o.pass_file, pass, sizeof(pass))) != OFFCA_OK)
 		goto out;
 	pin.pin_file = o.pin_file;
-	if ((rc = ca_signer_open_key(s, st, o.module, &pin, "issue --generate-key", &key)) != OFFCA_OK)
+	if ((rc = cli_signer_open_key(s, st, o.module, &pin, "issue --generate-key", &key)) != OFFCA_OK)
 		goto out;
 	req.subject = o.subject;
 	req.sans = o.sans;

@@ -40,6 +40,7 @@ static const struct rc_info table[OFFCA_E__COUNT] = {
 	[OFFCA_E_ABORTED] = {"aborted", 16},
 	[OFFCA_E_NETWORK] = {"network error", 17},
 	[OFFCA_E_PROTOCOL] = {"the server reported an error", 18},
+	[OFFCA_E_NO_TOUCH] = {"no touch on the token in time", 21},
 };
 
 static _Thread_local offca_rc last_rc;

@@ -109,6 +109,26 @@ grep '"event":"attestation"' out-good/transcript.jsonl | grep -q '"device_serial
 openssl verify -CAfile keys/root.pem out-good/int.pem >/dev/null || fail "intermediate does not verify"
 pass "attestation files checked before the root signs: verified and mismatched cases"
 
+# the attested touch policy ("always") applies to the key from then on: the intermediate's
+# signatures in the same ceremony are announced; the root's key (no attestation, no touch: in the
+# file) signs without a prompt
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj "/CN=leaf.example" \
+  -addext "subjectAltName=DNS:leaf.example" -out leaf.csr 2>/dev/null
+int_cert touch.yaml out-touch int-touch "attestation: required" "attestation-files: { certificate: attest-good.pem, device: f9.pem, ca: ca.pem }"
+cat >> touch.yaml <<'YAML'
+  - type: signing-session
+    issuer: int-touch
+    profile: server
+    days: 30
+    csrs: [leaf.csr]
+    outputs: { directory: certs }
+YAML
+run_cer touch.yaml > touch.out 2>&1 || { cat touch.out; fail "ceremony with an attested touch policy"; }
+grep -q ">> Touch the YubiKey 'att-int' now to approve signing the certificate for CN=leaf.example" touch.out ||
+  { cat touch.out; fail "the attested touch policy did not announce the intermediate's signature"; }
+grep -q ">> Touch the YubiKey 'att-root'" touch.out && fail "the root's key has no touch policy but was announced"
+pass "attested touch policy always: the attested key's signatures are announced, the root's are not"
+
 # ---- the attestation read from the token through PKCS#11 (what ykcs11 shows) ----
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other-ca.key -subj "/CN=Another PIV Attestation CA" -days 30 -out other-ca.pem 2>/dev/null
 int_id=$(python3 -c 'import json,sys,urllib.parse

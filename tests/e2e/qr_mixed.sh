@@ -93,6 +93,15 @@ expect_err_match "import takes a CSR"
 [ "$("$OFFCA" pending list --home "$T/home" | grep -c .)" -eq 1 ] || fail "pending queue changed"
 pass "qr decode --import queues a CSR; other payloads are refused"
 
+# the same CSR scanned twice is refused as bundle import refuses it, so sign --pending-all cannot
+# issue two certificates for it
+first=$("$OFFCA" pending list --home "$T/home" | awk 'NR == 1 {print $1}')
+expect_fail "--import of the same CSR twice" "$OFFCA" qr decode "$T"/a/frame-*.png --import --home "$T/home" --quiet
+expect_err_match "already pending as #$first"
+[ "$(grep -c . "$T/last.err")" -eq 1 ] || fail "more than one error line: $(cat "$T/last.err")"
+[ "$("$OFFCA" pending list --home "$T/home" | grep -c .)" -eq 1 ] || fail "the duplicate CSR was queued"
+pass "qr decode --import refuses a CSR already pending (as #$first)"
+
 # show: half blocks, a caption, stops after --max-frames
 "$OFFCA" qr show "$T/a.der" --interval 10 --max-frames 3 < /dev/null > "$T/show.out"
 grep -q "▀\|▄\|█" "$T/show.out" || fail "show drew no half blocks"

@@ -49,6 +49,29 @@ grep -q "Ada Administrator" copy.txt || fail "administrator's signature line mis
 grep -q "Walter Witness" copy.txt || fail "witness's signature line missing"
 grep -q "root.pem" copy.txt || fail "outputs missing from the PDF"
 pass "PDF QR code matches the head; witnesses and outputs listed"
+
+# every issued certificate's fingerprint (SHA-256 of the DER, what the screen showed and the guide
+# tells witnesses to compare) is in the PDF in full, grouped upper case, wrapped but not cut; the
+# file hashes of the outputs are labelled as file hashes
+tr -d ' \n\f' < copy.txt > copy.flat
+ncert=0
+for c in "$out"/root.pem "$out"/intermediate.pem "$out"/certs/*.pem; do
+  [ -f "$c" ] || continue
+  fp=$(openssl x509 -in "$c" -noout -fingerprint -sha256 | sed 's/^.*=//')
+  [ ${#fp} -eq 95 ] || fail "openssl printed no fingerprint for $c"
+  # 16 bytes a line: the line break sits where the 16th colon was
+  grep -qF "${fp:0:47}${fp:48}" copy.flat || grep -qF "$fp" copy.flat ||
+    fail "the PDF lacks the full fingerprint $fp of $(basename "$c")"
+  grep -qF "${fp:0:47}" copy.txt || fail "the fingerprint of $(basename "$c") is not grouped AB:CD:.. upper case"
+  filefp=$(sha256sum "$c" | cut -c1-64 | tr a-f A-F | sed 's/../&:/g; s/:$//')
+  [ "$filefp" != "$fp" ] || fail "a PEM file's hash equals its certificate's fingerprint?"
+  ncert=$((ncert + 1))
+done
+[ "$ncert" -ge 3 ] || fail "expected the root, the intermediate and a leaf certificate, found $ncert"
+grep -q "SHA-256 of DER" copy.txt || fail "certificate fingerprints are not labelled as the DER's"
+grep -q "File SHA-256" copy.txt || fail "output file hashes are not labelled as file hashes"
+if grep -Eq "^ *SHA-256 +[0-9A-F]{2}:" copy.txt; then fail "a bare 'SHA-256' label remains in the PDF"; fi
+pass "PDF shows each of the $ncert certificates' DER fingerprints in full; file hashes labelled as such"
 expect_fail "print never overwrites" "$OFFCA" ceremony print "$tr" --out copy.pdf
 expect_err_match "exists"
 

@@ -74,6 +74,9 @@ typedef struct ca_issuer_cfg {
 	char ocsp_url[CA_CONFIG_URL_LEN];     /* AIA OCSP URL ("" = none) */
 	char crl_dp_url[CA_CONFIG_URL_LEN];   /* CRL distribution point URL ("" = none) */
 	unsigned crl_days;                    /* default CRL validity (nextUpdate - thisUpdate), days */
+	int touch;                            /* "touch": the issuer key's touch policy, a tok_touch_mode
+					         (never 0, always 1, cached 2); default never */
+	unsigned touch_timeout;               /* "touch_timeout": seconds to wait for it, 1..600 (20) */
 } ca_issuer_cfg;
 
 typedef struct ca_config ca_config;

@@ -43,4 +43,13 @@ offca_rc ca_key_uri_matches(const char *recorded, const char *given);
  */
 offca_rc ca_key_err_sign(const char *what);
 
+/*
+ * EVP_DigestSign of one message with a key that may need a touch on its token (the prompt and the
+ * "no touch within N s" bound of offca/token.h's tok_sign_message, which this forwards to): ctx is
+ * initialised for priv and taken over; *siglen is sig's capacity (at least EVP_PKEY_get_size(priv))
+ * on entry, the signature's length on success. Errors: OFFCA_E_NO_TOUCH, those of ca_key_err_sign.
+ */
+offca_rc ca_key_sign_message(EVP_PKEY *priv, EVP_MD_CTX *ctx, const void *msg, size_t mlen, unsigned char *sig,
+			     size_t *siglen, const char *what, const char *fail_what);
+
 #endif

@@ -62,6 +62,12 @@ const EVP_MD *ca_x509_digest_for(EVP_PKEY *key, int *ok);
    OFFCA_E_PIN_LOCKED (per-signature PIN refused: reopen the key before signing again), other
    token errors, else OFFCA_E_CRYPTO (detail from OpenSSL). OFFCA_E_UNSUPPORTED (key type). */
 offca_rc ca_x509_sign(X509 *cert, EVP_PKEY *signer);
+/* The signatures above (and ca_x509_keyctx_sign, ca_x509_sign_crl) go through tok_sign_guard():
+   with a key that needs a touch they announce it and can also fail with OFFCA_E_NO_TOUCH (no touch
+   within the key's timeout; the key is then stuck, see offca/token.h). */
+
+/* "the certificate for <subject> (serial <hex>)", what a touch prompt names; cut to fit cap. */
+void ca_x509_sign_what(X509 *cert, char *buf, size_t cap);
 
 /* Verify cert's signature with pub. Errors: OFFCA_E_VERIFY. */
 offca_rc ca_x509_verify(X509 *cert, EVP_PKEY *pub);

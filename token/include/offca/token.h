@@ -34,6 +34,7 @@
 #ifndef OFFCA_TOKEN_H
 #define OFFCA_TOKEN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <openssl/evp.h>
 
@@ -168,6 +169,89 @@ offca_rc tok_pubkey_fingerprint(EVP_PKEY *pub, char **hex);
  * (later signatures fail with OFFCA_E_TOKEN "... reopen the key").
  */
 offca_rc tok_err_sign(const char *what);
+
+/* ---- signatures that need a touch (touch.c) ---- */
+
+/* A key's touch policy, as a YubiKey's PIV attestation states it or the operator configures it. */
+typedef enum tok_touch_mode {
+	TOK_TOUCH_NEVER = 0,  /* no touch: signatures are not guarded */
+	TOK_TOUCH_ALWAYS = 1, /* a touch for every signature */
+	TOK_TOUCH_CACHED = 2, /* a touch covers the next TOK_TOUCH_CACHE_S seconds */
+} tok_touch_mode;
+
+#define TOK_TOUCH_TIMEOUT_DEFAULT 20u /* s; a YubiKey itself gives up after about 15 s */
+#define TOK_TOUCH_TIMEOUT_MAX 600u
+#define TOK_TOUCH_CACHE_S 15          /* YubiKey "cached" touch window */
+
+/* Prints one line for the person at the token (the library never prints itself). */
+typedef void (*tok_touch_notify)(void *arg, const char *line);
+
+typedef struct tok_touch_opts {
+	tok_touch_mode mode;
+	unsigned timeout_s;       /* 0: TOK_TOUCH_TIMEOUT_DEFAULT; at most TOK_TOUCH_TIMEOUT_MAX */
+	const char *label;        /* the name the prompt gives the token; NULL: the token's label */
+	tok_touch_notify notify;  /* NULL: no prompt (the timeout still applies) */
+	void *notify_arg;
+	volatile sig_atomic_t *interrupted; /* set by a SIGINT handler: stop waiting (OFFCA_E_ABORTED,
+					       the key stuck as after a timeout); NULL: none */
+} tok_touch_opts;
+
+/* "never" / "always" / "cached" <-> enum. Errors: OFFCA_E_USAGE. */
+offca_rc tok_touch_mode_parse(const char *name, tok_touch_mode *out);
+const char *tok_touch_mode_name(tok_touch_mode m);
+
+/*
+ * Give an open key a touch policy (again: replaces the earlier one; TOK_TOUCH_NEVER turns the
+ * guard off). From then on every tok_sign_guard() with its private key announces the touch through
+ * o->notify ("Touch the YubiKey '<label>' now to approve signing <what>") before the signature
+ * (with "cached", only when the last signature is TOK_TOUCH_CACHE_S or more ago) and bounds it to
+ * o->timeout_s. Copies o (label included). The settings belong to the key's private EVP_PKEY,
+ * which libp11 shares between tok_keys of the same key in one process: open a key once. Errors:
+ * OFFCA_E_USAGE, OFFCA_E_TOO_BIG (more than 32 keys with a policy), OFFCA_E_NO_TOUCH (the key is
+ * stuck, see tok_sign_guard).
+ */
+offca_rc tok_key_set_touch(tok_key *key, const tok_touch_opts *o);
+
+/* Non-zero when priv belongs to an open key with a touch policy (worth describing the signature). */
+int tok_touch_wanted(EVP_PKEY *priv);
+
+/* One private-key operation (X509_sign, EVP_DigestSign...) with a key tok_key_private() gave;
+   on failure it records its detail (tok_err_sign) on the thread it runs on. */
+typedef offca_rc (*tok_sign_fn)(void *arg);
+/* The end of an operation: in_time 1 on the caller's thread before tok_sign_guard returns (copy
+   the results out, then free arg), 0 on the abandoned thread once the module returned (free). */
+typedef void (*tok_sign_finish_fn)(void *arg, int in_time);
+
+/*
+ * Run fn(arg), one signature with priv. When priv has no touch policy: fn(arg) on this thread,
+ * nothing else. Otherwise: the prompt first, then fn on a thread of its own, waited for at most
+ * the key's timeout. No return in time: OFFCA_E_NO_TOUCH ("no touch within N s: ..."), the
+ * operation left blocked in the module (PKCS#11 cannot cancel it), and the key stuck: every later
+ * guarded signature with it fails at once with OFFCA_E_NO_TOUCH, and tok_key_free() leaves the key
+ * and its module to the blocked thread. A token error after a wait of 10 s or more, or
+ * CKR_FUNCTION_CANCELED, is also OFFCA_E_NO_TOUCH (a YubiKey gives up by itself after about 15 s).
+ * Otherwise fn's result, with its detail moved to this thread.
+ * Ownership: arg belongs to the operation; finish(arg, in_time) (may be NULL) is called exactly once
+ * when it is over: on this thread before the return (in_time 1, also when fn never ran), or on the
+ * blocked one if the module ever returns (in_time 0). So everything fn writes into must be
+ * reachable from arg with references of its own (X509_up_ref of the certificate being signed, a
+ * buffer of its own for the signature, copied out by finish when in_time): a touch coming late
+ * still completes the operation, into memory the caller may have freed meanwhile otherwise.
+ * what: the thing being signed, for the prompt ("the certificate for CN=..."), NULL: generic.
+ */
+offca_rc tok_sign_guard(EVP_PKEY *priv, const char *what, tok_sign_fn fn, tok_sign_finish_fn finish, void *arg);
+
+#define TOK_MAX_SIG 2048 /* bytes of the largest signature (RSA-16384, a software key) */
+
+/*
+ * EVP_DigestSign(ctx, sig, siglen, msg, mlen) through tok_sign_guard(): ctx was set up with
+ * EVP_DigestSignInit for priv and is taken over (freed) in every case; msg is copied. *siglen is
+ * the capacity of sig on entry (at least EVP_PKEY_get_size(priv), at most TOK_MAX_SIG, else
+ * OFFCA_E_USAGE) and the signature's length on success; sig is written only on success.
+ * Errors: those of tok_sign_guard; a failed signature through tok_err_sign(fail_what).
+ */
+offca_rc tok_sign_message(EVP_PKEY *priv, EVP_MD_CTX *ctx, const void *msg, size_t mlen, unsigned char *sig,
+			  size_t *siglen, const char *what, const char *fail_what);
 
 /* PEM ("-----BEGIN PUBLIC KEY-----") of pub as a new NUL-terminated string, caller frees. */
 offca_rc tok_pubkey_pem(EVP_PKEY *pub, char **pem);

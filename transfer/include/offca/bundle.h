@@ -248,6 +248,16 @@ typedef struct xfr_import_result {
  */
 offca_rc xfr_bundle_import(ca_store *st, const xfr_bundle *b, const xfr_import_opts *o, xfr_import_result *res);
 
+/*
+ * The duplicate check every CSR intake makes (bundle import, qr decode --import): is one of the n
+ * DER CSRs already in the pending queue, byte for byte, or does one appear twice among them?
+ * OFFCA_OK: none. OFFCA_E_EXISTS: *which is the index (0..n-1) of the first offender and *id the
+ * pending id it duplicates, or 0 when it repeats an earlier one of the n; no detail is recorded,
+ * the caller names the item. Other errors: those of ca_store_pending_list (with detail).
+ */
+offca_rc xfr_pending_dup(ca_store *st, const unsigned char *const *ders, const size_t *lens, size_t n,
+			 size_t *which, uint64_t *id);
+
 typedef struct xfr_export_opts {
 	const char *issuer;       /* issuer name; NULL: the store's default issuer */
 	int64_t since;            /* certificates issued at or after this unix time (0: all) */

@@ -42,6 +42,7 @@ typedef enum offca_rc {
 	OFFCA_E_ABORTED,       /* the operator aborted (Ctrl-C, declined a confirmation) */
 	OFFCA_E_NETWORK,       /* network / HTTP failure (online side only) */
 	OFFCA_E_PROTOCOL,      /* the peer (ACME server, DNS server) answered with an error */
+	OFFCA_E_NO_TOUCH,      /* a signature needed a touch on the token and none came in time */
 	OFFCA_E__COUNT
 } offca_rc;
 
