@@ -214,12 +214,21 @@ void cer_say(cer_run_t *r, const char *fmt, ...) __attribute__((format(printf, 2
 /* Read one answer for prompt id (shown as "[id]"). Errors: OFFCA_E_ABORTED (Ctrl-C, EOF, no
    answer left in the answers file). */
 offca_rc cer_ask(cer_run_t *r, const char *id, const char *question, char *buf, size_t cap);
-/* Ask to type "yes"; anything else: OFFCA_E_ABORTED ("declined at [id]"). Recorded in the
-   transcript as a "confirm" entry. */
+/* Ask to type "yes"; on a terminal any other answer but "abort" is asked again saying what is
+   expected; "abort" (or an answers file's non-yes): OFFCA_E_ABORTED ("declined at [id]").
+   Recorded in the transcript as a "confirm" entry. */
 offca_rc cer_confirm(cer_run_t *r, const char *id, const char *question);
+/* Ask until "yes" or "no" is typed (anything else is asked again, saying what is expected);
+   "abort": OFFCA_E_ABORTED. With an answers file, any answer but "yes" is a no. */
+offca_rc cer_ask_yes_no(cer_run_t *r, const char *id, const char *question, int *yes);
+/* Position (1..) of ans among words ("yes|no"), 0 none. */
+int cer_word_index(const char *words, const char *ans);
+/* words as said to a person ("yes or no"). */
+const char *cer_words_said(const char *words);
 /* 1 when Ctrl-C was pressed. */
 int cer_interrupted(const cer_run_t *r);
-/* OFFCA_E_ABORTED when Ctrl-C was pressed. */
+/* OFFCA_E_ABORTED when Ctrl-C was pressed and, on a terminal, "abort" confirmed it (anything else
+   there clears the interruption: OFFCA_OK). */
 offca_rc cer_check_intr(cer_run_t *r);
 /* Append a transcript entry (data stolen; NULL = {}). */
 offca_rc cer_log(cer_run_t *r, const char *event, json_t *data);
@@ -339,6 +348,8 @@ offca_rc cer_lint_crl(cer_run_t *r, const cer_step *st, X509_CRL *crl, X509 *iss
 void cer_lint_opts(const cer_step *st, ca_lint_opts *lo);
 /* Certificate PEM (malloc'd). */
 offca_rc cer_cert_pem(X509 *x, char **pem, size_t *len);
+/* A certificate's serial (hex) and SHA-256 fingerprint of its DER, as the screen shows them. */
+void cer_cert_ids(X509 *x, char *serial, size_t serial_cap, char *fp, size_t fp_cap);
 /* Show and log a certificate (subject, serial, validity, SHA-256). */
 offca_rc cer_show_cert(cer_run_t *r, const char *what, X509 *x);
 

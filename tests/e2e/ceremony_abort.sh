@@ -36,9 +36,9 @@ run_abort() { # NAME SCRIPT MISSING_FILE WHERE REASON_REGEX
 }
 
 run_abort decline pty-decline.script root.pem 'step 2' 'declined at \[step2\.confirm\]'
-run_abort ctrl-c pty-ctrlc.script int-key.pub.pem 'step 3' 'interrupted \(Ctrl-C\)'
+run_abort ctrl-c pty-ctrlc.script int-key.pub.pem 'step 3' 'interrupted \(Ctrl-C, then abort\)'
 grep -q '"event":"key-generated".*"label":"int-key"' "$T/ctrl-c/out/transcript.jsonl" && fail "ctrl-c: a key was generated after Ctrl-C at the PIN prompt"
-run_abort ctrl-c-confirm pty-ctrlc-confirm.script intermediate.pem 'step 4' 'interrupted \(Ctrl-C\)'
+run_abort ctrl-c-confirm pty-ctrlc-confirm.script intermediate.pem 'step 4' 'interrupted \(Ctrl-C, then abort\)'
 # the intermediate key exists but was recorded before the abort
 grep -q '"label":"int-key"' "$T/ctrl-c-confirm/out/transcript.jsonl" || fail "ctrl-c-confirm: generated key not recorded"
 run_abort wrong-pin pty-wrongpin.script int-key.pub.pem 'step 3' 'wrong PIN three times'
