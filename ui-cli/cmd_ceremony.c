@@ -28,7 +28,7 @@ static void usage(FILE *f)
 		"usage: offca ceremony run FILE [--dry-run] [--answers FILE] [--credentials FILE] [--home DIR] [--no-pdf]\n"
 		"                               [--token-wait SECONDS]\n"
 		"       offca ceremony validate FILE [--credentials FILE] [--home DIR] [--offline]\n"
-		"       offca ceremony verify TRANSCRIPT [--ca CERT] [--no-outputs]\n"
+		"       offca ceremony verify TRANSCRIPT (--ca CERT | --no-ca) [--no-outputs]\n"
 		"       offca ceremony print TRANSCRIPT --out FILE.pdf\n\n"
 		"Key ceremonies from a reviewable YAML file (docs/ceremony-files.md; step types: root-key,\n"
 		"root-cert, intermediate-key, intermediate-cert, sign-intermediate-csr, crl, signing-session,\n"
@@ -48,7 +48,9 @@ static void usage(FILE *f)
 		"validate   report every problem of the file (one line each, naming the field path);\n"
 		"           --offline checks the file and the outputs only (no tokens, no CA home)\n"
 		"verify     check the transcript's hash chain, signatures and that its output files still match;\n"
-		"           --ca CERT also requires a signature by that certificate's key\n"
+		"           --ca CERT also requires a signature by that certificate's key (the trusted root);\n"
+		"           without it verify says the signatures were not checked against a trusted root and\n"
+		"           fails, unless --no-ca says that is intended\n"
 		"print      render the transcript as a printable PDF (QR code of the final hash)\n\n"
 		"Ctrl-C, a declined confirmation, three wrong PINs or a pulled token abort: nothing of the\n"
 		"step in progress is released and the transcript ends \"aborted\". Exit status 0 on success.\n");
@@ -275,7 +277,7 @@ static int cmd_validate(int argc, char **argv)
 static int cmd_verify(int argc, char **argv)
 {
 	const char *path = NULL, *ca = NULL;
-	int outputs = 1;
+	int outputs = 1, no_ca = 0;
 	X509 *trust = NULL;
 	cer_verify_result res;
 	char dir[PATH_MAX], *hex;
@@ -286,6 +288,8 @@ static int cmd_verify(int argc, char **argv)
 			outputs = 0;
 		else if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
 			ca = argv[++i];
+		else if (strcmp(argv[i], "--no-ca") == 0)
+			no_ca = 1;
 		else if (argv[i][0] == '-')
 			return cli_usage_error("ceremony verify", "unknown or incomplete option '%s'", argv[i]);
 		else if (path == NULL)
@@ -295,6 +299,8 @@ static int cmd_verify(int argc, char **argv)
 	}
 	if (path == NULL)
 		return cli_usage_error("ceremony verify", "missing the TRANSCRIPT");
+	if (ca != NULL && no_ca)
+		return cli_usage_error("ceremony verify", "--ca and --no-ca exclude each other");
 	if (ca != NULL) {
 		unsigned char *buf = NULL;
 		size_t len = 0;
@@ -315,13 +321,25 @@ static int cmd_verify(int argc, char **argv)
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	hex = ut_hex(res.head, sizeof(res.head));
-	printf("%s: OK\n  ceremony   %s\n  status     %s\n  entries    %u\n  signatures %u%s\n  outputs    %u%s\n"
+	if (res.signatures == 0)
+		printf("%s: UNSIGNED: no signature (aborted before any key was open); only the hash chain%s was checked\n",
+		       path, outputs ? " and the output files" : "");
+	else if (ca != NULL)
+		printf("%s: OK, signed by the key of --ca %s\n", path, ca);
+	else
+		printf("%s: hash chain and signatures consistent, but the signatures were NOT checked against a "
+		       "trusted root (no --ca)\n", path);
+	printf("  ceremony   %s\n  status     %s\n  entries    %u\n  signatures %u%s\n  outputs    %u%s\n"
 	       "  head       %s\n",
-	       path, res.ceremony, res.status, res.entries, res.signatures, ca ? " (including --ca)" : "",
+	       res.ceremony, res.status, res.entries, res.signatures, ca ? " (including --ca)" : "",
 	       res.outputs_checked, outputs ? " re-hashed, all match" : " (not checked)", hex ? hex : "");
 	free(hex);
 	if (!res.sealed)
 		printf("  warning    entries after the last signature are not covered by any signature\n");
+	if (ca == NULL && !no_ca)
+		return cli_fail(ut_err(OFFCA_E_VERIFY, "%s: not checked against a trusted root: give --ca ROOT.pem "
+					"(or --no-ca when only the chain and the transcript's own signatures matter)",
+				       path));
 	return 0;
 }
 

@@ -29,7 +29,7 @@ run_abort() { # NAME SCRIPT MISSING_FILE WHERE REASON_REGEX
   grep '"event":"abort"' out/transcript.jsonl | grep -Eq "\"where\":\"$where" || fail "$name: abort entry does not say where"
   grep '"event":"abort"' out/transcript.jsonl | grep -Eq "$reason" || fail "$name: abort entry does not say why: $(grep '"event":"abort"' out/transcript.jsonl)"
   grep '"event":"end"' out/transcript.jsonl | grep -q '"status":"aborted"' || fail "$name: end status is not aborted"
-  "$OFFCA" ceremony verify out/transcript.jsonl > verify.out || { cat verify.out; fail "$name: aborted transcript does not verify"; }
+  "$OFFCA" ceremony verify out/transcript.jsonl --no-ca > verify.out || { cat verify.out; fail "$name: aborted transcript does not verify"; }
   grep -q "status     aborted" verify.out || fail "$name: verify does not say aborted"
   pass "$name: aborted cleanly, $missing not released, transcript says where and why"
   cd "$T"
@@ -62,3 +62,17 @@ expect_fail "answers file declining the clock" "$OFFCA" ceremony run ceremony.ya
 expect_err_match "declined at \[time\]"
 [ ! -e out/root-key.pub.pem ] || fail "a key step ran after the clock was declined"
 pass "declining the date/time aborts before any token is used"
+
+# verify says what it checked (issue 17): this transcript has no signature (no key was open)
+if "$OFFCA" ceremony verify out/transcript.jsonl > v.out 2> v.err; then fail "verify without --ca or --no-ca succeeded"; fi
+head -n 1 v.out | grep -q "UNSIGNED: no signature" || { cat v.out; fail "an unsigned transcript does not say so in its first line"; }
+grep -q "not checked against a trusted root: give --ca" v.err || fail "verify without --ca does not say the root was not checked: $(cat v.err)"
+"$OFFCA" ceremony verify out/transcript.jsonl --no-ca > v.out || fail "--no-ca should accept a consistent unsigned transcript"
+head -n 1 v.out | grep -q "UNSIGNED" || fail "--no-ca hides that the transcript is unsigned"
+# a signed one without --ca: says the signatures were not checked against a trusted root
+if "$OFFCA" ceremony verify "$T/wrong-pin/out/transcript.jsonl" > v.out 2> v.err; then fail "verify of a signed transcript without --ca succeeded"; fi
+head -n 1 v.out | grep -q "NOT checked against a trusted root (no --ca)" || { cat v.out; fail "first line does not say the root was not checked"; }
+"$OFFCA" ceremony verify "$T/wrong-pin/out/transcript.jsonl" --ca "$T/wrong-pin/out/root.pem" > v.out || fail "--ca"
+head -n 1 v.out | grep -q "OK, signed by the key of --ca" || fail "--ca first line"
+expect_fail "--ca with --no-ca" "$OFFCA" ceremony verify out/transcript.jsonl --no-ca --ca "$T/wrong-pin/out/root.pem"
+pass "verify: unsigned said first, no --ca fails unless --no-ca, --ca names the root"
