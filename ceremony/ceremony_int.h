@@ -91,6 +91,7 @@ typedef struct cer_step {
 
 struct cer_file {
 	char path[PATH_MAX];
+	unsigned char sha256[32];    /* SHA-256 of the file's bytes as parsed */
 	char dir[PATH_MAX];          /* directory of the file (relative inputs) */
 	char name[CER_MAX_STR];
 	char out_dir[PATH_MAX];
@@ -278,7 +279,7 @@ offca_rc cer_stage(cer_run_t *r, const char *rel, const void *data, size_t len);
 offca_rc cer_release(cer_run_t *r);
 /* Forget staged files (abort). */
 void cer_unstage(cer_run_t *r);
-/* SHA-256 fingerprint "AB:CD:..." of data into buf. */
+/* SHA-256 fingerprint of data into buf, grouped "75BA 1446 ..." (cer_hex_grouped; cap >= CER_FP_LEN). */
 void cer_fingerprint(const void *data, size_t len, char *buf, size_t cap);
 
 /* flow_dry.c: the rehearsal PIN of every dry-run token (told to the operator). */

@@ -11,6 +11,7 @@
 #include "offca/transcript.h"
 #include "offca/util.h"
 
+/* Lower-case hex as recorded in the transcript (machine values); people see cer_hex_grouped. */
 static void hexs(const unsigned char *p, size_t n, char *buf, size_t cap)
 {
 	char *h = ut_hex(p, n);
@@ -152,14 +153,14 @@ static void summary(cer_run_t *r, const cer_step *st)
 static void show_step(cer_run_t *r, const cer_step *st)
 {
 	char *txt = json_dumps(st->desc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	char h[65];
+	char h[CER_FP_LEN];
 
-	hexs(st->hash, 32, h, sizeof(h));
+	cer_hex_grouped(st->hash, 32, h, sizeof(h));
 	cer_say(r, "\n==== Step %u of %zu: %s (%s) ====\n", st->index, r->f->n_steps, st->title,
 		cer_step_type_name(st->type));
 	summary(r, st);
 	cer_say(r, "The step as written in the ceremony file:\n%s\n", txt ? txt : "");
-	cer_say(r, "Step hash (SHA-256 of its canonical description): %s\n", h);
+	cer_say(r, "Step %u hash (compare with the reviewed file's PDF): %s\n", st->index, h);
 	free(txt);
 }
 
@@ -214,7 +215,7 @@ static offca_rc seal(cer_run_t *r, int completed)
 	offca_rc rc = OFFCA_OK;
 	tok_key *k = NULL;
 	unsigned char head[32];
-	char h[65];
+	char h[CER_FP_LEN];
 
 	snprintf(r->step_id, sizeof(r->step_id), "%s", "");
 	/* the ceremony key signs; on an abort only if it is already open (no new PIN prompts) */
@@ -236,7 +237,7 @@ static offca_rc seal(cer_run_t *r, int completed)
 		rc = cer_transcript_sign(r->t, signer, tok_key_private(k), tok_key_public(k), NULL);
 	}
 	if (rc == OFFCA_OK && cer_transcript_head(r->t, head) == OFFCA_OK) {
-		hexs(head, 32, h, sizeof(h));
+		cer_hex_grouped(head, 32, h, sizeof(h));
 		cer_say(r, "Transcript head (write it on the paper copy): %s\n", h);
 	}
 	return rc;
@@ -368,7 +369,7 @@ offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res)
 {
 	offca_rc rc;
 	cer_run_t *r = NULL;
-	char tpath[PATH_MAX], name[CER_MAX_STR + 16];
+	char tpath[PATH_MAX], name[CER_MAX_STR + 16], fsha[CER_FP_LEN];
 	unsigned done = 0;
 
 	if (res != NULL)
@@ -394,9 +395,11 @@ offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res)
 		snprintf(res->out_dir, sizeof(res->out_dir), "%s", r->out_dir);
 	}
 	snprintf(r->where, sizeof(r->where), "the start");
-	cer_say(r, "\nCeremony: %s%s\nFile: %s\nSteps: %zu   Outputs: %s   Transcript: %s\n", r->f->name,
-		r->dry_run ? "   *** DRY RUN on throwaway SoftHSM2 tokens ***" : "", opts->file, r->f->n_steps,
-		r->out_dir, tpath);
+	cer_hex_grouped(r->f->sha256, 32, fsha, sizeof(fsha));
+	cer_say(r, "\nCeremony: %s%s\nFile: %s\nFile SHA-256 (compare with the reviewed file's PDF): %s\n"
+		   "Steps: %zu   Outputs: %s   Transcript: %s\n",
+		r->f->name, r->dry_run ? "   *** DRY RUN on throwaway SoftHSM2 tokens ***" : "", opts->file, fsha,
+		r->f->n_steps, r->out_dir, tpath);
 	if (r->dry_run)
 		cer_say(r, "Dry run: every rehearsal token's PIN is %s; nothing real is touched (%s).\n", CER_DRY_PIN,
 			r->dry_dir);

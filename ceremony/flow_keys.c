@@ -266,15 +266,11 @@ offca_rc cer_key_get(cer_run_t *r, const char *uri, const char *who, int touch_h
 void cer_fingerprint(const void *data, size_t len, char *buf, size_t cap)
 {
 	unsigned char md[32];
-	char *hex;
 
 	buf[0] = '\0';
 	if (EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL) != 1)
 		return;
-	hex = ut_hex_colon(md, sizeof(md));
-	if (hex != NULL)
-		snprintf(buf, cap, "%s", hex);
-	free(hex);
+	cer_hex_grouped(md, sizeof(md), buf, cap);
 }
 
 offca_rc cer_stage(cer_run_t *r, const char *rel, const void *data, size_t len)

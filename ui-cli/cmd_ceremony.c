@@ -29,7 +29,8 @@ static void usage(FILE *f)
 		"                               [--token-wait SECONDS]\n"
 		"       offca ceremony validate FILE [--credentials FILE] [--home DIR] [--offline]\n"
 		"       offca ceremony verify TRANSCRIPT (--ca CERT | --no-ca) [--no-outputs]\n"
-		"       offca ceremony print TRANSCRIPT --out FILE.pdf\n\n"
+		"       offca ceremony print TRANSCRIPT --out FILE.pdf\n"
+		"       offca ceremony review FILE --out FILE.pdf\n\n"
 		"Key ceremonies from a reviewable YAML file (docs/ceremony-files.md; step types: root-key,\n"
 		"root-cert, intermediate-key, intermediate-cert, sign-intermediate-csr, crl, signing-session,\n"
 		"ocsp-responses). See docs/ceremony-guide.md for running one on an air-gapped laptop.\n\n"
@@ -51,7 +52,10 @@ static void usage(FILE *f)
 		"           --ca CERT also requires a signature by that certificate's key (the trusted root);\n"
 		"           without it verify says the signatures were not checked against a trusted root and\n"
 		"           fails, unless --no-ca says that is intended\n"
-		"print      render the transcript as a printable PDF (QR code of the final hash)\n\n"
+		"print      render the transcript as a printable PDF (QR code of the final hash)\n"
+		"review     before the ceremony: the ceremony file as a PDF for the witnesses, with its SHA-256\n"
+		"           (and QR code) and each step's description and step hash, the values the run screen\n"
+		"           shows for comparison\n\n"
 		"Ctrl-C, a declined confirmation, three wrong PINs or a pulled token abort: nothing of the\n"
 		"step in progress is released and the transcript ends \"aborted\". Exit status 0 on success.\n");
 }
@@ -280,7 +284,7 @@ static int cmd_verify(int argc, char **argv)
 	int outputs = 1, no_ca = 0;
 	X509 *trust = NULL;
 	cer_verify_result res;
-	char dir[PATH_MAX], *hex;
+	char dir[PATH_MAX], head[CER_FP_LEN];
 	offca_rc rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -320,7 +324,7 @@ static int cmd_verify(int argc, char **argv)
 	X509_free(trust);
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
-	hex = ut_hex(res.head, sizeof(res.head));
+	cer_hex_grouped(res.head, sizeof(res.head), head, sizeof(head));
 	if (res.signatures == 0)
 		printf("%s: UNSIGNED: no signature (aborted before any key was open); only the hash chain%s was checked\n",
 		       path, outputs ? " and the output files" : "");
@@ -332,8 +336,7 @@ static int cmd_verify(int argc, char **argv)
 	printf("  ceremony   %s\n  status     %s\n  entries    %u\n  signatures %u%s\n  outputs    %u%s\n"
 	       "  head       %s\n",
 	       res.ceremony, res.status, res.entries, res.signatures, ca ? " (including --ca)" : "",
-	       res.outputs_checked, outputs ? " re-hashed, all match" : " (not checked)", hex ? hex : "");
-	free(hex);
+	       res.outputs_checked, outputs ? " re-hashed, all match" : " (not checked)", head);
 	if (!res.sealed)
 		printf("  warning    entries after the last signature are not covered by any signature\n");
 	if (ca == NULL && !no_ca)
@@ -367,10 +370,45 @@ static int cmd_print(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_review(int argc, char **argv)
+{
+	const char *path = NULL, *out = NULL;
+	cer_diag *diag = NULL;
+	offca_rc rc;
+	int ret = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else if (argv[i][0] == '-')
+			return cli_usage_error("ceremony review", "unknown or incomplete option '%s'", argv[i]);
+		else if (path == NULL)
+			path = argv[i];
+		else
+			return cli_usage_error("ceremony review", "one ceremony file only");
+	}
+	if (path == NULL || out == NULL)
+		return cli_usage_error("ceremony review", "usage: offca ceremony review FILE --out FILE.pdf");
+	rc = cer_diag_new(&diag);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	rc = cer_review_pdf(path, out, diag, stdout);
+	if (rc != OFFCA_OK && cer_diag_count(diag) > 0) {
+		print_problems(path, diag, "");
+		ret = ut_exit_code(rc);
+	} else if (rc != OFFCA_OK) {
+		ret = cli_fail(rc);
+	} else {
+		printf("%s: written\n", out);
+	}
+	cer_diag_free(diag);
+	return ret;
+}
+
 int cli_cmd_ceremony(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage_error("ceremony", "missing subcommand: run, validate, verify or print");
+		return cli_usage_error("ceremony", "missing subcommand: run, validate, verify, print or review");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return 0;
@@ -387,5 +425,7 @@ int cli_cmd_ceremony(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (strcmp(argv[1], "print") == 0)
 		return cmd_print(argc - 1, argv + 1);
-	return cli_usage_error("ceremony", "unknown subcommand '%s' (run, validate, verify, print)", argv[1]);
+	if (strcmp(argv[1], "review") == 0)
+		return cmd_review(argc - 1, argv + 1);
+	return cli_usage_error("ceremony", "unknown subcommand '%s' (run, validate, verify, print, review)", argv[1]);
 }

@@ -12,6 +12,14 @@ cer_home
 cd "$T"
 cp "$CER_DATA/root-int.yaml" ceremony.yaml
 
+# before the ceremony: the reviewed file on paper (issue 17)
+"$OFFCA" ceremony review ceremony.yaml --out review.pdf > review.out || { cat review.out; fail "ceremony review"; }
+[ "$(head -c 5 review.pdf)" = "%PDF-" ] || fail "review.pdf is not a PDF"
+expect_fail "review never overwrites" "$OFFCA" ceremony review ceremony.yaml --out review.pdf
+printf 'version: 1\nname: x\n' > broken.yaml
+expect_fail "review of a broken ceremony file" "$OFFCA" ceremony review broken.yaml --out broken.pdf
+[ ! -e broken.pdf ] || fail "a PDF was written for a broken ceremony file"
+
 "${PTY[@]}" "$CER_DATA/pty-full.script" -- "$OFFCA" ceremony run ceremony.yaml --home "$HOME_DIR" > run.out 2>&1 \
   || { cat run.out; fail "interactive ceremony did not complete"; }
 pass "ceremony typed through a pty completed"
@@ -67,3 +75,29 @@ expect_fail "verify with a changed output file" "$OFFCA" ceremony verify out/tra
 cp root.bak out/root.pem
 "$OFFCA" ceremony verify out/transcript.jsonl --no-ca >/dev/null || fail "restored outputs should verify"
 pass "any edit fails verify"
+
+# the review PDF carries the values the run screen showed: the file's SHA-256 (text and QR) and
+# each step hash, in the one grouped format
+need pdftotext
+need pdftoppm
+need zbarimg
+G='([0-9A-F]{4} ){15}[0-9A-F]{4}'
+tr -d '\r' < run.out > run.txt
+fsha=$(sha256sum ceremony.yaml | cut -c1-64)
+fsha_g=$(echo "$fsha" | tr a-f A-F | sed 's/..../& /g; s/ $//')
+grep -q "File SHA-256 (compare with the reviewed file's PDF): $fsha_g" run.txt || fail "the run screen does not show the file's SHA-256 $fsha_g"
+pdftotext -layout review.pdf review.txt
+tr -d '\n\f' < review.txt | tr -s ' ' > review.flat
+grep -qF "${fsha_g:0:39}" review.txt && grep -qF "${fsha_g:40}" review.txt || fail "review.pdf lacks the file SHA-256"
+pdftoppm -r 150 -png -f 1 -l 1 -singlefile review.pdf rpage1
+[ "$(zbarimg -q --raw -Sdisable -Sqrcode.enable rpage1.png 2>/dev/null)" = "$fsha" ] || fail "review QR is not the file's SHA-256"
+n=0
+for i in 1 2 3 4; do
+  h=$(grep -E "^Step $i hash \(compare with the reviewed file's PDF\): " run.txt | grep -Eo "$G")
+  [ -n "$h" ] || fail "the run screen shows no grouped hash for step $i"
+  grep -q "step $i  hash  $h" review.out || fail "review's summary has another hash for step $i"
+  grep -A2 "^ *Step $i of 4" review.txt | grep -qF "$h" || fail "review.pdf shows another hash for step $i than the run ($h)"
+  n=$((n + 1))
+done
+[ "$n" = 4 ] || fail "not all step hashes compared"
+pass "ceremony review: the PDF's file SHA-256 (text and QR) and the 4 step hashes equal the run screen's"

@@ -26,7 +26,7 @@ pass "empty PINs cost no try"
 ls out/certs/*.pem > certs.txt
 [ "$(wc -l < certs.txt)" = 1 ] || fail "expected exactly one certificate, got: $(cat certs.txt)"
 openssl x509 -in "$(cat certs.txt)" -noout -subject | grep -q "a.example.test" || fail "the signed certificate is not CSR 1's"
-fp=$(openssl x509 -in "$(cat certs.txt)" -noout -fingerprint -sha256 | sed 's/^.*=//')
+fp=$(openssl x509 -in "$(cat certs.txt)" -noout -fingerprint -sha256 | sed 's/^.*=//' | tr -d ':' | sed 's/..../& /g; s/ $//')
 serial=$(openssl x509 -in "$(cat certs.txt)" -noout -serial | sed 's/^serial=//')
 tr -d '\r' < run.out > run.txt
 grep -A1 "CSR 1  SIGNED  serial $serial" run.txt | grep -q "SHA-256 $fp" \

@@ -75,7 +75,7 @@ cer good.yaml out-good "$PIV_STATE/attestation-root.pem"
 run_cer good.yaml > good.out 2>&1 || { cat good.out; fail "attested ceremony through ykcs11"; }
 grep -q "Attestation verified: key generated on device serial $card_serial (firmware 5.4.3, PIN policy always, touch policy always), chain to the attestation CA checked" good.out ||
   { cat good.out; fail "attestation details not shown"; }
-root_fp=$(openssl x509 -in "$PIV_STATE/attestation-root.pem" -noout -fingerprint -sha256 | cut -d= -f2)
+root_fp=$(openssl x509 -in "$PIV_STATE/attestation-root.pem" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d ':' | sed 's/..../& /g; s/ $//')
 python3 - out-good/transcript.jsonl "$root_fp" "$card_serial" "$T/9c.pub" <<'PY' || fail "attestation not recorded as expected"
 import json, sys
 from cryptography import x509

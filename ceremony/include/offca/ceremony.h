@@ -174,6 +174,23 @@ typedef struct cer_run_result {
  */
 offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res);
 
+/* Hashes as people read them: upper-case hex in groups of four ("75BA 1446 ..."), the one format
+   of the run screen, the PDFs and verify (fpr.c). A SHA-256 takes CER_FP_LEN bytes with its NUL. */
+#define CER_FP_LEN 80
+void cer_hex_grouped(const unsigned char *raw, size_t n, char *buf, size_t cap);
+/* A recorded hash ("ab12...", "AB:12:..." or grouped) in that format; text that is not an even
+   run of at least 16 hex digits is copied as it is. */
+void cer_fp_text(const char *recorded, char *buf, size_t cap);
+
+/*
+ * The reviewed ceremony file on paper, before the ceremony: its SHA-256 (and a QR code of it),
+ * every step's title, canonical description and step hash (the values the run screen shows),
+ * written to pdf_path (never overwritten). summary (may be NULL) gets the same hashes as text.
+ * Only the file itself is checked (cer_file_load). Errors: cer_file_load's (diag), OFFCA_E_EXISTS,
+ * OFFCA_E_IO.
+ */
+offca_rc cer_review_pdf(const char *file, const char *pdf_path, cer_diag *diag, FILE *summary);
+
 /* "root-key" ... "ocsp-responses": the step types, NULL-terminated (for docs and --help). */
 extern const char *const cer_step_type_names[];
 
