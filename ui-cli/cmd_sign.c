@@ -1,5 +1,6 @@
 /* cmd_sign.c - offca sign (CSRs -> certificates, one token login) and offca issue --generate-key. */
 #include "cli.h"
+#include "sign_confirm.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "offca/config.h"
 #include "offca/csr.h"
@@ -38,7 +40,12 @@ static const char sign_usage[] =
 	"  --out FILE        the certificate (PEM) for a single CSR; never overwritten\n"
 	"  --out-dir DIR     one SERIAL.pem per certificate in DIR (default: HOME/outbox)\n"
 	"  --issuer NAME     issuing CA (default: the newest intermediate, else the root)\n"
-	"  --dry-run         check everything and show what would be signed; no token, no store change\n";
+	"  --dry-run         check everything and show what would be signed; no token, no store change\n"
+	"  --yes             on a terminal, sign without showing the batch and asking for yes first\n"
+	"\n"
+	"On a terminal, sign shows what it is about to sign (count, issuer, profile, validity, each\n"
+	"subject and SANs; a long batch: the first and last few) and signs only after \"yes\". Without a\n"
+	"terminal on standard input it does not ask (the token's touch is the human presence there).\n";
 
 static const char issue_usage[] =
 	"usage: offca issue --generate-key --subject DN --san NAME... --profile server|client|mtls\n"
@@ -60,7 +67,7 @@ static const char issue_usage[] =
 	"  --passphrase-file F  passphrase from the first line of F (0600); default: prompt twice\n";
 
 enum { O_HOME = 1, O_CSR, O_PROFILE, O_DAYS, O_OUT, O_OUTDIR, O_ISSUER, O_DRY, O_PENDING, O_PENDALL,
-       O_PINFILE, O_MODULE, O_GENKEY, O_SUBJECT, O_SAN, O_LEGACY, O_PASSFILE, O_KEYTYPE };
+       O_PINFILE, O_MODULE, O_GENKEY, O_SUBJECT, O_SAN, O_LEGACY, O_PASSFILE, O_KEYTYPE, O_YES };
 
 static const struct option long_opts[] = {
 	{"home", required_argument, NULL, O_HOME},         {"csr", required_argument, NULL, O_CSR},
@@ -72,6 +79,7 @@ static const struct option long_opts[] = {
 	{"generate-key", no_argument, NULL, O_GENKEY},     {"subject", required_argument, NULL, O_SUBJECT},
 	{"san", required_argument, NULL, O_SAN},           {"legacy", no_argument, NULL, O_LEGACY},
 	{"passphrase-file", required_argument, NULL, O_PASSFILE}, {"key-type", required_argument, NULL, O_KEYTYPE},
+	{"yes", no_argument, NULL, O_YES},
 	{"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
 
 #define MAX_ARGS_LIST CA_SIGN_MAX_BATCH
@@ -79,7 +87,7 @@ static const struct option long_opts[] = {
 struct opts {
 	const char *home, *profile, *out, *out_dir, *issuer, *pin_file, *module, *subject, *pass_file, *key_type;
 	long days;
-	int dry, pend_all, genkey, legacy;
+	int dry, pend_all, genkey, legacy, yes;
 	const char **csrs; size_t n_csrs;
 	uint64_t *pend; size_t n_pend;
 	const char **sans; size_t n_sans;
@@ -148,6 +156,7 @@ static int parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case O_OUTDIR: o->out_dir = optarg; break;
 		case O_ISSUER: o->issuer = optarg; break;
 		case O_DRY: o->dry = 1; break;
+		case O_YES: o->yes = 1; break;
 		case O_PENDALL: o->pend_all = 1; break;
 		case O_PINFILE: o->pin_file = optarg; break;
 		case O_MODULE: o->module = optarg; break;
@@ -341,6 +350,10 @@ int cli_cmd_sign(int argc, char **argv)
 	so.days = (unsigned)o.days;
 	so.source = o.n_pend || o.pend_all ? "offca sign --pending" : "offca sign";
 	so.threads = 2;
+	/* on a terminal, a person sees the batch and types yes before any file or token is touched */
+	if (!o.dry && !o.yes && isatty(STDIN_FILENO) &&
+	    (rc = cli_sign_confirm(s, cfg, in, n, &so, o.profile, stdin, stdout)) != OFFCA_OK)
+		goto out;
 	if (o.out == NULL && !o.dry) {
 		char dir[4096];
 		if (o.out_dir != NULL)
