@@ -351,6 +351,13 @@ void cer_lint_opts(const cer_step *st, ca_lint_opts *lo);
 offca_rc cer_cert_pem(X509 *x, char **pem, size_t *len);
 /* A certificate's serial (hex) and SHA-256 fingerprint of its DER, as the screen shows them. */
 void cer_cert_ids(X509 *x, char *serial, size_t serial_cap, char *fp, size_t fp_cap);
+/* show_x509.c: SHA-256 (grouped) of a public key's SubjectPublicKeyInfo DER. */
+void cer_spki_fingerprint(EVP_PKEY *pk, char *fp, size_t cap);
+/* A CSR's SHA-256 (DER), public key SHA-256, key type and size, subject as openssl req -text
+   prints it, requested SANs: shown and logged ("csr-details"). Errors: OFFCA_E_PARSE. */
+offca_rc cer_csr_show(cer_run_t *r, const char *label, const unsigned char *data, size_t len);
+/* A CA certificate's issuer, pathLen, name constraints, public-key SHA-256: shown and logged. */
+void cer_show_ca_details(cer_run_t *r, X509 *x);
 /* Show and log a certificate (subject, serial, validity, SHA-256). */
 offca_rc cer_show_cert(cer_run_t *r, const char *what, X509 *x);
 

@@ -4,7 +4,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "offca/config.h"
+#include "offca/policy.h"
 #include "offca/sign.h"
 #include "offca/store.h"
 #include "offca/util.h"
@@ -68,13 +71,31 @@ static void free_inputs(struct input *in, size_t n)
 	free(in);
 }
 
+/* The validity the certificate will get ("90 days, until about 2027-03-07 UTC"). */
+static const char *validity_text(cer_run_t *r, const cer_issuer_ctx *ic, const ca_sign_opts *so, char *buf,
+				 size_t cap)
+{
+	const ca_issuer_cfg *icfg = r->cfg ? ca_config_issuer(r->cfg, ic->name) : NULL;
+	unsigned days = so->days;
+	char until[32];
+	time_t t;
+	struct tm tm;
+
+	if (icfg != NULL && ca_policy_days(&icfg->policy, so->days, &days) != OFFCA_OK)
+		days = so->days;
+	t = time(NULL) + (time_t)days * 86400;
+	strftime(until, sizeof(until), "%Y-%m-%d", gmtime_r(&t, &tm));
+	snprintf(buf, cap, "%u days, until about %s UTC", days, until);
+	return buf;
+}
+
 /* Show one CSR (after policy) and ask; refused CSRs are shown and skipped. */
 static offca_rc review(cer_run_t *r, const cer_step *st, cer_issuer_ctx *ic, const ca_sign_opts *so,
 		       struct input *in, size_t k)
 {
 	ca_sign_input si = {.label = in->label, .csr = in->data, .csr_len = in->len};
 	ca_sign_result chk;
-	char id[64];
+	char id[64], vbuf[96];
 	offca_rc rc;
 
 	memset(&chk, 0, sizeof(chk));
@@ -86,9 +107,16 @@ static offca_rc review(cer_run_t *r, const cer_step *st, cer_issuer_ctx *ic, con
 		ca_sign_result_clear(&chk);
 		return rc;
 	}
-	cer_say(r, "\n  CSR %zu: %s\n    subject  %s\n    SANs     %s%s\n    profile  %s, issuer %s\n", k + 1, in->label,
+	cer_say(r, "\n  CSR %zu: %s\n", k + 1, in->label);
+	rc = cer_csr_show(r, in->label, in->data, in->len);
+	if (rc != OFFCA_OK) {
+		ca_sign_result_clear(&chk);
+		return rc;
+	}
+	cer_say(r, "    subject (RFC 4514)       %s\n    SANs in the certificate  %s%s\n    profile %s, issuer %s, validity %s\n",
 		chk.certs[0].subject[0] ? chk.certs[0].subject : "(empty)", chk.certs[0].sans,
-		chk.certs[0].cn_copied ? " (CN copied into a SAN by policy)" : "", st->profile, ic->name);
+		chk.certs[0].cn_copied ? " (CN copied into a SAN by policy)" : "", st->profile, ic->name,
+		validity_text(r, ic, so, vbuf, sizeof(vbuf)));
 	snprintf(id, sizeof(id), "step%u.csr%zu", st->index, k + 1);
 	rc = cer_ask_yes_no(r, id, "    Sign this one? (yes/no)", &in->approved);
 	if (rc == OFFCA_OK) {

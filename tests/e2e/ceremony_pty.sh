@@ -101,3 +101,16 @@ for i in 1 2 3 4; do
 done
 [ "$n" = 4 ] || fail "not all step hashes compared"
 pass "ceremony review: the PDF's file SHA-256 (text and QR) and the 4 step hashes equal the run screen's"
+
+# the intermediate block ties the certificate to the key step: issuer, pathLen, name constraints,
+# and the public-key SHA-256 the intermediate-key step showed (issue 17)
+kstep=$(sed -n '/Step 3 of 4/,/Step 4 of 4/p' run.txt | grep -Eo "Public key SHA-256: $G" | grep -Eo "$G")
+[ -n "$kstep" ] || fail "the key step showed no public-key SHA-256"
+blk=$(sed -n '/Intermediate certificate/,/Signing the transcript/p' run.txt)
+echo "$blk" | grep -q "issuer    CN=Test Root CA,O=offca tests" || fail "intermediate block lacks the issuer"
+echo "$blk" | grep -q "pathLen   0" || fail "intermediate block lacks pathLen"
+echo "$blk" | grep -q "name constraints  permitted DNS:example.test" || fail "intermediate block lacks the name constraints"
+echo "$blk" | grep -q "public key SHA-256 $kstep" || fail "intermediate block's public key is not the key step's $kstep"
+ossl=$(openssl x509 -in out/intermediate.pem -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64 | tr a-f A-F | sed 's/..../& /g; s/ $//')
+[ "$ossl" = "$kstep" ] || fail "openssl's public-key SHA-256 $ossl differs"
+pass "intermediate block: issuer, pathLen, name constraints, public key = the key step's (and openssl's)"

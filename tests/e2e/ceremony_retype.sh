@@ -40,3 +40,16 @@ grep -q '"event":"interrupt-cancelled"' out/transcript.jsonl || fail "the cancel
 "$OFFCA" ceremony verify out/transcript.jsonl --ca out/root.pem > verify.out || { cat verify.out; fail "verify"; }
 grep -q "status     completed" verify.out || fail "transcript not completed"
 pass "transcript: declined by whom, session summary, re-asked answers, cancelled Ctrl-C; verifies"
+
+# the CSR review shows what lets a witness refuse the wrong thing (issue 17)
+G() { tr a-f A-F | sed 's/..../& /g; s/ $//'; }
+csr_sha=$(openssl req -in a.csr -outform DER | sha256sum | cut -c1-64 | G)
+key_sha=$(openssl req -in a.csr -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64 | G)
+grep -q "CSR SHA-256 (DER)        $csr_sha" run.txt || fail "CSR review lacks the CSR's SHA-256 $csr_sha"
+grep -q "public key SHA-256       $key_sha" run.txt || fail "CSR review lacks the public key's SHA-256 $key_sha"
+grep -q "key                      EC prime256v1 (256 bits)" run.txt || fail "CSR review lacks the key type and size"
+grep -q "subject (openssl req)    $(openssl req -in a.csr -noout -subject -nameopt oneline | sed 's/^subject=//')" run.txt \
+  || fail "CSR review's subject is not openssl req's"
+grep -q "requested SANs           DNS:a.example.test" run.txt || fail "CSR review lacks the requested SANs"
+grep -q "validity 90 days, until about $(date -u -d '+90 days' +%Y-%m-%d) UTC" run.txt || fail "CSR review lacks the validity"
+pass "CSR review: CSR and public-key SHA-256 (as openssl computes them), key, subject in openssl order, SANs, validity"
