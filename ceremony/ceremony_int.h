@@ -167,6 +167,7 @@ typedef struct cer_keyslot {
 /* keys stay open for the whole run: one per key a step uses (its own and its issuer's), officers */
 #define CER_MAX_KEYSLOTS (2 * CER_MAX_STEPS + CER_MAX_OFFICERS)
 #define CER_MAX_STAGED   512
+#define CER_MAX_DONE     64
 
 /* A file a step wants to release: written only when the whole step succeeded. */
 typedef struct cer_staged {
@@ -208,6 +209,9 @@ typedef struct cer_run {
 		int mode;            /* its attested touch policy, a tok_touch_mode */
 	} attested[CER_MAX_KEYSLOTS];
 	size_t n_attested;
+	char done[CER_MAX_DONE][PATH_MAX + 64]; /* what now exists (abort screen), from cer_log */
+	size_t n_done;
+	unsigned resume_from;        /* resuming: the first step to run (1-based), 0 a new ceremony */
 } cer_run_t;
 
 /* prompt.c: every question goes through these; with an answers file nothing is read. */
@@ -231,7 +235,10 @@ int cer_interrupted(const cer_run_t *r);
 /* OFFCA_E_ABORTED when Ctrl-C was pressed and, on a terminal, "abort" confirmed it (anything else
    there clears the interruption: OFFCA_OK). */
 offca_rc cer_check_intr(cer_run_t *r);
-/* Append a transcript entry (data stolen; NULL = {}). */
+/* Remember an output written, for the abort screen. */
+void cer_note_output(cer_run_t *r, const char *rel);
+/* Append a transcript entry (data stolen; NULL = {}); keys, certificates, issuers and CRLs are
+   remembered for the abort screen. */
 offca_rc cer_log(cer_run_t *r, const char *event, json_t *data);
 
 /* flow_tokens.c */

@@ -286,6 +286,27 @@ static offca_rc seal_prepare(cer_run_t *r)
 	return rc;
 }
 
+/* The abort screen: what now exists, what did not happen, what to do next. */
+static void abort_screen(cer_run_t *r, unsigned at)
+{
+	cer_say(r, "\nWhat now exists:\n");
+	if (r->n_done == 0)
+		cer_say(r, "  nothing: no key was made, nothing was recorded or written (but the transcript)\n");
+	for (size_t i = 0; i < r->n_done; i++)
+		cer_say(r, "  - %s\n", r->done[i]);
+	cer_say(r, "  - the transcript %s/%s (ends \"aborted\")\n", r->out_dir, r->f->transcript);
+	cer_say(r, "What did not happen:\n");
+	for (size_t i = at > 0 ? at - 1 : 0; i < r->f->n_steps; i++)
+		cer_say(r, "  - step %u: %s (%s)%s\n", r->f->steps[i].index, r->f->steps[i].title,
+			cer_step_type_name(r->f->steps[i].type), i + 1 == at ? ": nothing of it was released" : "");
+	if (at == 0 && r->f->n_steps > 0)
+		cer_say(r, "  (no step started)\n");
+	cer_say(r, "Next: fix the cause; then, with the same ceremony file (same SHA-256), the same people\n"
+		   "  and the tokens at hand:  offca ceremony resume %s/%s%s%s\n"
+		   "  continues at the first incomplete step and appends to the same transcript.\n",
+		r->out_dir, r->f->transcript, r->home[0] ? " --home " : "", r->home);
+}
+
 static void abort_transcript(cer_run_t *r, offca_rc why)
 {
 	char reason[512];
@@ -295,6 +316,8 @@ static void abort_transcript(cer_run_t *r, offca_rc why)
 	if (r->t == NULL)
 		return;
 	cer_say(r, "\n*** ABORTED at %s: %s\n", r->where, reason);
+	if (!r->dry_run)
+		abort_screen(r, (unsigned)atoi(r->step_id));
 	cer_log(r, "abort", json_pack("{s:s, s:s, s:s}", "where", r->where, "reason", reason, "error", ut_strerror(why)));
 	snprintf(r->step_id, sizeof(r->step_id), "%s", "");
 	cer_transcript_finish(r->t, "aborted", reason);

@@ -349,6 +349,7 @@ offca_rc cer_release(cer_run_t *r)
 		if (rc != OFFCA_OK)
 			break;
 		cer_say(r, "  wrote %s/%s\n", r->out_dir, r->staged[i].rel);
+		cer_note_output(r, r->staged[i].rel);
 	}
 	cer_unstage(r);
 	return rc;

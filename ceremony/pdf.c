@@ -174,7 +174,15 @@ static offca_rc summary_block(cer_pdoc *d, json_t *entries, const cer_verify_res
 	cer_pdf_new_page(d);
 	cer_pdf_font(d, CER_FONT_BOLD, 20);
 	cairo_set_source_rgb(d->cr, 0.08, 0.2, 0.4);
-	cer_pdf_text(d, CER_PDF_MARGIN, d->y + 18, "Key ceremony transcript");
+	if (strcmp(res->status, "completed") != 0) {
+		/* an aborted (or cut off) ceremony: marked on every first page, in red */
+		cairo_set_source_rgb(d->cr, 0.75, 0.05, 0.05);
+		cer_pdf_text(d, CER_PDF_MARGIN, d->y + 18,
+			     strcmp(res->status, "aborted") == 0 ? "Key ceremony transcript: ABORTED"
+								 : "Key ceremony transcript: INCOMPLETE");
+	} else {
+		cer_pdf_text(d, CER_PDF_MARGIN, d->y + 18, "Key ceremony transcript");
+	}
 	cairo_set_source_rgb(d->cr, 0, 0, 0);
 	cer_pdf_font(d, CER_FONT_SANS, 13);
 	d->y += 24;

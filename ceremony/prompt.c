@@ -73,10 +73,44 @@ offca_rc cer_check_intr(cer_run_t *r)
 	return OFFCA_OK;
 }
 
+/* What now exists, for the abort screen: keys made, certificates and issuers recorded, CRLs. */
+static void note(cer_run_t *r, const char *event, json_t *data)
+{
+	const char *s1, *s2;
+
+	if (r->n_done >= CER_MAX_DONE || data == NULL)
+		return;
+	s1 = json_string_value(json_object_get(data, "label"));
+	if (strcmp(event, "key-generated") == 0) {
+		s2 = json_string_value(json_object_get(data, "uri"));
+		snprintf(r->done[r->n_done++], sizeof(r->done[0]), "key '%s' on the token: %s", s1 ? s1 : "?", s2 ? s2 : "?");
+	} else if (strcmp(event, "issuer-recorded") == 0) {
+		s1 = json_string_value(json_object_get(data, "name"));
+		snprintf(r->done[r->n_done++], sizeof(r->done[0]), "issuer '%s' recorded in the CA home %s", s1 ? s1 : "?",
+			 r->home);
+	} else if (strcmp(event, "cert-signed") == 0) {
+		s1 = json_string_value(json_object_get(data, "subject"));
+		s2 = json_string_value(json_object_get(data, "serial"));
+		snprintf(r->done[r->n_done++], sizeof(r->done[0]), "certificate \"%s\" (serial %s) signed and recorded",
+			 s1 ? s1 : "?", s2 ? s2 : "?");
+	} else if (strcmp(event, "crl-signed") == 0) {
+		snprintf(r->done[r->n_done++], sizeof(r->done[0]), "CRL number %lld of '%s' signed and recorded",
+			 (long long)json_integer_value(json_object_get(data, "number")),
+			 json_string_value(json_object_get(data, "issuer")) ? json_string_value(json_object_get(data, "issuer")) : "?");
+	}
+}
+
+void cer_note_output(cer_run_t *r, const char *rel)
+{
+	if (r->n_done < CER_MAX_DONE)
+		snprintf(r->done[r->n_done++], sizeof(r->done[0]), "output written: %s/%s", r->out_dir, rel);
+}
+
 offca_rc cer_log(cer_run_t *r, const char *event, json_t *data)
 {
 	offca_rc rc;
 
+	note(r, event, data);
 	if (r->t == NULL) {
 		json_decref(data);
 		return OFFCA_OK;

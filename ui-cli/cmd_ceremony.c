@@ -123,6 +123,29 @@ static int load_creds(const char *path, cer_credentials **c)
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }
 
+/* The transcript's PDF next to it (TRANSCRIPT.pdf; an aborted run: TRANSCRIPT-aborted-N.pdf, the
+   first N free, so a resumed ceremony's final PDF keeps the plain name). */
+static void write_pdf(const char *transcript, int aborted)
+{
+	char pdf[PATH_MAX + 32];
+	int base = (int)(strlen(transcript) - (strstr(transcript, ".jsonl") ? 6 : 0));
+	offca_rc rc = OFFCA_E_EXISTS;
+
+	if (!aborted) {
+		snprintf(pdf, sizeof(pdf), "%.*s.pdf", base, transcript);
+		rc = cer_transcript_pdf(transcript, pdf);
+	}
+	for (int i = 1; aborted && i < 100 && rc == OFFCA_E_EXISTS; i++) {
+		snprintf(pdf, sizeof(pdf), "%.*s-aborted-%d.pdf", base, transcript, i);
+		rc = cer_transcript_pdf(transcript, pdf);
+	}
+	if (rc == OFFCA_OK)
+		fprintf(aborted ? stderr : stdout, "%s%s (print it, sign it, keep it with the tokens)\n",
+			aborted ? "offca: PDF of the aborted ceremony: " : "PDF:        ", pdf);
+	else
+		fprintf(stderr, "offca: transcript PDF not written: %s\n", ut_err_msg());
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const char *file = NULL, *answers = NULL, *creds_path = NULL, *home_opt = NULL;
@@ -195,21 +218,16 @@ static int cmd_run(int argc, char **argv)
 		ret = ut_exit_code(rc);
 	} else if (rc != OFFCA_OK) {
 		ret = cli_fail(rc);
-		if (res.transcript[0])
+		if (res.transcript[0]) {
 			fprintf(stderr, "offca: ceremony aborted; transcript (ends \"aborted\"): %s\n", res.transcript);
+			if (!no_pdf)
+				write_pdf(res.transcript, 1);
+		}
 	} else {
-		char pdf[PATH_MAX + 8];
 		ret = 0;
 		printf("\nTranscript: %s\n", res.transcript);
-		snprintf(pdf, sizeof(pdf), "%.*s.pdf", (int)(strlen(res.transcript) - (strstr(res.transcript, ".jsonl") ? 6 : 0)),
-			 res.transcript);
-		if (!no_pdf) {
-			rc = cer_transcript_pdf(res.transcript, pdf);
-			if (rc == OFFCA_OK)
-				printf("PDF:        %s (print it, sign it, keep it with the tokens)\n", pdf);
-			else
-				fprintf(stderr, "offca: transcript PDF not written: %s\n", ut_err_msg());
-		}
+		if (!no_pdf)
+			write_pdf(res.transcript, 0);
 		printf("Outputs:    %s\n", res.out_dir);
 		list_certs(res.out_dir, 0);
 		if (dry)

@@ -7,6 +7,7 @@
 source "$OFFCA_SRC/tests/lib/e2e.sh"
 source "$OFFCA_TEST_DATA/ceremonies/lib.sh"
 need pkcs11-tool
+need pdftotext
 
 run_abort() { # NAME SCRIPT MISSING_FILE WHERE REASON_REGEX
   local name=$1 script=$2 missing=$3 where=$4 reason=$5 d="$T/$1"
@@ -41,6 +42,21 @@ grep -q '"event":"key-generated".*"label":"int-key"' "$T/ctrl-c/out/transcript.j
 run_abort ctrl-c-confirm pty-ctrlc-confirm.script intermediate.pem 'step 4' 'interrupted \(Ctrl-C, then abort\)'
 # the intermediate key exists but was recorded before the abort
 grep -q '"label":"int-key"' "$T/ctrl-c-confirm/out/transcript.jsonl" || fail "ctrl-c-confirm: generated key not recorded"
+# the abort screen says what now exists, what did not happen and what next (issue 17)
+A="$T/ctrl-c-confirm"
+tr -d '\r' < "$A/run.out" > "$A/run.txt"
+for want in "What now exists:" "key 'root-key' on the token: pkcs11:" "key 'int-key' on the token: pkcs11:" \
+  "issuer 'test-root' recorded in the CA home" "output written: out/root.pem" "output written: out/int-key.pub.pem" \
+  "What did not happen:" "step 4: intermediate-cert (intermediate-cert): nothing of it was released" \
+  "offca ceremony resume out/transcript.jsonl"; do
+  grep -qF "$want" "$A/run.txt" || { cat "$A/run.txt"; fail "ctrl-c-confirm: the abort screen lacks '$want'"; }
+done
+grep -q "step 3: .*nothing of it" "$A/run.txt" && fail "ctrl-c-confirm: the abort screen lists a finished step as not done"
+# an aborted ceremony still gets its PDF, marked aborted
+[ -s "$A/out/transcript-aborted-1.pdf" ] || fail "ctrl-c-confirm: no PDF of the aborted ceremony"
+pdftotext "$A/out/transcript-aborted-1.pdf" "$A/aborted.txt"
+grep -q "Key ceremony transcript: ABORTED" "$A/aborted.txt" || fail "ctrl-c-confirm: the PDF is not marked aborted"
+pass "ctrl-c-confirm: abort screen (keys, issuer, outputs; step 4 not done; resume command) and a PDF marked ABORTED"
 run_abort wrong-pin pty-wrongpin.script int-key.pub.pem 'step 3' 'wrong PIN three times'
 [ "$(grep -c '"event":"pin-incorrect"' "$T/wrong-pin/out/transcript.jsonl")" = 3 ] || fail "wrong-pin: 3 pin-incorrect entries expected"
 # nothing was generated on the intermediate token, and the root key (still logged in) signed the
