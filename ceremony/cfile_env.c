@@ -66,8 +66,12 @@ static void check_labels(const cer_file *f, const cer_env *env, cer_diag *d, con
 	for (size_t i = 0; i < f->n_steps; i++) {
 		const cer_step *st = &f->steps[i];
 		int need_absent = cer_step_makes_key(st->type);
-		int need_present = (st->type == CER_ROOT_CERT || st->type == CER_INT_CERT) && st->key_step < 0;
+		/* a key made by an earlier step of an aborted run: it must be on the token now */
+		int need_present = (st->type == CER_ROOT_CERT || st->type == CER_INT_CERT) &&
+				   (st->key_step < 0 || (unsigned)st->key_step + 1 < env->resume_from);
 
+		if (st->index < env->resume_from)
+			continue; /* done before the abort */
 		if (st->token < 0 || !present[st->token] || (!need_absent && !need_present))
 			continue;
 		rc = tok_label_exists(env->module, f->tokens[st->token].uri, st->key_label);
@@ -88,9 +92,10 @@ static void check_outputs(const cer_file *f, const cer_env *env, cer_diag *d)
 	const char *dir = env->out_dir ? env->out_dir : f->out_dir;
 	char path[PATH_MAX];
 
-	if (cer_path_join(dir, f->transcript, path, sizeof(path)) == OFFCA_OK && ut_path_exists(path) == OFFCA_OK)
+	if (env->resume_from == 0 && cer_path_join(dir, f->transcript, path, sizeof(path)) == OFFCA_OK &&
+	    ut_path_exists(path) == OFFCA_OK)
 		cer_diag_add(d, "transcript: %s already exists (never overwritten)", path);
-	for (size_t i = 0; i < f->n_steps; i++)
+	for (size_t i = env->resume_from ? env->resume_from - 1 : 0; i < f->n_steps; i++)
 		for (size_t o = 0; o < f->steps[i].n_out; o++)
 			if (cer_path_join(dir, f->steps[i].out[o].path, path, sizeof(path)) == OFFCA_OK &&
 			    ut_path_exists(path) == OFFCA_OK)
@@ -132,10 +137,13 @@ static void check_store(const cer_file *f, const cer_env *env, cer_diag *d)
 	for (size_t i = 0; i < f->n_steps; i++) {
 		const cer_step *s = &f->steps[i];
 		memset(&iss, 0, sizeof(iss));
+		if (s->index < env->resume_from)
+			continue; /* done before the abort */
 		if (cer_step_makes_ca(s->type) && s->name[0] && ca_store_issuer_get(st, s->name, &iss) == OFFCA_OK)
 			cer_diag_add(d, "steps[%zu].name: the CA home already has an issuer '%s'", i, s->name);
 		ca_issuer_clear(&iss);
-		if (cer_step_uses_issuer(s->type) && s->issuer[0] && s->issuer_step < 0) {
+		if (cer_step_uses_issuer(s->type) && s->issuer[0] &&
+		    (s->issuer_step < 0 || (unsigned)s->issuer_step + 1 < env->resume_from)) {
 			if (ca_store_issuer_get(st, s->issuer, &iss) != OFFCA_OK)
 				cer_diag_add(d, "steps[%zu].issuer: no issuer '%s' in the CA home %s", i, s->issuer, env->home);
 			else if (iss.key_uri[0] == '\0')

@@ -348,6 +348,7 @@ static offca_rc prepare(cer_run_t *r, cer_diag *diag)
 		/* every problem of the file and of the world, before any token is used */
 		env.module = r->module;
 		env.home = home;
+		env.resume_from = r->resume_from;
 		rc = cer_file_validate(r->opts->file, &env, diag, &r->f);
 		if (rc == OFFCA_OK) {
 			snprintf(r->out_dir, sizeof(r->out_dir), "%s", r->f->out_dir);
@@ -403,14 +404,28 @@ offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res)
 	r->opts = opts;
 	r->dry_run = opts->dry_run;
 	snprintf(r->where, sizeof(r->where), "validation");
+	if (opts->resume != NULL) {
+		char named[PATH_MAX];
+		if (opts->dry_run) {
+			rc = ut_err(OFFCA_E_USAGE, "a dry run is never resumed: rehearse again from the start");
+			goto out;
+		}
+		rc = cer_transcript_resume_point(opts->resume, named, sizeof(named), &r->resume_from);
+		if (rc != OFFCA_OK)
+			goto out;
+	}
 	rc = prepare(r, diag);
 	if (rc != OFFCA_OK)
 		goto out;
-	rc = cer_path_join(r->out_dir, r->f->transcript, tpath, sizeof(tpath));
-	if (rc != OFFCA_OK)
-		goto out;
-	snprintf(name, sizeof(name), "%s%s", r->f->name, r->dry_run ? " (DRY RUN)" : "");
-	rc = cer_transcript_create(tpath, name, opts->file, &r->t);
+	if (opts->resume != NULL) {
+		snprintf(tpath, sizeof(tpath), "%s", opts->resume);
+		rc = cer_transcript_resume(tpath, opts->file, r->resume_from, &r->t);
+	} else {
+		rc = cer_path_join(r->out_dir, r->f->transcript, tpath, sizeof(tpath));
+		snprintf(name, sizeof(name), "%s%s", r->f->name, r->dry_run ? " (DRY RUN)" : "");
+		if (rc == OFFCA_OK)
+			rc = cer_transcript_create(tpath, name, opts->file, &r->t);
+	}
 	if (rc != OFFCA_OK)
 		goto out;
 	if (res != NULL) {
@@ -426,6 +441,9 @@ offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res)
 	if (r->dry_run)
 		cer_say(r, "Dry run: every rehearsal token's PIN is %s; nothing real is touched (%s).\n", CER_DRY_PIN,
 			r->dry_dir);
+	if (r->resume_from > 0)
+		cer_say(r, "RESUMING the aborted ceremony at step %u of %zu (steps before it were done and recorded; "
+			   "this run appends to the same transcript).\n", r->resume_from, r->f->n_steps);
 	rc = cer_log(r, "mode", json_pack("{s:b, s:s, s:s, s:s}", "dry_run", r->dry_run, "output_dir", r->out_dir, "home",
 					   r->home, "note",
 					   r->dry_run ? "rehearsal: throwaway SoftHSM2 tokens with the same labels, rehearsal "
@@ -435,7 +453,7 @@ offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res)
 		rc = confirm_time(r);
 	if (rc == OFFCA_OK)
 		rc = confirm_people(r);
-	for (size_t i = 0; rc == OFFCA_OK && i < r->f->n_steps; i++) {
+	for (size_t i = r->resume_from ? r->resume_from - 1 : 0; rc == OFFCA_OK && i < r->f->n_steps; i++) {
 		rc = run_step(r, &r->f->steps[i]);
 		if (rc == OFFCA_OK)
 			done++;

@@ -27,6 +27,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: offca ceremony run FILE [--dry-run] [--answers FILE] [--credentials FILE] [--home DIR] [--no-pdf]\n"
 		"                               [--token-wait SECONDS]\n"
+		"       offca ceremony resume TRANSCRIPT [--file FILE] [--answers FILE] [--credentials FILE]\n"
+		"                                [--home DIR] [--no-pdf] [--token-wait SECONDS]\n"
 		"       offca ceremony validate FILE [--credentials FILE] [--home DIR] [--offline]\n"
 		"       offca ceremony verify TRANSCRIPT (--ca CERT | --no-ca) [--no-outputs]\n"
 		"       offca ceremony print TRANSCRIPT --out FILE.pdf\n"
@@ -46,6 +48,9 @@ static void usage(FILE *f)
 		"  --home DIR         the CA home (or $OFFCA_HOME) for the certificate steps\n"
 		"  --no-pdf           do not render transcript.pdf after the run\n"
 		"  --token-wait SEC   how long \"insert token X now\" waits (default 300)\n"
+		"resume     continue an aborted ceremony at its first incomplete step, with the same ceremony\n"
+		"           file (the start entry's; same SHA-256), after the same time and people checks,\n"
+		"           appending to the same transcript (the abort and the resumption are recorded)\n"
 		"validate   report every problem of the file (one line each, naming the field path);\n"
 		"           --offline checks the file and the outputs only (no tokens, no CA home)\n"
 		"verify     check the transcript's hash chain, signatures and that its output files still match;\n"
@@ -56,8 +61,9 @@ static void usage(FILE *f)
 		"review     before the ceremony: the ceremony file as a PDF for the witnesses, with its SHA-256\n"
 		"           (and QR code) and each step's description and step hash, the values the run screen\n"
 		"           shows for comparison\n\n"
-		"Ctrl-C, a declined confirmation, three wrong PINs or a pulled token abort: nothing of the\n"
-		"step in progress is released and the transcript ends \"aborted\". Exit status 0 on success.\n");
+		"Typing abort at a question, Ctrl-C then abort, three wrong PINs or a pulled token abort: nothing\n"
+		"of the step in progress is released, the transcript ends \"aborted\" and the screen says what\n"
+		"exists and how to resume. Any other answer is asked again. Exit status 0 on success.\n");
 }
 
 static void print_diag(const char *file, const cer_diag *d)
@@ -146,9 +152,11 @@ static void write_pdf(const char *transcript, int aborted)
 		fprintf(stderr, "offca: transcript PDF not written: %s\n", ut_err_msg());
 }
 
-static int cmd_run(int argc, char **argv)
+static int cmd_run(int argc, char **argv, int resume)
 {
-	const char *file = NULL, *answers = NULL, *creds_path = NULL, *home_opt = NULL;
+	const char *file = NULL, *answers = NULL, *creds_path = NULL, *home_opt = NULL, *transcript = NULL;
+	const char *cmd = resume ? "ceremony resume" : "ceremony run";
+	char named[PATH_MAX];
 	int dry = 0, no_pdf = 0, ret;
 	unsigned long wait_s = 0;
 	char *end = NULL;
@@ -174,16 +182,31 @@ static int cmd_run(int argc, char **argv)
 		else if (strcmp(argv[i], "--token-wait") == 0 && i + 1 < argc) {
 			wait_s = strtoul(argv[++i], &end, 10);
 			if (end == NULL || *end != '\0' || wait_s == 0 || wait_s > 86400)
-				return cli_usage_error("ceremony run", "--token-wait: 1..86400 seconds");
-		} else if (argv[i][0] == '-')
-			return cli_usage_error("ceremony run", "unknown or incomplete option '%s'", argv[i]);
-		else if (file == NULL)
+				return cli_usage_error(cmd, "--token-wait: 1..86400 seconds");
+		} else if (resume && strcmp(argv[i], "--file") == 0 && i + 1 < argc)
+			file = argv[++i];
+		else if (argv[i][0] == '-')
+			return cli_usage_error(cmd, "unknown or incomplete option '%s'", argv[i]);
+		else if (resume && transcript == NULL)
+			transcript = argv[i];
+		else if (!resume && file == NULL)
 			file = argv[i];
 		else
-			return cli_usage_error("ceremony run", "one ceremony file only");
+			return cli_usage_error(cmd, resume ? "one transcript only" : "one ceremony file only");
+	}
+	if (resume && transcript == NULL)
+		return cli_usage_error(cmd, "missing the TRANSCRIPT of the aborted ceremony");
+	if (resume && dry)
+		return cli_usage_error(cmd, "a dry run is never resumed: rehearse again from the start");
+	if (resume && file == NULL) {
+		unsigned next = 0;
+		rc = cer_transcript_resume_point(transcript, named, sizeof(named), &next);
+		if (rc != OFFCA_OK)
+			return cli_fail(rc);
+		file = named;
 	}
 	if (file == NULL)
-		return cli_usage_error("ceremony run", "missing the ceremony FILE");
+		return cli_usage_error(cmd, "missing the ceremony FILE");
 	ret = load_creds(creds_path, &creds);
 	if (ret != 0)
 		return ret;
@@ -211,6 +234,7 @@ static int cmd_run(int argc, char **argv)
 	o.out = stdout;
 	o.interrupted = &interrupted;
 	o.token_wait_s = (unsigned)wait_s;
+	o.resume = transcript;
 	rc = cer_run(&o, diag, &res);
 	sigaction(SIGINT, &old, NULL);
 	if (rc != OFFCA_OK && cer_diag_count(diag) > 0) {
@@ -355,6 +379,9 @@ static int cmd_verify(int argc, char **argv)
 	       "  head       %s\n",
 	       res.ceremony, res.status, res.entries, res.signatures, ca ? " (including --ca)" : "",
 	       res.outputs_checked, outputs ? " re-hashed, all match" : " (not checked)", head);
+	if (res.resumptions > 0)
+		printf("  resumed    %u time%s after an abort (same ceremony file)\n", res.resumptions,
+		       res.resumptions == 1 ? "" : "s");
 	if (!res.sealed)
 		printf("  warning    entries after the last signature are not covered by any signature\n");
 	if (ca == NULL && !no_ca)
@@ -426,7 +453,7 @@ static int cmd_review(int argc, char **argv)
 int cli_cmd_ceremony(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage_error("ceremony", "missing subcommand: run, validate, verify, print or review");
+		return cli_usage_error("ceremony", "missing subcommand: run, resume, validate, verify, print or review");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return 0;
@@ -436,7 +463,9 @@ int cli_cmd_ceremony(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "run") == 0)
-		return cmd_run(argc - 1, argv + 1);
+		return cmd_run(argc - 1, argv + 1, 0);
+	if (strcmp(argv[1], "resume") == 0)
+		return cmd_run(argc - 1, argv + 1, 1);
 	if (strcmp(argv[1], "validate") == 0)
 		return cmd_validate(argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") == 0)
@@ -445,5 +474,5 @@ int cli_cmd_ceremony(int argc, char **argv)
 		return cmd_print(argc - 1, argv + 1);
 	if (strcmp(argv[1], "review") == 0)
 		return cmd_review(argc - 1, argv + 1);
-	return cli_usage_error("ceremony", "unknown subcommand '%s' (run, validate, verify, print, review)", argv[1]);
+	return cli_usage_error("ceremony", "unknown subcommand '%s' (run, resume, validate, verify, print, review)", argv[1]);
 }

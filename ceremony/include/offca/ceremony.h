@@ -77,6 +77,8 @@ typedef struct cer_env {
 	const char *out_dir;     /* overrides the file's output-dir (dry runs), NULL: the file's */
 	int skip_tokens;         /* do not look at tokens at all (validate --offline) */
 	int skip_store;          /* do not look at the CA home (validate --offline) */
+	unsigned resume_from;    /* resuming an aborted run at this step (1-based): the steps before it
+				    are done (their keys, outputs, issuers and the transcript exist) */
 } cer_env;
 
 /*
@@ -155,6 +157,7 @@ typedef struct cer_run_opts {
 	FILE *in, *out;                /* the operator's terminal (questions); PINs use /dev/tty */
 	volatile sig_atomic_t *interrupted; /* set by the caller's SIGINT handler; may be NULL */
 	unsigned token_wait_s;         /* how long to wait for "insert token X now" (0: 300 s) */
+	const char *resume;            /* the transcript of an aborted run of file to continue, or NULL */
 } cer_run_opts;
 
 typedef struct cer_run_result {
