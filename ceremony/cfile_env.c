@@ -39,7 +39,7 @@ out:
 	return found;
 }
 
-static void check_tokens(const cer_file *f, const cer_env *env, cer_diag *d, int *present)
+static void check_tokens(const cer_file *f, const cer_env *env, cer_diag *d, int *present, tok_info *infos)
 {
 	int r;
 
@@ -47,7 +47,7 @@ static void check_tokens(const cer_file *f, const cer_env *env, cer_diag *d, int
 		present[i] = 0;
 		if (f->tokens[i].when_needed)
 			continue;
-		r = cer_token_present(env->module, &f->tokens[i], NULL);
+		r = cer_token_present(env->module, &f->tokens[i], &infos[i]);
 		if (r < 0) {
 			cer_diag_add(d, "tokens.%s: cannot look for the token: %s", f->tokens[i].id, ut_err_msg());
 			continue;
@@ -59,7 +59,15 @@ static void check_tokens(const cer_file *f, const cer_env *env, cer_diag *d, int
 	}
 }
 
-static void check_labels(const cer_file *f, const cer_env *env, cer_diag *d, const int *present)
+/* Yubico's ykcs11 shows a private key only after login (and its public key under another label):
+   a key not seen before login may still be there. It is looked for after login, at run time. */
+static int hides_keys_before_login(const tok_info *ti)
+{
+	return strstr(ti->manufacturer, "Yubico") != NULL || strstr(ti->model, "YubiKey") != NULL;
+}
+
+static void check_labels(const cer_file *f, const cer_env *env, cer_diag *d, const int *present,
+			 const tok_info *infos)
 {
 	offca_rc rc;
 
@@ -78,7 +86,7 @@ static void check_labels(const cer_file *f, const cer_env *env, cer_diag *d, con
 		if (need_absent && rc == OFFCA_OK)
 			cer_diag_add(d, "steps[%zu].key.label: token %s already holds an object labelled '%s' "
 				     "(never overwritten: pick a new label)", i, f->tokens[st->token].id, st->key_label);
-		else if (need_present && rc == OFFCA_E_NOT_FOUND)
+		else if (need_present && rc == OFFCA_E_NOT_FOUND && !hides_keys_before_login(&infos[st->token]))
 			cer_diag_add(d, "steps[%zu].key.label: no key '%s' on token %s and no earlier step generates it", i,
 				     st->key_label, f->tokens[st->token].id);
 		else if (rc != OFFCA_OK && rc != OFFCA_E_NOT_FOUND)
@@ -167,10 +175,12 @@ offca_rc cer_file_check_env(const cer_file *f, const cer_env *env, cer_diag *d)
 {
 	size_t before = cer_diag_count(d);
 	int present[CER_MAX_TOKENS] = {0};
+	tok_info infos[CER_MAX_TOKENS];
 
+	memset(infos, 0, sizeof(infos));
 	if (!env->skip_tokens) {
-		check_tokens(f, env, d, present);
-		check_labels(f, env, d, present);
+		check_tokens(f, env, d, present, infos);
+		check_labels(f, env, d, present, infos);
 	}
 	check_outputs(f, env, d);
 	if (!env->skip_store)
