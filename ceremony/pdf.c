@@ -379,6 +379,49 @@ static void certificates_block(cer_pdoc *d, json_t *entries)
 	}
 }
 
+/* One key generated or CSR reviewed: the public-key (and CSR) SHA-256 the screen showed, in full. */
+static void key_item(cer_pdoc *d, json_t *e, double w)
+{
+	json_t *data = json_object_get(e, "data");
+	int csr = strcmp(sget(e, "event"), "csr-details") == 0;
+	char buf[512], *fp;
+
+	cer_pdf_need(d, 60);
+	d->y += 4;
+	snprintf(buf, sizeof(buf), "%s (step %s, entry %lld)", csr ? sget(data, "csr") : sget(data, "label"),
+		 sget(e, "step"), (long long)json_integer_value(json_object_get(e, "seq")));
+	cer_pdf_utf8_cut(buf);
+	kv(d, csr ? "CSR reviewed" : "Key generated", buf, CER_FONT_BOLD, w);
+	if (csr) {
+		kv(d, "Subject", sget(data, "subject_openssl"), CER_FONT_SANS, w);
+		fp = fingerprint(sget(data, "csr_sha256"));
+		kv(d, "CSR SHA-256 (DER)", fp != NULL ? fp : "", CER_FONT_MONO, w);
+		free(fp);
+	}
+	fp = fingerprint(csr ? sget(data, "key_sha256") : sget(data, "spki_sha256"));
+	kv(d, "Public key SHA-256", fp != NULL ? fp : "", CER_FONT_MONO, w);
+	free(fp);
+}
+
+static void keys_block(cer_pdoc *d, json_t *entries)
+{
+	double w = CER_PDF_W - CER_PDF_MARGIN - VALUE_X;
+	json_t *e;
+	size_t i;
+	int any = 0;
+
+	json_array_foreach(entries, i, e) {
+		const char *ev = sget(e, "event");
+		if ((strcmp(ev, "key-generated") != 0 || json_object_get(json_object_get(e, "data"), "spki_sha256") == NULL) &&
+		    strcmp(ev, "csr-details") != 0)
+			continue;
+		if (!any)
+			cer_pdf_heading(d, "Keys generated and CSRs reviewed: SHA-256 of the public keys", 80);
+		any = 1;
+		key_item(d, e, w);
+	}
+}
+
 /* Subject of the PEM certificate in a signature entry, or "". */
 static void cert_subject(const char *pem, char *out, size_t cap)
 {
@@ -522,6 +565,7 @@ static offca_rc render(cer_pdoc *d, json_t *entries, const cer_verify_result *re
 	rc = steps_block(d, entries);
 	if (rc != OFFCA_OK)
 		return rc;
+	keys_block(d, entries);
 	certificates_block(d, entries);
 	outputs_block(d, entries);
 	signatures_block(d, entries);

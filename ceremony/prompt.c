@@ -172,7 +172,8 @@ static offca_rc ask_word(cer_run_t *r, const char *id, const char *question, con
 			return OFFCA_OK;
 		cer_say(r, "  '%s' is not an answer here: type %s (lower case), or abort to stop the ceremony.\n", ans,
 			cer_words_said(words));
-		cer_log(r, "answer-repeated", json_pack("{s:s, s:s}", "prompt", id, "answer", ans));
+		/* the text itself is not recorded: it might be a PIN typed at the wrong prompt */
+		cer_log(r, "answer-repeated", json_pack("{s:s, s:i}", "prompt", id, "length", (int)strlen(ans)));
 	}
 }
 

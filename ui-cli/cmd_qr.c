@@ -452,6 +452,8 @@ static int cmd_show(int argc, char **argv)
 		else if (seq_len > 1 && seq > 1)
 			seq--;
 	}
+	if (shown > 0)
+		putchar('\n'); /* the status line has none: the prompt comes back on a line of its own */
 	if (tty)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	signal(SIGINT, SIG_DFL);

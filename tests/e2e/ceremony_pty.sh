@@ -114,3 +114,8 @@ echo "$blk" | grep -q "public key SHA-256 $kstep" || fail "intermediate block's 
 ossl=$(openssl x509 -in out/intermediate.pem -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64 | tr a-f A-F | sed 's/..../& /g; s/ $//')
 [ "$ossl" = "$kstep" ] || fail "openssl's public-key SHA-256 $ossl differs"
 pass "intermediate block: issuer, pathLen, name constraints, public key = the key step's (and openssl's)"
+# the transcript PDF carries the key's public-key SHA-256 the screen asked witnesses to note, in full
+pdftotext -layout out/transcript.pdf tpdf.txt
+grep -q "Keys generated and CSRs reviewed" tpdf.txt || fail "the transcript PDF has no keys block"
+grep -qF "${kstep:0:39}" tpdf.txt && grep -qF "${kstep:40}" tpdf.txt || fail "the transcript PDF lacks the intermediate key's public-key SHA-256 $kstep"
+pass "transcript PDF: the generated keys' public-key SHA-256 in full, grouped as on screen"
