@@ -19,6 +19,28 @@ static void line(cer_pdoc *d, cer_font f, double size, double width, const char 
 	cer_pdf_para(d, CER_PDF_MARGIN, width, size + 3.5, text, max);
 }
 
+/* text with each line's leading spaces as no-break spaces (U+00A0), which the PDF's line
+   wrapping keeps: the step's JSON stays indented. malloc'd, NULL on OOM. */
+static char *keep_indent(const char *text)
+{
+	char *out = malloc(2 * strlen(text) + 1), *o = out;
+	int lead = 1;
+
+	if (out == NULL)
+		return NULL;
+	for (const char *p = text; *p; p++) {
+		if (lead && *p == ' ') {
+			*o++ = '\xc2';
+			*o++ = '\xa0';
+			continue;
+		}
+		lead = *p == '\n';
+		*o++ = *p;
+	}
+	*o = '\0';
+	return out;
+}
+
 /* The text the step hash is computed over (cfile_steps.c step_hash): malloc'd. */
 static char *canonical(const cer_file *f, const cer_step *st)
 {
@@ -72,9 +94,11 @@ static offca_rc head_block(cer_pdoc *d, const cer_file *f)
 static offca_rc step_block(cer_pdoc *d, const cer_file *f, const cer_step *st)
 {
 	char title[CER_MAX_STR + 64], fp[CER_FP_LEN];
-	char *shown = json_dumps(st->desc, JSON_INDENT(2) | JSON_PRESERVE_ORDER), *canon = canonical(f, st);
+	char *dump = json_dumps(st->desc, JSON_INDENT(2) | JSON_PRESERVE_ORDER), *canon = canonical(f, st);
+	char *shown = dump ? keep_indent(dump) : NULL;
 	offca_rc rc = OFFCA_OK;
 
+	free(dump);
 	if (shown == NULL || canon == NULL) {
 		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 		goto out;
@@ -90,7 +114,8 @@ static offca_rc step_block(cer_pdoc *d, const cer_file *f, const cer_step *st)
 	line(d, CER_FONT_BOLD, 8.5, BODY_W, "The step as written in the ceremony file:", 1);
 	line(d, CER_FONT_MONO, 7.5, BODY_W, shown, CER_PDF_MAX_LINES);
 	d->y += 3;
-	line(d, CER_FONT_BOLD, 8.5, BODY_W, "Canonical description (the step hash is the SHA-256 of exactly this text):", 1);
+	line(d, CER_FONT_BOLD, 8.5, BODY_W,
+	     "Canonical description (the step hash is the SHA-256 of this text; its line breaks here are only wrapping):", 1);
 	line(d, CER_FONT_MONO, 6.5, BODY_W, canon, CER_PDF_MAX_LINES);
 	d->y += 6;
 out:

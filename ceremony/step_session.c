@@ -113,7 +113,8 @@ static offca_rc review(cer_run_t *r, const cer_step *st, cer_issuer_ctx *ic, con
 		ca_sign_result_clear(&chk);
 		return rc;
 	}
-	cer_say(r, "    subject (RFC 4514)       %s\n    SANs in the certificate  %s%s\n    profile %s, issuer %s, validity %s\n",
+	cer_say(r, "    subject (RFC 4514)       %s\n    SANs in the certificate  %s%s\n"
+		   "    profile %s, issuer %s, validity %s\n",
 		chk.certs[0].subject[0] ? chk.certs[0].subject : "(empty)", chk.certs[0].sans,
 		chk.certs[0].cn_copied ? " (CN copied into a SAN by policy)" : "", st->profile, ic->name,
 		validity_text(r, ic, so, vbuf, sizeof(vbuf)));

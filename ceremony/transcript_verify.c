@@ -127,15 +127,15 @@ static offca_rc check_chain(vstate *v, json_t *e)
 static offca_rc check_start(vstate *v, json_t *e, json_t *data)
 {
 	const char *fmt = json_string_value(json_object_get(data, "format"));
-	const char *name = json_string_value(json_object_get(data, "ceremony"));
+	const char *name = json_string_value(json_object_get(data, "ceremony")), *sha;
 
 	if (fmt == NULL || strcmp(fmt, CER_TR_FORMAT) != 0)
 		return bad(v, e, "not an offca transcript (format " CER_TR_FORMAT " expected)");
 	if (name == NULL || strlen(name) >= sizeof(v->r.ceremony))
 		return bad(v, e, "ceremony name missing or too long");
 	memcpy(v->r.ceremony, name, strlen(name) + 1);
-	snprintf(v->start_sha, sizeof(v->start_sha), "%s",
-		 json_string_value(json_object_get(data, "ceremony_sha256")) ? json_string_value(json_object_get(data, "ceremony_sha256")) : "");
+	sha = json_string_value(json_object_get(data, "ceremony_sha256"));
+	snprintf(v->start_sha, sizeof(v->start_sha), "%s", sha ? sha : "");
 	return OFFCA_OK;
 }
 

@@ -395,7 +395,8 @@ static void show_frame(const char *txt, const struct qopts *o, const char *ur_ty
 			 seq);
 	/* no newline after the status line: on a terminal just tall enough it would scroll the top away */
 	printf("\x1b[H\x1b[2J%sur:%s  %s  %s%s%s", txt, ur_type, where,
-	       o->step ? "any key or \xe2\x86\x92: next, \xe2\x86\x90: back, q: quit" : "\xe2\x86\x90 \xe2\x86\x92: move, q or Ctrl-C: quit",
+	       o->step ? "any key or \xe2\x86\x92: next, \xe2\x86\x90: back, q: quit"
+		       : "\xe2\x86\x90 \xe2\x86\x92: move, q or Ctrl-C: quit",
 	       note[0] ? "  " : "", note);
 }
 
