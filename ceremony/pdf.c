@@ -403,6 +403,33 @@ static void key_item(cer_pdoc *d, json_t *e, double w)
 	free(fp);
 }
 
+/* Each step started, with the step hash the screen showed (and the review PDF holds), in full. */
+static void step_hashes_block(cer_pdoc *d, json_t *entries)
+{
+	double w = CER_PDF_W - CER_PDF_MARGIN - VALUE_X;
+	char buf[512], *fp;
+	json_t *e, *data;
+	size_t i;
+	int any = 0;
+
+	json_array_foreach(entries, i, e) {
+		if (strcmp(sget(e, "event"), "step-start") != 0)
+			continue;
+		if (!any)
+			cer_pdf_heading(d, "Step hashes (compare with the reviewed ceremony file's PDF)", 60);
+		any = 1;
+		data = json_object_get(e, "data");
+		cer_pdf_need(d, 40);
+		d->y += 4;
+		snprintf(buf, sizeof(buf), "%s: %s (%s)", sget(e, "step"), sget(data, "title"), sget(data, "type"));
+		cer_pdf_utf8_cut(buf);
+		kv(d, "Step", buf, CER_FONT_BOLD, w);
+		fp = fingerprint(sget(data, "step_sha256"));
+		kv(d, "Step hash", fp != NULL ? fp : "", CER_FONT_MONO, w);
+		free(fp);
+	}
+}
+
 static void keys_block(cer_pdoc *d, json_t *entries)
 {
 	double w = CER_PDF_W - CER_PDF_MARGIN - VALUE_X;
@@ -565,6 +592,7 @@ static offca_rc render(cer_pdoc *d, json_t *entries, const cer_verify_result *re
 	rc = steps_block(d, entries);
 	if (rc != OFFCA_OK)
 		return rc;
+	step_hashes_block(d, entries);
 	keys_block(d, entries);
 	certificates_block(d, entries);
 	outputs_block(d, entries);

@@ -119,3 +119,9 @@ pdftotext -layout out/transcript.pdf tpdf.txt
 grep -q "Keys generated and CSRs reviewed" tpdf.txt || fail "the transcript PDF has no keys block"
 grep -qF "${kstep:0:39}" tpdf.txt && grep -qF "${kstep:40}" tpdf.txt || fail "the transcript PDF lacks the intermediate key's public-key SHA-256 $kstep"
 pass "transcript PDF: the generated keys' public-key SHA-256 in full, grouped as on screen"
+# ... and every step hash the run screen showed (the values of the review PDF), in full
+for i in 1 2 3 4; do
+  h=$(grep -E "^Step $i hash \(compare with the reviewed file's PDF\): " run.txt | grep -Eo "$G")
+  grep -qF "${h:0:39}" tpdf.txt && grep -qF "${h:40}" tpdf.txt || fail "the transcript PDF lacks step $i's hash $h"
+done
+pass "transcript PDF: the 4 step hashes in full, as the run screen showed them"
