@@ -91,6 +91,7 @@ typedef struct cer_step {
 
 struct cer_file {
 	char path[PATH_MAX];
+	unsigned char sha256[32];    /* SHA-256 of the file's bytes as parsed */
 	char dir[PATH_MAX];          /* directory of the file (relative inputs) */
 	char name[CER_MAX_STR];
 	char out_dir[PATH_MAX];
@@ -168,6 +169,7 @@ typedef struct cer_keyslot {
 /* keys stay open for the whole run: one per key a step uses (its own and its issuer's), officers */
 #define CER_MAX_KEYSLOTS (2 * CER_MAX_STEPS + CER_MAX_OFFICERS)
 #define CER_MAX_STAGED   512
+#define CER_MAX_DONE     64
 
 /* A file a step wants to release: written only when the whole step succeeded. */
 typedef struct cer_staged {
@@ -209,6 +211,9 @@ typedef struct cer_run {
 		int mode;            /* its attested touch policy, a tok_touch_mode */
 	} attested[CER_MAX_KEYSLOTS];
 	size_t n_attested;
+	char done[CER_MAX_DONE][PATH_MAX + 64]; /* what now exists (abort screen), from cer_log */
+	size_t n_done;
+	unsigned resume_from;        /* resuming: the first step to run (1-based), 0 a new ceremony */
 } cer_run_t;
 
 /* prompt.c: every question goes through these; with an answers file nothing is read. */
@@ -216,14 +221,26 @@ void cer_say(cer_run_t *r, const char *fmt, ...) __attribute__((format(printf, 2
 /* Read one answer for prompt id (shown as "[id]"). Errors: OFFCA_E_ABORTED (Ctrl-C, EOF, no
    answer left in the answers file). */
 offca_rc cer_ask(cer_run_t *r, const char *id, const char *question, char *buf, size_t cap);
-/* Ask to type "yes"; anything else: OFFCA_E_ABORTED ("declined at [id]"). Recorded in the
-   transcript as a "confirm" entry. */
+/* Ask to type "yes"; on a terminal any other answer but "abort" is asked again saying what is
+   expected; "abort" (or an answers file's non-yes): OFFCA_E_ABORTED ("declined at [id]").
+   Recorded in the transcript as a "confirm" entry. */
 offca_rc cer_confirm(cer_run_t *r, const char *id, const char *question);
+/* Ask until "yes" or "no" is typed (anything else is asked again, saying what is expected);
+   "abort": OFFCA_E_ABORTED. With an answers file, any answer but "yes" is a no. */
+offca_rc cer_ask_yes_no(cer_run_t *r, const char *id, const char *question, int *yes);
+/* Position (1..) of ans among words ("yes|no"), 0 none. */
+int cer_word_index(const char *words, const char *ans);
+/* words as said to a person ("yes or no"). */
+const char *cer_words_said(const char *words);
 /* 1 when Ctrl-C was pressed. */
 int cer_interrupted(const cer_run_t *r);
-/* OFFCA_E_ABORTED when Ctrl-C was pressed. */
+/* OFFCA_E_ABORTED when Ctrl-C was pressed and, on a terminal, "abort" confirmed it (anything else
+   there clears the interruption: OFFCA_OK). */
 offca_rc cer_check_intr(cer_run_t *r);
-/* Append a transcript entry (data stolen; NULL = {}). */
+/* Remember an output written, for the abort screen. */
+void cer_note_output(cer_run_t *r, const char *rel);
+/* Append a transcript entry (data stolen; NULL = {}); keys, certificates, issuers and CRLs are
+   remembered for the abort screen. */
 offca_rc cer_log(cer_run_t *r, const char *event, json_t *data);
 
 /* flow_tokens.c */
@@ -274,7 +291,7 @@ offca_rc cer_stage(cer_run_t *r, const char *rel, const void *data, size_t len);
 offca_rc cer_release(cer_run_t *r);
 /* Forget staged files (abort). */
 void cer_unstage(cer_run_t *r);
-/* SHA-256 fingerprint "AB:CD:..." of data into buf. */
+/* SHA-256 fingerprint of data into buf, grouped "75BA 1446 ..." (cer_hex_grouped; cap >= CER_FP_LEN). */
 void cer_fingerprint(const void *data, size_t len, char *buf, size_t cap);
 
 /* flow_dry.c: the rehearsal PIN of every dry-run token (told to the operator). */
@@ -344,6 +361,15 @@ offca_rc cer_lint_crl(cer_run_t *r, const cer_step *st, X509_CRL *crl, X509 *iss
 void cer_lint_opts(const cer_step *st, ca_lint_opts *lo);
 /* Certificate PEM (malloc'd). */
 offca_rc cer_cert_pem(X509 *x, char **pem, size_t *len);
+/* A certificate's serial (hex) and SHA-256 fingerprint of its DER, as the screen shows them. */
+void cer_cert_ids(X509 *x, char *serial, size_t serial_cap, char *fp, size_t fp_cap);
+/* show_x509.c: SHA-256 (grouped) of a public key's SubjectPublicKeyInfo DER. */
+void cer_spki_fingerprint(EVP_PKEY *pk, char *fp, size_t cap);
+/* A CSR's SHA-256 (DER), public key SHA-256, key type and size, subject as openssl req -text
+   prints it, requested SANs: shown and logged ("csr-details"). Errors: OFFCA_E_PARSE. */
+offca_rc cer_csr_show(cer_run_t *r, const char *label, const unsigned char *data, size_t len);
+/* A CA certificate's issuer, pathLen, name constraints, public-key SHA-256: shown and logged. */
+void cer_show_ca_details(cer_run_t *r, X509 *x);
 /* Show and log a certificate (subject, serial, validity, SHA-256). */
 offca_rc cer_show_cert(cer_run_t *r, const char *what, X509 *x);
 

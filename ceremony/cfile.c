@@ -298,6 +298,7 @@ static offca_rc load(const char *path, cer_diag *d, int keep_partial, cer_file *
 		goto out;
 	}
 	snprintf(f->path, sizeof(f->path), "%s", path);
+	EVP_Digest(buf, len, f->sha256, NULL, EVP_sha256(), NULL); /* the bytes parsed */
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	snprintf(f->dir, sizeof(f->dir), "%s", dirname(tmp));
 	f->doc = doc;

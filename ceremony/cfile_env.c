@@ -39,7 +39,7 @@ out:
 	return found;
 }
 
-static void check_tokens(const cer_file *f, const cer_env *env, cer_diag *d, int *present)
+static void check_tokens(const cer_file *f, const cer_env *env, cer_diag *d, int *present, tok_info *infos)
 {
 	int r;
 
@@ -47,7 +47,7 @@ static void check_tokens(const cer_file *f, const cer_env *env, cer_diag *d, int
 		present[i] = 0;
 		if (f->tokens[i].when_needed)
 			continue;
-		r = cer_token_present(env->module, &f->tokens[i], NULL);
+		r = cer_token_present(env->module, &f->tokens[i], &infos[i]);
 		if (r < 0) {
 			cer_diag_add(d, "tokens.%s: cannot look for the token: %s", f->tokens[i].id, ut_err_msg());
 			continue;
@@ -59,22 +59,34 @@ static void check_tokens(const cer_file *f, const cer_env *env, cer_diag *d, int
 	}
 }
 
-static void check_labels(const cer_file *f, const cer_env *env, cer_diag *d, const int *present)
+/* Yubico's ykcs11 shows a private key only after login (and its public key under another label):
+   a key not seen before login may still be there. It is looked for after login, at run time. */
+static int hides_keys_before_login(const tok_info *ti)
+{
+	return strstr(ti->manufacturer, "Yubico") != NULL || strstr(ti->model, "YubiKey") != NULL;
+}
+
+static void check_labels(const cer_file *f, const cer_env *env, cer_diag *d, const int *present,
+			 const tok_info *infos)
 {
 	offca_rc rc;
 
 	for (size_t i = 0; i < f->n_steps; i++) {
 		const cer_step *st = &f->steps[i];
 		int need_absent = cer_step_makes_key(st->type);
-		int need_present = (st->type == CER_ROOT_CERT || st->type == CER_INT_CERT) && st->key_step < 0;
+		/* a key made by an earlier step of an aborted run: it must be on the token now */
+		int need_present = (st->type == CER_ROOT_CERT || st->type == CER_INT_CERT) &&
+				   (st->key_step < 0 || (unsigned)st->key_step + 1 < env->resume_from);
 
+		if (st->index < env->resume_from)
+			continue; /* done before the abort */
 		if (st->token < 0 || !present[st->token] || (!need_absent && !need_present))
 			continue;
 		rc = tok_label_exists(env->module, f->tokens[st->token].uri, st->key_label);
 		if (need_absent && rc == OFFCA_OK)
 			cer_diag_add(d, "steps[%zu].key.label: token %s already holds an object labelled '%s' "
 				     "(never overwritten: pick a new label)", i, f->tokens[st->token].id, st->key_label);
-		else if (need_present && rc == OFFCA_E_NOT_FOUND)
+		else if (need_present && rc == OFFCA_E_NOT_FOUND && !hides_keys_before_login(&infos[st->token]))
 			cer_diag_add(d, "steps[%zu].key.label: no key '%s' on token %s and no earlier step generates it", i,
 				     st->key_label, f->tokens[st->token].id);
 		else if (rc != OFFCA_OK && rc != OFFCA_E_NOT_FOUND)
@@ -88,9 +100,10 @@ static void check_outputs(const cer_file *f, const cer_env *env, cer_diag *d)
 	const char *dir = env->out_dir ? env->out_dir : f->out_dir;
 	char path[PATH_MAX];
 
-	if (cer_path_join(dir, f->transcript, path, sizeof(path)) == OFFCA_OK && ut_path_exists(path) == OFFCA_OK)
+	if (env->resume_from == 0 && cer_path_join(dir, f->transcript, path, sizeof(path)) == OFFCA_OK &&
+	    ut_path_exists(path) == OFFCA_OK)
 		cer_diag_add(d, "transcript: %s already exists (never overwritten)", path);
-	for (size_t i = 0; i < f->n_steps; i++)
+	for (size_t i = env->resume_from ? env->resume_from - 1 : 0; i < f->n_steps; i++)
 		for (size_t o = 0; o < f->steps[i].n_out; o++)
 			if (cer_path_join(dir, f->steps[i].out[o].path, path, sizeof(path)) == OFFCA_OK &&
 			    ut_path_exists(path) == OFFCA_OK)
@@ -132,10 +145,13 @@ static void check_store(const cer_file *f, const cer_env *env, cer_diag *d)
 	for (size_t i = 0; i < f->n_steps; i++) {
 		const cer_step *s = &f->steps[i];
 		memset(&iss, 0, sizeof(iss));
+		if (s->index < env->resume_from)
+			continue; /* done before the abort */
 		if (cer_step_makes_ca(s->type) && s->name[0] && ca_store_issuer_get(st, s->name, &iss) == OFFCA_OK)
 			cer_diag_add(d, "steps[%zu].name: the CA home already has an issuer '%s'", i, s->name);
 		ca_issuer_clear(&iss);
-		if (cer_step_uses_issuer(s->type) && s->issuer[0] && s->issuer_step < 0) {
+		if (cer_step_uses_issuer(s->type) && s->issuer[0] &&
+		    (s->issuer_step < 0 || (unsigned)s->issuer_step + 1 < env->resume_from)) {
 			if (ca_store_issuer_get(st, s->issuer, &iss) != OFFCA_OK)
 				cer_diag_add(d, "steps[%zu].issuer: no issuer '%s' in the CA home %s", i, s->issuer, env->home);
 			else if (iss.key_uri[0] == '\0')
@@ -159,10 +175,12 @@ offca_rc cer_file_check_env(const cer_file *f, const cer_env *env, cer_diag *d)
 {
 	size_t before = cer_diag_count(d);
 	int present[CER_MAX_TOKENS] = {0};
+	tok_info infos[CER_MAX_TOKENS];
 
+	memset(infos, 0, sizeof(infos));
 	if (!env->skip_tokens) {
-		check_tokens(f, env, d, present);
-		check_labels(f, env, d, present);
+		check_tokens(f, env, d, present, infos);
+		check_labels(f, env, d, present, infos);
 	}
 	check_outputs(f, env, d);
 	if (!env->skip_store)

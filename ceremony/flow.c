@@ -11,6 +11,7 @@
 #include "offca/transcript.h"
 #include "offca/util.h"
 
+/* Lower-case hex as recorded in the transcript (machine values); people see cer_hex_grouped. */
 static void hexs(const unsigned char *p, size_t n, char *buf, size_t cap)
 {
 	char *h = ut_hex(p, n);
@@ -152,14 +153,14 @@ static void summary(cer_run_t *r, const cer_step *st)
 static void show_step(cer_run_t *r, const cer_step *st)
 {
 	char *txt = json_dumps(st->desc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	char h[65];
+	char h[CER_FP_LEN];
 
-	hexs(st->hash, 32, h, sizeof(h));
+	cer_hex_grouped(st->hash, 32, h, sizeof(h));
 	cer_say(r, "\n==== Step %u of %zu: %s (%s) ====\n", st->index, r->f->n_steps, st->title,
 		cer_step_type_name(st->type));
 	summary(r, st);
 	cer_say(r, "The step as written in the ceremony file:\n%s\n", txt ? txt : "");
-	cer_say(r, "Step hash (SHA-256 of its canonical description): %s\n", h);
+	cer_say(r, "Step %u hash (compare with the reviewed file's PDF): %s\n", st->index, h);
 	free(txt);
 }
 
@@ -214,7 +215,7 @@ static offca_rc seal(cer_run_t *r, int completed)
 	offca_rc rc = OFFCA_OK;
 	tok_key *k = NULL;
 	unsigned char head[32];
-	char h[65];
+	char h[CER_FP_LEN];
 
 	snprintf(r->step_id, sizeof(r->step_id), "%s", "");
 	/* the ceremony key signs; on an abort only if it is already open (no new PIN prompts) */
@@ -236,7 +237,7 @@ static offca_rc seal(cer_run_t *r, int completed)
 		rc = cer_transcript_sign(r->t, signer, tok_key_private(k), tok_key_public(k), NULL);
 	}
 	if (rc == OFFCA_OK && cer_transcript_head(r->t, head) == OFFCA_OK) {
-		hexs(head, 32, h, sizeof(h));
+		cer_hex_grouped(head, 32, h, sizeof(h));
 		cer_say(r, "Transcript head (write it on the paper copy): %s\n", h);
 	}
 	return rc;
@@ -287,6 +288,27 @@ static offca_rc seal_prepare(cer_run_t *r)
 	return rc;
 }
 
+/* The abort screen: what now exists, what did not happen, what to do next. */
+static void abort_screen(cer_run_t *r, unsigned at)
+{
+	cer_say(r, "\nWhat now exists:\n");
+	if (r->n_done == 0)
+		cer_say(r, "  nothing: no key was made, nothing was recorded or written (but the transcript)\n");
+	for (size_t i = 0; i < r->n_done; i++)
+		cer_say(r, "  - %s\n", r->done[i]);
+	cer_say(r, "  - the transcript %s/%s (ends \"aborted\")\n", r->out_dir, r->f->transcript);
+	cer_say(r, "What did not happen:\n");
+	for (size_t i = at > 0 ? at - 1 : 0; i < r->f->n_steps; i++)
+		cer_say(r, "  - step %u: %s (%s)%s\n", r->f->steps[i].index, r->f->steps[i].title,
+			cer_step_type_name(r->f->steps[i].type), i + 1 == at ? ": nothing of it was released" : "");
+	if (at == 0 && r->f->n_steps > 0)
+		cer_say(r, "  (no step started)\n");
+	cer_say(r, "Next: fix the cause; then, with the same ceremony file (same SHA-256), the same people\n"
+		   "  and the tokens at hand:  offca ceremony resume %s/%s%s%s\n"
+		   "  continues at the first incomplete step and appends to the same transcript.\n",
+		r->out_dir, r->f->transcript, r->home[0] ? " --home " : "", r->home);
+}
+
 static void abort_transcript(cer_run_t *r, offca_rc why)
 {
 	char reason[512];
@@ -296,6 +318,8 @@ static void abort_transcript(cer_run_t *r, offca_rc why)
 	if (r->t == NULL)
 		return;
 	cer_say(r, "\n*** ABORTED at %s: %s\n", r->where, reason);
+	if (!r->dry_run)
+		abort_screen(r, (unsigned)atoi(r->step_id));
 	cer_log(r, "abort", json_pack("{s:s, s:s, s:s}", "where", r->where, "reason", reason, "error", ut_strerror(why)));
 	snprintf(r->step_id, sizeof(r->step_id), "%s", "");
 	cer_transcript_finish(r->t, "aborted", reason);
@@ -326,6 +350,7 @@ static offca_rc prepare(cer_run_t *r, cer_diag *diag)
 		/* every problem of the file and of the world, before any token is used */
 		env.module = r->module;
 		env.home = home;
+		env.resume_from = r->resume_from;
 		rc = cer_file_validate(r->opts->file, &env, diag, &r->f);
 		if (rc == OFFCA_OK) {
 			snprintf(r->out_dir, sizeof(r->out_dir), "%s", r->f->out_dir);
@@ -370,7 +395,7 @@ offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res)
 {
 	offca_rc rc;
 	cer_run_t *r = NULL;
-	char tpath[PATH_MAX], name[CER_MAX_STR + 16];
+	char tpath[PATH_MAX], name[CER_MAX_STR + 16], fsha[CER_FP_LEN];
 	unsigned done = 0;
 
 	if (res != NULL)
@@ -381,14 +406,28 @@ offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res)
 	r->opts = opts;
 	r->dry_run = opts->dry_run;
 	snprintf(r->where, sizeof(r->where), "validation");
+	if (opts->resume != NULL) {
+		char named[PATH_MAX];
+		if (opts->dry_run) {
+			rc = ut_err(OFFCA_E_USAGE, "a dry run is never resumed: rehearse again from the start");
+			goto out;
+		}
+		rc = cer_transcript_resume_point(opts->resume, named, sizeof(named), &r->resume_from);
+		if (rc != OFFCA_OK)
+			goto out;
+	}
 	rc = prepare(r, diag);
 	if (rc != OFFCA_OK)
 		goto out;
-	rc = cer_path_join(r->out_dir, r->f->transcript, tpath, sizeof(tpath));
-	if (rc != OFFCA_OK)
-		goto out;
-	snprintf(name, sizeof(name), "%s%s", r->f->name, r->dry_run ? " (DRY RUN)" : "");
-	rc = cer_transcript_create(tpath, name, opts->file, &r->t);
+	if (opts->resume != NULL) {
+		snprintf(tpath, sizeof(tpath), "%s", opts->resume);
+		rc = cer_transcript_resume(tpath, opts->file, r->resume_from, &r->t);
+	} else {
+		rc = cer_path_join(r->out_dir, r->f->transcript, tpath, sizeof(tpath));
+		snprintf(name, sizeof(name), "%s%s", r->f->name, r->dry_run ? " (DRY RUN)" : "");
+		if (rc == OFFCA_OK)
+			rc = cer_transcript_create(tpath, name, opts->file, &r->t);
+	}
 	if (rc != OFFCA_OK)
 		goto out;
 	if (res != NULL) {
@@ -396,12 +435,17 @@ offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res)
 		snprintf(res->out_dir, sizeof(res->out_dir), "%s", r->out_dir);
 	}
 	snprintf(r->where, sizeof(r->where), "the start");
-	cer_say(r, "\nCeremony: %s%s\nFile: %s\nSteps: %zu   Outputs: %s   Transcript: %s\n", r->f->name,
-		r->dry_run ? "   *** DRY RUN on throwaway SoftHSM2 tokens ***" : "", opts->file, r->f->n_steps,
-		r->out_dir, tpath);
+	cer_hex_grouped(r->f->sha256, 32, fsha, sizeof(fsha));
+	cer_say(r, "\nCeremony: %s%s\nFile: %s\nFile SHA-256 (compare with the reviewed file's PDF): %s\n"
+		   "Steps: %zu   Outputs: %s   Transcript: %s\n",
+		r->f->name, r->dry_run ? "   *** DRY RUN on throwaway SoftHSM2 tokens ***" : "", opts->file, fsha,
+		r->f->n_steps, r->out_dir, tpath);
 	if (r->dry_run)
 		cer_say(r, "Dry run: every rehearsal token's PIN is %s; nothing real is touched (%s).\n", CER_DRY_PIN,
 			r->dry_dir);
+	if (r->resume_from > 0)
+		cer_say(r, "RESUMING the aborted ceremony at step %u of %zu (steps before it were done and recorded; "
+			   "this run appends to the same transcript).\n", r->resume_from, r->f->n_steps);
 	rc = cer_log(r, "mode", json_pack("{s:b, s:s, s:s, s:s}", "dry_run", r->dry_run, "output_dir", r->out_dir, "home",
 					   r->home, "note",
 					   r->dry_run ? "rehearsal: throwaway SoftHSM2 tokens with the same labels, rehearsal "
@@ -411,7 +455,7 @@ offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res)
 		rc = confirm_time(r);
 	if (rc == OFFCA_OK)
 		rc = confirm_people(r);
-	for (size_t i = 0; rc == OFFCA_OK && i < r->f->n_steps; i++) {
+	for (size_t i = r->resume_from ? r->resume_from - 1 : 0; rc == OFFCA_OK && i < r->f->n_steps; i++) {
 		rc = run_step(r, &r->f->steps[i]);
 		if (rc == OFFCA_OK)
 			done++;

@@ -115,6 +115,33 @@ tok_key *cer_key_held(cer_run_t *r, const char *uri)
 	return NULL;
 }
 
+/* One typed PIN: an empty one is asked again (it costs no try: the token never sees it); Ctrl-C
+   asks whether to abort and, if not, asks for the PIN again. */
+static offca_rc typed_pin(cer_run_t *r, const char *who, const char *prompt, char *pin, size_t cap)
+{
+	offca_rc rc;
+
+	for (;;) {
+		rc = ut_secret_prompt(prompt, pin, cap);
+		if (rc == OFFCA_OK && !cer_interrupted(r) && pin[0] != '\0')
+			return OFFCA_OK;
+		ut_memzero(pin, cap);
+		if (cer_interrupted(r)) {
+			rc = cer_check_intr(r);
+			if (rc != OFFCA_OK)
+				return rc;
+			continue;
+		}
+		if (rc == OFFCA_E_IO)
+			return ut_err(OFFCA_E_USAGE, "no terminal to ask for the PIN of %s: run on a terminal "
+				      "or give the PIN in a --credentials file", who);
+		if (rc != OFFCA_OK)
+			return rc;
+		cer_say(r, "  The PIN is empty: type the PIN of %s and press Enter (an empty PIN costs no try; "
+			   "Ctrl-C to abort).\n", who);
+	}
+}
+
 offca_rc cer_pin_loop(cer_run_t *r, const char *who, int touch_hint, cer_pin_fn fn, void *arg)
 {
 	offca_rc rc = OFFCA_E_INTERNAL;
@@ -144,15 +171,9 @@ offca_rc cer_pin_loop(cer_run_t *r, const char *who, int touch_hint, cer_pin_fn 
 			goto out;
 		if (!from_creds) {
 			snprintf(prompt, sizeof(prompt), "  PIN for %s (typing is not shown): ", who);
-			rc = ut_secret_prompt(prompt, pin, sizeof(pin));
-			if (rc != OFFCA_OK) {
-				if (cer_interrupted(r))
-					rc = cer_check_intr(r);
-				else if (rc == OFFCA_E_IO)
-					rc = ut_err(OFFCA_E_USAGE, "no terminal to ask for the PIN of %s: run on a terminal "
-						    "or give the PIN in a --credentials file", who);
+			rc = typed_pin(r, who, prompt, pin, sizeof(pin));
+			if (rc != OFFCA_OK)
 				goto out;
-			}
 		} else if (attempt == 1) {
 			cer_say(r, "  PIN for %s: %s\n", who,
 				r->dry_run ? "the rehearsal PIN (dry run)" : "from the credentials file");
@@ -245,15 +266,11 @@ offca_rc cer_key_get(cer_run_t *r, const char *uri, const char *who, int touch_h
 void cer_fingerprint(const void *data, size_t len, char *buf, size_t cap)
 {
 	unsigned char md[32];
-	char *hex;
 
 	buf[0] = '\0';
 	if (EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL) != 1)
 		return;
-	hex = ut_hex_colon(md, sizeof(md));
-	if (hex != NULL)
-		snprintf(buf, cap, "%s", hex);
-	free(hex);
+	cer_hex_grouped(md, sizeof(md), buf, cap);
 }
 
 offca_rc cer_stage(cer_run_t *r, const char *rel, const void *data, size_t len)
@@ -332,6 +349,7 @@ offca_rc cer_release(cer_run_t *r)
 		if (rc != OFFCA_OK)
 			break;
 		cer_say(r, "  wrote %s/%s\n", r->out_dir, r->staged[i].rel);
+		cer_note_output(r, r->staged[i].rel);
 	}
 	cer_unstage(r);
 	return rc;

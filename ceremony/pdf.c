@@ -9,6 +9,7 @@
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 
+#include "offca/ceremony.h"
 #include "offca/util.h"
 #include "offca/x509.h"
 
@@ -59,36 +60,16 @@ static void pretty_time(const char *t, char out[32])
 		snprintf(out, 32, "%s", t);
 }
 
-/* A SHA-256 as recorded ("ab12..." or "AB:12:...") into 32 bytes. Returns 0 on success. */
-static int unhex_any(const char *text, unsigned char raw[32])
-{
-	char hex[65];
-	size_t n = 0;
-
-	for (; *text != '\0'; text++) {
-		if (*text == ':')
-			continue;
-		if (n == 64)
-			return -1;
-		hex[n++] = (char)(*text >= 'A' && *text <= 'F' ? *text - 'A' + 'a' : *text);
-	}
-	hex[n] = '\0';
-	return n == 64 ? cer_tr_unhex32(hex, raw) : -1;
-}
-
-/* "AB:CD:..." (upper case, as openssl x509 -fingerprint prints it) in lines of 16 bytes, joined
-   with '\n'; a value that is not a SHA-256 is shown as recorded. */
+/* A recorded hash in the one grouped format (cer_fp_text: "75BA 1446 ..."), a SHA-256 in two
+   lines of 8 groups joined with '\n'; a value that is not a hash is shown as recorded. */
 static char *fingerprint(const char *hex)
 {
-	unsigned char raw[32];
-	char *colon;
+	char buf[2 * CER_FP_LEN];
 
-	if (unhex_any(hex, raw) != 0)
-		return strdup(hex);
-	colon = ut_hex_colon(raw, 32);
-	if (colon != NULL && colon[16 * 3 - 1] == ':')
-		colon[16 * 3 - 1] = '\n';
-	return colon;
+	cer_fp_text(hex, buf, sizeof(buf));
+	if (strlen(buf) == CER_FP_LEN - 1 && buf[39] == ' ')
+		buf[39] = '\n';
+	return strdup(buf);
 }
 
 /* A string, except that PEM blocks are named rather than printed (the fingerprints are elsewhere). */
@@ -193,7 +174,15 @@ static offca_rc summary_block(cer_pdoc *d, json_t *entries, const cer_verify_res
 	cer_pdf_new_page(d);
 	cer_pdf_font(d, CER_FONT_BOLD, 20);
 	cairo_set_source_rgb(d->cr, 0.08, 0.2, 0.4);
-	cer_pdf_text(d, CER_PDF_MARGIN, d->y + 18, "Key ceremony transcript");
+	if (strcmp(res->status, "completed") != 0) {
+		/* an aborted (or cut off) ceremony: marked on every first page, in red */
+		cairo_set_source_rgb(d->cr, 0.75, 0.05, 0.05);
+		cer_pdf_text(d, CER_PDF_MARGIN, d->y + 18,
+			     strcmp(res->status, "aborted") == 0 ? "Key ceremony transcript: ABORTED"
+								 : "Key ceremony transcript: INCOMPLETE");
+	} else {
+		cer_pdf_text(d, CER_PDF_MARGIN, d->y + 18, "Key ceremony transcript");
+	}
 	cairo_set_source_rgb(d->cr, 0, 0, 0);
 	cer_pdf_font(d, CER_FONT_SANS, 13);
 	d->y += 24;
@@ -225,8 +214,9 @@ static offca_rc summary_block(cer_pdoc *d, json_t *entries, const cer_verify_res
 	snprintf(buf, sizeof(buf), "%u entries, %u signature%s%s", res->entries, res->signatures,
 		 res->signatures == 1 ? "" : "s", res->sealed ? ", the last entry is a signature" : "");
 	kv(d, "Transcript", buf, CER_FONT_SANS, w);
-	snprintf(buf, sizeof(buf), "%.32s\n%.32s", d->head_hex, d->head_hex + 32);
-	kv(d, "Final hash", buf, CER_FONT_MONO, w);
+	fp = fingerprint(d->head_hex);
+	kv(d, "Final hash", fp != NULL ? fp : "", CER_FONT_MONO, w);
+	free(fp);
 	if (d->y < CER_PDF_MARGIN + QR_SIZE + 10)
 		d->y = CER_PDF_MARGIN + QR_SIZE + 10;
 	return OFFCA_OK;
@@ -389,6 +379,76 @@ static void certificates_block(cer_pdoc *d, json_t *entries)
 	}
 }
 
+/* One key generated or CSR reviewed: the public-key (and CSR) SHA-256 the screen showed, in full. */
+static void key_item(cer_pdoc *d, json_t *e, double w)
+{
+	json_t *data = json_object_get(e, "data");
+	int csr = strcmp(sget(e, "event"), "csr-details") == 0;
+	char buf[512], *fp;
+
+	cer_pdf_need(d, 60);
+	d->y += 4;
+	snprintf(buf, sizeof(buf), "%s (step %s, entry %lld)", csr ? sget(data, "csr") : sget(data, "label"),
+		 sget(e, "step"), (long long)json_integer_value(json_object_get(e, "seq")));
+	cer_pdf_utf8_cut(buf);
+	kv(d, csr ? "CSR reviewed" : "Key generated", buf, CER_FONT_BOLD, w);
+	if (csr) {
+		kv(d, "Subject", sget(data, "subject_openssl"), CER_FONT_SANS, w);
+		fp = fingerprint(sget(data, "csr_sha256"));
+		kv(d, "CSR SHA-256 (DER)", fp != NULL ? fp : "", CER_FONT_MONO, w);
+		free(fp);
+	}
+	fp = fingerprint(csr ? sget(data, "key_sha256") : sget(data, "spki_sha256"));
+	kv(d, "Public key SHA-256", fp != NULL ? fp : "", CER_FONT_MONO, w);
+	free(fp);
+}
+
+/* Each step started, with the step hash the screen showed (and the review PDF holds), in full. */
+static void step_hashes_block(cer_pdoc *d, json_t *entries)
+{
+	double w = CER_PDF_W - CER_PDF_MARGIN - VALUE_X;
+	char buf[512], *fp;
+	json_t *e, *data;
+	size_t i;
+	int any = 0;
+
+	json_array_foreach(entries, i, e) {
+		if (strcmp(sget(e, "event"), "step-start") != 0)
+			continue;
+		if (!any)
+			cer_pdf_heading(d, "Step hashes (compare with the reviewed ceremony file's PDF)", 60);
+		any = 1;
+		data = json_object_get(e, "data");
+		cer_pdf_need(d, 40);
+		d->y += 4;
+		snprintf(buf, sizeof(buf), "%s: %s (%s)", sget(e, "step"), sget(data, "title"), sget(data, "type"));
+		cer_pdf_utf8_cut(buf);
+		kv(d, "Step", buf, CER_FONT_BOLD, w);
+		fp = fingerprint(sget(data, "step_sha256"));
+		kv(d, "Step hash", fp != NULL ? fp : "", CER_FONT_MONO, w);
+		free(fp);
+	}
+}
+
+static void keys_block(cer_pdoc *d, json_t *entries)
+{
+	double w = CER_PDF_W - CER_PDF_MARGIN - VALUE_X;
+	json_t *e;
+	size_t i;
+	int any = 0;
+
+	json_array_foreach(entries, i, e) {
+		const char *ev = sget(e, "event");
+		if ((strcmp(ev, "key-generated") != 0 || json_object_get(json_object_get(e, "data"), "spki_sha256") == NULL) &&
+		    strcmp(ev, "csr-details") != 0)
+			continue;
+		if (!any)
+			cer_pdf_heading(d, "Keys generated and CSRs reviewed: SHA-256 of the public keys", 80);
+		any = 1;
+		key_item(d, e, w);
+	}
+}
+
 /* Subject of the PEM certificate in a signature entry, or "". */
 static void cert_subject(const char *pem, char *out, size_t cap)
 {
@@ -509,7 +569,11 @@ static void witness_block(cer_pdoc *d, json_t *entries)
 	cer_pdf_font(d, CER_FONT_BOLD, 8.5);
 	cer_pdf_para(d, CER_PDF_MARGIN, CER_PDF_W - 2 * CER_PDF_MARGIN, 12, "Final hash (SHA-256) of the transcript:", 1);
 	cer_pdf_font(d, CER_FONT_MONO, 9);
-	cer_pdf_para(d, CER_PDF_MARGIN, CER_PDF_W - 2 * CER_PDF_MARGIN, 12, d->head_hex, 1);
+	{
+		char g[CER_FP_LEN];
+		cer_fp_text(d->head_hex, g, sizeof(g));
+		cer_pdf_para(d, CER_PDF_MARGIN, CER_PDF_W - 2 * CER_PDF_MARGIN, 12, g, 1);
+	}
 	for (i = 0; i < n; i++)
 		sign_line(d, people[i].name, people[i].role);
 	if (n == 0) {
@@ -528,6 +592,8 @@ static offca_rc render(cer_pdoc *d, json_t *entries, const cer_verify_result *re
 	rc = steps_block(d, entries);
 	if (rc != OFFCA_OK)
 		return rc;
+	step_hashes_block(d, entries);
+	keys_block(d, entries);
 	certificates_block(d, entries);
 	outputs_block(d, entries);
 	signatures_block(d, entries);
@@ -536,79 +602,25 @@ static offca_rc render(cer_pdoc *d, json_t *entries, const cer_verify_result *re
 	return OFFCA_OK;
 }
 
-typedef struct membuf {
-	unsigned char *p;
-	size_t len, cap;
-	int discard;
-} membuf;
+struct tr_pdf {
+	json_t *entries;
+	const cer_verify_result *res;
+};
 
-static cairo_status_t mem_write(void *closure, const unsigned char *data, unsigned int length)
+static offca_rc draw_transcript(cer_pdoc *d, void *arg)
 {
-	membuf *m = closure;
-	unsigned char *np;
-	size_t ncap;
+	struct tr_pdf *t = arg;
 
-	if (m->discard)
-		return CAIRO_STATUS_SUCCESS;
-	if (m->len + length > m->cap) {
-		ncap = (m->cap == 0 ? 65536 : m->cap * 2) + length;
-		np = realloc(m->p, ncap);
-		if (np == NULL)
-			return CAIRO_STATUS_NO_MEMORY;
-		m->p = np;
-		m->cap = ncap;
-	}
-	memcpy(m->p + m->len, data, length);
-	m->len += length;
-	return CAIRO_STATUS_SUCCESS;
-}
-
-/* One layout pass into m; returns the page count in *pages. */
-static offca_rc pass(json_t *entries, const cer_verify_result *res, int pages_total, membuf *m, int *pages)
-{
-	cairo_surface_t *s = NULL;
-	offca_rc rc = OFFCA_E_IO;
-	char title[CER_TRANSCRIPT_MAX_NAME + 64];
-	cer_pdoc d;
-	char *hex = NULL;
-
-	memset(&d, 0, sizeof(d));
-	hex = ut_hex(res->head, 32);
-	if (hex == NULL)
-		return ut_err(OFFCA_E_NOMEM, "out of memory");
-	memcpy(d.head_hex, hex, 65);
-	free(hex);
-	snprintf(d.ceremony, sizeof(d.ceremony), "%s", res->ceremony);
-	d.pages_total = pages_total;
-	s = cairo_pdf_surface_create_for_stream(mem_write, m, CER_PDF_W, CER_PDF_H);
-	snprintf(title, sizeof(title), "Key ceremony transcript: %s", res->ceremony);
-	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, title);
-	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "offca " OFFCA_VERSION);
-	d.cr = cairo_create(s);
-	rc = render(&d, entries, res);
-	if (rc != OFFCA_OK)
-		goto out;
-	cairo_surface_finish(s);
-	if (cairo_status(d.cr) != CAIRO_STATUS_SUCCESS || cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
-		rc = ut_err(OFFCA_E_IO, "cannot render the transcript PDF: %s",
-			    cairo_status_to_string(cairo_surface_status(s) != CAIRO_STATUS_SUCCESS
-							   ? cairo_surface_status(s) : cairo_status(d.cr)));
-		goto out;
-	}
-	*pages = d.page;
-	rc = OFFCA_OK;
-out:
-	cairo_destroy(d.cr);
-	cairo_surface_destroy(s);
-	return rc;
+	return render(d, t->entries, t->res);
 }
 
 offca_rc cer_transcript_pdf(const char *transcript_path, const char *pdf_path)
 {
 	cer_verify_result res;
 	json_t *entries = NULL;
-	membuf m = {NULL, 0, 0, 1};
-	int pages = 0;
+	struct tr_pdf t;
+	char title[CER_TRANSCRIPT_MAX_NAME + 64], *hex;
+	cer_pdoc proto;
 	offca_rc rc;
 
 	if (transcript_path == NULL || pdf_path == NULL)
@@ -618,16 +630,20 @@ offca_rc cer_transcript_pdf(const char *transcript_path, const char *pdf_path)
 	rc = cer_tr_load(transcript_path, NULL, 0, NULL, &res, &entries);
 	if (rc != OFFCA_OK)
 		goto out;
-	rc = pass(entries, &res, 0, &m, &pages); /* count the pages */
-	if (rc != OFFCA_OK)
+	memset(&proto, 0, sizeof(proto));
+	hex = ut_hex(res.head, 32);
+	if (hex == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 		goto out;
-	m.discard = 0;
-	rc = pass(entries, &res, pages, &m, &pages);
-	if (rc != OFFCA_OK)
-		goto out;
-	rc = ut_write_file(pdf_path, m.p, m.len, UT_WF_EXCL);
+	}
+	memcpy(proto.head_hex, hex, 65);
+	free(hex);
+	snprintf(proto.ceremony, sizeof(proto.ceremony), "%s", res.ceremony);
+	snprintf(title, sizeof(title), "Key ceremony transcript: %s", res.ceremony);
+	t.entries = entries;
+	t.res = &res;
+	rc = cer_pdf_write(&proto, title, draw_transcript, &t, pdf_path);
 out:
 	json_decref(entries);
-	free(m.p);
 	return rc;
 }

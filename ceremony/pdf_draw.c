@@ -65,8 +65,12 @@ static void footer(cer_pdoc *d)
 	cairo_stroke(cr);
 	cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
 	cer_pdf_font(d, CER_FONT_SANS, 7.5);
-	snprintf(left, sizeof(left), "final hash %.16s\xe2\x80\xa6 \xe2\x80\x94 offca ceremony transcript \xe2\x80\x94 %s",
-		 d->head_hex, d->ceremony);
+	if (d->footer != NULL)
+		snprintf(left, sizeof(left), "%s \xe2\x80\x94 %s", d->footer, d->ceremony);
+	else
+		snprintf(left, sizeof(left),
+			 "final hash %.16s\xe2\x80\xa6 \xe2\x80\x94 offca ceremony transcript \xe2\x80\x94 %s",
+			 d->head_hex, d->ceremony);
 	cer_pdf_utf8_cut(left);
 	cer_pdf_cell(d, CER_PDF_MARGIN, CER_PDF_H - 33, CER_PDF_W - 2 * CER_PDF_MARGIN - 60, left);
 	if (d->pages_total > 0)

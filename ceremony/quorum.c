@@ -101,22 +101,23 @@ static offca_rc one_officer(cer_run_t *r, const cer_step *st, int oi, int *decli
 {
 	const cer_officer *of = &r->f->officers[oi];
 	unsigned char sig[MAX_SIG];
-	char id[96], q[256], ans[32], msg[128], fp[65], b64[2 * MAX_SIG];
+	char id[96], q[256], msg[128], fp[65], b64[2 * MAX_SIG];
 	size_t siglen = sizeof(sig);
 	EVP_PKEY *enrolled = NULL;
 	tok_key *k = NULL;
 	offca_rc rc;
+	int yes = 0;
 
 	*declined = 0;
 	snprintf(id, sizeof(id), "step%u.approve.%s", st->index, of->name);
 	snprintf(q, sizeof(q), "Officer %s: approve step %u and sign its hash with your token? (yes/no)", of->name,
 		 st->index);
-	rc = cer_ask(r, id, q, ans, sizeof(ans));
+	rc = cer_ask_yes_no(r, id, q, &yes);
 	if (rc != OFFCA_OK)
 		return rc;
-	if (strcmp(ans, "yes") != 0) {
+	if (!yes) {
 		*declined = 1;
-		return cer_log(r, "quorum-declined", json_pack("{s:s, s:s}", "officer", of->name, "answer", ans));
+		return cer_log(r, "quorum-declined", json_pack("{s:s, s:s}", "officer", of->name, "answer", "no"));
 	}
 	rc = cer_wait_uri(r, of->name, of->key_uri);
 	if (rc != OFFCA_OK)

@@ -67,6 +67,8 @@ static offca_rc finish_ca(cer_run_t *r, const cer_step *st, const unsigned char 
 	if (rc == OFFCA_OK)
 		rc = cer_show_cert(r, is_root ? "Root certificate" : "Intermediate certificate", cert);
 	if (rc == OFFCA_OK)
+		cer_show_ca_details(r, cert);
+	if (rc == OFFCA_OK)
 		rc = cer_cert_pem(cert, &pem, &pem_len);
 	if (rc == OFFCA_OK)
 		rc = cer_stage(r, st->out[0].path, pem, pem_len);

@@ -7,6 +7,7 @@
 #include <openssl/pem.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "offca/crl.h"
 #include "offca/store.h"
@@ -74,6 +75,15 @@ offca_rc cer_step_crl(cer_run_t *r, const cer_step *st)
 	cer_say(r, "  CRL number %llu: %zu revoked certificate%s; signature verified with the token's public key, "
 		   "linted, recorded in the ledger.\n  CRL SHA-256 %s\n",
 		(unsigned long long)info.number, info.n_revoked, info.n_revoked == 1 ? "" : "s", fp);
+	{
+		char tu[32], nu[32];
+		time_t t1 = (time_t)info.this_update, t2 = (time_t)info.next_update;
+		struct tm tm;
+		strftime(tu, sizeof(tu), "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t1, &tm));
+		strftime(nu, sizeof(nu), "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t2, &tm));
+		cer_say(r, "  thisUpdate %s\n  nextUpdate %s (a new CRL must be signed and published before then)\n", tu,
+			nu);
+	}
 	cer_log(r, "signature-verified", json_pack("{s:s, s:s}", "object", "crl", "with",
 						   "the public key read back from the token"));
 	rc = cer_log(r, "crl-signed", json_pack("{s:s, s:I, s:i, s:I, s:I, s:s}", "issuer", ic.name, "number",

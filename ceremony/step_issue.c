@@ -155,6 +155,22 @@ static void asn1_time_text(const ASN1_TIME *t, char *buf, size_t cap)
 		strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void cer_cert_ids(X509 *x, char *serial, size_t serial_cap, char *fp, size_t fp_cap)
+{
+	unsigned char *der = NULL;
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	int n = i2d_X509(x, &der);
+
+	fp[0] = '\0';
+	if (n > 0)
+		cer_fingerprint(der, (size_t)n, fp, fp_cap);
+	snprintf(serial, serial_cap, "%s", hex ? hex : "?");
+	OPENSSL_free(der);
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
 offca_rc cer_show_cert(cer_run_t *r, const char *what, X509 *x)
 {
 	unsigned char *der = NULL;

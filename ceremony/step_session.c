@@ -4,7 +4,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "offca/config.h"
+#include "offca/policy.h"
 #include "offca/sign.h"
 #include "offca/store.h"
 #include "offca/util.h"
@@ -15,6 +18,9 @@ struct input {
 	size_t len;
 	uint64_t pending_id;   /* 0: a file */
 	int approved;
+	int refused;           /* by policy, never shown for approval */
+	char serial[80];       /* once signed */
+	char fp[128];          /* SHA-256 of the certificate's DER, once signed */
 };
 
 static offca_rc gather(cer_run_t *r, const cer_step *st, struct input **out, size_t *n)
@@ -65,33 +71,63 @@ static void free_inputs(struct input *in, size_t n)
 	free(in);
 }
 
+/* The validity the certificate will get ("90 days, until about 2027-03-07 UTC"). */
+static const char *validity_text(cer_run_t *r, const cer_issuer_ctx *ic, const ca_sign_opts *so, char *buf,
+				 size_t cap)
+{
+	const ca_issuer_cfg *icfg = r->cfg ? ca_config_issuer(r->cfg, ic->name) : NULL;
+	unsigned days = so->days;
+	char until[32];
+	time_t t;
+	struct tm tm;
+
+	if (icfg != NULL && ca_policy_days(&icfg->policy, so->days, &days) != OFFCA_OK)
+		days = so->days;
+	t = time(NULL) + (time_t)days * 86400;
+	strftime(until, sizeof(until), "%Y-%m-%d", gmtime_r(&t, &tm));
+	snprintf(buf, cap, "%u days, until about %s UTC", days, until);
+	return buf;
+}
+
 /* Show one CSR (after policy) and ask; refused CSRs are shown and skipped. */
 static offca_rc review(cer_run_t *r, const cer_step *st, cer_issuer_ctx *ic, const ca_sign_opts *so,
 		       struct input *in, size_t k)
 {
 	ca_sign_input si = {.label = in->label, .csr = in->data, .csr_len = in->len};
 	ca_sign_result chk;
-	char id[64], ans[32];
+	char id[64], vbuf[96];
 	offca_rc rc;
 
 	memset(&chk, 0, sizeof(chk));
 	rc = ca_sign_check(ic->signer, &si, 1, so, &chk);
 	if (rc != OFFCA_OK) {
 		cer_say(r, "\n  CSR %zu: %s\n    REFUSED by policy: %s\n", k + 1, in->label, ut_err_msg());
+		in->refused = 1;
 		rc = cer_log(r, "csr-refused", json_pack("{s:s, s:s}", "csr", in->label, "reason", ut_err_msg()));
 		ca_sign_result_clear(&chk);
 		return rc;
 	}
-	cer_say(r, "\n  CSR %zu: %s\n    subject  %s\n    SANs     %s%s\n    profile  %s, issuer %s\n", k + 1, in->label,
+	cer_say(r, "\n  CSR %zu: %s\n", k + 1, in->label);
+	rc = cer_csr_show(r, in->label, in->data, in->len);
+	if (rc != OFFCA_OK) {
+		ca_sign_result_clear(&chk);
+		return rc;
+	}
+	cer_say(r, "    subject (RFC 4514)       %s\n    SANs in the certificate  %s%s\n"
+		   "    profile %s, issuer %s, validity %s\n",
 		chk.certs[0].subject[0] ? chk.certs[0].subject : "(empty)", chk.certs[0].sans,
-		chk.certs[0].cn_copied ? " (CN copied into a SAN by policy)" : "", st->profile, ic->name);
+		chk.certs[0].cn_copied ? " (CN copied into a SAN by policy)" : "", st->profile, ic->name,
+		validity_text(r, ic, so, vbuf, sizeof(vbuf)));
 	snprintf(id, sizeof(id), "step%u.csr%zu", st->index, k + 1);
-	rc = cer_ask(r, id, "    Sign this one? (yes/no)", ans, sizeof(ans));
+	rc = cer_ask_yes_no(r, id, "    Sign this one? (yes/no)", &in->approved);
 	if (rc == OFFCA_OK) {
-		in->approved = strcmp(ans, "yes") == 0;
+		if (!in->approved)
+			cer_say(r, "    DECLINED by the administrator (%s): CSR %zu will not be signed.\n",
+				r->f->administrator, k + 1);
 		rc = cer_log(r, in->approved ? "csr-approved" : "csr-declined",
-			     json_pack("{s:s, s:s, s:s, s:s}", "csr", in->label, "subject", chk.certs[0].subject, "sans",
-				       chk.certs[0].sans, "answer", ans));
+			     json_pack("{s:s, s:s, s:s, s:s, s:s}", "csr", in->label, "subject", chk.certs[0].subject,
+				       "sans", chk.certs[0].sans, "answer", in->approved ? "yes" : "no", "by",
+				       r->f->administrator));
 	}
 	ca_sign_result_clear(&chk);
 	return rc;
@@ -113,6 +149,8 @@ static offca_rc release(cer_run_t *r, const cer_step *st, const ca_sign_result *
 			rc = cer_show_cert(r, "Certificate", x);
 		if (rc == OFFCA_OK)
 			rc = cer_cert_pem(x, &pem, &pl);
+		if (rc == OFFCA_OK)
+			cer_cert_ids(x, in[i].serial, sizeof(in[i].serial), in[i].fp, sizeof(in[i].fp));
 		hex = ut_hex(res->certs[j].serial.b, sizeof(res->certs[j].serial.b));
 		if (rc == OFFCA_OK && hex == NULL)
 			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
@@ -132,6 +170,33 @@ static offca_rc release(cer_run_t *r, const cer_step *st, const ca_sign_result *
 		rc = cer_log(r, "pending-removed", json_pack("{s:i, s:s}", "count", (int)nd, "how",
 							     "with the certificate records, one transaction"));
 	return rc;
+}
+
+/* Every CSR's outcome, then the counts (screen and transcript): nobody is left believing something
+   was signed that was not. signed_ok: the batch was signed and released. */
+static offca_rc outcomes(cer_run_t *r, const struct input *in, size_t n, int signed_ok)
+{
+	size_t ns = 0, nd = 0, nr = 0;
+
+	cer_say(r, "\n  Outcome of each CSR:\n");
+	for (size_t i = 0; i < n; i++) {
+		if (in[i].refused) {
+			nr++;
+			cer_say(r, "    CSR %zu  REFUSED by policy  %s\n", i + 1, in[i].label);
+		} else if (!in[i].approved) {
+			nd++;
+			cer_say(r, "    CSR %zu  DECLINED by the administrator (%s)  %s\n", i + 1, r->f->administrator,
+				in[i].label);
+		} else if (signed_ok) {
+			ns++;
+			cer_say(r, "    CSR %zu  SIGNED  serial %s\n           SHA-256 %s\n           %s\n", i + 1,
+				in[i].serial, in[i].fp, in[i].label);
+		}
+	}
+	cer_say(r, "  Signing session: %zu signed, %zu declined, %zu refused by policy (%zu CSR%s).\n", ns, nd, nr, n,
+		n == 1 ? "" : "s");
+	return cer_log(r, "session-summary", json_pack("{s:i, s:i, s:i, s:i}", "csrs", (int)n, "signed", (int)ns,
+							  "declined", (int)nd, "refused", (int)nr));
 }
 
 offca_rc cer_step_session(cer_run_t *r, const cer_step *st)
@@ -183,6 +248,8 @@ offca_rc cer_step_session(cer_run_t *r, const cer_step *st)
 	if (m == 0) {
 		cer_say(r, "  Nothing approved: nothing is signed.\n");
 		rc = cer_log(r, "session-empty", NULL);
+		if (rc == OFFCA_OK)
+			rc = outcomes(r, in, n, 0);
 		goto out;
 	}
 	cer_say(r, "\n  Signing %zu certificate%s with '%s' (one login, verified and linted by core)...\n", m,
@@ -194,6 +261,8 @@ offca_rc cer_step_session(cer_run_t *r, const cer_step *st)
 		rc = cer_log(r, "signature-verified", json_pack("{s:s, s:i}", "object", "certificates", "count", (int)m));
 	if (rc == OFFCA_OK)
 		rc = release(r, st, &res, in, n);
+	if (rc == OFFCA_OK)
+		rc = outcomes(r, in, n, 1);
 out:
 	ca_sign_result_clear(&res);
 	cer_issuer_close(&ic);

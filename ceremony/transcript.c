@@ -492,3 +492,103 @@ void cer_transcript_free(cer_transcript *t)
 	free(t->path);
 	free(t);
 }
+
+/* The verified entries of an aborted transcript, its start entry's file and SHA-256, the next
+   step. Errors: verification's, OFFCA_E_STATE (not aborted). */
+static offca_rc load_aborted(const char *path, cer_verify_result *res, json_t **entries, const char **file,
+			     const char **sha, unsigned *next_step)
+{
+	json_t *start, *e;
+	size_t i;
+	unsigned done = 0;
+	offca_rc rc = cer_tr_load(path, NULL, 0, NULL, res, entries);
+
+	if (rc != OFFCA_OK)
+		return rc;
+	if (strcmp(res->status, "aborted") != 0)
+		return ut_err(OFFCA_E_STATE, "%s: the ceremony is %s, not aborted: nothing to resume", path, res->status);
+	start = json_object_get(json_array_get(*entries, 0), "data");
+	*file = json_string_value(json_object_get(start, "ceremony_file"));
+	*sha = json_string_value(json_object_get(start, "ceremony_sha256"));
+	if (*file == NULL || *sha == NULL)
+		return ut_err(OFFCA_E_STATE, "%s: the start entry names no ceremony file to resume with", path);
+	json_array_foreach(*entries, i, e) {
+		unsigned s = (unsigned)strtoul(json_string_value(json_object_get(e, "step")) ?: "0", NULL, 10);
+		if (strcmp(json_string_value(json_object_get(e, "event")) ?: "", "step-done") == 0 && s > done)
+			done = s;
+	}
+	*next_step = done + 1;
+	return OFFCA_OK;
+}
+
+offca_rc cer_transcript_resume_point(const char *path, char *ceremony_file, size_t cap, unsigned *next_step)
+{
+	cer_verify_result res;
+	json_t *entries = NULL;
+	const char *file = NULL, *sha = NULL;
+	offca_rc rc = load_aborted(path, &res, &entries, &file, &sha, next_step);
+
+	if (rc == OFFCA_OK)
+		snprintf(ceremony_file, cap, "%s", file);
+	json_decref(entries);
+	return rc;
+}
+
+offca_rc cer_transcript_resume(const char *path, const char *ceremony_file, unsigned next_step, cer_transcript **out)
+{
+	cer_verify_result res;
+	json_t *entries = NULL, *data = NULL;
+	const char *file = NULL, *sha = NULL;
+	unsigned char h[32];
+	uint64_t size = 0;
+	char *hex = NULL, *prev = NULL;
+	unsigned next = 0;
+	cer_transcript *t = NULL;
+	struct stat sb;
+	offca_rc rc;
+
+	*out = NULL;
+	rc = load_aborted(path, &res, &entries, &file, &sha, &next);
+	if (rc == OFFCA_OK)
+		rc = cer_tr_sha256_file(ceremony_file, h, &size);
+	if (rc != OFFCA_OK)
+		goto out;
+	hex = ut_hex(h, 32);
+	prev = ut_hex(res.head, 32);
+	if (hex == NULL || prev == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "transcript: out of memory");
+		goto out;
+	}
+	if (strcmp(hex, sha) != 0) {
+		rc = ut_err(OFFCA_E_VERIFY, "%s: SHA-256 %s, but the aborted ceremony ran the file with SHA-256 %s: "
+					    "resume only with the reviewed file, unchanged", ceremony_file, hex, sha);
+		goto out;
+	}
+	t = calloc(1, sizeof(*t));
+	if (t == NULL || (t->path = strdup(path)) == NULL) {
+		rc = ut_err(OFFCA_E_NOMEM, "transcript: out of memory");
+		goto out;
+	}
+	t->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (t->fd < 0 || fstat(t->fd, &sb) != 0) {
+		rc = ut_err(ut_errno_rc(errno), "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	t->size = sb.st_size;
+	t->seq = (json_int_t)res.entries;
+	memcpy(t->head, res.head, 32);
+	data = json_pack("{s:s, s:s, s:i, s:i, s:s}", "ceremony_file", ceremony_file, "ceremony_sha256", hex,
+			 "next_step", (int)next_step, "first_incomplete_step", (int)next, "previous_head", prev);
+	rc = data ? append_entry(t, "", "resume", data) : ut_err(OFFCA_E_NOMEM, "transcript: out of memory");
+	if (rc == OFFCA_OK) {
+		*out = t;
+		t = NULL;
+	}
+out:
+	cer_transcript_free(t);
+	json_decref(data);
+	json_decref(entries);
+	free(hex);
+	free(prev);
+	return rc;
+}

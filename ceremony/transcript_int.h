@@ -71,6 +71,7 @@ typedef struct cer_pdoc {
 	double y;            /* next baseline position */
 	char ceremony[CER_TRANSCRIPT_MAX_NAME];
 	char head_hex[65];
+	const char *footer;  /* footer text before the ceremony's name; NULL: the transcript's */
 } cer_pdoc;
 
 void cer_pdf_font(cer_pdoc *d, cer_font f, double size);
@@ -94,6 +95,11 @@ void cer_pdf_text(cer_pdoc *d, double x, double y, const char *text);
 size_t cer_pdf_para(cer_pdoc *d, double x, double width, double lh, const char *text, size_t max);
 /* Section heading with a rule under it, kept on one page with the next keep points. */
 void cer_pdf_heading(cer_pdoc *d, const char *title, double keep);
+/* Render with fn (which draws every page and ends with cer_pdf_end) in two passes ("Page n of m")
+   and write the PDF to pdf_path, never overwriting. proto: ceremony name, head, footer.
+   Errors: fn's, OFFCA_E_EXISTS, OFFCA_E_IO. */
+typedef offca_rc (*cer_pdf_draw_fn)(cer_pdoc *d, void *arg);
+offca_rc cer_pdf_write(const cer_pdoc *proto, const char *title, cer_pdf_draw_fn fn, void *arg, const char *pdf_path);
 /* Draw a QR code of text with its top-left corner at (x, y), size points square.
  * Errors: OFFCA_E_CRYPTO (encoding failed). */
 offca_rc cer_pdf_qr(cer_pdoc *d, const char *text, double x, double y, double size);

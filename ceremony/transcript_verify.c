@@ -21,6 +21,7 @@ typedef struct vstate {
 	unsigned char prev[32];
 	int ended;
 	int last_sig;             /* the last entry checked is a signature */
+	char start_sha[65];       /* the start entry's ceremony_sha256 ("" none) */
 	cer_verify_result r;
 } vstate;
 
@@ -126,13 +127,31 @@ static offca_rc check_chain(vstate *v, json_t *e)
 static offca_rc check_start(vstate *v, json_t *e, json_t *data)
 {
 	const char *fmt = json_string_value(json_object_get(data, "format"));
-	const char *name = json_string_value(json_object_get(data, "ceremony"));
+	const char *name = json_string_value(json_object_get(data, "ceremony")), *sha;
 
 	if (fmt == NULL || strcmp(fmt, CER_TR_FORMAT) != 0)
 		return bad(v, e, "not an offca transcript (format " CER_TR_FORMAT " expected)");
 	if (name == NULL || strlen(name) >= sizeof(v->r.ceremony))
 		return bad(v, e, "ceremony name missing or too long");
 	memcpy(v->r.ceremony, name, strlen(name) + 1);
+	sha = json_string_value(json_object_get(data, "ceremony_sha256"));
+	snprintf(v->start_sha, sizeof(v->start_sha), "%s", sha ? sha : "");
+	return OFFCA_OK;
+}
+
+/* A resumption reopens an aborted transcript (after its end and signatures) with the same
+   ceremony file: the chain goes on, and only a later end entry ends it again. */
+static offca_rc check_resume(vstate *v, json_t *e, json_t *data)
+{
+	const char *sha = json_string_value(json_object_get(data, "ceremony_sha256"));
+
+	if (!v->ended || strcmp(v->r.status, "aborted") != 0)
+		return bad(v, e, "a resume entry may only follow an aborted ceremony's end");
+	if (sha == NULL || strcmp(sha, v->start_sha) != 0)
+		return bad(v, e, "the resumed ceremony file's SHA-256 differs from the start entry's");
+	v->ended = 0;
+	v->r.resumptions++;
+	snprintf(v->r.status, sizeof(v->r.status), "incomplete");
 	return OFFCA_OK;
 }
 
@@ -275,8 +294,10 @@ static offca_rc check_event(vstate *v, json_t *e)
 	v->last_sig = strcmp(event, "signature") == 0;
 	if ((v->lineno == 1) != (strcmp(event, "start") == 0))
 		return bad(v, e, v->lineno == 1 ? "the first entry must be the start entry" : "a second start entry");
+	if (strcmp(event, "resume") == 0)
+		return check_resume(v, e, data);
 	if (v->ended && strcmp(event, "signature") != 0)
-		return bad(v, e, "only signatures may follow the end entry");
+		return bad(v, e, "only signatures (or a resumption of an aborted ceremony) may follow the end entry");
 	if (strcmp(event, "start") == 0)
 		return check_start(v, e, data);
 	if (strcmp(event, "signature") == 0)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -39,10 +40,13 @@ static const char qr_usage[] =
 	"          are fountain frames, so any large enough subset decodes). --scale N pixels per module\n"
 	"          (default 6). --text prints the UR strings, one per line, instead of (or, with\n"
 	"          --out-dir, as well as) writing images.\n"
-	"  show    draw the frames in this terminal with UTF-8 half blocks, one after another every\n"
-	"          --interval MS (default 500) or on a key press (--step); fountain frames go on until\n"
-	"          q or Ctrl-C. Default fragment size 200 bytes (webcams read version 13 quickly);\n"
-	"          a message of up to 400 bytes is shown as one frame.\n"
+	"  show    draw the frames in this terminal with UTF-8 half blocks and a 4-module quiet zone,\n"
+	"          one after another every --interval MS (default 500) or on a key press (--step);\n"
+	"          the arrow keys move one frame back or on; fountain frames go on until q or Ctrl-C.\n"
+	"          Default fragment size 200 bytes (webcams read version 13 quickly); a message of up\n"
+	"          to 400 bytes is shown as one frame. When the code would not fit the terminal, the\n"
+	"          largest fragment size that fits is picked (said on the status line); a\n"
+	"          --fragment-size that does not fit is refused.\n"
 	"  decode  reassemble from PNG/JPEG images (frames in any order, repeated, extra). Progress\n"
 	"          'k of n frames' on stderr. Frames of another message are rejected, never merged.\n"
 	"          The result is checked (CRC32, then a well-formed payload of its type) before the\n"
@@ -283,11 +287,15 @@ static int cmd_encode(int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : cli_fail(ut_err(OFFCA_E_IO, "cannot write to stdout"));
 }
 
-/* Wait for the next frame: timer or key. Returns 1 to go on, 0 to quit. */
+#define QR_QUIET 4 /* modules of quiet zone around a code on screen (the standard's minimum) */
+
+/* Wait for the next frame: timer or key. Returns 1 next frame, -1 previous (left arrow), 0 quit.
+   Right arrow or any other key: next. */
 static int next_or_quit(const struct qopts *o, int tty)
 {
 	struct pollfd p = {STDIN_FILENO, POLLIN, 0};
 	int r = poll(&p, tty ? 1 : 0, o->step && tty ? -1 : o->interval);
+	char seq[2];
 
 	if (cli_qr_interrupted)
 		return 0;
@@ -296,9 +304,100 @@ static int next_or_quit(const struct qopts *o, int tty)
 
 		if (read(STDIN_FILENO, &ch, 1) != 1)
 			return o->step ? 0 : 1;
-		return ch != 'q' && ch != 'Q' && ch != 3;
+		if (ch == 'q' || ch == 'Q' || ch == 3)
+			return 0;
+		/* an arrow key: ESC [ C (right) or ESC [ D (left) */
+		if (ch == 27 && poll(&p, 1, 50) > 0 && read(STDIN_FILENO, seq, 2) == 2 && seq[0] == '[')
+			return seq[1] == 'D' ? -1 : 1;
 	}
 	return 1;
+}
+
+/* The terminal's size (0 when unknown: not a terminal). */
+static void term_size(int *cols, int *rows)
+{
+	struct winsize ws;
+
+	*cols = *rows = 0;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
+		*cols = ws.ws_col;
+		*rows = ws.ws_row;
+	}
+}
+
+/* Characters a code of the encoder's first part takes (with the quiet zone and the status line). */
+static offca_rc part_size(xfr_ur_encoder *e, int *cols, int *rows)
+{
+	char *ur = NULL;
+	xfr_qr_code *c = NULL;
+	offca_rc rc = xfr_ur_encoder_part(e, 1, &ur);
+
+	if (rc == OFFCA_OK)
+		rc = xfr_qr_encode(ur, &c);
+	if (rc == OFFCA_OK) {
+		*cols = xfr_qr_code_width(c) + 2 * QR_QUIET;
+		*rows = (*cols + 1) / 2 + 1; /* the code's text rows and the status line */
+	}
+	xfr_qr_code_free(c);
+	free(ur);
+	return rc;
+}
+
+/* The encoder for show: with --fragment-size, refuse when its code does not fit the terminal;
+   else the largest fragment size whose code fits (said in *note). */
+static offca_rc fit_encoder(const char *path, struct qopts *o, xfr_ur_encoder **e, xfr_payload_type *type,
+			    size_t *plen, char *note, size_t cap)
+{
+	static const size_t frags[] = {0 /* the default */, 150, 100, 70, 50, 35, 25, 18};
+	const int user_set = o->fragment_set;
+	int tc, tr, w = 0, h = 0;
+	offca_rc rc;
+
+	note[0] = '\0';
+	term_size(&tc, &tr);
+	for (size_t i = 0; i < (user_set ? 1 : sizeof(frags) / sizeof(frags[0])); i++) {
+		if (!user_set && i > 0) {
+			o->fragment = frags[i];
+			o->fragment_set = 1;
+		}
+		rc = make_encoder(path, o, 1, e, type, plen);
+		if (rc == OFFCA_OK)
+			rc = part_size(*e, &w, &h);
+		if (rc != OFFCA_OK && rc != OFFCA_E_TOO_BIG)
+			return rc;
+		if (rc == OFFCA_OK && (tc == 0 || (w <= tc && h <= tr))) {
+			if (!user_set && i > 0)
+				snprintf(note, cap, "fragment size %zu picked to fit this %dx%d terminal", o->fragment, tc, tr);
+			return OFFCA_OK;
+		}
+		xfr_ur_encoder_free(*e);
+		*e = NULL;
+		if (user_set)
+			return ut_err(OFFCA_E_USAGE, "a frame of --fragment-size %zu needs a %dx%d terminal, this one is %dx%d: "
+						     "enlarge it (or a smaller font) or give a smaller --fragment-size", o->fragment, w,
+				      h, tc, tr);
+	}
+	return ut_err(OFFCA_E_USAGE, "this %dx%d terminal is too small for any QR frame (at least %dx%d): enlarge it "
+				     "or use a smaller font, or qr encode --out-dir to write PNG frames", tc, tr, w, h);
+}
+
+/* One frame and its status line: "frame 7 of 9" for the pure fragments, then
+   "frame 1 of 9 (fountain 10)" for the fountain parts past them. */
+static void show_frame(const char *txt, const struct qopts *o, const char *ur_type, uint32_t seq, size_t seq_len,
+		       const char *note)
+{
+	char where[96];
+
+	if (seq <= seq_len)
+		snprintf(where, sizeof(where), "frame %u of %zu", seq, seq_len);
+	else
+		snprintf(where, sizeof(where), "frame %zu of %zu (fountain %u)", (size_t)(seq - 1) % seq_len + 1, seq_len,
+			 seq);
+	/* no newline after the status line: on a terminal just tall enough it would scroll the top away */
+	printf("\x1b[H\x1b[2J%sur:%s  %s  %s%s%s", txt, ur_type, where,
+	       o->step ? "any key or \xe2\x86\x92: next, \xe2\x86\x90: back, q: quit"
+		       : "\xe2\x86\x90 \xe2\x86\x92: move, q or Ctrl-C: quit",
+	       note[0] ? "  " : "", note);
 }
 
 static int cmd_show(int argc, char **argv)
@@ -309,14 +408,15 @@ static int cmd_show(int argc, char **argv)
 	xfr_payload_type type;
 	struct termios saved, raw;
 	size_t plen, seq_len, shown = 0;
-	int first, tty;
+	int first, tty, move = 1;
 	uint32_t seq = 1;
+	char note[160];
 
 	if (cli_qr_parse("qr show", QR_SHOW_OPTS, argc, argv, &o, &first) != 0)
 		return 2;
 	if (argc - first != 1)
 		return cli_usage_error("qr show", "give exactly one FILE");
-	rc = make_encoder(argv[first], &o, 1, &e, &type, &plen);
+	rc = fit_encoder(argv[first], &o, &e, &type, &plen, note, sizeof(note));
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	seq_len = xfr_ur_encoder_seq_len(e);
@@ -338,20 +438,23 @@ static int cmd_show(int argc, char **argv)
 		if (rc == OFFCA_OK && ur != NULL)
 			rc = xfr_qr_encode(ur, &c);
 		if (rc == OFFCA_OK && c != NULL)
-			rc = xfr_qr_text(c, 2, &txt);
+			rc = xfr_qr_text(c, QR_QUIET, &txt);
 		if (rc == OFFCA_OK && txt != NULL)
-			printf("\x1b[H\x1b[2J%s\nur:%s  frame %u (%zu fragment%s)  %s\n", txt, xfr_payload_ur_type(type),
-			       seq, seq_len, seq_len == 1 ? "" : "s", o.step ? "any key: next, q: quit" : "q or Ctrl-C: quit");
+			show_frame(txt, &o, xfr_payload_ur_type(type), seq, seq_len, note);
 		fflush(stdout);
 		free(ur);
 		free(txt);
 		xfr_qr_code_free(c);
 		shown++;
-		if (rc != OFFCA_OK || (o.max_frames && shown >= o.max_frames) || !next_or_quit(&o, tty))
+		if (rc != OFFCA_OK || (o.max_frames && shown >= o.max_frames) || (move = next_or_quit(&o, tty)) == 0)
 			break;
-		if (seq_len > 1)
+		if (seq_len > 1 && move > 0)
 			seq = seq == UINT32_MAX ? 1 : seq + 1;
+		else if (seq_len > 1 && seq > 1)
+			seq--;
 	}
+	if (shown > 0)
+		putchar('\n'); /* the status line has none: the prompt comes back on a line of its own */
 	if (tty)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	signal(SIGINT, SIG_DFL);

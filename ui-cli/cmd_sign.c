@@ -1,6 +1,7 @@
 /* cmd_sign.c - offca sign (CSRs -> certificates, one token login) and offca issue --generate-key. */
 #include "cli.h"
 #include "export_cli.h"
+#include "sign_confirm.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "offca/bundle.h"
 #include "offca/config.h"
@@ -41,7 +43,12 @@ static const char sign_usage[] =
 	"  --out FILE        the certificate (PEM) for a single CSR; never overwritten\n"
 	"  --out-dir DIR     one SERIAL.pem per certificate in DIR (default: HOME/outbox)\n"
 	"  --issuer NAME     issuing CA (default: the newest intermediate, else the root)\n"
-	"  --dry-run         check everything and show what would be signed; no token, no store change\n";
+	"  --dry-run         check everything and show what would be signed; no token, no store change\n"
+	"  --yes             on a terminal, sign without showing the batch and asking for yes first\n"
+	"\n"
+	"On a terminal, sign shows what it is about to sign (count, issuer, profile, validity, each\n"
+	"subject and SANs; a long batch: the first and last few) and signs only after \"yes\". Without a\n"
+	"terminal on standard input it does not ask (the token's touch is the human presence there).\n";
 
 static const char issue_usage[] =
 	"usage: offca issue --generate-key --subject DN --san NAME... --profile server|client|mtls\n"
@@ -70,7 +77,7 @@ static const char issue_usage[] =
 
 enum { O_HOME = 1, O_CSR, O_PROFILE, O_DAYS, O_OUT, O_OUTDIR, O_ISSUER, O_DRY, O_PENDING, O_PENDALL,
        O_PINFILE, O_MODULE, O_GENKEY, O_SUBJECT, O_SAN, O_LEGACY, O_PASSFILE, O_KEYTYPE, O_LAYOUT,
-       O_K8S, O_NS, O_SOPS, O_AGE };
+       O_K8S, O_NS, O_SOPS, O_AGE, O_YES };
 
 static const struct option long_opts[] = {
 	{"home", required_argument, NULL, O_HOME},         {"csr", required_argument, NULL, O_CSR},
@@ -84,7 +91,7 @@ static const struct option long_opts[] = {
 	{"passphrase-file", required_argument, NULL, O_PASSFILE}, {"key-type", required_argument, NULL, O_KEYTYPE},
 	{"layout", required_argument, NULL, O_LAYOUT},     {"k8s-secret", required_argument, NULL, O_K8S},
 	{"namespace", required_argument, NULL, O_NS},      {"sops", no_argument, NULL, O_SOPS},
-	{"age", required_argument, NULL, O_AGE},
+	{"age", required_argument, NULL, O_AGE},           {"yes", no_argument, NULL, O_YES},
 	{"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
 
 #define MAX_ARGS_LIST CA_SIGN_MAX_BATCH
@@ -94,7 +101,7 @@ struct opts {
 	const char *k8s, *ns;
 	int sops;
 	long days;
-	int dry, pend_all, genkey, legacy;
+	int dry, pend_all, genkey, legacy, yes;
 	const char **csrs; size_t n_csrs;
 	uint64_t *pend; size_t n_pend;
 	const char **sans; size_t n_sans;
@@ -165,6 +172,7 @@ static int parse(const char *cmd, int argc, char **argv, struct opts *o)
 		case O_OUTDIR: o->out_dir = optarg; break;
 		case O_ISSUER: o->issuer = optarg; break;
 		case O_DRY: o->dry = 1; break;
+		case O_YES: o->yes = 1; break;
 		case O_PENDALL: o->pend_all = 1; break;
 		case O_PINFILE: o->pin_file = optarg; break;
 		case O_MODULE: o->module = optarg; break;
@@ -421,6 +429,10 @@ int cli_cmd_sign(int argc, char **argv)
 	so.days = (unsigned)o.days;
 	so.source = o.n_pend || o.pend_all ? "offca sign --pending" : "offca sign";
 	so.threads = 2;
+	/* on a terminal, a person sees the batch and types yes before any file or token is touched */
+	if (!o.dry && !o.yes && isatty(STDIN_FILENO) &&
+	    (rc = cli_sign_confirm(s, cfg, in, n, &so, o.profile, stdin, stdout)) != OFFCA_OK)
+		goto out;
 	if (o.out == NULL && !o.dry) {
 		char dir[4096];
 		if (o.out_dir != NULL)

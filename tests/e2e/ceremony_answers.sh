@@ -74,6 +74,13 @@ EOF2
 "$OFFCA" ceremony run lifecycle.yaml --home "$HOME_DIR" --answers answers.lines --credentials creds.yaml --no-pdf \
   > life.out 2>&1 || { cat life.out; fail "lifecycle ceremony"; }
 L=lifecycle-out
+# the CRL block shows thisUpdate and nextUpdate, as the CRL itself says (issue 17)
+nu=$(openssl crl -in $L/int.crl -noout -nextupdate | sed 's/^nextUpdate=//')
+nu_iso=$(date -u -d "$nu" '+%Y-%m-%d %H:%M:%S UTC')
+tu_iso=$(date -u -d "$(openssl crl -in $L/int.crl -noout -lastupdate | sed 's/^lastUpdate=//')" '+%Y-%m-%d %H:%M:%S UTC')
+grep -q "nextUpdate $nu_iso" life.out || { grep -i update life.out; fail "the CRL block does not show nextUpdate $nu_iso"; }
+grep -q "thisUpdate $tu_iso" life.out || fail "the CRL block does not show thisUpdate $tu_iso"
+pass "CRL block: thisUpdate and nextUpdate as in the CRL"
 cat $D/root.pem $D/intermediate.pem > chain.pem
 openssl verify -x509_strict -CAfile $D/root.pem $L/partner.pem >/dev/null || fail "partner intermediate"
 [ "$(ls $L/certs | wc -l)" = 1 ] || fail "expected exactly the approved CSR signed"
@@ -81,7 +88,7 @@ openssl x509 -in $L/certs/*.pem -noout -subject | grep -q queued1 || fail "the w
 "$OFFCA" pending list --home "$HOME_DIR" | grep -q queued2 || fail "the declined CSR should stay pending"
 "$OFFCA" pending list --home "$HOME_DIR" | grep -q queued1 && fail "the signed CSR is still pending"
 grep '"event":"pending-removed"' $L/transcript.jsonl | grep -q '"count":1' || fail "queue drain not recorded"
-grep -q "subject  CN=queued1.demo.example" life.out && grep -q "SANs     DNS:queued2.demo.example" life.out \
+grep -q "subject (RFC 4514)       CN=queued1.demo.example" life.out && grep -q "SANs in the certificate  DNS:queued2.demo.example" life.out \
   || fail "the operator was not shown each CSR's subject and SANs"
 pass "signing session: each subject and SANs shown, the operator's yes/no per CSR obeyed; pending queue updated"
 openssl crl -in $L/int.crl -noout -text | grep -q "CRL Number" || fail "CRL number"
@@ -103,7 +110,7 @@ grep -q "DRY RUN" dry.out || fail "dry run not announced"
 [ ! -e demo-ceremony-out ] || fail "a dry run wrote into the current directory"
 tr=$(sed -n 's/^Transcript: //p' dry.out); [ -s "$tr" ] || fail "dry-run transcript not found"
 grep -q '"dry_run":true' "$tr" && grep -q '(DRY RUN)' "$tr" || fail "transcript not marked dry run"
-"$OFFCA" ceremony verify "$tr" >/dev/null || fail "dry-run transcript verify"
+"$OFFCA" ceremony verify "$tr" --no-ca >/dev/null || fail "dry-run transcript verify"
 "$OFFCA" token list > tokens.out
 pkcs11-tool --module "$SOFTHSM_MODULE" --token-label demo-root --login --pin 123456 --list-objects 2>/dev/null \
   | grep -c "label: *demo-root-key" | grep -qx 2 || fail "the real root token changed"

@@ -106,7 +106,7 @@ pass "qr decode --import refuses a CSR already pending (as #$first)"
 "$OFFCA" qr show "$T/a.der" --interval 10 --max-frames 3 < /dev/null > "$T/show.out"
 grep -q "▀\|▄\|█" "$T/show.out" || fail "show drew no half blocks"
 [ "$(grep -c 'frame ' "$T/show.out")" -eq 3 ] || fail "show did not stop after 3 frames"
-grep -q "ur:offca-csr  frame 3 (" "$T/show.out" || fail "show caption missing"
+grep -q "ur:offca-csr  frame 3 of [0-9]" "$T/show.out" || fail "show caption missing"
 pass "qr show draws frames with half blocks"
 
 # scan: no camera here

@@ -133,7 +133,7 @@ expect PIN for key '[^']*' \(asked for every signature\):
 send 123456
 shell python3 "$OFFCA_SRC/tests/lib/piv_card.py" --touch "$PIV_STATE" 10
 EOF
-python3 "$OFFCA_SRC/tests/lib/pty_drive.py" "$T/pty.script" -- "$OFFCA" sign --module "$OPENSC" \
+python3 "$OFFCA_SRC/tests/lib/pty_drive.py" "$T/pty.script" -- "$OFFCA" sign --yes --module "$OPENSC" \
   --csr "$T/leaf1.csr" --profile server --days 10 --out "$T/prompted.pem" > "$T/pty.out" 2>&1 ||
   fail "sign with the PIN typed at the prompt: $(cat "$T/pty.out")"
 openssl verify -CAfile "$T/root.pem" "$T/prompted.pem" > /dev/null || fail "prompted certificate does not verify"

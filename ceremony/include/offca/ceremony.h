@@ -77,6 +77,8 @@ typedef struct cer_env {
 	const char *out_dir;     /* overrides the file's output-dir (dry runs), NULL: the file's */
 	int skip_tokens;         /* do not look at tokens at all (validate --offline) */
 	int skip_store;          /* do not look at the CA home (validate --offline) */
+	unsigned resume_from;    /* resuming an aborted run at this step (1-based): the steps before it
+				    are done (their keys, outputs, issuers and the transcript exist) */
 } cer_env;
 
 /*
@@ -155,6 +157,7 @@ typedef struct cer_run_opts {
 	FILE *in, *out;                /* the operator's terminal (questions); PINs use /dev/tty */
 	volatile sig_atomic_t *interrupted; /* set by the caller's SIGINT handler; may be NULL */
 	unsigned token_wait_s;         /* how long to wait for "insert token X now" (0: 300 s) */
+	const char *resume;            /* the transcript of an aborted run of file to continue, or NULL */
 } cer_run_opts;
 
 typedef struct cer_run_result {
@@ -173,6 +176,23 @@ typedef struct cer_run_result {
  * after which the transcript also ends "aborted".
  */
 offca_rc cer_run(const cer_run_opts *opts, cer_diag *diag, cer_run_result *res);
+
+/* Hashes as people read them: upper-case hex in groups of four ("75BA 1446 ..."), the one format
+   of the run screen, the PDFs and verify (fpr.c). A SHA-256 takes CER_FP_LEN bytes with its NUL. */
+#define CER_FP_LEN 80
+void cer_hex_grouped(const unsigned char *raw, size_t n, char *buf, size_t cap);
+/* A recorded hash ("ab12...", "AB:12:..." or grouped) in that format; text that is not an even
+   run of at least 16 hex digits is copied as it is. */
+void cer_fp_text(const char *recorded, char *buf, size_t cap);
+
+/*
+ * The reviewed ceremony file on paper, before the ceremony: its SHA-256 (and a QR code of it),
+ * every step's title, canonical description and step hash (the values the run screen shows),
+ * written to pdf_path (never overwritten). summary (may be NULL) gets the same hashes as text.
+ * Only the file itself is checked (cer_file_load). Errors: cer_file_load's (diag), OFFCA_E_EXISTS,
+ * OFFCA_E_IO.
+ */
+offca_rc cer_review_pdf(const char *file, const char *pdf_path, cer_diag *diag, FILE *summary);
 
 /* "root-key" ... "ocsp-responses": the step types, NULL-terminated (for docs and --help). */
 extern const char *const cer_step_type_names[];

@@ -134,6 +134,7 @@ typedef struct cer_verify_result {
 	char status[32];          /* "completed", "aborted" (from the end entry) or "incomplete" */
 	unsigned char head[32];   /* hash of the last entry: compare with the paper copy's QR code */
 	char ceremony[CER_TRANSCRIPT_MAX_NAME]; /* ceremony name from the start entry */
+	unsigned resumptions;     /* "resume" entries: an aborted ceremony continued */
 	int sealed;               /* 1: the last entry is a valid signature, so every entry is
 				     covered by a signature (nothing unsigned at the end) */
 } cer_verify_result;
@@ -173,6 +174,19 @@ offca_rc cer_transcript_verify(const char *path, const char *base_dir, int check
  * Errors: those of cer_transcript_verify(), OFFCA_E_EXISTS (pdf_path exists), OFFCA_E_CRYPTO
  * (QR encoding), OFFCA_E_IO (cairo), OFFCA_E_DISK_FULL, OFFCA_E_NOMEM.
  */
+/*
+ * Continue an aborted ceremony's transcript at path: it must verify (chain and signatures) and
+ * end "aborted"; ceremony_file's SHA-256 must equal the start entry's. Appends a "resume" entry
+ * (the file's SHA-256, the step it resumes at, the previous head) and returns the handle, open for
+ * appending like a new one. next_step: the first step (1-based) with no "step-done" entry.
+ * cer_transcript_resume_point() only reads: the ceremony file the start entry names and next_step.
+ * Errors: those of verification (OFFCA_E_VERIFY), OFFCA_E_STATE (not aborted: completed or cut
+ * off), OFFCA_E_VERIFY (another ceremony file), OFFCA_E_IO.
+ */
+offca_rc cer_transcript_resume_point(const char *path, char *ceremony_file, size_t cap, unsigned *next_step);
+offca_rc cer_transcript_resume(const char *path, const char *ceremony_file, unsigned next_step,
+			       cer_transcript **out);
+
 offca_rc cer_transcript_pdf(const char *transcript_path, const char *pdf_path);
 
 #endif

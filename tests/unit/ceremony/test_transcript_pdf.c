@@ -5,6 +5,7 @@
 #include "test_transcript_fixture.h"
 
 #include "transcript_int.h"
+#include "offca/ceremony.h"
 
 /* fontconfig keeps its configuration and caches for the life of the process (reachable only
  * through its own globals): not a leak of ours. */
@@ -141,7 +142,7 @@ static void test_pdf_content_and_qr(void **state)
 	cer_verify_result r;
 	unsigned char h[32];
 	uint64_t size;
-	char *text, *qr, *hex, *fp, half[33];
+	char *text, *qr, *hex, grouped[CER_FP_LEN];
 	int i;
 
 	(void)state;
@@ -156,15 +157,14 @@ static void test_pdf_content_and_qr(void **state)
 		if (strstr(text, want[i]) == NULL)
 			fail_msg("PDF text lacks \"%s\":\n%s", want[i], text);
 	}
-	/* the output's fingerprint as printed: the first 16 bytes in colon hex on one line */
+	/* the output's fingerprint as printed: the first 16 bytes grouped "75BA 1446 ..." on one line */
 	fx_ok(cer_tr_sha256_file("root.pem", h, &size));
-	fp = ut_hex_colon(h, 16);
-	if (strstr(text, fp) == NULL)
-		fail_msg("PDF text lacks the root.pem fingerprint %s", fp);
-	free(fp);
+	cer_hex_grouped(h, 16, grouped, sizeof(grouped));
+	if (strstr(text, grouped) == NULL)
+		fail_msg("PDF text lacks the root.pem fingerprint %s", grouped);
 	hex = ut_hex(r.head, 32);
-	snprintf(half, sizeof(half), "%.32s", hex);
-	assert_non_null(strstr(text, half));
+	cer_hex_grouped(r.head, 16, grouped, sizeof(grouped));
+	assert_non_null(strstr(text, grouped));
 	free(text);
 
 	/* render the first page and read the QR code back */
