@@ -4,8 +4,10 @@
  * filter) and holds only its channel and 0/1/2: no key, no credential, no network connection.
  * It runs only the hooks configured when it started (--dns-hook and --deploy-hook for issue, the
  * records' hooks and --deploy-hook for renew): a message picks a certificate and which of its
- * hooks, never a command or a path. The hook gets stdin /dev/null, stdout sent to stderr, and no
- * other descriptor; it is killed after HOOK_TIMEOUT seconds.
+ * hooks, never a command or a path. A hook gets stdin /dev/null, stdout sent to stderr, and no
+ * other descriptor, as before the runner existed: a DNS hook is killed after HOOK_TIMEOUT seconds
+ * and ignores SIGINT, SIGTERM and SIGHUP (it inherited that from the DNS process, which stays to
+ * clean up); a deploy hook has the default dispositions and no time limit (it ran from main).
  */
 #define _GNU_SOURCE /* realpath's PATH_MAX */
 #include <errno.h>
@@ -21,12 +23,13 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "dns.h"
 #include "ipc.h"
 #include "offca/util.h"
 #include "proc.h"
 #include "sandbox.h"
 
-#define HOOK_TIMEOUT 300 /* seconds, for the DNS and the deploy hooks alike */
+#define HOOK_TIMEOUT 300 /* seconds, for a DNS hook (as in the DNS process before) */
 #define MAX_DOMAINS  4096
 
 struct hstate {
@@ -35,9 +38,13 @@ struct hstate {
 	char state_abs[PATH_MAX];
 };
 
-/* sh -c CMD ARGS... with env (NULL-terminated NAME=VALUE list), the existing hook contract */
+/*
+ * sh -c CMD ARGS... with env (NULL-terminated NAME=VALUE list), the existing hook contract.
+ * OFFCA_OK (exit 0), OFFCA_E_TIMEOUT (a DNS hook killed), OFFCA_E_PROTOCOL (*code: its exit
+ * status, 128 + signal), or OFFCA_E_IO with the detail set; the caller words the other errors.
+ */
 static offca_rc run(const char *what, const char *script, const char *const *args, size_t nargs,
-		    const char *const *env)
+		    const char *const *env, int dns, int *code)
 {
 	pid_t pid;
 	int st = 0;
@@ -62,7 +69,9 @@ static offca_rc run(const char *what, const char *script, const char *const *arg
 			dup2(devnull, 0); /* a hook never waits on our stdin */
 		dup2(2, 1);               /* hook chatter goes to stderr, stdout stays offca-acme's */
 		acme_close_fds_except(-1); /* stdin, stdout, stderr only */
-		signal(SIGINT, SIG_DFL);
+		signal(SIGINT, dns ? SIG_IGN : SIG_DFL);
+		signal(SIGTERM, dns ? SIG_IGN : SIG_DFL);
+		signal(SIGHUP, dns ? SIG_IGN : SIG_DFL);
 		for (size_t i = 0; env != NULL && env[i] != NULL; i++)
 			putenv((char *)env[i]);
 		execv("/bin/sh", (char *const *)argv);
@@ -74,18 +83,16 @@ static offca_rc run(const char *what, const char *script, const char *const *arg
 			break;
 		if (w < 0 && errno != EINTR)
 			return ut_err(OFFCA_E_IO, "waiting for the %s: %s", what, strerror(errno));
-		if (time(NULL) > end) {
+		if (dns && time(NULL) > end) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
-			return ut_err(OFFCA_E_TIMEOUT, "%s '%s' did not finish in %d s", what, script, HOOK_TIMEOUT);
+			return OFFCA_E_TIMEOUT;
 		}
 		struct timespec ts = {0, 20000000L};
 		nanosleep(&ts, NULL);
 	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return ut_err(OFFCA_E_PROTOCOL, "%s '%s' failed (exit %d)", what, script,
-			      WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-	return OFFCA_OK;
+	*code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return *code == 0 ? OFFCA_OK : OFFCA_E_PROTOCOL;
 }
 
 /* the configured hook of kind ("dns", "deploy" or "option") for certificate name; NULL if none */
@@ -136,7 +143,8 @@ static offca_rc dns_request(const struct hstate *hs, const char *cert, const uns
 
 	for (int i = 0; i < 3; i++)
 		a[i] = acme_ipc_field(body, len, &pos);
-	if (a[0] == NULL || a[1] == NULL || a[2] == NULL || (strcmp(a[0], "add") != 0 && strcmp(a[0], "remove") != 0))
+	if (a[0] == NULL || a[1] == NULL || a[2] == NULL || (strcmp(a[0], "add") != 0 && strcmp(a[0], "remove") != 0) ||
+	    strlen(a[1]) > ACME_DNS_MAX_NAME || strlen(a[2]) > ACME_DNS_MAX_TXT)
 		return ut_err(OFFCA_E_INTERNAL, "hook runner: malformed DNS hook request");
 	if (cmd == NULL)
 		return ut_err(OFFCA_E_USAGE, "%s has no DNS hook", cert);
@@ -144,7 +152,13 @@ static offca_rc dns_request(const struct hstate *hs, const char *cert, const uns
 	if (n < 0 || (size_t)n >= sizeof(script))
 		return ut_err(OFFCA_E_USAGE, "--dns-hook: command too long");
 	const char *args[4] = {"offca-dns-hook", a[0], a[1], a[2]};
-	return run("DNS hook", script, args, 4, NULL);
+	int code = 0;
+	offca_rc rc = run("DNS hook", script, args, 4, NULL, 1, &code);
+	if (rc == OFFCA_E_TIMEOUT) /* the DNS process's own wording, before the runner */
+		return ut_err(rc, "DNS hook '%s %s %s' did not finish in %d s", cmd, a[0], a[1], HOOK_TIMEOUT);
+	if (rc == OFFCA_E_PROTOCOL)
+		return ut_err(rc, "DNS hook '%s %s %s ...' failed (exit %d)", cmd, a[0], a[1], code);
+	return rc;
 }
 
 /* serve one DNS process's channel (passed by the main process) until it closes */
@@ -188,12 +202,11 @@ static offca_rc deploy_request(const struct hstate *hs, const unsigned char *bod
 	snprintf(lineage, sizeof(lineage), "RENEWED_LINEAGE=%s/live/%s", hs->state_abs, name);
 	snprintf(domenv, sizeof(domenv), "RENEWED_DOMAINS=%s", doms);
 	const char *env[3] = {lineage, domenv, NULL};
-	offca_rc rc = run("deploy hook", cmd, NULL, 0, env);
-	if (rc != OFFCA_OK) {
-		char msg[1024];
-		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
-		rc = ut_err(rc, "the certificate for %s was written but %s", name, msg);
-	}
+	int code = 0;
+	offca_rc rc = run("deploy hook", cmd, NULL, 0, env, 0, &code);
+	if (rc == OFFCA_E_PROTOCOL) /* the main process's wording and exit code (74), before the runner */
+		return ut_err(OFFCA_E_IO, "the certificate for %s was written but the deploy hook '%s' failed (exit %d)",
+			      name, cmd, code);
 	return rc;
 }
 
