@@ -17,9 +17,23 @@ struct acme_opts {
 	int no_sandbox;
 	const char *key_policy, *textfile; /* --key-policy new|reuse|reuse-for (key_days), metrics --textfile */
 	int key_days;
+	int hooks_renew;            /* the hook runner reads the records' hooks (renew) */
+	struct acme_proc *hooks;    /* the hook runner (issue with a hook, renew), else NULL */
 	int argc;    /* positional arguments after the command word */
 	char **argv;
 };
+
+/*
+ * The hook runner (hookproc.c): forked before any filter, the only process that execs. It runs the
+ * hooks configured at start (o->dns_hook, o->deploy_hook; with o->hooks_renew also every record's
+ * dns.hook and deploy_hook, read once at start), never a command a message names.
+ */
+offca_rc acme_hookproc_start(const struct acme_opts *o, struct acme_proc **out);
+/* A new channel on which the hook runner runs certificate cert's DNS hook; *fd is ours (CLOEXEC). */
+offca_rc acme_hookproc_dns_channel(struct acme_proc *hp, const char *cert, int *fd);
+/* Run certificate name's deploy hook, kind "deploy" (its record's / --deploy-hook at issue) or
+ * "option" (renew --deploy-hook), with RENEWED_DOMAINS=domains. */
+offca_rc acme_hookproc_deploy(struct acme_proc *hp, const char *name, const char *kind, const char *domains);
 
 offca_rc acme_cmd_account(struct acme_opts *o);
 offca_rc acme_cmd_issue(struct acme_opts *o);

@@ -146,49 +146,27 @@ static offca_rc write_outputs(struct acme_session *s, const char *name, const st
 	return rc;
 }
 
-/* Run a deploy hook for the certificate name: sh -c CMD with certbot's RENEWED_* variables. */
-static offca_rc deploy(const struct acme_opts *o, const char *cmd, const char *name, const json_t *doms)
+/*
+ * Run a deploy hook for the certificate name through the hook runner (sh -c CMD with certbot's
+ * RENEWED_* variables): kind "deploy" is the hook given at issue and recorded, "option" renew's
+ * --deploy-hook. Only hooks the runner was configured with at start can run.
+ */
+static offca_rc deploy(const struct acme_opts *o, const char *kind, const char *name, const json_t *doms)
 {
-	char lineage[4096], names[4096] = "";
+	char names[4096] = "";
 	size_t i, used = 0;
 	json_t *x;
-	pid_t pid;
-	int st = 0, n;
+	int n;
 
-	char st_abs[PATH_MAX];
-
-	n = snprintf(lineage, sizeof(lineage), "%s/live/%s", realpath(o->state, st_abs) != NULL ? st_abs : o->state,
-		     name);
-	if (n < 0 || (size_t)n >= sizeof(lineage))
-		return ut_err(OFFCA_E_USAGE, "path too long");
+	if (o->hooks == NULL)
+		return ut_err(OFFCA_E_INTERNAL, "deploy hook without the hook runner");
 	json_array_foreach(doms, i, x) {
 		n = snprintf(names + used, sizeof(names) - used, "%s%s", used ? " " : "", json_string_value(x));
 		if (n < 0 || (size_t)n >= sizeof(names) - used)
 			break;
 		used += (size_t)n;
 	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return ut_err(OFFCA_E_IO, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		dup2(2, 1);
-		acme_close_fds_except(-1); /* the hook gets stdin, stdout, stderr: not our channels or sockets */
-		setenv("RENEWED_LINEAGE", lineage, 1);
-		setenv("RENEWED_DOMAINS", names, 1);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return ut_err(OFFCA_E_IO, "waiting for the deploy hook: %s", strerror(errno));
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return ut_err(OFFCA_E_IO, "the certificate for %s was written but the deploy hook '%s' failed (exit %d)",
-			      name, cmd, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-	return OFFCA_OK;
+	return acme_hookproc_deploy(o->hooks, name, kind, names);
 }
 
 /*
@@ -257,7 +235,16 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 	if (rc != OFFCA_OK)
 		goto out;
 	dns_cfg(json_object_get(rec, "dns"), o->verbose, &s->dcfg);
-	rc = acme_dnsproc_start(&s->dcfg, &s->dp);
+	s->dcfg.hook_fd = -1;
+	if (s->dcfg.hook != NULL && o->hooks == NULL)
+		rc = ut_err(OFFCA_E_INTERNAL, "DNS hook without the hook runner");
+	else if (s->dcfg.hook != NULL) /* the DNS process asks the runner on a channel of its own */
+		rc = acme_hookproc_dns_channel(o->hooks, name, &s->dcfg.hook_fd);
+	if (rc == OFFCA_OK)
+		rc = acme_dnsproc_start(&s->dcfg, &s->dp);
+	if (s->dcfg.hook_fd >= 0)
+		close(s->dcfg.hook_fd); /* the DNS process has it; we never speak on it */
+	s->dcfg.hook_fd = -1;
 	if (rc != OFFCA_OK)
 		goto out;
 	memset(&oreq, 0, sizeof(oreq));
@@ -293,10 +280,10 @@ offca_rc acme_issue_one(struct acme_opts *o, struct acme_session *s, const char 
 	printf("%s: issued serial %s for %zu name(s), valid until %s -> %s/live/%s/fullchain.pem\n", name,
 	       serial ? serial : "?", names.n, until, o->state, name);
 	if (jstr(rec, "deploy_hook") != NULL)
-		rc = deploy(o, jstr(rec, "deploy_hook"), name, doms);
+		rc = deploy(o, "deploy", name, doms);
 	if (rc == OFFCA_OK && o->deploy_hook != NULL &&
 	    (jstr(rec, "deploy_hook") == NULL || strcmp(jstr(rec, "deploy_hook"), o->deploy_hook) != 0))
-		rc = deploy(o, o->deploy_hook, name, doms);
+		rc = deploy(o, "option", name, doms);
 out:
 	acme_names_clear(&names);
 	X509_REQ_free(genreq);

@@ -1,6 +1,6 @@
 /*
- * dnsproc.c - the DNS process: the only process that reads the TSIG secret (rfc2136) or runs the
- * DNS hook (whose credentials are the hook's own 0600 files). It remembers every record it added
+ * dnsproc.c - the DNS process: the only process that reads the TSIG secret (rfc2136) or asks the
+ * hook runner to run the DNS hook (whose credentials are the hook's own 0600 files). It remembers every record it added
  * and removes what is left when the main process quits or dies, so no TXT record is left behind.
  */
 #include <errno.h>
@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,7 +20,6 @@
 #include "sandbox.h"
 
 #define MAX_RECORDS  64
-#define HOOK_TIMEOUT 300 /* seconds */
 
 struct record {
 	char name[ACME_DNS_MAX_NAME + 1];
@@ -37,48 +35,13 @@ struct dstate {
 	int fd; /* our channel: readable while we wait means the main process is gone */
 };
 
+/* the hook runner runs the DNS hook configured at start: we only say add/remove, name, value */
 static offca_rc run_hook(struct dstate *ds, const char *op, const char *name, const char *value)
 {
-	pid_t pid;
-	int st = 0;
-	time_t end = time(NULL) + HOOK_TIMEOUT;
-	char script[4096];
-	int n;
+	const char *f[3] = {op, name, value};
+	offca_rc rc = acme_ipc_sendv(ds->cfg->hook_fd, ACME_IPC_HOOK_DNS, f, 3);
 
-	n = snprintf(script, sizeof(script), "%s \"$@\"", ds->cfg->hook);
-	if (n < 0 || (size_t)n >= sizeof(script))
-		return ut_err(OFFCA_E_USAGE, "--dns-hook: command too long");
-	pid = fork();
-	if (pid < 0)
-		return ut_err(OFFCA_E_IO, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (devnull >= 0)
-			dup2(devnull, 0); /* a hook never waits on our stdin */
-		dup2(2, 1); /* hook chatter goes to stderr, stdout stays ours */
-		acme_close_fds_except(-1); /* stdin, stdout, stderr only: not our channel, not DNS sockets */
-		execl("/bin/sh", "sh", "-c", script, "offca-dns-hook", op, name, value, (char *)NULL);
-		_exit(127);
-	}
-	for (;;) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR)
-			return ut_err(OFFCA_E_IO, "waiting for the DNS hook: %s", strerror(errno));
-		if (time(NULL) > end) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			return ut_err(OFFCA_E_TIMEOUT, "DNS hook '%s %s %s' did not finish in %d s", ds->cfg->hook, op,
-				      name, HOOK_TIMEOUT);
-		}
-		struct timespec ts = {0, 20000000L};
-		nanosleep(&ts, NULL);
-	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return ut_err(OFFCA_E_PROTOCOL, "DNS hook '%s %s %s ...' failed (exit %d)", ds->cfg->hook, op, name,
-			      WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-	return OFFCA_OK;
+	return rc == OFFCA_OK ? acme_ipc_reply(ds->cfg->hook_fd, NULL, NULL) : rc;
 }
 
 static offca_rc do_change(struct dstate *ds, const char *name, const char *value, int add)
@@ -164,7 +127,7 @@ static offca_rc setup(struct dstate *ds)
 		ds->have_server = 1;
 	}
 	if (strcmp(c->method, "hook") == 0)
-		return OFFCA_OK;
+		return c->hook_fd >= 0 ? OFFCA_OK : ut_err(OFFCA_E_INTERNAL, "--dns-hook without the hook runner");
 	if (strcmp(c->method, "rfc2136") != 0)
 		return ut_err(OFFCA_E_USAGE, "--dns %s: must be rfc2136 (or use --dns-hook CMD)", c->method);
 	if (!ds->have_server || c->tsig_name == NULL || c->tsig_secret_file == NULL)
@@ -180,20 +143,20 @@ static int dnsproc_main(int fd, void *arg)
 	uint8_t type;
 	unsigned char *body = NULL;
 	size_t len = 0;
+	int ds_hook_fd = -1;
 
 	if (ds == NULL)
 		_exit(1);
 	ds->cfg = arg;
 	ds->fd = fd;
+	ds_hook_fd = ds->cfg->hook_fd;
 	(void)mlock(ds, sizeof(*ds)); /* the TSIG secret lives in ds: keep it out of swap (best effort) */
 	/* a stop (SIGTERM/SIGHUP to the whole group) ends the main process; we stay to remove records */
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	/* before reading the TSIG secret: RFC 2136 needs DNS sockets and no exec; a hook needs exec */
-	if (strcmp(ds->cfg->method, "hook") == 0)
-		rc = acme_sandbox_enter(ACME_SB_DNS_HOOK, NULL); /* the hook writes where it needs to */
-	else
-		rc = acme_sandbox_enter(ACME_SB_DNS, ACME_SB_NO_WRITES); /* and no file written (Landlock) */
+	/* before reading the TSIG secret: DNS sockets, no exec (the hook runner runs a DNS hook), and
+	 * no file written (Landlock) */
+	rc = acme_sandbox_enter(ACME_SB_DNS, ACME_SB_NO_WRITES);
 	if (rc == OFFCA_OK)
 		rc = setup(ds);
 	if (rc != OFFCA_OK) {
@@ -225,13 +188,15 @@ out:
 	acme_rfc2136_wipe(&ds->r);
 	munlock(ds, sizeof(*ds));
 	free(ds);
+	if (ds_hook_fd >= 0)
+		close(ds_hook_fd);
 	close(fd);
 	return 0;
 }
 
 offca_rc acme_dnsproc_start(const struct acme_dns_cfg *cfg, struct acme_proc **out)
 {
-	return acme_proc_start("dns", dnsproc_main, (void *)cfg, out);
+	return acme_proc_start_with("dns", dnsproc_main, (void *)cfg, cfg->hook_fd, out);
 }
 
 static offca_rc req(struct acme_proc *dp, uint8_t type, const char *name, const char *value)

@@ -178,3 +178,99 @@ const char *acme_ipc_field(const unsigned char *body, size_t len, size_t *pos)
 	*pos = (size_t)((const unsigned char *)nul - body) + 1;
 	return f;
 }
+
+offca_rc acme_ipc_send_fd(int fd, uint8_t type, const void *body, size_t len, int pass)
+{
+	unsigned char hdr[5];
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = {.iov_base = hdr, .iov_len = sizeof(hdr)};
+	struct msghdr m;
+	ssize_t n;
+
+	if (len > ACME_IPC_MAX)
+		return ut_err(OFFCA_E_TOO_BIG, "internal message of %zu bytes is too large", len);
+	hdr[0] = type;
+	hdr[1] = (unsigned char)(len >> 24);
+	hdr[2] = (unsigned char)(len >> 16);
+	hdr[3] = (unsigned char)(len >> 8);
+	hdr[4] = (unsigned char)len;
+	memset(&m, 0, sizeof(m));
+	memset(&cm, 0, sizeof(cm));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = cm.buf;
+	m.msg_controllen = sizeof(cm.buf);
+	CMSG_FIRSTHDR(&m)->cmsg_level = SOL_SOCKET;
+	CMSG_FIRSTHDR(&m)->cmsg_type = SCM_RIGHTS;
+	CMSG_FIRSTHDR(&m)->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&m)), &pass, sizeof(int));
+	do
+		n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return ut_err(OFFCA_E_IO, "internal channel closed (%s)", strerror(errno));
+	if ((size_t)n < sizeof(hdr) && write_all(fd, hdr + n, sizeof(hdr) - (size_t)n) != OFFCA_OK)
+		return OFFCA_E_IO;
+	return len > 0 ? write_all(fd, body, len) : OFFCA_OK;
+}
+
+offca_rc acme_ipc_recv_fd(int fd, uint8_t *type, unsigned char **body, size_t *len, int *passed)
+{
+	unsigned char hdr[5];
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = {.iov_base = hdr, .iov_len = sizeof(hdr)};
+	struct msghdr m;
+	struct cmsghdr *c;
+	unsigned char *buf;
+	size_t l;
+	ssize_t n;
+
+	*passed = -1;
+	*body = NULL;
+	*len = 0;
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = cm.buf;
+	m.msg_controllen = sizeof(cm.buf);
+	do
+		n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return ut_err(OFFCA_E_IO, "internal channel closed");
+	for (c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(passed, CMSG_DATA(c), sizeof(int));
+	if ((size_t)n < sizeof(hdr) && read_all(fd, hdr + n, sizeof(hdr) - (size_t)n) != OFFCA_OK)
+		goto fail;
+	l = ((size_t)hdr[1] << 24) | ((size_t)hdr[2] << 16) | ((size_t)hdr[3] << 8) | hdr[4];
+	if (l > ACME_IPC_MAX) {
+		ut_err(OFFCA_E_TOO_BIG, "internal message of %zu bytes refused", l);
+		goto fail;
+	}
+	buf = malloc(l + 1);
+	if (buf == NULL) {
+		ut_err(OFFCA_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (read_all(fd, buf, l) != OFFCA_OK) {
+		free(buf);
+		goto fail;
+	}
+	buf[l] = '\0';
+	*type = hdr[0];
+	*body = buf;
+	*len = l;
+	return OFFCA_OK;
+fail:
+	if (*passed >= 0)
+		close(*passed);
+	*passed = -1;
+	return ut_err_last() != OFFCA_OK ? ut_err_last() : OFFCA_E_IO;
+}

@@ -35,6 +35,10 @@ enum acme_ipc_type {
 	/* file process */
 	ACME_IPC_WRITE = 30,   /* body: relative path NUL flag byte data -> OK */
 	ACME_IPC_LINK = 31,    /* body: NAME NUL VERSION -> OK: live/NAME -> ../archive/NAME/VERSION */
+	/* hook runner */
+	ACME_IPC_HOOK_DNSCHAN = 40, /* body: certificate NAME, a socket passed -> OK: NAME's DNS hook served there */
+	ACME_IPC_HOOK_DNS = 41,     /* (on that socket) body: add|remove NUL record NUL value -> OK */
+	ACME_IPC_HOOK_DEPLOY = 42,  /* body: NAME NUL deploy|option NUL domains -> OK */
 };
 
 /* Send one message; OFFCA_E_IO if the peer is gone. */
@@ -58,6 +62,11 @@ void acme_ipc_send_err(int fd, offca_rc rc);
  * with its message recorded by ut_err().
  */
 offca_rc acme_ipc_reply(int fd, unsigned char **body, size_t *len);
+
+/* acme_ipc_send() with the descriptor pass attached (SCM_RIGHTS); the caller still owns pass. */
+offca_rc acme_ipc_send_fd(int fd, uint8_t type, const void *body, size_t len, int pass);
+/* acme_ipc_recv() that also takes a passed descriptor (close-on-exec) into *passed, else -1. */
+offca_rc acme_ipc_recv_fd(int fd, uint8_t *type, unsigned char **body, size_t *len, int *passed);
 
 /* Next NUL-terminated field at *pos of body[0..len); NULL when none is left. */
 const char *acme_ipc_field(const unsigned char *body, size_t len, size_t *pos);

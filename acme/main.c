@@ -286,9 +286,10 @@ static offca_rc lock_state(const struct acme_opts *o, const struct command *cmd,
 /*
  * Before any input from the disk or the network: the unprivileged user (started as root), then
  * no_new_privs and the main process's seccomp filter. Commands that may run hooks (issue with a
- * hook, renew: records name hooks) keep execve for them; the helpers narrow the filter further.
+ * hook, renew: records name hooks) first fork the hook runner, the only process that may exec:
+ * the main process never execs, and the helpers narrow its filter further.
  */
-static offca_rc confine(const struct acme_opts *o, const struct command *cmd)
+static offca_rc confine(struct acme_opts *o, const struct command *cmd)
 {
 	offca_rc rc = acme_drop_privileges(o->user);
 	int hooks = strcmp(cmd->name, "renew") == 0 ||
@@ -300,11 +301,18 @@ static offca_rc confine(const struct acme_opts *o, const struct command *cmd)
 		fprintf(stderr, "offca-acme: warning: --no-sandbox: no seccomp filter and no Landlock in any process "
 				"(for debugging only)\n");
 		acme_sandbox_disable();
-		return OFFCA_OK;
 	}
+	if (hooks) {
+		o->hooks_renew = strcmp(cmd->name, "renew") == 0;
+		rc = acme_hookproc_start(o, &o->hooks);
+		if (rc != OFFCA_OK)
+			return rc;
+	}
+	if (o->no_sandbox)
+		return OFFCA_OK;
 	/* list only reads: no file written (Landlock). The others start the key process, whose token
 	 * module may keep its files anywhere: their writes are confined in the key and file processes */
-	return acme_sandbox_enter(hooks ? ACME_SB_MAIN_HOOKS : ACME_SB_MAIN,
+	return acme_sandbox_enter(ACME_SB_MAIN,
 				  strcmp(cmd->name, "list") == 0 ? ACME_SB_NO_WRITES : NULL);
 }
 
@@ -362,6 +370,7 @@ int main(int argc, char **argv)
 		rc = lock_state(&o, cmd, &lockfd);
 	if (rc == OFFCA_OK)
 		rc = cmd->fn(&o);
+	acme_proc_free(o.hooks); /* keeps the error being reported */
 	if (lockfd >= 0)
 		close(lockfd);
 	if (rc != OFFCA_OK)

@@ -29,6 +29,19 @@ static void close_range_or_loop(unsigned lo, unsigned hi)
 		(void)close((int)fd);
 }
 
+void acme_close_fds_except2(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo < 3) {
+		acme_close_fds_except(hi);
+		return;
+	}
+	close_range_or_loop(3, (unsigned)lo - 1);
+	close_range_or_loop((unsigned)lo + 1, (unsigned)hi - 1);
+	close_range_or_loop((unsigned)hi + 1, ~0u);
+}
+
 void acme_close_fds_except(int keep)
 {
 	if (keep < 3) {
@@ -39,7 +52,7 @@ void acme_close_fds_except(int keep)
 	close_range_or_loop((unsigned)keep + 1, ~0u);
 }
 
-offca_rc acme_proc_spawn(const char *name, int (*fn)(int fd, void *arg), void *arg, struct acme_proc **out)
+static offca_rc spawn(const char *name, int (*fn)(int fd, void *arg), void *arg, int extra, struct acme_proc **out)
 {
 	int sv[2] = {-1, -1};
 	struct acme_proc *p = NULL;
@@ -66,7 +79,7 @@ offca_rc acme_proc_spawn(const char *name, int (*fn)(int fd, void *arg), void *a
 		char comm[16];
 		/* only stdin/stdout/stderr and our end of the channel: not the main process's TCP
 		 * connection to the CA, nor its ends of the other helpers' channels */
-		acme_close_fds_except(sv[1]);
+		acme_close_fds_except2(sv[1], extra);
 		snprintf(comm, sizeof(comm), "offca-acme-%s", name);
 		(void)prctl(PR_SET_NAME, comm, 0, 0, 0); /* ps -o comm, /proc/PID/comm: the role */
 		signal(SIGINT, SIG_IGN); /* the main process decides; we end when our channel closes */
@@ -83,6 +96,11 @@ offca_rc acme_proc_spawn(const char *name, int (*fn)(int fd, void *arg), void *a
 	p->name = name;
 	*out = p;
 	return OFFCA_OK;
+}
+
+offca_rc acme_proc_spawn(const char *name, int (*fn)(int fd, void *arg), void *arg, struct acme_proc **out)
+{
+	return spawn(name, fn, arg, -1, out);
 }
 
 void acme_proc_free(struct acme_proc *p)
@@ -107,13 +125,14 @@ void acme_proc_free(struct acme_proc *p)
 		ut_err_clear();
 }
 
-offca_rc acme_proc_start(const char *name, int (*fn)(int fd, void *arg), void *arg, struct acme_proc **out)
+offca_rc acme_proc_start_with(const char *name, int (*fn)(int fd, void *arg), void *arg, int extra,
+			      struct acme_proc **out)
 {
 	offca_rc rc;
 	struct acme_proc *p = NULL;
 
 	*out = NULL;
-	rc = acme_proc_spawn(name, fn, arg, &p);
+	rc = spawn(name, fn, arg, extra, &p);
 	if (rc != OFFCA_OK)
 		return rc;
 	rc = acme_ipc_reply(p->fd, NULL, NULL);
@@ -123,4 +142,9 @@ offca_rc acme_proc_start(const char *name, int (*fn)(int fd, void *arg), void *a
 	}
 	*out = p;
 	return OFFCA_OK;
+}
+
+offca_rc acme_proc_start(const char *name, int (*fn)(int fd, void *arg), void *arg, struct acme_proc **out)
+{
+	return acme_proc_start_with(name, fn, arg, -1, out);
 }

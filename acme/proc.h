@@ -26,6 +26,9 @@ struct acme_proc {
  * "offca-acme-NAME" (/proc/PID/comm). fn installs its sandbox before it reads any input.
  */
 offca_rc acme_proc_spawn(const char *name, int (*fn)(int fd, void *arg), void *arg, struct acme_proc **out);
+/* acme_proc_start() whose child also keeps descriptor extra (>= 3; the caller closes its own). */
+offca_rc acme_proc_start_with(const char *name, int (*fn)(int fd, void *arg), void *arg, int extra,
+			      struct acme_proc **out);
 
 /*
  * acme_proc_spawn(), then wait for the helper's first (empty) reply, which it sends once it has
@@ -36,6 +39,8 @@ offca_rc acme_proc_start(const char *name, int (*fn)(int fd, void *arg), void *a
 
 /* Close every descriptor from 3 up except keep (-1: keep none): before a helper runs or a hook execs. */
 void acme_close_fds_except(int keep);
+/* The same, keeping two (either may be -1). */
+void acme_close_fds_except2(int a, int b);
 
 /* Ask the helper to quit, wait for it; NULL is fine. */
 void acme_proc_free(struct acme_proc *p);
@@ -83,7 +88,8 @@ struct acme_dns_cfg {
 	const char *tsig_alg;     /* "hmac-sha256" (default) or "hmac-sha512" */
 	const char *tsig_secret_file;
 	const char *zone;         /* optional; found with SOA queries otherwise */
-	const char *hook;         /* command for --dns-hook */
+	const char *hook;         /* command for --dns-hook (run by the hook runner, not by us) */
+	int hook_fd;              /* hook: our channel to the hook runner (acme_hookproc_dns_channel) */
 	int use_tcp;              /* updates over TCP (UDP with TCP fallback otherwise) */
 	int propagation_timeout;  /* seconds; 0 = do not wait */
 	int ttl;

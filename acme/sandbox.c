@@ -65,7 +65,7 @@ static const char *const sc_spawn[] = {"clone", "clone3", "fork", "vfork", "setp
 static const char *const sc_net[] = {"bind", "sendmmsg", "recvmmsg"};
 
 /*
- * Roles that start hook programs (any shell script, nsupdate, curl...): every system call the
+ * The hook runner, which starts hook programs (any shell script, nsupdate, curl...): every system call the
  * kernel has, except these, which no hook needs and which reach the kernel's attack surface or
  * another process's memory. Still a filter with a default of "refused": calls newer than
  * libseccomp's table stay refused.
@@ -151,8 +151,7 @@ static int build(scmp_filter_ctx ctx, enum acme_sb_role role)
 		r = ALLOW(ctx, sc_sanitizer);
 #endif
 	switch (role) {
-	case ACME_SB_MAIN_HOOKS:
-	case ACME_SB_DNS_HOOK:
+	case ACME_SB_HOOKS:
 		return r == 0 ? allow_hooks(ctx) : r;
 	case ACME_SB_MAIN:
 		/* what it does plus what the helpers it forks need: their own filters narrow it */

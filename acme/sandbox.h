@@ -14,12 +14,11 @@
 #include "offca/err.h"
 
 enum acme_sb_role {
-	ACME_SB_MAIN,       /* network process that runs no hook: HTTPS, forks the helpers */
-	ACME_SB_MAIN_HOOKS, /* network process that may run deploy hooks (issue, renew) */
+	ACME_SB_MAIN,       /* network process: HTTPS, forks the helpers, never execs (hooks or not) */
 	ACME_SB_KEY,        /* keys: files below write_dir, AF_UNIX only (pcscd), no exec */
 	ACME_SB_FILE,       /* writes below write_dir, AF_UNIX only, no exec */
-	ACME_SB_DNS,        /* RFC 2136: UDP/TCP to the DNS server, no exec, no file writes */
-	ACME_SB_DNS_HOOK,   /* runs the --dns-hook program */
+	ACME_SB_DNS,        /* RFC 2136 or --dns-hook: UDP/TCP to the DNS server, no exec, no file writes */
+	ACME_SB_HOOKS,      /* the hook runner: execs the configured hooks (a deny-list filter) */
 	ACME_SB_METRICS,    /* metrics --textfile: reads the state, writes below write_dir, no network */
 };
 

@@ -4,7 +4,8 @@
 # Seccomp 2, NoNewPrivs 1, CapEff 0; each helper holds only its channel; no descriptor is shared
 # between processes (the main's TCP connection, another helper's channel); hooks start with
 # stdin/stdout/stderr only; the certificate key (--generate-key) never enters the main process's
-# memory; strace shows who opens the account key, the TSIG secret, the outputs and privkey.pem.
+# memory; with hooks (issue and renew), only the hook runner (offca-acme-hook) may exec: the
+# filters of the main, key, file and DNS processes, read with ptrace and evaluated, refuse execve; strace shows who opens the account key, the TSIG secret, the outputs and privkey.pem.
 # Also: --user of a missing user and of root refused, --no-sandbox warns.
 ACME_ENV_STAY_ROOT=1
 source "$OFFCA_SRC/tests/lib/e2e.sh"
@@ -51,27 +52,44 @@ HOOK
 done
 wait_file() { local i; for i in $(seq 1 600); do [ -s "$1" ] && return 0; sleep 0.1; done; fail "no $1"; }
 
-"$A" --state "$S" issue --domain sb.example.test --domain '*.sb.example.test' --generate-key \
-  --dns-hook "$T/dns-hook.sh" --dns-server "$DNS_SERVER" --deploy-hook "$T/deploy-hook.sh" >"$T/issue.out" 2>"$T/issue.err" &
-apid=$!
-e2e_bg $apid
-wait_file "$W/dns.pid"
-python3 "$OFFCA_SRC/tests/lib/acme_procs.py" "$T/procs-dns.txt" "$UID_U" "$(cat "$W/dns.pid")"
-touch "$W/dns.go"
-wait_file "$W/deploy.pid"
-python3 "$OFFCA_SRC/tests/lib/acme_procs.py" "$T/procs-deploy.txt" "$UID_U" "$(cat "$W/deploy.pid")" \
-  "$S/live/sb.example.test/privkey.pem"
-touch "$W/deploy.go"
-wait $apid || fail "issue: $(tail -n1 "$T/issue.err")"
-for f in dns deploy; do
-  cat "$T/procs-$f.txt"
-  ! grep -q VIOLATION "$T/procs-$f.txt" || fail "during the $f hook: $(grep VIOLATION "$T/procs-$f.txt" | tr '\n' ';')"
-done
-grep -q ' key ' "$T/procs-dns.txt" && grep -q ' file ' "$T/procs-dns.txt" && grep -q ' dns ' "$T/procs-dns.txt" &&
-  grep -q ' hook ' "$T/procs-dns.txt" || fail "not every role was inspected"
-grep -q 'certificate key is not in its memory' "$T/procs-deploy.txt" || fail "memory of the main process not searched"
+# one run with both hooks stopped while every process is inspected; $1: the run's name, then its arguments
+inspect_run() {
+  local run=$1; shift
+  rm -f "$W"/dns.pid "$W"/dns.go "$W"/deploy.pid "$W"/deploy.go
+  "$A" --state "$S" "$@" >"$T/$run.out" 2>"$T/$run.err" &
+  apid=$!
+  e2e_bg $apid
+  wait_file "$W/dns.pid"
+  python3 "$OFFCA_SRC/tests/lib/acme_procs.py" "$T/procs-$run-dns.txt" "$UID_U" "$(cat "$W/dns.pid")"
+  touch "$W/dns.go"
+  wait_file "$W/deploy.pid"
+  python3 "$OFFCA_SRC/tests/lib/acme_procs.py" "$T/procs-$run-deploy.txt" "$UID_U" "$(cat "$W/deploy.pid")" \
+    "$S/live/sb.example.test/privkey.pem"
+  touch "$W/deploy.go"
+  wait $apid || fail "$run: $(tail -n1 "$T/$run.err")"
+  for f in dns deploy; do
+    cat "$T/procs-$run-$f.txt"
+    ! grep -q VIOLATION "$T/procs-$run-$f.txt" || fail "$run, during the $f hook: $(grep VIOLATION "$T/procs-$run-$f.txt" | tr '\n' ';')"
+  done
+  grep -q ' key ' "$T/procs-$run-dns.txt" && grep -q ' file ' "$T/procs-$run-dns.txt" && grep -q ' dns ' "$T/procs-$run-dns.txt" &&
+    grep -q ' hook ' "$T/procs-$run-dns.txt" || fail "$run: not every role was inspected"
+  # the narrow filters, read from the kernel: main and DNS refuse execve, only the runner may exec
+  for f in dns deploy; do
+    grep -Eq '^[0-9]+ runner uid=' "$T/procs-$run-$f.txt" || fail "$run: no hook runner during the $f hook"
+    grep -Eq '^[0-9]+ runner filters=[0-9]+ execve=allowed' "$T/procs-$run-$f.txt" || fail "$run: hook runner's filter not read"
+    grep -Eq '^[0-9]+ main filters=1 execve=refused' "$T/procs-$run-$f.txt" || fail "$run: main filter not the narrow one"
+  done
+  grep -Eq '^[0-9]+ dns filters=2 execve=refused' "$T/procs-$run-dns.txt" || fail "$run: DNS filter not the narrow one"
+  grep -q 'certificate key is not in its memory' "$T/procs-$run-deploy.txt" || fail "$run: memory of the main process not searched"
+}
+
+inspect_run issue issue --domain sb.example.test --domain '*.sb.example.test' --generate-key \
+  --dns-hook "$T/dns-hook.sh" --dns-server "$DNS_SERVER" --deploy-hook "$T/deploy-hook.sh"
 [ "$(stat -c %U:%a "$S/archive/sb.example.test/"*/privkey.pem)" = $U:600 ] || fail "privkey.pem not $U 0600"
-pass "every process and hook: uid $UID_U, Seccomp 2, NoNewPrivs 1, CapEff 0, only its own descriptors; certificate key never in the main process"
+pass "issue with hooks: every process and hook: uid $UID_U, Seccomp 2, NoNewPrivs 1, CapEff 0, only its own descriptors; main/key/file/DNS filters refuse execve, only the hook runner execs; certificate key never in the main process"
+inspect_run renew renew --force sb.example.test
+grep -q 'sb.example.test: issued' "$T/renew.out" || fail "renew did not reissue: $(cat "$T/renew.out")"
+pass "renew with the recorded hooks: the same separation, the hooks run by the hook runner"
 
 # --no-sandbox: no filter, and it says so
 "$A" --no-sandbox --state "$S" list >/dev/null 2>"$T/nosb.err" || fail "list --no-sandbox"

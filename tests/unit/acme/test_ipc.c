@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include "cmd.h"
 #include "ipc.h"
 #include "offca/util.h"
 #include "proc.h"
@@ -158,6 +159,107 @@ static void test_sandbox(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* the main and DNS roles (every mode: hooks run in the hook runner) refuse execve; the runner's allows it */
+static void test_sandbox_exec(void **state)
+{
+	const enum acme_sb_role roles[] = {ACME_SB_MAIN, ACME_SB_DNS, ACME_SB_HOOKS};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		int st = 0;
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			char *argv[] = {"true", NULL};
+			if (acme_sandbox_enter(roles[i], NULL) != OFFCA_OK)
+				_exit(10);
+			execv("/bin/true", argv); /* exits 0 where exec is allowed */
+			_exit(errno == ENOSYS ? 20 : 30);
+		}
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), roles[i] == ACME_SB_HOOKS ? 0 : 20);
+	}
+}
+
+/* a descriptor passed with a message arrives close-on-exec and works; none passed gives -1 */
+static void test_fd_passing(void **state)
+{
+	int sv[2], p[2], got = -1;
+	uint8_t type = 0;
+	unsigned char *body = NULL;
+	size_t len = 0;
+	char c = 0;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(acme_ipc_send_fd(sv[0], ACME_IPC_HOOK_DNSCHAN, "name", 5, p[1]), OFFCA_OK);
+	close(p[1]);
+	assert_int_equal(acme_ipc_recv_fd(sv[1], &type, &body, &len, &got), OFFCA_OK);
+	assert_int_equal(type, ACME_IPC_HOOK_DNSCHAN);
+	assert_string_equal((char *)body, "name");
+	assert_true(got >= 0);
+	assert_true((fcntl(got, F_GETFD) & FD_CLOEXEC) != 0);
+	assert_int_equal(write(got, "x", 1), 1);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(c, 'x');
+	free(body);
+	close(got);
+	assert_int_equal(acme_ipc_send(sv[0], ACME_IPC_OK, "y", 1), OFFCA_OK);
+	assert_int_equal(acme_ipc_recv_fd(sv[1], &type, &body, &len, &got), OFFCA_OK);
+	assert_int_equal(got, -1);
+	free(body);
+	close(p[0]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* the hook runner runs only what it was configured with: a message names a certificate and a kind */
+static void test_hook_runner(void **state)
+{
+	struct acme_opts o;
+	struct acme_proc *hp = NULL;
+	char dir[256], hook[700], ran[600], env[600];
+	int fd = -1;
+	FILE *f;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s", tu_tmpdir());
+	snprintf(ran, sizeof(ran), "%s/ran", dir);
+	snprintf(hook, sizeof(hook), "echo \"$RENEWED_DOMAINS|${RENEWED_LINEAGE##*/}\" > %s", ran);
+	memset(&o, 0, sizeof(o));
+	o.state = dir;
+	o.deploy_hook = hook; /* issue: --deploy-hook, no --dns-hook */
+	assert_int_equal(acme_hookproc_start(&o, &hp), OFFCA_OK);
+	assert_int_equal(acme_hookproc_deploy(hp, "www", "deploy", "a.example b.example"), OFFCA_OK);
+	f = fopen(ran, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(env, sizeof(env), f));
+	fclose(f);
+	assert_string_equal(env, "a.example b.example|www\n");
+	/* no command, path or other kind can be asked for */
+	assert_int_equal(acme_hookproc_deploy(hp, "www", "rm -rf /", "a"), OFFCA_E_INTERNAL);
+	assert_int_equal(acme_hookproc_deploy(hp, "../x", "deploy", "a"), OFFCA_E_INTERNAL);
+	/* no --dns-hook configured: the DNS channel runs nothing */
+	assert_int_equal(acme_hookproc_dns_channel(hp, "www", &fd), OFFCA_OK);
+	{
+		const char *fl[3] = {"add", "_acme-challenge.a.example", "v"};
+		assert_int_equal(acme_ipc_sendv(fd, ACME_IPC_HOOK_DNS, fl, 3), OFFCA_OK);
+		assert_int_equal(acme_ipc_reply(fd, NULL, NULL), OFFCA_E_USAGE);
+		assert_non_null(strstr(ut_err_msg(), "no DNS hook"));
+	}
+	close(fd);
+	/* a failing deploy hook: the wording and exit code offca-acme always had */
+	acme_proc_free(hp);
+	o.deploy_hook = "exit 4";
+	assert_int_equal(acme_hookproc_start(&o, &hp), OFFCA_OK);
+	assert_int_equal(acme_hookproc_deploy(hp, "www", "deploy", "a"), OFFCA_E_IO);
+	assert_non_null(strstr(ut_err_msg(), "written but the deploy hook 'exit 4' failed (exit 4)"));
+	acme_proc_free(hp);
+	tu_rmrf(dir);
+}
+
 /* Landlock: after the file role's sandbox with a write directory, files are created only below it */
 static void test_landlock(void **state)
 {
@@ -215,6 +317,9 @@ int main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_fileproc),
 		cmocka_unit_test(test_sandbox),
+		cmocka_unit_test(test_sandbox_exec),
+		cmocka_unit_test(test_fd_passing),
+		cmocka_unit_test(test_hook_runner),
 		cmocka_unit_test(test_landlock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
