@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds offca's Debian packages (offca, offca-acme) from this tree with debian/ and
+# Builds offca's Debian packages (offca, offca-acme, offca-gateway, offca-agent) from this tree with debian/ and
 # dpkg-buildpackage, then checks them with lintian (any error fails).
 # Usage: scripts/package.sh [OUTDIR]      (default build-pkg/; the .debs land in OUTDIR)
 # The version is VERSION's (the one `offca --version` prints); the git commit is recorded in each
