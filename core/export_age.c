@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,31 @@
 #define AGE_MAX_RECIPIENT 200   /* an age1 recipient is 62 characters */
 #define AGE_MAX_MSG       65536 /* one STREAM chunk */
 #define FILE_KEY_LEN      16
+
+/*
+ * The algorithms, fetched once per process (an implicit fetch on every call costs more than the
+ * X25519 arithmetic itself: bench/export_bench.sh). Kept until exit, like OpenSSL's own caches.
+ */
+static struct {
+	EVP_KDF *hkdf;
+	EVP_MAC *hmac;
+	EVP_CIPHER *chacha;
+} algs;
+static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
+
+static void algs_fetch(void)
+{
+	algs.hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	algs.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	algs.chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+}
+
+static offca_rc algs_get(void)
+{
+	if (pthread_once(&algs_once, algs_fetch) != 0 || algs.hkdf == NULL || algs.hmac == NULL || algs.chacha == NULL)
+		return ut_err_ssl(OFFCA_E_CRYPTO, "OpenSSL lacks HKDF, HMAC or ChaCha20-Poly1305");
+	return OFFCA_OK;
+}
 
 static const char bech32_chars[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 
@@ -91,15 +117,18 @@ offca_rc ca_age_recipient_parse(const char *text, unsigned char pub[32])
 static offca_rc hkdf(const unsigned char *ikm, size_t ikm_len, const unsigned char *salt, size_t salt_len,
 		     const char *info, unsigned char out[32])
 {
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
-	size_t len = 32;
-	int ok = c != NULL && EVP_PKEY_derive_init(c) == 1 && EVP_PKEY_CTX_set_hkdf_md(c, EVP_sha256()) == 1 &&
-		 (salt_len == 0 || EVP_PKEY_CTX_set1_hkdf_salt(c, salt, (int)salt_len) == 1) &&
-		 EVP_PKEY_CTX_set1_hkdf_key(c, ikm, (int)ikm_len) == 1 &&
-		 EVP_PKEY_CTX_add1_hkdf_info(c, (const unsigned char *)info, (int)strlen(info)) == 1 &&
-		 EVP_PKEY_derive(c, out, &len) == 1 && len == 32;
+	EVP_KDF_CTX *c = EVP_KDF_CTX_new(algs.hkdf);
+	OSSL_PARAM p[5], *q = p;
+	int ok;
 
-	EVP_PKEY_CTX_free(c);
+	*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len);
+	if (salt_len > 0)
+		*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
+	*q = OSSL_PARAM_construct_end();
+	ok = c != NULL && EVP_KDF_derive(c, out, 32, p) == 1;
+	EVP_KDF_CTX_free(c);
 	return ok ? OFFCA_OK : ut_err_ssl(OFFCA_E_CRYPTO, "HKDF-SHA256 failed");
 }
 
@@ -109,15 +138,26 @@ static offca_rc seal(const unsigned char key[32], const unsigned char nonce[12],
 {
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int n = 0, f = 0;
-	int ok = c != NULL && EVP_EncryptInit_ex(c, EVP_chacha20_poly1305(), NULL, NULL, NULL) == 1 &&
-		 EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) == 1 &&
-		 EVP_EncryptInit_ex(c, NULL, NULL, key, nonce) == 1 &&
+	int ok = c != NULL && EVP_EncryptInit_ex2(c, algs.chacha, key, nonce, NULL) == 1 && /* 12-byte nonce: the default */
 		 (len == 0 || EVP_EncryptUpdate(c, out, &n, msg, (int)len) == 1) &&
 		 EVP_EncryptFinal_ex(c, out + n, &f) == 1 && (size_t)(n + f) == len &&
 		 EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, out + len) == 1;
 
 	EVP_CIPHER_CTX_free(c);
 	return ok ? OFFCA_OK : ut_err_ssl(OFFCA_E_CRYPTO, "ChaCha20-Poly1305 failed");
+}
+
+static offca_rc hmac_sha256(const unsigned char key[32], const unsigned char *msg, size_t len, unsigned char mac[32])
+{
+	EVP_MAC_CTX *c = EVP_MAC_CTX_new(algs.hmac);
+	OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+			  OSSL_PARAM_construct_end()};
+	size_t n = 0;
+	int ok = c != NULL && EVP_MAC_init(c, key, 32, p) == 1 && EVP_MAC_update(c, msg, len) == 1 &&
+		 EVP_MAC_final(c, mac, &n, 32) == 1 && n == 32;
+
+	EVP_MAC_CTX_free(c);
+	return ok ? OFFCA_OK : ut_err_ssl(OFFCA_E_CRYPTO, "HMAC-SHA256 failed");
 }
 
 /* Unpadded base64 (age's header encoding), appended to t at *off; t has room. */
@@ -135,14 +175,18 @@ static size_t b64_raw(const unsigned char *p, size_t len, char *t)
 static offca_rc stanza(const unsigned char pub[32], const unsigned char file_key[FILE_KEY_LEN], char *hdr,
 		       size_t *hlen)
 {
-	EVP_PKEY *eph = EVP_PKEY_Q_keygen(NULL, NULL, "X25519"), *peer = NULL;
+	EVP_PKEY *eph = NULL, *peer = NULL;
 	EVP_PKEY_CTX *dc = NULL;
-	unsigned char share[32], shared[32], salt[64], wrap[32], body[FILE_KEY_LEN + 16], zero[32] = {0};
+	unsigned char priv[32], share[32], shared[32], salt[64], wrap[32], body[FILE_KEY_LEN + 16], zero[32] = {0};
 	unsigned char nonce[12] = {0};
 	size_t slen = 32, sharedlen = 32;
 	offca_rc rc;
 
-	peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub, 32);
+	/* the ephemeral key from 32 random bytes (X25519 clamps them), cheaper than a keygen context */
+	if (RAND_priv_bytes(priv, sizeof(priv)) == 1)
+		eph = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, sizeof(priv));
+	ut_memzero(priv, sizeof(priv));
+	peer = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, pub, 32);
 	if (eph == NULL || peer == NULL || EVP_PKEY_get_raw_public_key(eph, share, &slen) != 1 ||
 	    (dc = EVP_PKEY_CTX_new(eph, NULL)) == NULL || EVP_PKEY_derive_init(dc) != 1 ||
 	    EVP_PKEY_derive_set_peer_ex(dc, peer, 0) != 1 || /* low order: the all-zero check below, as age */
@@ -200,7 +244,7 @@ offca_rc ca_age_encrypt(const unsigned char (*pubs)[32], size_t n, const unsigne
 			char **armored)
 {
 	unsigned char file_key[FILE_KEY_LEN], hkey[32], mac[32], pkey[32], stream_nonce[12] = {0};
-	size_t hcap = 128 + n * 128, hlen = 0, maclen = 0, blen;
+	size_t hcap = 128 + n * 128, hlen = 0, blen;
 	char *hdr = NULL;
 	unsigned char *bin = NULL;
 	offca_rc rc;
@@ -208,6 +252,8 @@ offca_rc ca_age_encrypt(const unsigned char (*pubs)[32], size_t n, const unsigne
 	*armored = NULL;
 	if (n == 0 || n > CA_EXPORT_MAX_AGE || len > AGE_MAX_MSG)
 		return ut_err(OFFCA_E_USAGE, "age: 1..%d recipients and at most %d bytes", CA_EXPORT_MAX_AGE, AGE_MAX_MSG);
+	if ((rc = algs_get()) != OFFCA_OK)
+		return rc;
 	if ((hdr = malloc(hcap)) == NULL || (bin = malloc(hcap + 16 + len + 16)) == NULL) {
 		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 		goto out;
@@ -224,10 +270,8 @@ offca_rc ca_age_encrypt(const unsigned char (*pubs)[32], size_t n, const unsigne
 	hlen += 3;
 	if ((rc = hkdf(file_key, sizeof(file_key), NULL, 0, "header", hkey)) != OFFCA_OK)
 		goto out;
-	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, hkey, 32, (unsigned char *)hdr, hlen, mac, 32, &maclen) == NULL) {
-		rc = ut_err_ssl(OFFCA_E_CRYPTO, "HMAC-SHA256 failed");
+	if ((rc = hmac_sha256(hkey, (const unsigned char *)hdr, hlen, mac)) != OFFCA_OK)
 		goto out;
-	}
 	hdr[hlen++] = ' ';
 	hlen += b64_raw(mac, 32, hdr + hlen);
 	hdr[hlen++] = '\n';
