@@ -19,10 +19,11 @@ KEY="pkcs11:token=ep;object=web"
 tok=$(est_token server tok.example.test)
 enroll() { "$AGENT" enroll --server "$GW_URL" --root-sha256 "$ROOT_FP" --token-file "$tok" --san tok.example.test \
   --out-dir "$D" "$@"; }
-# the private keys' labels on the endpoint's token, sorted (read by OpenSC, not by offca)
+# the private (or with $1 = pubkey, public) keys' labels on the endpoint's token, sorted (read by
+# OpenSC, not by offca)
 tok_keys() {
-  pkcs11-tool --module "$SOFTHSM_MODULE" --token-label ep --login --pin 4321 --list-objects --type privkey 2>/dev/null \
-    | awk '$1 == "label:" { print $2 }' | sort | tr '\n' ' '
+  pkcs11-tool --module "$SOFTHSM_MODULE" --token-label ep --login --pin 4321 --list-objects --type "${1:-privkey}" \
+    2>/dev/null | awk '$1 == "label:" { print $2 }' | sort | tr '\n' ' '
 }
 # the public key (PEM) of the token key URI $1, as offca's token layer reads it off the token
 tok_pub() { "$OFFCA" token show-key "$1" --pin-file "$T/ep.pin" | sed -n '/BEGIN PUBLIC KEY/,/END PUBLIC KEY/p'; }
@@ -107,6 +108,7 @@ grep -q "deleted the replaced key $web_uri" "$T/run2.out" || fail "run2 output: 
 [ "$(cert_pub)" = "$(tok_pub "$new_uri")" ] || fail "renewed certificate's key is not the new token key"
 keys=$(tok_keys)
 [[ "$keys" =~ ^web-[0-9]+\ $ ]] || fail "after the install only the new key should remain: '$keys'"
+[ "$(tok_keys pubkey)" = "$keys" ] || fail "public keys after the install: '$(tok_keys pubkey)' (expected '$keys')"
 no_private_key_in_dir
 pass "renewal installed: new token key in the certificate, old key deleted from the token after the install"
 
@@ -134,4 +136,21 @@ grep -q "deleted" "$T/run4.out" && fail "--reuse-key deleted a key: $(cat "$T/ru
 [ "$(tok_keys)" = "$keys" ] || fail "--reuse-key changed the token's keys: '$(tok_keys)'"
 pass "--reuse-key renews with the same token key"
 grep -q "refused" "$T/gw.log" && fail "unexpected refusals: $(grep refused "$T/gw.log")"
+
+# ---- a revoked certificate: the gateway refuses the renewal, its new key is deleted, the rest kept ----
+cert3=$(sha256sum < "$D/cert.pem")
+"$OFFCA" revoke "$(openssl x509 -in "$D/cert.pem" -noout -serial | cut -d= -f2)" --reason keyCompromise >/dev/null \
+  || fail "offca revoke"
+# the CRL crosses to the gateway in an outbound bundle (nothing waits in the queue)
+"$OFFCA" crl --out "$T/revoked.crl" --pin-file "$T/ca.pin" >/dev/null || fail "crl"
+"$OFFCA" bundle export --out "$T/crl.offca" --since 2000-01-01 --pin-file "$T/ca.pin" >/dev/null || fail "bundle export"
+gw_cmd queue import "$T/crl.offca" >/dev/null || fail "queue import of the CRL"
+set +e; "$AGENT" run --out-dir "$D" --renew-at 0 >"$T/last.out" 2>"$T/last.err"; rc=$?; set -e
+[ $rc -eq 3 ] || fail "renewal of a revoked certificate: exit 3 expected, got $rc: $(cat "$T/last.err")"
+expect_err_match "revoked"
+grep -q "deleted the refused request's key pkcs11:token=ep;.*object=web-" "$T/last.out" \
+  || fail "the refused request's new key should be deleted: $(cat "$T/last.out")"
+[ "$(tok_keys)" = "$keys" ] && [ "$(tok_keys pubkey)" = "$keys" ] || fail "token keys after the refusal: '$(tok_keys)'"
+[ "$(sha256sum < "$D/cert.pem")" = "$cert3" ] && [ ! -e "$D/pending" ] || fail "the refusal changed the installed state"
+pass "revoked certificate -> $(head -n1 "$T/last.err"); the new key deleted, the installed key and certificate kept"
 true
