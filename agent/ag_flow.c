@@ -366,7 +366,7 @@ int ag_enroll(const ag_opts *o)
 	rc = pending_load(&r);
 	if (rc == OFFCA_OK && strcmp(r.op, "simpleenroll") != 0)
 		rc = ut_err(OFFCA_E_STATE, "a renewal is pending in %s", r.pend);
-	if (rc == OFFCA_E_NOT_FOUND) {
+	if (rc == OFFCA_E_NOT_FOUND && !r.tok_err) { /* (the waiting request's token key missing: exit 8) */
 		snprintf(r.op, sizeof(r.op), "simpleenroll");
 		rc = enroll_request(&r, o);
 	}

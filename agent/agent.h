@@ -8,7 +8,8 @@
  * pending/ (key.pem + csr.der of a request waiting for the offline CA), archive/N/ (cert.pem,
  * chain.pem, fullchain.pem, privkey.pem of each installed generation), current -> archive/N (one
  * atomic rename switches generations) and cert.pem, chain.pem, fullchain.pem, privkey.pem ->
- * current/... (certbot's live/NAME names).
+ * current/... (certbot's live/NAME names). With a key on a PKCS#11 token (--key pkcs11:URI), key.uri
+ * (its URI) takes the place of key.pem and privkey.pem everywhere: no private key under DIR.
  */
 #ifndef OFFCA_AGENT_H
 #define OFFCA_AGENT_H
