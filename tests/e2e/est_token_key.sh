@@ -28,6 +28,18 @@ tok_keys() {
 # the public key (PEM) of the token key URI $1, as offca's token layer reads it off the token
 tok_pub() { "$OFFCA" token show-key "$1" --pin-file "$T/ep.pin" | sed -n '/BEGIN PUBLIC KEY/,/END PUBLIC KEY/p'; }
 cert_pub() { openssl x509 -in "$D/cert.pem" -noout -pubkey; }
+# the certificate's key is the token's public-key object labelled $1, read by OpenSC: its CKA_EC_POINT
+# (a DER OCTET STRING: skip the 2-byte header) ends the certificate's SubjectPublicKeyInfo
+cert_is_token_key() {
+  local point spki
+  point=$(pkcs11-tool --module "$SOFTHSM_MODULE" --token-label ep --login --pin 4321 --list-objects --type pubkey \
+    2>/dev/null | awk -v l="$1" '/^Public Key Object/ { pt = "" } /^ *EC_POINT:/ { pt = $2 }
+                                   $1 == "label:" && $2 == l { print substr(pt, 5) }')
+  spki=$(cert_pub | openssl pkey -pubin -outform DER | od -An -v -tx1 | tr -d ' \n')
+  [ -n "$point" ] && [[ $spki == *"$point" ]] || fail "the certificate's key is not the token's key $1 ($point)"
+}
+# the object= label of a key URI
+uri_label() { sed -n 's/.*;object=\([^;?]*\).*/\1/p' <<<"$1"; }
 no_private_key_in_dir() {
   if grep -rl "PRIVATE KEY" "$D" >/dev/null 2>&1; then fail "a private key in $D: $(grep -rl "PRIVATE KEY" "$D")"; fi
   [ -z "$(find "$D" -name 'privkey.pem' -o -name 'key.pem')" ] || fail "key files in $D: $(find "$D" -name '*key.pem')"
@@ -76,6 +88,7 @@ for f in cert.pem chain.pem fullchain.pem key.uri; do [ -s "$D/$f" ] || fail "$f
 [ "$(cat "$D/key.uri")" = "$web_uri" ] || fail "key.uri: $(cat "$D/key.uri") (expected $web_uri)"
 openssl verify -CAfile "$T/root.pem" -untrusted "$D/chain.pem" "$D/cert.pem" >/dev/null || fail "openssl verify"
 [ "$(cert_pub)" = "$(tok_pub "$web_uri")" ] || fail "the certificate's public key is not the token key's"
+cert_is_token_key web
 no_private_key_in_dir
 pass "installed: key.uri names the token key, cert public key = token key's public key, no private key on disk"
 
@@ -106,6 +119,7 @@ grep -q "deleted the replaced key $web_uri" "$T/run2.out" || fail "run2 output: 
 [ "$(sha256sum < "$D/cert.pem")" != "$cert1" ] || fail "same certificate after renewal"
 [ "$(cat "$D/key.uri")" = "$new_uri" ] || fail "key.uri after renewal: $(cat "$D/key.uri")"
 [ "$(cert_pub)" = "$(tok_pub "$new_uri")" ] || fail "renewed certificate's key is not the new token key"
+cert_is_token_key "$(uri_label "$new_uri")"
 keys=$(tok_keys)
 [[ "$keys" =~ ^web-[0-9]+\ $ ]] || fail "after the install only the new key should remain: '$keys'"
 [ "$(tok_keys pubkey)" = "$keys" ] || fail "public keys after the install: '$(tok_keys pubkey)' (expected '$keys')"
