@@ -18,12 +18,12 @@ static offca_rc label_of(const char *uri, char *buf, size_t cap)
 		return rc;
 	obj = tok_uri_get(u, "object");
 	if (tok_uri_id(u, &id_len) != NULL)
-		rc = ut_err(OFFCA_E_NOT_FOUND, "%s: no such key on the token (a key named by id= is not made: "
-			    "name a new one with object=LABEL)", uri);
+		rc = ut_err(OFFCA_E_NOT_FOUND, "no such key on the token (a key named by id= is not made: "
+			    "name a new one with object=LABEL)");
 	else if (obj == NULL || obj[0] == '\0')
-		rc = ut_err(OFFCA_E_USAGE, "%s: name the key with object=LABEL", uri);
+		rc = ut_err(OFFCA_E_USAGE, "no such key, and no object=LABEL to make one with");
 	else if (snprintf(buf, cap, "%s", obj) >= (int)cap)
-		rc = ut_err(OFFCA_E_USAGE, "%s: object= label too long", uri);
+		rc = ut_err(OFFCA_E_USAGE, "object= label too long");
 	tok_uri_free(u);
 	return rc;
 }

@@ -167,4 +167,26 @@ grep -q "deleted the refused request's key pkcs11:token=ep;.*object=web-" "$T/la
 [ "$(tok_keys)" = "$keys" ] && [ "$(tok_keys pubkey)" = "$keys" ] || fail "token keys after the refusal: '$(tok_keys)'"
 [ "$(sha256sum < "$D/cert.pem")" = "$cert3" ] && [ ! -e "$D/pending" ] || fail "the refusal changed the installed state"
 pass "revoked certificate -> $(head -n1 "$T/last.err"); the new key deleted, the installed key and certificate kept"
+
+# ---- an existing key, named by its id, the module named in the URI (no $OFFCA_PKCS11_MODULE) ----
+pre_uri=$("$OFFCA" token keygen --token "pkcs11:token=ep" --label pre --type ec-p256 --pin-file "$T/ep.pin") || fail "keygen pre"
+pre_id=$(sed -n 's/.*;id=\([^;]*\);.*/\1/p' <<<"$pre_uri")
+tok_e=$(est_token server pre.example.test)
+set +e
+env -u OFFCA_PKCS11_MODULE "$AGENT" enroll --server "$GW_URL" --root-sha256 "$ROOT_FP" --token-file "$tok_e" \
+  --san pre.example.test --out-dir "$T/ep-pre" --key "pkcs11:token=ep;id=$pre_id?module-path=$SOFTHSM_MODULE" \
+  --pin-file "$T/ep.pin" > "$T/pre.out" 2>&1; rc=$?
+set -e
+[ $rc -eq 75 ] || fail "enroll with an existing key: rc $rc $(cat "$T/pre.out")"
+grep -q "made the key" "$T/pre.out" && fail "an existing key was made again: $(cat "$T/pre.out")"
+[ "$(cat "$T/ep-pre/pending/key.uri")" = "$pre_uri?module-path=$SOFTHSM_MODULE" ] \
+  || fail "pending key.uri: $(cat "$T/ep-pre/pending/key.uri") (expected $pre_uri?module-path=$SOFTHSM_MODULE)"
+[ "$(tok_keys)" = "pre $keys" ] || fail "token keys: '$(tok_keys)'"
+pass "enroll with an existing key named by id=, module from the URI: used as is, the URI keeps module-path"
+expect_fail "a missing key named by id= is not made" env -u OFFCA_PKCS11_MODULE "$AGENT" enroll --server "$GW_URL" \
+  --root-sha256 "$ROOT_FP" --token-file "$tok_e" --san pre.example.test --out-dir "$T/ep-none" \
+  --key "pkcs11:token=ep;id=%01%02?module-path=$SOFTHSM_MODULE" --pin-file "$T/ep.pin"
+expect_err_match "no such key|not found|no private key"
+[ "$(tok_keys)" = "pre $keys" ] || fail "token keys: '$(tok_keys)'"
+
 true
