@@ -109,12 +109,12 @@ offca_rc ag_tkey_make(ag_tkey *k, const char *like_uri, const char *base_label, 
 	memset(k, 0, sizeof(*k));
 	if (pin_file == NULL)
 		return ut_err(OFFCA_E_USAGE, "a key on a token needs --pin-file FILE (the token's user PIN)");
-	/* a label of its own for every generation: BASE-<unix time>[-n] */
+	/* a label of its own for every generation: BASE-<unix time>[-n], within the 64 bytes of a label */
 	for (int n = 0; n < 10 && rc == OFFCA_E_EXISTS; n++) {
 		if (n == 0)
-			snprintf(label, sizeof(label), "%.60s-%lld", base_label, (long long)time(NULL));
+			snprintf(label, sizeof(label), "%.50s-%lld", base_label, (long long)time(NULL));
 		else
-			snprintf(label, sizeof(label), "%.60s-%lld-%d", base_label, (long long)time(NULL), n);
+			snprintf(label, sizeof(label), "%.50s-%lld-%d", base_label, (long long)time(NULL), n);
 		rc = make_open(k, like_uri, label, pin_file);
 	}
 	return rc;
