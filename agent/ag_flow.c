@@ -427,15 +427,6 @@ static offca_rc load_config(const char *dir, char *server, size_t cap, char *lab
 	return OFFCA_OK;
 }
 
-/* a token key this run made and no longer needs, or that some run replaced: off the token */
-static void drop_key(const char *uri, const char *pin_file, const char *why)
-{
-	if (ca_keyref_destroy(uri, pin_file) == OFFCA_OK)
-		printf("offca-agent: deleted the %s key %s from the token\n", why, uri);
-	else
-		fprintf(stderr, "offca-agent: warning: the %s key %s stays on the token: %s\n", why, uri, ut_err_msg());
-}
-
 /* the renewal's key on the token: the current one (--reuse-key) or a new LABEL-<time> */
 static offca_rc renew_token_key(req *r, const ag_opts *o, const char *cur_uri, const char *label)
 {
@@ -461,7 +452,7 @@ static offca_rc renew_request(req *r, const ag_opts *o, X509 *cert, const char *
 			snprintf(made, sizeof(made), "%s", r->tk.uri);
 			snprintf(msg, sizeof(msg), "%s", ut_err_msg());
 			ag_tkey_close(&r->tk);
-			drop_key(made, r->pin_file, "unused new");
+			ag_tkey_drop(made, r->pin_file, "unused new");
 			rc = ut_err(rc, "%s", msg);
 		}
 		GENERAL_NAMES_free(san);
@@ -498,7 +489,7 @@ static void cycle_keys(req *r, ag_tkey *client, const char *cur_uri, int code)
 	EVP_PKEY_free(r->key);
 	r->key = NULL;
 	ag_tkey_close(&r->tk);
-	drop_key(victim, r->pin_file, why);
+	ag_tkey_drop(victim, r->pin_file, why);
 }
 
 int ag_run(const ag_opts *o)

@@ -120,6 +120,14 @@ offca_rc ag_tkey_make(ag_tkey *k, const char *like_uri, const char *base_label, 
 	return rc;
 }
 
+void ag_tkey_drop(const char *uri, const char *pin_file, const char *why)
+{
+	if (ca_keyref_destroy(uri, pin_file) == OFFCA_OK)
+		printf("offca-agent: deleted the %s key %s from the token\n", why, uri);
+	else
+		fprintf(stderr, "offca-agent: warning: the %s key %s stays on the token: %s\n", why, uri, ut_err_msg());
+}
+
 offca_rc ag_tkey_uri_read(const char *path, char *buf, size_t cap)
 {
 	unsigned char *b = NULL;

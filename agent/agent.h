@@ -91,6 +91,9 @@ offca_rc ag_tkey_obtain(ag_tkey *k, const char *uri, const char *pin_file, int *
 /* A new key on like_uri's token labelled BASE-<unix time> (key cycling). */
 offca_rc ag_tkey_make(ag_tkey *k, const char *like_uri, const char *base_label, const char *pin_file);
 void ag_tkey_close(ag_tkey *k);
+/* Delete a key the agent made and no longer needs from its token (every handle on it closed first);
+   says so on stdout, or warns on stderr when it cannot (never fails the run). why: "replaced"... */
+void ag_tkey_drop(const char *uri, const char *pin_file, const char *why);
 /* key.uri files: one pkcs11: URI line. */
 offca_rc ag_tkey_uri_read(const char *path, char *buf, size_t cap);
 offca_rc ag_tkey_uri_write(const char *path, const char *uri);
