@@ -16,6 +16,7 @@
 #include <openssl/rand.h>
 
 #include "agent.h"
+#include "offca/keyref.h"
 #include "offca/util.h"
 
 typedef struct req {
@@ -24,7 +25,12 @@ typedef struct req {
 	char op[32];            /* simpleenroll | simplereenroll */
 	char sans[EST_MAX_SANS_TEXT];
 	char *csr_b64;
-	EVP_PKEY *key;
+	EVP_PKEY *key;          /* the request's key (for a token key: its public half) */
+	ag_tkey tk;             /* the request's key when on a token (tk.ref NULL otherwise) */
+	const char *pin_file;   /* the token's PIN file (token keys only) */
+	char key_uri[AG_MAX_URI]; /* the request's token key URI ("" for a key file) */
+	int tok_err;            /* the last failure came from the token */
+	int installed;          /* the answer was installed */
 } req;
 
 static int fail(offca_rc rc, int code)
@@ -38,7 +44,24 @@ static void req_clear(req *r)
 {
 	free(r->csr_b64);
 	EVP_PKEY_free(r->key);
+	ag_tkey_close(&r->tk);
 	memset(r, 0, sizeof(*r));
+}
+
+/* a token key operation: remember that a failure came from the token (exit AG_EXIT_TOKEN) */
+static offca_rc tok_rc(req *r, offca_rc rc)
+{
+	if (rc != OFFCA_OK)
+		r->tok_err = 1;
+	return rc;
+}
+
+/* the exit code for a failure while preparing a request */
+static int prep_code(const req *r, offca_rc rc)
+{
+	if (r->tok_err)
+		return ag_tkey_exit(rc);
+	return rc == OFFCA_E_NETWORK ? AG_EXIT_NETWORK : rc == OFFCA_E_VERIFY ? AG_EXIT_VERIFY : AG_EXIT_USAGE;
 }
 
 static offca_rc pend_path(const req *r, const char *name, char *buf, size_t cap)
@@ -48,7 +71,7 @@ static offca_rc pend_path(const req *r, const char *name, char *buf, size_t cap)
 
 static void rm_pending(const req *r)
 {
-	static const char *const files[] = {"request.json", "csr.der", "key.pem"};
+	static const char *const files[] = {"request.json", "csr.der", "key.pem", "key.uri"};
 	char p[4300];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -57,9 +80,13 @@ static void rm_pending(const req *r)
 	rmdir(r->pend);
 }
 
-/* a new request: key, CSR, then request.json last (its presence means the request is complete) */
+/*
+ * a new request: key (key.pem, or key.uri when r->tk holds a token key), CSR signed with key, then
+ * request.json last (its presence means the request is complete)
+ */
 static offca_rc pending_new(req *r, EVP_PKEY *key, const X509_NAME *subject, const GENERAL_NAMES *san)
 {
+	EVP_PKEY *keep = r->tk.ref != NULL ? ca_keyref_public(r->tk.ref) : key;
 	unsigned char *der = NULL;
 	size_t n = 0;
 	char p[4300], *js = NULL;
@@ -72,7 +99,11 @@ static offca_rc pending_new(req *r, EVP_PKEY *key, const X509_NAME *subject, con
 	if ((rc = est_sans_text(san, r->sans, sizeof(r->sans))) != OFFCA_OK ||
 	    (rc = ag_csr_make(key, subject, san, &der, &n)) != OFFCA_OK)
 		goto out;
-	if ((rc = pend_path(r, "key.pem", p, sizeof(p))) != OFFCA_OK || (rc = ag_key_write(p, key)) != OFFCA_OK)
+	if (r->tk.ref != NULL) {
+		snprintf(r->key_uri, sizeof(r->key_uri), "%s", r->tk.uri);
+		if ((rc = pend_path(r, "key.uri", p, sizeof(p))) != OFFCA_OK || (rc = ag_tkey_uri_write(p, r->key_uri)) != OFFCA_OK)
+			goto out;
+	} else if ((rc = pend_path(r, "key.pem", p, sizeof(p))) != OFFCA_OK || (rc = ag_key_write(p, key)) != OFFCA_OK)
 		goto out;
 	if ((rc = pend_path(r, "csr.der", p, sizeof(p))) != OFFCA_OK || (rc = ut_write_file(p, der, n, UT_WF_EXCL)) != OFFCA_OK)
 		goto out;
@@ -84,8 +115,8 @@ static offca_rc pending_new(req *r, EVP_PKEY *key, const X509_NAME *subject, con
 	}
 	if ((rc = pend_path(r, "request.json", p, sizeof(p))) == OFFCA_OK)
 		rc = ut_write_file(p, js, strlen(js), UT_WF_EXCL);
-	if (rc == OFFCA_OK && (rc = est_b64_encode(der, n, &r->csr_b64)) == OFFCA_OK && EVP_PKEY_up_ref(key))
-		r->key = key;
+	if (rc == OFFCA_OK && (rc = est_b64_encode(der, n, &r->csr_b64)) == OFFCA_OK && EVP_PKEY_up_ref(keep))
+		r->key = keep;
 out:
 	free(js);
 	json_decref(j);
@@ -125,7 +156,16 @@ static offca_rc pending_load(req *r)
 		return rc;
 	rc = est_b64_encode(der, dn, &r->csr_b64);
 	free(der);
-	if (rc == OFFCA_OK && (rc = pend_path(r, "key.pem", p, sizeof(p))) == OFFCA_OK)
+	if (rc != OFFCA_OK || (rc = pend_path(r, "key.uri", p, sizeof(p))) != OFFCA_OK)
+		return rc;
+	if (ut_path_exists(p) == OFFCA_OK) {
+		if ((rc = ag_tkey_uri_read(p, r->key_uri, sizeof(r->key_uri))) != OFFCA_OK ||
+		    (rc = tok_rc(r, ag_tkey_open(&r->tk, r->key_uri, r->pin_file))) != OFFCA_OK)
+			return rc;
+		r->key = ca_keyref_public(r->tk.ref);
+		return EVP_PKEY_up_ref(r->key) ? OFFCA_OK : ut_err(OFFCA_E_NOMEM, "out of memory");
+	}
+	if ((rc = pend_path(r, "key.pem", p, sizeof(p))) == OFFCA_OK)
 		rc = ag_key_load(p, &r->key);
 	return rc;
 }
@@ -146,7 +186,7 @@ static void print_installed(const req *r, X509 *leaf)
 
 /* send (and resend as Retry-After says) until answered, refused, or max_wait is spent */
 static int exchange(const ag_opts *o, req *r, const char *server, const char *user, const char *pass,
-		    const char *cert, const char *key, X509 *installed)
+		    const char *cert, const char *key, EVP_PKEY *tls_key, X509 *installed)
 {
 	char cafile[4300], keyp[4300];
 	X509 *root = NULL;
@@ -160,8 +200,10 @@ static int exchange(const ag_opts *o, req *r, const char *server, const char *us
 		return fail(rc, AG_EXIT_USAGE);
 	for (;;) {
 		ag_resp_clear(&resp);
-		if ((rc = ag_post(server, r->op, cafile, user, pass, cert, key, r->csr_b64, &resp)) != OFFCA_OK) {
-			code = fail(rc, AG_EXIT_NETWORK);
+		rc = tls_key != NULL ? ag_post_pkey(server, r->op, cafile, cert, tls_key, r->csr_b64, &resp)
+				     : ag_post(server, r->op, cafile, user, pass, cert, key, r->csr_b64, &resp);
+		if (rc != OFFCA_OK) {
+			code = fail(rc, rc == OFFCA_E_UNSUPPORTED ? AG_EXIT_TOKEN : AG_EXIT_NETWORK);
 			break;
 		}
 		if (resp.status == 202) {
@@ -193,10 +235,12 @@ static int exchange(const ag_opts *o, req *r, const char *server, const char *us
 			code = fail(ut_err(rc, "%s; the installed certificate is kept", ut_err_msg()), AG_EXIT_VERIFY);
 			break;
 		}
-		if ((rc = pend_path(r, "key.pem", keyp, sizeof(keyp))) != OFFCA_OK || (rc = ag_install(r->dir, &is, keyp)) != OFFCA_OK) {
+		if ((rc = pend_path(r, r->key_uri[0] ? "key.uri" : "key.pem", keyp, sizeof(keyp))) != OFFCA_OK ||
+		    (rc = ag_install(r->dir, &is, keyp)) != OFFCA_OK) {
 			code = fail(rc, AG_EXIT_INSTALL);
 			break;
 		}
+		r->installed = 1;
 		print_installed(r, is.leaf);
 		rm_pending(r);
 		if (o->deploy_hook != NULL && (rc = ag_run_hook(o->deploy_hook, r->dir)) != OFFCA_OK)
@@ -209,12 +253,23 @@ static int exchange(const ag_opts *o, req *r, const char *server, const char *us
 	return code;
 }
 
-static offca_rc write_config(const req *r, const ag_opts *o)
+/* agent.json; for a token key also its base label (renewal keys are LABEL-<time>) and PIN file */
+static offca_rc write_config(const req *r, const ag_opts *o, const char *key_label)
 {
-	char p[4300], *js;
+	char p[4300], *js, *pin = NULL;
 	json_t *j = json_pack("{s:s,s:s}", "server", o->server, "root_sha256", o->root_fp);
 	offca_rc rc;
 
+	if (j != NULL && key_label != NULL) {
+		if ((pin = realpath(o->pin_file, NULL)) == NULL) {
+			json_decref(j);
+			return ut_err(OFFCA_E_NOT_FOUND, "--pin-file %s: %s", o->pin_file, strerror(errno));
+		}
+		json_object_set_new(j, "key", json_string("pkcs11"));
+		json_object_set_new(j, "key_label", json_string(key_label));
+		json_object_set_new(j, "pin_file", json_string(pin));
+		free(pin);
+	}
 	js = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_INDENT(0)) : NULL;
 	json_decref(j);
 	if (js == NULL)
@@ -245,7 +300,20 @@ static offca_rc enroll_request(req *r, const ag_opts *o)
 		goto out;
 	}
 	if ((rc = ag_path(root, sizeof(root), r->dir, "root.pem")) != OFFCA_OK ||
-	    (rc = ag_bootstrap_root(o->server, fp, root)) != OFFCA_OK || (rc = write_config(r, o)) != OFFCA_OK)
+	    (rc = ag_bootstrap_root(o->server, fp, root)) != OFFCA_OK)
+		goto out;
+	if (o->key_uri != NULL) {
+		int made = 0;
+
+		if ((rc = tok_rc(r, ag_tkey_obtain(&r->tk, o->key_uri, o->pin_file, &made))) != OFFCA_OK)
+			goto out;
+		if (made)
+			printf("offca-agent: made the key %s on the token\n", r->tk.uri);
+		if ((rc = write_config(r, o, ca_keyref_label(r->tk.ref))) == OFFCA_OK)
+			rc = tok_rc(r, pending_new(r, ca_keyref_private(r->tk.ref), subj, san));
+		goto out;
+	}
+	if ((rc = write_config(r, o, NULL)) != OFFCA_OK)
 		goto out;
 	rc = o->key_file != NULL ? ag_key_load(o->key_file, &key) : ag_key_new(&key);
 	if (rc == OFFCA_OK)
@@ -275,8 +343,11 @@ int ag_enroll(const ag_opts *o)
 	if (o->server == NULL || o->root_fp == NULL || o->token_file == NULL || o->dir == NULL || o->n_sans == 0)
 		return fail(ut_err(OFFCA_E_USAGE, "enroll needs --server URL --root-sha256 FP --token-file F --san NAME... "
 				   "--out-dir DIR"), AG_EXIT_USAGE);
+	if (o->pin_file != NULL && o->key_uri == NULL)
+		return fail(ut_err(OFFCA_E_USAGE, "--pin-file goes with --key pkcs11:URI"), AG_EXIT_USAGE);
 	if ((rc = req_init(&r, o->dir)) != OFFCA_OK)
 		return fail(rc, AG_EXIT_USAGE);
+	r.pin_file = o->pin_file;
 	if (ag_path(cur, sizeof(cur), o->dir, "current") == OFFCA_OK && ut_path_exists(cur) == OFFCA_OK)
 		return fail(ut_err(OFFCA_E_EXISTS, "%s is already enrolled (offca-agent run renews it)", o->dir), AG_EXIT_USAGE);
 	if ((rc = ut_secret_from_file(o->token_file, 1, tok, sizeof(tok))) != OFFCA_OK)
@@ -295,15 +366,15 @@ int ag_enroll(const ag_opts *o)
 	rc = pending_load(&r);
 	if (rc == OFFCA_OK && strcmp(r.op, "simpleenroll") != 0)
 		rc = ut_err(OFFCA_E_STATE, "a renewal is pending in %s", r.pend);
-	if (rc == OFFCA_E_NOT_FOUND) {
+	if (rc == OFFCA_E_NOT_FOUND && !r.tok_err) { /* (the waiting request's token key missing: exit 8) */
 		snprintf(r.op, sizeof(r.op), "simpleenroll");
 		rc = enroll_request(&r, o);
 	}
 	if (rc != OFFCA_OK) {
-		code = fail(rc, rc == OFFCA_E_NETWORK ? AG_EXIT_NETWORK : rc == OFFCA_E_VERIFY ? AG_EXIT_VERIFY : AG_EXIT_USAGE);
+		code = fail(rc, prep_code(&r, rc));
 		goto out;
 	}
-	code = exchange(o, &r, o->server, tok, pass, NULL, NULL, NULL);
+	code = exchange(o, &r, o->server, tok, pass, NULL, NULL, NULL, NULL);
 out:
 	OPENSSL_cleanse(tok, sizeof(tok));
 	req_clear(&r);
@@ -328,7 +399,8 @@ static int due(const ag_opts *o, X509 *cert, time_t *when)
 	return o->force || now >= *when;
 }
 
-static offca_rc load_config(const char *dir, char *server, size_t cap)
+/* agent.json: the server, and for a token key its base label and PIN file ("" when absent) */
+static offca_rc load_config(const char *dir, char *server, size_t cap, char *label, size_t lcap, char *pin, size_t pcap)
 {
 	char p[4300];
 	unsigned char *buf = NULL;
@@ -347,17 +419,46 @@ static offca_rc load_config(const char *dir, char *server, size_t cap)
 		return ut_err(OFFCA_E_PARSE, "%s is malformed", p);
 	}
 	snprintf(server, cap, "%s", json_string_value(json_object_get(j, "server")));
+	snprintf(label, lcap, "%s", json_is_string(json_object_get(j, "key_label")) ?
+		 json_string_value(json_object_get(j, "key_label")) : "");
+	snprintf(pin, pcap, "%s", json_is_string(json_object_get(j, "pin_file")) ?
+		 json_string_value(json_object_get(j, "pin_file")) : "");
 	json_decref(j);
 	return OFFCA_OK;
 }
 
-static offca_rc renew_request(req *r, const ag_opts *o, X509 *cert, const char *cur_key)
+/* the renewal's key on the token: the current one (--reuse-key) or a new LABEL-<time> */
+static offca_rc renew_token_key(req *r, const ag_opts *o, const char *cur_uri, const char *label)
+{
+	if (o->reuse_key)
+		return tok_rc(r, ag_tkey_open(&r->tk, cur_uri, r->pin_file));
+	return tok_rc(r, ag_tkey_make(&r->tk, cur_uri, label[0] != '\0' ? label : "offca-agent", r->pin_file));
+}
+
+static offca_rc renew_request(req *r, const ag_opts *o, X509 *cert, const char *cur_key, const char *cur_uri,
+			      const char *label)
 {
 	EVP_PKEY *key = NULL;
 	GENERAL_NAMES *san = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
-	offca_rc rc = o->reuse_key ? ag_key_load(cur_key, &key) : ag_key_new(&key);
+	offca_rc rc;
 
 	snprintf(r->op, sizeof(r->op), "simplereenroll");
+	if (cur_uri[0] != '\0') {
+		if ((rc = renew_token_key(r, o, cur_uri, label)) == OFFCA_OK &&
+		    (rc = tok_rc(r, pending_new(r, ca_keyref_private(r->tk.ref), X509_get_subject_name(cert), san))) != OFFCA_OK &&
+		    !o->reuse_key) {
+			char made[AG_MAX_URI], msg[1024];
+
+			snprintf(made, sizeof(made), "%s", r->tk.uri);
+			snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+			ag_tkey_close(&r->tk);
+			ag_tkey_drop(made, r->pin_file, "unused new");
+			rc = ut_err(rc, "%s", msg);
+		}
+		GENERAL_NAMES_free(san);
+		return rc;
+	}
+	rc = o->reuse_key ? ag_key_load(cur_key, &key) : ag_key_new(&key);
 	if (rc == OFFCA_OK)
 		rc = pending_new(r, key, X509_get_subject_name(cert), san);
 	EVP_PKEY_free(key);
@@ -365,10 +466,38 @@ static offca_rc renew_request(req *r, const ag_opts *o, X509 *cert, const char *
 	return rc;
 }
 
+/*
+ * after a renewal with token keys: once the new certificate is installed the replaced key goes;
+ * a request the gateway refused takes its own new key with it. Handles closed first.
+ */
+static void cycle_keys(req *r, ag_tkey *client, const char *cur_uri, int code)
+{
+	char victim[AG_MAX_URI];
+	const char *why;
+
+	if (r->key_uri[0] == '\0' || strcmp(r->key_uri, cur_uri) == 0)
+		return;
+	if (r->installed) {
+		snprintf(victim, sizeof(victim), "%s", cur_uri);
+		why = "replaced";
+	} else if (code == AG_EXIT_REFUSED) {
+		snprintf(victim, sizeof(victim), "%s", r->key_uri);
+		why = "refused request's";
+	} else
+		return;
+	ag_tkey_close(client);
+	EVP_PKEY_free(r->key);
+	r->key = NULL;
+	ag_tkey_close(&r->tk);
+	ag_tkey_drop(victim, r->pin_file, why);
+}
+
 int ag_run(const ag_opts *o)
 {
 	req r;
-	char server[2048], certp[4300], fullp[4300], keyp[4300];
+	char server[2048], certp[4300], fullp[4300], keyp[4300], urip[4300];
+	char label[128], pin[4096], cur_uri[AG_MAX_URI] = "";
+	ag_tkey client = {0};
 	X509 *cert = NULL;
 	time_t when = 0;
 	offca_rc rc;
@@ -376,21 +505,28 @@ int ag_run(const ag_opts *o)
 
 	if (o->dir == NULL)
 		return fail(ut_err(OFFCA_E_USAGE, "run needs --out-dir DIR"), AG_EXIT_USAGE);
-	if ((rc = req_init(&r, o->dir)) != OFFCA_OK || (rc = load_config(o->dir, server, sizeof(server))) != OFFCA_OK)
+	if ((rc = req_init(&r, o->dir)) != OFFCA_OK ||
+	    (rc = load_config(o->dir, server, sizeof(server), label, sizeof(label), pin, sizeof(pin))) != OFFCA_OK)
 		return fail(rc, AG_EXIT_USAGE);
 	if (o->server != NULL)
 		snprintf(server, sizeof(server), "%s", o->server);
+	r.pin_file = o->pin_file != NULL ? o->pin_file : pin[0] != '\0' ? pin : NULL;
 	if ((rc = ag_path(certp, sizeof(certp), o->dir, "current/cert.pem")) != OFFCA_OK ||
 	    (rc = ag_path(fullp, sizeof(fullp), o->dir, "current/fullchain.pem")) != OFFCA_OK ||
-	    (rc = ag_path(keyp, sizeof(keyp), o->dir, "current/privkey.pem")) != OFFCA_OK)
+	    (rc = ag_path(keyp, sizeof(keyp), o->dir, "current/privkey.pem")) != OFFCA_OK ||
+	    (rc = ag_path(urip, sizeof(urip), o->dir, "current/key.uri")) != OFFCA_OK)
 		return fail(rc, AG_EXIT_USAGE);
 	if ((rc = ag_load_cert(certp, &cert)) != OFFCA_OK)
 		return fail(ut_err(OFFCA_E_STATE, "no installed certificate (%s): finish offca-agent enroll first", ut_err_msg()),
 			    AG_EXIT_USAGE);
+	if (ut_path_exists(urip) == OFFCA_OK && (rc = ag_tkey_uri_read(urip, cur_uri, sizeof(cur_uri))) != OFFCA_OK) {
+		code = fail(rc, AG_EXIT_USAGE);
+		goto out;
+	}
 	rc = pending_load(&r);
 	if (rc == OFFCA_OK && strcmp(r.op, "simplereenroll") != 0)
 		rc = ut_err(OFFCA_E_STATE, "an enrollment is pending in %s", r.pend);
-	if (rc == OFFCA_E_NOT_FOUND) {
+	if (rc == OFFCA_E_NOT_FOUND && !r.tok_err) {
 		if (!due(o, cert, &when)) {
 			char w[64];
 			struct tm tm;
@@ -401,14 +537,20 @@ int ag_run(const ag_opts *o)
 			code = AG_EXIT_OK;
 			goto out;
 		}
-		rc = renew_request(&r, o, cert, keyp);
+		rc = renew_request(&r, o, cert, keyp, cur_uri, label);
 	}
+	if (rc == OFFCA_OK && cur_uri[0] != '\0')
+		rc = tok_rc(&r, ag_tkey_open(&client, cur_uri, r.pin_file));
 	if (rc != OFFCA_OK) {
-		code = fail(rc, AG_EXIT_INSTALL);
+		code = fail(rc, r.tok_err ? ag_tkey_exit(rc) : AG_EXIT_INSTALL);
 		goto out;
 	}
-	code = exchange(o, &r, server, NULL, NULL, fullp, keyp, cert);
+	code = exchange(o, &r, server, NULL, NULL, fullp, keyp, client.ref != NULL ? ca_keyref_private(client.ref) : NULL,
+			cert);
+	if (cur_uri[0] != '\0')
+		cycle_keys(&r, &client, cur_uri, code);
 out:
+	ag_tkey_close(&client);
 	X509_free(cert);
 	req_clear(&r);
 	return code;

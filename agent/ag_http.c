@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #include "agent.h"
 #include "offca/util.h"
@@ -142,8 +144,26 @@ out:
 	return rc;
 }
 
-offca_rc ag_post(const char *server, const char *op, const char *cafile, const char *user, const char *pass,
-		 const char *cert, const char *key, const char *body, ag_resp *r)
+struct tls_client {
+	const char *chain; /* PEM: the client certificate, then its intermediates */
+	EVP_PKEY *key;     /* private operations on the token */
+};
+
+/* libcurl's OpenSSL backend hands over the SSL_CTX before the handshake: the client key goes in here */
+static CURLcode use_client_key(CURL *c, void *sslctx, void *arg)
+{
+	const struct tls_client *tc = arg;
+
+	(void)c;
+	if (SSL_CTX_use_certificate_chain_file(sslctx, tc->chain) != 1 || SSL_CTX_use_PrivateKey(sslctx, tc->key) != 1) {
+		ERR_clear_error();
+		return CURLE_SSL_CERTPROBLEM;
+	}
+	return CURLE_OK;
+}
+
+static offca_rc post(const char *server, const char *op, const char *cafile, const char *user, const char *pass,
+		     const char *cert, const char *key, struct tls_client *tc, const char *body, ag_resp *r)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
@@ -172,9 +192,34 @@ offca_rc ag_post(const char *server, const char *op, const char *cafile, const c
 		curl_easy_setopt(c, CURLOPT_SSLCERT, cert);
 		curl_easy_setopt(c, CURLOPT_SSLKEY, key);
 	}
+	if (tc != NULL) {
+		const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+		if (v->ssl_version == NULL || strncmp(v->ssl_version, "OpenSSL/", 8) != 0 ||
+		    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, use_client_key) != CURLE_OK ||
+		    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, tc) != CURLE_OK) {
+			rc = ut_err(OFFCA_E_UNSUPPORTED, "libcurl here uses %s, not OpenSSL: it cannot authenticate with a "
+				    "key on a token", v->ssl_version != NULL ? v->ssl_version : "no TLS library");
+			goto out;
+		}
+	}
 	rc = perform(c, url, r);
 out:
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
 	return rc;
+}
+
+offca_rc ag_post(const char *server, const char *op, const char *cafile, const char *user, const char *pass,
+		 const char *cert, const char *key, const char *body, ag_resp *r)
+{
+	return post(server, op, cafile, user, pass, cert, key, NULL, body, r);
+}
+
+offca_rc ag_post_pkey(const char *server, const char *op, const char *cafile, const char *chain, EVP_PKEY *key,
+		      const char *body, ag_resp *r)
+{
+	struct tls_client tc = {chain, key};
+
+	return post(server, op, cafile, NULL, NULL, NULL, NULL, &tc, body, r);
 }

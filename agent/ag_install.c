@@ -19,7 +19,16 @@
 #include "agent.h"
 #include "offca/util.h"
 
-static const char *const names[] = {"cert.pem", "chain.pem", "fullchain.pem", "privkey.pem"};
+/* a generation holds the first three and privkey.pem, or key.uri for a key on a token */
+static const char *const names[] = {"cert.pem", "chain.pem", "fullchain.pem", "privkey.pem", "key.uri"};
+
+static const char *key_name(const char *key_path)
+{
+	const char *base = strrchr(key_path, '/');
+
+	base = base != NULL ? base + 1 : key_path;
+	return strcmp(base, "key.uri") == 0 ? "key.uri" : "privkey.pem";
+}
 
 offca_rc ag_path(char *buf, size_t cap, const char *dir, const char *name)
 {
@@ -95,7 +104,7 @@ static offca_rc write_generation(const char *gdir, const ag_issued *is, const ch
 		free(pem);
 	}
 	if (rc == OFFCA_OK && (rc = ut_read_file(key_path, 64 * 1024, 1, &key, &klen)) == OFFCA_OK &&
-	    (rc = ag_path(path, sizeof(path), gdir, names[3])) == OFFCA_OK)
+	    (rc = ag_path(path, sizeof(path), gdir, key_name(key_path))) == OFFCA_OK)
 		rc = ut_write_file(path, key, klen, UT_WF_EXCL | UT_WF_SECRET);
 	ut_free_secret(key, klen);
 	return rc;
@@ -127,6 +136,10 @@ offca_rc ag_install(const char *dir, const ag_issued *is, const char *key_path)
 		struct stat sb;
 
 		snprintf(target, sizeof(target), "current/%s", names[i]);
+		if ((rc = ag_path(path, sizeof(path), dir, target)) != OFFCA_OK)
+			return rc;
+		if (stat(path, &sb) != 0)
+			continue; /* not in this generation (privkey.pem or key.uri) */
 		if ((rc = ag_path(path, sizeof(path), dir, names[i])) != OFFCA_OK)
 			return rc;
 		if (lstat(path, &sb) != 0 && symlink(target, path) != 0)

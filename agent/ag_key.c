@@ -7,6 +7,7 @@
 #include <openssl/x509v3.h>
 
 #include "agent.h"
+#include "offca/keyref.h"
 #include "offca/util.h"
 
 offca_rc ag_key_new(EVP_PKEY **out)
@@ -78,6 +79,14 @@ offca_rc ag_sans_parse(const char *const *words, size_t n, GENERAL_NAMES **out)
 	return rc;
 }
 
+static offca_rc csr_done(offca_rc rc, X509_EXTENSION *ext, STACK_OF(X509_EXTENSION) *exts, X509_REQ *req)
+{
+	X509_EXTENSION_free(ext);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_REQ_free(req);
+	return rc;
+}
+
 offca_rc ag_csr_make(EVP_PKEY *key, const X509_NAME *subject, const GENERAL_NAMES *san, unsigned char **der,
 		     size_t *len)
 {
@@ -101,15 +110,16 @@ offca_rc ag_csr_make(EVP_PKEY *key, const X509_NAME *subject, const GENERAL_NAME
 		if (!X509_REQ_add_extensions(req, exts))
 			goto out;
 	}
-	if (X509_REQ_sign(req, key, EVP_sha256()) <= 0 || (n = i2d_X509_REQ(req, der)) <= 0)
+	if (X509_REQ_sign(req, key, EVP_sha256()) <= 0) {
+		rc = ca_key_err_sign("signing the certificate request"); /* the token's reason, for a token key */
+		return csr_done(rc, ext, exts, req);
+	}
+	if ((n = i2d_X509_REQ(req, der)) <= 0)
 		goto out;
 	*len = (size_t)n;
 	rc = OFFCA_OK;
 out:
 	if (rc != OFFCA_OK)
 		ut_err_ssl(rc, "making the certificate request");
-	X509_EXTENSION_free(ext);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	X509_REQ_free(req);
-	return rc;
+	return csr_done(rc, ext, exts, req);
 }

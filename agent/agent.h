@@ -8,7 +8,8 @@
  * pending/ (key.pem + csr.der of a request waiting for the offline CA), archive/N/ (cert.pem,
  * chain.pem, fullchain.pem, privkey.pem of each installed generation), current -> archive/N (one
  * atomic rename switches generations) and cert.pem, chain.pem, fullchain.pem, privkey.pem ->
- * current/... (certbot's live/NAME names).
+ * current/... (certbot's live/NAME names). With a key on a PKCS#11 token (--key pkcs11:URI), key.uri
+ * (its URI) takes the place of key.pem and privkey.pem everywhere: no private key under DIR.
  */
 #ifndef OFFCA_AGENT_H
 #define OFFCA_AGENT_H
@@ -29,12 +30,14 @@
 #define AG_EXIT_NETWORK  5  /* gateway unreachable, TLS failure, 5xx */
 #define AG_EXIT_INSTALL  6  /* writing the new files failed (the working certificate stays) */
 #define AG_EXIT_HOOK     7  /* installed, but the deploy hook failed */
+#define AG_EXIT_TOKEN    8  /* the key's token: absent, wrong PIN, PIN file refused, key missing */
 #define AG_EXIT_PENDING  75 /* the request waits for the offline CA: run again later */
 
 #define AG_MAX_SANS 32
 
 typedef struct ag_opts {
 	const char *server, *root_fp, *token_file, *key_file, *dir, *deploy_hook;
+	const char *key_uri, *pin_file; /* --key pkcs11:URI and its --pin-file (else NULL) */
 	const char *sans[AG_MAX_SANS];
 	size_t n_sans;
 	double renew_at;    /* fraction of the lifetime (default 2/3) */
@@ -63,6 +66,38 @@ offca_rc ag_bootstrap_root(const char *server, const unsigned char fp[32], const
 offca_rc ag_post(const char *server, const char *op, const char *cafile, const char *user, const char *pass,
 		 const char *cert, const char *key, const char *body, ag_resp *r);
 
+/*
+ * The same, the client key being an EVP_PKEY whose private half stays on a token (core's key
+ * handle): libcurl's OpenSSL backend gets the certificate chain file and the key through
+ * CURLOPT_SSL_CTX_FUNCTION. Errors: OFFCA_E_NETWORK, OFFCA_E_UNSUPPORTED (libcurl not on OpenSSL).
+ */
+offca_rc ag_post_pkey(const char *server, const char *op, const char *cafile, const char *chain, EVP_PKEY *key,
+		      const char *body, ag_resp *r);
+
+/* ---- keys on a PKCS#11 token (ag_tokkey.c, through core's offca/keyref.h) ---- */
+#define AG_MAX_URI 1024
+typedef struct ca_keyref ca_keyref;
+typedef struct ag_tkey {
+	ca_keyref *ref;
+	char uri[AG_MAX_URI]; /* canonical (token, id, object, type=private) + the operator's ?query */
+} ag_tkey;
+int ag_is_pkcs11(const char *key);
+/* The exit code for a failure to open, make or use a token key (AG_EXIT_TOKEN or AG_EXIT_USAGE). */
+int ag_tkey_exit(offca_rc rc);
+/* Open the key uri names (PIN from pin_file only; NULL: OFFCA_E_USAGE). */
+offca_rc ag_tkey_open(ag_tkey *k, const char *uri, const char *pin_file);
+/* Open it, or make it (EC P-256, the URI's object= label) when the token has no such key. */
+offca_rc ag_tkey_obtain(ag_tkey *k, const char *uri, const char *pin_file, int *made);
+/* A new key on like_uri's token labelled BASE-<unix time> (key cycling). */
+offca_rc ag_tkey_make(ag_tkey *k, const char *like_uri, const char *base_label, const char *pin_file);
+void ag_tkey_close(ag_tkey *k);
+/* Delete a key the agent made and no longer needs from its token (every handle on it closed first);
+   says so on stdout, or warns on stderr when it cannot (never fails the run). why: "replaced"... */
+void ag_tkey_drop(const char *uri, const char *pin_file, const char *why);
+/* key.uri files: one pkcs11: URI line. */
+offca_rc ag_tkey_uri_read(const char *path, char *buf, size_t cap);
+offca_rc ag_tkey_uri_write(const char *path, const char *uri);
+
 /* ---- keys and requests (ag_key.c) ---- */
 offca_rc ag_key_new(EVP_PKEY **out);
 offca_rc ag_key_load(const char *path, EVP_PKEY **out);
@@ -89,7 +124,8 @@ offca_rc ag_verify_answer(const ag_resp *r, EVP_PKEY *key, const char *want_sans
 offca_rc ag_load_cert(const char *path, X509 **out);
 
 /* ---- files (ag_install.c) ---- */
-/* Install a new generation (write, fsync, rename current); the old one stays until then. */
+/* Install a new generation (write, fsync, rename current); the old one stays until then.
+   key_path: the key file (privkey.pem) or, for a token key, its key.uri file (copied as key.uri). */
 offca_rc ag_install(const char *dir, const ag_issued *is, const char *key_path);
 /* Run the deploy hook (/bin/sh -c CMD, RENEWED_LINEAGE=dir). Errors: OFFCA_E_IO. */
 offca_rc ag_run_hook(const char *cmd, const char *dir);

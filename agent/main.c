@@ -12,16 +12,18 @@
 #include "offca/util.h"
 
 static const char usage[] =
-	"usage: offca-agent enroll --server URL --root-sha256 FP --token-file F --san NAME... [--key FILE]\n"
+	"usage: offca-agent enroll --server URL --root-sha256 FP --token-file F --san NAME...\n"
+	"                          [--key FILE | --key pkcs11:URI --pin-file F]\n"
 	"                          --out-dir DIR [--wait SECONDS] [--deploy-hook CMD]\n"
 	"       offca-agent run --out-dir DIR [--renew-at FRACTION] [--jitter FRACTION] [--reuse-key] [--force]\n"
-	"                       [--wait SECONDS] [--deploy-hook CMD] [--server URL]\n"
+	"                       [--wait SECONDS] [--deploy-hook CMD] [--server URL] [--pin-file F]\n"
 	"       offca-agent --help | --version\n"
 	"Exit codes: 0 done (or not due), 2 usage/state, 3 refused by the gateway, 4 answer failed\n"
 	"verification (kept the installed certificate), 5 gateway unreachable, 6 install failed,\n"
-	"7 deploy hook failed, 75 waiting for the offline CA (run again later). See docs/agent.md.\n";
+	"7 deploy hook failed, 8 the key's token failed (absent, wrong PIN, PIN file refused), 75 waiting\n"
+	"for the offline CA (run again later). See docs/agent.md.\n";
 
-enum { O_SERVER = 256, O_FP, O_TOKEN, O_SAN, O_KEY, O_DIR, O_WAIT, O_HOOK, O_RENEW, O_JITTER, O_REUSE, O_FORCE, O_HELP };
+enum { O_SERVER = 256, O_FP, O_TOKEN, O_SAN, O_KEY, O_DIR, O_WAIT, O_HOOK, O_RENEW, O_JITTER, O_REUSE, O_FORCE, O_HELP, O_PIN };
 
 static const struct option longopts[] = {
 	{"server", required_argument, NULL, O_SERVER},   {"root-sha256", required_argument, NULL, O_FP},
@@ -30,7 +32,8 @@ static const struct option longopts[] = {
 	{"wait", required_argument, NULL, O_WAIT},        {"deploy-hook", required_argument, NULL, O_HOOK},
 	{"renew-at", required_argument, NULL, O_RENEW},   {"jitter", required_argument, NULL, O_JITTER},
 	{"reuse-key", no_argument, NULL, O_REUSE},        {"force", no_argument, NULL, O_FORCE},
-	{"help", no_argument, NULL, O_HELP},              {NULL, 0, NULL, 0},
+	{"help", no_argument, NULL, O_HELP},              {"pin-file", required_argument, NULL, O_PIN},
+	{NULL, 0, NULL, 0},
 };
 
 static int num(const char *name, const char *v, double lo, double hi, double *out)
@@ -60,12 +63,12 @@ static int parse(int argc, char **argv, ag_opts *o, int *help)
 		case O_FP: o->root_fp = optarg; break;
 		case O_TOKEN: o->token_file = optarg; break;
 		case O_KEY:
-			if (strncmp(optarg, "pkcs11:", 7) == 0) {
-				fprintf(stderr, "offca-agent: --key pkcs11:URI is not supported yet (use a key file)\n");
-				return 0;
-			}
-			o->key_file = optarg;
+			if (strncmp(optarg, "pkcs11:", 7) == 0)
+				o->key_uri = optarg; /* a key on a token (ag_tokkey.c) */
+			else
+				o->key_file = optarg;
 			break;
+		case O_PIN: o->pin_file = optarg; break;
 		case O_DIR: o->dir = optarg; break;
 		case O_HOOK: o->deploy_hook = optarg; break;
 		case O_REUSE: o->reuse_key = 1; break;

@@ -93,3 +93,13 @@ offca_rc ca_key_sign_message(EVP_PKEY *priv, EVP_MD_CTX *ctx, const void *msg, s
 {
 	return tok_sign_message(priv, ctx, msg, mlen, sig, siglen, what, fail_what);
 }
+
+const char *ca_keyref_uri(const ca_keyref *s)
+{
+	return tok_key_uri(s->key);
+}
+
+const char *ca_keyref_label(const ca_keyref *s)
+{
+	return tok_key_label(s->key);
+}

@@ -258,7 +258,7 @@ static offca_rc pick_cert(wants *w, const xfr_item *it)
 	for (int i = 0; i < 32; i++)
 		snprintf(key.spki + 2 * i, 3, "%02x", md[i]);
 	gw_serial_hex(x, sh);
-	hit = bsearch(&key, w->v, w->n, sizeof(*w->v), cmp_want);
+	hit = w->n > 0 ? bsearch(&key, w->v, w->n, sizeof(*w->v), cmp_want) : NULL; /* w->v NULL when empty */
 	/* every waiting request for this key (several when keys are reused) */
 	while (hit != NULL && hit > w->v && strcmp(hit[-1].spki, key.spki) == 0)
 		hit--;
@@ -404,7 +404,8 @@ offca_rc gw_queue_import(gw_state *st, STACK_OF(X509) *chain, const char *file, 
 	}
 	if ((rc = bundle_certs(b, chain, &cas)) != OFFCA_OK || (rc = gw_each(st, GW_DB_QUEUE, collect, &w)) != OFFCA_OK)
 		goto out;
-	qsort(w.v, w.n, sizeof(*w.v), cmp_want);
+	if (w.n > 0) /* a bundle of CRLs only, with nothing waiting: w.v is NULL, qsort(NULL) is undefined */
+		qsort(w.v, w.n, sizeof(*w.v), cmp_want);
 	if ((rc = gw_txn_begin(st, &txn)) != OFFCA_OK)
 		goto out;
 	for (size_t i = 0; rc == OFFCA_OK && i < xfr_bundle_count(b); i++) {

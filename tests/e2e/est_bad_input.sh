@@ -44,6 +44,22 @@ tok3=$(est_token server c.example.test); IFS=: read -r id3 sec3 < "$tok3"
 gw_cmd token revoke "$id3" >/dev/null || fail "token revoke"
 mkcsr c c.example.test
 code=$(post "$T/c.b64" simpleenroll -u "$id3:$sec3"); refused 403 "is revoked" "revoked token"
+# the same refusals through offca-agent: one line, exit 3, nothing installed, no request left waiting
+# agent_refused DIR REGEX WHAT : the last agent run (stderr in $T/last.err) was refused so
+agent_refused() {
+  [ "$rc" -eq 3 ] || fail "$3: agent exit $rc (expected 3): $(cat "$T/last.err")"
+  [ "$(grep -c . "$T/last.err")" = 1 ] || fail "$3: one error line expected: $(cat "$T/last.err")"
+  grep -Eq "$2" "$T/last.err" || fail "$3: '$(cat "$T/last.err")' does not match /$2/"
+  [ ! -e "$1/cert.pem" ] && [ ! -e "$1/pending" ] || fail "$3: $1 holds $(ls "$1")"
+  pass "$3 -> $(cat "$T/last.err")"
+}
+set +e; "$AGENT" enroll --server "$GW_URL" --root-sha256 "$ROOT_FP" --token-file "$tok" --san a.example.test \
+  --out-dir "$T/ep-used" >/dev/null 2>"$T/last.err"; rc=$?; set -e
+agent_refused "$T/ep-used" "refused the request \(HTTP 403\): .*already used" "agent enroll with a used token"
+printf '%s\n' "$tok2" > "$T/tok2"; chmod 600 "$T/tok2"
+set +e; "$AGENT" enroll --server "$GW_URL" --root-sha256 "$ROOT_FP" --token-file "$T/tok2" --san b.example.test \
+  --out-dir "$T/ep-expired" >/dev/null 2>"$T/last.err"; rc=$?; set -e
+agent_refused "$T/ep-expired" "refused the request \(HTTP 403\): .*has expired" "agent enroll with an expired token"
 # tokens for a fleet: one transaction, N files 0600, never overwritten
 before=$(gw_cmd token list | wc -l)
 gw_cmd token new --san f.example.test --profile client --ttl 1h --count 3 --out-dir "$T/fleet" >/dev/null || fail "token new --count"
@@ -123,7 +139,7 @@ p7() { cat "$@" | openssl crl2pkcs7 -nocrl -certfile /dev/stdin -outform DER | b
 p7 "$T/gw.crt" "$T/int.pem" > "$T/other-key.b64"
 fake "$T/other-key.b64"
 set +e; "$AGENT" run --out-dir "$D" --renew-at 0 --server "https://127.0.0.1:$FP_PORT" > "$T/run.out" 2>&1; rc=$?; set -e
-[ $rc -eq 4 ] && grep -q "no certificate for this endpoint's key" "$T/run.out" || fail "answer for another key: rc $rc $(cat "$T/run.out")"
+[ $rc -eq 4 ] && grep -q "no certificate for this endpoint's key" "$T/run.out" && [ "$(grep -c . "$T/run.out")" = 1 ] || fail "answer for another key: rc $rc $(cat "$T/run.out")"
 still_working "answer for another key"; pass "agent refuses an answer for another key (exit 4)"
 kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null || true
 # a wrong chain: a certificate for the endpoint's pending key, issued by another CA
@@ -133,7 +149,7 @@ openssl x509 -new -force_pubkey "$T/pending.pub" -subj /CN=d.example.test -CA "$
 p7 "$T/wrongchain.pem" "$T/evil-ca.pem" > "$T/wrongchain.b64"
 fake "$T/wrongchain.b64"
 set +e; "$AGENT" run --out-dir "$D" --server "https://127.0.0.1:$FP_PORT" > "$T/run.out" 2>&1; rc=$?; set -e
-[ $rc -eq 4 ] && grep -q "does not chain to the pinned root" "$T/run.out" || fail "wrong chain: rc $rc $(cat "$T/run.out")"
+[ $rc -eq 4 ] && grep -q "does not chain to the pinned root" "$T/run.out" && [ "$(grep -c . "$T/run.out")" = 1 ] || fail "wrong chain: rc $rc $(cat "$T/run.out")"
 still_working "wrong chain"; pass "agent refuses an answer with a wrong chain (exit 4)"
 kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null || true
 # rollback: the installed certificate itself, for a --reuse-key renewal
@@ -141,20 +157,33 @@ rm -rf "$D/pending"
 p7 "$D/cert.pem" "$D/chain.pem" > "$T/same.b64"
 fake "$T/same.b64"
 set +e; "$AGENT" run --out-dir "$D" --renew-at 0 --reuse-key --server "https://127.0.0.1:$FP_PORT" > "$T/run.out" 2>&1; rc=$?; set -e
-[ $rc -eq 4 ] && grep -q "rollback refused" "$T/run.out" || fail "rollback: rc $rc $(cat "$T/run.out")"
+[ $rc -eq 4 ] && grep -q "rollback refused" "$T/run.out" && [ "$(grep -c . "$T/run.out")" = 1 ] || fail "rollback: rc $rc $(cat "$T/run.out")"
 still_working "rollback"; pass "agent refuses a rollback to the installed certificate (exit 4)"
 kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null || true
 rm -rf "$D/pending"
 
 # ---- the gateway down mid-renewal ----
 est_gateway_stop
-set +e; "$AGENT" run --out-dir "$D" --renew-at 0 > "$T/run.out" 2>&1; rc=$?; set -e
-[ $rc -eq 5 ] || fail "gateway down: rc $rc $(cat "$T/run.out")"
-still_working "gateway down"; pass "gateway down mid-renewal: exit 5, the working certificate kept"
+set +e; "$AGENT" run --out-dir "$D" --renew-at 0 > "$T/run.out" 2>"$T/last.err"; rc=$?; set -e
+[ $rc -eq 5 ] || fail "gateway down: rc $rc $(cat "$T/last.err")"
+[ "$(grep -c . "$T/last.err")" = 1 ] || fail "gateway down: one error line expected: $(cat "$T/last.err")"
+still_working "gateway down"; pass "gateway down at the start of a renewal: exit 5, the working certificate kept -> $(cat "$T/last.err")"
 est_gateway_start
 set +e; "$AGENT" run --out-dir "$D" > "$T/run.out" 2>&1; rc=$?; set -e
 [ $rc -eq 75 ] || fail "after the gateway came back: rc $rc $(cat "$T/run.out")"
 pass "the same renewal resumes once the gateway is back (202)"
+# down again while that renewal waits for the CA (after its 202): the poll fails, the request is kept
+csr_before=$(sha256sum < "$D/pending/csr.der")
+est_gateway_stop
+set +e; "$AGENT" run --out-dir "$D" > "$T/run.out" 2>"$T/last.err"; rc=$?; set -e
+[ $rc -eq 5 ] || fail "gateway down while waiting: rc $rc $(cat "$T/last.err")"
+[ "$(grep -c . "$T/last.err")" = 1 ] || fail "gateway down while waiting: one error line expected: $(cat "$T/last.err")"
+[ "$(sha256sum < "$D/pending/csr.der")" = "$csr_before" ] || fail "gateway down while waiting: the waiting request changed"
+still_working "gateway down while waiting"
+est_gateway_start
+set +e; "$AGENT" run --out-dir "$D" > "$T/run.out" 2>&1; rc=$?; set -e
+[ $rc -eq 75 ] && [ "$(sha256sum < "$D/pending/csr.der")" = "$csr_before" ] || fail "poll after the restart: rc $rc $(cat "$T/run.out")"
+pass "gateway down after the 202: exit 5 -> $(cat "$T/last.err"); the same request polled again once it is back"
 
 # ---- a revoked client certificate (the CRL comes back with the CA's export) ----
 serial=$(openssl x509 -in "$D/cert.pem" -noout -serial | cut -d= -f2)
@@ -165,6 +194,12 @@ rm -rf "$D/pending"
 mkcsr d4 d.example.test
 code=$(post "$T/d4.b64" simplereenroll --cert "$T/d-chain.pem" --key "$D/privkey.pem")
 refused 403 "revoked" "revoked client certificate"
+set +e; "$AGENT" run --out-dir "$D" --renew-at 0 > "$T/run.out" 2>"$T/last.err"; rc=$?; set -e
+[ $rc -eq 3 ] || fail "agent renewal with a revoked certificate: rc $rc $(cat "$T/last.err")"
+[ "$(grep -c . "$T/last.err")" = 1 ] && grep -q "refused the request (HTTP 403): .*revoked" "$T/last.err" \
+  || fail "agent renewal with a revoked certificate: $(cat "$T/last.err")"
+[ ! -e "$D/pending" ] || fail "a refused renewal left its request waiting"
+still_working "revoked client certificate"; pass "agent renewal with a revoked certificate: exit 3 -> $(cat "$T/last.err")"
 
 # ---- the rate limit per client address (default 20 requests/s, burst 40) ----
 urls=(); for _ in $(seq 120); do urls+=("$EST/cacerts"); done

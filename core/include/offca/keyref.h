@@ -26,6 +26,27 @@ EVP_PKEY *ca_keyref_public(ca_keyref *s);
 /* Close the session (NULL is fine). */
 void ca_keyref_free(ca_keyref *s);
 
+/* The canonical URI of the opened key (token=...;id=...;object=...;type=private), borrowed. */
+const char *ca_keyref_uri(const ca_keyref *s);
+/* The key's CKA_LABEL (may be empty), borrowed. */
+const char *ca_keyref_label(const ca_keyref *s);
+
+/*
+ * Make an EC P-256 key pair on the token token_uri names, labelled label (NULL: the URI's
+ * object=, refused with OFFCA_E_USAGE when the URI has none or names an id=) (sensitive,
+ * non-extractable, sign-only: the token layer's key generation). PIN as for ca_keyref_open but
+ * never a prompt (pin_file, else the URI's pin-source, else OFFCA_E_USAGE). *uri_out: the new
+ * private key's canonical URI (caller frees). Errors: those of tok_keygen (OFFCA_E_EXISTS for a
+ * label in use, OFFCA_E_TOKEN_ABSENT, OFFCA_E_PIN_INCORRECT, ...).
+ */
+offca_rc ca_keyref_generate(const char *token_uri, const char *label, const char *pin_file, char **uri_out);
+
+/*
+ * Destroy the key pair the URI names by its id= (a key ca_keyref_generate made and its owner
+ * replaced). PIN as for ca_keyref_generate. Errors: those of tok_key_destroy.
+ */
+offca_rc ca_keyref_destroy(const char *uri, const char *pin_file);
+
 /*
  * Does the pkcs11: URI `given` name the key recorded as `recorded`? True (OFFCA_OK) when every
  * path attribute present in given (token, serial, object, id, type, ...) is present in recorded

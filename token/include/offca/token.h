@@ -277,6 +277,14 @@ const char *tok_keytype_name(tok_keytype t);
 offca_rc tok_keygen(const char *cli_module, const char *token_uri, const char *label, tok_keytype type,
 		    const tok_pin_opts *opts, char **uri_out);
 
+/*
+ * Destroy the key pair the URI names by its id= (object= too when given; type= absent or
+ * "private"): the one private key and the public keys with the same CKA_ID (certificate objects
+ * stay). Logs in as tok_key_open does. Errors: OFFCA_E_USAGE (no id=, several keys match), as
+ * tok_key_open (OFFCA_E_NOT_FOUND when no such key), OFFCA_E_TOKEN (the token refused).
+ */
+offca_rc tok_key_destroy(const char *cli_module, const char *uri, const tok_pin_opts *opts);
+
 typedef struct tok_object {
 	char uri[512];   /* pkcs11:token=...;id=...;object=...;type=... */
 	char label[65];  /* CKA_LABEL */
