@@ -78,6 +78,19 @@ if [ "$("$OFFCA" pending list)" != "no pending CSRs" ]; then
   "$OFFCA" sign --pending-all --profile server --pin-file "$P" --out-dir "$T/out" >/dev/null 2>"$T/last.err" \
     || fail "final sign --pending-all: $(cat "$T/last.err")"
 fi
-account "after the last run" | grep -Eq "pending 0 recorded $N files [1-9]" || fail "final state: $(account final)"
+account "after the last run" | grep -Eq "pending 0 recorded $N files " || fail "final state: $(account final)"
+# a kill after the commit and before the files were written (more likely under load) leaves
+# certificates recorded without their files: what an operator does then is export them again
+python3 - "$T/list.json" "$T/out" > "$T/missing.txt" <<'PY'
+import json, os, sys
+for r in json.load(open(sys.argv[1])):
+    if "crash.example" in r.get("subject", "") and not os.path.exists(os.path.join(sys.argv[2], r["serial"] + ".pem")):
+        print(r["serial"])
+PY
+while read -r s; do
+  "$OFFCA" export "$s" --format pem --out "$T/out/$s.pem" >/dev/null || fail "export $s after the crash"
+done < "$T/missing.txt"
+account "after exporting what the kill left unwritten" | grep -q "pending 0 recorded $N files $N" \
+  || fail "final state: $(account final)"
 [ "$("$OFFCA" pending list)" = "no pending CSRs" ] || fail "queue not empty"
 pass "the last run drains the queue: $N certificates, each recorded once"
