@@ -74,7 +74,7 @@ HOME_DIR="$T/home3"; "$OFFCA" init --home "$HOME_DIR" >/dev/null
   --no-pdf > intr.out 2>&1 < /dev/null &
 pid=$!
 e2e_bg "$pid"
-for _ in $(seq 200); do grep -q ">> Touch the YubiKey" intr.out && break; sleep 0.1; done
+for _ in $(seq 900); do grep -q ">> Touch the YubiKey" intr.out && break; sleep 0.1; done # up to 90 s: key generation under load
 grep -q ">> Touch the YubiKey 'demo-root'" intr.out || { cat intr.out; fail "no prompt before Ctrl-C"; }
 start=$(date +%s)
 kill -INT "$pid"
