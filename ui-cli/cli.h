@@ -16,14 +16,17 @@
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 
+/* Commands declared as descriptors (cli_opt.h), listed in main.c's cli_commands[]. */
+struct cli_cmd;
+extern const struct cli_cmd cli_init_cmd, cli_show_cmd, cli_revoke_cmd; /* cmd_inventory.c */
+extern const struct cli_cmd cli_list_cmd;                              /* cmd_list.c */
+extern const struct cli_cmd cli_export_cmd;                            /* cmd_export.c */
+extern const struct cli_cmd cli_audit_cmd;                             /* cmd_audit.c: verify|show */
+
+/* Commands not converted yet: argv-level handlers. */
+
 /* Command groups (one file each). */
 int cli_cmd_token(int argc, char **argv);    /* cmd_token.c: token list|keygen|wait */
-int cli_cmd_init(int argc, char **argv);     /* cmd_inventory.c */
-int cli_cmd_list(int argc, char **argv);     /* cmd_inventory.c */
-int cli_cmd_show(int argc, char **argv);     /* cmd_inventory.c */
-int cli_cmd_revoke(int argc, char **argv);   /* cmd_inventory.c */
-int cli_cmd_export(int argc, char **argv);   /* cmd_export.c */
-int cli_cmd_audit(int argc, char **argv);    /* cmd_audit.c: audit verify|show */
 int cli_cmd_ca(int argc, char **argv);       /* cmd_ca.c: ca root|intermediate|list */
 int cli_cmd_sign(int argc, char **argv);     /* cmd_sign.c */
 int cli_cmd_issue(int argc, char **argv);    /* cmd_sign.c: issue --generate-key */
