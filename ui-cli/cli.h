@@ -22,12 +22,13 @@ extern const struct cli_cmd cli_init_cmd, cli_show_cmd, cli_revoke_cmd; /* cmd_i
 extern const struct cli_cmd cli_list_cmd;                              /* cmd_list.c */
 extern const struct cli_cmd cli_export_cmd;                            /* cmd_export.c */
 extern const struct cli_cmd cli_audit_cmd;                             /* cmd_audit.c: verify|show */
+extern const struct cli_cmd cli_ca_cmd;                                /* cmd_ca.c: root|intermediate */
+extern const struct cli_cmd cli_ca_list_cmd, cli_ca_show_cmd;          /* cmd_ca_show.c */
 
 /* Commands not converted yet: argv-level handlers. */
 
 /* Command groups (one file each). */
 int cli_cmd_token(int argc, char **argv);    /* cmd_token.c: token list|keygen|wait */
-int cli_cmd_ca(int argc, char **argv);       /* cmd_ca.c: ca root|intermediate|list */
 int cli_cmd_sign(int argc, char **argv);     /* cmd_sign.c */
 int cli_cmd_issue(int argc, char **argv);    /* cmd_sign.c: issue --generate-key */
 int cli_cmd_crl(int argc, char **argv);      /* cmd_crl.c: crl [status] */

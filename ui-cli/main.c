@@ -11,7 +11,7 @@
 const cli_entry cli_commands[] = {
 	{"init", &cli_init_cmd, NULL, NULL},
 	{"token", NULL, cli_cmd_token, "list tokens, generate keys on a token, wait for a token"},
-	{"ca", NULL, cli_cmd_ca, "create the root and intermediates whose keys are on tokens"},
+	{"ca", &cli_ca_cmd, NULL, NULL},
 	{"sign", NULL, cli_cmd_sign, "sign CSRs with a profile (server, client, mtls)"},
 	{"issue", NULL, cli_cmd_issue, "issue with an issuer-generated key (the exception) as PKCS#12"},
 	{"list", &cli_list_cmd, NULL, NULL},
