@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "offca/util.h"
+
 #include "offca/config.h"
 #include "offca/sign.h"
 #include "offca/store.h"
@@ -31,18 +33,30 @@ static unsigned closure(unsigned need)
 	return need;
 }
 
-static offca_rc open_signer(cli_session *s, const cli_args *a, unsigned need, const char *purpose)
+offca_rc cli_session_open_key(cli_session *s, const cli_args *a, const char *purpose)
 {
 	tok_pin_opts pin = {0};
+
+	if (s->signer == NULL || s->key != NULL)
+		return ut_err(OFFCA_E_INTERNAL, "cli_session_open_key: no signer, or its key is open already");
+	pin.pin_file = cli_opt_if(a, "pin-file");
+	return cli_signer_open_key(s->signer, s->st, cli_opt_if(a, "module"), &pin, purpose, &s->key);
+}
+
+void cli_session_close_key(cli_session *s)
+{
+	tok_key_free(s->key);
+	s->key = NULL;
+}
+
+static offca_rc open_signer(cli_session *s, const cli_args *a, unsigned need, const char *purpose)
+{
 	offca_rc rc;
 
 	if ((rc = ca_signer_new(s->st, s->cfg, cli_opt_if(a, "issuer"), &s->signer)) != OFFCA_OK)
 		return rc;
 	snprintf(s->issuer, sizeof(s->issuer), "%s", ca_signer_issuer_name(s->signer));
-	if (!(need & CLI_S_KEY))
-		return OFFCA_OK;
-	pin.pin_file = cli_opt_if(a, "pin-file");
-	return cli_signer_open_key(s->signer, s->st, cli_opt_if(a, "module"), &pin, purpose, &s->key);
+	return (need & CLI_S_KEY) ? cli_session_open_key(s, a, purpose) : OFFCA_OK;
 }
 
 offca_rc cli_session_open_ex(cli_session *s, const cli_args *a, unsigned need, const char *purpose,

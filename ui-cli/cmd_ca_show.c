@@ -158,7 +158,7 @@ static int print_bootstrap(const struct iss_info *in, int json)
 	for (size_t i = 0; i < 32; i++)
 		snprintf(fp + 2 * i, 3, "%02x", in->rec.sha256[i]);
 	if (json) {
-		r = cli_json_print(json_pack("{s:s,s:s,s:s}", "name", in->iss->name, "fingerprint", fp, "pem", pem));
+		r = cli_json_print(json_pack("{s:s,s:s,s:s#}", "name", in->iss->name, "fingerprint", fp, "pem", pem, (int)plen));
 	} else {
 		printf("fingerprint: %s\n%.*s", fp, (int)plen, pem);
 		r = 0;
@@ -182,9 +182,10 @@ static int run_show(const cli_cmd *cmd, cli_args *a)
 	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RO, NULL)) == OFFCA_OK &&
 	    (rc = ca_store_issuer_get(s.st, a->pos[0], &iss)) == OFFCA_E_NOT_FOUND)
 		rc = ut_err(rc, "no issuer named '%s' (offca ca list shows them)", a->pos[0]);
-	if (rc == OFFCA_OK && ca_sign_default_issuer(s.st, def) != OFFCA_OK)
+	if (rc == OFFCA_OK && ca_sign_default_issuer(s.st, def) != OFFCA_OK) {
 		def[0] = '\0';
-	ut_err_clear();
+		ut_err_clear();
+	}
 	if (rc == OFFCA_OK)
 		rc = info_load(&iss, def, &in);
 	cli_session_close(&s);
