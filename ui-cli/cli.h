@@ -25,15 +25,15 @@ extern const struct cli_cmd cli_audit_cmd;                             /* cmd_au
 extern const struct cli_cmd cli_ca_cmd;                                /* cmd_ca.c: root|intermediate */
 extern const struct cli_cmd cli_ca_list_cmd, cli_ca_show_cmd;          /* cmd_ca_show.c */
 extern const struct cli_cmd cli_sign_cmd, cli_issue_cmd;               /* cmd_sign.c */
+extern const struct cli_cmd cli_crl_cmd;                               /* cmd_crl.c: crl [status] */
+extern const struct cli_cmd cli_pending_cmd;                           /* cmd_pending.c: list|show|drop */
 
 /* Commands not converted yet: argv-level handlers. */
 
 /* Command groups (one file each). */
 int cli_cmd_token(int argc, char **argv);    /* cmd_token.c: token list|keygen|wait */
-int cli_cmd_crl(int argc, char **argv);      /* cmd_crl.c: crl [status] */
 int cli_cmd_qr(int argc, char **argv);       /* cmd_qr.c: qr encode|show; cmd_qr_decode.c: decode|scan */
 int cli_cmd_bundle(int argc, char **argv);   /* cmd_bundle.c: bundle create|verify|import|export */
-int cli_cmd_pending(int argc, char **argv);  /* cmd_pending.c: pending list|show|drop */
 int cli_cmd_ceremony(int argc, char **argv); /* cmd_ceremony.c: ceremony run|verify|print */
 int cli_cmd_backup(int argc, char **argv);   /* cmd_backup.c */
 int cli_cmd_restore(int argc, char **argv);  /* cmd_backup.c */
