@@ -27,11 +27,11 @@ extern const struct cli_cmd cli_ca_list_cmd, cli_ca_show_cmd;          /* cmd_ca
 extern const struct cli_cmd cli_sign_cmd, cli_issue_cmd;               /* cmd_sign.c */
 extern const struct cli_cmd cli_crl_cmd;                               /* cmd_crl.c: crl [status] */
 extern const struct cli_cmd cli_pending_cmd;                           /* cmd_pending.c: list|show|drop */
+extern const struct cli_cmd cli_token_cmd;                             /* cmd_token.c */
 
 /* Commands not converted yet: argv-level handlers. */
 
 /* Command groups (one file each). */
-int cli_cmd_token(int argc, char **argv);    /* cmd_token.c: token list|keygen|wait */
 int cli_cmd_qr(int argc, char **argv);       /* cmd_qr.c: qr encode|show; cmd_qr_decode.c: decode|scan */
 int cli_cmd_bundle(int argc, char **argv);   /* cmd_bundle.c: bundle create|verify|import|export */
 int cli_cmd_ceremony(int argc, char **argv); /* cmd_ceremony.c: ceremony run|verify|print */

@@ -10,7 +10,7 @@
 
 const cli_entry cli_commands[] = {
 	{"init", &cli_init_cmd, NULL, NULL},
-	{"token", NULL, cli_cmd_token, "list tokens, generate keys on a token, wait for a token"},
+	{"token", &cli_token_cmd, NULL, NULL},
 	{"ca", &cli_ca_cmd, NULL, NULL},
 	{"sign", &cli_sign_cmd, NULL, NULL},
 	{"issue", &cli_issue_cmd, NULL, NULL},
