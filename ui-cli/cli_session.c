@@ -11,14 +11,6 @@
 #include "offca/store.h"
 #include "offca/token.h"
 
-const char *cli_opt_if(const cli_args *a, const char *name)
-{
-	for (size_t i = 0; a->cmd->opts != NULL && a->cmd->opts[i].name != NULL; i++)
-		if (strcmp(a->cmd->opts[i].name, name) == 0)
-			return a->val[i];
-	return NULL;
-}
-
 /* Each need brings the ones it stands on. */
 static unsigned closure(unsigned need)
 {

@@ -58,7 +58,4 @@ void cli_session_close(cli_session *s);
 offca_rc cli_session_open_key(cli_session *s, const cli_args *a, const char *purpose);
 void cli_session_close_key(cli_session *s);
 
-/* The value of option name if the command declares it and it was given, else NULL. */
-const char *cli_opt_if(const cli_args *a, const char *name);
-
 #endif

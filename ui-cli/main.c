@@ -21,7 +21,7 @@ const cli_entry cli_commands[] = {
 	{"export", &cli_export_cmd, NULL, NULL},
 	{"audit", &cli_audit_cmd, NULL, NULL},
 	{"pending", &cli_pending_cmd, NULL, NULL},
-	{"bundle", NULL, cli_cmd_bundle, "create, verify, import and export authenticated USB bundles"},
+	{"bundle", &cli_bundle_cmd, NULL, NULL},
 	{"qr", NULL, cli_cmd_qr, "encode, show, decode and scan multi-frame QR codes"},
 	{"ceremony", NULL, cli_cmd_ceremony, "run, verify and print key ceremonies"},
 	{"backup", NULL, cli_cmd_backup, "write a verified, consistent copy of the CA home"},
