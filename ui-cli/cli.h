@@ -29,11 +29,11 @@ extern const struct cli_cmd cli_crl_cmd;                               /* cmd_cr
 extern const struct cli_cmd cli_pending_cmd;                           /* cmd_pending.c: list|show|drop */
 extern const struct cli_cmd cli_token_cmd;                             /* cmd_token.c */
 extern const struct cli_cmd cli_bundle_cmd;                            /* cmd_bundle.c */
+extern const struct cli_cmd cli_qr_cmd;                                /* cmd_qr.c, cmd_qr_decode.c */
 
 /* Commands not converted yet: argv-level handlers. */
 
 /* Command groups (one file each). */
-int cli_cmd_qr(int argc, char **argv);       /* cmd_qr.c: qr encode|show; cmd_qr_decode.c: decode|scan */
 int cli_cmd_ceremony(int argc, char **argv); /* cmd_ceremony.c: ceremony run|verify|print */
 int cli_cmd_backup(int argc, char **argv);   /* cmd_backup.c */
 int cli_cmd_restore(int argc, char **argv);  /* cmd_backup.c */

@@ -22,7 +22,7 @@ const cli_entry cli_commands[] = {
 	{"audit", &cli_audit_cmd, NULL, NULL},
 	{"pending", &cli_pending_cmd, NULL, NULL},
 	{"bundle", &cli_bundle_cmd, NULL, NULL},
-	{"qr", NULL, cli_cmd_qr, "encode, show, decode and scan multi-frame QR codes"},
+	{"qr", &cli_qr_cmd, NULL, NULL},
 	{"ceremony", NULL, cli_cmd_ceremony, "run, verify and print key ceremonies"},
 	{"backup", NULL, cli_cmd_backup, "write a verified, consistent copy of the CA home"},
 	{"restore", NULL, cli_cmd_restore, "put a verified backup back (a damaged store's way back)"},
