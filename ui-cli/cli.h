@@ -30,11 +30,11 @@ extern const struct cli_cmd cli_pending_cmd;                           /* cmd_pe
 extern const struct cli_cmd cli_token_cmd;                             /* cmd_token.c */
 extern const struct cli_cmd cli_bundle_cmd;                            /* cmd_bundle.c */
 extern const struct cli_cmd cli_qr_cmd;                                /* cmd_qr.c, cmd_qr_decode.c */
+extern const struct cli_cmd cli_ceremony_cmd;                          /* cmd_ceremony.c */
 
 /* Commands not converted yet: argv-level handlers. */
 
 /* Command groups (one file each). */
-int cli_cmd_ceremony(int argc, char **argv); /* cmd_ceremony.c: ceremony run|verify|print */
 int cli_cmd_backup(int argc, char **argv);   /* cmd_backup.c */
 int cli_cmd_restore(int argc, char **argv);  /* cmd_backup.c */
 

@@ -23,7 +23,7 @@ const cli_entry cli_commands[] = {
 	{"pending", &cli_pending_cmd, NULL, NULL},
 	{"bundle", &cli_bundle_cmd, NULL, NULL},
 	{"qr", &cli_qr_cmd, NULL, NULL},
-	{"ceremony", NULL, cli_cmd_ceremony, "run, verify and print key ceremonies"},
+	{"ceremony", &cli_ceremony_cmd, NULL, NULL},
 	{"backup", NULL, cli_cmd_backup, "write a verified, consistent copy of the CA home"},
 	{"restore", NULL, cli_cmd_restore, "put a verified backup back (a damaged store's way back)"},
 	{NULL, NULL, NULL, NULL},
