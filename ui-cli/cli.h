@@ -1,7 +1,8 @@
 /*
  * cli.h - shared pieces of the offca command line (prefix cli_).
- * Each command group lives in its own cmd_<group>.c and is dispatched from main.c.
- * A command function gets argv with argv[0] = the command name and returns the process exit code.
+ * Each command group lives in its own cmd_<group>.c as a descriptor (cli_opt.h) listed in main.c;
+ * cli_run() parses its argv, a handler gets the parsed arguments and returns the exit code and
+ * opens what it needs through cli_session.h.
  * Only this module prints errors and chooses exit codes (docs/exit-codes.md).
  */
 #ifndef OFFCA_CLI_H
@@ -14,6 +15,8 @@
 
 #include "offca/err.h"
 
+/* An argv-level handler (argv[0] = the command name): cli_entry.fn, for a command without a
+   descriptor (none today). */
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 
 /* Commands declared as descriptors (cli_opt.h), listed in main.c's cli_commands[]. */
@@ -31,12 +34,7 @@ extern const struct cli_cmd cli_token_cmd;                             /* cmd_to
 extern const struct cli_cmd cli_bundle_cmd;                            /* cmd_bundle.c */
 extern const struct cli_cmd cli_qr_cmd;                                /* cmd_qr.c, cmd_qr_decode.c */
 extern const struct cli_cmd cli_ceremony_cmd;                          /* cmd_ceremony.c */
-
-/* Commands not converted yet: argv-level handlers. */
-
-/* Command groups (one file each). */
-int cli_cmd_backup(int argc, char **argv);   /* cmd_backup.c */
-int cli_cmd_restore(int argc, char **argv);  /* cmd_backup.c */
+extern const struct cli_cmd cli_backup_cmd, cli_restore_cmd;           /* cmd_backup.c */
 
 /* SIGSEGV/SIGBUS inside a CA store's map and LMDB assertions: one line "the store is damaged:
    see offca restore" and exit 19 (cli_fault.c). Other faults keep their disposition. */

@@ -24,8 +24,8 @@ const cli_entry cli_commands[] = {
 	{"bundle", &cli_bundle_cmd, NULL, NULL},
 	{"qr", &cli_qr_cmd, NULL, NULL},
 	{"ceremony", &cli_ceremony_cmd, NULL, NULL},
-	{"backup", NULL, cli_cmd_backup, "write a verified, consistent copy of the CA home"},
-	{"restore", NULL, cli_cmd_restore, "put a verified backup back (a damaged store's way back)"},
+	{"backup", &cli_backup_cmd, NULL, NULL},
+	{"restore", &cli_restore_cmd, NULL, NULL},
 	{NULL, NULL, NULL, NULL},
 };
 
