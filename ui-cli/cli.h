@@ -102,6 +102,10 @@ offca_rc cli_checkpoint(struct ca_signer *s, struct ca_store *st, char *msg, siz
  */
 offca_rc cli_out_dir(const char *dir);
 
+/* A PKCS#12 passphrase: the first line of file (0600), else a no-echo prompt, asked twice.
+   Errors: OFFCA_E_USAGE (they differ), those of ut_secret_from_file / ut_secret_prompt. */
+offca_rc cli_p12_passphrase(const char *file, char *buf, size_t cap);
+
 /* Format a Unix time as RFC 3339 UTC ("2026-11-25T14:52:00Z"); "@<seconds>" if it cannot. */
 void cli_fmt_time(int64_t t, char *buf, size_t cap);
 
