@@ -351,16 +351,21 @@ int cli_cmd_export_pkg(const cli_args *a)
 {
 	struct popts o;
 	enum form f = F_LAYOUT;
-	cli_session s;
+	cli_session s = {0};
 	offca_rc rc;
-	int r;
+	int r, made;
 
 	if ((r = from_args(a, &o)) != 0 || (r = check(&o, &f)) != 0) {
 		popts_free(&o);
 		return r;
 	}
-	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RO, NULL)) == OFFCA_OK)
+	/* a missing --out-dir is made 0700; a refused export takes it away again (if still empty) */
+	made = o.out_dir != NULL && ut_path_exists(o.out_dir) != OFFCA_OK;
+	rc = o.out_dir != NULL ? cli_out_dir(o.out_dir) : OFFCA_OK;
+	if (rc == OFFCA_OK && (rc = cli_session_open(&s, a, CLI_S_STORE_RO, NULL)) == OFFCA_OK)
 		rc = run(&o, f, s.st);
+	if (rc != OFFCA_OK && made)
+		(void)rmdir(o.out_dir);
 	cli_session_close(&s);
 	popts_free(&o);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
