@@ -271,100 +271,131 @@ static void print_dry(const ca_signer *s, const ca_sign_result *res, const ca_si
 		       res->certs[i].cn_copied ? " (CN copied into SAN)" : "");
 }
 
+/* The CSRs of one signing session (from files or the pending queue); every array owns n entries. */
+struct batch {
+	ca_sign_input *in;
+	unsigned char **bufs;
+	char **labels;
+	size_t n;
+};
+
+static void batch_free(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->bufs)
+			free(b->bufs[i]);
+		if (b->labels)
+			free(b->labels[i]);
+	}
+	free(b->bufs);
+	free(b->labels);
+	free(b->in);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Without --out the files are staged in --out-dir (default HOME/outbox) while signing. */
+static offca_rc stage_outputs(const char *home, const struct opts *o, size_t n, ca_sign_opts *so, ca_outdir **od)
+{
+	char dir[4096];
+	offca_rc rc;
+	int len;
+
+	*od = NULL;
+	if (o->out != NULL)
+		return OFFCA_OK;
+	len = o->out_dir != NULL ? snprintf(dir, sizeof(dir), "%s", o->out_dir) : snprintf(dir, sizeof(dir), "%s/outbox", home);
+	if (len < 0 || (size_t)len >= sizeof(dir))
+		return ut_err(OFFCA_E_USAGE, "the output directory's path is too long");
+	if ((rc = ca_outdir_new(dir, n, od)) != OFFCA_OK)
+		return rc;
+	so->stage_out = ca_outdir_stage;
+	so->stage_sync = ca_outdir_sync;
+	so->stage_arg = *od;
+	return OFFCA_OK;
+}
+
+/* --dry-run: every check, what would be signed; no token, no store change. */
+static offca_rc dry_run(ca_signer *s, const struct batch *b, const ca_sign_opts *so, const char *profile)
+{
+	ca_sign_result res;
+	offca_rc rc;
+
+	memset(&res, 0, sizeof(res));
+	if ((rc = ca_sign_check(s, b->in, b->n, so, &res)) == OFFCA_OK)
+		print_dry(s, &res, b->in, profile);
+	ca_sign_result_clear(&res);
+	return rc;
+}
+
+/* Log in, sign the batch, sign the audit head, log out, then write the files. */
+static offca_rc sign_and_write(cli_session *sess, const cli_args *a, const struct opts *o, const struct batch *b,
+			       const ca_sign_opts *so, ca_outdir *od)
+{
+	ca_sign_result res;
+	char ck_msg[700];
+	offca_rc rc, ck_rc;
+
+	memset(&res, 0, sizeof(res));
+	if ((rc = cli_session_open_key(sess, a, "sign")) != OFFCA_OK ||
+	    (rc = ca_sign_batch(sess->signer, sess->st, b->in, b->n, so, &res)) != OFFCA_OK)
+		goto out;
+	ck_rc = cli_checkpoint(sess->signer, sess->st, ck_msg, sizeof(ck_msg)); /* the session ends by signing the head */
+	cli_session_close_key(sess); /* log out as soon as the signatures are done */
+	/* the signed CSRs left the pending queue in the records' transaction (ca_sign_input.pending_id) */
+	rc = write_outputs(sess->home, o, od, &res, b->in);
+	if (rc == OFFCA_OK)
+		fprintf(stderr, "offca: %zu certificate%s signed by '%s'\n", b->n, b->n == 1 ? "" : "s", sess->issuer);
+	if (rc == OFFCA_OK && ck_rc != OFFCA_OK)
+		rc = ut_err(ck_rc, "the certificates are recorded and written, but %s", ck_msg);
+out:
+	ca_sign_result_clear(&res);
+	return rc;
+}
+
+static int check_sign_args(const struct opts *o)
+{
+	if (o->n_csrs == 0 && o->n_pend == 0 && !o->pend_all)
+		return cli_usage_error("sign", "--profile and at least one --csr FILE or --pending ID are required");
+	if (o->pend_all && (o->n_pend || o->n_csrs))
+		return cli_usage_error("sign", "--pending-all takes no --csr or --pending");
+	return 0;
+}
+
 static int run_sign(const cli_cmd *cmd, cli_args *a)
 {
 	struct opts o;
-	const char *home = NULL;
+	struct batch b = {0};
 	cli_session sess = {0};
-	ca_store *st = NULL;
-	ca_config *cfg = NULL;
-	ca_signer *s = NULL;
-	ca_sign_input *in = NULL;
-	unsigned char **bufs = NULL;
-	char **labels = NULL;
-	size_t n = 0;
 	ca_sign_opts so;
-	ca_sign_result res;
 	ca_outdir *od = NULL;
-	char ck_msg[700];
-	offca_rc rc, ck_rc = OFFCA_OK;
+	offca_rc rc = OFFCA_OK;
 	int r;
 
-	memset(&res, 0, sizeof(res));
 	memset(&so, 0, sizeof(so));
-	if ((r = opts_from(cmd, a, &o)) != 0) {
+	if ((r = opts_from(cmd, a, &o)) != 0 || (r = check_sign_args(&o)) != 0) {
 		opts_free(&o);
 		return r;
 	}
-	if (o.n_csrs == 0 && o.n_pend == 0 && !o.pend_all) {
-		opts_free(&o);
-		return cli_usage_error("sign", "--profile and at least one --csr FILE or --pending ID are required");
-	}
-	if (o.pend_all && (o.n_pend || o.n_csrs)) {
-		opts_free(&o);
-		return cli_usage_error("sign", "--pending-all takes no --csr or --pending");
-	}
-	if (strcmp(o.profile, "requested") != 0 && (rc = ca_profile_parse(o.profile, 1, &so.profile)) != OFFCA_OK)
-		goto out;
-	if ((rc = cli_session_open(&sess, a, CLI_S_SIGNER, "sign")) != OFFCA_OK)
-		goto out;
-	home = sess.home;
-	st = sess.st;
-	cfg = sess.cfg;
-	s = sess.signer;
-	if ((rc = load_inputs(&o, st, &in, &bufs, &labels, &n)) != OFFCA_OK ||
-	    (rc = check_outputs(&o, n)) != OFFCA_OK)
-		goto out;
-	if (strcmp(o.profile, "requested") == 0 && (rc = requested_profile(st, in, n, &so.profile)) != OFFCA_OK)
-		goto out;
+	if (strcmp(o.profile, "requested") != 0)
+		rc = ca_profile_parse(o.profile, 1, &so.profile);
+	if (rc == OFFCA_OK)
+		rc = cli_session_open(&sess, a, CLI_S_SIGNER, "sign");
+	if (rc == OFFCA_OK && (rc = load_inputs(&o, sess.st, &b.in, &b.bufs, &b.labels, &b.n)) == OFFCA_OK)
+		rc = check_outputs(&o, b.n);
+	if (rc == OFFCA_OK && strcmp(o.profile, "requested") == 0)
+		rc = requested_profile(sess.st, b.in, b.n, &so.profile);
 	so.days = (unsigned)o.days;
 	so.source = o.n_pend || o.pend_all ? "offca sign --pending" : "offca sign";
 	so.threads = 2;
 	/* on a terminal, a person sees the batch and types yes before any file or token is touched */
-	if (!o.dry && !o.yes && isatty(STDIN_FILENO) &&
-	    (rc = cli_sign_confirm(s, cfg, in, n, &so, o.profile, stdin, stdout)) != OFFCA_OK)
-		goto out;
-	if (o.out == NULL && !o.dry) {
-		char dir[4096];
-		if (o.out_dir != NULL)
-			snprintf(dir, sizeof(dir), "%s", o.out_dir);
-		else
-			snprintf(dir, sizeof(dir), "%s/outbox", home);
-		if ((rc = ca_outdir_new(dir, n, &od)) != OFFCA_OK)
-			goto out;
-		so.stage_out = ca_outdir_stage;
-		so.stage_sync = ca_outdir_sync;
-		so.stage_arg = od;
-	}
-	if (o.dry) {
-		if ((rc = ca_sign_check(s, in, n, &so, &res)) == OFFCA_OK)
-			print_dry(s, &res, in, o.profile);
-		goto out;
-	}
-	if ((rc = cli_session_open_key(&sess, a, "sign")) != OFFCA_OK)
-		goto out;
-	if ((rc = ca_sign_batch(s, st, in, n, &so, &res)) != OFFCA_OK)
-		goto out;
-	ck_rc = cli_checkpoint(s, st, ck_msg, sizeof(ck_msg)); /* the session ends by signing the audit head */
-	cli_session_close_key(&sess); /* log out as soon as the signatures are done */
-	/* the signed CSRs left the pending queue in the records' transaction (ca_sign_input.pending_id) */
-	rc = write_outputs(home, &o, od, &res, in);
-	if (rc == OFFCA_OK)
-		fprintf(stderr, "offca: %zu certificate%s signed by '%s'\n", n, n == 1 ? "" : "s", ca_signer_issuer_name(s));
-	if (rc == OFFCA_OK && ck_rc != OFFCA_OK)
-		rc = ut_err(ck_rc, "the certificates are recorded and written, but %s", ck_msg);
-out:
+	if (rc == OFFCA_OK && !o.dry && !o.yes && isatty(STDIN_FILENO))
+		rc = cli_sign_confirm(sess.signer, sess.cfg, b.in, b.n, &so, o.profile, stdin, stdout);
+	if (rc == OFFCA_OK && o.dry)
+		rc = dry_run(sess.signer, &b, &so, o.profile);
+	else if (rc == OFFCA_OK && (rc = stage_outputs(sess.home, &o, b.n, &so, &od)) == OFFCA_OK)
+		rc = sign_and_write(&sess, a, &o, &b, &so, od);
 	ca_outdir_free(od);
-	ca_sign_result_clear(&res);
-	for (size_t i = 0; i < n; i++) {
-		if (bufs)
-			free(bufs[i]);
-		if (labels)
-			free(labels[i]);
-	}
-	free(bufs);
-	free(labels);
-	free(in);
+	batch_free(&b);
 	cli_session_close(&sess);
 	opts_free(&o);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
