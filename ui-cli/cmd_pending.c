@@ -186,7 +186,8 @@ static int run_list(const cli_cmd *cmd, cli_args *a)
 	return arr != NULL ? cli_json_print(arr) : 0;
 }
 
-static int run_show(const cli_cmd *cmd, cli_args *a)
+/* show and drop: the id operand, then the action on the store (opened writable, as list). */
+static int on_id(const cli_cmd *cmd, cli_args *a, int drop)
 {
 	cli_session s;
 	uint64_t id = 0;
@@ -196,27 +197,23 @@ static int run_show(const cli_cmd *cmd, cli_args *a)
 	if ((r = id_operand(cmd, a, &id)) != 0)
 		return r;
 	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RW, NULL)) == OFFCA_OK)
-		rc = pending_show(s.st, id, cli_flag(a, "json"));
+		rc = drop ? ca_store_pending_remove(s.st, id) : pending_show(s.st, id, cli_flag(a, "json"));
 	cli_session_close(&s);
-	return rc == OFFCA_OK ? 0 : cli_fail(rc);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	if (drop)
+		printf("dropped pending CSR #%llu\n", (unsigned long long)id);
+	return 0;
+}
+
+static int run_show(const cli_cmd *cmd, cli_args *a)
+{
+	return on_id(cmd, a, 0);
 }
 
 static int run_drop(const cli_cmd *cmd, cli_args *a)
 {
-	cli_session s;
-	uint64_t id = 0;
-	offca_rc rc;
-	int r;
-
-	if ((r = id_operand(cmd, a, &id)) != 0)
-		return r;
-	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RW, NULL)) == OFFCA_OK)
-		rc = ca_store_pending_remove(s.st, id);
-	cli_session_close(&s);
-	if (rc != OFFCA_OK)
-		return cli_fail(rc);
-	printf("dropped pending CSR #%llu\n", (unsigned long long)id);
-	return 0;
+	return on_id(cmd, a, 1);
 }
 
 static const cli_opt json_home[] = {CLI_OPT_JSON, CLI_OPT_HOME, CLI_END};
