@@ -1,7 +1,8 @@
 /*
  * cli.h - shared pieces of the offca command line (prefix cli_).
- * Each command group lives in its own cmd_<group>.c and is dispatched from main.c.
- * A command function gets argv with argv[0] = the command name and returns the process exit code.
+ * Each command group lives in its own cmd_<group>.c as a descriptor (cli_opt.h) listed in main.c;
+ * cli_run() parses its argv, a handler gets the parsed arguments and returns the exit code and
+ * opens what it needs through cli_session.h.
  * Only this module prints errors and chooses exit codes (docs/exit-codes.md).
  */
 #ifndef OFFCA_CLI_H
@@ -14,26 +15,26 @@
 
 #include "offca/err.h"
 
+/* An argv-level handler (argv[0] = the command name): cli_entry.fn, for a command without a
+   descriptor (none today). */
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 
-/* Command groups (one file each). */
-int cli_cmd_token(int argc, char **argv);    /* cmd_token.c: token list|keygen|wait */
-int cli_cmd_init(int argc, char **argv);     /* cmd_inventory.c */
-int cli_cmd_list(int argc, char **argv);     /* cmd_inventory.c */
-int cli_cmd_show(int argc, char **argv);     /* cmd_inventory.c */
-int cli_cmd_revoke(int argc, char **argv);   /* cmd_inventory.c */
-int cli_cmd_export(int argc, char **argv);   /* cmd_export.c */
-int cli_cmd_audit(int argc, char **argv);    /* cmd_audit.c: audit verify|show */
-int cli_cmd_ca(int argc, char **argv);       /* cmd_ca.c: ca root|intermediate|list */
-int cli_cmd_sign(int argc, char **argv);     /* cmd_sign.c */
-int cli_cmd_issue(int argc, char **argv);    /* cmd_sign.c: issue --generate-key */
-int cli_cmd_crl(int argc, char **argv);      /* cmd_crl.c: crl [status] */
-int cli_cmd_qr(int argc, char **argv);       /* cmd_qr.c: qr encode|show; cmd_qr_decode.c: decode|scan */
-int cli_cmd_bundle(int argc, char **argv);   /* cmd_bundle.c: bundle create|verify|import|export */
-int cli_cmd_pending(int argc, char **argv);  /* cmd_pending.c: pending list|show|drop */
-int cli_cmd_ceremony(int argc, char **argv); /* cmd_ceremony.c: ceremony run|verify|print */
-int cli_cmd_backup(int argc, char **argv);   /* cmd_backup.c */
-int cli_cmd_restore(int argc, char **argv);  /* cmd_backup.c */
+/* Commands declared as descriptors (cli_opt.h), listed in main.c's cli_commands[]. */
+struct cli_cmd;
+extern const struct cli_cmd cli_init_cmd, cli_show_cmd, cli_revoke_cmd; /* cmd_inventory.c */
+extern const struct cli_cmd cli_list_cmd;                              /* cmd_list.c */
+extern const struct cli_cmd cli_export_cmd;                            /* cmd_export.c */
+extern const struct cli_cmd cli_audit_cmd;                             /* cmd_audit.c: verify|show */
+extern const struct cli_cmd cli_ca_cmd;                                /* cmd_ca.c: root|intermediate */
+extern const struct cli_cmd cli_ca_list_cmd, cli_ca_show_cmd;          /* cmd_ca_show.c */
+extern const struct cli_cmd cli_sign_cmd, cli_issue_cmd;               /* cmd_sign.c */
+extern const struct cli_cmd cli_crl_cmd;                               /* cmd_crl.c: crl [status] */
+extern const struct cli_cmd cli_pending_cmd;                           /* cmd_pending.c: list|show|drop */
+extern const struct cli_cmd cli_token_cmd;                             /* cmd_token.c */
+extern const struct cli_cmd cli_bundle_cmd;                            /* cmd_bundle.c */
+extern const struct cli_cmd cli_qr_cmd;                                /* cmd_qr.c, cmd_qr_decode.c */
+extern const struct cli_cmd cli_ceremony_cmd;                          /* cmd_ceremony.c */
+extern const struct cli_cmd cli_backup_cmd, cli_restore_cmd;           /* cmd_backup.c */
 
 /* SIGSEGV/SIGBUS inside a CA store's map and LMDB assertions: one line "the store is damaged:
    see offca restore" and exit 19 (cli_fault.c). Other faults keep their disposition. */
@@ -93,6 +94,17 @@ offca_rc cli_home_key_touch(const char *home_opt, const char *issuer, tok_key **
 struct ca_signer;
 struct ca_store;
 offca_rc cli_checkpoint(struct ca_signer *s, struct ca_store *st, char *msg, size_t cap);
+
+/*
+ * An --out-dir: an existing directory is used as is; a missing one is created with mode 0700
+ * (missing parents too), as every command taking --out-dir does. Errors: OFFCA_E_EXISTS (a file
+ * is there), those of ut_mkdir_p (the detail names the directory).
+ */
+offca_rc cli_out_dir(const char *dir);
+
+/* A PKCS#12 passphrase: the first line of file (0600), else a no-echo prompt, asked twice.
+   Errors: OFFCA_E_USAGE (they differ), those of ut_secret_from_file / ut_secret_prompt. */
+offca_rc cli_p12_passphrase(const char *file, char *buf, size_t cap);
 
 /* Format a Unix time as RFC 3339 UTC ("2026-11-25T14:52:00Z"); "@<seconds>" if it cannot. */
 void cli_fmt_time(int64_t t, char *buf, size_t cap);
