@@ -30,6 +30,9 @@ static const struct command commands[] = {
 	{"ceremony", cli_cmd_ceremony, "run, verify and print key ceremonies"},
 	{"backup", cli_cmd_backup, "write a verified, consistent copy of the CA home"},
 	{"restore", cli_cmd_restore, "put a verified backup back (a damaged store's way back)"},
+	{"metrics", cli_cmd_metrics, "write Prometheus metrics for node_exporter's textfile collector"},
+	{"inventory", cli_cmd_inventory, "inventory export: the signed visibility export for monitoring"},
+	{"report", cli_cmd_report, "write a self-contained HTML report of the CA home"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
