@@ -8,6 +8,9 @@
  *                                    keys) and N leaves "hostI.example" issued by "int" to the
  *                                    existing CA home HOME; prints the leaf serials, one per line.
  *                                    When HOME already has "int", only the leaves are added.
+ *   bench_store_bench --seed-cn HOME N CN
+ *                                    the same, with CN as every leaf's subject CN (any text: the
+ *                                    HTML injection test of tests/e2e/monitoring_report.sh).
  *   bench_store_bench --commit N [ROUNDS]
  *                                    the cost of recording one signed batch as `offca sign` does:
  *                                    per round, reserve N serials, make N leaf records (two SANs,
@@ -45,6 +48,7 @@
 
 static EVP_PKEY *leaf_key, *int_key, *root_key;
 static double t_commit, t_reserve; /* seconds spent in the store itself */
+static const char *seed_cn;        /* --seed-cn: the subject CN of every seeded leaf */
 
 static double now_s(void)
 {
@@ -185,7 +189,7 @@ leaves:
 		for (size_t i = 0; i < b; i++) {
 			snprintf(cn, sizeof(cn), "host%zu.example", done + i);
 			snprintf(sans, sizeof(sans), "DNS:%s,DNS:group%zu.example", cn, (done + i) % 100);
-			x = make(s[i].b, cn, sans, 1 + (long)((done + i) % 397), leaf_key, inter, int_key, 0);
+			x = make(s[i].b, seed_cn != NULL ? seed_cn : cn, sans, 1 + (long)((done + i) % 397), leaf_key, inter, int_key, 0);
 			to_record(x, "int", "server", &recs[i]);
 			X509_free(x);
 		}
@@ -501,6 +505,11 @@ int main(int argc, char **argv)
 	root_key = EVP_EC_gen("P-256");
 	if (leaf_key == NULL || int_key == NULL || root_key == NULL)
 		return 1;
+	if (argc == 5 && strcmp(argv[1], "--seed-cn") == 0) {
+		seed_cn = argv[4];
+		argv[1] = "--seed";
+		argc = 4;
+	}
 	if (argc == 4 && strcmp(argv[1], "--seed") == 0) {
 		n = strtol(argv[3], NULL, 10);
 		if (n < 0 || n > 1000000)
