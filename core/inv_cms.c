@@ -79,6 +79,10 @@ offca_rc inv_cms_sign_file(const char *path, EVP_PKEY *key, X509 *signer, STACK_
 	if (a == NULL)
 		return ut_err(OFFCA_E_NOMEM, "out of memory");
 	ERR_clear_error();
+	if (X509_check_private_key(signer, key) != 1) {
+		free(a);
+		return ut_err(OFFCA_E_VERIFY, "the signing key is not the key of the signer certificate");
+	}
 	a->cms = CMS_sign(signer, key, NULL, NULL, CMS_FLAGS | CMS_PARTIAL);
 	a->data = BIO_new_file(path, "rb");
 	for (int i = 0; a->cms != NULL && chain != NULL && i < sk_X509_num(chain); i++)
