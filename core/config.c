@@ -1,5 +1,6 @@
 /* config.c - config.json of a CA home: defaults, strict parsing, per-issuer overrides (jansson). */
 #include "offca/config.h"
+#include "offca/profile.h"
 #include "offca/token.h"
 #include "offca/util.h"
 #include "config_int.h"
@@ -41,6 +42,7 @@ void ca_config_defaults(ca_issuer_cfg *out)
 	out->policy.leaf_days_default = 90;
 	out->policy.leaf_days_max = 397;
 	out->crl_days = 7;
+	out->renew_before_days = 30;
 	out->touch = TOK_TOUCH_NEVER;
 	out->touch_timeout = TOK_TOUCH_TIMEOUT_DEFAULT;
 }
@@ -371,10 +373,47 @@ static offca_rc get_touch(json_t *o, const char *path, int *dst)
 	return OFFCA_OK;
 }
 
+/* "renew_before_days_by_profile": {"server": 20, "mtls": 10}: profile names, 1..3650 each. */
+static offca_rc get_renew_profiles(json_t *o, const char *path, ca_issuer_cfg *c)
+{
+	json_t *m = json_object_get(o, "renew_before_days_by_profile"), *v;
+	char sub[200];
+	const char *name;
+	ca_profile p;
+	unsigned d;
+	offca_rc rc;
+
+	if (m == NULL)
+		return OFFCA_OK;
+	snprintf(sub, sizeof(sub), "%s.renew_before_days_by_profile", path);
+	if (!json_is_object(m))
+		return ut_err(OFFCA_E_PARSE, "config %s: must be an object {\"server\": 20}", sub);
+	json_object_foreach(m, name, v) {
+		if (ca_profile_parse(name, 0, &p) != OFFCA_OK || (unsigned)p >= CA_CONFIG_N_PROFILES)
+			return ut_err(OFFCA_E_PARSE, "config %s.%s: not a profile (server, client, mtls, root, intermediate)",
+				      sub, name);
+		if ((rc = get_uint(m, sub, name, 1, 3650, &d)) != OFFCA_OK)
+			return rc;
+		c->renew_before_profile[p] = d;
+	}
+	return OFFCA_OK;
+}
+
+unsigned ca_config_renew_before(const ca_issuer_cfg *c, const char *profile)
+{
+	ca_profile p;
+
+	if (profile != NULL && ca_profile_parse(profile, 0, &p) == OFFCA_OK && (unsigned)p < CA_CONFIG_N_PROFILES &&
+	    c->renew_before_profile[p] != 0)
+		return c->renew_before_profile[p];
+	return c->renew_before_days;
+}
+
 static offca_rc parse_section(json_t *o, const char *path, ca_issuer_cfg *c)
 {
 	static const char *const keys[] = {"policy", "aia_ca_issuers_url", "ocsp_url", "crl_dp_url",
-					   "crl_days", "transfer", "touch", "touch_timeout", NULL};
+					   "crl_days", "transfer", "touch", "touch_timeout", "renew_before_days",
+					   "renew_before_days_by_profile", NULL};
 	char sub[160];
 	offca_rc rc;
 	json_t *v;
@@ -396,7 +435,9 @@ static offca_rc parse_section(json_t *o, const char *path, ca_issuer_cfg *c)
 	    (rc = get_url(o, path, "crl_dp_url", c->crl_dp_url, sizeof(c->crl_dp_url))) != OFFCA_OK ||
 	    (rc = get_uint(o, path, "crl_days", 1, 3660, &c->crl_days)) != OFFCA_OK ||
 	    (rc = get_touch(o, path, &c->touch)) != OFFCA_OK ||
-	    (rc = get_uint(o, path, "touch_timeout", 1, TOK_TOUCH_TIMEOUT_MAX, &c->touch_timeout)) != OFFCA_OK)
+	    (rc = get_uint(o, path, "touch_timeout", 1, TOK_TOUCH_TIMEOUT_MAX, &c->touch_timeout)) != OFFCA_OK ||
+	    (rc = get_uint(o, path, "renew_before_days", 1, 3650, &c->renew_before_days)) != OFFCA_OK ||
+	    (rc = get_renew_profiles(o, path, c)) != OFFCA_OK)
 		return rc;
 	return OFFCA_OK;
 }

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct filter {
 	const char *issuer;
@@ -180,6 +181,78 @@ offca_rc ca_store_cert_by_san(ca_store *st, const char *san, ca_cert_cb cb, void
 	if (rc != OFFCA_OK)
 		return rc;
 	rc = walk_san(st, txn, prefix, plen, &f);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Does text end with suffix (DNS names: case-insensitive)? */
+static int ends_with(const char *text, size_t tlen, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+
+	return tlen >= sl && strncasecmp(text + tlen - sl, suffix, sl) == 0;
+}
+
+/* The record's first SAN that ends with suffix is san: each record is yielded once. */
+static int first_match(const ca_cert_record *r, const char *san, size_t len, const char *suffix)
+{
+	for (size_t i = 0; i < r->n_sans; i++) {
+		size_t l = strlen(r->sans[i]);
+
+		if (strncmp(r->sans[i], "DNS:", 4) == 0 && ends_with(r->sans[i], l, suffix))
+			return l == len && memcmp(r->sans[i], san, len) == 0;
+	}
+	return 0;
+}
+
+/* Walk the DNS part of the SAN index: every key whose name ends with suffix. */
+static offca_rc walk_san_suffix(ca_store *st, MDB_txn *txn, const char *suffix, struct filter *f)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k = {4, (void *)"DNS:"}, v;
+	ca_cert_record rec;
+	ca_serial s;
+	offca_rc rc = OFFCA_OK;
+	int r = mdb_cursor_open(txn, st->dbi[DB_SAN], &cur);
+
+	if (r != MDB_SUCCESS)
+		return ca_st_rc(r, "reading the SAN index");
+	for (r = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); r == MDB_SUCCESS && !f->stop;
+	     r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		size_t tlen = k.mv_size - CA_SERIAL_LEN - 1;
+
+		if (k.mv_size < 4 + 1 + CA_SERIAL_LEN || memcmp(k.mv_data, "DNS:", 4) != 0)
+			break;
+		if (!ends_with(k.mv_data, tlen, suffix))
+			continue;
+		memcpy(s.b, (const unsigned char *)k.mv_data + tlen + 1, CA_SERIAL_LEN);
+		if ((rc = ca_st_cert_get_txn(st, txn, &s, &rec)) != OFFCA_OK) {
+			if (rc == OFFCA_E_NOT_FOUND)
+				rc = ut_err(OFFCA_E_STORE, "the SAN index points to a missing certificate record (store damaged?)");
+			break;
+		}
+		if (first_match(&rec, k.mv_data, tlen, suffix) && (f->issuer == NULL || strcmp(f->issuer, rec.issuer) == 0))
+			f->stop = f->cb(f->arg, &rec) != 0;
+		ca_cert_record_clear(&rec);
+	}
+	if (rc == OFFCA_OK && r != MDB_SUCCESS && r != MDB_NOTFOUND)
+		rc = ca_st_rc(r, "reading the SAN index");
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+offca_rc ca_store_cert_by_san_suffix(ca_store *st, const char *suffix, ca_cert_cb cb, void *arg)
+{
+	struct filter f = {NULL, 0, cb, arg, 0};
+	MDB_txn *txn = NULL;
+	offca_rc rc;
+
+	if (suffix == NULL || suffix[0] != '.' || suffix[1] == '\0' || cb == NULL || strlen(suffix) > CA_STORE_MAX_SAN_LEN)
+		return ut_err(OFFCA_E_USAGE, "ca_store_cert_by_san_suffix: the suffix must start with '.'");
+	rc = ca_st_begin(st, 1, &txn);
+	if (rc != OFFCA_OK)
+		return rc;
+	rc = walk_san_suffix(st, txn, suffix, &f);
 	mdb_txn_abort(txn);
 	return rc;
 }

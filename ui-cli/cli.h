@@ -16,14 +16,25 @@
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 
+/* Commands declared as descriptors (cli_opt.h), listed in main.c's cli_commands[]. */
+struct cli_cmd;
+extern const struct cli_cmd cli_init_cmd, cli_show_cmd, cli_revoke_cmd; /* cmd_inventory.c */
+extern const struct cli_cmd cli_list_cmd;                              /* cmd_list.c */
+extern const struct cli_cmd cli_export_cmd;                            /* cmd_export.c */
+extern const struct cli_cmd cli_audit_cmd;                             /* cmd_audit.c: verify|show */
+extern const struct cli_cmd cli_metrics_cmd;                           /* cmd_metrics.c */
+extern const struct cli_cmd cli_inventory_cmd;                         /* cmd_inventory_export.c: export */
+extern const struct cli_cmd cli_report_cmd;                            /* cmd_report.c */
+
+/* The --json summary of metrics, inventory export and report: the file written, the counts, and the
+   export's SHA-256 when sha256 is not NULL (cli_inv_json.c). Returns 0 or the exit code of a failure. */
+typedef struct ca_inv_counts ca_inv_counts;
+int cli_inv_counts_json(const char *path, const char *sha256, const ca_inv_counts *c);
+
+/* Commands not converted yet: argv-level handlers. */
+
 /* Command groups (one file each). */
 int cli_cmd_token(int argc, char **argv);    /* cmd_token.c: token list|keygen|wait */
-int cli_cmd_init(int argc, char **argv);     /* cmd_inventory.c */
-int cli_cmd_list(int argc, char **argv);     /* cmd_inventory.c */
-int cli_cmd_show(int argc, char **argv);     /* cmd_inventory.c */
-int cli_cmd_revoke(int argc, char **argv);   /* cmd_inventory.c */
-int cli_cmd_export(int argc, char **argv);   /* cmd_export.c */
-int cli_cmd_audit(int argc, char **argv);    /* cmd_audit.c: audit verify|show */
 int cli_cmd_ca(int argc, char **argv);       /* cmd_ca.c: ca root|intermediate|list */
 int cli_cmd_sign(int argc, char **argv);     /* cmd_sign.c */
 int cli_cmd_issue(int argc, char **argv);    /* cmd_sign.c: issue --generate-key */
@@ -34,9 +45,6 @@ int cli_cmd_pending(int argc, char **argv);  /* cmd_pending.c: pending list|show
 int cli_cmd_ceremony(int argc, char **argv); /* cmd_ceremony.c: ceremony run|verify|print */
 int cli_cmd_backup(int argc, char **argv);   /* cmd_backup.c */
 int cli_cmd_restore(int argc, char **argv);  /* cmd_backup.c */
-int cli_cmd_metrics(int argc, char **argv);  /* cmd_metrics.c: metrics --textfile DIR */
-int cli_cmd_inventory(int argc, char **argv); /* cmd_inventory_export.c: inventory export */
-int cli_cmd_report(int argc, char **argv);   /* cmd_report.c: report --html FILE */
 
 /* SIGSEGV/SIGBUS inside a CA store's map and LMDB assertions: one line "the store is damaged:
    see offca restore" and exit 19 (cli_fault.c). Other faults keep their disposition. */

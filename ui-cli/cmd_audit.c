@@ -1,5 +1,6 @@
 /* cmd_audit.c - offca audit verify|show: the hash-chained audit log (docs/store.md). */
 #include "cli.h"
+#include "cli_session.h"
 #include "inventory.h"
 
 #include <errno.h>
@@ -12,17 +13,6 @@
 
 #include "offca/store.h"
 #include "offca/util.h"
-
-static const char audit_usage[] =
-	"usage: offca audit verify [--home DIR]\n"
-	"       offca audit show [--json] [--home DIR]\n"
-	"\n"
-	"The store's append-only, hash-chained audit log (docs/store.md).\n"
-	"  verify  recompute every entry's SHA-256 and the chain, then check every certificate record\n"
-	"          against the log (signed, revoked); prints 'audit log OK: N entries' or names the\n"
-	"          first bad entry or record and exits non-zero\n"
-	"  show    print every entry (seq, time, action, detail, hash) and the head hash; record\n"
-	"          the head hash outside the CA (ceremony transcript) to detect a rewritten log\n";
 
 struct audit_ctx {
 	int json;
@@ -79,46 +69,26 @@ static int audit_show(ca_store *st, int json)
 	return 0;
 }
 
-int cli_cmd_audit(int argc, char **argv)
+static int run_show(const cli_cmd *cmd, cli_args *a)
 {
-	struct opts o;
-	ca_store *st = NULL;
-	uint64_t n = 0;
-	size_t certs = 0, revoked = 0, nck = 0;
-	uint64_t newest = 0;
+	cli_session s;
 	offca_rc rc;
-	int r, verify;
+	int r;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(audit_usage, stdout);
-		return 0;
-	}
-	/* options may come before the subcommand too: offca audit --home DIR verify */
-	r = cli_inv_parse("audit", argc, argv, OPT(O_HOME) | OPT(O_JSON), 1, &o);
-	if (r != 0)
-		return r;
-	if (o.npos == 0 || (strcmp(o.pos[0], "verify") != 0 && strcmp(o.pos[0], "show") != 0))
-		return cli_usage_error("audit", "expected 'verify' or 'show'%s%s%s", o.npos ? ", not '" : "",
-				       o.npos ? o.pos[0] : "", o.npos ? "'" : "");
-	verify = strcmp(o.pos[0], "verify") == 0;
-	if (verify && o.json)
-		return cli_usage_error("audit verify", "option '--json' does not apply to audit verify");
-	r = cli_inv_open_store("audit", o.home, &st);
-	if (r != 0)
-		return r;
-	if (!verify) {
-		r = audit_show(st, o.json);
-		ca_store_free(st);
-		return r;
-	}
-	rc = ca_store_audit_verify(st, &n);
-	if (rc == OFFCA_OK)
-		rc = ca_store_audit_check_records(st, &certs, &revoked);
-	if (rc == OFFCA_OK) /* already checked by the record check; here for the counts */
-		rc = ca_store_checkpoint_verify(st, &nck, &newest);
-	ca_store_free(st);
-	if (rc != OFFCA_OK)
+	(void)cmd;
+	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RO, NULL)) != OFFCA_OK)
 		return cli_fail(rc);
+	r = audit_show(s.st, cli_flag(a, "json"));
+	cli_session_close(&s);
+	return r;
+}
+
+static int print_verified(int json, uint64_t n, size_t certs, size_t revoked, size_t nck, uint64_t newest)
+{
+	if (json)
+		return cli_json_print(json_pack("{s:b,s:I,s:I,s:I,s:I,s:I}", "ok", 1, "entries", (json_int_t)n,
+						"certificates", (json_int_t)certs, "revoked", (json_int_t)revoked,
+						"checkpoints", (json_int_t)nck, "newestCheckpoint", (json_int_t)newest));
 	printf("audit log OK: %llu entries\n", (unsigned long long)n);
 	printf("records match the log: %zu certificates, %zu revoked\n", certs, revoked);
 	if (nck == 0)
@@ -127,3 +97,50 @@ int cli_cmd_audit(int argc, char **argv)
 		printf("signed checkpoints: %zu, the newest at entry #%llu\n", nck, (unsigned long long)newest);
 	return 0;
 }
+
+static int run_verify(const cli_cmd *cmd, cli_args *a)
+{
+	cli_session s;
+	uint64_t n = 0, newest = 0;
+	size_t certs = 0, revoked = 0, nck = 0;
+	offca_rc rc;
+
+	(void)cmd;
+	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RO, NULL)) == OFFCA_OK &&
+	    (rc = ca_store_audit_verify(s.st, &n)) == OFFCA_OK &&
+	    (rc = ca_store_audit_check_records(s.st, &certs, &revoked)) == OFFCA_OK)
+		rc = ca_store_checkpoint_verify(s.st, &nck, &newest); /* checked by the record check; here for the counts */
+	cli_session_close(&s);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	return print_verified(cli_flag(a, "json"), n, certs, revoked, nck, newest);
+}
+
+static const cli_opt audit_opts[] = {CLI_OPT_JSON, CLI_OPT_HOME, CLI_END};
+
+static const cli_cmd verify_cmd = {
+	.name = "audit verify",
+	.summary = "recompute every entry's SHA-256 and the chain, then check every certificate record against the "
+		   "log (signed, revoked)",
+	.opts = audit_opts,
+	.details = "Prints 'audit log OK: N entries' or names the first bad entry or record and exits non-zero.\n",
+	.run = run_verify,
+};
+
+static const cli_cmd show_cmd = {
+	.name = "audit show",
+	.summary = "print every entry (seq, time, action, detail, hash) and the head hash",
+	.opts = audit_opts,
+	.details = "Record the head hash outside the CA (ceremony transcript) to detect a rewritten log.\n",
+	.run = run_show,
+};
+
+static const cli_cmd *const audit_subs[] = {&verify_cmd, &show_cmd, NULL};
+
+const cli_cmd cli_audit_cmd = {
+	.name = "audit",
+	.summary = "verify or show the hash-chained audit log",
+	.details = "The store's append-only, hash-chained audit log (docs/store.md). Options may come before the\n"
+		   "subcommand: offca audit --home DIR verify.\n",
+	.subs = audit_subs,
+};

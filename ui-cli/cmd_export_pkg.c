@@ -5,10 +5,10 @@
  */
 #include "cli.h"
 #include "export_cli.h"
+#include "cli_session.h"
 #include "inventory.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,46 +19,6 @@
 #include "offca/store.h"
 #include "offca/util.h"
 
-const char cli_export_pkg_synopsis[] =
-	"       offca export SERIAL|--san NAME|--all-valid --layout certbot --out-dir DIR|--zip FILE\n"
-	"       offca export SERIAL|--san NAME --format p12 --out FILE [--passphrase-file F] [--legacy]\n"
-	"       offca export SERIAL|--san NAME --k8s-secret NAME|--k8s-configmap NAME [--namespace NS]\n"
-	"                    [--out FILE]\n"
-	"       offca export SERIAL|--san NAME --k8s-secret NAME [--namespace NS] --sops --age RECIPIENT...\n"
-	"                    --out FILE | --git-repo DIR [--git-path PATH] [--commit]\n"
-	"   (every form takes [--force] [--home DIR]; docs/distribution.md)\n";
-
-const char cli_export_pkg_details[] =
-	"Delivery forms (nothing is ever overwritten; a file or directory appears complete or not at all):\n"
-	"  --san NAME        the newest valid certificate holding SAN NAME (DNS:, IP:, ... or a DNS name)\n"
-	"  --all-valid       every valid (not revoked, not expired) end-entity certificate: layout and ZIP\n"
-	"  --force           export a revoked or expired certificate anyway (says so)\n"
-	"  --layout certbot  DIR/<first SAN or CN>/ with cert.pem, chain.pem, fullchain.pem, ca.crt (the\n"
-	"                    root), metadata.json, README.txt (install hints); --zip FILE: the same as a ZIP\n"
-	"  --format p12      certificate, chain and root as trusted entries (Java trust stores); the\n"
-	"                    passphrase from --passphrase-file (0600) or a prompt; --legacy: 3DES/SHA-1\n"
-	"  --k8s-secret NAME a kubernetes.io/tls Secret (tls.crt = full chain, ca.crt = root, tls.key = \"\"\n"
-	"                    since the key stays with its endpoint); --k8s-configmap NAME: ca.crt only\n"
-	"  --sops --age R    the Secret as a SOPS document, data values encrypted to age recipients R\n"
-	"                    (age1..., repeat or comma-separate); --git-repo DIR writes it to\n"
-	"                    DIR/PATH (default offca/NAME.sops.yaml) and --commit commits that path\n";
-
-enum { P_HOME = 1, P_SAN, P_ALL, P_FORCE, P_LAYOUT, P_OUTDIR, P_ZIP, P_FORMAT, P_OUT, P_PASS, P_LEGACY,
-       P_SECRET, P_CONFIGMAP, P_NS, P_SOPS, P_AGE, P_GIT, P_GITPATH, P_COMMIT };
-
-static const struct option pkg_opts[] = {
-	{"home", required_argument, NULL, P_HOME},         {"san", required_argument, NULL, P_SAN},
-	{"all-valid", no_argument, NULL, P_ALL},           {"force", no_argument, NULL, P_FORCE},
-	{"layout", required_argument, NULL, P_LAYOUT},     {"out-dir", required_argument, NULL, P_OUTDIR},
-	{"zip", required_argument, NULL, P_ZIP},           {"format", required_argument, NULL, P_FORMAT},
-	{"out", required_argument, NULL, P_OUT},           {"passphrase-file", required_argument, NULL, P_PASS},
-	{"legacy", no_argument, NULL, P_LEGACY},           {"k8s-secret", required_argument, NULL, P_SECRET},
-	{"k8s-configmap", required_argument, NULL, P_CONFIGMAP}, {"namespace", required_argument, NULL, P_NS},
-	{"sops", no_argument, NULL, P_SOPS},               {"age", required_argument, NULL, P_AGE},
-	{"git-repo", required_argument, NULL, P_GIT},      {"git-path", required_argument, NULL, P_GITPATH},
-	{"commit", no_argument, NULL, P_COMMIT},           {"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0}};
-
 struct popts {
 	const char *home, *san, *layout, *out_dir, *zip, *format, *out, *pass_file, *secret, *configmap, *ns;
 	const char *git, *git_path, *serial;
@@ -68,24 +28,17 @@ struct popts {
 	size_t n_age, n_age_buf;
 };
 
-int cli_export_pkg_wanted(int argc, char **argv)
+int cli_export_pkg_wanted(const cli_args *a)
 {
-	static const char *const flags[] = {"--layout", "--zip", "--k8s-secret", "--k8s-configmap", "--sops",
-					    "--san", "--all-valid", "--git-repo", "--out-dir"};
+	static const char *const opts[] = {"layout", "zip", "k8s-secret", "k8s-configmap", "sops", "san", "all-valid",
+					   "git-repo", "out-dir", "passphrase-file", "legacy", "force", "namespace",
+					   "age", "git-path", "commit"};
+	const char *fmt = cli_str(a, "format");
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
-			size_t n = strlen(flags[k]);
-			if (strncmp(argv[i], flags[k], n) == 0 && (argv[i][n] == '\0' || argv[i][n] == '='))
-				return 1;
-		}
-		if ((strcmp(argv[i], "--format") == 0 && i + 1 < argc && strcmp(argv[i + 1], "p12") == 0) ||
-		    strcmp(argv[i], "--format=p12") == 0)
+	for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+		if (cli_flag(a, opts[k]))
 			return 1;
-	}
-	return 0;
+	return fmt != NULL && strcmp(fmt, "p12") == 0;
 }
 
 static int add_age(struct popts *o, const char *arg)
@@ -109,43 +62,36 @@ static void popts_free(struct popts *o)
 		free(o->age_buf[i]);
 }
 
-static int parse(int argc, char **argv, struct popts *o)
+/* The delivery form's options, read from the parsed command line. */
+static int from_args(const cli_args *a, struct popts *o)
 {
-	int c, r = 0;
+	const char *const *age;
+	size_t n_age;
+	int r = 0;
 
 	memset(o, 0, sizeof(*o));
-	optind = 0;
-	opterr = 0;
-	while (r == 0 && (c = getopt_long(argc, argv, ":h", pkg_opts, NULL)) != -1) {
-		switch (c) {
-		case P_HOME: o->home = optarg; break;
-		case P_SAN: o->san = optarg; break;
-		case P_ALL: o->all = 1; break;
-		case P_FORCE: o->force = 1; break;
-		case P_LAYOUT: o->layout = optarg; break;
-		case P_OUTDIR: o->out_dir = optarg; break;
-		case P_ZIP: o->zip = optarg; break;
-		case P_FORMAT: o->format = optarg; break;
-		case P_OUT: o->out = optarg; break;
-		case P_PASS: o->pass_file = optarg; break;
-		case P_LEGACY: o->legacy = 1; break;
-		case P_SECRET: o->secret = optarg; break;
-		case P_CONFIGMAP: o->configmap = optarg; break;
-		case P_NS: o->ns = optarg; break;
-		case P_SOPS: o->sops = 1; break;
-		case P_AGE: r = add_age(o, optarg); break;
-		case P_GIT: o->git = optarg; break;
-		case P_GITPATH: o->git_path = optarg; break;
-		case P_COMMIT: o->commit = 1; break;
-		case ':': return cli_usage_error("export", "option '%s' needs a value", argv[optind - 1]);
-		default: return cli_usage_error("export", "unknown or misplaced option '%s'", argv[optind - 1]);
-		}
-	}
-	for (; r == 0 && optind < argc; optind++) {
-		if (o->serial != NULL)
-			return cli_usage_error("export", "unexpected argument '%s'", argv[optind]);
-		o->serial = argv[optind];
-	}
+	o->home = cli_str(a, "home");
+	o->san = cli_str(a, "san");
+	o->all = cli_flag(a, "all-valid");
+	o->force = cli_flag(a, "force");
+	o->layout = cli_str(a, "layout");
+	o->out_dir = cli_str(a, "out-dir");
+	o->zip = cli_str(a, "zip");
+	o->format = cli_str(a, "format");
+	o->out = cli_str(a, "out");
+	o->pass_file = cli_str(a, "passphrase-file");
+	o->legacy = cli_flag(a, "legacy");
+	o->secret = cli_str(a, "k8s-secret");
+	o->configmap = cli_str(a, "k8s-configmap");
+	o->ns = cli_str(a, "namespace");
+	o->sops = cli_flag(a, "sops");
+	o->git = cli_str(a, "git-repo");
+	o->git_path = cli_str(a, "git-path");
+	o->commit = cli_flag(a, "commit");
+	o->serial = a->npos > 0 ? a->pos[0] : NULL;
+	age = cli_list(a, "age", &n_age);
+	for (size_t i = 0; r == 0 && i < n_age; i++)
+		r = add_age(o, age[i]);
 	return r;
 }
 
@@ -417,24 +363,21 @@ out:
 	return rc;
 }
 
-int cli_cmd_export_pkg(int argc, char **argv)
+int cli_cmd_export_pkg(const cli_args *a)
 {
 	struct popts o;
 	enum form f = F_LAYOUT;
-	ca_store *st = NULL;
+	cli_session s;
 	offca_rc rc;
 	int r;
 
-	if ((r = parse(argc, argv, &o)) != 0 || (r = check(&o, &f)) != 0) {
+	if ((r = from_args(a, &o)) != 0 || (r = check(&o, &f)) != 0) {
 		popts_free(&o);
 		return r;
 	}
-	if ((r = cli_inv_open_store("export", o.home, &st)) != 0) {
-		popts_free(&o);
-		return r;
-	}
-	rc = run(&o, f, st);
-	ca_store_free(st);
+	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RO, NULL)) == OFFCA_OK)
+		rc = run(&o, f, s.st);
+	cli_session_close(&s);
 	popts_free(&o);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }

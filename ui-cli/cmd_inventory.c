@@ -1,78 +1,21 @@
-/* cmd_inventory.c - offca init, list, show, revoke, and the option parsing the inventory commands share
- * (docs/inventory.md). export is in cmd_export.c, audit in cmd_audit.c. */
+/* cmd_inventory.c - offca init, show, revoke (docs/inventory.md). list is in cmd_list.c, export in
+ * cmd_export.c, audit in cmd_audit.c. */
 #include "cli.h"
+#include "cli_session.h"
 #include "inventory.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
-#include <jansson.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "offca/config.h"
 #include "offca/store.h"
 #include "offca/util.h"
-
-/* Parse argv for command cmd; allowed: the O_* options this command takes (bit mask). */
-static const struct option long_opts[] = {
-	{"home", required_argument, NULL, O_HOME},
-	{"expiring", required_argument, NULL, O_EXPIRING},
-	{"revoked", no_argument, NULL, O_REVOKED},
-	{"issuer", required_argument, NULL, O_ISSUER},
-	{"json", no_argument, NULL, O_JSON},
-	{"reason", required_argument, NULL, O_REASON},
-	{"format", required_argument, NULL, O_FORMAT},
-	{"out", required_argument, NULL, O_OUT},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0}};
-
-/* Parse argv for command cmd; allowed: the O_* options this command takes (bit mask). */
-int cli_inv_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_pos, struct opts *o)
-{
-	int c, li = 0;
-	char *end;
-
-	memset(o, 0, sizeof(*o));
-	o->expiring = -1;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", long_opts, &li)) != -1) {
-		if (c == ':')
-			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-		if (c == '?')
-			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-		if (c != 'h' && !(allowed & (1u << c)))
-			return cli_usage_error(cmd, "option '--%s' does not apply to %s", long_opts[li].name, cmd);
-		switch (c) {
-		case O_HOME: o->home = optarg; break;
-		case O_ISSUER: o->issuer = optarg; break;
-		case O_REVOKED: o->revoked = 1; break;
-		case O_JSON: o->json = 1; break;
-		case O_REASON: o->reason = optarg; break;
-		case O_FORMAT: o->format = optarg; break;
-		case O_OUT: o->out = optarg; break;
-		case O_EXPIRING:
-			errno = 0;
-			o->expiring = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || end == optarg || o->expiring < 0 || o->expiring > MAX_DAYS)
-				return cli_usage_error(cmd, "--expiring takes a number of days (0..%ld)", MAX_DAYS);
-			break;
-		default: break;
-		}
-	}
-	for (; optind < argc; optind++) {
-		if (o->npos >= max_pos)
-			return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-		o->pos[o->npos++] = argv[optind];
-	}
-	return 0;
-}
 
 const char *cli_inv_status_text(const ca_cert_record *r, int64_t now)
 {
@@ -83,29 +26,35 @@ const char *cli_inv_status_text(const ca_cert_record *r, int64_t now)
 	return "valid";
 }
 
-int cli_inv_open_store(const char *cmd, const char *home_opt, ca_store **st)
+long cli_inv_days_left(const ca_cert_record *r, int64_t now)
 {
-	const char *home = cli_home(home_opt);
-	offca_rc rc;
+	int64_t d = r->not_after - now;
 
-	*st = NULL;
-	if (home == NULL)
-		return cli_fail(OFFCA_E_USAGE);
-	/* only revoke writes; reading never needs a write (a full disk, reservations left open) */
-	rc = strcmp(cmd, "revoke") == 0 ? ca_store_open(home, 0, st) : ca_store_open_ro(home, st);
-	if (rc != OFFCA_OK)
-		return cli_fail(rc);
+	return (long)(d >= 0 ? d / 86400 : -((-d + 86399) / 86400));
+}
+
+const char *cli_inv_display_name(const ca_cert_record *r)
+{
+	if (r->subject != NULL && r->subject[0] != '\0')
+		return r->subject;
+	if (r->n_sans > 0)
+		return r->sans[0];
+	return "-";
+}
+
+int cli_json_print(json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(j);
+	if (s == NULL)
+		return cli_fail(ut_err(OFFCA_E_NOMEM, "out of memory"));
+	printf("%s\n", s);
+	free(s);
 	return 0;
 }
 
 /* ---- init ---- */
-
-static const char init_usage[] =
-	"usage: offca init [--home DIR]\n"
-	"\n"
-	"Create a CA home in DIR (or $OFFCA_HOME): DIR (0700), DIR/store (the LMDB store, files 0600)\n"
-	"with an audit log whose first entry is 'init', DIR/config.json (0600, default policy) and\n"
-	"DIR/outbox. DIR must not exist or be empty. Next step: 'offca ca root'.\n";
 
 /* 1: path is an empty directory or does not exist; 0: a non-empty directory; 2: not a directory; -1: errno. */
 static int dir_is_empty(const char *path)
@@ -125,145 +74,50 @@ static int dir_is_empty(const char *path)
 	return empty;
 }
 
-int cli_cmd_init(int argc, char **argv)
+static int run_init(const cli_cmd *cmd, cli_args *a)
 {
-	struct opts o;
-	const char *home;
+	cli_session s;
 	ca_store *st = NULL;
 	offca_rc rc;
 	int r;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(init_usage, stdout);
-		return 0;
-	}
-	r = cli_inv_parse("init", argc, argv, OPT(O_HOME), 0, &o);
-	if (r != 0)
-		return r;
-	home = cli_home(o.home);
-	if (home == NULL)
-		return cli_fail(OFFCA_E_USAGE);
-	r = dir_is_empty(home);
+	(void)cmd;
+	if ((rc = cli_session_open(&s, a, CLI_S_HOME, NULL)) != OFFCA_OK)
+		return cli_fail(rc);
+	r = dir_is_empty(s.home);
 	if (r < 0)
-		return cli_fail(ut_err(OFFCA_E_IO, "cannot read %s: %s", home, strerror(errno)));
+		return cli_fail(ut_err(OFFCA_E_IO, "cannot read %s: %s", s.home, strerror(errno)));
 	if (r == 0)
 		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s exists and is not empty: refusing to create a CA home there",
-				       home));
+				       s.home));
 	if (r == 2)
 		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s exists and is not a directory: refusing to create a CA home "
-				       "there", home));
-	rc = ca_store_open(home, 1, &st);
+				       "there", s.home));
+	rc = ca_store_open(s.home, 1, &st);
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	ca_store_free(st);
-	rc = ca_config_write_default(home);
+	rc = ca_config_write_default(s.home);
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	printf("CA home created in %s (store, audit log, config.json)\n"
-	       "next: offca ca root --home %s --key pkcs11:... --subject DN --days N\n", home, home);
+	       "next: offca ca root --home %s --key pkcs11:... --subject DN --days N\n", s.home, s.home);
 	return 0;
 }
 
-/* ---- list ---- */
+static const cli_opt init_opts[] = {CLI_OPT_HOME, CLI_END};
 
-static const char list_usage[] =
-	"usage: offca list [--expiring DAYS] [--revoked] [--issuer NAME] [--json] [--home DIR]\n"
-	"\n"
-	"List issued certificates: serial, status (valid, revoked, expired), notAfter, profile and\n"
-	"subject (or first SAN when the subject is empty).\n"
-	"  --expiring DAYS  only certificates whose notAfter is less than DAYS days from now\n"
-	"                   (already expired ones included), soonest first\n"
-	"  --revoked        only revoked certificates\n"
-	"  --issuer NAME    only certificates issued by NAME\n"
-	"  --json           a JSON array of objects instead of the table\n";
-
-struct list_ctx {
-	int json;
-	int64_t now;
-	size_t n;
-	offca_rc err;
+const cli_cmd cli_init_cmd = {
+	.name = "init",
+	.summary = "create a CA home (LMDB store, config, audit log)",
+	.opts = init_opts,
+	.details = "Create a CA home in DIR (or $OFFCA_HOME): DIR (0700), DIR/store (the LMDB store, files 0600)\n"
+		   "with an audit log whose first entry is 'init', DIR/config.json (0600, default policy) and\n"
+		   "DIR/outbox. DIR must not exist or be empty. Next step: 'offca ca root'.\n",
+	.run = run_init,
 };
 
-static json_t *record_json(const ca_cert_record *r, int64_t now, int with_pem);
-
-static const char *display_name(const ca_cert_record *r)
-{
-	if (r->subject != NULL && r->subject[0] != '\0')
-		return r->subject;
-	if (r->n_sans > 0)
-		return r->sans[0];
-	return "-";
-}
-
-static int list_cb(void *arg, const ca_cert_record *r)
-{
-	struct list_ctx *c = arg;
-	char hex[2 * CA_SERIAL_LEN + 1], na[32];
-	json_t *j;
-
-	c->n++;
-	if (c->json) { /* streamed, one object per line: a million records never sit in memory */
-		char *txt;
-
-		j = record_json(r, c->now, 0);
-		txt = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-		json_decref(j);
-		if (txt == NULL) {
-			c->err = ut_err(OFFCA_E_NOMEM, "out of memory");
-			return 1;
-		}
-		printf("%s%s", c->n == 1 ? "[\n" : ",\n", txt);
-		free(txt);
-		return 0;
-	}
-	cli_fmt_time(r->not_after, na, sizeof(na));
-	printf("%s  %-7s  %s  %-12s  %s\n", ca_serial_hex(&r->serial, hex, sizeof(hex)), cli_inv_status_text(r, c->now), na,
-	       r->profile, display_name(r));
-	return 0;
-}
-
-int cli_cmd_list(int argc, char **argv)
-{
-	struct opts o;
-	struct list_ctx c = {0};
-	ca_store *st = NULL;
-	offca_rc rc;
-	int r;
-
-	if (cli_wants_help(argc, argv)) {
-		fputs(list_usage, stdout);
-		return 0;
-	}
-	r = cli_inv_parse("list", argc, argv, OPT(O_HOME) | OPT(O_EXPIRING) | OPT(O_REVOKED) | OPT(O_ISSUER) | OPT(O_JSON), 0, &o);
-	if (r != 0)
-		return r;
-	r = cli_inv_open_store("list", o.home, &st);
-	if (r != 0)
-		return r;
-	c.json = o.json;
-	c.now = (int64_t)time(NULL);
-	if (!o.json)
-		printf("%-32s  %-7s  %-20s  %-12s  %s\n", "SERIAL", "STATUS", "NOT AFTER", "PROFILE", "SUBJECT / SAN");
-	rc = ca_store_cert_each(st, o.issuer, o.expiring >= 0 ? c.now + (int64_t)o.expiring * 86400 : 0, o.revoked,
-				list_cb, &c);
-	ca_store_free(st);
-	if (rc == OFFCA_OK && c.err != OFFCA_OK)
-		rc = c.err;
-	if (rc == OFFCA_OK && o.json)
-		printf("%s", c.n == 0 ? "[]\n" : "\n]\n");
-	if (rc != OFFCA_OK)
-		return cli_fail(rc);
-	return 0;
-}
-
 /* ---- show ---- */
-
-static const char show_usage[] =
-	"usage: offca show SERIAL|FINGERPRINT [--json] [--home DIR]\n"
-	"\n"
-	"Show one certificate of the store: every field of its record and its PEM. SERIAL is hex\n"
-	"(colons allowed, leading zeros optional); FINGERPRINT is the SHA-256 of the DER, 64 hex\n"
-	"digits (colons allowed).\n";
 
 static char *to_pem(const unsigned char *der, size_t len)
 {
@@ -283,7 +137,7 @@ static char *to_pem(const unsigned char *der, size_t len)
 	return out;
 }
 
-static json_t *record_json(const ca_cert_record *r, int64_t now, int with_pem)
+json_t *cli_inv_record_json(const ca_cert_record *r, int64_t now, int with_pem)
 {
 	char hex[2 * CA_SERIAL_LEN + 1], t1[32], t2[32], t3[32];
 	char *fp = ut_hex_colon(r->sha256, 32), *pem = with_pem ? to_pem(r->der, r->der_len) : NULL;
@@ -295,10 +149,11 @@ static json_t *record_json(const ca_cert_record *r, int64_t now, int with_pem)
 	cli_fmt_time(r->not_after, t2, sizeof(t2));
 	cli_fmt_time(r->issued_at, t3, sizeof(t3));
 	if (fp != NULL && sans != NULL && (pem != NULL || !with_pem))
-		j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:O,s:s,s:s,s:s,s:s}", "serial",
+		j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:O,s:s,s:s,s:I,s:s,s:s}", "serial",
 			      ca_serial_hex(&r->serial, hex, sizeof(hex)), "sha256", fp, "status", cli_inv_status_text(r, now),
 			      "issuer", r->issuer, "profile", r->profile, "subject", r->subject ? r->subject : "", "sans",
-			      sans, "notBefore", t1, "notAfter", t2, "issuedAt", t3, "source", r->source);
+			      sans, "notBefore", t1, "notAfter", t2, "daysLeft", (json_int_t)cli_inv_days_left(r, now),
+			      "issuedAt", t3, "source", r->source);
 	if (j != NULL && r->status == CA_CERT_REVOKED) {
 		cli_fmt_time(r->revoked_at, t1, sizeof(t1));
 		json_object_set_new(j, "revokedAt", json_string(t1));
@@ -336,7 +191,7 @@ static int print_record(const ca_cert_record *r)
 	cli_fmt_time(r->not_before, t, sizeof(t));
 	printf("notBefore:  %s\n", t);
 	cli_fmt_time(r->not_after, t, sizeof(t));
-	printf("notAfter:   %s\n", t);
+	printf("notAfter:   %s (%ld days left)\n", t, cli_inv_days_left(r, now));
 	cli_fmt_time(r->issued_at, t, sizeof(t));
 	printf("issued:     %s by %s\n%s", t, r->source, pem);
 	free(fp);
@@ -344,98 +199,119 @@ static int print_record(const ca_cert_record *r)
 	return 0;
 }
 
-int cli_inv_find_record(const char *cmd, const struct opts *o, ca_store **st, ca_cert_record *rec)
+struct newest {
+	ca_cert_record *rec;
+	int found;
+};
+
+/* Keep the certificate with the latest notBefore (then the latest issue time). */
+static int newest_cb(void *arg, const ca_cert_record *r)
 {
+	struct newest *n = arg;
+	ca_cert_record copy;
+
+	if (n->found && (r->not_before < n->rec->not_before ||
+			 (r->not_before == n->rec->not_before && r->issued_at <= n->rec->issued_at)))
+		return 0;
+	if (ca_cert_record_from_der(r->der, r->der_len, r->issuer, r->profile, r->source, &copy) != OFFCA_OK)
+		return 1;
+	copy.status = r->status;
+	copy.revoked_at = r->revoked_at;
+	copy.reason = r->reason;
+	copy.issued_at = r->issued_at;
+	if (n->found)
+		ca_cert_record_clear(n->rec);
+	*n->rec = copy;
+	n->found = 1;
+	return 0;
+}
+
+static int looks_hex(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F') || *s == ':'))
+			return 0;
+	return 1;
+}
+
+offca_rc cli_inv_find(ca_store *st, const char *name, int by_san, ca_cert_record *rec)
+{
+	struct newest n = {rec, 0};
+	offca_rc rc;
+
+	memset(rec, 0, sizeof(*rec));
+	if (!by_san || looks_hex(name)) {
+		rc = ca_store_cert_find(st, name, rec);
+		if (rc != OFFCA_E_NOT_FOUND || !by_san)
+			return rc;
+	}
+	ut_err_clear();
+	rc = ca_store_cert_by_san(st, name, newest_cb, &n);
+	if (rc != OFFCA_OK && n.found)
+		ca_cert_record_clear(rec);
+	if (rc == OFFCA_OK && !n.found)
+		rc = ut_err(OFFCA_E_NOT_FOUND, "no certificate with serial, fingerprint or SAN '%s'", name);
+	return rc;
+}
+
+static int run_show(const cli_cmd *cmd, cli_args *a)
+{
+	cli_session s;
+	ca_cert_record rec;
 	offca_rc rc;
 	int r;
 
-	if (o->npos != 1)
-		return cli_usage_error(cmd, "give exactly one SERIAL%s", strcmp(cmd, "show") == 0 ? " or FINGERPRINT" : "");
-	r = cli_inv_open_store(cmd, o->home, st);
-	if (r != 0)
-		return r;
-	rc = ca_store_cert_find(*st, o->pos[0], rec);
-	if (rc != OFFCA_OK) {
-		ca_store_free(*st);
-		*st = NULL;
-		return cli_fail(rc);
-	}
-	return 0;
-}
-
-int cli_cmd_show(int argc, char **argv)
-{
-	struct opts o;
-	ca_store *st = NULL;
-	ca_cert_record rec;
-	json_t *j;
-	char *s;
-	int r;
-
+	(void)cmd;
 	memset(&rec, 0, sizeof(rec));
-	if (cli_wants_help(argc, argv)) {
-		fputs(show_usage, stdout);
-		return 0;
-	}
-	r = cli_inv_parse("show", argc, argv, OPT(O_HOME) | OPT(O_JSON), 1, &o);
-	if (r == 0)
-		r = cli_inv_find_record("show", &o, &st, &rec);
-	if (r != 0)
-		return r;
-	ca_store_free(st);
-	if (!o.json) {
+	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RO, NULL)) == OFFCA_OK)
+		rc = cli_inv_find(s.st, a->pos[0], 1, &rec);
+	cli_session_close(&s);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	if (cli_flag(a, "json"))
+		r = cli_json_print(cli_inv_record_json(&rec, (int64_t)time(NULL), 1));
+	else
 		r = print_record(&rec);
-		ca_cert_record_clear(&rec);
-		return r;
-	}
-	j = record_json(&rec, (int64_t)time(NULL), 1);
 	ca_cert_record_clear(&rec);
-	s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(j);
-	if (s == NULL)
-		return cli_fail(ut_err(OFFCA_E_NOMEM, "out of memory"));
-	printf("%s\n", s);
-	free(s);
-	return 0;
+	return r;
 }
+
+static const cli_opt show_opts[] = {CLI_OPT_JSON, CLI_OPT_HOME, CLI_END};
+
+const cli_cmd cli_show_cmd = {
+	.name = "show",
+	.summary = "show one issued certificate",
+	.operands = "SERIAL|FINGERPRINT|SAN",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = show_opts,
+	.details = "Show one certificate of the store: every field of its record, the days left and its PEM.\n"
+		   "SERIAL is hex (colons allowed, leading zeros optional); FINGERPRINT is the SHA-256 of the\n"
+		   "DER, 64 hex digits (colons allowed); SAN is a subject alternative name (DNS:a.example, a\n"
+		   "bare DNS name, IP:10.0.0.1, email:...): the newest certificate holding it (latest notBefore).\n",
+	.run = run_show,
+};
 
 /* ---- revoke ---- */
 
-static const char revoke_usage[] =
-	"usage: offca revoke SERIAL [--reason REASON] [--home DIR]\n"
-	"\n"
-	"Mark a certificate revoked in the store (audited). It appears on the next CRL: run\n"
-	"'offca crl' to sign and publish one. A certificate cannot be revoked twice.\n"
-	"REASON: unspecified (default), keyCompromise, caCompromise, affiliationChanged, superseded,\n"
-	"        cessationOfOperation, certificateHold, privilegeWithdrawn\n";
+static const char *const reasons[] = {"unspecified", "keyCompromise", "caCompromise", "affiliationChanged",
+				      "superseded", "cessationOfOperation", "certificateHold", "privilegeWithdrawn",
+				      NULL};
 
-int cli_cmd_revoke(int argc, char **argv)
+static int run_revoke(const cli_cmd *cmd, cli_args *a)
 {
-	struct opts o;
-	ca_store *st = NULL;
+	cli_session s;
 	ca_cert_record rec;
 	char hex[2 * CA_SERIAL_LEN + 1];
-	int reason = 0, r;
+	int reason = cli_flag(a, "reason") ? ca_reason_code(cli_str(a, "reason")) : 0;
 	offca_rc rc;
 
+	(void)cmd;
 	memset(&rec, 0, sizeof(rec));
-	if (cli_wants_help(argc, argv)) {
-		fputs(revoke_usage, stdout);
-		return 0;
-	}
-	r = cli_inv_parse("revoke", argc, argv, OPT(O_HOME) | OPT(O_REASON), 1, &o);
-	if (r != 0)
-		return r;
-	if (o.reason != NULL) {
-		reason = ca_reason_code(o.reason);
-		if (reason < 0 || reason == 8 || reason == 10)
-			return cli_usage_error("revoke", "unknown reason '%s'", o.reason);
-	}
-	r = cli_inv_find_record("revoke", &o, &st, &rec);
-	if (r != 0)
-		return r;
-	rc = ca_store_revoke(st, &rec.serial, reason, (int64_t)time(NULL));
-	ca_store_free(st);
+	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RW, NULL)) == OFFCA_OK &&
+	    (rc = cli_inv_find(s.st, a->pos[0], 0, &rec)) == OFFCA_OK)
+		rc = ca_store_revoke(s.st, &rec.serial, reason, (int64_t)time(NULL));
+	cli_session_close(&s);
 	ca_serial_hex(&rec.serial, hex, sizeof(hex));
 	ca_cert_record_clear(&rec);
 	if (rc != OFFCA_OK)
@@ -443,3 +319,22 @@ int cli_cmd_revoke(int argc, char **argv)
 	printf("revoked %s (reason %s); run 'offca crl' to publish a new CRL\n", hex, ca_reason_name(reason));
 	return 0;
 }
+
+static const cli_opt revoke_opts[] = {
+	CLI_O("reason", CLI_ENUM, "REASON", "the CRL reason code (default unspecified)", .values = reasons),
+	CLI_OPT_HOME,
+	CLI_END};
+
+const cli_cmd cli_revoke_cmd = {
+	.name = "revoke",
+	.summary = "revoke a certificate",
+	.operands = "SERIAL",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = revoke_opts,
+	.details = "Mark a certificate revoked in the store (audited). It appears on the next CRL: run\n"
+		   "'offca crl' to sign and publish one. A certificate cannot be revoked twice.\n"
+		   "REASON: unspecified (default), keyCompromise, caCompromise, affiliationChanged, superseded,\n"
+		   "        cessationOfOperation, certificateHold, privilegeWithdrawn\n",
+	.run = run_revoke,
+};

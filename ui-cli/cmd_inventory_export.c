@@ -1,6 +1,8 @@
 /* cmd_inventory_export.c - offca inventory export --out FILE: the signed visibility export for a
  * monitoring service (docs/monitoring.md). The work is core's ca_inv_export_write(); here: who signs. */
 #include "cli.h"
+#include "cli_opt.h"
+#include "cli_session.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -15,56 +17,20 @@
 #include "offca/util.h"
 #include "offca/x509.h"
 
-static const char export_usage[] =
-	"usage: offca inventory export --out FILE [--sig SIGFILE] [--issuer NAME] [--pin-file F]\n"
-	"                              [--module PATH] [--home DIR]\n"
-	"       offca inventory export --out FILE [--sig SIGFILE] --sign-key-file KEY.pem\n"
-	"                              --signer-cert CERT.pem [--pin-file F] [--home DIR]\n"
-	"\n"
-	"Write the visibility export, the one thing meant for a monitoring service: FILE (JSON, format\n"
-	"offca-inventory/1: every certificate's serial, SHA-256 fingerprint, subject, SANs, issuer,\n"
-	"profile, validity and status; each issuer with its current CRL's number, thisUpdate and\n"
-	"nextUpdate; the number of pending CSRs) and SIGFILE (default FILE.p7s), a detached CMS\n"
-	"signature (DER). It never holds a key, a PIN, a key URI or a CSR. Neither file is overwritten.\n"
-	"Signed by the issuer's key on its token (--issuer NAME, default: the issuer offca signs with;\n"
-	"PIN from --pin-file, the URI's pin-source or a prompt), or by an operator's software key\n"
-	"(--sign-key-file with its certificate --signer-cert; passphrase from --pin-file or a prompt).\n"
-	"Check it with:\n"
-	"  openssl cms -verify -binary -inform DER -in FILE.p7s -content FILE -CAfile ROOT.pem \\\n"
-	"      -purpose any -out /dev/null\n";
-
 struct eopts {
 	const char *home, *out, *sig, *issuer, *pin_file, *module, *key_file, *cert;
 };
 
-static int parse(int argc, char **argv, struct eopts *o)
+static int check_opts(const cli_args *a, struct eopts *o)
 {
-	static const struct option lo[] = {
-		{"home", required_argument, NULL, 'H'},          {"out", required_argument, NULL, 'o'},
-		{"sig", required_argument, NULL, 's'},           {"issuer", required_argument, NULL, 'i'},
-		{"pin-file", required_argument, NULL, 'p'},      {"module", required_argument, NULL, 'm'},
-		{"sign-key-file", required_argument, NULL, 'k'}, {"signer-cert", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
-	const char **dst;
-	int c;
-
 	memset(o, 0, sizeof(*o));
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
-		dst = c == 'H' ? &o->home : c == 'o' ? &o->out : c == 's' ? &o->sig : c == 'i' ? &o->issuer
-		    : c == 'p' ? &o->pin_file : c == 'm' ? &o->module : c == 'k' ? &o->key_file : c == 'c' ? &o->cert : NULL;
-		if (dst != NULL)
-			*dst = optarg;
-		else if (c == ':')
-			return cli_usage_error("inventory export", "option '%s' needs a value", argv[optind - 1]);
-		else
-			return cli_usage_error("inventory export", "unknown option '%s'", argv[optind - 1]);
-	}
-	if (optind < argc)
-		return cli_usage_error("inventory export", "unexpected argument '%s'", argv[optind]);
-	if (o->out == NULL)
-		return cli_usage_error("inventory export", "needs --out FILE");
+	o->out = cli_str(a, "out");
+	o->sig = cli_str(a, "sig");
+	o->issuer = cli_str(a, "issuer");
+	o->pin_file = cli_str(a, "pin-file");
+	o->module = cli_str(a, "module");
+	o->key_file = cli_str(a, "sign-key-file");
+	o->cert = cli_str(a, "signer-cert");
 	if ((o->key_file != NULL) != (o->cert != NULL))
 		return cli_usage_error("inventory export", "--sign-key-file and --signer-cert go together");
 	if (o->key_file != NULL && (o->issuer != NULL || o->module != NULL))
@@ -144,21 +110,21 @@ static offca_rc audit(ca_store *st, const unsigned char md[32], const ca_inv_cou
 	return rc;
 }
 
-static int cmd_export(int argc, char **argv)
+static int run_export(const cli_cmd *cmd, cli_args *a)
 {
 	struct eopts o;
 	struct esigner s;
-	const char *home;
+	cli_session ss;
 	char sig[4200], *hex = NULL;
-	ca_store *st = NULL;
 	EVP_PKEY *key = NULL;
 	unsigned char md[32];
 	ca_inv_counts c;
 	offca_rc rc;
-	int r;
+	int r = 0;
 
+	(void)cmd;
 	memset(&s, 0, sizeof(s));
-	if ((r = parse(argc, argv, &o)) != 0)
+	if ((r = check_opts(a, &o)) != 0)
 		return r;
 	if (snprintf(sig, sizeof(sig), "%s", o.sig != NULL ? o.sig : o.out) >= (int)sizeof(sig) - 5)
 		return cli_usage_error("inventory export", "path too long");
@@ -167,34 +133,66 @@ static int cmd_export(int argc, char **argv)
 	if (ut_path_exists(o.out) == OFFCA_OK || ut_path_exists(sig) == OFFCA_OK)
 		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s already exists; refusing to overwrite it",
 				       ut_path_exists(o.out) == OFFCA_OK ? o.out : sig));
-	if ((home = cli_home(o.home)) == NULL)
-		return cli_fail(OFFCA_E_USAGE);
-	if ((rc = ca_store_open(home, 0, &st)) != OFFCA_OK || (rc = esigner_open(&o, home, st, &s, &key)) != OFFCA_OK)
+	if ((rc = cli_session_open(&ss, a, CLI_S_STORE_RW, NULL)) != OFFCA_OK ||
+	    (rc = esigner_open(&o, ss.home, ss.st, &s, &key)) != OFFCA_OK)
 		goto out;
-	if ((rc = ca_inv_export_write(st, o.out, sig, (int64_t)time(NULL), key, s.signer, s.chain, md, &c)) != OFFCA_OK)
+	if ((rc = ca_inv_export_write(ss.st, o.out, sig, (int64_t)time(NULL), key, s.signer, s.chain, md, &c)) != OFFCA_OK)
 		goto out;
-	hex = ut_hex(md, 32);
-	printf("%s: %zu certificates (%zu valid, %zu revoked, %zu expired), %zu CRLs, sha256 %s\n%s: detached CMS "
-	       "signature by ", o.out, c.certs, c.valid, c.revoked, c.expired, c.crls, hex ? hex : "?", sig);
-	cli_print_name(stdout, X509_get_subject_name(s.signer));
-	printf("\n");
-	rc = audit(st, md, &c, s.signer);
-	if (rc != OFFCA_OK)
+	if ((rc = audit(ss.st, md, &c, s.signer)) != OFFCA_OK)
 		rc = ut_err(rc, "the export is written, but its audit entry is not: %s", ut_err_msg());
+	hex = ut_hex(md, 32);
+	if (rc == OFFCA_OK && cli_flag(a, "json")) {
+		r = cli_inv_counts_json(o.out, hex, &c);
+		goto out;
+	}
+	if (rc == OFFCA_OK) {
+		printf("%s: %zu certificates (%zu valid, %zu revoked, %zu expired), %zu CRLs, sha256 %s\n%s: detached "
+		       "CMS signature by ", o.out, c.certs, c.valid, c.revoked, c.expired, c.crls, hex ? hex : "?", sig);
+		cli_print_name(stdout, X509_get_subject_name(s.signer));
+		printf("\n");
+	}
 out:
 	free(hex);
 	esigner_clear(&s);
-	ca_store_free(st);
-	return rc == OFFCA_OK ? 0 : cli_fail(rc);
+	cli_session_close(&ss);
+	return rc == OFFCA_OK ? r : cli_fail(rc);
 }
 
-int cli_cmd_inventory(int argc, char **argv)
-{
-	if (argc >= 2 && strcmp(argv[1], "export") == 0)
-		return cli_wants_help(argc, argv) ? (fputs(export_usage, stdout), 0) : cmd_export(argc - 1, argv + 1);
-	if (cli_wants_help(argc, argv)) {
-		fputs(export_usage, stdout);
-		return 0;
-	}
-	return cli_usage_error("inventory", "unknown or missing subcommand (offca inventory export --out FILE)");
-}
+static const cli_opt export_opts[] = {
+	CLI_O("out", CLI_PATH, "FILE", "write the export (JSON) to FILE (never overwritten)", .flags = CLI_REQUIRED),
+	CLI_O("sig", CLI_PATH, "SIGFILE", "write the detached CMS signature (DER) to SIGFILE (default FILE.p7s)"),
+	CLI_O("issuer", CLI_STR, "NAME", "sign with this issuer's key on its token (default: the issuer offca signs with)"),
+	CLI_OPT_PIN_FILE,
+	CLI_OPT_MODULE,
+	CLI_O("sign-key-file", CLI_PATH, "KEY.pem", "sign with an operator's software key instead (passphrase: --pin-file)"),
+	CLI_O("signer-cert", CLI_PATH, "CERT.pem", "the certificate of --sign-key-file (then its chain)"),
+	CLI_OPT_JSON,
+	CLI_OPT_HOME,
+	CLI_END};
+
+static const cli_cmd export_cmd = {
+	.name = "inventory export",
+	.summary = "write the signed visibility export, the one thing meant for a monitoring service",
+	.opts = export_opts,
+	.usage = "offca inventory export --out FILE [--sig SIGFILE] [--issuer NAME] [--pin-file F] [--module PATH]\n"
+		 "offca inventory export --out FILE [--sig SIGFILE] --sign-key-file KEY.pem --signer-cert CERT.pem\n"
+		 "offca inventory export ... [--json] [--home DIR]",
+	.details =
+		"FILE is JSON (format offca-inventory/1, docs/monitoring.md): every certificate's serial, SHA-256\n"
+		"fingerprint, subject, SANs, issuer, profile, validity and status (with revocation time and reason);\n"
+		"each issuer with its current CRL's number, thisUpdate and nextUpdate; the number of pending CSRs.\n"
+		"It never holds a key, a PIN, a key URI or a CSR. SIGFILE is a detached CMS signature (DER) by the\n"
+		"issuer's key on its token (PIN from --pin-file, the URI's pin-source or a prompt) or by an\n"
+		"operator's key (--sign-key-file with --signer-cert). Check it with:\n"
+		"  openssl cms -verify -binary -inform DER -in FILE.p7s -content FILE -CAfile ROOT.pem -purpose any\n"
+		"The export's SHA-256 is recorded in the audit log (inventory-export).\n",
+	.run = run_export,
+};
+
+static const cli_cmd *const inventory_subs[] = {&export_cmd, NULL};
+
+const cli_cmd cli_inventory_cmd = {
+	.name = "inventory",
+	.summary = "inventory export: the signed visibility export for monitoring",
+	.subs = inventory_subs,
+};

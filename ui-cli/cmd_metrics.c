@@ -1,95 +1,60 @@
 /* cmd_metrics.c - offca metrics --textfile DIR: the store as Prometheus metrics for node_exporter's
  * textfile collector (docs/monitoring.md). The work is core's ca_inv_metrics_write(). */
 #include "cli.h"
+#include "cli_opt.h"
+#include "cli_session.h"
 
-#include <errno.h>
-#include <getopt.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "offca/inventory.h"
-#include "offca/util.h"
 
-static const char metrics_usage[] =
-	"usage: offca metrics --textfile DIR [--keep-expired DAYS] [--home DIR]\n"
-	"\n"
-	"Write DIR/offca.prom (replaced atomically: temporary file, fsync, rename) for\n"
-	"prometheus-node-exporter's textfile collector (--collector.textfile.directory DIR). Metric and\n"
-	"label names are x509-certificate-exporter's, so its alerts and dashboards work:\n"
-	"  x509_cert_not_after, x509_cert_not_before, x509_cert_expired   per certificate, labels\n"
-	"      serial_number (decimal), subject_CN, issuer_CN, and issuer (offca's issuer name)\n"
-	"  offca_cert_revoked           1 for a revoked certificate, else 0 (same labels)\n"
-	"  x509_crl_next_update, x509_crl_this_update, offca_crl_number   per issuer's current CRL\n"
-	"  offca_certificates{issuer,status}, offca_pending_csrs, offca_metrics_generated_timestamp_seconds\n"
-	"Certificates that expired more than DAYS days ago (default 30) get no per-certificate series.\n"
-	"Run it from cron or a systemd timer after every signing session. Reads the store only.\n";
-
-struct mopts {
-	const char *home, *dir;
-	long keep;
-};
-
-static int parse(int argc, char **argv, struct mopts *o)
+static int run_metrics(const cli_cmd *cmd, cli_args *a)
 {
-	static const struct option lo[] = {{"home", required_argument, NULL, 'H'},
-					   {"textfile", required_argument, NULL, 't'},
-					   {"keep-expired", required_argument, NULL, 'k'},
-					   {"help", no_argument, NULL, 'h'},
-					   {NULL, 0, NULL, 0}};
-	char *end;
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	o->keep = 30;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'H': o->home = optarg; break;
-		case 't': o->dir = optarg; break;
-		case 'k':
-			errno = 0;
-			o->keep = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || end == optarg || o->keep < 0 || o->keep > 36500)
-				return cli_usage_error("metrics", "--keep-expired takes a number of days (0..36500)");
-			break;
-		case ':': return cli_usage_error("metrics", "option '%s' needs a value", argv[optind - 1]);
-		default: return cli_usage_error("metrics", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("metrics", "unexpected argument '%s'", argv[optind]);
-	if (o->dir == NULL)
-		return cli_usage_error("metrics", "needs --textfile DIR");
-	return 0;
-}
-
-int cli_cmd_metrics(int argc, char **argv)
-{
-	struct mopts o;
-	const char *home;
-	ca_store *st = NULL;
+	const char *dir = cli_str(a, "textfile");
+	cli_session s;
 	ca_inv_counts c;
 	offca_rc rc;
-	int r;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(metrics_usage, stdout);
-		return 0;
-	}
-	if ((r = parse(argc, argv, &o)) != 0)
-		return r;
-	if ((home = cli_home(o.home)) == NULL)
-		return cli_fail(OFFCA_E_USAGE);
-	if ((rc = ca_store_open_ro(home, &st)) != OFFCA_OK)
-		return cli_fail(rc);
-	rc = ca_inv_metrics_write(st, o.dir, (int64_t)time(NULL), (unsigned)o.keep, &c);
-	ca_store_free(st);
+	(void)cmd;
+	rc = cli_session_open(&s, a, CLI_S_STORE_RO, NULL);
+	if (rc == OFFCA_OK)
+		rc = ca_inv_metrics_write(s.st, dir, (int64_t)time(NULL), (unsigned)cli_num(a, "keep-expired", 30), &c);
+	cli_session_close(&s);
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
+	if (cli_flag(a, "json")) {
+		char path[4200];
+		snprintf(path, sizeof(path), "%s/%s", dir, CA_INV_METRICS_FILE); /* written there: it fits */
+		return cli_inv_counts_json(path, NULL, &c);
+	}
 	printf("%s/%s: %zu certificates (%zu valid, %zu revoked, %zu expired), %zu with series, %zu CRLs, "
-	       "%zu pending CSRs\n", o.dir, CA_INV_METRICS_FILE, c.certs, c.valid, c.revoked, c.expired, c.series, c.crls,
+	       "%zu pending CSRs\n", dir, CA_INV_METRICS_FILE, c.certs, c.valid, c.revoked, c.expired, c.series, c.crls,
 	       c.pending);
 	return 0;
 }
+
+static const cli_opt metrics_opts[] = {
+	CLI_O("textfile", CLI_PATH, "DIR", "write DIR/offca.prom (the directory must exist)", .flags = CLI_REQUIRED),
+	CLI_O("keep-expired", CLI_DAYS, "DAYS", "series for certificates expired at most DAYS days ago (default 30)",
+	      .lo = 0, .hi = 36500),
+	CLI_OPT_JSON,
+	CLI_OPT_HOME,
+	CLI_END};
+
+const cli_cmd cli_metrics_cmd = {
+	.name = "metrics",
+	.summary = "write Prometheus metrics for node_exporter's textfile collector",
+	.opts = metrics_opts,
+	.details =
+		"Write DIR/offca.prom (replaced atomically: temporary file, fsync, rename) for\n"
+		"prometheus-node-exporter's textfile collector (--collector.textfile.directory DIR). Metric and\n"
+		"label names are x509-certificate-exporter's, so its alerts and dashboards work:\n"
+		"  x509_cert_not_after, x509_cert_not_before, x509_cert_expired   per certificate, labels\n"
+		"      serial_number (decimal), subject_CN, issuer_CN, and issuer (offca's issuer name)\n"
+		"  offca_cert_revoked           1 for a revoked certificate, else 0 (same labels)\n"
+		"  x509_crl_next_update, x509_crl_this_update, offca_crl_number   per issuer's current CRL\n"
+		"  offca_certificates{issuer,status}, offca_pending_csrs, offca_metrics_generated_timestamp_seconds\n"
+		"Run it from cron or a systemd timer after every signing session. Reads the store only\n"
+		"(docs/monitoring.md).\n",
+	.run = run_metrics,
+};

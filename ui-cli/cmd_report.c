@@ -1,67 +1,52 @@
 /* cmd_report.c - offca report --html FILE: one self-contained HTML page about the CA home
  * (docs/monitoring.md). The work is core's ca_inv_report_write(). */
 #include "cli.h"
+#include "cli_opt.h"
+#include "cli_session.h"
 
-#include <getopt.h>
-#include <string.h>
 #include <time.h>
 
 #include "offca/inventory.h"
 #include "offca/util.h"
 
-static const char report_usage[] =
-	"usage: offca report --html FILE [--home DIR]\n"
-	"\n"
-	"Write FILE (never overwritten): one HTML page with inline CSS and SVG, no script, nothing\n"
-	"fetched from anywhere: the issuer hierarchy with what each issued (valid, revoked, expired), an\n"
-	"expiry timeline of every valid certificate (bars per week; per 30 days past a year), the\n"
-	"certificates expiring first, revocations, each CRL's nextUpdate, pending CSRs, the signed\n"
-	"audit checkpoints that end every session and ceremony (their final hashes), and certificates\n"
-	"issued by ceremonies. Reads the store only.\n";
-
-int cli_cmd_report(int argc, char **argv)
+static int run_report(const cli_cmd *cmd, cli_args *a)
 {
-	static const struct option lo[] = {{"home", required_argument, NULL, 'H'},
-					   {"html", required_argument, NULL, 'o'},
-					   {"help", no_argument, NULL, 'h'},
-					   {NULL, 0, NULL, 0}};
-	const char *home_opt = NULL, *out = NULL, *home;
-	ca_store *st = NULL;
+	const char *out = cli_str(a, "html");
+	cli_session s;
 	ca_inv_counts c;
 	offca_rc rc;
-	int ch;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(report_usage, stdout);
-		return 0;
-	}
-	optind = 0;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
-		if (ch == 'H')
-			home_opt = optarg;
-		else if (ch == 'o')
-			out = optarg;
-		else if (ch == ':')
-			return cli_usage_error("report", "option '%s' needs a value", argv[optind - 1]);
-		else
-			return cli_usage_error("report", "unknown option '%s'", argv[optind - 1]);
-	}
-	if (optind < argc)
-		return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
-	if (out == NULL)
-		return cli_usage_error("report", "needs --html FILE");
+	(void)cmd;
 	if (ut_path_exists(out) == OFFCA_OK)
 		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s already exists; refusing to overwrite it", out));
-	if ((home = cli_home(home_opt)) == NULL)
-		return cli_fail(OFFCA_E_USAGE);
-	if ((rc = ca_store_open_ro(home, &st)) != OFFCA_OK)
-		return cli_fail(rc);
-	rc = ca_inv_report_write(st, out, (int64_t)time(NULL), &c);
-	ca_store_free(st);
+	rc = cli_session_open(&s, a, CLI_S_STORE_RO, NULL);
+	if (rc == OFFCA_OK)
+		rc = ca_inv_report_write(s.st, out, (int64_t)time(NULL), &c);
+	cli_session_close(&s);
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
+	if (cli_flag(a, "json"))
+		return cli_inv_counts_json(out, NULL, &c);
 	printf("%s: %zu certificates (%zu valid, %zu revoked, %zu expired), %zu pending CSRs\n", out, c.certs, c.valid,
 	       c.revoked, c.expired, c.pending);
 	return 0;
 }
+
+static const cli_opt report_opts[] = {
+	CLI_O("html", CLI_PATH, "FILE", "write the page to FILE (never overwritten)", .flags = CLI_REQUIRED),
+	CLI_OPT_JSON,
+	CLI_OPT_HOME,
+	CLI_END};
+
+const cli_cmd cli_report_cmd = {
+	.name = "report",
+	.summary = "write a self-contained HTML report of the CA home",
+	.opts = report_opts,
+	.details = "One HTML page with inline CSS and SVG, no script, nothing fetched from anywhere: the issuer\n"
+		   "hierarchy with what each issued (valid, revoked, expired), an expiry timeline of every valid\n"
+		   "certificate (bars per week; per 30 days past a year), the certificates expiring first,\n"
+		   "revocations, each CRL's nextUpdate, pending CSRs, the signed audit checkpoints that end every\n"
+		   "session and ceremony (their final hashes), and certificates issued by ceremonies. Reads the\n"
+		   "store only (docs/monitoring.md).\n",
+	.run = run_report,
+};

@@ -8,13 +8,13 @@
 
 #include "offca/export.h"
 
-extern const char cli_export_pkg_synopsis[]; /* usage lines of the delivery forms */
-extern const char cli_export_pkg_details[];  /* their options */
 
-/* Does argv ask for one of the delivery forms (so cmd_export.c hands over)? */
-int cli_export_pkg_wanted(int argc, char **argv);
+#include "cli_opt.h"
+
+/* Does the command line ask for one of the delivery forms (so cmd_export.c hands over)? */
+int cli_export_pkg_wanted(const cli_args *a);
 /* offca export with a delivery form. Returns the exit code. */
-int cli_cmd_export_pkg(int argc, char **argv);
+int cli_cmd_export_pkg(const cli_args *a);
 
 /*
  * offca issue --generate-key --layout certbot --out-dir DIR: the freshly recorded certificate

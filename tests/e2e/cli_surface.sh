@@ -123,7 +123,7 @@ spelled token 'offca token wait [--timeout SECONDS]'
 spelled init 'offca init [--home DIR]'
 spelled list '[--expiring DAYS] [--revoked]'
 spelled list '[--json]'
-spelled show 'offca show SERIAL|FINGERPRINT [--json]'
+spelled show 'offca show SERIAL|FINGERPRINT|SAN [--json]'
 spelled revoke 'offca revoke SERIAL [--reason'
 spelled export 'offca export SERIAL --format pem|der|chain|fullchain [--out FILE]'
 spelled audit 'offca audit verify'
@@ -237,7 +237,8 @@ one_err 2 "option of another subcommand" "$OFFCA" token list --label x; names "-
 one_err 73 "init on a file" "$OFFCA" init --home "$T/empty"; names "$T/empty" "not a directory"
 one_err 2 "list --expiring without a value" "$OFFCA" list --expiring; names "--expiring" "needs a value"
 one_err 2 "list --reason" "$OFFCA" list --reason keyCompromise; names "--reason" "does not apply"
-one_err 65 "show a non-serial" "$OFFCA" show not-hex; names "not-hex"
+one_err 3 "show a name no certificate has" "$OFFCA" show not-hex; names "not-hex" "SAN"
+one_err 65 "show a serial too long" "$OFFCA" show "$(printf '%070d' 1)"; names "$(printf '%070d' 1)"
 one_err 3 "show an unknown serial" "$OFFCA" show 0102; names "0102"
 ROOT_SERIAL=$("$OFFCA" list | awk 'NR == 2 {print $1}')
 "$OFFCA" export "$ROOT_SERIAL" --format pem --out "$T/root.pem" || fail "export root"

@@ -41,7 +41,7 @@ openssl req -x509 -new -key "$T/op.key" -passin "file:$T/op.pass" -subj "/CN=Mon
 # ---- usage errors ----
 "$OFFCA" inventory export --help | grep -q "usage: offca inventory export --out FILE" || fail "--help"
 expect_fail "inventory export without --out" "$OFFCA" inventory export
-expect_err_match "needs --out"
+expect_err_match "out is required"
 expect_fail "inventory without a subcommand" "$OFFCA" inventory
 expect_fail "--sign-key-file without --signer-cert" "$OFFCA" inventory export --out "$T/x.json" --sign-key-file "$T/op.key"
 [ ! -e "$T/x.json" ] || fail "a usage error left a file"

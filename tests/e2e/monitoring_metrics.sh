@@ -12,7 +12,7 @@ mon_setup
 
 # ---- bad input: one line, non-zero, nothing written ----
 expect_fail "metrics without --textfile" "$OFFCA" metrics
-expect_err_match "needs --textfile"
+expect_err_match "textfile is required"
 expect_fail "metrics into a missing directory" "$OFFCA" metrics --textfile "$T/nothere"
 expect_err_match "does not exist"
 [ ! -e "$T/nothere" ] || fail "metrics created the missing directory"

@@ -47,7 +47,10 @@ n=$("$OFFCA" list --json | python3 -c 'import json,sys; print(len(json.load(sys.
 n=$("$OFFCA" list --issuer int | tail -n +2 | wc -l); [ "$n" = 5 ] || fail "list --issuer int: $n"
 n=$("$OFFCA" list --issuer root | tail -n +2 | wc -l); [ "$n" = 2 ] || fail "list --issuer root: $n"
 # leaves expire after 1, 2, 3, 4, 5 days (minus 1h): --expiring 3 gives the first three, soonest first
-"$OFFCA" list --expiring 3 | tail -n +2 | awk '{print $1}' > "$T/exp"
+# (exit 1: something is expiring, for cron and monitoring)
+rc=0; "$OFFCA" list --expiring 3 > "$T/exp.out" || rc=$?
+[ "$rc" = 1 ] || fail "list --expiring 3 listing three exits $rc, want 1"
+tail -n +2 "$T/exp.out" | awk '{print $1}' > "$T/exp"
 printf '%s\n%s\n%s\n' "$S1" "$S2" "$S3" | diff - "$T/exp" >/dev/null || fail "list --expiring 3: $(cat "$T/exp")"
 expect_fail "list --expiring junk" "$OFFCA" list --expiring soon
 pass "list (table, --json, --issuer, --expiring)"

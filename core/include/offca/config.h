@@ -14,6 +14,7 @@
  *                   "allow_uri_san": false, "allow_wildcard": true, "san_required": true,
  *                   "cn_only": "copy-cn-to-san", "leaf_days_default": 90, "leaf_days_max": 397 },
  *       "aia_ca_issuers_url": "", "ocsp_url": "", "crl_dp_url": "", "crl_days": 7,
+ *       "renew_before_days": 30, "renew_before_days_by_profile": { "server": 20 },
  *       "transfer": { "require_signed": false }
  *     },
  *     "issuers": { "int-2026": { "policy": { "dns_suffixes": ["corp.example"] } } }
@@ -33,6 +34,7 @@
 #define CA_POLICY_SUFFIX_LEN  254             /* bytes per suffix (a DNS name) */
 #define CA_CONFIG_URL_LEN     1024            /* bytes per URL */
 #define CA_POLICY_MAX_IP_RANGES 64            /* entries in ip_ranges */
+#define CA_CONFIG_N_PROFILES  5               /* ca_profile values (offca/profile.h) */
 
 /* What to do with a CSR that carries a CN but no SAN (Java keytool without -ext SAN=). */
 typedef enum ca_cn_only {
@@ -77,7 +79,14 @@ typedef struct ca_issuer_cfg {
 	int touch;                            /* "touch": the issuer key's touch policy, a tok_touch_mode
 					         (never 0, always 1, cached 2); default never */
 	unsigned touch_timeout;               /* "touch_timeout": seconds to wait for it, 1..600 (20) */
+	unsigned renew_before_days;           /* "renew_before_days": a leaf is due for renewal this many
+						 days before its notAfter, 1..3650 (30); offca list --due */
+	unsigned renew_before_profile[CA_CONFIG_N_PROFILES]; /* "renew_before_days_by_profile":
+						 {"server": 20}: per profile (index ca_profile), 0: unset */
 } ca_issuer_cfg;
+
+/* renew_before_days for a leaf of profile (ca_profile_name text; unknown: the issuer's value). */
+unsigned ca_config_renew_before(const ca_issuer_cfg *c, const char *profile);
 
 typedef struct ca_config ca_config;
 

@@ -327,6 +327,13 @@ offca_rc ca_store_cert_each(ca_store *st, const char *issuer, int64_t expiring_b
                             int revoked_only, ca_cert_cb cb, void *arg);
 /* Every record holding exactly this SAN ("DNS:a.example"; a bare name means "DNS:name"). */
 offca_rc ca_store_cert_by_san(ca_store *st, const char *san, ca_cert_cb cb, void *arg);
+/*
+ * Every record with a DNS SAN ending in suffix (".example.com": a.example.com, b.a.example.com and
+ * *.example.com; case-insensitive), each record once, in SAN index order. Walks the SAN index's
+ * DNS keys, not the records. SANs longer than the index keeps as text (hashed keys) are not
+ * matched. Errors: OFFCA_E_USAGE (suffix not starting with '.'), store errors.
+ */
+offca_rc ca_store_cert_by_san_suffix(ca_store *st, const char *suffix, ca_cert_cb cb, void *arg);
 /* Number of certificate records. */
 offca_rc ca_store_cert_count(ca_store *st, size_t *n);
 
