@@ -35,6 +35,15 @@ static void row_of(const ca_cert_record *r, int64_t t, const char *extra, rep_ro
 	row->t = t;
 }
 
+/* Is r the certificate of one of the issuers? */
+static int is_ca(const inv_issuers *is, const ca_cert_record *r)
+{
+	for (size_t i = 0; i < is->n; i++)
+		if (memcmp(is->v[i].sha256, r->sha256, 32) == 0)
+			return 1;
+	return 0;
+}
+
 static int on_cert(void *arg, const ca_cert_record *r)
 {
 	rep *p = arg;
@@ -45,9 +54,10 @@ static int on_cert(void *arg, const ca_cert_record *r)
 	if (r->status == CA_CERT_REVOKED) {
 		row_of(r, r->revoked_at, ca_reason_name(r->reason) ? ca_reason_name(r->reason) : "?", &row);
 		top_add(&p->revoked, &row);
-	} else if (r->not_after >= p->now) {
+	} else if (r->not_after >= p->now && !is_ca(&p->is, r)) { /* CA certificates: in the hierarchy */
 		d = (r->not_after - p->now) / 86400;
 		p->days[d < REP_DAYS ? d : REP_DAYS - 1]++;
+		p->n_leaves++;
 		if (r->not_after > p->last_expiry)
 			p->last_expiry = r->not_after;
 		row_of(r, r->not_after, r->profile, &row);
@@ -58,6 +68,41 @@ static int on_cert(void *arg, const ca_cert_record *r)
 		top_add(&p->ceremony, &row);
 	}
 	return 0;
+}
+
+/* A "sign" entry: count it; remember the first ceremony source (read from the detail's text: a
+   million entries are not worth a JSON parse each). */
+static void session_sign(rep *p, const char *detail)
+{
+	const char *q = strstr(detail, "\"source\":\"ceremony");
+	size_t n;
+
+	p->cur_signs++;
+	if (q == NULL || p->cur_ceremony[0] != '\0')
+		return;
+	q += strlen("\"source\":\"");
+	n = strcspn(q, "\"");
+	if (n >= sizeof(p->cur_ceremony))
+		n = sizeof(p->cur_ceremony) - 1;
+	memcpy(p->cur_ceremony, q, n);
+	p->cur_ceremony[n] = '\0';
+}
+
+/* What the checkpoint at ring slot k closes: a ceremony, a signing session, a CRL. */
+static void session_close(rep *p, size_t k)
+{
+	char *w = p->checks[k].what;
+	size_t cap = sizeof(p->checks[k].what);
+
+	if (p->cur_ceremony[0] != '\0')
+		snprintf(w, cap, "%s: %zu certificate%s", p->cur_ceremony, p->cur_signs, p->cur_signs == 1 ? "" : "s");
+	else if (p->cur_signs > 0)
+		snprintf(w, cap, "signing: %zu certificate%s%s", p->cur_signs, p->cur_signs == 1 ? "" : "s",
+			 p->cur_crls ? ", a CRL" : "");
+	else
+		snprintf(w, cap, "%s", p->cur_crls ? "a CRL" : "-");
+	p->cur_signs = p->cur_crls = 0;
+	p->cur_ceremony[0] = '\0';
 }
 
 static int on_audit(void *arg, const ca_audit_entry *e)
@@ -71,10 +116,15 @@ static int on_audit(void *arg, const ca_audit_entry *e)
 	hex = ut_hex(e->hash, 32);
 	snprintf(p->head_hash, sizeof(p->head_hash), "%s", hex != NULL ? hex : "?");
 	free(hex);
+	if (strcmp(e->action, "sign") == 0)
+		session_sign(p, e->detail);
+	if (strcmp(e->action, "crl") == 0)
+		p->cur_crls++;
 	if (strcmp(e->action, "checkpoint") != 0)
 		return 0;
 	k = p->n_checks++ % REP_CHECKS;
 	memset(&p->checks[k], 0, sizeof(p->checks[k]));
+	session_close(p, k);
 	j = json_loads(e->detail, 0, NULL);
 	p->checks[k].seq = (uint64_t)json_integer_value(json_object_get(j, "seq"));
 	p->checks[k].time = e->time;

@@ -32,12 +32,15 @@ typedef struct rep {
 	inv_issuers is;
 	int64_t now;
 	ca_inv_counts c;
-	size_t *days;        /* valid certificates by whole days left (REP_DAYS counters) */
-	int64_t last_expiry; /* latest notAfter of a valid certificate */
+	size_t *days;        /* valid end-entity certificates by whole days left (REP_DAYS counters) */
+	size_t n_leaves;     /* valid end-entity certificates (the timeline's) */
+	int64_t last_expiry; /* latest notAfter of one of them */
 	rep_top soonest, revoked, ceremony;
 	rep_row soonest_v[REP_SOONEST], revoked_v[REP_REVOKED], ceremony_v[REP_CEREMONY];
-	struct { uint64_t seq; int64_t time; char sha256[65]; char issuer[64]; } checks[REP_CHECKS];
+	struct { uint64_t seq; int64_t time; char sha256[65]; char issuer[64]; char what[192]; } checks[REP_CHECKS];
 	size_t n_checks;     /* checkpoints seen (the ring holds the last REP_CHECKS) */
+	size_t cur_signs, cur_crls; /* since the last checkpoint: what the next one closes */
+	char cur_ceremony[128];     /* the first "ceremony ..." source signed since then */
 	uint64_t head_seq;
 	char head_hash[65];
 	ca_pending *pending;

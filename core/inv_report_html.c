@@ -110,13 +110,14 @@ static void put_tree(rep *r, const char *parent, int depth)
 static void put_timeline(rep *r)
 {
 	FILE *f = r->f;
-	long span = r->c.valid ? (long)((r->last_expiry - r->now) / 86400) + 1 : 0;
+	long span = r->n_leaves ? (long)((r->last_expiry - r->now) / 86400) + 1 : 0;
 	long step = span <= 366 ? 7 : span <= 3660 ? 30 : 365, nb = (span + step - 1) / step;
 	size_t *b, max = 1;
 	double w;
 
-	fprintf(f, "<h2 id=\"timeline\">Expiry timeline</h2>\n<p>%zu valid certificates by notAfter, one bar per %s.</p>\n",
-		r->c.valid, step == 7 ? "week" : step == 30 ? "30 days" : "365 days");
+	fprintf(f, "<h2 id=\"timeline\">Expiry timeline</h2>\n<p>%zu valid end-entity certificates by notAfter, one bar "
+		   "per %s (CA certificates: see the hierarchy).</p>\n", r->n_leaves,
+		step == 7 ? "week" : step == 30 ? "30 days" : "365 days");
 	if (nb == 0)
 		return;
 	b = calloc((size_t)nb, sizeof(*b));
@@ -249,7 +250,8 @@ static void put_checks(rep *r)
 		   "%zu checkpoints in all.</p>\n", (unsigned long long)r->head_seq, r->head_hash, r->n_checks);
 	if (n == 0)
 		return;
-	fputs("<table><tr><th>time</th><th>entry signed</th><th>its SHA-256 (final hash)</th><th>issuer</th></tr>\n", f);
+	fputs("<table><tr><th>time</th><th>entry signed</th><th>its SHA-256 (final hash)</th><th>issuer</th>"
+	      "<th>closes</th></tr>\n", f);
 	for (size_t k = 0; k < n; k++) { /* newest first */
 		size_t i = (r->n_checks - 1 - k) % REP_CHECKS;
 		fputs("<tr class=\"checkpoint\"><td>", f);
@@ -258,6 +260,8 @@ static void put_checks(rep *r)
 		rep_esc(f, r->checks[i].sha256);
 		fputs("</td><td>", f);
 		rep_esc(f, r->checks[i].issuer);
+		fputs("</td><td>", f);
+		rep_esc(f, r->checks[i].what);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);
@@ -277,7 +281,7 @@ void rep_render(rep *r)
 	fputs("<h2 id=\"hierarchy\">Hierarchy</h2>\n", f);
 	put_tree(r, NULL, 0);
 	put_timeline(r);
-	put_rows(r, "soonest", "Expiring first", "notAfter", "profile", &r->soonest, r->c.valid);
+	put_rows(r, "soonest", "Expiring first", "notAfter", "profile", &r->soonest, r->n_leaves);
 	put_rows(r, "revoked", "Revoked", "revoked at", "reason", &r->revoked, r->c.revoked);
 	put_crls(r);
 	put_pending(r);

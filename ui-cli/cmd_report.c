@@ -44,7 +44,7 @@ const cli_cmd cli_report_cmd = {
 	.opts = report_opts,
 	.details = "One HTML page with inline CSS and SVG, no script, nothing fetched from anywhere: the issuer\n"
 		   "hierarchy with what each issued (valid, revoked, expired), an expiry timeline of every valid\n"
-		   "certificate (bars per week; per 30 days past a year), the certificates expiring first,\n"
+		   "end-entity certificate (bars per week; per 30 days past a year), the ones expiring first,\n"
 		   "revocations, each CRL's nextUpdate, pending CSRs, the signed audit checkpoints that end every\n"
 		   "session and ceremony (their final hashes), and certificates issued by ceremonies. Reads the\n"
 		   "store only (docs/monitoring.md).\n",

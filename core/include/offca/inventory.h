@@ -61,8 +61,8 @@ offca_rc ca_inv_export_write(ca_store *st, const char *path, const char *sig_pat
 /*
  * Write the HTML report (one page, inline CSS and SVG, no script, nothing fetched) to path (0644,
  * never overwritten): the issuer hierarchy with counts under each issuer, the expiry timeline of
- * every valid certificate (bars per week, or per month when they span more than a year), the
- * soonest to expire, revocations, each CRL's nextUpdate, pending CSRs, signed audit checkpoints
+ * every valid end-entity certificate (bars per week, or per 30 days when they span more than a
+ * year), the soonest to expire, revocations, each CRL's nextUpdate, pending CSRs, signed audit checkpoints
  * and certificates issued by ceremonies. Every text from a certificate, CSR or the audit log is
  * HTML-escaped. Errors: as ca_inv_export_write() without the signing ones.
  */
