@@ -2,12 +2,14 @@
 #include "cli.h"
 
 #include "offca/config.h"
+#include "offca/util.h"
 #include "offca/x509.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 int cli_fail(offca_rc rc)
@@ -85,4 +87,20 @@ offca_rc cli_require_signed(const char *home, struct ca_store *st, int *out)
 		*out = ca_config_transfer_require_signed(cfg);
 	ca_config_free(cfg);
 	return rc;
+}
+
+offca_rc cli_out_dir(const char *dir)
+{
+	struct stat sb;
+	offca_rc rc;
+
+	if (stat(dir, &sb) == 0)
+		return S_ISDIR(sb.st_mode) ? OFFCA_OK : ut_err(OFFCA_E_EXISTS, "--out-dir %s: exists and is not a directory", dir);
+	if ((rc = ut_mkdir_p(dir, 0700)) != OFFCA_OK) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
+		return ut_err(rc, "--out-dir %s: cannot create it (%s)", dir, msg);
+	}
+	return OFFCA_OK;
 }

@@ -22,6 +22,13 @@ extern const struct cli_cmd cli_init_cmd, cli_show_cmd, cli_revoke_cmd; /* cmd_i
 extern const struct cli_cmd cli_list_cmd;                              /* cmd_list.c */
 extern const struct cli_cmd cli_export_cmd;                            /* cmd_export.c */
 extern const struct cli_cmd cli_audit_cmd;                             /* cmd_audit.c: verify|show */
+extern const struct cli_cmd cli_ca_cmd;                                /* cmd_ca.c: root|intermediate */
+extern const struct cli_cmd cli_ca_list_cmd, cli_ca_show_cmd;          /* cmd_ca_show.c */
+extern const struct cli_cmd cli_sign_cmd, cli_issue_cmd;               /* cmd_sign.c */
+extern const struct cli_cmd cli_crl_cmd;                               /* cmd_crl.c: crl [status] */
+extern const struct cli_cmd cli_pending_cmd;                           /* cmd_pending.c: list|show|drop */
+extern const struct cli_cmd cli_token_cmd;                             /* cmd_token.c */
+extern const struct cli_cmd cli_bundle_cmd;                            /* cmd_bundle.c */
 extern const struct cli_cmd cli_metrics_cmd;                           /* cmd_metrics.c */
 extern const struct cli_cmd cli_inventory_cmd;                         /* cmd_inventory_export.c: export */
 extern const struct cli_cmd cli_report_cmd;                            /* cmd_report.c */
@@ -34,14 +41,7 @@ int cli_inv_counts_json(const char *path, const char *sha256, const ca_inv_count
 /* Commands not converted yet: argv-level handlers. */
 
 /* Command groups (one file each). */
-int cli_cmd_token(int argc, char **argv);    /* cmd_token.c: token list|keygen|wait */
-int cli_cmd_ca(int argc, char **argv);       /* cmd_ca.c: ca root|intermediate|list */
-int cli_cmd_sign(int argc, char **argv);     /* cmd_sign.c */
-int cli_cmd_issue(int argc, char **argv);    /* cmd_sign.c: issue --generate-key */
-int cli_cmd_crl(int argc, char **argv);      /* cmd_crl.c: crl [status] */
 int cli_cmd_qr(int argc, char **argv);       /* cmd_qr.c: qr encode|show; cmd_qr_decode.c: decode|scan */
-int cli_cmd_bundle(int argc, char **argv);   /* cmd_bundle.c: bundle create|verify|import|export */
-int cli_cmd_pending(int argc, char **argv);  /* cmd_pending.c: pending list|show|drop */
 int cli_cmd_ceremony(int argc, char **argv); /* cmd_ceremony.c: ceremony run|verify|print */
 int cli_cmd_backup(int argc, char **argv);   /* cmd_backup.c */
 int cli_cmd_restore(int argc, char **argv);  /* cmd_backup.c */
@@ -104,6 +104,13 @@ offca_rc cli_home_key_touch(const char *home_opt, const char *issuer, tok_key **
 struct ca_signer;
 struct ca_store;
 offca_rc cli_checkpoint(struct ca_signer *s, struct ca_store *st, char *msg, size_t cap);
+
+/*
+ * An --out-dir: an existing directory is used as is; a missing one is created with mode 0700
+ * (missing parents too), as every command taking --out-dir does. Errors: OFFCA_E_EXISTS (a file
+ * is there), those of ut_mkdir_p (the detail names the directory).
+ */
+offca_rc cli_out_dir(const char *dir);
 
 /* Format a Unix time as RFC 3339 UTC ("2026-11-25T14:52:00Z"); "@<seconds>" if it cannot. */
 void cli_fmt_time(int64_t t, char *buf, size_t cap);

@@ -264,6 +264,14 @@ const char *const *cli_list(const cli_args *a, const char *name, size_t *n)
 	return a->list[i];
 }
 
+const char *cli_opt_if(const cli_args *a, const char *name)
+{
+	for (size_t i = 0; a->cmd->opts != NULL && a->cmd->opts[i].name != NULL; i++)
+		if (strcmp(a->cmd->opts[i].name, name) == 0)
+			return a->val[i];
+	return NULL;
+}
+
 static int wants_help(int argc, char **argv)
 {
 	return cli_wants_help(argc, argv);

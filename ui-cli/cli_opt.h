@@ -138,6 +138,9 @@ int cli_flag(const cli_args *a, const char *name);
 const char *cli_str(const cli_args *a, const char *name);
 long cli_num(const cli_args *a, const char *name, long dflt);
 const char *const *cli_list(const cli_args *a, const char *name, size_t *n);
+/* The value of option name if the command declares it and it was given, else NULL (for code
+   shared by commands that declare different options). */
+const char *cli_opt_if(const cli_args *a, const char *name);
 
 /* Print the usage lines / the whole help of cmd (a group: every subcommand's usage lines). */
 void cli_help_print(FILE *f, const cli_cmd *cmd);

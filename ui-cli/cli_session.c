@@ -4,18 +4,12 @@
 
 #include <string.h>
 
+#include "offca/util.h"
+
 #include "offca/config.h"
 #include "offca/sign.h"
 #include "offca/store.h"
 #include "offca/token.h"
-
-const char *cli_opt_if(const cli_args *a, const char *name)
-{
-	for (size_t i = 0; a->cmd->opts != NULL && a->cmd->opts[i].name != NULL; i++)
-		if (strcmp(a->cmd->opts[i].name, name) == 0)
-			return a->val[i];
-	return NULL;
-}
 
 /* Each need brings the ones it stands on. */
 static unsigned closure(unsigned need)
@@ -31,18 +25,30 @@ static unsigned closure(unsigned need)
 	return need;
 }
 
-static offca_rc open_signer(cli_session *s, const cli_args *a, unsigned need, const char *purpose)
+offca_rc cli_session_open_key(cli_session *s, const cli_args *a, const char *purpose)
 {
 	tok_pin_opts pin = {0};
+
+	if (s->signer == NULL || s->key != NULL)
+		return ut_err(OFFCA_E_INTERNAL, "cli_session_open_key: no signer, or its key is open already");
+	pin.pin_file = cli_opt_if(a, "pin-file");
+	return cli_signer_open_key(s->signer, s->st, cli_opt_if(a, "module"), &pin, purpose, &s->key);
+}
+
+void cli_session_close_key(cli_session *s)
+{
+	tok_key_free(s->key);
+	s->key = NULL;
+}
+
+static offca_rc open_signer(cli_session *s, const cli_args *a, unsigned need, const char *purpose)
+{
 	offca_rc rc;
 
 	if ((rc = ca_signer_new(s->st, s->cfg, cli_opt_if(a, "issuer"), &s->signer)) != OFFCA_OK)
 		return rc;
 	snprintf(s->issuer, sizeof(s->issuer), "%s", ca_signer_issuer_name(s->signer));
-	if (!(need & CLI_S_KEY))
-		return OFFCA_OK;
-	pin.pin_file = cli_opt_if(a, "pin-file");
-	return cli_signer_open_key(s->signer, s->st, cli_opt_if(a, "module"), &pin, purpose, &s->key);
+	return (need & CLI_S_KEY) ? cli_session_open_key(s, a, purpose) : OFFCA_OK;
 }
 
 offca_rc cli_session_open_ex(cli_session *s, const cli_args *a, unsigned need, const char *purpose,

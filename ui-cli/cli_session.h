@@ -53,7 +53,9 @@ offca_rc cli_session_open_ex(cli_session *s, const cli_args *a, unsigned need, c
 offca_rc cli_session_open(cli_session *s, const cli_args *a, unsigned need, const char *purpose);
 void cli_session_close(cli_session *s);
 
-/* The value of option name if the command declares it and it was given, else NULL. */
-const char *cli_opt_if(const cli_args *a, const char *name);
+/* Open the signer's key later (after a dry run or a confirmation): what CLI_S_KEY does. Close it
+   as soon as the signatures are done with cli_session_close_key() (logs out of the token). */
+offca_rc cli_session_open_key(cli_session *s, const cli_args *a, const char *purpose);
+void cli_session_close_key(cli_session *s);
 
 #endif

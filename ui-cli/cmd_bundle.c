@@ -1,8 +1,9 @@
 /* cmd_bundle.c - offca bundle create|verify|import|export|extract|enroll-operator. */
 #include "cli.h"
+#include "cli_opt.h"
+#include "inventory.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -14,45 +15,7 @@
 #include "offca/store.h"
 #include "offca/token.h"
 #include "offca/util.h"
-
-static const char bundle_usage[] =
-	"usage: offca bundle create --out FILE [--direction in|out] [--issuer NAME] [--home DIR]\n"
-	"                           [--sign-key URI [--pin-file F] [--module PATH] | --sign-key-file KEY.pem\n"
-	"                            [--pin-file F]] [--signer-cert CERT.pem] [--allow-plaintext-key] ITEM...\n"
-	"       offca bundle verify FILE [--ca ROOT.pem] [--home DIR]\n"
-	"       offca bundle import FILE [--home DIR] [--require-signed]\n"
-	"       offca bundle export --out FILE [--since TIME|SERIAL] [--issuer NAME] [--home DIR]\n"
-	"                           [--sign-key URI] [--pin-file F] [--module PATH]\n"
-	"       offca bundle extract FILE --out-dir DIR [--ca ROOT.pem]\n"
-	"       offca bundle enroll-operator CERT.pem --name NAME [--home DIR]\n"
-	"\n"
-	"An authenticated USB bundle is one file holding typed items (csr, certificate, chain, crl,\n"
-	"ocsp, transcript, other) and a manifest with each item's size and SHA-256 (docs/bundles.md).\n"
-	"\n"
-	"  create    build a bundle from ITEM = [type:]path (type guessed from PEM label or DER when\n"
-	"            omitted). --direction in (default: towards the offline CA) or out. Signing:\n"
-	"            --sign-key pkcs11:URI (a key on a token; PIN from --pin-file, the URI's\n"
-	"            pin-source or a prompt) or --sign-key-file KEY.pem (an operator's software key,\n"
-	"            passphrase from --pin-file or a prompt), with --signer-cert CERT.pem (the signer's\n"
-	"            certificate, followed by its chain). On the CA, without --signer-cert, the issuer's\n"
-	"            certificate and chain come from the CA home (--issuer NAME or the issuer of the\n"
-	"            --sign-key URI); --direction out with a CA home signs with the issuer's recorded key.\n"
-	"            An unencrypted private key (PEM PRIVATE KEY, EC/RSA PRIVATE KEY, DER, a PKCS#12\n"
-	"            without a passphrase) is refused unless --allow-plaintext-key: bundles are signed,\n"
-	"            not encrypted.\n"
-	"  verify    check structure, sizes, hashes and the signature; print the manifest. With --ca,\n"
-	"            the signer must be a CA certificate chaining to ROOT.pem; with --home, a signed\n"
-	"            inbound bundle's signer must be an enrolled operator. Non-zero on any problem;\n"
-	"            an outbound bundle must be signed.\n"
-	"  import    put an inbound bundle's CSRs into the pending queue: all of them or none. A signed\n"
-	"            bundle must be signed by an enrolled operator; --require-signed refuses unsigned ones.\n"
-	"  export    an outbound bundle with the issuer's certificates issued since TIME (YYYY-MM-DD,\n"
-	"            YYYY-MM-DDTHH:MM:SSZ or @UNIXTIME) or since certificate SERIAL (hex), its chain and\n"
-	"            the current CRLs; signed with the issuer's key (default: the key URI on record).\n"
-	"  extract   write the items into DIR as NN-NAME (names sanitized; never paths from the bundle).\n"
-	"  enroll-operator  trust CERT.pem to sign inbound bundles (HOME/operators/NAME.pem).\n"
-	"\n"
-	"The CA home is --home DIR or $OFFCA_HOME. PINs never come from the command line.\n";
+#include "offca/x509.h"
 
 struct opts {
 	const char *out, *direction, *issuer, *sign_key, *sign_key_file, *pin_file, *module;
@@ -60,76 +23,25 @@ struct opts {
 	int require_signed, allow_plain_key;
 };
 
-enum { O_OUT = 1, O_DIR, O_ISSUER, O_SIGN_KEY, O_SIGN_KEY_FILE, O_PIN_FILE, O_MODULE, O_SIGNER_CERT,
-       O_CA, O_HOME, O_SINCE, O_OUT_DIR, O_NAME, O_REQUIRE_SIGNED, O_ALLOW_PLAIN_KEY };
-
-static const struct option long_opts[] = {
-	{"out", required_argument, NULL, O_OUT},
-	{"direction", required_argument, NULL, O_DIR},
-	{"issuer", required_argument, NULL, O_ISSUER},
-	{"sign-key", required_argument, NULL, O_SIGN_KEY},
-	{"sign-key-file", required_argument, NULL, O_SIGN_KEY_FILE},
-	{"pin-file", required_argument, NULL, O_PIN_FILE},
-	{"module", required_argument, NULL, O_MODULE},
-	{"signer-cert", required_argument, NULL, O_SIGNER_CERT},
-	{"ca", required_argument, NULL, O_CA},
-	{"home", required_argument, NULL, O_HOME},
-	{"since", required_argument, NULL, O_SINCE},
-	{"out-dir", required_argument, NULL, O_OUT_DIR},
-	{"name", required_argument, NULL, O_NAME},
-	{"require-signed", no_argument, NULL, O_REQUIRE_SIGNED},
-	{"allow-plaintext-key", no_argument, NULL, O_ALLOW_PLAIN_KEY},
-	{NULL, 0, NULL, 0},
-};
-
-#define BO(x) (1u << (x))
-#define SIGN_OPTS (BO(O_SIGN_KEY) | BO(O_PIN_FILE) | BO(O_MODULE))
-/* The options each subcommand takes; any other one is a usage error, never silently ignored. */
-#define CREATE_OPTS (BO(O_OUT) | BO(O_DIR) | BO(O_ISSUER) | BO(O_HOME) | SIGN_OPTS | BO(O_SIGN_KEY_FILE) | BO(O_SIGNER_CERT) | \
-		     BO(O_ALLOW_PLAIN_KEY))
-#define VERIFY_OPTS (BO(O_CA) | BO(O_HOME))
-#define IMPORT_OPTS (BO(O_HOME) | BO(O_REQUIRE_SIGNED))
-#define EXPORT_OPTS (BO(O_OUT) | BO(O_SINCE) | BO(O_ISSUER) | BO(O_HOME) | SIGN_OPTS)
-#define EXTRACT_OPTS (BO(O_OUT_DIR) | BO(O_CA))
-#define ENROLL_OPTS (BO(O_NAME) | BO(O_HOME))
-
-/*
- * Parse the options of subcommand cmd, which takes those in allowed (BO() bits), into o; positional
- * arguments stay in argv[optind..]. Returns 0 or the exit code of a usage error.
- */
-static int parse_opts(const char *cmd, unsigned allowed, int argc, char **argv, struct opts *o)
+/* The options of a bundle subcommand (those it does not declare stay unset). */
+static void opts_from(const cli_args *a, struct opts *o)
 {
-	int c, li = 0;
-
 	memset(o, 0, sizeof(*o));
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", long_opts, &li)) != -1) {
-		if (c == ':')
-			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-		if (c > 0 && c < 32 && !(allowed & BO(c)))
-			return cli_usage_error(cmd, "option '--%s' does not apply to %s", long_opts[li].name, cmd);
-		switch (c) {
-		case O_OUT: o->out = optarg; break;
-		case O_DIR: o->direction = optarg; break;
-		case O_ISSUER: o->issuer = optarg; break;
-		case O_SIGN_KEY: o->sign_key = optarg; break;
-		case O_SIGN_KEY_FILE: o->sign_key_file = optarg; break;
-		case O_PIN_FILE: o->pin_file = optarg; break;
-		case O_MODULE: o->module = optarg; break;
-		case O_SIGNER_CERT: o->signer_cert = optarg; break;
-		case O_CA: o->ca = optarg; break;
-		case O_HOME: o->home = optarg; break;
-		case O_SINCE: o->since = optarg; break;
-		case O_OUT_DIR: o->out_dir = optarg; break;
-		case O_NAME: o->name = optarg; break;
-		case O_REQUIRE_SIGNED: o->require_signed = 1; break;
-		case O_ALLOW_PLAIN_KEY: o->allow_plain_key = 1; break;
-		default:
-			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	return 0;
+	o->out = cli_opt_if(a, "out");
+	o->direction = cli_opt_if(a, "direction");
+	o->issuer = cli_opt_if(a, "issuer");
+	o->sign_key = cli_opt_if(a, "sign-key");
+	o->sign_key_file = cli_opt_if(a, "sign-key-file");
+	o->pin_file = cli_opt_if(a, "pin-file");
+	o->module = cli_opt_if(a, "module");
+	o->signer_cert = cli_opt_if(a, "signer-cert");
+	o->ca = cli_opt_if(a, "ca");
+	o->home = cli_opt_if(a, "home");
+	o->since = cli_opt_if(a, "since");
+	o->out_dir = cli_opt_if(a, "out-dir");
+	o->name = cli_opt_if(a, "name");
+	o->require_signed = cli_opt_if(a, "require-signed") != NULL;
+	o->allow_plain_key = cli_opt_if(a, "allow-plaintext-key") != NULL;
 }
 
 /* Sign b with a token key (URI) or a key file, the signer certificate and its chain. */
@@ -192,6 +104,33 @@ static void print_summary(const char *path, const xfr_bundle *b)
 	}
 }
 
+/* docs/json.md's bundle object: what verify checked and printed. NULL: out of memory. */
+static json_t *bundle_json(const char *path, const xfr_bundle *b, const char *ca, const char *operator)
+{
+	char when[32], *hex = ut_hex(xfr_bundle_digest(b), 32), subj[1024] = "";
+	json_t *items = json_array(), *j;
+
+	cli_fmt_time(xfr_bundle_created(b), when, sizeof(when));
+	for (size_t i = 0; items != NULL && i < xfr_bundle_count(b); i++) {
+		const xfr_item *it = xfr_bundle_item(b, i);
+		char *h = ut_hex(it->sha256, 32);
+
+		json_array_append_new(items, json_pack("{s:I,s:s,s:I,s:s,s:s}", "n", (json_int_t)(i + 1), "type",
+						       xfr_item_type_name(it->type), "size", (json_int_t)it->len, "sha256",
+						       h ? h : "", "name", it->name));
+		free(h);
+	}
+	if (xfr_bundle_is_signed(b))
+		(void)ca_x509_name_text(X509_get_subject_name(xfr_bundle_signer(b)), subj, sizeof(subj));
+	j = json_pack("{s:s,s:i,s:s,s:s,s:s,s:s,s:o,s:b,s:s?,s:s?,s:s?}", "file", path, "format", XFR_FORMAT_VERSION,
+		      "direction", xfr_direction_name(xfr_bundle_direction(b)), "created", when, "issuer",
+		      xfr_bundle_issuer(b), "sha256", hex ? hex : "", "items", items, "signed", xfr_bundle_is_signed(b),
+		      "signer", xfr_bundle_is_signed(b) ? subj : NULL, "chainsTo", ca, "operator",
+		      operator != NULL && operator[0] ? operator : NULL);
+	free(hex);
+	return j;
+}
+
 /* ---- bundle create ---- */
 
 /*
@@ -235,34 +174,32 @@ static offca_rc create_signer(const struct opts *o, xfr_direction dir, xfr_expor
 	return rc;
 }
 
-static int cmd_create(int argc, char **argv)
+static int run_create(const cli_cmd *cmd, cli_args *a)
 {
 	offca_rc rc;
 	struct opts o;
 	xfr_direction dir = XFR_DIR_IN;
 	xfr_bundle *b = NULL;
 	xfr_export s;
-	int sign = 0, r = parse_opts("bundle create", CREATE_OPTS, argc, argv, &o);
+	int sign = 0;
 
+	(void)cmd;
 	memset(&s, 0, sizeof(s));
-	if (r != 0)
-		return r;
-	if (o.out == NULL || optind >= argc)
-		return cli_usage_error("bundle create", "needs --out FILE and at least one ITEM");
+	opts_from(a, &o);
 	if (o.sign_key != NULL && o.sign_key_file != NULL)
 		return cli_usage_error("bundle create", "--sign-key and --sign-key-file exclude each other");
 	if ((o.sign_key_file != NULL) != (o.signer_cert != NULL && o.sign_key == NULL))
 		return cli_usage_error("bundle create", "--sign-key-file needs --signer-cert, and --signer-cert "
 				       "needs --sign-key or --sign-key-file");
-	if (o.direction != NULL && xfr_direction_parse(o.direction, &dir) != OFFCA_OK)
-		return cli_fail(OFFCA_E_USAGE);
+	if (o.direction != NULL && strcmp(o.direction, "out") == 0)
+		dir = XFR_DIR_OUT;
 	if (ut_path_exists(o.out) == OFFCA_OK)
 		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s already exists; refusing to overwrite it", o.out));
 	rc = create_signer(&o, dir, &s, &sign);
 	if (rc == OFFCA_OK)
 		rc = xfr_bundle_new(dir, o.issuer != NULL ? o.issuer : s.issuer, &b);
-	for (int i = optind; rc == OFFCA_OK && i < argc; i++)
-		rc = xfr_bundle_add_file_checked(b, argv[i], o.allow_plain_key);
+	for (int i = 0; rc == OFFCA_OK && i < a->npos; i++)
+		rc = xfr_bundle_add_file_checked(b, a->pos[i], o.allow_plain_key);
 	if (rc == OFFCA_OK && sign) {
 		rc = sign_with(b, &o, o.sign_key != NULL ? o.sign_key : o.sign_key_file != NULL ? NULL : s.key_uri,
 			       s.signer, s.chain, o.issuer != NULL ? o.issuer : s.issuer);
@@ -320,42 +257,41 @@ static offca_rc read_checked(const char *path, const char *ca, xfr_bundle **out,
 	return rc;
 }
 
-static int cmd_verify(int argc, char **argv)
+static int run_verify(const cli_cmd *cmd, cli_args *a)
 {
 	offca_rc rc;
 	struct opts o;
 	xfr_bundle *b = NULL;
-	char name[XFR_MAX_OPERATOR_NAME + 1];
-	int r = parse_opts("bundle verify", VERIFY_OPTS, argc, argv, &o);
+	char name[XFR_MAX_OPERATOR_NAME + 1] = "";
+	int json = cli_flag(a, "json");
 
-	if (r != 0)
-		return r;
-	if (optind + 1 != argc)
-		return cli_usage_error("bundle verify", "needs exactly one FILE");
-	rc = read_checked(argv[optind], o.ca, &b, 0);
+	(void)cmd;
+	opts_from(a, &o);
+	rc = read_checked(a->pos[0], o.ca, &b, json);
 	/* --home: an inbound bundle's signer must be an enrolled operator (what import will check) */
 	if (rc == OFFCA_OK && o.home != NULL && xfr_bundle_is_signed(b) &&
 	    xfr_bundle_direction(b) == XFR_DIR_IN) {
 		rc = xfr_operator_match(o.home, xfr_bundle_signer(b), name);
-		if (rc == OFFCA_OK)
+		if (rc == OFFCA_OK && !json)
 			printf("operator:  %s (enrolled in %s)\n", name, o.home);
 	}
+	if (rc == OFFCA_OK && json)
+		rc = cli_json_print(bundle_json(a->pos[0], b, o.ca, name)) == 0 ? OFFCA_OK : OFFCA_E_NOMEM;
 	xfr_bundle_free(b);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }
 
-static int cmd_extract(int argc, char **argv)
+static int run_extract(const cli_cmd *cmd, cli_args *a)
 {
 	offca_rc rc;
 	struct opts o;
 	xfr_bundle *b = NULL;
-	int r = parse_opts("bundle extract", EXTRACT_OPTS, argc, argv, &o);
 
-	if (r != 0)
-		return r;
-	if (optind + 1 != argc || o.out_dir == NULL)
-		return cli_usage_error("bundle extract", "needs FILE and --out-dir DIR");
-	rc = read_checked(argv[optind], o.ca, &b, 1);
+	(void)cmd;
+	opts_from(a, &o);
+	rc = read_checked(a->pos[0], o.ca, &b, 1);
+	if (rc == OFFCA_OK)
+		rc = cli_out_dir(o.out_dir);
 	if (rc == OFFCA_OK)
 		rc = xfr_bundle_extract(b, o.out_dir);
 	if (rc == OFFCA_OK)
@@ -366,7 +302,7 @@ static int cmd_extract(int argc, char **argv)
 
 /* ---- bundle import / export ---- */
 
-static int cmd_import(int argc, char **argv)
+static int run_import(const cli_cmd *cmd, cli_args *a)
 {
 	offca_rc rc;
 	struct opts o;
@@ -374,19 +310,16 @@ static int cmd_import(int argc, char **argv)
 	ca_store *st = NULL;
 	xfr_import_opts io = {0};
 	xfr_import_result res;
-	const char *home;
-	int r = parse_opts("bundle import", IMPORT_OPTS, argc, argv, &o);
+	const char *home, *file = a->pos[0];
 
-	if (r != 0)
-		return r;
-	if (optind + 1 != argc)
-		return cli_usage_error("bundle import", "needs exactly one FILE");
+	(void)cmd;
+	opts_from(a, &o);
 	home = cli_home(o.home);
 	if (home == NULL)
 		return cli_fail(OFFCA_E_USAGE);
-	rc = xfr_bundle_read(argv[optind], &b);
+	rc = xfr_bundle_read(file, &b);
 	if (rc != OFFCA_OK)
-		rc = wrap_err(rc, argv[optind], "; nothing imported");
+		rc = wrap_err(rc, file, "; nothing imported");
 	if (rc == OFFCA_OK)
 		rc = ca_store_open(home, 0, &st);
 	io.home = home;
@@ -396,7 +329,7 @@ static int cmd_import(int argc, char **argv)
 	if (rc == OFFCA_OK) {
 		rc = xfr_bundle_import(st, b, &io, &res);
 		if (rc != OFFCA_OK)
-			rc = wrap_err(rc, argv[optind],
+			rc = wrap_err(rc, file,
 				      strstr(ut_err_msg(), "nothing imported") == NULL ? "; nothing imported" : "");
 	}
 	if (rc == OFFCA_OK) {
@@ -459,7 +392,7 @@ static int parse_since(const char *s, int64_t *t)
 	return 1;
 }
 
-static int cmd_export(int argc, char **argv)
+static int run_export(const cli_cmd *cmd, cli_args *a)
 {
 	offca_rc rc;
 	struct opts o;
@@ -467,13 +400,11 @@ static int cmd_export(int argc, char **argv)
 	xfr_export_opts eo = {0};
 	xfr_export ex;
 	const char *home, *uri;
-	int r = parse_opts("bundle export", EXPORT_OPTS, argc, argv, &o);
+	int r;
 
+	(void)cmd;
 	memset(&ex, 0, sizeof(ex));
-	if (r != 0)
-		return r;
-	if (o.out == NULL || optind != argc)
-		return cli_usage_error("bundle export", "needs --out FILE and no other arguments");
+	opts_from(a, &o);
 	home = cli_home(o.home);
 	if (home == NULL)
 		return cli_fail(OFFCA_E_USAGE);
@@ -511,27 +442,24 @@ static int cmd_export(int argc, char **argv)
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }
 
-static int cmd_enroll(int argc, char **argv)
+static int run_enroll(const cli_cmd *cmd, cli_args *a)
 {
 	offca_rc rc;
 	struct opts o;
 	ca_store *st = NULL;
 	const char *home;
 	char fp[65], detail[256];
-	int r = parse_opts("bundle enroll-operator", ENROLL_OPTS, argc, argv, &o);
 
-	if (r != 0)
-		return r;
-	if (optind + 1 != argc || o.name == NULL)
-		return cli_usage_error("bundle enroll-operator", "needs CERT.pem and --name NAME");
+	(void)cmd;
+	opts_from(a, &o);
 	home = cli_home(o.home);
 	if (home == NULL)
 		return cli_fail(OFFCA_E_USAGE);
 	rc = ca_store_open(home, 0, &st); /* a CA home must exist; also serializes with other runs */
 	if (rc == OFFCA_OK) {
-		rc = xfr_operator_enroll(home, o.name, argv[optind], fp);
+		rc = xfr_operator_enroll(home, o.name, a->pos[0], fp);
 		if (rc != OFFCA_OK)
-			rc = wrap_err(rc, argv[optind], "");
+			rc = wrap_err(rc, a->pos[0], "");
 	}
 	if (rc == OFFCA_OK) {
 		snprintf(detail, sizeof(detail), "{\"operator\":\"%s\",\"sha256\":\"%s\"}", o.name, fp);
@@ -543,23 +471,136 @@ static int cmd_enroll(int argc, char **argv)
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }
 
-int cli_cmd_bundle(int argc, char **argv)
-{
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} subs[] = {{"create", cmd_create},   {"verify", cmd_verify},   {"import", cmd_import},
-		    {"export", cmd_export},   {"extract", cmd_extract}, {"enroll-operator", cmd_enroll}};
+static const char *const directions[] = {"in", "out", NULL};
 
-	if (argc < 2)
-		return cli_usage_error("bundle", "missing subcommand: create, verify, import, export, extract or "
-				       "enroll-operator");
-	if (cli_wants_help(argc, argv)) {
-		fputs(bundle_usage, stdout);
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (strcmp(argv[1], subs[i].name) == 0)
-			return subs[i].fn(argc - 1, argv + 1);
-	return cli_usage_error("bundle", "unknown subcommand '%s'", argv[1]);
-}
+static const cli_opt create_opts[] = {
+	CLI_O("out", CLI_PATH, "FILE", "the bundle (never overwritten)", .flags = CLI_REQUIRED),
+	CLI_O("direction", CLI_ENUM, NULL, "in (default: towards the offline CA) or out", .values = directions),
+	CLI_O("issuer", CLI_STR, "NAME", "on the CA: the issuer whose certificate and chain sign the bundle"),
+	CLI_OPT_HOME,
+	CLI_O("sign-key", CLI_STR, "URI", "sign with a key on a token (PIN from --pin-file, the URI's pin-source or a "
+	      "prompt)"),
+	CLI_OPT_PIN_FILE,
+	CLI_OPT_MODULE,
+	CLI_O("sign-key-file", CLI_PATH, "KEY.pem", "sign with an operator's software key (passphrase from --pin-file "
+	      "or a prompt)"),
+	CLI_O("signer-cert", CLI_PATH, "CERT.pem", "the signer's certificate, followed by its chain"),
+	CLI_O("allow-plaintext-key", CLI_FLAG, NULL, "accept an unencrypted private key as an item (bundles are "
+	      "signed, not encrypted)"),
+	CLI_END};
+
+static const cli_opt verify_opts[] = {
+	CLI_O("ca", CLI_PATH, "ROOT.pem", "the signer must be a CA certificate chaining to ROOT.pem"),
+	CLI_O("home", CLI_PATH, "DIR", "a signed inbound bundle's signer must be an operator enrolled there"),
+	CLI_OPT_JSON,
+	CLI_END};
+
+static const cli_opt import_opts[] = {
+	CLI_OPT_HOME,
+	CLI_O("require-signed", CLI_FLAG, NULL, "refuse an unsigned bundle"),
+	CLI_END};
+
+static const cli_opt export_opts[] = {
+	CLI_O("out", CLI_PATH, "FILE", "the bundle (never overwritten)", .flags = CLI_REQUIRED),
+	CLI_O("since", CLI_STR, "TIME|SERIAL", "certificates issued since TIME (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or "
+	      "@UNIXTIME) or since certificate SERIAL (hex)"),
+	CLI_O("issuer", CLI_STR, "NAME", "the issuer (default: the default issuer)"),
+	CLI_OPT_HOME,
+	CLI_O("sign-key", CLI_STR, "URI", "the issuer's key (default: the key URI on record)"),
+	CLI_OPT_PIN_FILE,
+	CLI_OPT_MODULE,
+	CLI_END};
+
+static const cli_opt extract_opts[] = {
+	CLI_O("out-dir", CLI_PATH, "DIR", "where the items go as NN-NAME (created 0700 when missing)",
+	      .flags = CLI_REQUIRED),
+	CLI_O("ca", CLI_PATH, "ROOT.pem", "the signer must chain to ROOT.pem"),
+	CLI_END};
+
+static const cli_opt enroll_opts[] = {
+	CLI_O("name", CLI_STR, "NAME", "the operator's name (HOME/operators/NAME.pem)", .flags = CLI_REQUIRED),
+	CLI_OPT_HOME,
+	CLI_END};
+
+static const cli_cmd create_cmd = {
+	.name = "bundle create",
+	.summary = "build a bundle from ITEM = [type:]path (type guessed from PEM label or DER when omitted)",
+	.operands = "ITEM...",
+	.min_pos = 1,
+	.max_pos = -1,
+	.opts = create_opts,
+	.usage = "offca bundle create --out FILE [--direction in|out] [--issuer NAME] [--home DIR]\n"
+		 "                    [--sign-key URI [--pin-file F] [--module PATH] | --sign-key-file KEY.pem\n"
+		 "                     [--pin-file F]] [--signer-cert CERT.pem] [--allow-plaintext-key] ITEM...",
+	.details = "Signing: --sign-key pkcs11:URI or --sign-key-file KEY.pem, with --signer-cert CERT.pem. On the\n"
+		   "CA, without --signer-cert, the issuer's certificate and chain come from the CA home (--issuer NAME\n"
+		   "or the issuer of the --sign-key URI); --direction out with a CA home signs with the issuer's\n"
+		   "recorded key. An unencrypted private key (PEM PRIVATE KEY, EC/RSA PRIVATE KEY, DER, a PKCS#12\n"
+		   "without a passphrase) is refused unless --allow-plaintext-key.\n",
+	.run = run_create,
+};
+
+static const cli_cmd verify_cmd = {
+	.name = "bundle verify",
+	.summary = "check structure, sizes, hashes and the signature; print the manifest",
+	.operands = "FILE",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = verify_opts,
+	.details = "Non-zero on any problem; an outbound bundle must be signed. --json prints the manifest and the\n"
+		   "signature's result as one object (docs/json.md).\n",
+	.run = run_verify,
+};
+
+static const cli_cmd import_cmd = {
+	.name = "bundle import",
+	.summary = "put an inbound bundle's CSRs into the pending queue: all of them or none",
+	.operands = "FILE",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = import_opts,
+	.details = "A signed bundle must be signed by an enrolled operator; --require-signed (or\n"
+		   "defaults.transfer.require_signed in config.json) refuses unsigned ones.\n",
+	.run = run_import,
+};
+
+static const cli_cmd export_cmd = {
+	.name = "bundle export",
+	.summary = "an outbound bundle with the issuer's certificates issued since TIME or SERIAL, its chain and the "
+		   "current CRLs",
+	.opts = export_opts,
+	.max_pos = 0,
+	.run = run_export,
+};
+
+static const cli_cmd extract_cmd = {
+	.name = "bundle extract",
+	.summary = "write the items into DIR as NN-NAME (names sanitized; never paths from the bundle)",
+	.operands = "FILE",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = extract_opts,
+	.run = run_extract,
+};
+
+static const cli_cmd enroll_cmd = {
+	.name = "bundle enroll-operator",
+	.summary = "trust CERT.pem to sign inbound bundles (HOME/operators/NAME.pem)",
+	.operands = "CERT.pem",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = enroll_opts,
+	.run = run_enroll,
+};
+
+static const cli_cmd *const bundle_subs[] = {&create_cmd, &verify_cmd, &import_cmd, &export_cmd, &extract_cmd,
+					     &enroll_cmd, NULL};
+
+const cli_cmd cli_bundle_cmd = {
+	.name = "bundle",
+	.summary = "create, verify, import and export authenticated USB bundles",
+	.details = "An authenticated USB bundle is one file holding typed items (csr, certificate, chain, crl,\n"
+		   "ocsp, transcript, other) and a manifest with each item's size and SHA-256 (docs/bundles.md).\n"
+		   "The CA home is --home DIR or $OFFCA_HOME. PINs never come from the command line.\n",
+	.subs = bundle_subs,
+};

@@ -1,8 +1,8 @@
-/* cmd_ca.c - offca ca root | intermediate | list (docs/ca.md). */
+/* cmd_ca.c - offca ca root | intermediate (docs/ca.md); ca list and ca show are in cmd_ca_show.c. */
 #include "cli.h"
+#include "cli_session.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,110 +18,41 @@
 #include "offca/util.h"
 #include "offca/x509.h"
 
-static const char ca_usage[] =
-	"usage: offca ca root --key URI --subject DN --days N [--path-len N] [--name NAME] [--out FILE]\n"
-	"       offca ca intermediate --key URI --subject DN --days N [--path-len N] [--permit-dns SUFFIX...]\n"
-	"                             [--issuer NAME] [--name NAME] [--issuer-pin-file F] [--out FILE]\n"
-	"       offca ca intermediate --csr FILE [--subject DN] --days N [--path-len N] [--permit-dns SUFFIX...]\n"
-	"                             [--issuer NAME] [--name NAME] [--out FILE]\n"
-	"       offca ca list\n"
-	"common: [--home DIR] [--pin-file F] [--module PATH]\n"
-	"\n"
-	"root          self-signed root whose key is on a token (URI: pkcs11:token=...;object=...).\n"
-	"              basicConstraints CA:TRUE critical, keyCertSign+cRLSign critical, SKI/AKI; a\n"
-	"              pathLenConstraint only with --path-len. Recorded as issuer NAME (default \"root\").\n"
-	"intermediate  CA certificate signed by --issuer (default: the root) for a key on a token\n"
-	"              (--key; may be another token: its PIN from --pin-file, the parent's from\n"
-	"              --issuer-pin-file, else --pin-file, else the URIs' pin-source, else a prompt), or\n"
-	"              for a key that lives elsewhere (--csr: the CSR's key and, without --subject, its\n"
-	"              subject). --permit-dns adds critical DNS name constraints (repeat the flag or\n"
-	"              list several suffixes after it). The newest intermediate becomes the default\n"
-	"              issuer of offca sign. NAME defaults to int-YYYYMMDD.\n"
-	"list          issuers with their parent, subject, validity and key URI.\n"
-	"\n"
-	"DN: \"CN=Example Root,O=Example\" (RFC 4514: most specific first, as offca list and show print\n"
-	"it) or \"/O=Example/CN=Example Root\" (OpenSSL's slash form, in DER order): the same name.\n"
-	"The certificate is printed as PEM on stdout, or written to --out FILE (never overwritten).\n"
-	"Every step is in the audit log.\n";
-
-enum { O_HOME = 1, O_KEY, O_SUBJECT, O_DAYS, O_PATHLEN, O_NAME, O_OUT, O_PINFILE, O_MODULE, O_ISSUER,
-       O_PERMIT, O_CSR, O_IPINFILE };
-
-static const struct option long_opts[] = {
-	{"home", required_argument, NULL, O_HOME},       {"key", required_argument, NULL, O_KEY},
-	{"subject", required_argument, NULL, O_SUBJECT}, {"days", required_argument, NULL, O_DAYS},
-	{"path-len", required_argument, NULL, O_PATHLEN}, {"name", required_argument, NULL, O_NAME},
-	{"out", required_argument, NULL, O_OUT},         {"pin-file", required_argument, NULL, O_PINFILE},
-	{"module", required_argument, NULL, O_MODULE},   {"issuer", required_argument, NULL, O_ISSUER},
-	{"permit-dns", required_argument, NULL, O_PERMIT}, {"csr", required_argument, NULL, O_CSR},
-	{"issuer-pin-file", required_argument, NULL, O_IPINFILE}, {"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0}};
-
 struct opts {
 	const char *home, *key, *subject, *name, *out, *pin_file, *module, *issuer, *csr, *ipin_file;
 	long days, path_len;
 	const char *permit[CA_MAX_PERMIT_DNS];
 	size_t n_permit;
-	char *permit_buf;
 };
 
-static int add_permit(struct opts *o, char *list)
+/* The options of ca root / ca intermediate (the ones a subcommand does not declare stay unset). */
+static int opts_from(const cli_cmd *cmd, const cli_args *a, struct opts *o)
 {
-	char *save = NULL;
-
-	for (char *t = strtok_r(list, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
-		if (o->n_permit >= CA_MAX_PERMIT_DNS)
-			return cli_usage_error("ca", "at most %d --permit-dns suffixes", CA_MAX_PERMIT_DNS);
-		o->permit[o->n_permit++] = t;
-	}
-	return 0;
-}
-
-static int parse_num(const char *flag, const char *s, long lo, long hi, long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || end == s || *out < lo || *out > hi)
-		return cli_usage_error("ca", "%s takes a number %ld..%ld", flag, lo, hi);
-	return 0;
-}
-
-static int parse(int argc, char **argv, struct opts *o)
-{
-	int c, r = 0;
+	const char *const *permit;
+	size_t n;
 
 	memset(o, 0, sizeof(*o));
-	o->days = -1;
-	o->path_len = -1;
-	optind = 0;
-	opterr = 0;
-	while (r == 0 && (c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-		switch (c) {
-		case O_HOME: o->home = optarg; break;
-		case O_KEY: o->key = optarg; break;
-		case O_SUBJECT: o->subject = optarg; break;
-		case O_NAME: o->name = optarg; break;
-		case O_OUT: o->out = optarg; break;
-		case O_PINFILE: o->pin_file = optarg; break;
-		case O_IPINFILE: o->ipin_file = optarg; break;
-		case O_MODULE: o->module = optarg; break;
-		case O_ISSUER: o->issuer = optarg; break;
-		case O_CSR: o->csr = optarg; break;
-		case O_DAYS: r = parse_num("--days", optarg, 1, 36600, &o->days); break;
-		case O_PATHLEN: r = parse_num("--path-len", optarg, 0, 16, &o->path_len); break;
-		case O_PERMIT: r = add_permit(o, optarg); break;
-		default: return cli_usage_error("ca", "unknown or misplaced option '%s'", argv[optind - 1]);
-		}
-	}
-	/* "--permit-dns a.example b.example": extra words are more suffixes */
-	for (; r == 0 && optind < argc; optind++) {
-		if (o->n_permit == 0)
-			return cli_usage_error("ca", "unexpected argument '%s'", argv[optind]);
-		r = add_permit(o, argv[optind]);
-	}
-	return r;
+	o->home = cli_opt_if(a, "home");
+	o->key = cli_opt_if(a, "key");
+	o->subject = cli_opt_if(a, "subject");
+	o->name = cli_opt_if(a, "name");
+	o->out = cli_opt_if(a, "out");
+	o->pin_file = cli_opt_if(a, "pin-file");
+	o->ipin_file = cli_opt_if(a, "issuer-pin-file");
+	o->module = cli_opt_if(a, "module");
+	o->issuer = cli_opt_if(a, "issuer");
+	o->csr = cli_opt_if(a, "csr");
+	o->days = cli_num(a, "days", -1);
+	o->path_len = cli_num(a, "path-len", -1);
+	if (cli_opt_if(a, "permit-dns") == NULL)
+		return 0;
+	permit = cli_list(a, "permit-dns", &n);
+	if (n > CA_MAX_PERMIT_DNS)
+		return cli_usage_error(cmd->name, "at most %d --permit-dns suffixes", CA_MAX_PERMIT_DNS);
+	for (size_t i = 0; i < n; i++)
+		o->permit[i] = permit[i];
+	o->n_permit = n;
+	return 0;
 }
 
 static offca_rc emit_cert(const char *out, const unsigned char *der, size_t len)
@@ -148,28 +79,20 @@ out:
 	return rc;
 }
 
-static offca_rc open_home(const struct opts *o, ca_store **st, ca_config **cfg)
+/* The store (writable) and config; the issuer being made may already have its section there. */
+static offca_rc open_home(cli_session *s, const cli_args *a, const struct opts *o, ca_store **st, ca_config **cfg)
 {
-	const char *home = cli_home(o->home);
-	offca_rc rc;
+	offca_rc rc = cli_session_open_ex(s, a, CLI_S_STORE_RW | CLI_S_CONFIG, NULL, &o->name, 1);
 
-	*st = NULL;
-	*cfg = NULL;
-	if (home == NULL)
-		return OFFCA_E_USAGE;
-	if ((rc = ca_store_open(home, 0, st)) != OFFCA_OK)
-		return rc;
-	/* the issuer being made may already have its section in config.json */
-	if ((rc = ca_config_load_for_store(home, *st, &o->name, 1, cfg)) != OFFCA_OK) {
-		ca_store_free(*st);
-		*st = NULL;
-	}
+	*st = s->st;
+	*cfg = s->cfg;
 	return rc;
 }
 
-static int cmd_root(int argc, char **argv)
+static int run_root(const cli_cmd *cmd, cli_args *a)
 {
 	struct opts o;
+	cli_session sess = {0};
 	ca_store *st = NULL;
 	ca_config *cfg = NULL;
 	tok_key *key = NULL;
@@ -181,19 +104,15 @@ static int cmd_root(int argc, char **argv)
 	offca_rc rc;
 	int r;
 
-	if ((r = parse(argc, argv, &o)) != 0)
+	if ((r = opts_from(cmd, a, &o)) != 0)
 		return r;
-	if (o.key == NULL || o.subject == NULL || o.days < 0)
-		return cli_usage_error("ca root", "--key, --subject and --days are required");
-	if (o.csr != NULL || o.n_permit > 0 || o.issuer != NULL)
-		return cli_usage_error("ca root", "--csr, --permit-dns and --issuer are for intermediates");
 	if (o.out != NULL && ut_path_exists(o.out) == OFFCA_OK)
 		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s exists: refusing to overwrite it", o.out));
 	if ((rc = ca_x509_parse_dn(o.subject, &subj)) != OFFCA_OK)
 		goto out;
 	if (o.name == NULL)
 		o.name = "root";
-	if ((rc = open_home(&o, &st, &cfg)) != OFFCA_OK)
+	if ((rc = open_home(&sess, a, &o, &st, &cfg)) != OFFCA_OK)
 		goto out;
 	pin.pin_file = o.pin_file;
 	if ((rc = ca_key_open_audited(st, o.module, o.key, &pin, "ca root", &key)) != OFFCA_OK ||
@@ -215,8 +134,7 @@ out:
 	OPENSSL_free(der);
 	X509_NAME_free(subj);
 	tok_key_free(key);
-	ca_config_free(cfg);
-	ca_store_free(st);
+	cli_session_close(&sess);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }
 
@@ -298,9 +216,10 @@ static offca_rc adopt_permit(const struct opts *o, const char *name)
 		      "issuers.%s.policy.dns_suffixes by hand", name, msg, name);
 }
 
-static int cmd_intermediate(int argc, char **argv)
+static int run_intermediate(const cli_cmd *cmd, cli_args *a)
 {
 	struct opts o;
+	cli_session sess = {0};
 	ca_store *st = NULL;
 	ca_config *cfg = NULL;
 	ca_signer *parent = NULL;
@@ -318,19 +237,19 @@ static int cmd_intermediate(int argc, char **argv)
 	offca_rc rc;
 	int r;
 
-	if ((r = parse(argc, argv, &o)) != 0)
+	if ((r = opts_from(cmd, a, &o)) != 0)
 		return r;
-	if ((o.key == NULL) == (o.csr == NULL) || o.days < 0)
-		return cli_usage_error("ca intermediate", "one of --key or --csr, and --days, are required");
+	if ((o.key == NULL) == (o.csr == NULL))
+		return cli_usage_error(cmd->name, "give one of --key or --csr");
 	if (o.key != NULL && o.subject == NULL)
-		return cli_usage_error("ca intermediate", "--subject is required with --key");
+		return cli_usage_error(cmd->name, "--subject is required with --key");
 	if (o.out != NULL && ut_path_exists(o.out) == OFFCA_OK)
 		return cli_fail(ut_err(OFFCA_E_EXISTS, "%s exists: refusing to overwrite it", o.out));
 	gmtime_r(&now, &tm);
 	strftime(defname, sizeof(defname), "int-%Y%m%d", &tm);
 	if (o.name == NULL)
 		o.name = defname;
-	if ((rc = open_home(&o, &st, &cfg)) != OFFCA_OK)
+	if ((rc = open_home(&sess, a, &o, &st, &cfg)) != OFFCA_OK)
 		goto out;
 	if ((rc = pick_parent(st, o.issuer, pname, sizeof(pname))) != OFFCA_OK ||
 	    (rc = ca_signer_new(st, cfg, pname, &parent)) != OFFCA_OK)
@@ -363,75 +282,77 @@ out:
 	tok_key_free(skey);
 	ca_signer_free(parent);
 	tok_key_free(pkey);
-	ca_config_free(cfg);
-	ca_store_free(st);
+	cli_session_close(&sess);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }
 
-static int cmd_list(int argc, char **argv)
-{
-	struct opts o;
-	ca_store *st = NULL;
-	ca_config *cfg = NULL;
-	ca_issuer *list = NULL, def;
-	size_t n = 0;
-	offca_rc rc;
-	int r;
+static const cli_opt root_opts[] = {
+	CLI_O("key", CLI_STR, "URI", "the root's key on a token (pkcs11:token=...;object=...)", .flags = CLI_REQUIRED),
+	CLI_O("subject", CLI_STR, "DN", "the root's name (\"CN=Example Root,O=Example\" or \"/O=Example/CN=...\")",
+	      .flags = CLI_REQUIRED),
+	CLI_O("days", CLI_DAYS, "N", "validity in days", .flags = CLI_REQUIRED, .lo = 1, .hi = 36600),
+	CLI_O("path-len", CLI_NUM, "N", "pathLenConstraint (none unless given)", .lo = 0, .hi = 16),
+	CLI_O("name", CLI_STR, "NAME", "the issuer's name in the store (default \"root\")"),
+	CLI_O("out", CLI_PATH, "FILE", "write the certificate there (never overwritten) instead of stdout"),
+	CLI_OPT_HOME,
+	CLI_OPT_PIN_FILE,
+	CLI_OPT_MODULE,
+	CLI_END};
 
-	if ((r = parse(argc, argv, &o)) != 0)
-		return r;
-	memset(&def, 0, sizeof(def));
-	if ((rc = open_home(&o, &st, &cfg)) != OFFCA_OK)
-		goto out;
-	if ((rc = ca_store_issuer_list(st, &list, &n)) != OFFCA_OK)
-		goto out;
-	if (ca_sign_default_issuer(st, def.name) != OFFCA_OK)
-		def.name[0] = '\0';
-	ut_err_clear();
-	printf("%-3s %-20s %-12s %-22s %s\n", "", "NAME", "PARENT", "NOT AFTER", "SUBJECT / KEY");
-	for (size_t i = 0; i < n; i++) {
-		X509 *x = NULL;
-		char subj[512] = "", na[64] = "";
-		BIO *b = BIO_new(BIO_s_mem());
-		if (ca_x509_from_der(list[i].der, list[i].der_len, &x) == OFFCA_OK && b != NULL) {
-			(void)ca_x509_name_text(X509_get_subject_name(x), subj, sizeof(subj)); /* as offca list */
-			if (ASN1_TIME_print(b, X509_get0_notAfter(x)) == 1)
-				BIO_read(b, na, sizeof(na) - 1);
-		}
-		printf("%-3s %-20s %-12s %-22s %s\n    %s\n", strcmp(def.name, list[i].name) == 0 ? "*" : "",
-		       list[i].name, list[i].parent[0] ? list[i].parent : "(self)", na, subj,
-		       list[i].key_uri[0] ? list[i].key_uri : "(key elsewhere)");
-		BIO_free(b);
-		X509_free(x);
-	}
-	if (n == 0)
-		printf("(no issuers yet: offca ca root --key URI --subject DN --days N)\n");
-	rc = OFFCA_OK;
-out:
-	ca_issuer_clear(&def);
-	ca_issuer_list_free(list, n);
-	ca_config_free(cfg);
-	ca_store_free(st);
-	return rc == OFFCA_OK ? 0 : cli_fail(rc);
-}
+static const cli_opt intermediate_opts[] = {
+	CLI_O("key", CLI_STR, "URI", "the intermediate's key on a token (or --csr)"),
+	CLI_O("csr", CLI_PATH, "FILE", "a CSR for a key that lives elsewhere (instead of --key)"),
+	CLI_O("subject", CLI_STR, "DN", "the intermediate's name (required with --key; default: the CSR's subject)"),
+	CLI_O("days", CLI_DAYS, "N", "validity in days", .flags = CLI_REQUIRED, .lo = 1, .hi = 36600),
+	CLI_O("path-len", CLI_NUM, "N", "pathLenConstraint", .lo = 0, .hi = 16),
+	CLI_O("permit-dns", CLI_LIST, "SUFFIX", "critical DNS name constraints (repeat, comma-separate or list "
+	      "several after it)", .flags = CLI_WORDS | CLI_COMMA),
+	CLI_O("issuer", CLI_STR, "NAME", "the parent issuer (default: the only root)"),
+	CLI_O("name", CLI_STR, "NAME", "the issuer's name in the store (default int-YYYYMMDD)"),
+	CLI_O("issuer-pin-file", CLI_SECRET, "F", "the parent key's PIN (default: --pin-file)"),
+	CLI_O("out", CLI_PATH, "FILE", "write the certificate there (never overwritten) instead of stdout"),
+	CLI_OPT_HOME,
+	CLI_OPT_PIN_FILE,
+	CLI_OPT_MODULE,
+	CLI_END};
 
-int cli_cmd_ca(int argc, char **argv)
-{
-	if (argc < 2)
-		return cli_usage_error("ca", "missing subcommand: root, intermediate or list");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(ca_usage, stdout);
-		return 0;
-	}
-	if (cli_wants_help(argc, argv)) {
-		fputs(ca_usage, stdout);
-		return 0;
-	}
-	if (strcmp(argv[1], "root") == 0)
-		return cmd_root(argc - 1, argv + 1);
-	if (strcmp(argv[1], "intermediate") == 0)
-		return cmd_intermediate(argc - 1, argv + 1);
-	if (strcmp(argv[1], "list") == 0)
-		return cmd_list(argc - 1, argv + 1);
-	return cli_usage_error("ca", "unknown subcommand '%s' (root, intermediate, list)", argv[1]);
-}
+static const char ca_dn_text[] =
+	"DN: \"CN=Example Root,O=Example\" (RFC 4514: most specific first, as offca list and show print\n"
+	"it) or \"/O=Example/CN=Example Root\" (OpenSSL's slash form, in DER order): the same name.\n"
+	"The certificate is printed as PEM on stdout, or written to --out FILE (never overwritten).\n"
+	"Every step is in the audit log.\n";
+
+static const cli_cmd root_cmd = {
+	.name = "ca root",
+	.summary = "a self-signed root whose key is on a token",
+	.opts = root_opts,
+	.details = "basicConstraints CA:TRUE critical, keyCertSign+cRLSign critical, SKI/AKI; a pathLenConstraint\n"
+		   "only with --path-len. Recorded as issuer NAME (default \"root\").\n",
+	.run = run_root,
+};
+
+static const cli_cmd intermediate_cmd = {
+	.name = "ca intermediate",
+	.summary = "a CA certificate signed by --issuer (default: the root) for a key on a token or elsewhere",
+	.opts = intermediate_opts,
+	.max_pos = 0,
+	.usage = "offca ca intermediate --key URI --subject DN --days N [--path-len N] [--permit-dns SUFFIX...]\n"
+		 "                      [--issuer NAME] [--name NAME] [--issuer-pin-file F] [--out FILE]\n"
+		 "offca ca intermediate --csr FILE [--subject DN] --days N [--path-len N] [--permit-dns SUFFIX...]\n"
+		 "                      [--issuer NAME] [--name NAME] [--out FILE]",
+	.details = "For a key on a token (--key; may be another token: its PIN from --pin-file, the parent's from\n"
+		   "--issuer-pin-file, else --pin-file, else the URIs' pin-source, else a prompt), or for a key\n"
+		   "that lives elsewhere (--csr: the CSR's key and, without --subject, its subject). --permit-dns\n"
+		   "adds critical DNS name constraints. The newest intermediate becomes the default issuer of\n"
+		   "offca sign. NAME defaults to int-YYYYMMDD.\n",
+	.run = run_intermediate,
+};
+
+static const cli_cmd *const ca_subs[] = {&root_cmd, &intermediate_cmd, &cli_ca_list_cmd, &cli_ca_show_cmd, NULL};
+
+const cli_cmd cli_ca_cmd = {
+	.name = "ca",
+	.summary = "create the root and intermediates whose keys are on tokens; list and show them",
+	.details = ca_dn_text,
+	.subs = ca_subs,
+};

@@ -1,7 +1,10 @@
 /* cmd_pending.c - offca pending list|show|drop: the CSRs waiting to be signed. */
 #include "cli.h"
+#include "cli_session.h"
+#include "inventory.h"
 
-#include <getopt.h>
+#include <jansson.h>
+#include <openssl/x509v3.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -10,34 +13,7 @@
 
 #include "offca/store.h"
 #include "offca/util.h"
-
-static const char pending_usage[] =
-	"usage: offca pending list [--home DIR]\n"
-	"       offca pending show ID [--home DIR]\n"
-	"       offca pending drop ID [--home DIR]\n"
-	"\n"
-	"CSRs waiting to be signed (filled by 'offca bundle import' and 'offca qr decode', taken by\n"
-	"'offca sign' and ceremony signing sessions). show prints the request and its PEM; drop removes\n"
-	"it (audited).\n";
-
-/* The only option: --home DIR. Leaves optind at the first operand. */
-static int parse_home(const char *cmd, int argc, char **argv, const char **home)
-{
-	static const struct option opts[] = {{"home", required_argument, NULL, 'H'}, {NULL, 0, NULL, 0}};
-	int c;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c == 'H')
-			*home = optarg;
-		else if (c == ':')
-			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-		else
-			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-	}
-	return 0;
-}
+#include "offca/x509.h"
 
 static int parse_id(const char *s, uint64_t *id)
 {
@@ -76,7 +52,61 @@ static void print_pending_line(const ca_pending *p)
 	ERR_clear_error();
 }
 
-static offca_rc pending_show(ca_store *st, uint64_t id)
+/* The request's SANs as "DNS:a.example" strings (none when it asks for none). */
+static json_t *req_sans(X509_REQ *req)
+{
+	STACK_OF(X509_EXTENSION) *exts = req ? X509_REQ_get_extensions(req) : NULL;
+	GENERAL_NAMES *gens = exts ? X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL) : NULL;
+	json_t *arr = json_array();
+
+	for (int i = 0; arr != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const ASN1_STRING *v = g->type == GEN_DNS ? g->d.dNSName : g->type == GEN_EMAIL ? g->d.rfc822Name
+								       : g->type == GEN_URI ? g->d.uniformResourceIdentifier : NULL;
+		char buf[1100];
+
+		if (v != NULL)
+			snprintf(buf, sizeof(buf), "%s:%.*s", g->type == GEN_DNS ? "DNS" : g->type == GEN_EMAIL ? "email" : "URI",
+				 ASN1_STRING_length(v), (const char *)ASN1_STRING_get0_data(v));
+		else if (g->type == GEN_IPADD)
+			snprintf(buf, sizeof(buf), "IP:(%d bytes)", ASN1_STRING_length(g->d.iPAddress));
+		else
+			continue;
+		json_array_append_new(arr, json_string(buf));
+	}
+	GENERAL_NAMES_free(gens);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	ERR_clear_error();
+	return arr;
+}
+
+/* docs/json.md's pending object (with the request's PEM for show). NULL: out of memory. */
+static json_t *pending_json(const ca_pending *p, int with_pem)
+{
+	X509_REQ *req = pending_req(p);
+	char when[32], subj[1024] = "", *pem = NULL;
+	BIO *b = with_pem ? BIO_new(BIO_s_mem()) : NULL;
+	json_t *j;
+	long n;
+
+	cli_fmt_time(p->received, when, sizeof(when));
+	if (req != NULL)
+		(void)ca_x509_name_text(X509_REQ_get_subject_name(req), subj, sizeof(subj));
+	j = json_pack("{s:I,s:s,s:s,s:s,s:o}", "id", (json_int_t)p->id, "received", when, "source", p->source, "subject",
+		      subj, "sans", req_sans(req));
+	if (j != NULL && b != NULL && req != NULL && PEM_write_bio_X509_REQ(b, req) == 1 && (n = BIO_get_mem_data(b, &pem)) > 0)
+		json_object_set_new(j, "pem", json_stringn(pem, (size_t)n));
+	BIO_free(b);
+	X509_REQ_free(req);
+	return j;
+}
+
+static offca_rc pending_print_json(json_t *j)
+{
+	return cli_json_print(j) == 0 ? OFFCA_OK : OFFCA_E_NOMEM;
+}
+
+static offca_rc pending_show(ca_store *st, uint64_t id, int json)
 {
 	offca_rc rc;
 	ca_pending p;
@@ -87,7 +117,9 @@ static offca_rc pending_show(ca_store *st, uint64_t id)
 	rc = ca_store_pending_get(st, id, &p);
 	if (rc == OFFCA_OK && out == NULL)
 		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
-	if (rc == OFFCA_OK) {
+	if (rc == OFFCA_OK && json) {
+		rc = pending_print_json(pending_json(&p, 1));
+	} else if (rc == OFFCA_OK) {
 		print_pending_line(&p);
 		req = pending_req(&p);
 		if (req == NULL) {
@@ -104,53 +136,112 @@ static offca_rc pending_show(ca_store *st, uint64_t id)
 	return rc;
 }
 
-int cli_cmd_pending(int argc, char **argv)
+/* The one operand of show and drop: a pending id. */
+static int id_operand(const cli_cmd *cmd, const cli_args *a, uint64_t *id)
 {
-	offca_rc rc = OFFCA_OK;
-	ca_store *st = NULL;
+	if (parse_id(a->pos[0], id) != 0)
+		return cli_usage_error(cmd->name, "needs one numeric ID, not '%s'", a->pos[0]);
+	return 0;
+}
+
+static int run_list(const cli_cmd *cmd, cli_args *a)
+{
+	cli_session s;
 	ca_pending *list = NULL;
 	size_t n = 0;
-	uint64_t id = 0;
-	const char *home = NULL, *sub;
-	int r;
+	json_t *arr = cli_flag(a, "json") ? json_array() : NULL;
+	offca_rc rc;
 
-	if (argc < 2)
-		return cli_usage_error("pending", "missing subcommand: list, show or drop");
-	if (cli_wants_help(argc, argv)) {
-		fputs(pending_usage, stdout);
-		return 0;
-	}
-	sub = argv[1];
-	r = parse_home("pending", argc - 1, argv + 1, &home);
-	if (r != 0)
-		return r;
-	if (strcmp(sub, "list") == 0) {
-		if (optind != argc - 1)
-			return cli_usage_error("pending", "list takes no arguments");
-	} else if (strcmp(sub, "show") == 0 || strcmp(sub, "drop") == 0) {
-		if (optind + 1 != argc - 1 || parse_id(argv[1 + optind], &id) != 0)
-			return cli_usage_error("pending", "%s needs one numeric ID", sub);
-	} else {
-		return cli_usage_error("pending", "unknown subcommand '%s'", sub);
-	}
-	home = cli_home(home);
-	if (home == NULL)
-		return cli_fail(OFFCA_E_USAGE);
-	rc = ca_store_open(home, 0, &st);
-	if (rc == OFFCA_OK && strcmp(sub, "list") == 0) {
-		rc = ca_store_pending_list(st, &list, &n);
-		if (rc == OFFCA_OK && n == 0)
-			printf("no pending CSRs\n");
-		for (size_t i = 0; rc == OFFCA_OK && i < n; i++)
+	(void)cmd;
+	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RO, NULL)) == OFFCA_OK)
+		rc = ca_store_pending_list(s.st, &list, &n);
+	cli_session_close(&s);
+	if (rc == OFFCA_OK && n == 0 && arr == NULL)
+		printf("no pending CSRs\n");
+	for (size_t i = 0; rc == OFFCA_OK && i < n; i++) {
+		if (arr == NULL)
 			print_pending_line(&list[i]);
-	} else if (rc == OFFCA_OK && strcmp(sub, "show") == 0) {
-		rc = pending_show(st, id);
-	} else if (rc == OFFCA_OK) {
-		rc = ca_store_pending_remove(st, id);
-		if (rc == OFFCA_OK)
-			printf("dropped pending CSR #%llu\n", (unsigned long long)id);
+		else if (json_array_append_new(arr, pending_json(&list[i], 0)) != 0)
+			rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 	}
 	ca_pending_list_free(list, n);
-	ca_store_free(st);
+	if (rc != OFFCA_OK) {
+		json_decref(arr);
+		return cli_fail(rc);
+	}
+	return arr != NULL ? cli_json_print(arr) : 0;
+}
+
+static int run_show(const cli_cmd *cmd, cli_args *a)
+{
+	cli_session s;
+	uint64_t id = 0;
+	offca_rc rc;
+	int r;
+
+	if ((r = id_operand(cmd, a, &id)) != 0)
+		return r;
+	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RO, NULL)) == OFFCA_OK)
+		rc = pending_show(s.st, id, cli_flag(a, "json"));
+	cli_session_close(&s);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }
+
+static int run_drop(const cli_cmd *cmd, cli_args *a)
+{
+	cli_session s;
+	uint64_t id = 0;
+	offca_rc rc;
+	int r;
+
+	if ((r = id_operand(cmd, a, &id)) != 0)
+		return r;
+	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RW, NULL)) == OFFCA_OK)
+		rc = ca_store_pending_remove(s.st, id);
+	cli_session_close(&s);
+	if (rc != OFFCA_OK)
+		return cli_fail(rc);
+	printf("dropped pending CSR #%llu\n", (unsigned long long)id);
+	return 0;
+}
+
+static const cli_opt json_home[] = {CLI_OPT_JSON, CLI_OPT_HOME, CLI_END};
+static const cli_opt home_only[] = {CLI_OPT_HOME, CLI_END};
+
+static const cli_cmd list_cmd = {
+	.name = "pending list",
+	.summary = "the CSRs waiting: id, received, source, subject",
+	.opts = json_home,
+	.max_pos = 0,
+	.run = run_list,
+};
+
+static const cli_cmd show_cmd = {
+	.name = "pending show",
+	.summary = "one waiting CSR: the request and its PEM",
+	.operands = "ID",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = json_home,
+	.run = run_show,
+};
+
+static const cli_cmd drop_cmd = {
+	.name = "pending drop",
+	.summary = "remove a waiting CSR (audited)",
+	.operands = "ID",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = home_only,
+	.run = run_drop,
+};
+
+static const cli_cmd *const pending_subs[] = {&list_cmd, &show_cmd, &drop_cmd, NULL};
+
+const cli_cmd cli_pending_cmd = {
+	.name = "pending",
+	.summary = "list, show or drop CSRs waiting to be signed",
+	.details = "CSRs waiting to be signed (filled by 'offca bundle import' and 'offca qr decode', taken by\n"
+		   "'offca sign' and ceremony signing sessions).\n",
+	.subs = pending_subs,
+};

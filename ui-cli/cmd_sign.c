@@ -1,10 +1,10 @@
 /* cmd_sign.c - offca sign (CSRs -> certificates, one token login) and offca issue --generate-key. */
 #include "cli.h"
+#include "cli_session.h"
 #include "export_cli.h"
 #include "sign_confirm.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,79 +21,6 @@
 #include "offca/util.h"
 #include "offca/x509.h"
 
-static const char sign_usage[] =
-	"usage: offca sign --csr FILE... --profile server|client|mtls [--days N] [--out FILE|--out-dir DIR]\n"
-	"                  [--issuer NAME] [--dry-run] [--home DIR] [--pin-file F] [--module PATH]\n"
-	"       offca sign --pending ID... | --pending-all  --profile P [same options]\n"
-	"\n"
-	"Sign certificate requests with the issuer's key on its token (one login for all of them).\n"
-	"Each CSR is parsed strictly and checked against the issuer's policy (config.json): key type\n"
-	"and size, SAN syntax and allowed names, CN among the SANs, validity (default 90 days, at most\n"
-	"397). Requested extensions other than subjectAltName are ignored. A refusal names the rule.\n"
-	"The batch is all or nothing: serials are reserved first, every certificate is verified and\n"
-	"linted after signing, all records are committed, and only then are files written.\n"
-	"\n"
-	"  --csr FILE...     PEM (CERTIFICATE REQUEST / NEW CERTIFICATE REQUEST) or DER; repeat the flag\n"
-	"                    or list several files after it\n"
-	"  --pending ID...   sign CSRs from the pending queue (offca pending list); --pending-all: all;\n"
-	"                    signed entries leave the queue\n"
-	"  --profile P       server (serverAuth), client (clientAuth) or mtls (both); with --pending:\n"
-	"                    'requested' takes the profile the CSRs' provenance asks (offca-gateway)\n"
-	"  --days N          validity in days (default: the policy's leaf_days_default)\n"
-	"  --out FILE        the certificate (PEM) for a single CSR; never overwritten\n"
-	"  --out-dir DIR     one SERIAL.pem per certificate in DIR (default: HOME/outbox)\n"
-	"  --issuer NAME     issuing CA (default: the newest intermediate, else the root)\n"
-	"  --dry-run         check everything and show what would be signed; no token, no store change\n"
-	"  --yes             on a terminal, sign without showing the batch and asking for yes first\n"
-	"\n"
-	"On a terminal, sign shows what it is about to sign (count, issuer, profile, validity, each\n"
-	"subject and SANs; a long batch: the first and last few) and signs only after \"yes\". Without a\n"
-	"terminal on standard input it does not ask (the token's touch is the human presence there).\n";
-
-static const char issue_usage[] =
-	"usage: offca issue --generate-key --subject DN --san NAME... --profile server|client|mtls\n"
-	"                   --out FILE.p12 [--key-type ec-p256|ec-p384|rsa-2048|rsa-3072] [--days N]\n"
-	"                   [--legacy] [--passphrase-file F] [--issuer NAME] [--home DIR]\n"
-	"                   [--pin-file F] [--module PATH]\n"
-	"       offca issue --generate-key ... --layout certbot --out-dir DIR\n"
-	"       offca issue --generate-key ... --k8s-secret NAME [--namespace NS] --sops --age R... --out FILE\n"
-	"\n"
-	"The exception to endpoint-owned keys: generate the key here (in software), sign it like any CSR\n"
-	"(same policy, lint and records) and write a passphrase-protected PKCS#12 (0600, never\n"
-	"overwritten) holding key, certificate and issuer chain. The key then has to travel: prefer\n"
-	"offca sign with a CSR made on the endpoint.\n"
-	"\n"
-	"  --subject DN      \"CN=host,O=Example\" (RFC 4514, as offca list prints it) or\n"
-	"                    \"/O=Example/CN=host\" (OpenSSL's slash form, in DER order): the same name\n"
-	"  --san NAME        DNS:name, IP:addr, email:addr, URI:uri or a bare DNS name; repeatable,\n"
-	"                    comma-separated lists allowed\n"
-	"  --legacy          PBE-SHA1-3DES + SHA-1 MAC for old consumers (default: AES-256-CBC with\n"
-	"                    PBKDF2-HMAC-SHA256 and a SHA-256 MAC)\n"
-	"  --passphrase-file F  passphrase from the first line of F (0600); default: prompt twice\n"
-	"  --layout certbot --out-dir DIR  instead of the PKCS#12: DIR/<first SAN>/ in certbot's layout\n"
-	"                    (offca export --help) with privkey.pem (0600, unencrypted)\n"
-	"  --k8s-secret NAME --sops --age R...  instead of the PKCS#12: a kubernetes.io/tls Secret with\n"
-	"                    tls.key, as a SOPS document encrypted to the age recipients R (offca export)\n";
-
-enum { O_HOME = 1, O_CSR, O_PROFILE, O_DAYS, O_OUT, O_OUTDIR, O_ISSUER, O_DRY, O_PENDING, O_PENDALL,
-       O_PINFILE, O_MODULE, O_GENKEY, O_SUBJECT, O_SAN, O_LEGACY, O_PASSFILE, O_KEYTYPE, O_LAYOUT,
-       O_K8S, O_NS, O_SOPS, O_AGE, O_YES };
-
-static const struct option long_opts[] = {
-	{"home", required_argument, NULL, O_HOME},         {"csr", required_argument, NULL, O_CSR},
-	{"profile", required_argument, NULL, O_PROFILE},   {"days", required_argument, NULL, O_DAYS},
-	{"out", required_argument, NULL, O_OUT},           {"out-dir", required_argument, NULL, O_OUTDIR},
-	{"issuer", required_argument, NULL, O_ISSUER},     {"dry-run", no_argument, NULL, O_DRY},
-	{"pending", required_argument, NULL, O_PENDING},   {"pending-all", no_argument, NULL, O_PENDALL},
-	{"pin-file", required_argument, NULL, O_PINFILE},  {"module", required_argument, NULL, O_MODULE},
-	{"generate-key", no_argument, NULL, O_GENKEY},     {"subject", required_argument, NULL, O_SUBJECT},
-	{"san", required_argument, NULL, O_SAN},           {"legacy", no_argument, NULL, O_LEGACY},
-	{"passphrase-file", required_argument, NULL, O_PASSFILE}, {"key-type", required_argument, NULL, O_KEYTYPE},
-	{"layout", required_argument, NULL, O_LAYOUT},     {"k8s-secret", required_argument, NULL, O_K8S},
-	{"namespace", required_argument, NULL, O_NS},      {"sops", no_argument, NULL, O_SOPS},
-	{"age", required_argument, NULL, O_AGE},           {"yes", no_argument, NULL, O_YES},
-	{"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
-
 #define MAX_ARGS_LIST CA_SIGN_MAX_BATCH
 
 struct opts {
@@ -102,105 +29,80 @@ struct opts {
 	int sops;
 	long days;
 	int dry, pend_all, genkey, legacy, yes;
-	const char **csrs; size_t n_csrs;
+	const char *const *csrs; size_t n_csrs;
 	uint64_t *pend; size_t n_pend;
-	const char **sans; size_t n_sans;
-	const char **ages; size_t n_ages;
-	int last_list; /* 1 csr, 2 pending, 3 san, 4 age: where free words go */
+	const char *const *sans; size_t n_sans;
+	const char *const *ages; size_t n_ages;
 };
 
 static void opts_free(struct opts *o)
 {
-	free(o->csrs);
 	free(o->pend);
-	free(o->sans);
-	free(o->ages);
 }
 
-static int push_word(const char *cmd, struct opts *o, int list, const char *w)
+/* The pending ids: numbers, each once. */
+static int parse_pending(const char *cmd, const char *const *w, size_t n, struct opts *o)
 {
-	if (list == 1 || list == 3 || list == 4) {
-		const char ***arr = list == 1 ? &o->csrs : list == 3 ? &o->sans : &o->ages;
-		size_t *n = list == 1 ? &o->n_csrs : list == 3 ? &o->n_sans : &o->n_ages;
-		const char **na;
-		if (*n >= MAX_ARGS_LIST)
-			return cli_usage_error(cmd, "too many arguments (at most %u)", MAX_ARGS_LIST);
-		na = realloc(*arr, (*n + 1) * sizeof(*na));
-		if (na == NULL)
-			return cli_fail(ut_err(OFFCA_E_NOMEM, "out of memory"));
-		*arr = na;
-		na[(*n)++] = w;
-		return 0;
-	}
-	if (list == 2) {
-		char *end;
-		unsigned long long v;
-		uint64_t *np;
+	char *end;
+	unsigned long long v;
+
+	if (n > MAX_ARGS_LIST)
+		return cli_usage_error(cmd, "too many --pending ids (at most %u)", MAX_ARGS_LIST);
+	o->pend = calloc(n + 1, sizeof(*o->pend));
+	if (o->pend == NULL)
+		return cli_fail(ut_err(OFFCA_E_NOMEM, "out of memory"));
+	for (size_t i = 0; i < n; i++) {
 		errno = 0;
-		v = strtoull(w, &end, 10);
-		if (errno != 0 || *end != '\0' || end == w || w[0] == '-')
-			return cli_usage_error(cmd, "--pending takes pending ids (numbers), not '%s'", w);
-		if (o->n_pend >= MAX_ARGS_LIST)
-			return cli_usage_error(cmd, "too many --pending ids");
+		v = strtoull(w[i], &end, 10);
+		if (errno != 0 || *end != '\0' || end == w[i] || w[i][0] == '-')
+			return cli_usage_error(cmd, "--pending takes pending ids (numbers), not '%s'", w[i]);
 		for (size_t k = 0; k < o->n_pend; k++)
 			if (o->pend[k] == (uint64_t)v)
 				return cli_usage_error(cmd, "--pending %llu given twice", v);
-		np = realloc(o->pend, (o->n_pend + 1) * sizeof(*np));
-		if (np == NULL)
-			return cli_fail(ut_err(OFFCA_E_NOMEM, "out of memory"));
-		o->pend = np;
-		np[o->n_pend++] = (uint64_t)v;
-		return 0;
+		o->pend[o->n_pend++] = (uint64_t)v;
 	}
-	return cli_usage_error(cmd, "unexpected argument '%s'", w);
+	return 0;
 }
 
-static int parse(const char *cmd, int argc, char **argv, struct opts *o)
+/* The options of sign or issue (the ones a command does not declare stay unset). */
+static int opts_from(const cli_cmd *cmd, const cli_args *a, struct opts *o)
 {
-	int c, r = 0;
-	char *end;
+	const char *const *pend;
+	size_t n_pend = 0;
 
 	memset(o, 0, sizeof(*o));
-	o->days = 0;
-	optind = 0;
-	opterr = 0;
-	while (r == 0 && (c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-		switch (c) {
-		case O_HOME: o->home = optarg; break;
-		case O_PROFILE: o->profile = optarg; break;
-		case O_OUT: o->out = optarg; break;
-		case O_OUTDIR: o->out_dir = optarg; break;
-		case O_ISSUER: o->issuer = optarg; break;
-		case O_DRY: o->dry = 1; break;
-		case O_YES: o->yes = 1; break;
-		case O_PENDALL: o->pend_all = 1; break;
-		case O_PINFILE: o->pin_file = optarg; break;
-		case O_MODULE: o->module = optarg; break;
-		case O_GENKEY: o->genkey = 1; break;
-		case O_SUBJECT: o->subject = optarg; break;
-		case O_LEGACY: o->legacy = 1; break;
-		case O_PASSFILE: o->pass_file = optarg; break;
-		case O_KEYTYPE: o->key_type = optarg; break;
-		case O_LAYOUT: o->layout = optarg; break;
-		case O_K8S: o->k8s = optarg; break;
-		case O_NS: o->ns = optarg; break;
-		case O_SOPS: o->sops = 1; break;
-		case O_AGE: o->last_list = 4; r = push_word(cmd, o, 4, optarg); break;
-		case O_CSR: o->last_list = 1; r = push_word(cmd, o, 1, optarg); break;
-		case O_PENDING: o->last_list = 2; r = push_word(cmd, o, 2, optarg); break;
-		case O_SAN: o->last_list = 3; r = push_word(cmd, o, 3, optarg); break;
-		case O_DAYS:
-			errno = 0;
-			o->days = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || end == optarg || o->days < 1 || o->days > 397)
-				return cli_usage_error(cmd, "--days takes a number 1..397");
-			break;
-		default: return cli_usage_error(cmd, "unknown or misplaced option '%s'", argv[optind - 1]);
-		}
-	}
-	for (; r == 0 && optind < argc; optind++)
-		r = push_word(cmd, o, o->last_list, argv[optind]);
-	return r;
+	o->home = cli_opt_if(a, "home");
+	o->profile = cli_opt_if(a, "profile");
+	o->out = cli_opt_if(a, "out");
+	o->out_dir = cli_opt_if(a, "out-dir");
+	o->issuer = cli_opt_if(a, "issuer");
+	o->pin_file = cli_opt_if(a, "pin-file");
+	o->module = cli_opt_if(a, "module");
+	o->subject = cli_opt_if(a, "subject");
+	o->pass_file = cli_opt_if(a, "passphrase-file");
+	o->key_type = cli_opt_if(a, "key-type");
+	o->layout = cli_opt_if(a, "layout");
+	o->k8s = cli_opt_if(a, "k8s-secret");
+	o->ns = cli_opt_if(a, "namespace");
+	o->sops = cli_opt_if(a, "sops") != NULL;
+	o->dry = cli_opt_if(a, "dry-run") != NULL;
+	o->yes = cli_opt_if(a, "yes") != NULL;
+	o->pend_all = cli_opt_if(a, "pending-all") != NULL;
+	o->genkey = cli_opt_if(a, "generate-key") != NULL;
+	o->legacy = cli_opt_if(a, "legacy") != NULL;
+	o->days = cli_num(a, "days", 0);
+	if (cli_opt_if(a, "csr") != NULL)
+		o->csrs = cli_list(a, "csr", &o->n_csrs);
+	if (cli_opt_if(a, "san") != NULL)
+		o->sans = cli_list(a, "san", &o->n_sans);
+	if (cli_opt_if(a, "age") != NULL)
+		o->ages = cli_list(a, "age", &o->n_ages);
+	if (o->n_csrs > MAX_ARGS_LIST || o->n_sans > MAX_ARGS_LIST || o->n_ages > MAX_ARGS_LIST)
+		return cli_usage_error(cmd->name, "too many arguments (at most %u)", MAX_ARGS_LIST);
+	if (cli_opt_if(a, "pending") == NULL)
+		return 0;
+	pend = cli_list(a, "pending", &n_pend);
+	return parse_pending(cmd->name, pend, n_pend, o);
 }
 
 /* Inputs from files or the pending queue. bufs[i] owned (free). */
@@ -352,17 +254,13 @@ static offca_rc write_outputs(const char *home, const struct opts *o, ca_outdir 
 
 static offca_rc check_outputs(const struct opts *o, size_t n)
 {
-	struct stat sb;
-
 	if (o->out != NULL && o->out_dir != NULL)
 		return ut_err(OFFCA_E_USAGE, "--out and --out-dir exclude each other");
 	if (o->out != NULL && n != 1)
 		return ut_err(OFFCA_E_USAGE, "--out takes one CSR; use --out-dir for %zu", n);
 	if (o->out != NULL && ut_path_exists(o->out) == OFFCA_OK)
 		return ut_err(OFFCA_E_EXISTS, "%s exists: refusing to overwrite it", o->out);
-	if (o->out_dir != NULL && (stat(o->out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
-		return ut_err(OFFCA_E_NOT_FOUND, "--out-dir %s: not a directory", o->out_dir);
-	return OFFCA_OK;
+	return o->out_dir != NULL ? cli_out_dir(o->out_dir) : OFFCA_OK;
 }
 
 static void print_dry(const ca_signer *s, const ca_sign_result *res, const ca_sign_input *in, const char *prof)
@@ -373,14 +271,14 @@ static void print_dry(const ca_signer *s, const ca_sign_result *res, const ca_si
 		       res->certs[i].cn_copied ? " (CN copied into SAN)" : "");
 }
 
-int cli_cmd_sign(int argc, char **argv)
+static int run_sign(const cli_cmd *cmd, cli_args *a)
 {
 	struct opts o;
-	const char *home;
+	const char *home = NULL;
+	cli_session sess = {0};
 	ca_store *st = NULL;
 	ca_config *cfg = NULL;
 	ca_signer *s = NULL;
-	tok_key *key = NULL;
 	ca_sign_input *in = NULL;
 	unsigned char **bufs = NULL;
 	char **labels = NULL;
@@ -388,23 +286,17 @@ int cli_cmd_sign(int argc, char **argv)
 	ca_sign_opts so;
 	ca_sign_result res;
 	ca_outdir *od = NULL;
-	tok_pin_opts pin = {0};
 	char ck_msg[700];
 	offca_rc rc, ck_rc = OFFCA_OK;
 	int r;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(sign_usage, stdout);
-		return 0;
-	}
-	if ((r = parse("sign", argc, argv, &o)) != 0) {
+	memset(&res, 0, sizeof(res));
+	memset(&so, 0, sizeof(so));
+	if ((r = opts_from(cmd, a, &o)) != 0) {
 		opts_free(&o);
 		return r;
 	}
-	memset(&res, 0, sizeof(res));
-	memset(&so, 0, sizeof(so));
-	if (o.profile == NULL || (o.n_csrs == 0 && o.n_pend == 0 && !o.pend_all) || o.genkey || o.n_sans || o.layout ||
-	    o.k8s || o.sops || o.n_ages || o.ns) {
+	if (o.n_csrs == 0 && o.n_pend == 0 && !o.pend_all) {
 		opts_free(&o);
 		return cli_usage_error("sign", "--profile and at least one --csr FILE or --pending ID are required");
 	}
@@ -414,13 +306,12 @@ int cli_cmd_sign(int argc, char **argv)
 	}
 	if (strcmp(o.profile, "requested") != 0 && (rc = ca_profile_parse(o.profile, 1, &so.profile)) != OFFCA_OK)
 		goto out;
-	if ((home = cli_home(o.home)) == NULL) {
-		rc = OFFCA_E_USAGE;
+	if ((rc = cli_session_open(&sess, a, CLI_S_SIGNER, "sign")) != OFFCA_OK)
 		goto out;
-	}
-	if ((rc = ca_store_open(home, 0, &st)) != OFFCA_OK || (rc = ca_config_load_for_store(home, st, NULL, 0, &cfg)) != OFFCA_OK ||
-	    (rc = ca_signer_new(st, cfg, o.issuer, &s)) != OFFCA_OK)
-		goto out;
+	home = sess.home;
+	st = sess.st;
+	cfg = sess.cfg;
+	s = sess.signer;
 	if ((rc = load_inputs(&o, st, &in, &bufs, &labels, &n)) != OFFCA_OK ||
 	    (rc = check_outputs(&o, n)) != OFFCA_OK)
 		goto out;
@@ -450,14 +341,12 @@ int cli_cmd_sign(int argc, char **argv)
 			print_dry(s, &res, in, o.profile);
 		goto out;
 	}
-	pin.pin_file = o.pin_file;
-	if ((rc = cli_signer_open_key(s, st, o.module, &pin, "sign", &key)) != OFFCA_OK)
+	if ((rc = cli_session_open_key(&sess, a, "sign")) != OFFCA_OK)
 		goto out;
 	if ((rc = ca_sign_batch(s, st, in, n, &so, &res)) != OFFCA_OK)
 		goto out;
 	ck_rc = cli_checkpoint(s, st, ck_msg, sizeof(ck_msg)); /* the session ends by signing the audit head */
-	tok_key_free(key); /* log out as soon as the signatures are done */
-	key = NULL;
+	cli_session_close_key(&sess); /* log out as soon as the signatures are done */
 	/* the signed CSRs left the pending queue in the records' transaction (ca_sign_input.pending_id) */
 	rc = write_outputs(home, &o, od, &res, in);
 	if (rc == OFFCA_OK)
@@ -476,10 +365,7 @@ out:
 	free(bufs);
 	free(labels);
 	free(in);
-	tok_key_free(key);
-	ca_signer_free(s);
-	ca_config_free(cfg);
-	ca_store_free(st);
+	cli_session_close(&sess);
 	opts_free(&o);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }
@@ -501,15 +387,13 @@ static offca_rc get_pass(const char *file, char *buf, size_t cap)
 	return rc;
 }
 
-int cli_cmd_issue(int argc, char **argv)
+static int run_issue(const cli_cmd *cmd, cli_args *a)
 {
 	struct opts o;
-	const char *home;
+	const char *home = NULL;
+	cli_session sess = {0};
 	ca_store *st = NULL;
-	ca_config *cfg = NULL;
 	ca_signer *s = NULL;
-	tok_key *key = NULL;
-	tok_pin_opts pin = {0};
 	ca_issue_req req;
 	ca_signed info;
 	unsigned char *p12 = NULL;
@@ -519,18 +403,13 @@ int cli_cmd_issue(int argc, char **argv)
 	offca_rc rc, ck_rc = OFFCA_OK;
 	int r;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(issue_usage, stdout);
-		return 0;
-	}
-	if ((r = parse("issue", argc, argv, &o)) != 0) {
+	memset(&req, 0, sizeof(req));
+	memset(&info, 0, sizeof(info));
+	if ((r = opts_from(cmd, a, &o)) != 0) {
 		opts_free(&o);
 		return r;
 	}
-	memset(&req, 0, sizeof(req));
-	memset(&info, 0, sizeof(info));
-	if (!o.genkey || o.subject == NULL || o.profile == NULL || o.n_csrs || o.n_pend || o.pend_all || o.dry ||
-	    (o.layout == NULL && (o.out == NULL || o.out_dir)) ||
+	if ((o.layout == NULL && (o.out == NULL || o.out_dir)) ||
 	    (o.layout != NULL && (o.out_dir == NULL || o.out || o.legacy || o.pass_file || o.k8s)) ||
 	    ((o.k8s || o.sops || o.n_ages || o.ns) && (!o.k8s || !o.sops || !o.n_ages || o.legacy || o.pass_file))) {
 		opts_free(&o);
@@ -547,19 +426,18 @@ int cli_cmd_issue(int argc, char **argv)
 		rc = ut_err(OFFCA_E_EXISTS, "%s exists: refusing to overwrite it", o.out);
 		goto out;
 	}
-	if ((home = cli_home(o.home)) == NULL) {
-		rc = OFFCA_E_USAGE;
+	if ((rc = cli_session_open(&sess, a, CLI_S_SIGNER, "issue --generate-key")) != OFFCA_OK)
 		goto out;
-	}
-	if ((rc = ca_store_open(home, 0, &st)) != OFFCA_OK || (rc = ca_config_load_for_store(home, st, NULL, 0, &cfg)) != OFFCA_OK ||
-	    (rc = ca_signer_new(st, cfg, o.issuer, &s)) != OFFCA_OK)
+	home = sess.home;
+	st = sess.st;
+	s = sess.signer;
+	if (o.out_dir != NULL && (rc = cli_out_dir(o.out_dir)) != OFFCA_OK)
 		goto out;
 	if (o.k8s != NULL && (rc = cli_export_sops_check(o.k8s, o.ns, o.ages, o.n_ages)) != OFFCA_OK)
 		goto out;
 	if (o.layout == NULL && o.k8s == NULL && (rc = get_pass(o.pass_file, pass, sizeof(pass))) != OFFCA_OK)
 		goto out;
-	pin.pin_file = o.pin_file;
-	if ((rc = cli_signer_open_key(s, st, o.module, &pin, "issue --generate-key", &key)) != OFFCA_OK)
+	if ((rc = cli_session_open_key(&sess, a, "issue --generate-key")) != OFFCA_OK)
 		goto out;
 	req.subject = o.subject;
 	req.sans = o.sans;
@@ -607,10 +485,98 @@ out:
 	EVP_PKEY_free(gkey);
 	OPENSSL_free(p12);
 	OPENSSL_free(info.der);
-	tok_key_free(key);
-	ca_signer_free(s);
-	ca_config_free(cfg);
-	ca_store_free(st);
+	cli_session_close(&sess);
 	opts_free(&o);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }
+
+static const char *const sign_profiles[] = {"server", "client", "mtls", "requested", NULL};
+static const char *const leaf_profiles[] = {"server", "client", "mtls", NULL};
+
+static const cli_opt sign_opts[] = {
+	CLI_O("csr", CLI_LIST, "FILE", "PEM (CERTIFICATE REQUEST / NEW CERTIFICATE REQUEST) or DER; repeat the flag or "
+	      "list several files after it", .flags = CLI_WORDS),
+	CLI_O("pending", CLI_LIST, "ID", "sign CSRs from the pending queue (offca pending list); signed entries "
+	      "leave the queue", .flags = CLI_WORDS),
+	CLI_O("pending-all", CLI_FLAG, NULL, "every CSR of the pending queue"),
+	CLI_O("profile", CLI_ENUM, NULL, "server (serverAuth), client (clientAuth) or mtls (both); with --pending: "
+	      "'requested' takes the profile the CSRs' provenance asks (offca-gateway)", .flags = CLI_REQUIRED,
+	      .values = sign_profiles),
+	CLI_O("days", CLI_DAYS, "N", "validity in days (default: the policy's leaf_days_default)", .lo = 1, .hi = 397),
+	CLI_O("out", CLI_PATH, "FILE", "the certificate (PEM) for a single CSR; never overwritten"),
+	CLI_O("out-dir", CLI_PATH, "DIR", "one SERIAL.pem per certificate in DIR, created 0700 when missing (default: "
+	      "HOME/outbox)"),
+	CLI_O("issuer", CLI_STR, "NAME", "issuing CA (default: the newest intermediate, else the root)"),
+	CLI_O("dry-run", CLI_FLAG, NULL, "check everything and show what would be signed; no token, no store change"),
+	CLI_O("yes", CLI_FLAG, NULL, "on a terminal, sign without showing the batch and asking for yes first"),
+	CLI_OPT_HOME,
+	CLI_OPT_PIN_FILE,
+	CLI_OPT_MODULE,
+	CLI_END};
+
+const cli_cmd cli_sign_cmd = {
+	.name = "sign",
+	.summary = "sign CSRs with a profile (server, client, mtls)",
+	.opts = sign_opts,
+	.max_pos = 0,
+	.usage = "offca sign --csr FILE... --profile server|client|mtls [--days N] [--out FILE|--out-dir DIR]\n"
+		 "           [--issuer NAME] [--dry-run] [--yes] [--home DIR] [--pin-file F] [--module PATH]\n"
+		 "offca sign --pending ID... | --pending-all  --profile P [same options]",
+	.details = "Sign certificate requests with the issuer's key on its token (one login for all of them).\n"
+		   "Each CSR is parsed strictly and checked against the issuer's policy (config.json): key type\n"
+		   "and size, SAN syntax and allowed names, CN among the SANs, validity (default 90 days, at most\n"
+		   "397). Requested extensions other than subjectAltName are ignored. A refusal names the rule.\n"
+		   "The batch is all or nothing: serials are reserved first, every certificate is verified and\n"
+		   "linted after signing, all records are committed, and only then are files written.\n"
+		   "\n"
+		   "On a terminal, sign shows what it is about to sign (count, issuer, profile, validity, each\n"
+		   "subject and SANs; a long batch: the first and last few) and signs only after \"yes\". Without a\n"
+		   "terminal on standard input it does not ask (the token's touch is the human presence there).\n",
+	.run = run_sign,
+};
+
+static const cli_opt issue_opts[] = {
+	CLI_O("generate-key", CLI_FLAG, NULL, "generate the key here (the exception to endpoint-owned keys)",
+	      .flags = CLI_REQUIRED),
+	CLI_O("subject", CLI_STR, "DN", "\"CN=host,O=Example\" (RFC 4514, as offca list prints it) or "
+	      "\"/O=Example/CN=host\" (OpenSSL's slash form, in DER order): the same name", .flags = CLI_REQUIRED),
+	CLI_O("san", CLI_LIST, "NAME", "DNS:name, IP:addr, email:addr, URI:uri or a bare DNS name; repeatable, "
+	      "comma-separated lists allowed", .flags = CLI_WORDS),
+	CLI_O("profile", CLI_ENUM, NULL, "the certificate profile", .flags = CLI_REQUIRED, .values = leaf_profiles),
+	CLI_O("out", CLI_PATH, "FILE", "the PKCS#12 (0600, never overwritten), or the SOPS Secret"),
+	CLI_O("key-type", CLI_STR, "TYPE", "ec-p256 (default), ec-p384, rsa-2048 or rsa-3072"),
+	CLI_O("days", CLI_DAYS, "N", "validity in days (default: the policy's leaf_days_default)", .lo = 1, .hi = 397),
+	CLI_O("legacy", CLI_FLAG, NULL, "PBE-SHA1-3DES + SHA-1 MAC for old consumers (default: AES-256-CBC with "
+	      "PBKDF2-HMAC-SHA256 and a SHA-256 MAC)"),
+	CLI_O("passphrase-file", CLI_SECRET, "F", "passphrase from the first line of F (0600); default: prompt twice"),
+	CLI_O("layout", CLI_STR, "certbot", "instead of the PKCS#12: DIR/<first SAN>/ in certbot's layout with "
+	      "privkey.pem (0600, unencrypted)"),
+	CLI_O("out-dir", CLI_PATH, "DIR", "the layout's directory (created 0700 when missing)"),
+	CLI_O("k8s-secret", CLI_STR, "NAME", "instead of the PKCS#12: a kubernetes.io/tls Secret with tls.key, as a "
+	      "SOPS document (--sops --age)"),
+	CLI_O("namespace", CLI_STR, "NS", "the Secret's namespace"),
+	CLI_O("sops", CLI_FLAG, NULL, "encrypt the Secret with SOPS/age"),
+	CLI_O("age", CLI_LIST, "R", "an age recipient (age1...); repeatable", .flags = CLI_WORDS),
+	CLI_O("issuer", CLI_STR, "NAME", "issuing CA (default: the newest intermediate, else the root)"),
+	CLI_OPT_HOME,
+	CLI_OPT_PIN_FILE,
+	CLI_OPT_MODULE,
+	CLI_END};
+
+const cli_cmd cli_issue_cmd = {
+	.name = "issue",
+	.summary = "issue with an issuer-generated key (the exception) as PKCS#12",
+	.opts = issue_opts,
+	.max_pos = 0,
+	.usage = "offca issue --generate-key --subject DN --san NAME... --profile server|client|mtls\n"
+		 "            --out FILE.p12 [--key-type ec-p256|ec-p384|rsa-2048|rsa-3072] [--days N]\n"
+		 "            [--legacy] [--passphrase-file F] [--issuer NAME] [--home DIR]\n"
+		 "            [--pin-file F] [--module PATH]\n"
+		 "offca issue --generate-key ... --layout certbot --out-dir DIR\n"
+		 "offca issue --generate-key ... --k8s-secret NAME [--namespace NS] --sops --age R... --out FILE",
+	.details = "The exception to endpoint-owned keys: generate the key here (in software), sign it like any CSR\n"
+		   "(same policy, lint and records) and write a passphrase-protected PKCS#12 (0600, never\n"
+		   "overwritten) holding key, certificate and issuer chain. The key then has to travel: prefer\n"
+		   "offca sign with a CSR made on the endpoint.\n",
+	.run = run_issue,
+};

@@ -3,121 +3,16 @@
  * Documentation: docs/token.md (and docs/yubikey.md for YubiKey PIV).
  */
 #include "cli.h"
+#include "cli_opt.h"
+#include "inventory.h"
 #include "offca/token.h"
 #include "offca/util.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char usage_text[] =
-	"usage: offca token list [--module PATH] [--json]\n"
-	"       offca token keygen --token URI --label NAME --type TYPE [--pin-file F] [--module PATH]\n"
-	"       offca token wait [--timeout SECONDS] [--token URI] [--module PATH]\n"
-	"       offca token show-key URI [--pin-file F] [--module PATH] [--selftest]\n"
-	"       offca token objects --token URI [--pin-file F] [--no-login] [--module PATH]\n\n"
-	"Work with PKCS#11 tokens (SoftHSM2, smart cards and YubiKeys through OpenSC, HSMs).\n\n"
-	"  list      list the module's slots and tokens (label, serial, flags)\n"
-	"  keygen    generate a non-extractable key pair on a token; prints its pkcs11: URI\n"
-	"            TYPE: ec-p256, ec-p384, rsa-3072, rsa-4096, ed25519\n"
-	"  wait      wait until a token or smart card is present; prints the reader/token\n"
-	"  show-key  log in, print the key's public key (PEM) and SHA-256 SPKI fingerprint\n"
-	"  objects   list the keys and certificates on a token with their pkcs11: URIs\n\n"
-	"The module is --module PATH, else the URI's module-path=, else $OFFCA_PKCS11_MODULE, else\n"
-	"the installed SoftHSM2 or OpenSC module. PINs come from --pin-file F, the URI's\n"
-	"pin-source=file:..., or a no-echo prompt; never from the command line.\n"
-	"Run 'offca token SUBCOMMAND --help' for details. See docs/token.md.\n";
-
-static const char list_help[] =
-	"usage: offca token list [--module PATH] [--json]\n\n"
-	"List every slot of the PKCS#11 module with its token: label, serial, manufacturer, model\n"
-	"and flags (login required, PIN count low / final try / locked, protected authentication\n"
-	"path). --json prints {\"module\": PATH, \"slots\": [...]} for scripts. No login needed.\n";
-
-static const char keygen_help[] =
-	"usage: offca token keygen --token URI --label NAME --type TYPE [--pin-file F] [--module PATH]\n\n"
-	"Generate a key pair on the token URI names (e.g. pkcs11:token=root-ca). TYPE is one of\n"
-	"ec-p256, ec-p384, rsa-3072, rsa-4096, ed25519 (where the token supports it; offca cannot\n"
-	"yet sign certificates with Ed25519 token keys). The private key is CKA_SENSITIVE, not\n"
-	"extractable, CKA_PRIVATE and on the token, with a random 16-byte CKA_ID. An existing object\n"
-	"with the same label is never replaced. Prints the new key's pkcs11: URI on stdout.\n";
-
-static const char wait_help[] =
-	"usage: offca token wait [--timeout SECONDS] [--token URI] [--module PATH]\n\n"
-	"Wait until a token or smart card is present (already present: return at once) and print\n"
-	"the reader (or slot) and token that arrived. With the OpenSC module this sleeps on pcsc-lite\n"
-	"reader events; other modules are polled once a second. --timeout 0 (default) waits forever;\n"
-	"on timeout the exit code is non-zero. --token URI waits for that token only.\n";
-
-static const char show_help[] =
-	"usage: offca token show-key URI [--pin-file F] [--module PATH] [--selftest]\n\n"
-	"Log in and print the key's canonical pkcs11: URI, its public key as PEM and the SHA-256\n"
-	"fingerprint of its SubjectPublicKeyInfo (what a key ceremony records). --selftest also signs\n"
-	"a random message on the token and verifies it with the public key.\n";
-
-static const char objects_help[] =
-	"usage: offca token objects --token URI [--pin-file F] [--no-login] [--module PATH]\n\n"
-	"Log in to the token URI names and list its private keys, public keys and certificates, one\n"
-	"per line: type, kind (ec-p384, rsa-3072, ...), label and the object's pkcs11: URI (the key\n"
-	"URI to give other offca commands is the type=private one). --no-login lists public objects\n"
-	"only, without a PIN.\n";
-
-enum {
-	OPT_MODULE = 1000, OPT_JSON, OPT_TOKEN, OPT_LABEL, OPT_TYPE, OPT_PINFILE, OPT_TIMEOUT, OPT_SELFTEST,
-	OPT_NOLOGIN
-};
-
-static const struct option long_opts[] = {
-	{"module", required_argument, NULL, OPT_MODULE},     {"json", no_argument, NULL, OPT_JSON},
-	{"token", required_argument, NULL, OPT_TOKEN},       {"label", required_argument, NULL, OPT_LABEL},
-	{"type", required_argument, NULL, OPT_TYPE},         {"pin-file", required_argument, NULL, OPT_PINFILE},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},   {"selftest", no_argument, NULL, OPT_SELFTEST},
-	{"no-login", no_argument, NULL, OPT_NOLOGIN},
-	{NULL, 0, NULL, 0},
-};
-
-struct opts {
-	const char *module, *token, *label, *type, *pin_file, *timeout;
-	int json, selftest, no_login;
-};
-
-/* Parse options; allowed is a string of the OPT_* codes this subcommand takes. Returns 0 or exit code. */
-static int parse(const char *cmd, int argc, char **argv, const int *allowed, struct opts *o)
-{
-	int c, li = 0;
-
-	memset(o, 0, sizeof(*o));
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", long_opts, &li)) != -1) {
-		int ok = 0;
-
-		for (const int *a = allowed; *a != 0; a++)
-			ok |= *a == c;
-		if (c == ':')
-			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-		if (c == '?')
-			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-		if (!ok)
-			return cli_usage_error(cmd, "option '--%s' does not apply to %s", long_opts[li].name, cmd);
-		switch (c) {
-		case OPT_MODULE: o->module = optarg; break;
-		case OPT_JSON: o->json = 1; break;
-		case OPT_TOKEN: o->token = optarg; break;
-		case OPT_LABEL: o->label = optarg; break;
-		case OPT_TYPE: o->type = optarg; break;
-		case OPT_PINFILE: o->pin_file = optarg; break;
-		case OPT_TIMEOUT: o->timeout = optarg; break;
-		case OPT_SELFTEST: o->selftest = 1; break;
-		case OPT_NOLOGIN: o->no_login = 1; break;
-		default: break;
-		}
-	}
-	return 0;
-}
 
 static const char *flags_text(const tok_info *t, char *buf, size_t cap)
 {
@@ -145,23 +40,14 @@ static int print_json(const char *module, const tok_info *v, size_t n)
 {
 	json_t *root = json_pack("{s:s,s:[]}", "module", module, "slots");
 	json_t *arr = root != NULL ? json_object_get(root, "slots") : NULL;
-	char *text = NULL;
 
 	for (size_t i = 0; arr != NULL && i < n; i++)
 		json_array_append_new(arr, slot_json(&v[i]));
-	text = root != NULL ? json_dumps(root, JSON_INDENT(2)) : NULL;
-	json_decref(root);
-	if (text == NULL)
-		return cli_fail(ut_err(OFFCA_E_NOMEM, "out of memory writing JSON"));
-	printf("%s\n", text);
-	free(text);
-	return 0;
+	return cli_json_print(root);
 }
 
-static int cmd_list(int argc, char **argv)
+static int run_list(const cli_cmd *cmd, cli_args *a)
 {
-	static const int allowed[] = {OPT_MODULE, OPT_JSON, 0};
-	struct opts o;
 	char module[PATH_MAX], flags[128];
 	tok_ctx *ctx = NULL;
 	tok_info *v = NULL;
@@ -169,16 +55,8 @@ static int cmd_list(int argc, char **argv)
 	offca_rc rc;
 	int ex;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(list_help, stdout);
-		return 0;
-	}
-	ex = parse("token list", argc, argv, allowed, &o);
-	if (ex != 0)
-		return ex;
-	if (optind < argc)
-		return cli_usage_error("token list", "unexpected argument '%s'", argv[optind]);
-	rc = tok_module_resolve(o.module, NULL, module, sizeof(module));
+	(void)cmd;
+	rc = tok_module_resolve(cli_str(a, "module"), NULL, module, sizeof(module));
 	if (rc == OFFCA_OK)
 		rc = tok_ctx_open(module, &ctx);
 	if (rc == OFFCA_OK)
@@ -187,9 +65,10 @@ static int cmd_list(int argc, char **argv)
 		tok_ctx_free(ctx);
 		return cli_fail(rc);
 	}
-	if (o.json) {
+	if (cli_flag(a, "json")) {
 		ex = print_json(module, v, n);
 	} else {
+		ex = 0;
 		printf("module: %s\n", module);
 		if (n == 0)
 			printf("(no slots: no reader or token attached%s)\n",
@@ -210,32 +89,18 @@ static int cmd_list(int argc, char **argv)
 	return ex;
 }
 
-static int cmd_keygen(int argc, char **argv)
+static int run_keygen(const cli_cmd *cmd, cli_args *a)
 {
-	static const int allowed[] = {OPT_MODULE, OPT_TOKEN, OPT_LABEL, OPT_TYPE, OPT_PINFILE, 0};
-	struct opts o;
 	tok_pin_opts pin = {0};
 	tok_keytype type;
 	char *uri = NULL;
 	offca_rc rc;
-	int ex;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(keygen_help, stdout);
-		return 0;
-	}
-	ex = parse("token keygen", argc, argv, allowed, &o);
-	if (ex != 0)
-		return ex;
-	if (optind < argc)
-		return cli_usage_error("token keygen", "unexpected argument '%s'", argv[optind]);
-	if (o.token == NULL || o.label == NULL || o.type == NULL)
-		return cli_usage_error("token keygen", "--token, --label and --type are required");
-	rc = tok_keytype_parse(o.type, &type);
+	rc = tok_keytype_parse(cli_str(a, "type"), &type);
 	if (rc != OFFCA_OK)
-		return cli_usage_error("token keygen", "%s", ut_err_msg());
-	pin.pin_file = o.pin_file;
-	rc = tok_keygen(o.module, o.token, o.label, type, &pin, &uri);
+		return cli_usage_error(cmd->name, "%s", ut_err_msg());
+	pin.pin_file = cli_str(a, "pin-file");
+	rc = tok_keygen(cli_str(a, "module"), cli_str(a, "token"), cli_str(a, "label"), type, &pin, &uri);
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	printf("%s\n", uri);
@@ -246,37 +111,21 @@ static int cmd_keygen(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_wait(int argc, char **argv)
+static int run_wait(const cli_cmd *cmd, cli_args *args)
 {
-	static const int allowed[] = {OPT_MODULE, OPT_TOKEN, OPT_TIMEOUT, 0};
-	struct opts o;
+	const char *token = cli_str(args, "token");
+	unsigned long t = (unsigned long)cli_num(args, "timeout", 0);
 	tok_arrival a;
-	unsigned long t = 0;
-	char *end = NULL;
 	offca_rc rc;
-	int ex;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(wait_help, stdout);
-		return 0;
-	}
-	ex = parse("token wait", argc, argv, allowed, &o);
-	if (ex != 0)
-		return ex;
-	if (optind < argc)
-		return cli_usage_error("token wait", "unexpected argument '%s'", argv[optind]);
-	if (o.timeout != NULL) {
-		t = strtoul(o.timeout, &end, 10);
-		if (o.timeout[0] < '0' || o.timeout[0] > '9' || *end != '\0' || t > 86400UL * 366)
-			return cli_usage_error("token wait", "--timeout must be a number of seconds");
-	}
-	rc = tok_wait(o.module, o.token, (unsigned)t, &a);
+	(void)cmd;
+	rc = tok_wait(cli_str(args, "module"), token, (unsigned)t, &a);
 	if (rc == OFFCA_E_TIMEOUT) {
 		char msg[512];
 
 		snprintf(msg, sizeof(msg), "%s", ut_err_msg());
-		rc = ut_err(rc, "%s (--timeout %lu s%s%s)", msg, t, o.token != NULL ? "; waiting for " : "",
-			    o.token != NULL ? o.token : "");
+		rc = ut_err(rc, "%s (--timeout %lu s%s%s)", msg, t, token != NULL ? "; waiting for " : "",
+			    token != NULL ? token : "");
 	}
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
@@ -286,35 +135,29 @@ static int cmd_wait(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_show_key(int argc, char **argv)
+static int run_show_key(const cli_cmd *cmd, cli_args *a)
 {
-	static const int allowed[] = {OPT_MODULE, OPT_PINFILE, OPT_SELFTEST, 0};
-	struct opts o;
+	int selftest = cli_flag(a, "selftest");
 	tok_pin_opts pin = {0};
 	tok_key *key = NULL;
 	char *pem = NULL, *fp = NULL;
 	offca_rc rc;
 	int ex;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(show_help, stdout);
-		return 0;
-	}
-	ex = parse("token show-key", argc, argv, allowed, &o);
-	if (ex != 0)
-		return ex;
-	if (optind + 1 != argc)
-		return cli_usage_error("token show-key", "expected exactly one key URI");
-	pin.pin_file = o.pin_file;
-	rc = tok_key_open(o.module, argv[optind], &pin, &key);
-	if (rc == OFFCA_OK && o.selftest)
+	(void)cmd;
+	pin.pin_file = cli_str(a, "pin-file");
+	rc = tok_key_open(cli_str(a, "module"), a->pos[0], &pin, &key);
+	if (rc == OFFCA_OK && selftest)
 		rc = tok_key_selftest(key);
 	if (rc == OFFCA_OK)
 		rc = tok_pubkey_pem(tok_key_public(key), &pem);
 	if (rc == OFFCA_OK)
 		rc = tok_pubkey_fingerprint(tok_key_public(key), &fp);
-	if (rc == OFFCA_OK) {
-		printf("uri: %s\nsha256: %s\n%s%s", tok_key_uri(key), fp, o.selftest ? "selftest: ok\n" : "", pem);
+	if (rc == OFFCA_OK && cli_flag(a, "json")) {
+		ex = cli_json_print(json_pack("{s:s,s:s,s:b,s:s}", "uri", tok_key_uri(key), "sha256", fp, "selftest", selftest,
+					      "pem", pem));
+	} else if (rc == OFFCA_OK) {
+		printf("uri: %s\nsha256: %s\n%s%s", tok_key_uri(key), fp, selftest ? "selftest: ok\n" : "", pem);
 		ex = 0;
 	} else {
 		ex = cli_fail(rc);
@@ -325,56 +168,129 @@ static int cmd_show_key(int argc, char **argv)
 	return ex;
 }
 
-static int cmd_objects(int argc, char **argv)
+static int run_objects(const cli_cmd *cmd, cli_args *a)
 {
-	static const int allowed[] = {OPT_MODULE, OPT_TOKEN, OPT_PINFILE, OPT_NOLOGIN, 0};
-	struct opts o;
 	tok_pin_opts pin = {0};
 	tok_object *v = NULL;
+	json_t *arr = cli_flag(a, "json") ? json_array() : NULL;
 	size_t n = 0;
 	offca_rc rc;
-	int ex;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(objects_help, stdout);
-		return 0;
-	}
-	ex = parse("token objects", argc, argv, allowed, &o);
-	if (ex != 0)
-		return ex;
-	if (optind < argc)
-		return cli_usage_error("token objects", "unexpected argument '%s'", argv[optind]);
-	if (o.token == NULL)
-		return cli_usage_error("token objects", "--token is required");
-	pin.pin_file = o.pin_file;
-	rc = tok_objects(o.module, o.token, o.no_login ? NULL : &pin, &v, &n);
-	if (rc != OFFCA_OK)
+	(void)cmd;
+	pin.pin_file = cli_str(a, "pin-file");
+	rc = tok_objects(cli_str(a, "module"), cli_str(a, "token"), cli_flag(a, "no-login") ? NULL : &pin, &v, &n);
+	if (rc != OFFCA_OK) {
+		json_decref(arr);
 		return cli_fail(rc);
-	for (size_t i = 0; i < n; i++)
-		printf("%-7s %-9s %-20s %s\n", v[i].type, v[i].kind, v[i].label[0] ? v[i].label : "-", v[i].uri);
-	free(v);
-	return 0;
-}
-
-int cli_cmd_token(int argc, char **argv)
-{
-	const char *sub = argc > 1 ? argv[1] : NULL;
-
-	if (sub == NULL)
-		return cli_usage_error("token", "missing subcommand: list, keygen, wait, show-key or objects");
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
-		fputs(usage_text, stdout);
-		return 0;
 	}
-	if (strcmp(sub, "list") == 0)
-		return cmd_list(argc - 1, argv + 1);
-	if (strcmp(sub, "keygen") == 0)
-		return cmd_keygen(argc - 1, argv + 1);
-	if (strcmp(sub, "wait") == 0)
-		return cmd_wait(argc - 1, argv + 1);
-	if (strcmp(sub, "show-key") == 0)
-		return cmd_show_key(argc - 1, argv + 1);
-	if (strcmp(sub, "objects") == 0)
-		return cmd_objects(argc - 1, argv + 1);
-	return cli_usage_error("token", "unknown subcommand '%s'", sub);
+	for (size_t i = 0; i < n; i++) {
+		if (arr != NULL)
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "type", v[i].type, "kind", v[i].kind, "label",
+							     v[i].label, "uri", v[i].uri));
+		else
+			printf("%-7s %-9s %-20s %s\n", v[i].type, v[i].kind, v[i].label[0] ? v[i].label : "-", v[i].uri);
+	}
+	free(v);
+	return arr != NULL ? cli_json_print(arr) : 0;
 }
+
+static const char *const key_types[] = {"ec-p256", "ec-p384", "rsa-3072", "rsa-4096", "ed25519", NULL};
+
+static const cli_opt list_opts[] = {CLI_OPT_MODULE, CLI_OPT_JSON, CLI_END};
+
+static const cli_opt keygen_opts[] = {
+	CLI_O("token", CLI_STR, "URI", "the token (pkcs11:token=root-ca)", .flags = CLI_REQUIRED),
+	CLI_O("label", CLI_STR, "NAME", "the new key's label (an existing one is never replaced)", .flags = CLI_REQUIRED),
+	CLI_O("type", CLI_ENUM, NULL, "the key type", .flags = CLI_REQUIRED,
+	      .values = key_types),
+	CLI_OPT_PIN_FILE,
+	CLI_OPT_MODULE,
+	CLI_END};
+
+static const cli_opt wait_opts[] = {
+	CLI_O("timeout", CLI_NUM, "SECONDS", "give up after SECONDS (0, the default: wait forever)", .lo = 0,
+	      .hi = 86400L * 366),
+	CLI_O("token", CLI_STR, "URI", "wait for this token only"),
+	CLI_OPT_MODULE,
+	CLI_END};
+
+static const cli_opt show_opts[] = {
+	CLI_OPT_PIN_FILE,
+	CLI_OPT_MODULE,
+	CLI_O("selftest", CLI_FLAG, NULL, "also sign a random message on the token and verify it"),
+	CLI_OPT_JSON,
+	CLI_END};
+
+static const cli_opt objects_opts[] = {
+	CLI_O("token", CLI_STR, "URI", "the token", .flags = CLI_REQUIRED),
+	CLI_OPT_PIN_FILE,
+	CLI_O("no-login", CLI_FLAG, NULL, "public objects only, without a PIN"),
+	CLI_OPT_MODULE,
+	CLI_OPT_JSON,
+	CLI_END};
+
+static const cli_cmd list_cmd = {
+	.name = "token list",
+	.summary = "list the module's slots and tokens (label, serial, flags)",
+	.opts = list_opts,
+	.max_pos = 0,
+	.details = "List every slot of the PKCS#11 module with its token: label, serial, manufacturer, model\n"
+		   "and flags (login required, PIN count low / final try / locked, protected authentication\n"
+		   "path). --json prints {\"module\": PATH, \"slots\": [...]} for scripts. No login needed.\n",
+	.run = run_list,
+};
+
+static const cli_cmd keygen_cmd = {
+	.name = "token keygen",
+	.summary = "generate a non-extractable key pair on a token; prints its pkcs11: URI",
+	.opts = keygen_opts,
+	.max_pos = 0,
+	.details = "The private key is CKA_SENSITIVE, not extractable, CKA_PRIVATE and on the token, with a random\n"
+		   "16-byte CKA_ID (ed25519 where the token supports it; offca cannot yet sign certificates with\n"
+		   "Ed25519 token keys).\n",
+	.run = run_keygen,
+};
+
+static const cli_cmd wait_cmd = {
+	.name = "token wait",
+	.summary = "wait until a token or smart card is present; prints the reader/token",
+	.opts = wait_opts,
+	.max_pos = 0,
+	.details = "Already present: return at once. With the OpenSC module this sleeps on pcsc-lite reader events;\n"
+		   "other modules are polled once a second. On timeout the exit code is non-zero.\n",
+	.run = run_wait,
+};
+
+static const cli_cmd show_cmd = {
+	.name = "token show-key",
+	.summary = "log in, print the key's public key (PEM) and SHA-256 SPKI fingerprint",
+	.operands = "URI",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = show_opts,
+	.details = "Prints the key's canonical pkcs11: URI, its public key as PEM and the SHA-256 fingerprint of\n"
+		   "its SubjectPublicKeyInfo (what a key ceremony records).\n",
+	.run = run_show_key,
+};
+
+static const cli_cmd objects_cmd = {
+	.name = "token objects",
+	.summary = "list the keys and certificates on a token with their pkcs11: URIs",
+	.opts = objects_opts,
+	.max_pos = 0,
+	.details = "One per line: type, kind (ec-p384, rsa-3072, ...), label and the object's pkcs11: URI (the key\n"
+		   "URI to give other offca commands is the type=private one).\n",
+	.run = run_objects,
+};
+
+static const cli_cmd *const token_subs[] = {&list_cmd, &keygen_cmd, &wait_cmd, &show_cmd, &objects_cmd, NULL};
+
+const cli_cmd cli_token_cmd = {
+	.name = "token",
+	.summary = "list tokens, generate keys on a token, wait for a token",
+	.details = "Work with PKCS#11 tokens (SoftHSM2, smart cards and YubiKeys through OpenSC, HSMs).\n"
+		   "The module is --module PATH, else the URI's module-path=, else $OFFCA_PKCS11_MODULE, else\n"
+		   "the installed SoftHSM2 or OpenSC module. PINs come from --pin-file F, the URI's\n"
+		   "pin-source=file:..., or a no-echo prompt; never from the command line. See docs/token.md.\n",
+	.subs = token_subs,
+};

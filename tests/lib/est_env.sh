@@ -29,7 +29,11 @@ est_ca() {
   "$OFFCA" ca intermediate --key "pkcs11:token=ca;object=int;type=private" --subject "CN=EST Test Int" --days 200 \
     --pin-file "$T/ca.pin" --out "$T/int.pem" >/dev/null || fail "offca ca intermediate"
   cat "$T/int.pem" "$T/root.pem" > "$T/chain.pem"
-  ROOT_FP=$(openssl x509 -in "$T/root.pem" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :)
+  # the fingerprint as offca ca show --bootstrap prints it (what offca-agent --root-sha256 takes);
+  # it must be the SHA-256 openssl computes
+  ROOT_FP=$("$OFFCA" ca show root --bootstrap | sed -n 's/^fingerprint: //p')
+  [ "$ROOT_FP" = "$(openssl x509 -in "$T/root.pem" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)" ] \
+    || fail "offca ca show root --bootstrap: fingerprint '$ROOT_FP' is not the root's SHA-256"
   # the gateway's TLS certificate, from the same CA (the agent trusts nothing else)
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/gw.key" -subj "/CN=localhost" \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -out "$T/gw.csr" 2>/dev/null || fail "gateway CSR"

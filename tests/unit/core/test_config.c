@@ -65,6 +65,39 @@ static void test_overrides(void **state)
 	ca_config_free(cfg);
 }
 
+/* renew_before_days: default 30, per issuer (inherited from defaults), per profile over it. */
+static void test_renew_before(void **state)
+{
+	const char *t = "{\"version\":1,\"defaults\":{\"renew_before_days\":20},\"issuers\":{\"int-1\":"
+			"{\"renew_before_days_by_profile\":{\"mtls\":5}},\"int-2\":{\"renew_before_days\":45}}}";
+	const char *bad[] = {
+		"{\"version\":1,\"defaults\":{\"renew_before_days\":0}}",
+		"{\"version\":1,\"defaults\":{\"renew_before_days\":\"30\"}}",
+		"{\"version\":1,\"defaults\":{\"renew_before_days_by_profile\":{\"web\":3}}}",
+		"{\"version\":1,\"defaults\":{\"renew_before_days_by_profile\":[3]}}",
+		"{\"version\":1,\"defaults\":{\"renew_before_days_by_profile\":{\"server\":4000}}}",
+	};
+	ca_config *cfg = NULL;
+	ca_issuer_cfg d;
+
+	(void)state;
+	ca_config_defaults(&d);
+	assert_int_equal(ca_config_renew_before(&d, "server"), 30);
+	assert_int_equal(ca_config_parse(t, strlen(t), &cfg), OFFCA_OK);
+	assert_int_equal(ca_config_renew_before(ca_config_issuer(cfg, NULL), "server"), 20);
+	assert_int_equal(ca_config_renew_before(ca_config_issuer(cfg, "int-1"), "server"), 20);
+	assert_int_equal(ca_config_renew_before(ca_config_issuer(cfg, "int-1"), "mtls"), 5);
+	assert_int_equal(ca_config_renew_before(ca_config_issuer(cfg, "int-1"), "no-such-profile"), 20);
+	assert_int_equal(ca_config_renew_before(ca_config_issuer(cfg, "int-2"), "mtls"), 45);
+	ca_config_free(cfg);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cfg = NULL;
+		assert_int_equal(ca_config_parse(bad[i], strlen(bad[i]), &cfg), OFFCA_E_PARSE);
+		assert_non_null(strstr(ut_err_msg(), "defaults.renew_before_days"));
+		assert_null(cfg);
+	}
+}
+
 static void test_transfer(void **state)
 {
 	const char *on = "{\"version\":1,\"defaults\":{\"transfer\":{\"require_signed\":true}}}";
@@ -116,6 +149,7 @@ int main(void)
 		cmocka_unit_test(test_default_roundtrip),
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_transfer),
+		cmocka_unit_test(test_renew_before),
 		cmocka_unit_test(test_strict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
