@@ -109,6 +109,14 @@ pass "a tampered export fails openssl cms -verify"
 openssl cms -verify -binary -inform DER -in "$T/e2.sig" -content "$T/e2.json" -CAfile "$T/op.pem" -purpose any \
   -out /dev/null 2>/dev/null || fail "operator signature does not verify"
 pass "export signed by an operator key (--sign-key-file, --signer-cert, --sig) verifies"
+"$OFFCA" inventory export --out "$T/e4.json" --sign-key-file "$T/op.key" --signer-cert "$T/op.pem" \
+  --pin-file "$T/op.pass" --json > "$T/e4.out" || fail "export --json"
+python3 - "$T/e4.out" "$(sha256sum "$T/e4.json" | cut -d' ' -f1)" <<'PY' || fail "export --json output"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["sha256"] == sys.argv[2] and d["certificates"] == 5 and d["pendingCsrs"] == 2, d
+PY
+pass "inventory export --json: the summary with the export's SHA-256"
 
 # ---- refusals leave nothing behind and never overwrite ----
 H1B=$(sha256sum "$T/e1.json" "$T/e1.json.p7s")
@@ -131,5 +139,5 @@ ls "$T"/e3.json* "$T"/*.tmp.* 2>/dev/null && fail "a refused export left files"
 pass "refusals: nothing overwritten, nothing half-written"
 
 # ---- no secret in any export ----
-no_secrets "$T/e1.json" "$T/e1.json.p7s" "$T/e2.json" "$T/e2.sig"
+no_secrets "$T/e1.json" "$T/e1.json.p7s" "$T/e2.json" "$T/e2.sig" "$T/e4.json" "$T/e4.json.p7s"
 pass "no export holds a PIN, passphrase, private key, pin-source or key URI ($(secrets | sort -u | grep -c .) secrets checked)"

@@ -56,6 +56,14 @@ check_values() {
 check_values "$P"
 pass "offca.prom holds the store's values (notAfter, notBefore, expired, revoked, CRL times, pending)"
 
+# --json and --home (instead of $OFFCA_HOME)
+env -u OFFCA_HOME "$OFFCA" metrics --home "$H" --textfile "$D" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["path"].endswith("/offca.prom") and d["certificates"] == 5 and d["revoked"] == 1, d
+assert d["pendingCsrs"] == 2 and d["crls"] == 1 and d["series"] == 5, d' || fail "metrics --json"
+pass "metrics --json --home"
+
 # ---- served by node_exporter's textfile collector ----
 PORT=$(mon_port)
 prometheus-node-exporter --web.listen-address="127.0.0.1:$PORT" --collector.disable-defaults --collector.textfile \

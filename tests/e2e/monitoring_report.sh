@@ -91,6 +91,12 @@ print(f"rows: {len(p.rows)}, checkpoints {len(cps)}")
 PY
 pass "Chromium renders the report: screenshot, and the DOM holds the summary, hierarchy, revocation, CRLs, pending, timeline and checkpoint rows"
 
+env -u OFFCA_HOME "$OFFCA" report --home "$H" --html "$T/r2.html" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["certificates"] == 7 and d["revoked"] == 1 and d["pendingCsrs"] == 2, d' || fail "report --json --home"
+pass "report --json --home"
+
 # ---- scale: 1,000 and 100,000 certificates ----
 "$SEED" --seed "$H" 993 > /dev/null   # 7 + 993 = 1000
 "$OFFCA" report --html "$T/r1k.html" | grep -q "1000 certificates" || fail "report of 1,000"
