@@ -36,7 +36,7 @@ static int put_json(FILE *f, json_t *j)
 static json_t *cert_json(const ca_cert_record *r, int64_t now)
 {
 	char hex[2 * CA_SERIAL_LEN + 1], nb[32], na[32], ra[32];
-	char *fp = ut_hex(r->sha256, 32);
+	char *fp = ut_hex_colon(r->sha256, 32); /* as list --json and openssl -fingerprint */
 	json_t *j = NULL, *sans = json_array();
 
 	for (size_t i = 0; sans != NULL && i < r->n_sans; i++)
@@ -74,7 +74,7 @@ static int on_cert(void *arg, const ca_cert_record *r)
 static json_t *issuer_json(const inv_issuer *x)
 {
 	char nb[32], na[32], tu[32], nu[32];
-	char *fp = ut_hex(x->sha256, 32);
+	char *fp = ut_hex_colon(x->sha256, 32);
 	json_t *j, *crl = json_null();
 
 	inv_time(x->not_before, nb, sizeof(nb));

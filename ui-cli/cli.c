@@ -104,3 +104,19 @@ offca_rc cli_out_dir(const char *dir)
 	}
 	return OFFCA_OK;
 }
+
+offca_rc cli_p12_passphrase(const char *file, char *buf, size_t cap)
+{
+	char again[UT_MAX_SECRET];
+	offca_rc rc;
+
+	if (file != NULL)
+		return ut_secret_from_file(file, 1, buf, cap);
+	if ((rc = ut_secret_prompt("PKCS#12 passphrase: ", buf, cap)) != OFFCA_OK)
+		return rc;
+	rc = ut_secret_prompt("PKCS#12 passphrase (again): ", again, sizeof(again));
+	if (rc == OFFCA_OK && strcmp(buf, again) != 0)
+		rc = ut_err(OFFCA_E_USAGE, "the passphrases differ");
+	ut_memzero(again, sizeof(again));
+	return rc;
+}

@@ -1,7 +1,8 @@
 /*
  * cli.h - shared pieces of the offca command line (prefix cli_).
- * Each command group lives in its own cmd_<group>.c and is dispatched from main.c.
- * A command function gets argv with argv[0] = the command name and returns the process exit code.
+ * Each command group lives in its own cmd_<group>.c as a descriptor (cli_opt.h) listed in main.c;
+ * cli_run() parses its argv, a handler gets the parsed arguments and returns the exit code and
+ * opens what it needs through cli_session.h.
  * Only this module prints errors and chooses exit codes (docs/exit-codes.md).
  */
 #ifndef OFFCA_CLI_H
@@ -14,6 +15,8 @@
 
 #include "offca/err.h"
 
+/* An argv-level handler (argv[0] = the command name): cli_entry.fn, for a command without a
+   descriptor (none today). */
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 
 /* Commands declared as descriptors (cli_opt.h), listed in main.c's cli_commands[]. */
@@ -29,6 +32,9 @@ extern const struct cli_cmd cli_crl_cmd;                               /* cmd_cr
 extern const struct cli_cmd cli_pending_cmd;                           /* cmd_pending.c: list|show|drop */
 extern const struct cli_cmd cli_token_cmd;                             /* cmd_token.c */
 extern const struct cli_cmd cli_bundle_cmd;                            /* cmd_bundle.c */
+extern const struct cli_cmd cli_qr_cmd;                                /* cmd_qr.c, cmd_qr_decode.c */
+extern const struct cli_cmd cli_ceremony_cmd;                          /* cmd_ceremony.c */
+extern const struct cli_cmd cli_backup_cmd, cli_restore_cmd;           /* cmd_backup.c */
 extern const struct cli_cmd cli_metrics_cmd;                           /* cmd_metrics.c */
 extern const struct cli_cmd cli_inventory_cmd;                         /* cmd_inventory_export.c: export */
 extern const struct cli_cmd cli_report_cmd;                            /* cmd_report.c */
@@ -38,13 +44,6 @@ extern const struct cli_cmd cli_report_cmd;                            /* cmd_re
 typedef struct ca_inv_counts ca_inv_counts;
 int cli_inv_counts_json(const char *path, const char *sha256, const ca_inv_counts *c);
 
-/* Commands not converted yet: argv-level handlers. */
-
-/* Command groups (one file each). */
-int cli_cmd_qr(int argc, char **argv);       /* cmd_qr.c: qr encode|show; cmd_qr_decode.c: decode|scan */
-int cli_cmd_ceremony(int argc, char **argv); /* cmd_ceremony.c: ceremony run|verify|print */
-int cli_cmd_backup(int argc, char **argv);   /* cmd_backup.c */
-int cli_cmd_restore(int argc, char **argv);  /* cmd_backup.c */
 
 /* SIGSEGV/SIGBUS inside a CA store's map and LMDB assertions: one line "the store is damaged:
    see offca restore" and exit 19 (cli_fault.c). Other faults keep their disposition. */
@@ -111,6 +110,10 @@ offca_rc cli_checkpoint(struct ca_signer *s, struct ca_store *st, char *msg, siz
  * is there), those of ut_mkdir_p (the detail names the directory).
  */
 offca_rc cli_out_dir(const char *dir);
+
+/* A PKCS#12 passphrase: the first line of file (0600), else a no-echo prompt, asked twice.
+   Errors: OFFCA_E_USAGE (they differ), those of ut_secret_from_file / ut_secret_prompt. */
+offca_rc cli_p12_passphrase(const char *file, char *buf, size_t cap);
 
 /* Format a Unix time as RFC 3339 UTC ("2026-11-25T14:52:00Z"); "@<seconds>" if it cannot. */
 void cli_fmt_time(int64_t t, char *buf, size_t cap);

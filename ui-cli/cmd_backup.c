@@ -1,7 +1,7 @@
 /* cmd_backup.c - offca backup DEST and offca restore SRC [--force] (docs/store.md). */
 #include "cli.h"
+#include "cli_opt.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -10,69 +10,26 @@
 #include "offca/store.h"
 #include "offca/util.h"
 
-static const char backup_usage[] =
-	"usage: offca backup DEST [--home DIR]\n"
-	"\n"
-	"Copy the CA home into DEST, a new directory: a compacted, consistent copy of the store (one\n"
-	"read transaction; the home lock keeps every writer out), config.json, outbox/ and every other\n"
-	"file of the home. DEST is never overwritten. The copy is written under a temporary name,\n"
-	"fsynced, opened and checked (audit chain, records against the log), then named DEST.\n"
-	"Works on a full disk of the home (it only reads there). Restore with 'offca restore DEST'.\n";
-
-static const char restore_usage[] =
-	"usage: offca restore SRC [--force] [--home DIR]\n"
-	"\n"
-	"Put the backup SRC (made by 'offca backup') back as the CA home's content. SRC is checked\n"
-	"first (audit chain, records against the log) and refused if it does not verify. A home whose\n"
-	"store opens and verifies is healthy: restoring over it needs --force (it loses every change\n"
-	"made after the backup). The new content is copied and checked inside the home, then swapped\n"
-	"in (the store first, each entry in one atomic step); the previous store and config are kept\n"
-	"in HOME/.restore-old-<time>-<pid>. A missing home is created.\n"
-	"\n"
-	"  --force           replace a healthy store too\n";
-
-/* [--home DIR] [--force when force != NULL] and exactly one operand. 0 or a printed usage error. */
-static int parse(const char *cmd, int argc, char **argv, const char **home, int *force, const char **arg)
+/* The one operand: a directory path, not empty. 0 or a printed usage error. */
+static int dir_operand(const cli_cmd *cmd, const cli_args *a, const char **arg)
 {
-	static const struct option opts[] = {
-		{"home", required_argument, NULL, 'H'}, {"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
-	int c;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c == 'H')
-			*home = optarg;
-		else if (c == 'f' && force != NULL)
-			*force = 1;
-		else if (c == ':')
-			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-		else
-			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-	}
-	if (argc - optind != 1)
-		return cli_usage_error(cmd, "give exactly one %s directory", force ? "SRC" : "DEST");
-	*arg = argv[optind];
+	*arg = a->pos[0];
 	if ((*arg)[0] == '\0')
-		return cli_usage_error(cmd, "an empty path is not a directory");
+		return cli_usage_error(cmd->name, "an empty path is not a directory");
 	return 0;
 }
 
-int cli_cmd_backup(int argc, char **argv)
+static int run_backup(const cli_cmd *cmd, cli_args *a)
 {
-	const char *home_opt = NULL, *home, *dest = NULL;
+	const char *home, *dest = NULL;
 	ca_store *st = NULL;
 	ca_backup_info info;
 	offca_rc rc;
 	int r;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(backup_usage, stdout);
-		return 0;
-	}
-	if ((r = parse("backup", argc, argv, &home_opt, NULL, &dest)) != 0)
+	if ((r = dir_operand(cmd, a, &dest)) != 0)
 		return r;
-	if ((home = cli_home(home_opt)) == NULL)
+	if ((home = cli_home(cli_str(a, "home"))) == NULL)
 		return cli_fail(OFFCA_E_USAGE);
 	rc = ca_store_open_ro(home, &st);
 	if (rc == OFFCA_OK)
@@ -118,21 +75,17 @@ static int home_healthy(const char *home, ca_backup_info *info)
 	return pid > 0 && got == (ssize_t)sizeof(*info) && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-int cli_cmd_restore(int argc, char **argv)
+static int run_restore(const cli_cmd *cmd, cli_args *a)
 {
-	const char *home_opt = NULL, *home, *src = NULL;
+	const char *home, *src = NULL;
 	ca_backup_info info, cur;
 	char aside[4200];
 	offca_rc rc;
-	int r, force = 0, fd = -1;
+	int r, force = cli_flag(a, "force"), fd = -1;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(restore_usage, stdout);
-		return 0;
-	}
-	if ((r = parse("restore", argc, argv, &home_opt, &force, &src)) != 0)
+	if ((r = dir_operand(cmd, a, &src)) != 0)
 		return r;
-	if ((home = cli_home(home_opt)) == NULL)
+	if ((home = cli_home(cli_str(a, "home"))) == NULL)
 		return cli_fail(OFFCA_E_USAGE);
 	if (snprintf(aside, sizeof(aside), "%s/store/data.mdb", src) >= (int)sizeof(aside) ||
 	    ut_path_exists(aside) != OFFCA_OK)
@@ -157,3 +110,40 @@ int cli_cmd_restore(int argc, char **argv)
 	       home, src, (unsigned long long)info.entries, info.certs, info.revoked, aside);
 	return 0;
 }
+
+static const cli_opt backup_opts[] = {CLI_OPT_HOME, CLI_END};
+static const cli_opt restore_opts[] = {
+	CLI_O("force", CLI_FLAG, NULL, "replace a healthy store too (it loses every change made after the backup)"),
+	CLI_OPT_HOME,
+	CLI_END};
+
+const cli_cmd cli_backup_cmd = {
+	.name = "backup",
+	.summary = "write a verified, consistent copy of the CA home",
+	.operands = "DEST",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = backup_opts,
+	.details = "Copy the CA home into DEST, a new directory: a compacted, consistent copy of the store (one\n"
+		   "read transaction; the home lock keeps every writer out), config.json, outbox/ and every other\n"
+		   "file of the home. DEST is never overwritten. The copy is written under a temporary name,\n"
+		   "fsynced, opened and checked (audit chain, records against the log), then named DEST.\n"
+		   "Works on a full disk of the home (it only reads there). Restore with 'offca restore DEST'.\n",
+	.run = run_backup,
+};
+
+const cli_cmd cli_restore_cmd = {
+	.name = "restore",
+	.summary = "put a verified backup back (a damaged store's way back)",
+	.operands = "SRC",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = restore_opts,
+	.details = "Put the backup SRC (made by 'offca backup') back as the CA home's content. SRC is checked\n"
+		   "first (audit chain, records against the log) and refused if it does not verify. A home whose\n"
+		   "store opens and verifies is healthy: restoring over it needs --force. The new content is copied\n"
+		   "and checked inside the home, then swapped in (the store first, each entry in one atomic step);\n"
+		   "the previous store and config are kept in HOME/.restore-old-<time>-<pid>. A missing home is\n"
+		   "created.\n",
+	.run = run_restore,
+};

@@ -1,5 +1,7 @@
 /* cmd_ceremony.c - offca ceremony run|validate|verify|print (docs/ceremony-guide.md, docs/ceremony-files.md). */
 #include "cli.h"
+#include "cli_opt.h"
+#include "inventory.h"
 
 #include <dirent.h>
 #include <libgen.h>
@@ -20,50 +22,6 @@ static void on_sigint(int sig)
 {
 	(void)sig;
 	interrupted = 1;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: offca ceremony run FILE [--dry-run] [--answers FILE] [--credentials FILE] [--home DIR] [--no-pdf]\n"
-		"                               [--token-wait SECONDS]\n"
-		"       offca ceremony resume TRANSCRIPT [--file FILE] [--answers FILE] [--credentials FILE]\n"
-		"                                [--home DIR] [--no-pdf] [--token-wait SECONDS]\n"
-		"       offca ceremony validate FILE [--credentials FILE] [--home DIR] [--offline]\n"
-		"       offca ceremony verify TRANSCRIPT (--ca CERT | --no-ca) [--no-outputs]\n"
-		"       offca ceremony print TRANSCRIPT --out FILE.pdf\n"
-		"       offca ceremony review FILE --out FILE.pdf\n\n"
-		"Key ceremonies from a reviewable YAML file (docs/ceremony-files.md; step types: root-key,\n"
-		"root-cert, intermediate-key, intermediate-cert, sign-intermediate-csr, crl, signing-session,\n"
-		"ocsp-responses). See docs/ceremony-guide.md for running one on an air-gapped laptop.\n\n"
-		"run        validate everything (nothing is touched when a problem is found), then walk the\n"
-		"           steps: confirm date and time, the people present, each step (type yes), insert\n"
-		"           tokens, PINs with echo off, quorum approvals; outputs go to the file's output-dir\n"
-		"           (never overwritten) with a hash-chained transcript signed at the end, and its PDF.\n"
-		"           Each token's PIN is asked once per ceremony (again only if a token was missing).\n"
-		"  --dry-run          rehearse on throwaway SoftHSM2 tokens with the same labels (temp dir:\n"
-		"                     the tokens are deleted at the end, the outputs kept for review)\n"
-		"  --answers FILE     answers to the prompts (YAML list, YAML map of prompt id -> answer, or lines)\n"
-		"  --credentials FILE module path and PINs (mode 0600): never in the ceremony file\n"
-		"  --home DIR         the CA home (or $OFFCA_HOME) for the certificate steps\n"
-		"  --no-pdf           do not render transcript.pdf after the run\n"
-		"  --token-wait SEC   how long \"insert token X now\" waits (default 300)\n"
-		"resume     continue an aborted ceremony at its first incomplete step, with the same ceremony\n"
-		"           file (the start entry's; same SHA-256), after the same time and people checks,\n"
-		"           appending to the same transcript (the abort and the resumption are recorded)\n"
-		"validate   report every problem of the file (one line each, naming the field path);\n"
-		"           --offline checks the file and the outputs only (no tokens, no CA home)\n"
-		"verify     check the transcript's hash chain, signatures and that its output files still match;\n"
-		"           --ca CERT also requires a signature by that certificate's key (the trusted root);\n"
-		"           without it verify says the signatures were not checked against a trusted root and\n"
-		"           fails, unless --no-ca says that is intended\n"
-		"print      render the transcript as a printable PDF (QR code of the final hash)\n"
-		"review     before the ceremony: the ceremony file as a PDF for the witnesses, with its SHA-256\n"
-		"           (and QR code) and each step's description and step hash, the values the run screen\n"
-		"           shows for comparison\n\n"
-		"Typing abort at a question, Ctrl-C then abort, three wrong PINs or a pulled token abort: nothing\n"
-		"of the step in progress is released, the transcript ends \"aborted\" and the screen says what\n"
-		"exists and how to resume. Any other answer is asked again. Exit status 0 on success.\n");
 }
 
 static void print_diag(const char *file, const cer_diag *d)
@@ -152,14 +110,14 @@ static void write_pdf(const char *transcript, int aborted)
 		fprintf(stderr, "offca: transcript PDF not written: %s\n", ut_err_msg());
 }
 
-static int cmd_run(int argc, char **argv, int resume)
+static int cmd_run(const cli_cmd *cmd_d, const cli_args *a, int resume)
 {
-	const char *file = NULL, *answers = NULL, *creds_path = NULL, *home_opt = NULL, *transcript = NULL;
-	const char *cmd = resume ? "ceremony resume" : "ceremony run";
+	const char *file = NULL, *answers = cli_str(a, "answers"), *creds_path = cli_str(a, "credentials");
+	const char *home_opt = cli_str(a, "home"), *transcript = NULL;
+	const char *cmd = cmd_d->name;
 	char named[PATH_MAX];
-	int dry = 0, no_pdf = 0, ret;
-	unsigned long wait_s = 0;
-	char *end = NULL;
+	int dry = cli_opt_if(a, "dry-run") != NULL, no_pdf = cli_flag(a, "no-pdf"), ret;
+	unsigned long wait_s = (unsigned long)cli_num(a, "token-wait", 0);
 	cer_credentials *creds = NULL;
 	cer_answers *ans = NULL;
 	cer_diag *diag = NULL;
@@ -168,36 +126,14 @@ static int cmd_run(int argc, char **argv, int resume)
 	struct sigaction sa, old;
 	offca_rc rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--dry-run") == 0)
-			dry = 1;
-		else if (strcmp(argv[i], "--no-pdf") == 0)
-			no_pdf = 1;
-		else if (strcmp(argv[i], "--answers") == 0 && i + 1 < argc)
-			answers = argv[++i];
-		else if (strcmp(argv[i], "--credentials") == 0 && i + 1 < argc)
-			creds_path = argv[++i];
-		else if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
-			home_opt = argv[++i];
-		else if (strcmp(argv[i], "--token-wait") == 0 && i + 1 < argc) {
-			wait_s = strtoul(argv[++i], &end, 10);
-			if (end == NULL || *end != '\0' || wait_s == 0 || wait_s > 86400)
-				return cli_usage_error(cmd, "--token-wait: 1..86400 seconds");
-		} else if (resume && strcmp(argv[i], "--file") == 0 && i + 1 < argc)
-			file = argv[++i];
-		else if (argv[i][0] == '-')
-			return cli_usage_error(cmd, "unknown or incomplete option '%s'", argv[i]);
-		else if (resume && transcript == NULL)
-			transcript = argv[i];
-		else if (!resume && file == NULL)
-			file = argv[i];
-		else
-			return cli_usage_error(cmd, resume ? "one transcript only" : "one ceremony file only");
+	if (resume) {
+		transcript = a->pos[0];
+		file = cli_opt_if(a, "file");
+	} else {
+		file = a->pos[0];
 	}
 	if (resume && transcript == NULL)
 		return cli_usage_error(cmd, "missing the TRANSCRIPT of the aborted ceremony");
-	if (resume && dry)
-		return cli_usage_error(cmd, "a dry run is never resumed: rehearse again from the start");
 	if (resume && file == NULL) {
 		unsigned next = 0;
 		rc = cer_transcript_resume_point(transcript, named, sizeof(named), &next);
@@ -265,32 +201,17 @@ static int cmd_run(int argc, char **argv, int resume)
 	return ret;
 }
 
-static int cmd_validate(int argc, char **argv)
+static int run_validate(const cli_cmd *cmd, cli_args *a)
 {
-	const char *file = NULL, *creds_path = NULL, *home_opt = NULL;
+	const char *file = a->pos[0], *creds_path = cli_str(a, "credentials"), *home_opt = cli_str(a, "home");
 	cer_credentials *creds = NULL;
 	cer_diag *diag = NULL;
 	cer_file *f = NULL;
 	cer_env env;
-	int offline = 0, ret;
+	int offline = cli_flag(a, "offline"), ret;
 	offca_rc rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--offline") == 0)
-			offline = 1;
-		else if (strcmp(argv[i], "--credentials") == 0 && i + 1 < argc)
-			creds_path = argv[++i];
-		else if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
-			home_opt = argv[++i];
-		else if (argv[i][0] == '-')
-			return cli_usage_error("ceremony validate", "unknown or incomplete option '%s'", argv[i]);
-		else if (file == NULL)
-			file = argv[i];
-		else
-			return cli_usage_error("ceremony validate", "one ceremony file only");
-	}
-	if (file == NULL)
-		return cli_usage_error("ceremony validate", "missing the ceremony FILE");
+	(void)cmd;
 	ret = load_creds(creds_path, &creds);
 	if (ret != 0)
 		return ret;
@@ -320,33 +241,46 @@ static int cmd_validate(int argc, char **argv)
 	return ret;
 }
 
-static int cmd_verify(int argc, char **argv)
+static void print_verify(const cer_verify_result *res, const char *ca, int outputs, const char *head)
 {
-	const char *path = NULL, *ca = NULL;
-	int outputs = 1, no_ca = 0;
+	printf("  ceremony   %s\n  status     %s\n  entries    %u\n  signatures %u%s\n  outputs    %u%s\n"
+	       "  head       %s\n",
+	       res->ceremony, res->status, res->entries, res->signatures, ca ? " (including --ca)" : "",
+	       res->outputs_checked, outputs ? " re-hashed, all match" : " (not checked)", head);
+	if (res->resumptions > 0)
+		printf("  resumed    %u time%s after an abort (same ceremony file)\n", res->resumptions,
+		       res->resumptions == 1 ? "" : "s");
+	if (!res->sealed)
+		printf("  warning    entries after the last signature are not covered by any signature\n");
+}
+
+/* docs/json.md's transcript object: what verify checked. */
+static int print_verify_json(const char *path, const char *ca, int outputs, const cer_verify_result *res)
+{
+	char *head = ut_hex(res->head, sizeof(res->head));
+	json_t *j = head == NULL ? NULL
+				 : json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:I,s:s?,s:b,s:I,s:b,s:s}", "file", path, "ceremony",
+					     res->ceremony, "status", res->status, "entries", (json_int_t)res->entries,
+					     "signatures", (json_int_t)res->signatures, "outputsChecked", outputs,
+					     "outputs", (json_int_t)res->outputs_checked, "ca", ca, "trustedRoot",
+					     ca != NULL && res->signatures > 0, "resumptions", (json_int_t)res->resumptions,
+					     "sealed", res->sealed, "head", head);
+
+	free(head);
+	return cli_json_print(j);
+}
+
+static int run_verify(const cli_cmd *cmd, cli_args *a)
+{
+	const char *path = a->pos[0], *ca = cli_str(a, "ca");
+	int outputs = !cli_flag(a, "no-outputs"), no_ca = cli_flag(a, "no-ca"), json = cli_flag(a, "json");
 	X509 *trust = NULL;
 	cer_verify_result res;
 	char dir[PATH_MAX], head[CER_FP_LEN];
 	offca_rc rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--no-outputs") == 0)
-			outputs = 0;
-		else if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
-			ca = argv[++i];
-		else if (strcmp(argv[i], "--no-ca") == 0)
-			no_ca = 1;
-		else if (argv[i][0] == '-')
-			return cli_usage_error("ceremony verify", "unknown or incomplete option '%s'", argv[i]);
-		else if (path == NULL)
-			path = argv[i];
-		else
-			return cli_usage_error("ceremony verify", "one transcript only");
-	}
-	if (path == NULL)
-		return cli_usage_error("ceremony verify", "missing the TRANSCRIPT");
 	if (ca != NULL && no_ca)
-		return cli_usage_error("ceremony verify", "--ca and --no-ca exclude each other");
+		return cli_usage_error(cmd->name, "--ca and --no-ca exclude each other");
 	if (ca != NULL) {
 		unsigned char *buf = NULL;
 		size_t len = 0;
@@ -367,7 +301,11 @@ static int cmd_verify(int argc, char **argv)
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	cer_hex_grouped(res.head, sizeof(res.head), head, sizeof(head));
-	if (res.signatures == 0)
+	if (json && print_verify_json(path, ca, outputs, &res) != 0)
+		return cli_fail(ut_err(OFFCA_E_NOMEM, "out of memory"));
+	if (json)
+		;
+	else if (res.signatures == 0)
 		printf("%s: UNSIGNED: no signature (aborted before any key was open); only the hash chain%s was checked\n",
 		       path, outputs ? " and the output files" : "");
 	else if (ca != NULL)
@@ -375,15 +313,8 @@ static int cmd_verify(int argc, char **argv)
 	else
 		printf("%s: hash chain and signatures consistent, but the signatures were NOT checked against a "
 		       "trusted root (no --ca)\n", path);
-	printf("  ceremony   %s\n  status     %s\n  entries    %u\n  signatures %u%s\n  outputs    %u%s\n"
-	       "  head       %s\n",
-	       res.ceremony, res.status, res.entries, res.signatures, ca ? " (including --ca)" : "",
-	       res.outputs_checked, outputs ? " re-hashed, all match" : " (not checked)", head);
-	if (res.resumptions > 0)
-		printf("  resumed    %u time%s after an abort (same ceremony file)\n", res.resumptions,
-		       res.resumptions == 1 ? "" : "s");
-	if (!res.sealed)
-		printf("  warning    entries after the last signature are not covered by any signature\n");
+	if (!json)
+		print_verify(&res, ca, outputs, head);
 	if (ca == NULL && !no_ca)
 		return cli_fail(ut_err(OFFCA_E_VERIFY, "%s: not checked against a trusted root: give --ca ROOT.pem "
 					"(or --no-ca when only the chain and the transcript's own signatures matter)",
@@ -391,23 +322,12 @@ static int cmd_verify(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_print(int argc, char **argv)
+static int run_print(const cli_cmd *cmd, cli_args *a)
 {
-	const char *path = NULL, *out = NULL;
+	const char *path = a->pos[0], *out = cli_str(a, "out");
 	offca_rc rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
-			out = argv[++i];
-		else if (argv[i][0] == '-')
-			return cli_usage_error("ceremony print", "unknown or incomplete option '%s'", argv[i]);
-		else if (path == NULL)
-			path = argv[i];
-		else
-			return cli_usage_error("ceremony print", "one transcript only");
-	}
-	if (path == NULL || out == NULL)
-		return cli_usage_error("ceremony print", "usage: offca ceremony print TRANSCRIPT --out FILE.pdf");
+	(void)cmd;
 	rc = cer_transcript_pdf(path, out);
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
@@ -415,25 +335,14 @@ static int cmd_print(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_review(int argc, char **argv)
+static int run_review(const cli_cmd *cmd, cli_args *a)
 {
-	const char *path = NULL, *out = NULL;
+	const char *path = a->pos[0], *out = cli_str(a, "out");
 	cer_diag *diag = NULL;
 	offca_rc rc;
 	int ret = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
-			out = argv[++i];
-		else if (argv[i][0] == '-')
-			return cli_usage_error("ceremony review", "unknown or incomplete option '%s'", argv[i]);
-		else if (path == NULL)
-			path = argv[i];
-		else
-			return cli_usage_error("ceremony review", "one ceremony file only");
-	}
-	if (path == NULL || out == NULL)
-		return cli_usage_error("ceremony review", "usage: offca ceremony review FILE --out FILE.pdf");
+	(void)cmd;
 	rc = cer_diag_new(&diag);
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
@@ -450,29 +359,132 @@ static int cmd_review(int argc, char **argv)
 	return ret;
 }
 
-int cli_cmd_ceremony(int argc, char **argv)
+static int run_run(const cli_cmd *cmd, cli_args *a)
 {
-	if (argc < 2)
-		return cli_usage_error("ceremony", "missing subcommand: run, resume, validate, verify, print or review");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	if (cli_wants_help(argc, argv)) {
-		usage(stdout);
-		return 0;
-	}
-	if (strcmp(argv[1], "run") == 0)
-		return cmd_run(argc - 1, argv + 1, 0);
-	if (strcmp(argv[1], "resume") == 0)
-		return cmd_run(argc - 1, argv + 1, 1);
-	if (strcmp(argv[1], "validate") == 0)
-		return cmd_validate(argc - 1, argv + 1);
-	if (strcmp(argv[1], "verify") == 0)
-		return cmd_verify(argc - 1, argv + 1);
-	if (strcmp(argv[1], "print") == 0)
-		return cmd_print(argc - 1, argv + 1);
-	if (strcmp(argv[1], "review") == 0)
-		return cmd_review(argc - 1, argv + 1);
-	return cli_usage_error("ceremony", "unknown subcommand '%s' (run, resume, validate, verify, print, review)", argv[1]);
+	return cmd_run(cmd, a, 0);
 }
+
+static int run_resume(const cli_cmd *cmd, cli_args *a)
+{
+	return cmd_run(cmd, a, 1);
+}
+
+#define CER_ANSWERS CLI_O("answers", CLI_PATH, "FILE", "answers to the prompts (YAML list, YAML map of prompt id -> " \
+			  "answer, or lines)")
+#define CER_CREDS CLI_O("credentials", CLI_SECRET, "FILE", "module path and PINs (mode 0600): never in the ceremony file")
+#define CER_HOME CLI_O("home", CLI_PATH, "DIR", "the CA home (or $OFFCA_HOME) for the certificate steps")
+#define CER_NOPDF CLI_O("no-pdf", CLI_FLAG, NULL, "do not render transcript.pdf after the run")
+#define CER_WAIT CLI_O("token-wait", CLI_NUM, "SECONDS", "how long \"insert token X now\" waits (default 300)", \
+		       .lo = 1, .hi = 86400)
+
+static const cli_opt run_opts[] = {
+	CLI_O("dry-run", CLI_FLAG, NULL, "rehearse on throwaway SoftHSM2 tokens with the same labels (temp dir: the "
+	      "tokens are deleted at the end, the outputs kept for review)"),
+	CER_ANSWERS, CER_CREDS, CER_HOME, CER_NOPDF, CER_WAIT, CLI_END};
+
+static const cli_opt resume_opts[] = {
+	CLI_O("file", CLI_PATH, "FILE", "the ceremony file (default: the one the transcript names; same SHA-256)"),
+	CER_ANSWERS, CER_CREDS, CER_HOME, CER_NOPDF, CER_WAIT, CLI_END};
+
+static const cli_opt validate_opts[] = {
+	CER_CREDS, CER_HOME,
+	CLI_O("offline", CLI_FLAG, NULL, "check the file and the outputs only (no tokens, no CA home)"),
+	CLI_END};
+
+static const cli_opt verify_opts[] = {
+	CLI_O("ca", CLI_PATH, "CERT", "also require a signature by that certificate's key (the trusted root)"),
+	CLI_O("no-ca", CLI_FLAG, NULL, "say that checking against no trusted root is intended"),
+	CLI_O("no-outputs", CLI_FLAG, NULL, "do not re-hash the output files"),
+	CLI_OPT_JSON,
+	CLI_END};
+
+static const cli_opt pdf_opts[] = {
+	CLI_O("out", CLI_PATH, "FILE.pdf", "the PDF (never overwritten)", .flags = CLI_REQUIRED),
+	CLI_END};
+
+static const cli_cmd run_cmd = {
+	.name = "ceremony run",
+	.summary = "validate everything (nothing is touched when a problem is found), then walk the steps",
+	.operands = "FILE",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = run_opts,
+	.usage = "offca ceremony run FILE [--dry-run] [--answers FILE] [--credentials FILE] [--home DIR] [--no-pdf]\n"
+		 "                   [--token-wait SECONDS]",
+	.details = "Confirm date and time, the people present, each step (type yes), insert tokens, PINs with echo off,\n"
+		   "quorum approvals; outputs go to the file's output-dir (never overwritten) with a hash-chained\n"
+		   "transcript signed at the end, and its PDF. Each token's PIN is asked once per ceremony.\n",
+	.run = run_run,
+};
+
+static const cli_cmd resume_cmd = {
+	.name = "ceremony resume",
+	.summary = "continue an aborted ceremony at its first incomplete step, with the same ceremony file",
+	.operands = "TRANSCRIPT",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = resume_opts,
+	.details = "After the same time and people checks, appending to the same transcript (the abort and the\n"
+		   "resumption are recorded). A dry run is never resumed: rehearse again from the start.\n",
+	.run = run_resume,
+};
+
+static const cli_cmd validate_cmd = {
+	.name = "ceremony validate",
+	.summary = "report every problem of the file (one line each, naming the field path)",
+	.operands = "FILE",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = validate_opts,
+	.run = run_validate,
+};
+
+static const cli_cmd verify_cmd = {
+	.name = "ceremony verify",
+	.summary = "check the transcript's hash chain, signatures and that its output files still match",
+	.operands = "TRANSCRIPT",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = verify_opts,
+	.usage = "offca ceremony verify TRANSCRIPT (--ca CERT | --no-ca) [--no-outputs] [--json]",
+	.details = "Without --ca verify says the signatures were not checked against a trusted root and fails, unless\n"
+		   "--no-ca says that is intended (--json: the object is printed, then the error).\n",
+	.run = run_verify,
+};
+
+static const cli_cmd print_cmd = {
+	.name = "ceremony print",
+	.summary = "render the transcript as a printable PDF (QR code of the final hash)",
+	.operands = "TRANSCRIPT",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = pdf_opts,
+	.run = run_print,
+};
+
+static const cli_cmd review_cmd = {
+	.name = "ceremony review",
+	.summary = "before the ceremony: the ceremony file as a PDF for the witnesses",
+	.operands = "FILE",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = pdf_opts,
+	.details = "With its SHA-256 (and QR code) and each step's description and step hash, the values the run\n"
+		   "screen shows for comparison.\n",
+	.run = run_review,
+};
+
+static const cli_cmd *const ceremony_subs[] = {&run_cmd, &resume_cmd, &validate_cmd, &verify_cmd, &print_cmd,
+					       &review_cmd, NULL};
+
+const cli_cmd cli_ceremony_cmd = {
+	.name = "ceremony",
+	.summary = "run, verify and print key ceremonies",
+	.details = "Key ceremonies from a reviewable YAML file (docs/ceremony-files.md; step types: root-key,\n"
+		   "root-cert, intermediate-key, intermediate-cert, sign-intermediate-csr, crl, signing-session,\n"
+		   "ocsp-responses). See docs/ceremony-guide.md for running one on an air-gapped laptop.\n\n"
+		   "Typing abort at a question, Ctrl-C then abort, three wrong PINs or a pulled token abort: nothing\n"
+		   "of the step in progress is released, the transcript ends \"aborted\" and the screen says what\n"
+		   "exists and how to resume. Any other answer is asked again. Exit status 0 on success.\n",
+	.subs = ceremony_subs,
+};

@@ -241,22 +241,6 @@ static offca_rc emit(const char *out, const char *data, size_t len, int secret)
 	return OFFCA_OK;
 }
 
-static offca_rc get_pass(const char *file, char *buf, size_t cap)
-{
-	char again[UT_MAX_SECRET];
-	offca_rc rc;
-
-	if (file != NULL)
-		return ut_secret_from_file(file, 1, buf, cap);
-	if ((rc = ut_secret_prompt("PKCS#12 passphrase: ", buf, cap)) != OFFCA_OK)
-		return rc;
-	rc = ut_secret_prompt("PKCS#12 passphrase (again): ", again, sizeof(again));
-	if (rc == OFFCA_OK && strcmp(buf, again) != 0)
-		rc = ut_err(OFFCA_E_USAGE, "the passphrases differ");
-	ut_memzero(again, sizeof(again));
-	return rc;
-}
-
 static offca_rc out_p12(const struct popts *o, const ca_export_item *it)
 {
 	char pass[UT_MAX_SECRET] = "";
@@ -264,7 +248,7 @@ static offca_rc out_p12(const struct popts *o, const ca_export_item *it)
 	size_t len = 0;
 	offca_rc rc;
 
-	if ((rc = get_pass(o->pass_file, pass, sizeof(pass))) == OFFCA_OK &&
+	if ((rc = cli_p12_passphrase(o->pass_file, pass, sizeof(pass))) == OFFCA_OK &&
 	    (rc = ca_export_p12(it, pass, o->legacy, &der, &len)) == OFFCA_OK)
 		rc = ut_write_file(o->out, der, len, UT_WF_EXCL);
 	ut_memzero(pass, sizeof(pass));
@@ -367,16 +351,21 @@ int cli_cmd_export_pkg(const cli_args *a)
 {
 	struct popts o;
 	enum form f = F_LAYOUT;
-	cli_session s;
+	cli_session s = {0};
 	offca_rc rc;
-	int r;
+	int r, made;
 
 	if ((r = from_args(a, &o)) != 0 || (r = check(&o, &f)) != 0) {
 		popts_free(&o);
 		return r;
 	}
-	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RO, NULL)) == OFFCA_OK)
+	/* a missing --out-dir is made 0700; a refused export takes it away again (if still empty) */
+	made = o.out_dir != NULL && ut_path_exists(o.out_dir) != OFFCA_OK;
+	rc = o.out_dir != NULL ? cli_out_dir(o.out_dir) : OFFCA_OK;
+	if (rc == OFFCA_OK && (rc = cli_session_open(&s, a, CLI_S_STORE_RO, NULL)) == OFFCA_OK)
 		rc = run(&o, f, s.st);
+	if (rc != OFFCA_OK && made)
+		(void)rmdir(o.out_dir);
 	cli_session_close(&s);
 	popts_free(&o);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);

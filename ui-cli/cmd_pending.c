@@ -3,6 +3,7 @@
 #include "cli_session.h"
 #include "inventory.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <openssl/x509v3.h>
 #include <openssl/err.h>
@@ -52,6 +53,19 @@ static void print_pending_line(const ca_pending *p)
 	ERR_clear_error();
 }
 
+/* "IP:10.0.0.1" / "IP:fd00::1" from a 4- or 16-byte address; 0 if it is neither. */
+static int ip_text(const ASN1_OCTET_STRING *ip, char *buf, size_t cap)
+{
+	char txt[INET6_ADDRSTRLEN];
+	int len = ASN1_STRING_length(ip);
+
+	if ((len != 4 && len != 16) ||
+	    inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(ip), txt, sizeof(txt)) == NULL)
+		return 0;
+	snprintf(buf, cap, "IP:%s", txt);
+	return 1;
+}
+
 /* The request's SANs as "DNS:a.example" strings (none when it asks for none). */
 static json_t *req_sans(X509_REQ *req)
 {
@@ -68,9 +82,7 @@ static json_t *req_sans(X509_REQ *req)
 		if (v != NULL)
 			snprintf(buf, sizeof(buf), "%s:%.*s", g->type == GEN_DNS ? "DNS" : g->type == GEN_EMAIL ? "email" : "URI",
 				 ASN1_STRING_length(v), (const char *)ASN1_STRING_get0_data(v));
-		else if (g->type == GEN_IPADD)
-			snprintf(buf, sizeof(buf), "IP:(%d bytes)", ASN1_STRING_length(g->d.iPAddress));
-		else
+		else if (g->type != GEN_IPADD || !ip_text(g->d.iPAddress, buf, sizeof(buf)))
 			continue;
 		json_array_append_new(arr, json_string(buf));
 	}

@@ -2,9 +2,9 @@
  * cmd_qr_decode.c): payloads as multi-frame UR QR codes (docs/qr.md). */
 #include "cli.h"
 #include "qr_cli.h"
+#include "cli_opt.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,53 +22,7 @@
 #include "offca/ur.h"
 #include "offca/util.h"
 
-static const char qr_usage[] =
-	"usage: offca qr encode FILE --out-dir DIR [--type T] [--fragment-size N] [--frames N] [--scale N]\n"
-	"       offca qr encode FILE --text [--type T] [--fragment-size N] [--frames N]\n"
-	"       offca qr show FILE [--type T] [--fragment-size N] [--interval MS | --step] [--max-frames N]\n"
-	"       offca qr decode IMAGE... [--out FILE] [--type T] [--pem] [--text] [--quiet]\n"
-	"                               [--import [--home DIR]]\n"
-	"       offca qr scan [--device /dev/video0] [--out FILE] [--type T] [--pem] [--import [--home DIR]]\n"
-	"\n"
-	"Moves a CSR, certificate, chain, CRL or bundle across the air gap as QR codes in the Uniform\n"
-	"Resources multi-part format (ur:offca-csr/3-9/...; docs/formats.md, docs/qr.md).\n"
-	"\n"
-	"  encode  write numbered PNG frames DIR/frame-001.png... (never overwriting). PEM input is sent\n"
-	"          as DER. --type csr|cert|chain|crl|bundle|bytes (default: detected). --fragment-size N\n"
-	"          bytes per frame (default 400: QR version 19 at ECC M; a P-256 CSR fits one frame).\n"
-	"          --frames N frames in all (default 3 x the fragments; frames past the fragment count\n"
-	"          are fountain frames, so any large enough subset decodes). --scale N pixels per module\n"
-	"          (default 6). --text prints the UR strings, one per line, instead of (or, with\n"
-	"          --out-dir, as well as) writing images.\n"
-	"  show    draw the frames in this terminal with UTF-8 half blocks and a 4-module quiet zone,\n"
-	"          one after another every --interval MS (default 500) or on a key press (--step);\n"
-	"          the arrow keys move one frame back or on; fountain frames go on until q or Ctrl-C.\n"
-	"          Default fragment size 200 bytes (webcams read version 13 quickly); a message of up\n"
-	"          to 400 bytes is shown as one frame. When the code would not fit the terminal, the\n"
-	"          largest fragment size that fits is picked (said on the status line); a\n"
-	"          --fragment-size that does not fit is refused.\n"
-	"  decode  reassemble from PNG/JPEG images (frames in any order, repeated, extra). Progress\n"
-	"          'k of n frames' on stderr. Frames of another message are rejected, never merged.\n"
-	"          The result is checked (CRC32, then a well-formed payload of its type) before the\n"
-	"          exact bytes go to --out FILE (never overwritten) or stdout. --pem writes PEM.\n"
-	"          --text: the arguments are text files of UR strings (one per line; '-' = stdin).\n"
-	"          --import puts a decoded CSR into the pending queue of the CA home (--home or\n"
-	"          $OFFCA_HOME) instead of writing it.\n"
-	"  scan    the same from a webcam through zbar's video support, until the payload is complete\n"
-	"          or Ctrl-C.\n";
-
 #define SHOW_SINGLE_MAX 400u /* messages up to this size are shown as one frame */
-
-static const struct option long_opts[] = {
-	{"out-dir", required_argument, NULL, O_OUT_DIR}, {"type", required_argument, NULL, O_TYPE},
-	{"fragment-size", required_argument, NULL, O_FRAG}, {"frames", required_argument, NULL, O_FRAMES},
-	{"scale", required_argument, NULL, O_SCALE},     {"text", no_argument, NULL, O_TEXT},
-	{"interval", required_argument, NULL, O_INTERVAL}, {"step", no_argument, NULL, O_STEP},
-	{"max-frames", required_argument, NULL, O_MAXF}, {"out", required_argument, NULL, O_OUT},
-	{"pem", no_argument, NULL, O_PEM},               {"quiet", no_argument, NULL, O_QUIET},
-	{"import", no_argument, NULL, O_IMPORT},         {"home", required_argument, NULL, O_HOME},
-	{"device", required_argument, NULL, O_DEVICE},   {NULL, 0, NULL, 0},
-};
 
 volatile sig_atomic_t cli_qr_interrupted;
 
@@ -87,76 +41,26 @@ offca_rc cli_qr_prefixed(offca_rc rc, const char *prefix)
 	return ut_err(rc, "%s: %s", prefix, msg);
 }
 
-int cli_qr_num(const char *s, long lo, long hi, long *v)
+void cli_qr_opts(const cli_args *a, struct qopts *o)
 {
-	char *end;
-
-	*v = strtol(s, &end, 10);
-	return *s != '\0' && *end == '\0' && *v >= lo && *v <= hi;
-}
-
-/*
- * Parse options after the subcommand cmd ("qr encode"...), which takes the options in allowed (QO()
- * bits); positional arguments stay in argv[optind..]. Returns 0 or the exit code of a usage error.
- */
-int cli_qr_parse(const char *cmd, unsigned allowed, int argc, char **argv, struct qopts *o, int *first)
-{
-	long v;
-	int c, li = 0;
-
 	memset(o, 0, sizeof(*o));
-	o->scale = 6;
-	o->interval = 500;
-	o->device = "/dev/video0";
-	optind = 0;
-	opterr = 0;
-	for (c = getopt_long(argc, argv, ":", long_opts, &li); c != -1; c = getopt_long(argc, argv, ":", long_opts, &li)) {
-		if (c == ':')
-			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-		if (c == '?')
-			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-		if (c > 0 && c < 32 && !(allowed & QO(c)))
-			return cli_usage_error(cmd, "option '--%s' does not apply to %s", long_opts[li].name, cmd);
-		switch (c) {
-		case O_OUT_DIR: o->out_dir = optarg; break;
-		case O_TYPE: o->type = optarg; break;
-		case O_FRAG:
-			if (!cli_qr_num(optarg, XFR_UR_MIN_FRAGMENT, XFR_UR_MAX_FRAGMENT, &v))
-				return cli_usage_error(cmd, "--fragment-size must be %u..%u bytes", XFR_UR_MIN_FRAGMENT,
-						       XFR_UR_MAX_FRAGMENT);
-			o->fragment = (size_t)v;
-			o->fragment_set = 1;
-			break;
-		case O_FRAMES:
-		case O_MAXF:
-			if (!cli_qr_num(optarg, 1, 100000, &v))
-				return cli_usage_error(cmd, "%s must be 1..100000", c == O_FRAMES ? "--frames" : "--max-frames");
-			*(c == O_FRAMES ? &o->frames : &o->max_frames) = (size_t)v;
-			break;
-		case O_SCALE:
-			if (!cli_qr_num(optarg, 1, XFR_QR_MAX_SCALE, &v))
-				return cli_usage_error(cmd, "--scale must be 1..%d", XFR_QR_MAX_SCALE);
-			o->scale = (int)v;
-			break;
-		case O_INTERVAL:
-			if (!cli_qr_num(optarg, 10, 60000, &v))
-				return cli_usage_error(cmd, "--interval must be 10..60000 ms");
-			o->interval = (int)v;
-			break;
-		case O_TEXT: o->text = 1; break;
-		case O_STEP: o->step = 1; break;
-		case O_OUT: o->out = optarg; break;
-		case O_PEM: o->pem = 1; break;
-		case O_QUIET: o->quiet = 1; break;
-		case O_IMPORT: o->import = 1; break;
-		case O_HOME: o->home = optarg; break;
-		case O_DEVICE: o->device = optarg; break;
-		default:
-			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	*first = optind;
-	return 0;
+	o->out_dir = cli_opt_if(a, "out-dir");
+	o->type = cli_opt_if(a, "type");
+	o->out = cli_opt_if(a, "out");
+	o->home = cli_opt_if(a, "home");
+	o->device = cli_opt_if(a, "device") ? cli_opt_if(a, "device") : "/dev/video0";
+	o->fragment_set = cli_opt_if(a, "fragment-size") != NULL;
+	o->fragment = o->fragment_set ? (size_t)cli_num(a, "fragment-size", 0) : 0;
+	o->frames = cli_opt_if(a, "frames") ? (size_t)cli_num(a, "frames", 0) : 0;
+	o->max_frames = cli_opt_if(a, "max-frames") ? (size_t)cli_num(a, "max-frames", 0) : 0;
+	o->scale = cli_opt_if(a, "scale") ? (int)cli_num(a, "scale", 6) : 6;
+	o->interval = cli_opt_if(a, "interval") ? (int)cli_num(a, "interval", 500) : 500;
+	o->text = cli_opt_if(a, "text") != NULL;
+	o->step = cli_opt_if(a, "step") != NULL;
+	o->pem = cli_opt_if(a, "pem") != NULL;
+	o->quiet = cli_opt_if(a, "quiet") != NULL;
+	o->import = cli_opt_if(a, "import") != NULL;
+	o->json = cli_opt_if(a, "json") != NULL;
 }
 
 /* FILE -> checked payload -> UR encoder. */
@@ -229,7 +133,7 @@ static offca_rc write_frame(const char *path, const char *ur, int scale, int *ve
 	return rc;
 }
 
-static int cmd_encode(int argc, char **argv)
+static int run_encode(const cli_cmd *cmd, cli_args *a)
 {
 	offca_rc rc;
 	struct qopts o;
@@ -237,20 +141,17 @@ static int cmd_encode(int argc, char **argv)
 	xfr_payload_type type;
 	size_t plen, total, written = 0;
 	char path[4096];
-	int first, version = 0;
+	int version = 0;
 
-	if (cli_qr_parse("qr encode", QR_ENCODE_OPTS, argc, argv, &o, &first) != 0)
-		return 2;
-	if (argc - first != 1)
-		return cli_usage_error("qr encode", "give exactly one FILE");
+	cli_qr_opts(a, &o);
 	if (o.out_dir == NULL && !o.text)
-		return cli_usage_error("qr encode", "--out-dir DIR (or --text) is required");
-	rc = make_encoder(argv[first], &o, 0, &e, &type, &plen);
+		return cli_usage_error(cmd->name, "--out-dir DIR (or --text) is required");
+	rc = make_encoder(a->pos[0], &o, 0, &e, &type, &plen);
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	total = total_frames(&o, xfr_ur_encoder_seq_len(e));
 	if (o.out_dir != NULL) {
-		rc = ut_mkdir_p(o.out_dir, 0755);
+		rc = cli_out_dir(o.out_dir);
 		for (size_t i = 1; rc == OFFCA_OK && i <= total; i++) {
 			rc = frame_path(path, sizeof(path), o.out_dir, i, total);
 			if (rc == OFFCA_OK && ut_path_exists(path) == OFFCA_OK)
@@ -400,7 +301,7 @@ static void show_frame(const char *txt, const struct qopts *o, const char *ur_ty
 	       note[0] ? "  " : "", note);
 }
 
-static int cmd_show(int argc, char **argv)
+static int run_show(const cli_cmd *cmd, cli_args *a)
 {
 	offca_rc rc;
 	struct qopts o;
@@ -408,15 +309,13 @@ static int cmd_show(int argc, char **argv)
 	xfr_payload_type type;
 	struct termios saved, raw;
 	size_t plen, seq_len, shown = 0;
-	int first, tty, move = 1;
+	int tty, move = 1;
 	uint32_t seq = 1;
 	char note[160];
 
-	if (cli_qr_parse("qr show", QR_SHOW_OPTS, argc, argv, &o, &first) != 0)
-		return 2;
-	if (argc - first != 1)
-		return cli_usage_error("qr show", "give exactly one FILE");
-	rc = fit_encoder(argv[first], &o, &e, &type, &plen, note, sizeof(note));
+	(void)cmd;
+	cli_qr_opts(a, &o);
+	rc = fit_encoder(a->pos[0], &o, &e, &type, &plen, note, sizeof(note));
 	if (rc != OFFCA_OK)
 		return cli_fail(rc);
 	seq_len = xfr_ur_encoder_seq_len(e);
@@ -465,21 +364,65 @@ static int cmd_show(int argc, char **argv)
 
 /* ---- decode / scan ---- */
 
-int cli_cmd_qr(int argc, char **argv)
-{
-	if (argc < 2)
-		return cli_usage_error("qr", "missing subcommand: encode, show, decode or scan");
-	if (cli_wants_help(argc, argv)) {
-		fputs(qr_usage, stdout);
-		return 0;
-	}
-	if (strcmp(argv[1], "encode") == 0)
-		return cmd_encode(argc - 1, argv + 1);
-	if (strcmp(argv[1], "show") == 0)
-		return cmd_show(argc - 1, argv + 1);
-	if (strcmp(argv[1], "decode") == 0)
-		return cli_qr_decode(argc - 1, argv + 1);
-	if (strcmp(argv[1], "scan") == 0)
-		return cli_qr_scan(argc - 1, argv + 1);
-	return cli_usage_error("qr", "unknown subcommand '%s'", argv[1]);
-}
+const char *const cli_qr_payload_types[] = {"csr", "cert", "chain", "crl", "bundle", "bytes", NULL};
+
+static const cli_opt encode_opts[] = {
+	CLI_O("out-dir", CLI_PATH, "DIR", "write numbered PNG frames DIR/frame-001.png... (never overwriting; DIR "
+	      "created 0700 when missing)"),
+	CLI_O("text", CLI_FLAG, NULL, "print the UR strings, one per line, instead of (or with --out-dir, as well as) "
+	      "writing images"),
+	CLI_QR_TYPE_OPT,
+	CLI_O("fragment-size", CLI_NUM, "N", "bytes per frame (default 400: QR version 19 at ECC M)",
+	      .lo = XFR_UR_MIN_FRAGMENT, .hi = XFR_UR_MAX_FRAGMENT),
+	CLI_O("frames", CLI_NUM, "N", "frames in all (default 3 x the fragments: fountain frames past them)", .lo = 1,
+	      .hi = 100000),
+	CLI_O("scale", CLI_NUM, "N", "pixels per module (default 6)", .lo = 1, .hi = XFR_QR_MAX_SCALE),
+	CLI_O("quiet", CLI_FLAG, NULL, "no progress on stderr"),
+	CLI_END};
+
+static const cli_opt show_opts[] = {
+	CLI_QR_TYPE_OPT,
+	CLI_O("fragment-size", CLI_NUM, "N", "bytes per frame (default 200; must fit the terminal)",
+	      .lo = XFR_UR_MIN_FRAGMENT, .hi = XFR_UR_MAX_FRAGMENT),
+	CLI_O("interval", CLI_NUM, "MS", "one frame every MS milliseconds (default 500)", .lo = 10, .hi = 60000),
+	CLI_O("step", CLI_FLAG, NULL, "the next frame on a key press"),
+	CLI_O("max-frames", CLI_NUM, "N", "stop after N frames", .lo = 1, .hi = 100000),
+	CLI_END};
+
+static const cli_cmd encode_cmd = {
+	.name = "qr encode",
+	.summary = "write the payload as numbered PNG frames (or UR text lines)",
+	.operands = "FILE",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = encode_opts,
+	.usage = "offca qr encode FILE --out-dir DIR [--type T] [--fragment-size N] [--frames N] [--scale N]\n"
+		 "offca qr encode FILE --text [--type T] [--fragment-size N] [--frames N]",
+	.details = "PEM input is sent as DER. A P-256 CSR fits one frame.\n",
+	.run = run_encode,
+};
+
+static const cli_cmd show_cmd = {
+	.name = "qr show",
+	.summary = "draw the frames in this terminal with UTF-8 half blocks and a 4-module quiet zone",
+	.operands = "FILE",
+	.min_pos = 1,
+	.max_pos = 1,
+	.opts = show_opts,
+	.usage = "offca qr show FILE [--type T] [--fragment-size N] [--interval MS | --step] [--max-frames N]",
+	.details = "One frame after another every --interval MS or on a key press (--step); the arrow keys move one\n"
+		   "frame back or on; fountain frames go on until q or Ctrl-C. A message of up to 400 bytes is shown\n"
+		   "as one frame. When the code would not fit the terminal, the largest fragment size that fits is\n"
+		   "picked (said on the status line); a --fragment-size that does not fit is refused.\n",
+	.run = run_show,
+};
+
+static const cli_cmd *const qr_subs[] = {&encode_cmd, &show_cmd, &cli_qr_decode_cmd, &cli_qr_scan_cmd, NULL};
+
+const cli_cmd cli_qr_cmd = {
+	.name = "qr",
+	.summary = "encode, show, decode and scan multi-frame QR codes",
+	.details = "Moves a CSR, certificate, chain, CRL or bundle across the air gap as QR codes in the Uniform\n"
+		   "Resources multi-part format (ur:offca-csr/3-9/...; docs/formats.md, docs/qr.md).\n",
+	.subs = qr_subs,
+};

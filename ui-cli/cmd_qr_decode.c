@@ -1,8 +1,11 @@
 /* cmd_qr_decode.c - offca qr decode|scan: reassemble a payload from QR images or a webcam (docs/qr.md). */
 #include "cli.h"
+#include "inventory.h"
 #include "qr_cli.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -164,6 +167,40 @@ static void on_event(void *arg, xfr_qr_event ev, const char *src, const xfr_ur_i
 		fprintf(stderr, "offca: %s: %zu of %zu frames\n", src, have, total);
 }
 
+/*
+ * --json: what was decoded (docs/json.md): its UR type, size and SHA-256, and where it went: the
+ * pending id (--import), the file (--out), else the payload itself (PEM, or base64 for bytes).
+ */
+static offca_rc report_json(xfr_payload_type t, const char *urt, const unsigned char *pl, size_t plen,
+			    const struct qopts *o, uint64_t pending)
+{
+	unsigned char md[32];
+	char *hex = NULL, *pem = NULL, *b64 = NULL;
+	size_t pemlen = 0;
+	json_t *j;
+	offca_rc rc = OFFCA_OK;
+
+	SHA256(pl, plen, md);
+	hex = ut_hex(md, 32);
+	j = json_pack("{s:s,s:s,s:I,s:s}", "type", xfr_payload_name(t), "urType", urt, "bytes", (json_int_t)plen,
+		      "sha256", hex ? hex : "");
+	if (o->import)
+		json_object_set_new(j, "pending", json_integer((json_int_t)pending));
+	else if (o->out != NULL)
+		json_object_set_new(j, "out", json_string(o->out));
+	else if (xfr_payload_pem(t, pl, plen, &pem, &pemlen) == OFFCA_OK)
+		json_object_set_new(j, "pem", json_stringn(pem, pemlen));
+	else if ((b64 = calloc(4 * ((plen + 2) / 3) + 1, 1)) != NULL)
+		json_object_set_new(j, "base64", json_stringn(b64, (size_t)EVP_EncodeBlock((unsigned char *)b64, pl, (int)plen)));
+	ut_err_clear();
+	if (hex == NULL || cli_json_print(j) != 0)
+		rc = OFFCA_E_NOMEM;
+	free(hex);
+	free(pem);
+	free(b64);
+	return rc;
+}
+
 /* Check the decoded payload and deliver it: --import, --out FILE or stdout. */
 static offca_rc deliver(const xfr_ur_decoder *d, const struct qopts *o)
 {
@@ -204,8 +241,12 @@ static offca_rc deliver(const xfr_ur_decoder *d, const struct qopts *o)
 		if (rc == OFFCA_OK && !o->quiet)
 			fprintf(stderr, "offca: CSR (%zu bytes) queued as pending request %llu\n", plen,
 				(unsigned long long)id);
+		if (rc == OFFCA_OK && o->json)
+			rc = report_json(t, urt, pl, plen, o, id);
 		return rc;
 	}
+	if (o->json && o->out == NULL)
+		return report_json(t, urt, pl, plen, o, 0);
 	data = pl;
 	outlen = plen;
 	if (o->pem) {
@@ -224,24 +265,25 @@ static offca_rc deliver(const xfr_ur_decoder *d, const struct qopts *o)
 		fprintf(stderr, "offca: decoded ur:%s (%zu bytes)%s%s\n", urt, plen, o->out ? " to " : "",
 			o->out ? o->out : "");
 	free(pem);
+	if (rc == OFFCA_OK && o->json)
+		rc = report_json(t, urt, pl, plen, o, 0);
 	return rc;
 }
 
 /* Load every input; warnings come out only when some input held frames (else one error line). */
-static offca_rc load_inputs(int argc, char **argv, int first, const struct qopts *o, xfr_qr_frames *fs)
+static offca_rc load_inputs(int n, const char *const *paths, const struct qopts *o, xfr_qr_frames *fs)
 {
 	struct load_state ls;
 	char *warn = NULL;
 	size_t wlen = 0;
 	offca_rc rc = OFFCA_OK;
-	int n = argc - first;
 
 	memset(&ls, 0, sizeof(ls));
 	ls.warn = open_memstream(&warn, &wlen);
 	if (ls.warn == NULL)
 		return ut_err(OFFCA_E_NOMEM, "out of memory");
-	for (int i = first; rc == OFFCA_OK && i < argc; i++)
-		rc = o->text ? load_text(argv[i], fs, &ls) : load_image(argv[i], fs, &ls);
+	for (int i = 0; rc == OFFCA_OK && i < n; i++)
+		rc = o->text ? load_text(paths[i], fs, &ls) : load_image(paths[i], fs, &ls);
 	fclose(ls.warn);
 	if (rc == OFFCA_OK && ls.frames == 0)
 		rc = n == 1 ? ut_err(OFFCA_E_NOT_FOUND, "%s", ls.problem)
@@ -252,26 +294,23 @@ static offca_rc load_inputs(int argc, char **argv, int first, const struct qopts
 	return rc;
 }
 
-int cli_qr_decode(int argc, char **argv)
+static int run_decode(const cli_cmd *cmd, cli_args *a)
 {
 	offca_rc rc;
 	struct qopts o;
 	xfr_qr_frames *fs = NULL;
 	xfr_ur_decoder *d = NULL;
 	const char *want = NULL;
-	int first;
 
-	if (cli_qr_parse("qr decode", QR_DECODE_OPTS, argc, argv, &o, &first) != 0)
-		return 2;
-	if (first >= argc)
-		return cli_usage_error("qr decode", "give at least one IMAGE");
+	(void)cmd;
+	cli_qr_opts(a, &o);
 	rc = want_type(&o, &want);
 	if (rc == OFFCA_OK)
 		rc = preflight("qr decode", &o);
 	if (rc == OFFCA_OK)
 		rc = xfr_qr_frames_new(&fs);
 	if (rc == OFFCA_OK)
-		rc = load_inputs(argc, argv, first, &o, fs);
+		rc = load_inputs(a->npos, a->pos, &o, fs);
 	if (rc == OFFCA_OK)
 		rc = xfr_qr_frames_decode(fs, want, on_event, &o, &d);
 	if (rc == OFFCA_OK)
@@ -308,18 +347,15 @@ static int on_scan(void *arg, const char *text, size_t len)
 	return xfr_ur_multi_done(s->m) != NULL;
 }
 
-int cli_qr_scan(int argc, char **argv)
+static int run_scan(const cli_cmd *cmd, cli_args *a)
 {
 	offca_rc rc;
 	struct qopts o;
 	struct scan_ctx s = {0};
 	const char *want = NULL;
-	int first;
 
-	if (cli_qr_parse("qr scan", QR_SCAN_OPTS, argc, argv, &o, &first) != 0)
-		return 2;
-	if (first != argc)
-		return cli_usage_error("qr scan", "unexpected argument '%s'", argv[first]);
+	(void)cmd;
+	cli_qr_opts(a, &o);
 	rc = want_type(&o, &want);
 	if (rc == OFFCA_OK)
 		rc = preflight("qr scan", &o);
@@ -345,3 +381,49 @@ int cli_qr_scan(int argc, char **argv)
 	xfr_ur_multi_free(s.m);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }
+
+static const cli_opt decode_opts[] = {
+	CLI_O("out", CLI_PATH, "FILE", "write the exact bytes there (never overwritten) instead of stdout"),
+	CLI_QR_TYPE_OPT,
+	CLI_O("pem", CLI_FLAG, NULL, "write PEM"),
+	CLI_O("text", CLI_FLAG, NULL, "the arguments are text files of UR strings (one per line; '-' = stdin)"),
+	CLI_O("quiet", CLI_FLAG, NULL, "no progress on stderr"),
+	CLI_O("import", CLI_FLAG, NULL, "put a decoded CSR into the pending queue of the CA home instead"),
+	CLI_OPT_HOME,
+	CLI_O("json", CLI_FLAG, NULL, "print what was decoded as one JSON object (docs/json.md); the payload goes "
+	      "to --out, the queue, or into the object"),
+	CLI_END};
+
+static const cli_opt scan_opts[] = {
+	CLI_O("device", CLI_PATH, "/dev/video0", "the webcam"),
+	CLI_O("out", CLI_PATH, "FILE", "write the exact bytes there (never overwritten) instead of stdout"),
+	CLI_QR_TYPE_OPT,
+	CLI_O("pem", CLI_FLAG, NULL, "write PEM"),
+	CLI_O("quiet", CLI_FLAG, NULL, "no progress on stderr"),
+	CLI_O("import", CLI_FLAG, NULL, "put a decoded CSR into the pending queue of the CA home instead"),
+	CLI_OPT_HOME,
+	CLI_END};
+
+const cli_cmd cli_qr_decode_cmd = {
+	.name = "qr decode",
+	.summary = "reassemble from PNG/JPEG images (frames in any order, repeated, extra)",
+	.operands = "IMAGE...",
+	.min_pos = 1,
+	.max_pos = -1,
+	.opts = decode_opts,
+	.usage = "offca qr decode IMAGE... [--out FILE] [--type T] [--pem] [--text] [--quiet] [--json]\n"
+		 "                [--import [--home DIR]]",
+	.details = "Progress 'k of n frames' on stderr. Frames of another message are rejected, never merged. The\n"
+		   "result is checked (CRC32, then a well-formed payload of its type) before the exact bytes go to\n"
+		   "--out FILE or stdout.\n",
+	.run = run_decode,
+};
+
+const cli_cmd cli_qr_scan_cmd = {
+	.name = "qr scan",
+	.summary = "the same from a webcam through zbar's video support, until the payload is complete or Ctrl-C",
+	.opts = scan_opts,
+	.max_pos = 0,
+	.usage = "offca qr scan [--device /dev/video0] [--out FILE] [--type T] [--pem] [--import [--home DIR]]",
+	.run = run_scan,
+};

@@ -370,23 +370,6 @@ out:
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);
 }
 
-/* Passphrase from --passphrase-file or a no-echo prompt (twice). */
-static offca_rc get_pass(const char *file, char *buf, size_t cap)
-{
-	char again[UT_MAX_SECRET];
-	offca_rc rc;
-
-	if (file != NULL)
-		return ut_secret_from_file(file, 1, buf, cap);
-	if ((rc = ut_secret_prompt("PKCS#12 passphrase: ", buf, cap)) != OFFCA_OK)
-		return rc;
-	rc = ut_secret_prompt("PKCS#12 passphrase (again): ", again, sizeof(again));
-	if (rc == OFFCA_OK && strcmp(buf, again) != 0)
-		rc = ut_err(OFFCA_E_USAGE, "the passphrases differ");
-	ut_memzero(again, sizeof(again));
-	return rc;
-}
-
 static int run_issue(const cli_cmd *cmd, cli_args *a)
 {
 	struct opts o;
@@ -435,7 +418,7 @@ static int run_issue(const cli_cmd *cmd, cli_args *a)
 		goto out;
 	if (o.k8s != NULL && (rc = cli_export_sops_check(o.k8s, o.ns, o.ages, o.n_ages)) != OFFCA_OK)
 		goto out;
-	if (o.layout == NULL && o.k8s == NULL && (rc = get_pass(o.pass_file, pass, sizeof(pass))) != OFFCA_OK)
+	if (o.layout == NULL && o.k8s == NULL && (rc = cli_p12_passphrase(o.pass_file, pass, sizeof(pass))) != OFFCA_OK)
 		goto out;
 	if ((rc = cli_session_open_key(&sess, a, "issue --generate-key")) != OFFCA_OK)
 		goto out;

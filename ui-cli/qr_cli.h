@@ -13,34 +13,23 @@
 struct qopts {
 	const char *out_dir, *type, *out, *device, *home;
 	size_t fragment, frames, max_frames;
-	int scale, interval, step, text, pem, quiet, import, fragment_set;
+	int scale, interval, step, text, pem, quiet, import, fragment_set, json;
 };
-
-enum { O_OUT_DIR = 1, O_TYPE, O_FRAG, O_FRAMES, O_SCALE, O_TEXT, O_INTERVAL, O_STEP, O_MAXF, O_OUT, O_PEM,
-       O_QUIET, O_IMPORT, O_HOME, O_DEVICE };
-
-#define QO(x) (1u << (x))
-/* The options each subcommand takes; any other one is a usage error, never silently ignored. */
-#define QR_ENCODE_OPTS (QO(O_OUT_DIR) | QO(O_TYPE) | QO(O_FRAG) | QO(O_FRAMES) | QO(O_SCALE) | QO(O_TEXT) | QO(O_QUIET))
-#define QR_SHOW_OPTS (QO(O_TYPE) | QO(O_FRAG) | QO(O_INTERVAL) | QO(O_STEP) | QO(O_MAXF))
-#define QR_DECODE_OPTS (QO(O_OUT) | QO(O_TYPE) | QO(O_PEM) | QO(O_TEXT) | QO(O_QUIET) | QO(O_IMPORT) | QO(O_HOME))
-#define QR_SCAN_OPTS (QO(O_DEVICE) | QO(O_OUT) | QO(O_TYPE) | QO(O_PEM) | QO(O_QUIET) | QO(O_IMPORT) | QO(O_HOME))
 
 /* Set by cli_qr_on_signal (SIGINT/SIGTERM) while a command shows or scans frames. */
 extern volatile sig_atomic_t cli_qr_interrupted;
 void cli_qr_on_signal(int sig);
 /* Re-record the last error's detail behind a prefix. Returns rc. */
 offca_rc cli_qr_prefixed(offca_rc rc, const char *prefix);
-/* s is a whole number in lo..hi: store it in *v and return 1; else 0. */
-int cli_qr_num(const char *s, long lo, long hi, long *v);
-/*
- * Parse options after the subcommand cmd ("qr encode"...), which takes the options in allowed (QO()
- * bits); positional arguments start at argv[*first]. Returns 0 or the exit code of a usage error.
- */
-int cli_qr_parse(const char *cmd, unsigned allowed, int argc, char **argv, struct qopts *o, int *first);
+/* The qr options of a parsed command line, with their defaults (scale 6, interval 500 ms,
+   device /dev/video0); the descriptors checked every range already. */
+#include "cli_opt.h"
+void cli_qr_opts(const cli_args *a, struct qopts *o);
 
-/* offca qr decode / offca qr scan (cmd_qr_decode.c); argv[0] is the subcommand. */
-int cli_qr_decode(int argc, char **argv);
-int cli_qr_scan(int argc, char **argv);
+/* offca qr decode / offca qr scan (cmd_qr_decode.c). */
+extern const cli_cmd cli_qr_decode_cmd, cli_qr_scan_cmd;
+/* --type as encode, show, decode and scan take it (the values are in cmd_qr.c). */
+extern const char *const cli_qr_payload_types[];
+#define CLI_QR_TYPE_OPT                                                                                       	CLI_O("type", CLI_ENUM, "T", "csr, cert, chain, crl, bundle or bytes (default: detected; decode: accept " 	      "only this type)", .values = cli_qr_payload_types)
 
 #endif

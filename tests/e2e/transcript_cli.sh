@@ -6,6 +6,7 @@ source "$(dirname "$0")/../lib/e2e.sh"
 need pdftoppm
 need zbarimg
 need pdftotext
+need python3
 
 # fontconfig (under cairo) keeps its caches for the life of the process: not offca's leak.
 # Until tests/lsan.supp lists it, add it to whatever suppressions the run uses.
@@ -38,6 +39,19 @@ head_grouped=$(sed -n 's/^  head *//p' verify.out)
 echo "$head_grouped" | grep -Eqx '([0-9A-F]{4} ){15}[0-9A-F]{4}' || fail "verify's head '$head_grouped' is not grouped upper case"
 head=$(echo "$head_grouped" | tr -d ' ' | tr A-F a-f)
 [ ${#head} -eq 64 ] || fail "verify printed no head"
+# --json: the same verification as one object (docs/json.md)
+"$OFFCA" ceremony verify "$tr" --ca "$out/root.pem" --json >verify.json || fail "verify --json failed"
+python3 - verify.json "$head" "$tr" <<'PY' || fail "ceremony verify --json: $(cat verify.json)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["head"] == sys.argv[2] and d["file"] == sys.argv[3], d
+assert d["trustedRoot"] is True and d["sealed"] is True and d["signatures"] >= 1 and d["outputsChecked"] is True, d
+assert d["entries"] > 0 and d["outputs"] > 0 and d["resumptions"] == 0, d
+PY
+rc=0; "$OFFCA" ceremony verify "$tr" --json >verify2.json 2>verify2.err || rc=$?
+[ "$rc" != 0 ] && grep -q "not checked against a trusted root" verify2.err \
+  && python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["trustedRoot"] is False' verify2.json \
+  || fail "verify --json without --ca: rc $rc, $(cat verify2.err)"
 grep -q "status *completed" verify.out || fail "status not completed"
 pass "verify: completed, head $head"
 
