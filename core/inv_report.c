@@ -86,6 +86,9 @@ static void session_sign(rep *p, const char *detail)
 		n = sizeof(p->cur_ceremony) - 1;
 	memcpy(p->cur_ceremony, q, n);
 	p->cur_ceremony[n] = '\0';
+	q = strstr(p->cur_ceremony, " step "); /* "ceremony NAME step 3": the ceremony, not its step */
+	if (q != NULL && strspn(q + 6, "0123456789") == strlen(q + 6))
+		p->cur_ceremony[q - p->cur_ceremony] = '\0';
 }
 
 /* What the checkpoint at ring slot k closes: a ceremony, a signing session, a CRL. */
