@@ -16,16 +16,21 @@
  *   const cli_cmd cli_list_cmd = {.name = "list", .summary = "list issued certificates",
  *                                 .opts = list_opts, .run = run_list};
  *
- * and add {"list", &cli_list_cmd} to the table in main.c (cli_commands[]). A group (`offca ca root|list|...`) is a
- * cli_cmd with .subs (its subcommands' descriptors, NULL-terminated); a group with .run as well
+ * and add {"list", &cli_list_cmd, NULL, NULL} to cli_commands[] in main.c (declare the descriptor
+ * in cli.h), then run scripts/gen-cli-doc.sh: tests/e2e/cli_doc.sh fails while docs/cli.md differs
+ * from `offca help --markdown`. A group (`offca ca root|list|...`) is a cli_cmd with .subs (its
+ * subcommands' descriptors, whose .name is "group sub", NULL-terminated); a group with .run as well
  * (`offca crl` and `offca crl status`) runs itself when argv[1] is not one of its subcommands.
+ * Options may come before a group's subcommand (`offca audit --home DIR verify`). A handler opens
+ * the CA home, store, config, signer and key through cli_session.h.
  *
  * Parsing rules (one set for every command): options anywhere among the operands; "--name VALUE"
  * or "--name=VALUE"; "--" ends the options; -h/--help anywhere prints the help and exits 0. Any
  * error prints one line "offca CMD: <what> (see 'offca CMD --help')" and gives exit code 2
- * (OFFCA_E_USAGE, docs/exit-codes.md): an unknown option, a missing value, a value out of range
- * or not among an enum's values, a serial that is not hex, a required option missing, too many or
- * too few operands. A value given twice: the last one wins (CLI_LIST: all are kept in order).
+ * (OFFCA_E_USAGE, docs/exit-codes.md): an unknown option (or "option '--x' does not apply to
+ * CMD" when another command declares it), a missing value, a value out of range or not among an
+ * enum's values, a serial that is not hex, an empty path, a required option missing, too many or
+ * too few operands. Operands are not typed: the handler checks them (a->pos[0..npos-1]). A value given twice: the last one wins (CLI_LIST: all are kept in order).
  *
  * Values are read back by option name (cli_flag, cli_str, cli_num, cli_list); asking for a name
  * the command does not declare is a programming error and aborts with a message.

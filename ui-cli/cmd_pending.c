@@ -156,6 +156,8 @@ static int id_operand(const cli_cmd *cmd, const cli_args *a, uint64_t *id)
 	return 0;
 }
 
+/* list and show open the store writable, as they always did: the first writable open after a
+   crash voids a dead run's serial reservations (tests/e2e/store_crash.sh relies on it). */
 static int run_list(const cli_cmd *cmd, cli_args *a)
 {
 	cli_session s;
@@ -165,7 +167,7 @@ static int run_list(const cli_cmd *cmd, cli_args *a)
 	offca_rc rc;
 
 	(void)cmd;
-	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RO, NULL)) == OFFCA_OK)
+	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RW, NULL)) == OFFCA_OK)
 		rc = ca_store_pending_list(s.st, &list, &n);
 	cli_session_close(&s);
 	if (rc == OFFCA_OK && n == 0 && arr == NULL)
@@ -193,7 +195,7 @@ static int run_show(const cli_cmd *cmd, cli_args *a)
 
 	if ((r = id_operand(cmd, a, &id)) != 0)
 		return r;
-	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RO, NULL)) == OFFCA_OK)
+	if ((rc = cli_session_open(&s, a, CLI_S_STORE_RW, NULL)) == OFFCA_OK)
 		rc = pending_show(s.st, id, cli_flag(a, "json"));
 	cli_session_close(&s);
 	return rc == OFFCA_OK ? 0 : cli_fail(rc);

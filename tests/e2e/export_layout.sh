@@ -104,6 +104,7 @@ pass "ZIP: unzip -t and Python's zipfile read the same files as the directory la
   --layout certbot --out-dir "$T/gen" --pin-file "$PIN" > "$T/gen.out" 2> "$T/gen.err" || fail "issue --layout: $(cat "$T/gen.err")"
 G="$T/gen/gen.example.com"
 [ "$(stat -c %a "$G/privkey.pem")" = 600 ] && [ "$(stat -c %a "$G")" = 700 ] || fail "privkey.pem/dir modes"
+[ "$(stat -c %a "$T/gen")" = 700 ] || fail "issue --out-dir: the missing directory is created 0700, not $(stat -c %a "$T/gen")"
 [ "$(openssl pkey -in "$G/privkey.pem" -pubout)" = "$(openssl x509 -in "$G/cert.pem" -noout -pubkey)" ] || fail "key does not match"
 grep -q "NOT encrypted" "$T/gen.err" || fail "no warning about the plaintext key"
 openssl verify -CAfile "$G/ca.crt" -untrusted "$G/chain.pem" "$G/cert.pem" >/dev/null || fail "generated cert verify"
