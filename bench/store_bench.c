@@ -8,6 +8,9 @@
  *                                    keys) and N leaves "hostI.example" issued by "int" to the
  *                                    existing CA home HOME; prints the leaf serials, one per line.
  *                                    When HOME already has "int", only the leaves are added.
+ *   bench_store_bench --seed-cn HOME N CN
+ *                                    the same, with CN as every leaf's subject CN (any text: the
+ *                                    HTML injection test of tests/e2e/monitoring_report.sh).
  *   bench_store_bench --commit N [ROUNDS]
  *                                    the cost of recording one signed batch as `offca sign` does:
  *                                    per round, reserve N serials, make N leaf records (two SANs,
@@ -45,6 +48,7 @@
 
 static EVP_PKEY *leaf_key, *int_key, *root_key;
 static double t_commit, t_reserve; /* seconds spent in the store itself */
+static const char *seed_cn;        /* --seed-cn: the subject CN of every seeded leaf */
 
 static double now_s(void)
 {
@@ -107,12 +111,48 @@ static X509 *make(const unsigned char *serial, const char *cn, const char *sans,
 	return x;
 }
 
+/* Turn leaf x (made by make() once) into the leaf for serial/cn/days with SANs dns1 and dns2, and
+   sign it again: ten times cheaper than make() (no extension parsing, no new objects), so a million
+   leaves seed in minutes. */
+static void relabel(X509 *x, const unsigned char *serial, const char *cn, const char *dns1, const char *dns2,
+		    long days)
+{
+	BIGNUM *bn = BN_bin2bn(serial, CA_SERIAL_LEN, NULL);
+	X509_NAME *nm = X509_NAME_new();
+	GENERAL_NAMES *g = sk_GENERAL_NAME_new_null();
+	const char *dns[2] = {dns1, dns2};
+
+	for (int i = 0; i < 2; i++) {
+		GENERAL_NAME *gn = GENERAL_NAME_new();
+		ASN1_IA5STRING *v = ASN1_IA5STRING_new();
+		if (gn == NULL || v == NULL || ASN1_STRING_set(v, dns[i], -1) != 1) {
+			fprintf(stderr, "bench_store_bench: out of memory\n");
+			exit(1);
+		}
+		GENERAL_NAME_set0_value(gn, GEN_DNS, v);
+		sk_GENERAL_NAME_push(g, gn);
+	}
+	if (bn == NULL || nm == NULL || BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL ||
+	    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1 ||
+	    X509_set_subject_name(x, nm) != 1 || X509_gmtime_adj(X509_getm_notBefore(x), -60) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), (int)days, -3600, NULL) == NULL ||
+	    X509_add1_ext_i2d(x, NID_subject_alt_name, g, 0, X509V3_ADD_REPLACE) != 1 ||
+	    X509_sign(x, int_key, EVP_sha256()) <= 0) {
+		fprintf(stderr, "bench_store_bench: relabel failed\n");
+		exit(1);
+	}
+	GENERAL_NAMES_free(g);
+	X509_NAME_free(nm);
+	BN_free(bn);
+}
+
 static void to_record(X509 *x, const char *issuer, const char *profile, ca_cert_record *r)
 {
 	unsigned char *der = NULL;
 	int n = i2d_X509(x, &der);
 
-	if (n <= 0 || ca_cert_record_from_der(der, (size_t)n, issuer, profile, "bench_store_bench", r) != OFFCA_OK)
+	/* from the parsed certificate: d2i_X509 would cost ~120 us per record (public-key decoding) */
+	if (n <= 0 || ca_cert_record_from_x509(x, der, (size_t)n, issuer, profile, "bench_store_bench", r) != OFFCA_OK)
 		die("record");
 	OPENSSL_free(der);
 }
@@ -141,7 +181,7 @@ static void seed(ca_store *st, size_t n, int print, ca_serial *out)
 {
 	ca_serial s[BATCH];
 	ca_cert_record recs[BATCH];
-	X509 *root, *inter, *x;
+	X509 *root, *inter, *leaf = NULL;
 	char cn[64], sans[160], hex[2 * CA_SERIAL_LEN + 1];
 	ca_issuer existing;
 	const unsigned char *p;
@@ -184,10 +224,11 @@ leaves:
 		t_reserve += now_s() - t;
 		for (size_t i = 0; i < b; i++) {
 			snprintf(cn, sizeof(cn), "host%zu.example", done + i);
-			snprintf(sans, sizeof(sans), "DNS:%s,DNS:group%zu.example", cn, (done + i) % 100);
-			x = make(s[i].b, cn, sans, 1 + (long)((done + i) % 397), leaf_key, inter, int_key, 0);
-			to_record(x, "int", "server", &recs[i]);
-			X509_free(x);
+			snprintf(sans, sizeof(sans), "group%zu.example", (done + i) % 100);
+			if (leaf == NULL)
+				leaf = make(s[i].b, "template", "DNS:template.example", 1, leaf_key, inter, int_key, 0);
+			relabel(leaf, s[i].b, seed_cn != NULL ? seed_cn : cn, cn, sans, 1 + (long)((done + i) % 397));
+			to_record(leaf, "int", "server", &recs[i]);
 		}
 		t = now_s();
 		if (ca_store_cert_commit(st, recs, b) != OFFCA_OK)
@@ -202,6 +243,7 @@ leaves:
 		}
 		done += b;
 	}
+	X509_free(leaf);
 	X509_free(root);
 	X509_free(inter);
 }
@@ -501,6 +543,11 @@ int main(int argc, char **argv)
 	root_key = EVP_EC_gen("P-256");
 	if (leaf_key == NULL || int_key == NULL || root_key == NULL)
 		return 1;
+	if (argc == 5 && strcmp(argv[1], "--seed-cn") == 0) {
+		seed_cn = argv[4];
+		argv[1] = "--seed";
+		argc = 4;
+	}
 	if (argc == 4 && strcmp(argv[1], "--seed") == 0) {
 		n = strtol(argv[3], NULL, 10);
 		if (n < 0 || n > 1000000)

@@ -32,6 +32,11 @@ PKGS=(
   # the offline bundle's signature (tests/e2e/pkg_bundle_refusals.sh); package.sh and minbase.sh
   # install their own tools (debhelper, lintian, help2man, debootstrap)
   gnupg dpkg-dev
+  # offca metrics and report (tests/e2e/monitoring_*.sh): Prometheus' promtool (Debian ships it in
+  # the prometheus package) checks offca.prom, a real prometheus-node-exporter serves it with only
+  # its textfile collector on 127.0.0.1, and headless Chromium renders the HTML report (no service
+  # is started by the install: policy-rc.d below; the tests start node_exporter themselves)
+  prometheus prometheus-node-exporter chromium
   # offca export: ZIPs read back by unzip, SOPS/age data keys decrypted by the age CLI, PKCS#12
   # trust bundles listed by Java's keytool
   unzip age

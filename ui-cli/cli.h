@@ -35,6 +35,15 @@ extern const struct cli_cmd cli_bundle_cmd;                            /* cmd_bu
 extern const struct cli_cmd cli_qr_cmd;                                /* cmd_qr.c, cmd_qr_decode.c */
 extern const struct cli_cmd cli_ceremony_cmd;                          /* cmd_ceremony.c */
 extern const struct cli_cmd cli_backup_cmd, cli_restore_cmd;           /* cmd_backup.c */
+extern const struct cli_cmd cli_metrics_cmd;                           /* cmd_metrics.c */
+extern const struct cli_cmd cli_inventory_cmd;                         /* cmd_inventory_export.c: export */
+extern const struct cli_cmd cli_report_cmd;                            /* cmd_report.c */
+
+/* The --json summary of metrics, inventory export and report: the file written, the counts, and the
+   export's SHA-256 when sha256 is not NULL (cli_inv_json.c). Returns 0 or the exit code of a failure. */
+typedef struct ca_inv_counts ca_inv_counts;
+int cli_inv_counts_json(const char *path, const char *sha256, const ca_inv_counts *c);
+
 
 /* SIGSEGV/SIGBUS inside a CA store's map and LMDB assertions: one line "the store is damaged:
    see offca restore" and exit 19 (cli_fault.c). Other faults keep their disposition. */

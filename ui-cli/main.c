@@ -26,6 +26,9 @@ const cli_entry cli_commands[] = {
 	{"ceremony", &cli_ceremony_cmd, NULL, NULL},
 	{"backup", &cli_backup_cmd, NULL, NULL},
 	{"restore", &cli_restore_cmd, NULL, NULL},
+	{"metrics", &cli_metrics_cmd, NULL, NULL},
+	{"inventory", &cli_inventory_cmd, NULL, NULL},
+	{"report", &cli_report_cmd, NULL, NULL},
 	{NULL, NULL, NULL, NULL},
 };
 

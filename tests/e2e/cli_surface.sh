@@ -48,7 +48,7 @@ grep -q '^usage: offca ' "$T/help.txt" || fail "offca help has no usage line"
 mapfile -t CMDS < <(awk '/^Commands:/ {on=1; next} on && /^  [a-z]/ {print $1} on && /^$/ {on=0}' "$T/help.txt")
 [ "${#CMDS[@]}" -ge 10 ] || fail "offca help lists only ${#CMDS[@]} commands"
 for want in init token ca sign issue list show revoke crl export audit pending bundle qr ceremony; do
-  printf '%s\n' "${CMDS[@]}" | grep -qx "$want" || fail "offca help does not list '$want'"
+  grep -qx "$want" <<< "$(printf '%s\n' "${CMDS[@]}")" || fail "offca help does not list '$want'"  # no pipe: grep -q exiting first would SIGPIPE printf (pipefail)
 done
 pass "--version; offca help lists ${#CMDS[@]} commands, every issue-named one among them"
 
