@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "ag_relay.h"
 #include "offca/util.h"
 
 static const char usage[] =
@@ -16,12 +17,17 @@ static const char usage[] =
 	"                          --out-dir DIR [--wait SECONDS] [--deploy-hook CMD]\n"
 	"       offca-agent run --out-dir DIR [--renew-at FRACTION] [--jitter FRACTION] [--reuse-key] [--force]\n"
 	"                       [--wait SECONDS] [--deploy-hook CMD] [--server URL]\n"
+	"       offca-agent run --relay URL --out-dir DIR [--relay-cacert F] [--deploy-hook CMD]\n"
 	"       offca-agent --help | --version\n"
 	"Exit codes: 0 done (or not due), 2 usage/state, 3 refused by the gateway, 4 answer failed\n"
 	"verification (kept the installed certificate), 5 gateway unreachable, 6 install failed,\n"
-	"7 deploy hook failed, 75 waiting for the offline CA (run again later). See docs/agent.md.\n";
+	"7 deploy hook failed, 75 waiting for the offline CA (run again later). See docs/agent.md.\n"
+	"run --relay fetches URL/<hex SHA-256 of this endpoint's public key> (pattern 5): 404 is nothing\n"
+	"new (0); the object must decrypt with this endpoint's key, verify to the pinned root and carry a\n"
+	"higher sequence number than the last one installed (else 4); --relay-cacert F: the relay's TLS\n"
+	"trust (default: the system's).\n";
 
-enum { O_SERVER = 256, O_FP, O_TOKEN, O_SAN, O_KEY, O_DIR, O_WAIT, O_HOOK, O_RENEW, O_JITTER, O_REUSE, O_FORCE, O_HELP };
+enum { O_SERVER = 256, O_FP, O_TOKEN, O_SAN, O_KEY, O_DIR, O_WAIT, O_HOOK, O_RENEW, O_JITTER, O_REUSE, O_FORCE, O_HELP, O_RELAY, O_RELAY_CA };
 
 static const struct option longopts[] = {
 	{"server", required_argument, NULL, O_SERVER},   {"root-sha256", required_argument, NULL, O_FP},
@@ -30,6 +36,7 @@ static const struct option longopts[] = {
 	{"wait", required_argument, NULL, O_WAIT},        {"deploy-hook", required_argument, NULL, O_HOOK},
 	{"renew-at", required_argument, NULL, O_RENEW},   {"jitter", required_argument, NULL, O_JITTER},
 	{"reuse-key", no_argument, NULL, O_REUSE},        {"force", no_argument, NULL, O_FORCE},
+	{"relay", required_argument, NULL, O_RELAY},      {"relay-cacert", required_argument, NULL, O_RELAY_CA},
 	{"help", no_argument, NULL, O_HELP},              {NULL, 0, NULL, 0},
 };
 
@@ -71,6 +78,8 @@ static int parse(int argc, char **argv, ag_opts *o, int *help)
 		case O_REUSE: o->reuse_key = 1; break;
 		case O_FORCE: o->force = 1; break;
 		case O_HELP: *help = 1; break;
+		case O_RELAY: o->relay = optarg; break;
+		case O_RELAY_CA: o->relay_cacert = optarg; break;
 		case O_SAN:
 			if (o->n_sans >= AG_MAX_SANS) {
 				fprintf(stderr, "offca-agent: at most %d --san\n", AG_MAX_SANS);
@@ -130,7 +139,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "enroll") == 0)
 		code = ag_enroll(&o);
 	else if (strcmp(cmd, "run") == 0)
-		code = ag_run(&o);
+		code = o.relay != NULL ? ag_relay_run(&o) : ag_run(&o);
 	else {
 		fprintf(stderr, "offca-agent: unknown command '%s' (enroll, run)\n", cmd);
 		code = AG_EXIT_USAGE;

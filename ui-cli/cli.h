@@ -34,6 +34,7 @@ int cli_cmd_pending(int argc, char **argv);  /* cmd_pending.c: pending list|show
 int cli_cmd_ceremony(int argc, char **argv); /* cmd_ceremony.c: ceremony run|verify|print */
 int cli_cmd_backup(int argc, char **argv);   /* cmd_backup.c */
 int cli_cmd_restore(int argc, char **argv);  /* cmd_backup.c */
+int cli_cmd_publish(int argc, char **argv);  /* cmd_publish.c: relay objects (pattern 5) */
 
 /* SIGSEGV/SIGBUS inside a CA store's map and LMDB assertions: one line "the store is damaged:
    see offca restore" and exit 19 (cli_fault.c). Other faults keep their disposition. */

@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{"audit", cli_cmd_audit, "verify or show the hash-chained audit log"},
 	{"pending", cli_cmd_pending, "list, show or drop CSRs waiting to be signed"},
 	{"bundle", cli_cmd_bundle, "create, verify, import and export authenticated USB bundles"},
+	{"publish", cli_cmd_publish, "encrypted, signed relay objects for endpoints (pattern 5)"},
 	{"qr", cli_cmd_qr, "encode, show, decode and scan multi-frame QR codes"},
 	{"ceremony", cli_cmd_ceremony, "run, verify and print key ceremonies"},
 	{"backup", cli_cmd_backup, "write a verified, consistent copy of the CA home"},

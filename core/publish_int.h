@@ -1,0 +1,24 @@
+/* publish_int.h - internals of offca publish (publish*.c). */
+#ifndef OFFCA_PUBLISH_INT_H
+#define OFFCA_PUBLISH_INT_H
+
+#include <jansson.h>
+
+#include "offca/publish.h"
+
+typedef struct pub_seq {
+	char dir[4200], path[4300];
+	json_t *map;
+	int dirty;
+} pub_seq;
+
+/* HOME/relay/sequence.json (an empty map when missing). Errors: OFFCA_E_PARSE, OFFCA_E_IO. */
+offca_rc pub_seq_load(const char *home, pub_seq *out);
+/* The number for endpoint's object holding certificate cert_hex: the recorded one when the
+   certificate is the same (*same = 1), else one more (recorded in memory). */
+offca_rc pub_seq_next(pub_seq *s, const char *endpoint_hex, const char *cert_hex, uint64_t *seq, int *same);
+/* Replace the file atomically when anything changed. */
+offca_rc pub_seq_save(pub_seq *s);
+void pub_seq_free(pub_seq *s);
+
+#endif
