@@ -160,7 +160,7 @@ int ag_relay_run(const ag_opts *o)
 		code = code < 0 ? AG_EXIT_OK : code;
 		goto out;
 	}
-	if ((rc = ag_relay_open(resp.body, resp.len, r.pkey, r.cur, r.root_x, r.endpoint, &ob)) != OFFCA_OK) {
+	if ((rc = ag_relay_open(resp.body, resp.len, r.pkey, r.root_x, r.endpoint, &ob)) != OFFCA_OK) {
 		code = fail((ut_err(rc, "%s; the installed certificate is kept", ut_err_msg()), AG_EXIT_VERIFY));
 		goto out;
 	}

@@ -35,8 +35,9 @@ static offca_rc bio_take(BIO *b, unsigned char **out, size_t *len)
 	return OFFCA_OK;
 }
 
-/* the SignedData inside, decrypted with (key, cert) */
-static offca_rc decrypt(const unsigned char *obj, size_t len, EVP_PKEY *key, X509 *cert, unsigned char **sd,
+/* the SignedData inside, decrypted with key: no certificate named, since the object goes to the
+   endpoint's newest certificate for that key, which may not be the installed one yet */
+static offca_rc decrypt(const unsigned char *obj, size_t len, EVP_PKEY *key, unsigned char **sd,
 			size_t *sdlen)
 {
 	const unsigned char *p = obj;
@@ -49,7 +50,7 @@ static offca_rc decrypt(const unsigned char *obj, size_t len, EVP_PKEY *key, X50
 		rc = ut_err(OFFCA_E_VERIFY, "the relay's answer is not a CMS object (garbage or a damaged object)");
 	else if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_id_smime_ct_authEnvelopedData)
 		rc = ut_err(OFFCA_E_VERIFY, "the relay object is not CMS AuthEnvelopedData");
-	else if (out == NULL || CMS_decrypt(cms, key, cert, NULL, out, CMS_BINARY) != 1)
+	else if (out == NULL || CMS_decrypt(cms, key, NULL, NULL, out, CMS_BINARY) != 1)
 		rc = ut_err_ssl(OFFCA_E_VERIFY, "the relay object does not decrypt with this endpoint's key (encrypted "
 						"to another endpoint, or altered)");
 	if (rc == OFFCA_OK)
@@ -144,14 +145,14 @@ static offca_rc check_content(ca_pub_content *c, EVP_PKEY *key, X509 *signer, X5
 	return OFFCA_OK;
 }
 
-offca_rc ag_relay_open(const unsigned char *obj, size_t len, EVP_PKEY *key, X509 *cert, X509 *root,
+offca_rc ag_relay_open(const unsigned char *obj, size_t len, EVP_PKEY *key, X509 *root,
 		       const unsigned char endpoint[32], ag_relay_obj *out)
 {
 	unsigned char *sd = NULL, *ct = NULL;
 	size_t sdlen = 0, ctlen = 0;
 	X509 *signer = NULL;
 	ca_pub_content c;
-	offca_rc rc = decrypt(obj, len, key, cert, &sd, &sdlen);
+	offca_rc rc = decrypt(obj, len, key, &sd, &sdlen);
 
 	memset(out, 0, sizeof(*out));
 	memset(&c, 0, sizeof(c));

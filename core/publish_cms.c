@@ -1,7 +1,7 @@
 /*
  * publish_cms.c - a relay object: CMS SignedData by the issuer (its token key, through the touch
  * guard like every CA signature), inside CMS AuthEnvelopedData (AES-256-GCM) to the endpoint's
- * certificate: ECDH (RFC 5753, OpenSSL's default dhSinglePass-stdDH-sha*kdf with AES key wrap) for
+ * certificate: ECDH (RFC 5753: dhSinglePass-stdDH-sha256kdf-scheme, AES-256 key wrap) for
  * EC, RSAES-OAEP (SHA-256, MGF1-SHA-256) for RSA. OpenSSL's CMS builds every byte.
  */
 #include "offca/publish.h"
@@ -80,6 +80,16 @@ static offca_rc set_oaep(CMS_RecipientInfo *ri)
 	return OFFCA_OK;
 }
 
+/* the ECDH KDF: dhSinglePass-stdDH-sha256kdf-scheme (OpenSSL's default would be SHA-1) */
+static offca_rc set_kdf(CMS_RecipientInfo *ri)
+{
+	EVP_PKEY_CTX *pctx = CMS_RecipientInfo_get0_pkey_ctx(ri);
+
+	if (pctx == NULL || EVP_PKEY_CTX_set_ecdh_kdf_md(pctx, EVP_sha256()) <= 0)
+		return ut_err_ssl(OFFCA_E_CRYPTO, "cannot select the SHA-256 KDF for the endpoint");
+	return OFFCA_OK;
+}
+
 static offca_rc envelope(const unsigned char *data, size_t len, X509 *recipient, unsigned char **out, size_t *olen)
 {
 	CMS_ContentInfo *cms = CMS_AuthEnvelopedData_create(EVP_aes_256_gcm());
@@ -92,11 +102,13 @@ static offca_rc envelope(const unsigned char *data, size_t len, X509 *recipient,
 
 	if (pk == NULL || (!EVP_PKEY_is_a(pk, "EC") && !EVP_PKEY_is_a(pk, "RSA")))
 		rc = ut_err(OFFCA_E_UNSUPPORTED, "relay objects go to EC or RSA endpoint keys only");
-	else if (cms == NULL || in == NULL ||
+	else if (cms == NULL || in == NULL || CMS_set_detached(cms, 0) != 1 ||
 		 (ri = CMS_add1_recipient_cert(cms, recipient, CMS_KEY_PARAM | CMS_BINARY)) == NULL)
 		rc = ut_err_ssl(OFFCA_E_CRYPTO, "cannot set up the relay object's AuthEnvelopedData");
 	if (rc == OFFCA_OK && EVP_PKEY_is_a(pk, "RSA"))
 		rc = set_oaep(ri);
+	else if (rc == OFFCA_OK)
+		rc = set_kdf(ri);
 	if (rc == OFFCA_OK && CMS_final(cms, in, NULL, CMS_BINARY) != 1)
 		rc = ut_err_ssl(OFFCA_E_CRYPTO, "cannot encrypt the relay object");
 	if (rc == OFFCA_OK && (n = i2d_CMS_ContentInfo(cms, &der)) <= 0)
