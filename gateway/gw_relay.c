@@ -112,8 +112,11 @@ static offca_rc push_one(push *ps, const char *name, const unsigned char *data, 
 		return ut_err(OFFCA_E_USAGE, "--url too long");
 	if ((rc = request(ps, url, NULL, 0, &st)) != OFFCA_OK)
 		return rc;
+	if (st == 400 || st == 401 || st == 403)
+		return ut_err(OFFCA_E_PERM, "the relay refused this client (HTTP %ld to GET %s: is --client-cert one it "
+			      "trusts?); %s not uploaded", st, name, name);
 	if (st != 200 && st != 404)
-		return ut_err(OFFCA_E_PROTOCOL, "the relay answered HTTP %ld to GET %s (nothing uploaded for it)", st, name);
+		return ut_err(OFFCA_E_PROTOCOL, "the relay answered HTTP %ld to GET %s; %s not uploaded", st, name, name);
 	exists = st == 200;
 	if (exists && ps->len == len && memcmp(ps->body, data, len) == 0) {
 		ps->unchanged++;

@@ -5,7 +5,8 @@
 #
 # After relay_setup: everything of est_ca/est_gateway_start, D (the endpoint's agent directory),
 #   $T/up.key/$T/up.crt (the uploader's client certificate), RELAY_PORT, RELAY_URL
-#   (https://127.0.0.1:PORT/relay), RELAY_ROOT (the DAV directory on disk).
+#   (https://127.0.0.1:PORT/relay), RELAY_ROOT (the DAV directory on disk); /broken/ answers 500,
+#   /garbage/ answers 200 with bytes that are no relay object.
 # Helpers: relay_hash KEYFILE (hex SHA-256 of its SubjectPublicKeyInfo: the object name),
 #   relay_push ARGS... (offca-gateway relay push with the uploader's certificate),
 #   relay_pull ARGS... (offca-agent run --relay for $D), relay_renew_same_key (the CA signs a
@@ -52,8 +53,9 @@ http {
       if (\$request_method !~ ^(GET|HEAD)\$) { set \$w "write"; }
       if (\$ssl_client_verify != SUCCESS) { set \$w "\${w}-anonymous"; }
       if (\$w = "write-anonymous") { return 403; }
-      ${RELAY_EXTRA:-}
     }
+    location /broken/ { return 500 "relay failure\n"; }
+    location /garbage/ { default_type application/octet-stream; return 200 "this is not a relay object\n"; }
   }
 }
 NG
