@@ -160,8 +160,8 @@ typedef struct job {
 	const char *dir;
 } job;
 
-/* seal content c to recipient and write DIR/<endpoint hex> */
-static offca_rc write_object(const job *j, const ca_pub_content *c, X509 *recipient)
+/* seal content c to recipient and write DIR/<endpoint hex> (named in res) */
+static offca_rc write_object(const job *j, const ca_pub_content *c, X509 *recipient, ca_publish_result *res)
 {
 	unsigned char *der = NULL, *obj = NULL;
 	size_t len = 0, olen = 0;
@@ -176,6 +176,8 @@ static offca_rc write_object(const job *j, const ca_pub_content *c, X509 *recipi
 		rc = ut_err(OFFCA_E_USAGE, "--out-dir path too long");
 	if (rc == OFFCA_OK)
 		rc = ut_write_file(path, obj, olen, 0);
+	if (rc == OFFCA_OK)
+		memcpy(res->names[res->written++], hex, sizeof(hex));
 	OPENSSL_free(obj);
 	return rc;
 }
@@ -213,9 +215,8 @@ static offca_rc publish_all(const job *j, ep *v, size_t n, ca_publish_result *re
 		memcpy(c.endpoint, v[i].key, 32);
 		c.sequence = seqs[i];
 		if ((rc = make_content(j->st, v[i].fp, &c)) == OFFCA_OK)
-			rc = write_object(j, &c, c.cert);
+			rc = write_object(j, &c, c.cert, res);
 		ca_pub_content_clear(&c);
-		res->written += rc == OFFCA_OK;
 	}
 	free(seqs);
 	return rc;
@@ -266,8 +267,7 @@ static offca_rc deliver(const job *j, ep *v, size_t n, const ca_publish_opts *o,
 	if (rc == OFFCA_OK && (rc = make_content(j->st, target.fp, &c)) == OFFCA_OK && EVP_PKEY_up_ref(o->deliver_key)) {
 		c.key = o->deliver_key;
 		memcpy(c.endpoint, target.key, 32);
-		rc = write_object(j, &c, rcpt);
-		res->written += rc == OFFCA_OK;
+		rc = write_object(j, &c, rcpt, res);
 	}
 	ca_pub_content_clear(&c);
 	X509_free(rcpt);
@@ -290,6 +290,12 @@ static void audit(ca_store *st, const ca_signer *s, const ca_publish_opts *o, co
 	json_decref(j);
 }
 
+void ca_publish_result_clear(ca_publish_result *r)
+{
+	free(r->names);
+	memset(r, 0, sizeof(*r));
+}
+
 offca_rc ca_publish(ca_signer *s, ca_store *st, const ca_publish_opts *o, ca_publish_result *res)
 {
 	collect c = {0};
@@ -306,7 +312,8 @@ offca_rc ca_publish(ca_signer *s, ca_store *st, const ca_publish_opts *o, ca_pub
 	rc = ca_store_cert_each(st, s->iss.name, 0, 0, collect_cb, &c);
 	if (rc == OFFCA_OK)
 		rc = c.rc;
-	if (rc == OFFCA_OK && (j.parents = signer_parents(s)) == NULL)
+	if (rc == OFFCA_OK && ((j.parents = signer_parents(s)) == NULL ||
+			       (res->names = calloc(c.n ? c.n : 1, sizeof(*res->names))) == NULL))
 		rc = ut_err(OFFCA_E_NOMEM, "out of memory");
 	if (rc == OFFCA_OK && o->deliver_key != NULL)
 		rc = deliver(&j, c.v, c.n, o, res);

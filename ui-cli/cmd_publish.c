@@ -16,8 +16,8 @@
 #include "offca/util.h"
 
 static const char publish_usage[] =
-	"usage: offca publish --out-dir DIR [--issuer NAME] [--since TIME] [--home DIR] [--pin-file F]\n"
-	"                     [--module PATH]\n"
+	"usage: offca publish --out-dir DIR [--bundle-dir BDIR] [--issuer NAME] [--since TIME] [--home DIR]\n"
+	"                     [--pin-file F] [--module PATH]\n"
 	"       offca publish --out-dir DIR --deliver-key KEY.pem --to SERIAL|FINGERPRINT [--issuer NAME] ...\n"
 	"\n"
 	"Relay objects (delivery pattern 5): for every endpoint of the issuer (default: the newest\n"
@@ -27,10 +27,14 @@ static const char publish_usage[] =
 	"AuthEnvelopedData, AES-256-GCM; ECDH for EC keys, RSA-OAEP for RSA keys). An endpoint is a key:\n"
 	"a key with any revoked certificate, or whose newest certificate has expired, gets nothing.\n"
 	"Sequence numbers (HOME/relay/sequence.json) grow whenever an endpoint's certificate changes.\n"
-	"The objects leave the CA in an outbound bundle (offca bundle create --direction out\n"
-	"other:DIR/...) or as QR frames; offca-gateway relay push puts them on the relay.\n"
+	"The objects leave the CA in outbound bundles signed by the issuer (--bundle-dir, or offca\n"
+	"bundle create --direction out other:DIR/...), on USB or as QR frames (offca qr encode);\n"
+	"offca-gateway relay push puts them on the relay.\n"
 	"\n"
 	"  --out-dir DIR     where the objects go (created 0700; an endpoint's object is replaced)\n"
+	"  --bundle-dir BDIR also write the objects of this run into outbound bundles signed by the\n"
+	"                    issuer's key, BDIR/relay-<time>-NNN.offca, 256 objects each (a bundle's\n"
+	"                    maximum); never overwritten\n"
 	"  --since TIME      only endpoints whose newest certificate was issued at or after TIME\n"
 	"                    (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @UNIXTIME)\n"
 	"  --deliver-key KEY.pem --to CERT  an issuer-generated key (offca issue --generate-key): one\n"
@@ -39,17 +43,18 @@ static const char publish_usage[] =
 	"                    KEY.pem's key and the key itself\n"
 	"  --pin-file F      the token PIN from the first line of F (0600); default: a no-echo prompt\n";
 
-enum { O_HOME = 1, O_ISSUER, O_OUTDIR, O_SINCE, O_PINFILE, O_MODULE, O_KEY, O_TO };
+enum { O_HOME = 1, O_ISSUER, O_OUTDIR, O_SINCE, O_PINFILE, O_MODULE, O_KEY, O_TO, O_BUNDLE };
 
 static const struct option long_opts[] = {
 	{"home", required_argument, NULL, O_HOME},       {"issuer", required_argument, NULL, O_ISSUER},
 	{"out-dir", required_argument, NULL, O_OUTDIR},  {"since", required_argument, NULL, O_SINCE},
 	{"pin-file", required_argument, NULL, O_PINFILE}, {"module", required_argument, NULL, O_MODULE},
 	{"deliver-key", required_argument, NULL, O_KEY}, {"to", required_argument, NULL, O_TO},
-	{"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
+	{"bundle-dir", required_argument, NULL, O_BUNDLE}, {"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0}};
 
 struct opts {
-	const char *home, *issuer, *out_dir, *since, *pin_file, *module, *key, *to;
+	const char *home, *issuer, *out_dir, *since, *pin_file, *module, *key, *to, *bundle_dir;
 };
 
 /* YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @UNIXTIME; 0 when it is none of them */
@@ -99,6 +104,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case O_MODULE: o->module = optarg; break;
 		case O_KEY: o->key = optarg; break;
 		case O_TO: o->to = optarg; break;
+		case O_BUNDLE: o->bundle_dir = optarg; break;
 		default: return cli_usage_error("publish", "unknown or misplaced option '%s'", argv[optind - 1]);
 		}
 	}
@@ -111,6 +117,53 @@ static int parse(int argc, char **argv, struct opts *o)
 	if (o->key != NULL && o->since != NULL)
 		return cli_usage_error("publish", "--since does not apply to --deliver-key");
 	return 0;
+}
+
+/* bundle k (0-based) of the objects res->names[from..to) */
+static offca_rc one_bundle(const struct opts *o, ca_store *st, const ca_signer *s, EVP_PKEY *priv,
+			   const ca_publish_result *res, size_t from, size_t to, const char *stamp, size_t k)
+{
+	xfr_export ex;
+	xfr_bundle *b = NULL;
+	char spec[4400], path[4400];
+	offca_rc rc;
+
+	memset(&ex, 0, sizeof(ex));
+	rc = xfr_signer_from_store(st, ca_signer_issuer_name(s), NULL, &ex);
+	if (rc == OFFCA_OK)
+		rc = xfr_bundle_new(XFR_DIR_OUT, ca_signer_issuer_name(s), &b);
+	for (size_t i = from; rc == OFFCA_OK && i < to; i++) {
+		snprintf(spec, sizeof(spec), "other:%s/%s", o->out_dir, res->names[i]);
+		rc = xfr_bundle_add_file(b, spec);
+	}
+	if (rc == OFFCA_OK)
+		rc = xfr_bundle_sign(b, priv, ex.signer, ex.chain);
+	if (rc == OFFCA_OK && snprintf(path, sizeof(path), "%s/relay-%s-%03zu.offca", o->bundle_dir, stamp, k + 1) >=
+				      (int)sizeof(path))
+		rc = ut_err(OFFCA_E_USAGE, "--bundle-dir path too long");
+	if (rc == OFFCA_OK && (rc = xfr_bundle_write(b, path)) == OFFCA_OK)
+		printf("%s: %zu relay objects, signed by '%s'\n", path, to - from, ca_signer_issuer_name(s));
+	xfr_bundle_free(b);
+	xfr_export_clear(&ex);
+	return rc;
+}
+
+static offca_rc write_bundles(const struct opts *o, ca_store *st, const ca_signer *s, EVP_PKEY *priv,
+			      const ca_publish_result *res)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	offca_rc rc = ut_mkdir_p(o->bundle_dir, 0700);
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (size_t k = 0; rc == OFFCA_OK && k * XFR_MAX_ITEMS < res->written; k++) {
+		size_t from = k * XFR_MAX_ITEMS, to = from + XFR_MAX_ITEMS;
+
+		rc = one_bundle(o, st, s, priv, res, from, to < res->written ? to : res->written, stamp, k);
+	}
+	return rc;
 }
 
 static void report(const struct opts *o, const ca_signer *s, const ca_publish_result *res)
@@ -133,7 +186,7 @@ int cli_cmd_publish(int argc, char **argv)
 	tok_pin_opts pin = {0};
 	ca_publish_opts po = {0};
 	ca_publish_result res = {0};
-	char ck_msg[700];
+	char ck_msg[700], why[700];
 	offca_rc rc, ck_rc = OFFCA_OK;
 	int r;
 
@@ -159,13 +212,19 @@ int cli_cmd_publish(int argc, char **argv)
 	if ((rc = cli_signer_open_key(s, st, o.module, &pin, "relay publish", &key)) != OFFCA_OK)
 		goto out;
 	rc = ca_publish(s, st, &po, &res);
+	if (rc == OFFCA_OK && o.bundle_dir != NULL && res.written > 0 &&
+	    (rc = write_bundles(&o, st, s, tok_key_private(key), &res)) != OFFCA_OK) {
+		snprintf(why, sizeof(why), "%s", ut_err_msg()); /* ut_err() overwrites the detail */
+		rc = ut_err(rc, "the relay objects are in %s, but a bundle failed: %s", o.out_dir, why);
+	}
 	if (res.written > 0)
 		ck_rc = cli_checkpoint(s, st, ck_msg, sizeof(ck_msg));
-	if (rc == OFFCA_OK)
+	if (rc == OFFCA_OK || res.written > 0)
 		report(&o, s, &res);
 	if (rc == OFFCA_OK && ck_rc != OFFCA_OK)
 		rc = ut_err(ck_rc, "the relay objects are written, but %s", ck_msg);
 out:
+	ca_publish_result_clear(&res);
 	EVP_PKEY_free(po.deliver_key);
 	tok_key_free(key);
 	ca_signer_free(s);

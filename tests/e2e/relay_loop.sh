@@ -16,7 +16,8 @@ grep -q "nothing new on the relay for this endpoint ($H)" "$T/pull0.out" || fail
 pass "nothing published yet: 404 is 'nothing new', exit 0"
 
 relay_renew_same_key
-"$OFFCA" publish --out-dir "$T/pub" --pin-file "$T/ca.pin" > "$T/pub.out" 2>"$T/pub.err" || fail "publish: $(cat "$T/pub.err")"
+"$OFFCA" publish --out-dir "$T/pub" --bundle-dir "$T/out" --pin-file "$T/ca.pin" > "$T/pub.out" 2>"$T/pub.err" \
+  || fail "publish: $(cat "$T/pub.err")"
 [ -s "$T/pub/$H" ] || fail "no object named by the endpoint's key hash $H: $(ls "$T/pub")"
 # one object per endpoint key: the endpoint, the gateway's and relay's TLS keys, the uploader
 [ "$(ls "$T/pub" | wc -l)" = 4 ] || fail "expected 4 objects: $(ls "$T/pub")"
@@ -26,8 +27,10 @@ grep -q "audit head" "$T/pub.err" || fail "publish should end with an audit chec
 grep -q "relay-publish" "$T/audit.out" || fail "no relay-publish audit entry"
 pass "publish: one object per endpoint key, named by its SHA-256, audited"
 
-"$OFFCA" bundle create --direction out --out "$T/pub.offca" --pin-file "$T/ca.pin" $(for f in "$T"/pub/*; do echo "other:$f"; done) \
-  >/dev/null 2>"$T/bc.err" || fail "bundle create: $(cat "$T/bc.err")"
+ls "$T"/out/relay-*-001.offca > /dev/null 2>&1 || fail "no bundle in --bundle-dir: $(ls "$T/out")"
+mv "$T"/out/relay-*-001.offca "$T/pub.offca"
+"$OFFCA" bundle verify "$T/pub.offca" --ca "$T/root.pem" > "$T/bv.out" 2>&1 || fail "bundle verify: $(cat "$T/bv.out")"
+[ "$(grep -c "other" "$T/bv.out")" -ge 4 ] || fail "bundle items: $(cat "$T/bv.out")"
 relay_push --ca-chain "$T/chain.pem" "$T/pub.offca" > "$T/push1.out" 2>&1 || fail "push: $(cat "$T/push1.out")"
 grep -q "relay push: 4 created, 0 updated, 0 unchanged" "$T/push1.out" || fail "push summary: $(cat "$T/push1.out")"
 cmp "$T/pub/$H" "$RELAY_ROOT/relay/$H" || fail "the relay holds other bytes than published"

@@ -70,7 +70,9 @@ typedef struct ca_publish_opts {
 
 typedef struct ca_publish_result {
 	size_t written, unchanged_seq, skipped_revoked, skipped_expired;
+	char (*names)[65];      /* the objects written (hex names), `written` of them */
 } ca_publish_result;
+void ca_publish_result_clear(ca_publish_result *r);
 
 /*
  * Publish one object per endpoint of the signer's issuer (key attached: ca_signer_set_key):
