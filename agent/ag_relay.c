@@ -169,10 +169,12 @@ int ag_relay_run(const ag_opts *o)
 		ut_err(OFFCA_E_VERIFY, "replayed or older relay object refused (sequence %llu, installed %llu); "
 		       "the installed certificate is kept", ob.seq, last);
 		code = fail(AG_EXIT_VERIFY);
-	} else if (ob.seq == last || X509_cmp(ob.is.leaf, r.cur) == 0) {
+	} else if (ob.seq == last) {
 		printf("offca-agent: nothing new on the relay (sequence %llu is installed)\n", ob.seq);
-		if (ob.seq > last)
-			(void)save_seq(&r, ob.seq);
+		code = AG_EXIT_OK;
+	} else if (X509_cmp(ob.is.leaf, r.cur) == 0) {
+		printf("offca-agent: nothing new on the relay (sequence %llu holds the installed certificate)\n", ob.seq);
+		(void)save_seq(&r, ob.seq);
 		code = AG_EXIT_OK;
 	} else {
 		code = install(&r, o, &ob);

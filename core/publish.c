@@ -160,22 +160,20 @@ typedef struct job {
 	const char *dir;
 } job;
 
-/* seal content c to recipient and write DIR/<endpoint hex> (named in res) */
+/* seal content c to recipient and stage DIR/<endpoint hex> (named in res) */
 static offca_rc write_object(const job *j, const ca_pub_content *c, X509 *recipient, ca_publish_result *res)
 {
 	unsigned char *der = NULL, *obj = NULL;
 	size_t len = 0, olen = 0;
-	char hex[65], path[4400];
+	char hex[65];
 	offca_rc rc = ca_pub_content_encode(c, &der, &len);
 
 	if (rc == OFFCA_OK)
 		rc = ca_pub_seal(der, len, j->s->cert, j->s->priv, j->parents, recipient, &obj, &olen);
 	OPENSSL_clear_free(der, len);
 	ca_pub_hex(c->endpoint, hex);
-	if (rc == OFFCA_OK && snprintf(path, sizeof(path), "%s/%s", j->dir, hex) >= (int)sizeof(path))
-		rc = ut_err(OFFCA_E_USAGE, "--out-dir path too long");
 	if (rc == OFFCA_OK)
-		rc = ut_write_file(path, obj, olen, 0);
+		rc = pub_out_stage(j->dir, hex, obj, olen);
 	if (rc == OFFCA_OK)
 		memcpy(res->names[res->written++], hex, sizeof(hex));
 	OPENSSL_free(obj);
@@ -319,6 +317,12 @@ offca_rc ca_publish(ca_signer *s, ca_store *st, const ca_publish_opts *o, ca_pub
 		rc = deliver(&j, c.v, c.n, o, res);
 	else if (rc == OFFCA_OK)
 		rc = publish_all(&j, c.v, select_targets(c.v, c.n, o, res), res);
+	if (rc == OFFCA_OK)
+		rc = pub_out_commit(o->out_dir, (const char (*)[65])res->names, res->written);
+	if (rc != OFFCA_OK && res->names != NULL) { /* any renamed one is a complete object */
+		pub_out_drop(o->out_dir, (const char (*)[65])res->names, res->written);
+		res->written = 0;
+	}
 	if (res->written > 0)
 		audit(st, s, o, res);
 	sk_X509_pop_free(j.parents, X509_free);

@@ -21,4 +21,10 @@ offca_rc pub_seq_next(pub_seq *s, const char *endpoint_hex, const char *cert_hex
 offca_rc pub_seq_save(pub_seq *s);
 void pub_seq_free(pub_seq *s);
 
+/* Objects of one run (publish_out.c): stage each as DIR/.NAME.tmp, then commit them all (one
+   syncfs, renames, directory fsync) or drop them. */
+offca_rc pub_out_stage(const char *dir, const char *name, const unsigned char *data, size_t len);
+offca_rc pub_out_commit(const char *dir, const char (*names)[65], size_t n);
+void pub_out_drop(const char *dir, const char (*names)[65], size_t n);
+
 #endif
