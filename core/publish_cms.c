@@ -7,10 +7,12 @@
 #include "offca/publish.h"
 #include "offca/token.h"
 #include "offca/util.h"
+#include "offca/x509.h"
 
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,7 +54,7 @@ static void psign_finish(void *p, int in_time)
 }
 
 static offca_rc sign_content(const unsigned char *content, size_t clen, X509 *signer, EVP_PKEY *priv,
-			     STACK_OF(X509) *chain, unsigned char **out, size_t *olen)
+			     STACK_OF(X509) *chain, const char *what, unsigned char **out, size_t *olen)
 {
 	struct psign *a = calloc(1, sizeof(*a));
 	const unsigned flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
@@ -67,7 +69,7 @@ static offca_rc sign_content(const unsigned char *content, size_t clen, X509 *si
 		psign_finish(a, 0);
 		return ut_err_ssl(OFFCA_E_CRYPTO, "cannot set up the relay object's SignedData");
 	}
-	return tok_sign_guard(priv, "relay objects", psign_run, psign_finish, a);
+	return tok_sign_guard(priv, what, psign_run, psign_finish, a);
 }
 
 static offca_rc set_oaep(CMS_RecipientInfo *ri)
@@ -127,7 +129,12 @@ offca_rc ca_pub_seal(const unsigned char *content, size_t clen, X509 *signer, EV
 {
 	unsigned char *sd = NULL;
 	size_t sdlen = 0;
-	offca_rc rc = sign_content(content, clen, signer, priv, chain, &sd, &sdlen);
+	char what[400] = "a relay object", subj[300] = "";
+	offca_rc rc;
+
+	if (tok_touch_wanted(priv) && ca_x509_name_text(X509_get_subject_name(recipient), subj, sizeof(subj)) == OFFCA_OK)
+		snprintf(what, sizeof(what), "the relay object for %s", subj[0] ? subj : "(empty subject)");
+	rc = sign_content(content, clen, signer, priv, chain, what, &sd, &sdlen);
 
 	if (rc != OFFCA_OK)
 		return rc;
