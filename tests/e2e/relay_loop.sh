@@ -31,12 +31,16 @@ ls "$T"/out/relay-*-001.offca > /dev/null 2>&1 || fail "no bundle in --bundle-di
 mv "$T"/out/relay-*-001.offca "$T/pub.offca"
 "$OFFCA" bundle verify "$T/pub.offca" --ca "$T/root.pem" > "$T/bv.out" 2>&1 || fail "bundle verify: $(cat "$T/bv.out")"
 [ "$(grep -c "other" "$T/bv.out")" -ge 4 ] || fail "bundle items: $(cat "$T/bv.out")"
-relay_push --ca-chain "$T/chain.pem" "$T/pub.offca" > "$T/push1.out" 2>&1 || fail "push: $(cat "$T/push1.out")"
+# across the gap as QR frames: the scanned bundle is the same bytes
+"$OFFCA" qr encode "$T/pub.offca" --out-dir "$T/qr" >/dev/null || fail "qr encode"
+"$OFFCA" qr decode "$T"/qr/*.png --out "$T/pub-scanned.offca" >/dev/null || fail "qr decode"
+cmp "$T/pub.offca" "$T/pub-scanned.offca" || fail "the bundle changed through QR"
+relay_push --ca-chain "$T/chain.pem" "$T/pub-scanned.offca" > "$T/push1.out" 2>&1 || fail "push: $(cat "$T/push1.out")"
 grep -q "relay push: 4 created, 0 updated, 0 unchanged" "$T/push1.out" || fail "push summary: $(cat "$T/push1.out")"
 cmp "$T/pub/$H" "$RELAY_ROOT/relay/$H" || fail "the relay holds other bytes than published"
 relay_push --ca-chain "$T/chain.pem" "$T/pub.offca" > "$T/push2.out" 2>&1 || fail "push again: $(cat "$T/push2.out")"
 grep -q "relay push: 0 created, 0 updated, 4 unchanged" "$T/push2.out" || fail "second push: $(cat "$T/push2.out")"
-pass "the bundle crossed; relay push created 4, then left all 4 unchanged"
+pass "the bundle crossed (as QR frames, byte-identical); relay push created 4, then left all 4 unchanged"
 
 hook="echo hook >> $T/hook.log"
 relay_pull --deploy-hook "$hook" > "$T/pull1.out" 2>&1 || fail "pull: $(cat "$T/pull1.out")"
