@@ -152,6 +152,10 @@ int ag_relay_run(const ag_opts *o)
 
 	if (o->dir == NULL)
 		return fail((ut_err(OFFCA_E_USAGE, "run --relay needs --out-dir DIR"), AG_EXIT_USAGE));
+	if (o->server != NULL || o->token_file != NULL || o->key_file != NULL || o->n_sans > 0 || o->reuse_key ||
+	    o->force || o->max_wait > 0)
+		return fail((ut_err(OFFCA_E_USAGE, "run --relay takes --out-dir, --relay-cacert and --deploy-hook only "
+				    "(the CA decides when to renew)"), AG_EXIT_USAGE));
 	if ((rc = run_init(&r, o)) != OFFCA_OK) {
 		run_clear(&r);
 		return fail(AG_EXIT_USAGE);

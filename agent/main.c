@@ -136,7 +136,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (strcmp(cmd, "enroll") == 0)
+	if (strcmp(cmd, "enroll") == 0 && (o.relay != NULL || o.relay_cacert != NULL)) {
+		fprintf(stderr, "offca-agent: --relay belongs to run (enroll goes through the gateway)\n");
+		code = AG_EXIT_USAGE;
+	} else if (strcmp(cmd, "enroll") == 0)
 		code = ag_enroll(&o);
 	else if (strcmp(cmd, "run") == 0)
 		code = o.relay != NULL ? ag_relay_run(&o) : ag_run(&o);

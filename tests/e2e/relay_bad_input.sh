@@ -96,6 +96,14 @@ expect_fail "relay push of a tampered bundle" relay_push --ca-chain "$T/chain.pe
 [ "$(sha256sum "$RELAY_ROOT"/relay/* | sha256sum)" = "$before" ] || fail "the relay's files changed"
 pass "relay push refused them all; the relay is unchanged"
 
+# options that do not belong to --relay
+set +e; relay_pull --force > /dev/null 2>"$T/last.err"; rc=$?; set -e
+[ $rc = 2 ] && grep -q "run --relay takes --out-dir, --relay-cacert and --deploy-hook only" "$T/last.err" \
+  || fail "run --relay --force: exit $rc: $(cat "$T/last.err")"
+set +e; "$AGENT" enroll --relay "$RELAY_URL" --out-dir "$T/x" > /dev/null 2>"$T/last.err"; rc=$?; set -e
+[ $rc = 2 ] && grep -q "relay belongs to run" "$T/last.err" || fail "enroll --relay: exit $rc: $(cat "$T/last.err")"
+pass "run --relay refuses renewal options, enroll refuses --relay (exit 2)"
+
 # after all that, the good object still installs nothing new and the endpoint works
 relay_pull > "$T/end.out" 2>&1 || fail "final pull: $(cat "$T/end.out")"
 grep -q "sequence 2 is installed" "$T/end.out" || fail "final pull: $(cat "$T/end.out")"
