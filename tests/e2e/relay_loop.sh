@@ -110,10 +110,13 @@ needles = {
   "the delivered key (PKCS#8)": der(["openssl", "pkey", "-in", gk, "-outform", "DER"]),
   "the intermediate": der(["openssl", "x509", "-in", os.path.join(d, "chain.pem"), "-outform", "DER"]),
 }
-# the private scalar of the delivered EC key
-txt = subprocess.run(["openssl", "pkey", "-in", gk, "-noout", "-text"], capture_output=True, text=True, check=True).stdout
-priv = "".join(l.strip() for l in txt.split("priv:")[1].split("pub:")[0].splitlines()).replace(":", "")
-needles["the delivered key's private scalar"] = bytes.fromhex(priv)[-32:]
+# the private scalars of the delivered EC key and of the endpoint's first (own) key
+def scalar(path):
+    txt = subprocess.run(["openssl", "pkey", "-in", path, "-noout", "-text"], capture_output=True, text=True, check=True).stdout
+    return bytes.fromhex("".join(l.strip() for l in txt.split("priv:")[1].split("pub:")[0].splitlines()).replace(":", ""))[-32:]
+needles["the delivered key's private scalar"] = scalar(gk)
+needles["the endpoint's own key's private scalar"] = scalar(os.path.join(d, "archive", "1", "privkey.pem"))
+needles["the endpoint's own key (PKCS#8)"] = der(["openssl", "pkey", "-in", os.path.join(d, "archive", "1", "privkey.pem"), "-outform", "DER"])
 files = [f for f in glob.glob(os.path.join(root, "**"), recursive=True) if os.path.isfile(f)]
 assert len(files) >= 4, files
 for f in files:
