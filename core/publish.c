@@ -235,6 +235,14 @@ static const ep *newest_of(const ep *v, size_t n, const unsigned char kh[32])
 	return best;
 }
 
+static int key_revoked(const ep *v, size_t n, const unsigned char kh[32])
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].revoked && memcmp(v[i].key, kh, 32) == 0)
+			return 1;
+	return 0;
+}
+
 /* an issuer-generated key and its newest certificate, to the endpoint holding certificate `to` */
 static offca_rc deliver(const job *j, ep *v, size_t n, const ca_publish_opts *o, ca_publish_result *res)
 {
@@ -260,6 +268,9 @@ static offca_rc deliver(const job *j, ep *v, size_t n, const ca_publish_opts *o,
 		target = *e;
 		rc = ca_pub_key_hash(X509_get0_pubkey(rcpt), target.key);
 	}
+	if (rc == OFFCA_OK && key_revoked(v, n, target.key))
+		rc = ut_err(OFFCA_E_STATE, "the key of certificate %s has a revoked certificate: its endpoint gets nothing",
+			    o->deliver_to);
 	if (rc == OFFCA_OK)
 		rc = number(ca_store_home(j->st), &target, 1, &c.sequence, res);
 	if (rc == OFFCA_OK && (rc = make_content(j->st, target.fp, &c)) == OFFCA_OK && EVP_PKEY_up_ref(o->deliver_key)) {

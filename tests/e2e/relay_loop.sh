@@ -97,7 +97,11 @@ pass "issuer-generated key delivered: installed 0600 with its certificate; the e
 "$OFFCA" publish --out-dir "$T/pub5" --pin-file "$T/ca.pin" > "$T/pub5.out" 2>/dev/null || fail "publish 5"
 [ ! -e "$T/pub5/$(relay_hash "$T/relay.key")" ] || fail "a revoked endpoint got an object"
 grep -q "nothing for 1 revoked" "$T/pub5.out" || fail "publish 5 output: $(cat "$T/pub5.out")"
-pass "a revoked endpoint gets nothing"
+expect_fail "a key delivered to a revoked endpoint" "$OFFCA" publish --out-dir "$T/pub6" --deliver-key "$GK" \
+  --to "$(openssl x509 -in "$T/relay.crt" -noout -serial | cut -d= -f2)" --pin-file "$T/ca.pin"
+expect_err_match "is revoked: its endpoint gets nothing"
+[ -z "$(ls -A "$T/pub6" 2>/dev/null)" ] || fail "an object was written for a revoked endpoint"
+pass "a revoked endpoint gets nothing, not even a delivered key"
 
 # the relay's files, as bytes: no PEM, no certificate DER, no key
 python3 - "$RELAY_ROOT" "$D" "$GK" "$T/renewed.pem" <<'PY' || fail "plaintext on the relay"
