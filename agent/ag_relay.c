@@ -17,7 +17,7 @@
 #include "offca/util.h"
 
 typedef struct relay_run {
-	char dir[4096], cert[4300], key[4300], root[4300], state[4300], newkey[4300], url[4400];
+	char dir[4096], cert[4300], full[4300], key[4300], root[4300], state[4300], newkey[4300], url[4400];
 	char hex[65];
 	unsigned char endpoint[32];
 	EVP_PKEY *pkey;
@@ -77,6 +77,7 @@ static offca_rc run_init(relay_run *r, const ag_opts *o)
 	if (snprintf(r->dir, sizeof(r->dir), "%s", o->dir) >= (int)sizeof(r->dir))
 		return ut_err(OFFCA_E_USAGE, "--out-dir too long");
 	if ((rc = ag_path(r->cert, sizeof(r->cert), o->dir, "current/cert.pem")) != OFFCA_OK ||
+	    (rc = ag_path(r->full, sizeof(r->full), o->dir, "current/fullchain.pem")) != OFFCA_OK ||
 	    (rc = ag_path(r->key, sizeof(r->key), o->dir, "current/privkey.pem")) != OFFCA_OK ||
 	    (rc = ag_path(r->root, sizeof(r->root), o->dir, "root.pem")) != OFFCA_OK ||
 	    (rc = ag_path(r->state, sizeof(r->state), o->dir, "relay.json")) != OFFCA_OK ||
@@ -99,7 +100,8 @@ static offca_rc run_init(relay_run *r, const ag_opts *o)
 /* 0 when there is an object to open; else the exit code (nothing new, or the relay's failure) */
 static int fetch(const relay_run *r, const ag_opts *o, ag_resp *resp)
 {
-	offca_rc rc = ag_relay_get(r->url, o->relay_cacert, resp);
+	offca_rc rc = ag_relay_get(r->url, o->relay_cacert, o->relay_client_auth ? r->full : NULL,
+				   o->relay_client_auth ? r->key : NULL, resp);
 
 	if (rc != OFFCA_OK)
 		return fail(rc == OFFCA_E_NETWORK ? AG_EXIT_NETWORK : AG_EXIT_VERIFY);
@@ -154,7 +156,7 @@ int ag_relay_run(const ag_opts *o)
 		return fail((ut_err(OFFCA_E_USAGE, "run --relay needs --out-dir DIR"), AG_EXIT_USAGE));
 	if (o->server != NULL || o->token_file != NULL || o->key_file != NULL || o->n_sans > 0 || o->reuse_key ||
 	    o->force || o->max_wait > 0)
-		return fail((ut_err(OFFCA_E_USAGE, "run --relay takes --out-dir, --relay-cacert and --deploy-hook only "
+		return fail((ut_err(OFFCA_E_USAGE, "run --relay takes --out-dir, --relay-cacert, --relay-client-auth and --deploy-hook only "
 				    "(the CA decides when to renew)"), AG_EXIT_USAGE));
 	if ((rc = run_init(&r, o)) != OFFCA_OK) {
 		run_clear(&r);

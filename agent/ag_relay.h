@@ -8,9 +8,9 @@
 
 #include "agent.h"
 
-/* GET url (cafile: the relay's TLS trust, NULL: the system's). Errors: OFFCA_E_NETWORK,
-   OFFCA_E_VERIFY (an answer larger than any relay object). */
-offca_rc ag_relay_get(const char *url, const char *cafile, ag_resp *r);
+/* GET url (cafile: the relay's TLS trust, NULL: the system's; cert/key: a TLS client certificate,
+   NULL: none). Errors: OFFCA_E_NETWORK, OFFCA_E_VERIFY (an answer larger than any relay object). */
+offca_rc ag_relay_get(const char *url, const char *cafile, const char *cert, const char *key, ag_resp *r);
 
 /* what a relay object delivered, after every check */
 typedef struct ag_relay_obj {

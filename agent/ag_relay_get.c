@@ -1,7 +1,8 @@
 /*
  * ag_relay_get.c - GET one relay object (delivery pattern 5) with libcurl: the answer bounded to
  * CA_PUB_MAX_OBJ bytes, the relay's TLS certificate verified (against cafile when given, else the
- * system's store), redirects not followed.
+ * system's store), redirects not followed; optionally with the endpoint's certificate as TLS client
+ * certificate (a relay that serves objects only to enrolled endpoints).
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@ static size_t on_body(char *p, size_t sz, size_t n, void *arg)
 	return k;
 }
 
-offca_rc ag_relay_get(const char *url, const char *cafile, ag_resp *r)
+offca_rc ag_relay_get(const char *url, const char *cafile, const char *cert, const char *key, ag_resp *r)
 {
 	CURL *c = curl_easy_init();
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -49,6 +50,10 @@ offca_rc ag_relay_get(const char *url, const char *cafile, ag_resp *r)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	if (cafile != NULL)
 		curl_easy_setopt(c, CURLOPT_CAINFO, cafile);
+	if (cert != NULL && key != NULL) {
+		curl_easy_setopt(c, CURLOPT_SSLCERT, cert);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, key);
+	}
 	cc = curl_easy_perform(c);
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);

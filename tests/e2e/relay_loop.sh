@@ -54,6 +54,16 @@ grep -q "nothing new on the relay (sequence 1 is installed)" "$T/pull2.out" || f
 [ "$(grep -c hook "$T/hook.log")" = 1 ] || fail "deploy hook ran without an install"
 pass "agent run --relay installed the renewal (sequence 1), hook once; again: nothing new"
 
+# a relay serving objects only to enrolled endpoints (GET with a client certificate)
+set +e
+"$AGENT" run --relay "https://127.0.0.1:$RELAY_PORT/private" --relay-cacert "$T/root.pem" --out-dir "$D" > /dev/null 2>"$T/priv.err"
+rc=$?; set -e
+[ $rc = 3 ] && grep -q "HTTP 403" "$T/priv.err" || fail "anonymous GET of /private: exit $rc: $(cat "$T/priv.err")"
+"$AGENT" run --relay "https://127.0.0.1:$RELAY_PORT/private" --relay-cacert "$T/root.pem" --relay-client-auth --out-dir "$D" \
+  > "$T/priv.out" 2>&1 || fail "GET with the endpoint's certificate: $(cat "$T/priv.out")"
+grep -q "sequence 1 is installed" "$T/priv.out" || fail "private pull: $(cat "$T/priv.out")"
+pass "--relay-client-auth: the endpoint's certificate opens a relay closed to anonymous GETs (403 -> exit 3 without it)"
+
 # publishing again without a change keeps the numbers; a new certificate moves this one to 2
 "$OFFCA" publish --out-dir "$T/pub2" --pin-file "$T/ca.pin" > "$T/pub2.out" 2>/dev/null || fail "publish 2"
 grep -q "(4 with their number unchanged)" "$T/pub2.out" || fail "numbers should stay: $(cat "$T/pub2.out")"

@@ -6,7 +6,8 @@
 # After relay_setup: everything of est_ca/est_gateway_start, D (the endpoint's agent directory),
 #   $T/up.key/$T/up.crt (the uploader's client certificate), RELAY_PORT, RELAY_URL
 #   (https://127.0.0.1:PORT/relay), RELAY_ROOT (the DAV directory on disk); /broken/ answers 500,
-#   /garbage/ answers 200 with bytes that are no relay object.
+#   /garbage/ answers 200 with bytes that are no relay object, /private/ serves /relay/ only to a
+#   client certificate from the CA.
 # Helpers: relay_hash KEYFILE (hex SHA-256 of its SubjectPublicKeyInfo: the object name),
 #   relay_push ARGS... (offca-gateway relay push with the uploader's certificate),
 #   relay_pull ARGS... (offca-agent run --relay for $D), relay_renew_same_key (the CA signs a
@@ -18,7 +19,7 @@ relay_hash() { openssl pkey -in "$1" -pubout -outform DER | sha256sum | cut -d' 
 
 relay_enroll() {
   D=$T/endpoint
-  local tok; tok=$(est_token server web.example.test)
+  local tok; tok=$(est_token mtls web.example.test)
   local enr=("$AGENT" enroll --server "$GW_URL" --root-sha256 "$ROOT_FP" --token-file "$tok" --san web.example.test --out-dir "$D")
   set +e; "${enr[@]}" > "$T/enroll1.out" 2>&1; local rc=$?; set -e
   [ $rc -eq 75 ] || fail "first enroll should wait (75), got $rc: $(cat "$T/enroll1.out")"
@@ -53,6 +54,10 @@ http {
       if (\$request_method !~ ^(GET|HEAD)\$) { set \$w "write"; }
       if (\$ssl_client_verify != SUCCESS) { set \$w "\${w}-anonymous"; }
       if (\$w = "write-anonymous") { return 403; }
+    }
+    location /private/ {
+      alias $RELAY_ROOT/relay/;
+      if (\$ssl_client_verify != SUCCESS) { return 403; }
     }
     location /broken/ { return 500 "relay failure\n"; }
     location /garbage/ { default_type application/octet-stream; return 200 "this is not a relay object\n"; }
@@ -96,7 +101,7 @@ relay_renew_same_key() {
     -out "$T/renew.csr" 2>/dev/null || fail "renewal CSR"
   rm -f "$T/renewed.pem"
   sleep 1 # a later issue time than the certificate it replaces
-  "$OFFCA" sign --csr "$T/renew.csr" --profile server --days 30 --out "$T/renewed.pem" --pin-file "$T/ca.pin" >/dev/null \
+  "$OFFCA" sign --csr "$T/renew.csr" --profile mtls --days 30 --out "$T/renewed.pem" --pin-file "$T/ca.pin" >/dev/null \
     || fail "sign the renewal"
   RENEWED=$(openssl x509 -in "$T/renewed.pem" -noout -serial | cut -d= -f2)
 }
