@@ -44,6 +44,8 @@ typedef struct ag_opts {
 	double jitter;      /* fraction of the lifetime the renewal point moves earlier at random */
 	unsigned max_wait;  /* seconds to keep polling after a 202 (0: return AG_EXIT_PENDING at once) */
 	int reuse_key, force;
+	const char *relay, *relay_cacert; /* run --relay URL [--relay-cacert F]: pattern 5 (ag_relay.h) */
+	int relay_client_auth;            /* --relay-client-auth: the endpoint's certificate to the relay */
 } ag_opts;
 
 /* ---- HTTP (ag_http.c, libcurl) ---- */

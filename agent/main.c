@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "ag_relay.h"
 #include "offca/util.h"
 
 static const char usage[] =
@@ -17,13 +18,20 @@ static const char usage[] =
 	"                          --out-dir DIR [--wait SECONDS] [--deploy-hook CMD]\n"
 	"       offca-agent run --out-dir DIR [--renew-at FRACTION] [--jitter FRACTION] [--reuse-key] [--force]\n"
 	"                       [--wait SECONDS] [--deploy-hook CMD] [--server URL] [--pin-file F]\n"
+	"       offca-agent run --relay URL --out-dir DIR [--relay-cacert F] [--relay-client-auth]\n"
+	"                       [--deploy-hook CMD]\n"
 	"       offca-agent --help | --version\n"
 	"Exit codes: 0 done (or not due), 2 usage/state, 3 refused by the gateway, 4 answer failed\n"
 	"verification (kept the installed certificate), 5 gateway unreachable, 6 install failed,\n"
 	"7 deploy hook failed, 8 the key's token failed (absent, wrong PIN, PIN file refused), 75 waiting\n"
-	"for the offline CA (run again later). See docs/agent.md.\n";
+	"for the offline CA (run again later). See docs/agent.md.\n"
+	"run --relay fetches URL/<hex SHA-256 of this endpoint's public key> (pattern 5): 404 is nothing\n"
+	"new (0); the object must decrypt with this endpoint's key, verify to the pinned root and carry a\n"
+	"higher sequence number than the last one installed (else 4); --relay-cacert F: the relay's TLS\n"
+	"trust (default: the system's); --relay-client-auth: present the installed certificate and key.\n";
 
-enum { O_SERVER = 256, O_FP, O_TOKEN, O_SAN, O_KEY, O_DIR, O_WAIT, O_HOOK, O_RENEW, O_JITTER, O_REUSE, O_FORCE, O_HELP, O_PIN };
+enum { O_SERVER = 256, O_FP, O_TOKEN, O_SAN, O_KEY, O_DIR, O_WAIT, O_HOOK, O_RENEW, O_JITTER, O_REUSE, O_FORCE, O_HELP, O_PIN,
+       O_RELAY, O_RELAY_CA, O_RELAY_AUTH };
 
 static const struct option longopts[] = {
 	{"server", required_argument, NULL, O_SERVER},   {"root-sha256", required_argument, NULL, O_FP},
@@ -32,8 +40,9 @@ static const struct option longopts[] = {
 	{"wait", required_argument, NULL, O_WAIT},        {"deploy-hook", required_argument, NULL, O_HOOK},
 	{"renew-at", required_argument, NULL, O_RENEW},   {"jitter", required_argument, NULL, O_JITTER},
 	{"reuse-key", no_argument, NULL, O_REUSE},        {"force", no_argument, NULL, O_FORCE},
-	{"help", no_argument, NULL, O_HELP},              {"pin-file", required_argument, NULL, O_PIN},
-	{NULL, 0, NULL, 0},
+	{"relay", required_argument, NULL, O_RELAY},      {"relay-cacert", required_argument, NULL, O_RELAY_CA},
+	{"relay-client-auth", no_argument, NULL, O_RELAY_AUTH}, {"pin-file", required_argument, NULL, O_PIN},
+	{"help", no_argument, NULL, O_HELP},              {NULL, 0, NULL, 0},
 };
 
 static int num(const char *name, const char *v, double lo, double hi, double *out)
@@ -74,6 +83,9 @@ static int parse(int argc, char **argv, ag_opts *o, int *help)
 		case O_REUSE: o->reuse_key = 1; break;
 		case O_FORCE: o->force = 1; break;
 		case O_HELP: *help = 1; break;
+		case O_RELAY: o->relay = optarg; break;
+		case O_RELAY_CA: o->relay_cacert = optarg; break;
+		case O_RELAY_AUTH: o->relay_client_auth = 1; break;
 		case O_SAN:
 			if (o->n_sans >= AG_MAX_SANS) {
 				fprintf(stderr, "offca-agent: at most %d --san\n", AG_MAX_SANS);
@@ -130,10 +142,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (strcmp(cmd, "enroll") == 0)
+	if (o.relay == NULL && (o.relay_cacert != NULL || o.relay_client_auth)) {
+		fprintf(stderr, "offca-agent: --relay-cacert and --relay-client-auth go with run --relay URL\n");
+		code = AG_EXIT_USAGE;
+	} else if (strcmp(cmd, "enroll") == 0 && o.relay != NULL) {
+		fprintf(stderr, "offca-agent: --relay belongs to run (enroll goes through the gateway)\n");
+		code = AG_EXIT_USAGE;
+	} else if (strcmp(cmd, "enroll") == 0)
 		code = ag_enroll(&o);
 	else if (strcmp(cmd, "run") == 0)
-		code = ag_run(&o);
+		code = o.relay != NULL ? ag_relay_run(&o) : ag_run(&o);
 	else {
 		fprintf(stderr, "offca-agent: unknown command '%s' (enroll, run)\n", cmd);
 		code = AG_EXIT_USAGE;

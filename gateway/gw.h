@@ -132,4 +132,7 @@ offca_rc gw_queue_import(gw_state *st, STACK_OF(X509) *chain, const char *file, 
 /* Log one line to stderr with the time (never a secret). */
 void gw_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* offca-gateway relay push ... (gw_relay.c): argv[0] is "relay"; returns the exit code */
+int gw_relay_main(int argc, char **argv);
+
 #endif

@@ -26,6 +26,7 @@ static const char usage[] =
 	"       offca-gateway queue export --state DIR --out FILE --sign-key-file KEY --signer-cert CERT\n"
 	"                                  [--pin-file F] [--all]\n"
 	"       offca-gateway queue import --state DIR [--ca-chain F] FILE\n"
+	"       offca-gateway relay push --url URL --client-cert F --client-key F [--cacert F] [--ca-chain F] FILE...\n"
 	"See docs/gateway.md.\n";
 
 enum {
@@ -401,6 +402,8 @@ int main(int argc, char **argv)
 		printf("offca-gateway %s\n", OFFCA_VERSION);
 		return 0;
 	}
+	if (strcmp(cmd, "relay") == 0)
+		return gw_relay_main(argc - 1, argv + 1); /* gw_relay.c: options of its own */
 	if (strcmp(cmd, "token") == 0 || strcmp(cmd, "queue") == 0) {
 		verb = argc > 2 ? argv[2] : "";
 		shift = 3;

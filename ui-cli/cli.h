@@ -38,6 +38,7 @@ extern const struct cli_cmd cli_backup_cmd, cli_restore_cmd;           /* cmd_ba
 extern const struct cli_cmd cli_metrics_cmd;                           /* cmd_metrics.c */
 extern const struct cli_cmd cli_inventory_cmd;                         /* cmd_inventory_export.c: export */
 extern const struct cli_cmd cli_report_cmd;                            /* cmd_report.c */
+extern const struct cli_cmd cli_publish_cmd;                           /* cmd_publish.c: relay objects (pattern 5) */
 
 /* The --json summary of metrics, inventory export and report: the file written, the counts, and the
    export's SHA-256 when sha256 is not NULL (cli_inv_json.c). Returns 0 or the exit code of a failure. */
@@ -54,6 +55,11 @@ int cli_fail(offca_rc rc);
 
 /* Print "offca CMD: <message> (see 'offca CMD --help')" on stderr and return 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A time option's value (cli_time.c): YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ (UTC) or @UNIXTIME into *t:
+   1; 0 when it has none of these shapes (a caller may read it as something else); -1 when it has
+   one but is no valid time. */
+int cli_parse_time(const char *s, int64_t *t);
 
 /* True when argv holds -h or --help anywhere (before a "--"). */
 int cli_wants_help(int argc, char **argv);

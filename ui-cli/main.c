@@ -22,6 +22,7 @@ const cli_entry cli_commands[] = {
 	{"audit", &cli_audit_cmd, NULL, NULL},
 	{"pending", &cli_pending_cmd, NULL, NULL},
 	{"bundle", &cli_bundle_cmd, NULL, NULL},
+	{"publish", &cli_publish_cmd, NULL, NULL},
 	{"qr", &cli_qr_cmd, NULL, NULL},
 	{"ceremony", &cli_ceremony_cmd, NULL, NULL},
 	{"backup", &cli_backup_cmd, NULL, NULL},

@@ -91,6 +91,11 @@ openssl verify -CAfile "$T/root.pem" -untrusted "$D/chain.pem" "$D/cert.pem" >/d
 cert_is_token_key web
 no_private_key_in_dir
 pass "installed: key.uri names the token key, cert public key = token key's public key, no private key on disk"
+# relay objects (pattern 5) are decrypted with a key file only: a token-key endpoint is told so
+set +e; "$AGENT" run --relay "http://127.0.0.1:9/relay" --out-dir "$D" >"$T/last.out" 2>"$T/last.err"; rc=$?; set -e
+[ $rc -eq 2 ] || fail "run --relay with a token key: exit $rc, not 2: $(cat "$T/last.err")"
+[ "$(wc -l < "$T/last.err")" -eq 1 ] && grep -q "key is on a token" "$T/last.err" || fail "run --relay message: $(cat "$T/last.err")"
+pass "run --relay with a token key -> $(cat "$T/last.err")"
 
 # ---- renewal: mutual TLS with the token key, a new key on the token, the old one deleted after ----
 cert1=$(sha256sum < "$D/cert.pem")
