@@ -400,7 +400,7 @@ static int due(const ag_opts *o, X509 *cert, time_t *when)
 }
 
 /* agent.json: the server, and for a token key its base label and PIN file ("" when absent) */
-static offca_rc load_config(const char *dir, char *server, size_t cap, char *label, size_t lcap, char *pin, size_t pcap)
+offca_rc ag_config_load(const char *dir, char *server, size_t cap, char *label, size_t lcap, char *pin, size_t pcap)
 {
 	char p[4300];
 	unsigned char *buf = NULL;
@@ -506,7 +506,7 @@ int ag_run(const ag_opts *o)
 	if (o->dir == NULL)
 		return fail(ut_err(OFFCA_E_USAGE, "run needs --out-dir DIR"), AG_EXIT_USAGE);
 	if ((rc = req_init(&r, o->dir)) != OFFCA_OK ||
-	    (rc = load_config(o->dir, server, sizeof(server), label, sizeof(label), pin, sizeof(pin))) != OFFCA_OK)
+	    (rc = ag_config_load(o->dir, server, sizeof(server), label, sizeof(label), pin, sizeof(pin))) != OFFCA_OK)
 		return fail(rc, AG_EXIT_USAGE);
 	if (o->server != NULL)
 		snprintf(server, sizeof(server), "%s", o->server);

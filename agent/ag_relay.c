@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "ag_relay.h"
+#include "offca/keyref.h"
 #include "offca/publish.h"
 #include "offca/util.h"
 
@@ -20,7 +21,9 @@ typedef struct relay_run {
 	char dir[4096], cert[4300], full[4300], key[4300], root[4300], state[4300], newkey[4300], url[4400];
 	char hex[65];
 	unsigned char endpoint[32];
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey, *pub; /* the endpoint's key (a file's, or its token's) and its public half */
+	ag_tkey tk;           /* a token key: open while the object is opened */
+	int token;
 	X509 *cur, *root_x;
 } relay_run;
 
@@ -33,6 +36,9 @@ static int fail(int code)
 static void run_clear(relay_run *r)
 {
 	EVP_PKEY_free(r->pkey);
+	EVP_PKEY_free(r->pub);
+	if (r->token)
+		ag_tkey_close(&r->tk);
 	X509_free(r->cur);
 	X509_free(r->root_x);
 }
@@ -68,6 +74,37 @@ static offca_rc save_seq(const relay_run *r, unsigned long long seq)
 	return rc;
 }
 
+/* the installed generation's key: current/key.uri (a token key, PIN file from --pin-file or
+   agent.json) or current/privkey.pem */
+static offca_rc open_key(relay_run *r, const ag_opts *o)
+{
+	char uri_path[4300], uri[AG_MAX_URI], server[2048], label[256], pin[4300];
+	offca_rc rc = ag_path(uri_path, sizeof(uri_path), o->dir, "current/key.uri");
+
+	if (rc != OFFCA_OK || ut_path_exists(uri_path) != OFFCA_OK) {
+		if ((rc = ag_key_load(r->key, &r->pkey)) != OFFCA_OK)
+			return rc;
+		r->pub = r->pkey;
+		return EVP_PKEY_up_ref(r->pub) ? OFFCA_OK : ut_err(OFFCA_E_NOMEM, "out of memory");
+	}
+	if (o->relay_client_auth)
+		return ut_err(OFFCA_E_UNSUPPORTED, "--relay-client-auth with a key on a token: not supported (the relay's "
+				  "client authentication reads a key file)");
+	if ((rc = ag_tkey_uri_read(uri_path, uri, sizeof(uri))) != OFFCA_OK ||
+	    (rc = ag_config_load(o->dir, server, sizeof(server), label, sizeof(label), pin, sizeof(pin))) != OFFCA_OK)
+		return rc;
+	r->token = 1;
+	if ((rc = ag_tkey_open(&r->tk, uri, o->pin_file != NULL ? o->pin_file : pin[0] != '\0' ? pin : NULL)) != OFFCA_OK)
+		return rc;
+	r->pkey = ca_keyref_private(r->tk.ref);
+	r->pub = ca_keyref_public(r->tk.ref);
+	if (!EVP_PKEY_up_ref(r->pkey) || !EVP_PKEY_up_ref(r->pub)) {
+		r->pkey = r->pub = NULL;
+		return ut_err(OFFCA_E_NOMEM, "out of memory");
+	}
+	return OFFCA_OK;
+}
+
 static offca_rc run_init(relay_run *r, const ag_opts *o)
 {
 	size_t ul = strlen(o->relay);
@@ -85,14 +122,9 @@ static offca_rc run_init(relay_run *r, const ag_opts *o)
 		return rc;
 	if ((rc = ag_load_cert(r->cert, &r->cur)) != OFFCA_OK)
 		return ut_err(OFFCA_E_STATE, "no installed certificate (%s): enroll first", ut_err_msg());
-	if (ag_path(r->newkey, sizeof(r->newkey), o->dir, "current/key.uri") == OFFCA_OK && ut_path_exists(r->newkey) == OFFCA_OK)
-		return ut_err(OFFCA_E_UNSUPPORTED, "run --relay: this endpoint's key is on a token (%s): relay objects are "
-				  "decrypted with a key file only; renew it through the gateway (offca-agent run)", r->newkey);
-	if ((rc = ag_path(r->newkey, sizeof(r->newkey), o->dir, "relay-key.pem")) != OFFCA_OK)
+	if ((rc = ag_load_cert(r->root, &r->root_x)) != OFFCA_OK || (rc = open_key(r, o)) != OFFCA_OK)
 		return rc;
-	if ((rc = ag_load_cert(r->root, &r->root_x)) != OFFCA_OK || (rc = ag_key_load(r->key, &r->pkey)) != OFFCA_OK)
-		return rc;
-	if ((rc = ca_pub_key_hash(r->pkey, r->endpoint)) != OFFCA_OK)
+	if ((rc = ca_pub_key_hash(r->pub, r->endpoint)) != OFFCA_OK)
 		return rc;
 	ca_pub_hex(r->endpoint, r->hex);
 	while (ul > 0 && o->relay[ul - 1] == '/')
@@ -161,17 +193,18 @@ int ag_relay_run(const ag_opts *o)
 		return fail((ut_err(OFFCA_E_USAGE, "run --relay needs --out-dir DIR"), AG_EXIT_USAGE));
 	if (o->server != NULL || o->token_file != NULL || o->key_file != NULL || o->n_sans > 0 || o->reuse_key ||
 	    o->force || o->max_wait > 0)
-		return fail((ut_err(OFFCA_E_USAGE, "run --relay takes --out-dir, --relay-cacert, --relay-client-auth and --deploy-hook only "
+		return fail((ut_err(OFFCA_E_USAGE, "run --relay takes --out-dir, --relay-cacert, --relay-client-auth, --pin-file and --deploy-hook only "
 				    "(the CA decides when to renew)"), AG_EXIT_USAGE));
 	if ((rc = run_init(&r, o)) != OFFCA_OK) {
+		code = r.token ? ag_tkey_exit(rc) : AG_EXIT_USAGE;
 		run_clear(&r);
-		return fail(AG_EXIT_USAGE);
+		return fail(code);
 	}
 	if ((code = fetch(&r, o, &resp)) != 0) {
 		code = code < 0 ? AG_EXIT_OK : code;
 		goto out;
 	}
-	if ((rc = ag_relay_open(resp.body, resp.len, r.pkey, r.root_x, r.endpoint, &ob)) != OFFCA_OK) {
+	if ((rc = ag_relay_open(resp.body, resp.len, r.pkey, r.pub, r.root_x, r.endpoint, &ob)) != OFFCA_OK) {
 		code = fail((ut_err(rc, "%s; the installed certificate is kept", ut_err_msg()), AG_EXIT_VERIFY));
 		goto out;
 	}

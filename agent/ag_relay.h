@@ -21,11 +21,12 @@ typedef struct ag_relay_obj {
 void ag_relay_obj_clear(ag_relay_obj *o);
 
 /*
- * Open a relay object: AuthEnvelopedData to key, SignedData by a CA certificate chaining
+ * Open a relay object: AuthEnvelopedData to key (a key file's, or the endpoint's token key: the
+ * key agreement or RSA-OAEP runs on the token), pub its public half; SignedData by a CA certificate chaining
  * to root, content for the endpoint hashed `endpoint`, a certificate for key (or for the delivered
  * key) chaining to root. Errors: OFFCA_E_VERIFY / OFFCA_E_PARSE with the reason.
  */
-offca_rc ag_relay_open(const unsigned char *obj, size_t len, EVP_PKEY *key, X509 *root,
+offca_rc ag_relay_open(const unsigned char *obj, size_t len, EVP_PKEY *key, EVP_PKEY *pub, X509 *root,
 		       const unsigned char endpoint[32], ag_relay_obj *out);
 
 /* offca-agent run --relay URL */

@@ -145,7 +145,7 @@ static offca_rc check_content(ca_pub_content *c, EVP_PKEY *key, X509 *signer, X5
 	return OFFCA_OK;
 }
 
-offca_rc ag_relay_open(const unsigned char *obj, size_t len, EVP_PKEY *key, X509 *root,
+offca_rc ag_relay_open(const unsigned char *obj, size_t len, EVP_PKEY *key, EVP_PKEY *pub, X509 *root,
 		       const unsigned char endpoint[32], ag_relay_obj *out)
 {
 	unsigned char *sd = NULL, *ct = NULL;
@@ -161,7 +161,7 @@ offca_rc ag_relay_open(const unsigned char *obj, size_t len, EVP_PKEY *key, X509
 	if (rc == OFFCA_OK && (rc = ca_pub_content_decode(ct, ctlen, &c)) != OFFCA_OK)
 		rc = ut_err(OFFCA_E_VERIFY, "%s", ut_err_msg());
 	if (rc == OFFCA_OK)
-		rc = check_content(&c, key, signer, root, endpoint, out);
+		rc = check_content(&c, pub, signer, root, endpoint, out);
 	if (rc != OFFCA_OK)
 		ag_relay_obj_clear(out);
 	ca_pub_content_clear(&c);

@@ -96,6 +96,8 @@ void ag_tkey_close(ag_tkey *k);
 /* Delete a key the agent made and no longer needs from its token (every handle on it closed first);
    says so on stdout, or warns on stderr when it cannot (never fails the run). why: "replaced"... */
 void ag_tkey_drop(const char *uri, const char *pin_file, const char *why);
+/* DIR/agent.json: the gateway URL, and for a token key its base label and PIN file ("" when absent). */
+offca_rc ag_config_load(const char *dir, char *server, size_t cap, char *label, size_t lcap, char *pin, size_t pcap);
 /* key.uri files: one pkcs11: URI line. */
 offca_rc ag_tkey_uri_read(const char *path, char *buf, size_t cap);
 offca_rc ag_tkey_uri_write(const char *path, const char *uri);

@@ -40,7 +40,7 @@ offca_rc ca_keyref_generate(const char *token_uri, const char *label, const char
 			return rc;
 		label = own;
 	}
-	return tok_keygen(NULL, token_uri, label, TOK_KEY_EC_P256, &opts, uri_out);
+	return tok_keygen_ex(NULL, token_uri, label, TOK_KEY_EC_P256, TOK_KEYGEN_DERIVE, &opts, uri_out);
 }
 
 offca_rc ca_keyref_destroy(const char *uri, const char *pin_file)

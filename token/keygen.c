@@ -136,9 +136,9 @@ static offca_rc verify_private(tok_ctx *ctx, CK_SESSION_HANDLE s, CK_OBJECT_HAND
 }
 
 static offca_rc generate(tok_ctx *ctx, CK_SESSION_HANDLE s, const struct gen *g, const char *label,
-			 const unsigned char *id, CK_OBJECT_HANDLE *pub, CK_OBJECT_HANDLE *priv)
+			 const unsigned char *id, unsigned flags, CK_OBJECT_HANDLE *pub, CK_OBJECT_HANDLE *priv)
 {
-	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE, derive = (flags & TOK_KEYGEN_DERIVE) ? CK_TRUE : CK_FALSE;
 	CK_BYTE exp[] = {0x01, 0x00, 0x01};
 	CK_ULONG bits = g->bits;
 	CK_MECHANISM mech = {g->mech, NULL, 0};
@@ -153,7 +153,7 @@ static offca_rc generate(tok_ctx *ctx, CK_SESSION_HANDLE s, const struct gen *g,
 		{CKA_TOKEN, &yes, sizeof(yes)},       {CKA_PRIVATE, &yes, sizeof(yes)},
 		{CKA_SENSITIVE, &yes, sizeof(yes)},   {CKA_EXTRACTABLE, &no, sizeof(no)},
 		{CKA_SIGN, &yes, sizeof(yes)},        {CKA_DECRYPT, &no, sizeof(no)},
-		{CKA_DERIVE, &no, sizeof(no)},        {CKA_UNWRAP, &no, sizeof(no)},
+		{CKA_DERIVE, &derive, sizeof(derive)}, {CKA_UNWRAP, &no, sizeof(no)},
 		{CKA_LABEL, (void *)label, llen},     {CKA_ID, (void *)id, KEY_ID_LEN},
 	};
 	CK_ULONG npt = 7;
@@ -199,6 +199,12 @@ static offca_rc check_mix(tok_ctx *ctx, CK_SESSION_HANDLE s, tok_keytype type, c
 
 offca_rc tok_keygen(const char *cli_module, const char *token_uri, const char *label, tok_keytype type,
 		    const tok_pin_opts *opts, char **uri_out)
+{
+	return tok_keygen_ex(cli_module, token_uri, label, type, 0, opts, uri_out);
+}
+
+offca_rc tok_keygen_ex(const char *cli_module, const char *token_uri, const char *label, tok_keytype type,
+		       unsigned flags, const tok_pin_opts *opts, char **uri_out)
 {
 	tok_uri *uri = NULL;
 	tok_ctx *ctx = NULL;
@@ -250,7 +256,7 @@ offca_rc tok_keygen(const char *cli_module, const char *token_uri, const char *l
 		rc = ut_err_ssl(OFFCA_E_CRYPTO, "no random bytes for the key id");
 		goto out;
 	}
-	rc = generate(ctx, s, &g, label, id, &pub, &priv);
+	rc = generate(ctx, s, &g, label, id, flags, &pub, &priv);
 	if (rc == OFFCA_OK)
 		rc = verify_private(ctx, s, priv);
 	if (rc == OFFCA_OK)

@@ -91,11 +91,27 @@ openssl verify -CAfile "$T/root.pem" -untrusted "$D/chain.pem" "$D/cert.pem" >/d
 cert_is_token_key web
 no_private_key_in_dir
 pass "installed: key.uri names the token key, cert public key = token key's public key, no private key on disk"
-# relay objects (pattern 5) are decrypted with a key file only: a token-key endpoint is told so
-set +e; "$AGENT" run --relay "http://127.0.0.1:9/relay" --out-dir "$D" >"$T/last.out" 2>"$T/last.err"; rc=$?; set -e
-[ $rc -eq 2 ] || fail "run --relay with a token key: exit $rc, not 2: $(cat "$T/last.err")"
-[ "$(wc -l < "$T/last.err")" -eq 1 ] && grep -q "key is on a token" "$T/last.err" || fail "run --relay message: $(cat "$T/last.err")"
-pass "run --relay with a token key -> $(cat "$T/last.err")"
+# ---- relay (pattern 5): the object is encrypted to the token key and decrypted on the token ----
+"$OFFCA" publish --out-dir "$T/pub" --pin-file "$T/ca.pin" > "$T/pub.out" 2>&1 || fail "publish: $(cat "$T/pub.out")"
+H=$(cert_pub | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
+[ -s "$T/pub/$H" ] || fail "no relay object $H for the token-key endpoint: $(ls "$T/pub")"
+mkdir "$T/srv" && cp "$T/pub/$H" "$T/srv/$H"
+RP=$(acme_port)
+python3 -m http.server --bind 127.0.0.1 --directory "$T/srv" "$RP" >/dev/null 2>&1 &
+e2e_bg $!
+acme_wait_tcp "$RP" || fail "http.server did not start"
+"$AGENT" run --relay "http://127.0.0.1:$RP" --out-dir "$D" > "$T/relay1.out" 2>&1 || fail "run --relay: $(cat "$T/relay1.out")"
+grep -q "sequence 1 holds the installed certificate" "$T/relay1.out" || fail "run --relay: $(cat "$T/relay1.out")"
+no_private_key_in_dir
+set +e; "$AGENT" run --relay "http://127.0.0.1:$RP" --out-dir "$D" --pin-file "$T/wrong.pin" >"$T/last.out" 2>"$T/last.err"; rc=$?; set -e
+[ $rc -eq 8 ] && [ "$(wc -l < "$T/last.err")" -eq 1 ] || fail "run --relay, wrong PIN: exit $rc: $(cat "$T/last.err")"
+python3 - "$T/srv/$H" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); b[-40] ^= 1; open(sys.argv[1], "wb").write(b)
+PY
+set +e; "$AGENT" run --relay "http://127.0.0.1:$RP" --out-dir "$D" >"$T/last.out" 2>"$T/last.err"; rc=$?; set -e
+[ $rc -eq 4 ] && [ "$(wc -l < "$T/last.err")" -eq 1 ] || fail "run --relay, tampered object: exit $rc: $(cat "$T/last.err")"
+pass "run --relay: the object decrypts with the token key on the token (sequence 1, the installed certificate); wrong PIN -> 8, tampered -> 4: $(cat "$T/last.err")"
 
 # ---- renewal: mutual TLS with the token key, a new key on the token, the old one deleted after ----
 cert1=$(sha256sum < "$D/cert.pem")

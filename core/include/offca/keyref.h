@@ -34,7 +34,8 @@ const char *ca_keyref_label(const ca_keyref *s);
 /*
  * Make an EC P-256 key pair on the token token_uri names, labelled label (NULL: the URI's
  * object=, refused with OFFCA_E_USAGE when the URI has none or names an id=) (sensitive,
- * non-extractable, sign-only: the token layer's key generation). PIN as for ca_keyref_open but
+ * non-extractable; it signs and derives (ECDH), so it can open the relay objects encrypted to it;
+ * the token layer's key generation). PIN as for ca_keyref_open but
  * never a prompt (pin_file, else the URI's pin-source, else OFFCA_E_USAGE). *uri_out: the new
  * private key's canonical URI (caller frees). Errors: those of tok_keygen (OFFCA_E_EXISTS for a
  * label in use, OFFCA_E_TOKEN_ABSENT, OFFCA_E_PIN_INCORRECT, ...).

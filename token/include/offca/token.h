@@ -276,6 +276,11 @@ const char *tok_keytype_name(tok_keytype t);
  */
 offca_rc tok_keygen(const char *cli_module, const char *token_uri, const char *label, tok_keytype type,
 		    const tok_pin_opts *opts, char **uri_out);
+/* tok_keygen for a key that may also do EC key agreement (CKA_DERIVE): an endpoint's key, which
+   decrypts the relay objects encrypted to it (offca-agent). CA keys only sign (flags 0). */
+#define TOK_KEYGEN_DERIVE 0x1u
+offca_rc tok_keygen_ex(const char *cli_module, const char *token_uri, const char *label, tok_keytype type,
+		       unsigned flags, const tok_pin_opts *opts, char **uri_out);
 
 /*
  * Destroy the key pair the URI names by its id= (object= too when given; type= absent or
