@@ -22,13 +22,13 @@ void ag_resp_clear(ag_resp *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+size_t ag_resp_body_cb(char *p, size_t sz, size_t n, void *arg)
 {
 	ag_resp *r = arg;
 	size_t k = sz * n;
 	unsigned char *nb;
 
-	if (r->len + k > EST_MAX_BODY)
+	if (r->len + k > (r->max != 0 ? r->max : EST_MAX_BODY))
 		return 0; /* too big: curl fails with CURLE_WRITE_ERROR */
 	nb = realloc(r->body, r->len + k + 1);
 	if (nb == NULL)
@@ -58,7 +58,7 @@ static offca_rc perform(CURL *c, const char *url, ag_resp *r)
 	CURLcode cc;
 
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ag_resp_body_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);

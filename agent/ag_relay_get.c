@@ -13,24 +13,6 @@
 #include "offca/publish.h"
 #include "offca/util.h"
 
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
-{
-	ag_resp *r = arg;
-	size_t k = sz * n;
-	unsigned char *nb;
-
-	if (r->len + k > CA_PUB_MAX_OBJ)
-		return 0; /* too big: curl fails with CURLE_WRITE_ERROR */
-	nb = realloc(r->body, r->len + k + 1);
-	if (nb == NULL)
-		return 0;
-	memcpy(nb + r->len, p, k);
-	r->body = nb;
-	r->len += k;
-	r->body[r->len] = '\0';
-	return k;
-}
-
 offca_rc ag_relay_get(const char *url, const char *cafile, const char *cert, const char *key, ag_resp *r)
 {
 	CURL *c = curl_easy_init();
@@ -38,10 +20,11 @@ offca_rc ag_relay_get(const char *url, const char *cafile, const char *cert, con
 	CURLcode cc;
 
 	memset(r, 0, sizeof(*r));
+	r->max = CA_PUB_MAX_OBJ;
 	if (c == NULL)
 		return ut_err(OFFCA_E_NOMEM, "out of memory");
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ag_resp_body_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");

@@ -54,8 +54,11 @@ typedef struct ag_resp {
 	unsigned retry_after;
 	unsigned char *body;
 	size_t len;
+	size_t max; /* the largest body taken (0: EST_MAX_BODY); a larger one fails the transfer */
 } ag_resp;
 void ag_resp_clear(ag_resp *r);
+/* libcurl's CURLOPT_WRITEFUNCTION for an ag_resp (CURLOPT_WRITEDATA): appends, NUL-terminated. */
+size_t ag_resp_body_cb(char *p, size_t sz, size_t n, void *arg);
 /*
  * GET cacerts without verifying the server (the bootstrap), then keep only a self-signed
  * certificate whose SHA-256 is fp: written to root_path. Errors: OFFCA_E_NETWORK, OFFCA_E_VERIFY.

@@ -3,7 +3,8 @@
 # docs/monitoring.md): for each N (default 10000 and 1000000) a fresh CA home seeded with N leaves
 # by bench_store_bench --seed (root -> int -> leaves valid 1..397 days, SANs hostI.example and
 # groupI%100.example), then the real commands timed (best of 3 for the quick ones):
-#   list --expiring 30 / --expiring 1, list --san (one match), show SERIAL, show SAN,
+#   list --expiring 30 / --expiring 1, list --san (one match, exact and *.suffix), offca --version
+#   (what starting the process costs: every command pays it), show SERIAL, show SAN,
 #   metrics --textfile, inventory export (signed by an operator key), report --html, audit verify
 # and printed side by side, one column per N, so the growth of each cost is visible. Not a test.
 #   B=build bench/inventory_bench.sh [N...]      (B: an -O2 build dir with bench targets)
@@ -18,7 +19,7 @@ T=$(mktemp -d /tmp/offca-inventory-bench.XXXXXX)
 now() { date +%s.%N; }
 # run NAME CMD... : time CMD (its stdout to $T/out), best of REPEAT, in ms, into RES[NAME,N]
 declare -A RES
-ROWS=("seed (bench_store_bench)" "list --expiring 30" "list --expiring 1" "list --san NAME (1 match)" "show SERIAL"
+ROWS=("seed (bench_store_bench)" "list --expiring 30" "list --expiring 1" "list --san NAME (1 match)" "list --san *.SUFFIX (none match)" "offca --version (process start)" "show SERIAL"
       "show SAN" "metrics --textfile" "inventory export (+ CMS signature)" "report --html" "audit verify")
 run() {
   local name=$1 best="" t0 t1 ms rc; shift
@@ -50,6 +51,8 @@ for N in "$@"; do
   run "list --expiring 1" "$OFFCA" list --expiring 1
   RES["list --expiring 1,$N"]+=" $(($(wc -l < "$T/out") - 1)) listed"
   run "list --san NAME (1 match)" "$OFFCA" list --san "host$K.example"
+  run "list --san *.SUFFIX (none match)" "$OFFCA" list --san "*.host$K.example"
+  run "offca --version (process start)" "$OFFCA" --version
   run "show SERIAL" "$OFFCA" show "$S"
   run "show SAN" "$OFFCA" show "host$K.example"
   D="$T/prom$N"; mkdir -p "$D"

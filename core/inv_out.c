@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -48,22 +47,6 @@ offca_rc inv_out_check(inv_out *o)
 	return OFFCA_OK;
 }
 
-static int fsync_dir_of(const char *path)
-{
-	char *copy = strdup(path);
-	int fd, r = -1;
-
-	if (copy == NULL)
-		return -1;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		r = fsync(fd);
-		close(fd);
-	}
-	free(copy);
-	return r;
-}
-
 offca_rc inv_out_commit(inv_out *o)
 {
 	offca_rc rc;
@@ -88,7 +71,7 @@ offca_rc inv_out_commit(inv_out *o)
 	if (o->excl)
 		unlink(o->tmp);
 	o->tmp[0] = '\0';
-	if (fsync_dir_of(o->path) != 0) {
+	if (ut_fsync_dir_of(o->path) != 0) {
 		e = errno;
 		return ut_err(ut_errno_rc(e), "%s: fsync of its directory: %s", o->path, strerror(e));
 	}

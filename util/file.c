@@ -90,19 +90,23 @@ out:
 	return rc;
 }
 
-static int fsync_dir_of(const char *path)
+int ut_fsync_dir_of(const char *path)
 {
 	char *copy = strdup(path);
-	int fd, r = -1;
+	int fd, r = -1, e;
 
 	if (copy == NULL)
 		return -1;
 	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		r = fsync(fd);
+		e = errno;
 		close(fd);
+		errno = e;
 	}
+	e = errno;
 	free(copy);
+	errno = e;
 	return r;
 }
 
@@ -176,7 +180,7 @@ offca_rc ut_write_file(const char *path, const void *data, size_t len, int flags
 		goto out;
 	}
 	created = 0;
-	if (fsync_dir_of(path) != 0) {
+	if (ut_fsync_dir_of(path) != 0) {
 		e = errno;
 		rc = ut_err(ut_errno_rc(e), "%s: fsync of its directory: %s", path, strerror(e));
 		goto out;

@@ -98,7 +98,7 @@ pass "relay push refused them all; the relay is unchanged"
 
 # options that do not belong to --relay
 set +e; relay_pull --force > /dev/null 2>"$T/last.err"; rc=$?; set -e
-[ $rc = 2 ] && grep -q "run --relay takes --out-dir, --relay-cacert, --relay-client-auth and --deploy-hook only" "$T/last.err" \
+[ $rc = 2 ] && grep -q "run --relay takes --out-dir, --relay-cacert, --relay-client-auth, --pin-file and --deploy-hook only" "$T/last.err" \
   || fail "run --relay --force: exit $rc: $(cat "$T/last.err")"
 set +e; "$AGENT" enroll --relay "$RELAY_URL" --out-dir "$T/x" > /dev/null 2>"$T/last.err"; rc=$?; set -e
 [ $rc = 2 ] && grep -q "relay belongs to run" "$T/last.err" || fail "enroll --relay: exit $rc: $(cat "$T/last.err")"

@@ -47,6 +47,9 @@ offca_rc ut_read_file(const char *path, size_t max, int nofollow, unsigned char 
  */
 offca_rc ut_write_file(const char *path, const void *data, size_t len, int flags);
 
+/* fsync the directory holding path (after a rename or link into it): 0, or -1 with errno set. */
+int ut_fsync_dir_of(const char *path);
+
 /* mkdir -p with mode for each created component. */
 offca_rc ut_mkdir_p(const char *path, unsigned mode);
 
