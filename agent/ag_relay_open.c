@@ -95,33 +95,6 @@ static offca_rc verify_sd(const unsigned char *sd, size_t len, X509 *root, X509 
 	return rc;
 }
 
-static offca_rc chain_to_root(X509 *leaf, STACK_OF(X509) *others, X509 *root, STACK_OF(X509) **inter)
-{
-	X509_STORE *st = X509_STORE_new();
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	STACK_OF(X509) *full = NULL;
-	offca_rc rc = ut_err(OFFCA_E_NOMEM, "out of memory");
-
-	if (st == NULL || ctx == NULL || !X509_STORE_add_cert(st, root) || !X509_STORE_CTX_init(ctx, st, leaf, others))
-		goto out;
-	if (X509_verify_cert(ctx) != 1) {
-		rc = ut_err(OFFCA_E_VERIFY, "the delivered certificate does not chain to the pinned root: %s",
-			    X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-		goto out;
-	}
-	if ((full = X509_STORE_CTX_get1_chain(ctx)) == NULL)
-		goto out;
-	X509_free(sk_X509_shift(full)); /* the leaf */
-	if (sk_X509_num(full) > 0)
-		X509_free(sk_X509_pop(full)); /* the root */
-	*inter = full;
-	rc = OFFCA_OK;
-out:
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(st);
-	return rc;
-}
-
 static offca_rc check_content(ca_pub_content *c, EVP_PKEY *key, X509 *signer, X509 *root,
 			      const unsigned char endpoint[32], ag_relay_obj *out)
 {
@@ -135,7 +108,7 @@ static offca_rc check_content(ca_pub_content *c, EVP_PKEY *key, X509 *signer, X5
 			      c->key != NULL ? "the delivered key" : "this endpoint's key");
 	if (X509_check_issued(signer, c->cert) != X509_V_OK)
 		return ut_err(OFFCA_E_VERIFY, "the relay object is not signed by the certificate's issuer");
-	if ((rc = chain_to_root(c->cert, c->chain, root, &out->is.inter)) != OFFCA_OK)
+	if ((rc = ag_chain_to_root(c->cert, c->chain, root, &out->is.inter)) != OFFCA_OK)
 		return rc;
 	out->is.leaf = c->cert;
 	out->key = c->key;

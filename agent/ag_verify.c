@@ -34,7 +34,7 @@ offca_rc ag_load_cert(const char *path, X509 **out)
 	return *out != NULL ? OFFCA_OK : ut_err(OFFCA_E_PARSE, "%s: not a PEM certificate", path);
 }
 
-static offca_rc chain_to_root(X509 *leaf, STACK_OF(X509) *others, X509 *root, STACK_OF(X509) **inter)
+offca_rc ag_chain_to_root(X509 *leaf, STACK_OF(X509) *others, X509 *root, STACK_OF(X509) **inter)
 {
 	X509_STORE *st = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -60,7 +60,7 @@ static offca_rc chain_to_root(X509 *leaf, STACK_OF(X509) *others, X509 *root, ST
 out:
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(st);
-	return rc;
+	return rc == OFFCA_E_NOMEM ? ut_err(rc, "out of memory") : rc;
 }
 
 offca_rc ag_verify_answer(const ag_resp *r, EVP_PKEY *key, const char *want_sans, X509 *root, X509 *installed,
@@ -87,7 +87,7 @@ offca_rc ag_verify_answer(const ag_resp *r, EVP_PKEY *key, const char *want_sans
 		rc = ut_err(OFFCA_E_VERIFY, "the certificate names %s, not %s as asked", sans[0] ? sans : "nothing", want_sans);
 		goto out;
 	}
-	if ((rc = chain_to_root(leaf, certs, root, &out->inter)) != OFFCA_OK)
+	if ((rc = ag_chain_to_root(leaf, certs, root, &out->inter)) != OFFCA_OK)
 		goto out;
 	if (installed != NULL) {
 		int d = ASN1_TIME_compare(X509_get0_notBefore(leaf), X509_get0_notBefore(installed));

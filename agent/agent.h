@@ -126,6 +126,9 @@ void ag_issued_clear(ag_issued *i);
  * form), chaining to root; not older than installed (notBefore), not the installed one.
  * Errors: OFFCA_E_VERIFY with the reason, OFFCA_E_PARSE.
  */
+/* Verify leaf to root alone (others: untrusted intermediates); *inter: the chain between them
+   (caller frees). Errors: OFFCA_E_VERIFY "the certificate does not chain to the pinned root: why". */
+offca_rc ag_chain_to_root(X509 *leaf, STACK_OF(X509) *others, X509 *root, STACK_OF(X509) **inter);
 offca_rc ag_verify_answer(const ag_resp *r, EVP_PKEY *key, const char *want_sans, X509 *root, X509 *installed,
 			  ag_issued *out);
 offca_rc ag_load_cert(const char *path, X509 **out);

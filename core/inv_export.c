@@ -130,16 +130,6 @@ static offca_rc file_sha256(const char *path, unsigned char md[32])
 	return rc;
 }
 
-static offca_rc pending_count(ca_store *st, size_t *n)
-{
-	ca_pending *p = NULL;
-	offca_rc rc = ca_store_pending_list(st, &p, n);
-
-	if (rc == OFFCA_OK)
-		ca_pending_list_free(p, *n);
-	return rc;
-}
-
 /* Sign the finished temporary export, write the signature (never overwritten), then link the
    export into place; the signature goes again when that fails. */
 static offca_rc sign_and_commit(inv_out *out, const char *sig_path, EVP_PKEY *key, X509 *signer,
@@ -185,7 +175,7 @@ offca_rc ca_inv_export_write(ca_store *st, const char *path, const char *sig_pat
 	rc = inv_issuers_load(st, &is);
 	if (rc != OFFCA_OK)
 		return rc;
-	if ((rc = pending_count(st, &cnt.pending)) != OFFCA_OK || (rc = inv_out_open(&out, path, 1)) != OFFCA_OK ||
+	if ((rc = inv_pending_count(st, &cnt.pending)) != OFFCA_OK || (rc = inv_out_open(&out, path, 1)) != OFFCA_OK ||
 	    (rc = put_head(out.f, &is, cnt.pending, now)) != OFFCA_OK)
 		goto out;
 	w.f = out.f;

@@ -47,6 +47,8 @@ void inv_issuers_free(inv_issuers *is);
 inv_issuer *inv_issuers_find(inv_issuers *is, const char *name);
 /* Count r (valid/revoked/expired at now) under its issuer and in c. */
 void inv_count(inv_issuers *is, const ca_cert_record *r, int64_t now, ca_inv_counts *c);
+/* How many CSRs wait in the pending queue. */
+offca_rc inv_pending_count(ca_store *st, size_t *n);
 
 /* ---- the export's detached CMS signature (inv_cms.c) ---- */
 /* SignedData (DER in *der, OPENSSL_free) over the bytes of path, by key for signer, with chain;

@@ -182,3 +182,13 @@ void inv_uri_redact(const char *uri, char *buf, size_t cap)
 	}
 	buf[n] = '\0';
 }
+
+offca_rc inv_pending_count(ca_store *st, size_t *n)
+{
+	ca_pending *p = NULL;
+	offca_rc rc = ca_store_pending_list(st, &p, n);
+
+	if (rc == OFFCA_OK)
+		ca_pending_list_free(p, *n);
+	return rc;
+}

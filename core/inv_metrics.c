@@ -148,16 +148,6 @@ static void put_summary(FILE *f, const inv_issuers *is, const ca_inv_counts *c, 
 	fprintf(f, "offca_metrics_generated_timestamp_seconds %lld\n", (long long)now);
 }
 
-static offca_rc pending_count(ca_store *st, size_t *n)
-{
-	ca_pending *p = NULL;
-	offca_rc rc = ca_store_pending_list(st, &p, n);
-
-	if (rc == OFFCA_OK)
-		ca_pending_list_free(p, *n);
-	return rc;
-}
-
 offca_rc ca_inv_metrics_write(ca_store *st, const char *dir, int64_t now, unsigned keep_expired_days,
 			      ca_inv_counts *c)
 {
@@ -178,7 +168,7 @@ offca_rc ca_inv_metrics_write(ca_store *st, const char *dir, int64_t now, unsign
 	rc = inv_issuers_load(st, &is);
 	if (rc != OFFCA_OK)
 		return rc;
-	if ((rc = pending_count(st, &cnt.pending)) != OFFCA_OK || (rc = inv_out_open(&out, path, 0)) != OFFCA_OK)
+	if ((rc = inv_pending_count(st, &cnt.pending)) != OFFCA_OK || (rc = inv_out_open(&out, path, 0)) != OFFCA_OK)
 		goto out;
 	w.f[0] = out.f;
 	for (int k = 1; k < F_COUNT; k++)
