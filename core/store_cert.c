@@ -226,6 +226,8 @@ offca_rc ca_st_cert_put_txn(ca_store *st, MDB_txn *txn, ca_audit_tail *tail, MDB
 			return ut_err(OFFCA_E_INTERNAL, "SAN index key");
 		memcpy(key + kl, r->serial.b, CA_SERIAL_LEN);
 		rc = put_index(st, txn, DB_SAN, key, kl + CA_SERIAL_LEN, "", 0, 0, "certificate SAN index");
+		if (rc == OFFCA_OK)
+			rc = ca_st_san_rev_put(st, txn, r->sans[i], strlen(r->sans[i]), &r->serial);
 	}
 	if (rc == OFFCA_OK && r->status == CA_CERT_REVOKED)
 		rc = put_index(st, txn, DB_REVOKED, r->serial.b, CA_SERIAL_LEN, "", 0, 0, "revocation index");

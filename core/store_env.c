@@ -324,6 +324,19 @@ static offca_rc void_stale(ca_store *st)
 	return rc;
 }
 
+/* The reversed-name SAN index of an older store is built at its first writable open; without room
+   (or on an I/O error) the store still opens and `list --san '*.suffix'` walks the names instead. */
+static offca_rc san_rev(ca_store *st)
+{
+	offca_rc rc = ca_st_san_rev_ensure(st);
+
+	if (rc == OFFCA_E_DISK_FULL || rc == OFFCA_E_IO) {
+		ut_err_clear();
+		rc = OFFCA_OK;
+	}
+	return rc;
+}
+
 static offca_rc open_checked(ca_store *st, enum ca_st_mode mode, size_t map_size)
 {
 	char p[STORE_MAX_PATH];
@@ -341,6 +354,8 @@ static offca_rc open_checked(ca_store *st, enum ca_st_mode mode, size_t map_size
 		rc = format_version(st, mode == CA_ST_CREATE);
 	if (rc == OFFCA_OK && mode == CA_ST_WRITE)
 		rc = void_stale(st);
+	if (rc == OFFCA_OK && (mode == CA_ST_WRITE || mode == CA_ST_CREATE))
+		rc = san_rev(st);
 	return rc;
 }
 

@@ -189,6 +189,19 @@ offca_rc ca_rec_check(const ca_cert_record *r);
 void ca_st_expiry_key(int64_t not_after, const ca_serial *s, unsigned char key[8 + CA_SERIAL_LEN]);
 /* Key prefix of san (text or 0x01 || sha256, then '\0') into key; returns its length, 0 on error. */
 size_t ca_st_san_prefix(const char *san, unsigned char *key, size_t cap);
+/*
+ * The reversed-name part of the SAN index (for `list --san '*.suffix'`, a range scan): a DNS SAN
+ * "DNS:a.b.example" also has the key 0x02 "example.b.a" '\0' serial, lower case. Stores made
+ * before it existed get it at their first writable open (meta "san_rev", store_env.c); until then
+ * the suffix search walks the DNS keys. Names longer than STORE_SAN_REV_MAX are walked only.
+ */
+#define STORE_SAN_REV_MAX 253u
+size_t ca_st_san_rev_prefix(const char *name, size_t n, unsigned char *key, size_t cap);
+offca_rc ca_st_san_rev_put(ca_store *st, MDB_txn *txn, const char *san, size_t n, const ca_serial *s);
+/* Is the reversed-name index complete (meta "san_rev")? */
+int ca_st_san_rev_ready(ca_store *st, MDB_txn *txn);
+/* Complete it if it is not (a writable open of an older store; a new store at creation). */
+offca_rc ca_st_san_rev_ensure(ca_store *st);
 
 /* One record with its indexes, reservation and audit entry inside txn (store_cert.c). */
 offca_rc ca_st_cert_commit_txn(ca_store *st, MDB_txn *txn, const ca_cert_record *r);

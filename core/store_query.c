@@ -200,9 +200,26 @@ static int first_match(const ca_cert_record *r, const char *san, size_t len, con
 		size_t l = strlen(r->sans[i]);
 
 		if (strncmp(r->sans[i], "DNS:", 4) == 0 && ends_with(r->sans[i], l, suffix))
-			return l == len && memcmp(r->sans[i], san, len) == 0;
+			return l == len && strncasecmp(r->sans[i], san, len) == 0;
 	}
 	return 0;
+}
+
+/* Hand the record of serial s to the callback once: only for its first SAN under suffix (san). */
+static offca_rc visit_suffix(ca_store *st, MDB_txn *txn, const ca_serial *s, const char *san, size_t len,
+			     const char *suffix, struct filter *f)
+{
+	ca_cert_record rec;
+	offca_rc rc = ca_st_cert_get_txn(st, txn, s, &rec);
+
+	if (rc == OFFCA_E_NOT_FOUND)
+		return ut_err(OFFCA_E_STORE, "the SAN index points to a missing certificate record (store damaged?)");
+	if (rc != OFFCA_OK)
+		return rc;
+	if (first_match(&rec, san, len, suffix) && (f->issuer == NULL || strcmp(f->issuer, rec.issuer) == 0))
+		f->stop = f->cb(f->arg, &rec) != 0;
+	ca_cert_record_clear(&rec);
+	return OFFCA_OK;
 }
 
 /* Walk the DNS part of the SAN index: every key whose name ends with suffix. */
@@ -210,14 +227,13 @@ static offca_rc walk_san_suffix(ca_store *st, MDB_txn *txn, const char *suffix, 
 {
 	MDB_cursor *cur = NULL;
 	MDB_val k = {4, (void *)"DNS:"}, v;
-	ca_cert_record rec;
 	ca_serial s;
 	offca_rc rc = OFFCA_OK;
 	int r = mdb_cursor_open(txn, st->dbi[DB_SAN], &cur);
 
 	if (r != MDB_SUCCESS)
 		return ca_st_rc(r, "reading the SAN index");
-	for (r = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); r == MDB_SUCCESS && !f->stop;
+	for (r = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); r == MDB_SUCCESS && !f->stop && rc == OFFCA_OK;
 	     r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		size_t tlen = k.mv_size - CA_SERIAL_LEN - 1;
 
@@ -226,14 +242,46 @@ static offca_rc walk_san_suffix(ca_store *st, MDB_txn *txn, const char *suffix, 
 		if (!ends_with(k.mv_data, tlen, suffix))
 			continue;
 		memcpy(s.b, (const unsigned char *)k.mv_data + tlen + 1, CA_SERIAL_LEN);
-		if ((rc = ca_st_cert_get_txn(st, txn, &s, &rec)) != OFFCA_OK) {
-			if (rc == OFFCA_E_NOT_FOUND)
-				rc = ut_err(OFFCA_E_STORE, "the SAN index points to a missing certificate record (store damaged?)");
+		rc = visit_suffix(st, txn, &s, k.mv_data, tlen, suffix, f);
+	}
+	if (rc == OFFCA_OK && r != MDB_SUCCESS && r != MDB_NOTFOUND)
+		rc = ca_st_rc(r, "reading the SAN index");
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* The reversed-name keys under suffix (".lab.example" -> 0x02 "example.lab." ...): a range. */
+static offca_rc range_san_suffix(ca_store *st, MDB_txn *txn, const char *suffix, struct filter *f)
+{
+	unsigned char prefix[STORE_SAN_REV_MAX + 8], name[4 + STORE_SAN_REV_MAX + 8];
+	size_t plen = ca_st_san_rev_prefix(suffix + 1, strlen(suffix) - 1, prefix, sizeof(prefix));
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	ca_serial s;
+	offca_rc rc = OFFCA_OK;
+	int r;
+
+	if (plen == 0) /* a suffix longer than any DNS name: nothing under it */
+		return OFFCA_OK;
+	prefix[plen - 1] = '.'; /* the NUL: only names with one more label match */
+	if ((r = mdb_cursor_open(txn, st->dbi[DB_SAN], &cur)) != MDB_SUCCESS)
+		return ca_st_rc(r, "reading the SAN index");
+	k.mv_size = plen;
+	k.mv_data = prefix;
+	for (r = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); r == MDB_SUCCESS && !f->stop && rc == OFFCA_OK;
+	     r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		size_t rl = k.mv_size - CA_SERIAL_LEN - 2; /* the reversed name, without 0x02 and NUL */
+
+		if (k.mv_size < plen + 2 + CA_SERIAL_LEN || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		memcpy(name, "DNS:", 4); /* reversing the reversed name gives the name (lower case) */
+		if (ca_st_san_rev_prefix((const char *)k.mv_data + 1, rl, name + 3, sizeof(name) - 3) != rl + 2) {
+			rc = ut_err(OFFCA_E_STORE, "a reversed-name SAN key does not decode (store damaged?)");
 			break;
 		}
-		if (first_match(&rec, k.mv_data, tlen, suffix) && (f->issuer == NULL || strcmp(f->issuer, rec.issuer) == 0))
-			f->stop = f->cb(f->arg, &rec) != 0;
-		ca_cert_record_clear(&rec);
+		name[3] = ':';
+		memcpy(s.b, (const unsigned char *)k.mv_data + k.mv_size - CA_SERIAL_LEN, CA_SERIAL_LEN);
+		rc = visit_suffix(st, txn, &s, (const char *)name, 4 + rl, suffix, f);
 	}
 	if (rc == OFFCA_OK && r != MDB_SUCCESS && r != MDB_NOTFOUND)
 		rc = ca_st_rc(r, "reading the SAN index");
@@ -252,7 +300,7 @@ offca_rc ca_store_cert_by_san_suffix(ca_store *st, const char *suffix, ca_cert_c
 	rc = ca_st_begin(st, 1, &txn);
 	if (rc != OFFCA_OK)
 		return rc;
-	rc = walk_san_suffix(st, txn, suffix, &f);
+	rc = ca_st_san_rev_ready(st, txn) ? range_san_suffix(st, txn, suffix, &f) : walk_san_suffix(st, txn, suffix, &f);
 	mdb_txn_abort(txn);
 	return rc;
 }

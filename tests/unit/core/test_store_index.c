@@ -2,6 +2,9 @@
    revocation and issuers. */
 #include "test_store_util.h"
 
+#include <lmdb.h>
+#include <string.h>
+
 #define N_CERTS 40
 
 struct seen {
@@ -9,6 +12,8 @@ struct seen {
 	int64_t last_not_after;
 	int ordered;
 	char first_san[64];
+	char *names; /* collect_names: the records' first SANs, sorted, ' ' between */
+	size_t cap;
 };
 
 static int collect(void *arg, const ca_cert_record *r)
@@ -20,6 +25,26 @@ static int collect(void *arg, const ca_cert_record *r)
 	s->last_not_after = r->not_after;
 	if (s->n == 0 && r->n_sans > 0)
 		snprintf(s->first_san, sizeof(s->first_san), "%s", r->sans[0]);
+	s->n++;
+	return 0;
+}
+
+/* insert r's first SAN into s->names keeping them sorted (a few short names) */
+static int collect_names(void *arg, const ca_cert_record *r)
+{
+	struct seen *s = arg;
+	char words[16][80], *p, *save = NULL;
+	int n = 0, i;
+
+	for (p = strtok_r(s->names, " ", &save); p != NULL && n < 15; p = strtok_r(NULL, " ", &save))
+		snprintf(words[n++], sizeof(words[0]), "%s", p);
+	for (i = n; i > 0 && strcmp(words[i - 1], r->sans[0]) > 0; i--)
+		memcpy(words[i], words[i - 1], sizeof(words[0]));
+	snprintf(words[i], sizeof(words[0]), "%s", r->sans[0]);
+	n++;
+	s->names[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(s->names + strlen(s->names), s->cap - strlen(s->names), "%s%s", i ? " " : "", words[i]);
 	s->n++;
 	return 0;
 }
@@ -334,10 +359,103 @@ static void test_chain(void **state)
 	free(dir);
 }
 
+/* Forget the reversed-name index as a store made before it existed lacks it (raw LMDB, the store
+   closed): the keys starting 0x02 in "san" and meta "san_rev". Returns how many keys went. */
+static size_t forget_san_rev(const char *home)
+{
+	char path[600];
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi san, meta;
+	MDB_cursor *cur = NULL;
+	MDB_val k = {1, (void *)"\x02"}, v, flag = {7, (void *)"san_rev"};
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/store", home);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, (size_t)64 << 20), 0);
+	assert_int_equal(mdb_env_open(env, path, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "san", 0, &san), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_del(txn, meta, &flag, NULL), 0);
+	assert_int_equal(mdb_cursor_open(txn, san, &cur), 0);
+	while (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 && ((const unsigned char *)k.mv_data)[0] == 0x02) {
+		assert_int_equal(mdb_cursor_del(cur, 0), 0);
+		n++;
+		k.mv_size = 1;
+		k.mv_data = (void *)"\x02";
+	}
+	mdb_cursor_close(cur);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	return n;
+}
+
+/* the first SANs of what ca_store_cert_by_san_suffix yields, sorted, joined by ' ' */
+static void suffix_query(ca_store *st, const char *suffix, char *out, size_t cap)
+{
+	struct seen s;
+
+	memset(&s, 0, sizeof(s));
+	s.names = out;
+	s.cap = cap;
+	out[0] = '\0';
+	assert_int_equal(ca_store_cert_by_san_suffix(st, suffix, collect_names, &s), OFFCA_OK);
+}
+
+static void test_san_suffix(void **state)
+{
+	char *dir, home[512], got[1024];
+	ca_store *st = tsu_home(&dir, home, sizeof(home));
+	ca_store *ro = NULL;
+	ca_cert_record recs[6];
+	static const char *const sans[6] = {
+		"DNS:a.lab.example",          "DNS:B.X.Lab.Example",  "DNS:lab.example",
+		"DNS:notlab.example,DNS:other.example", "DNS:*.lab.example,DNS:c.lab.example", "IP:192.0.2.9"};
+	const char *want = "DNS:*.lab.example DNS:B.X.Lab.Example DNS:a.lab.example";
+
+	(void)state;
+	for (int i = 0; i < 6; i++)
+		tsu_record(st, "int", i == 5 ? "ip.example" : strchr(sans[i], ':') + 1, sans[i], 30, &recs[i]);
+	assert_int_equal(ca_store_cert_commit(st, recs, 6), OFFCA_OK);
+	suffix_query(st, ".lab.example", got, sizeof(got)); /* range over the reversed names */
+	assert_string_equal(got, want);
+	suffix_query(st, ".LAB.example", got, sizeof(got));
+	assert_string_equal(got, want);
+	suffix_query(st, ".x.lab.example", got, sizeof(got));
+	assert_string_equal(got, "DNS:B.X.Lab.Example");
+	suffix_query(st, ".example", got, sizeof(got));
+	assert_string_equal(got, "DNS:*.lab.example DNS:B.X.Lab.Example DNS:a.lab.example DNS:lab.example DNS:notlab.example");
+	suffix_query(st, ".ab.example", got, sizeof(got)); /* labels, not characters */
+	assert_string_equal(got, "");
+	ca_store_free(st);
+	/* a store without the reversed names (made before them): walked read-only, built at the
+	   next writable open, same answers */
+	assert_true(forget_san_rev(home) >= 7);
+	assert_int_equal(ca_store_open_ro(home, &ro), OFFCA_OK);
+	suffix_query(ro, ".lab.example", got, sizeof(got));
+	assert_string_equal(got, want);
+	ca_store_free(ro);
+	assert_int_equal(ca_store_open(home, 0, &st), OFFCA_OK);
+	ca_store_free(st);
+	assert_true(forget_san_rev(home) >= 7); /* the writable open built them again */
+	assert_int_equal(ca_store_open(home, 0, &st), OFFCA_OK);
+	suffix_query(st, ".lab.example", got, sizeof(got));
+	assert_string_equal(got, want);
+	for (int i = 0; i < 6; i++)
+		ca_cert_record_clear(&recs[i]);
+	ca_store_free(st);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_san_suffix),
 		cmocka_unit_test(test_revoke),
 		cmocka_unit_test(test_issuers),
 		cmocka_unit_test(test_issuer_commit),
