@@ -106,17 +106,6 @@ void inv_count(inv_issuers *is, const ca_cert_record *r, int64_t now, ca_inv_cou
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* RFC 2253: "CN=a\,b,O=x": attributes separated by unescaped ',' or '+'; "\," "\XX" escapes. */
 void inv_cn_of(const char *dn, char *buf, size_t cap)
 {
@@ -130,8 +119,8 @@ void inv_cn_of(const char *dn, char *buf, size_t cap)
 	while (*p != '\0') {
 		if (at_start && strncmp(p, "CN=", 3) == 0) {
 			for (p += 3; *p != '\0' && *p != ',' && *p != '+' && n + 1 < cap; p++) {
-				if (*p == '\\' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-					buf[n++] = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+				if (*p == '\\' && ut_hexval(p[1]) >= 0 && ut_hexval(p[2]) >= 0) {
+					buf[n++] = (char)(ut_hexval(p[1]) * 16 + ut_hexval(p[2]));
 					p += 2;
 				} else if (*p == '\\' && p[1] != '\0') {
 					buf[n++] = *++p;

@@ -49,16 +49,6 @@ char *ca_serial_hex(const ca_serial *s, char *buf, size_t cap)
 	return buf;
 }
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch = tolower(ch);
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
 /* Hex digits of text (colons and spaces skipped) into digits[cap]; returns count or -1. */
 static int hex_digits(const char *text, char *digits, size_t cap)
 {
@@ -67,7 +57,7 @@ static int hex_digits(const char *text, char *digits, size_t cap)
 	for (const char *p = text; *p; p++) {
 		if (*p == ':' || *p == ' ')
 			continue;
-		if (hexval((unsigned char)*p) < 0 || n >= cap)
+		if (ut_hexval((unsigned char)*p) < 0 || n >= cap)
 			return -1;
 		digits[n++] = *p;
 	}
@@ -89,7 +79,7 @@ offca_rc ca_serial_parse(const char *hex, ca_serial *out)
 	/* right-align: digit i of n goes to nibble (2*LEN - n + i) */
 	for (int i = 0; i < n; i++) {
 		int pos = 2 * CA_SERIAL_LEN - n + i;
-		int v = hexval((unsigned char)d[i]);
+		int v = ut_hexval((unsigned char)d[i]);
 
 		out->b[pos / 2] |= (unsigned char)(pos % 2 ? v : v << 4);
 	}
@@ -103,7 +93,7 @@ int ca_fp_parse(const char *text, unsigned char fp[32])
 	if (hex_digits(text, d, sizeof(d)) != 64)
 		return -1;
 	for (int i = 0; i < 32; i++)
-		fp[i] = (unsigned char)(hexval((unsigned char)d[2 * i]) << 4 | hexval((unsigned char)d[2 * i + 1]));
+		fp[i] = (unsigned char)(ut_hexval((unsigned char)d[2 * i]) << 4 | ut_hexval((unsigned char)d[2 * i + 1]));
 	return 0;
 }
 

@@ -207,17 +207,6 @@ static const char *attr_canon(const char *a)
 	return NULL;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Split the next "ATTR=value" off *p up to an unescaped sep; unescape into val: "\XX" (two hex
  * digits, RFC 4514) is that byte, "\c" is c. In the RFC 4514 form an unescaped '+' (a multi-valued
@@ -244,7 +233,7 @@ static offca_rc next_rdn(const char **p, char sep, char *attr, size_t acap, char
 	while (*s != '\0' && *s != sep) {
 		char c = *s++;
 		if (c == '\\' && *s != '\0') {
-			int hi = hexval(s[0]), lo = hi >= 0 ? hexval(s[1]) : -1;
+			int hi = ut_hexval(s[0]), lo = hi >= 0 ? ut_hexval(s[1]) : -1;
 			if (hi >= 0 && lo >= 0) {
 				c = (char)(hi << 4 | lo);
 				s += 2;

@@ -48,6 +48,17 @@ char *ut_hex(const unsigned char *p, size_t len)
 	return hex_fmt(p, len, 0);
 }
 
+int ut_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 char *ut_hex_colon(const unsigned char *p, size_t len)
 {
 	return hex_fmt(p, len, 1);

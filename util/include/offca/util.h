@@ -20,6 +20,8 @@ void ut_free_secret(void *p, size_t len);
 char *ut_hex(const unsigned char *p, size_t len);
 /* Same with ':' between bytes, upper case (fingerprint display). */
 char *ut_hex_colon(const unsigned char *p, size_t len);
+/* The value of one hex digit (either case), -1 for anything else. */
+int ut_hexval(int c);
 
 /* ---- files (file.c) ---- */
 
