@@ -42,11 +42,9 @@ static offca_rc read_all(int fd, unsigned char *p, size_t len)
 	return OFFCA_OK;
 }
 
-offca_rc acme_ipc_send(int fd, uint8_t type, const void *body, size_t len)
+/* type, then the body's length as a 32-bit big-endian number */
+static offca_rc put_hdr(unsigned char hdr[5], uint8_t type, size_t len)
 {
-	unsigned char hdr[5];
-	offca_rc rc;
-
 	if (len > ACME_IPC_MAX)
 		return ut_err(OFFCA_E_TOO_BIG, "internal message of %zu bytes is too large", len);
 	hdr[0] = type;
@@ -54,6 +52,16 @@ offca_rc acme_ipc_send(int fd, uint8_t type, const void *body, size_t len)
 	hdr[2] = (unsigned char)(len >> 16);
 	hdr[3] = (unsigned char)(len >> 8);
 	hdr[4] = (unsigned char)len;
+	return OFFCA_OK;
+}
+
+offca_rc acme_ipc_send(int fd, uint8_t type, const void *body, size_t len)
+{
+	unsigned char hdr[5];
+	offca_rc rc;
+
+	if ((rc = put_hdr(hdr, type, len)) != OFFCA_OK)
+		return rc;
 	rc = write_all(fd, hdr, sizeof(hdr));
 	if (rc == OFFCA_OK && len > 0)
 		rc = write_all(fd, body, len);
@@ -189,14 +197,10 @@ offca_rc acme_ipc_send_fd(int fd, uint8_t type, const void *body, size_t len, in
 	struct iovec iov = {.iov_base = hdr, .iov_len = sizeof(hdr)};
 	struct msghdr m;
 	ssize_t n;
+	offca_rc rc;
 
-	if (len > ACME_IPC_MAX)
-		return ut_err(OFFCA_E_TOO_BIG, "internal message of %zu bytes is too large", len);
-	hdr[0] = type;
-	hdr[1] = (unsigned char)(len >> 24);
-	hdr[2] = (unsigned char)(len >> 16);
-	hdr[3] = (unsigned char)(len >> 8);
-	hdr[4] = (unsigned char)len;
+	if ((rc = put_hdr(hdr, type, len)) != OFFCA_OK)
+		return rc;
 	memset(&m, 0, sizeof(m));
 	memset(&cm, 0, sizeof(cm));
 	m.msg_iov = &iov;
