@@ -85,15 +85,18 @@ static offca_rc backfill(ca_store *st, MDB_txn *txn)
 offca_rc ca_st_san_rev_ensure(ca_store *st)
 {
 	MDB_txn *txn = NULL;
-	offca_rc rc = ca_st_begin(st, 0, &txn);
+	offca_rc rc = ca_st_begin(st, 1, &txn);
+	int ready;
 
 	if (rc != OFFCA_OK)
 		return rc;
-	if (ca_st_san_rev_ready(st, txn)) {
-		mdb_txn_abort(txn);
+	ready = ca_st_san_rev_ready(st, txn); /* the usual case: a read, no writer lock */
+	mdb_txn_abort(txn);
+	if (ready)
 		return OFFCA_OK;
-	}
-	rc = backfill(st, txn);
+	if ((rc = ca_st_begin(st, 0, &txn)) != OFFCA_OK)
+		return rc;
+	rc = ca_st_san_rev_ready(st, txn) ? OFFCA_OK : backfill(st, txn); /* another writer may have done it */
 	if (rc != OFFCA_OK) {
 		mdb_txn_abort(txn);
 		return rc;
