@@ -111,6 +111,9 @@ b = bytearray(open(sys.argv[1], "rb").read()); b[-40] ^= 1; open(sys.argv[1], "w
 PY
 set +e; "$AGENT" run --relay "http://127.0.0.1:$RP" --out-dir "$D" >"$T/last.out" 2>"$T/last.err"; rc=$?; set -e
 [ $rc -eq 4 ] && [ "$(wc -l < "$T/last.err")" -eq 1 ] || fail "run --relay, tampered object: exit $rc: $(cat "$T/last.err")"
+set +e; "$AGENT" run --relay "http://127.0.0.1:$RP" --relay-client-auth --out-dir "$D" >"$T/last.out" 2>"$T/last.err"; rc=$?; set -e
+[ $rc -eq 2 ] && [ "$(wc -l < "$T/last.err")" -eq 1 ] && grep -q "relay-client-auth with a key on a token" "$T/last.err" \
+  || fail "run --relay --relay-client-auth with a token key: exit $rc: $(cat "$T/last.err")"
 pass "run --relay: the object decrypts with the token key on the token (sequence 1, the installed certificate); wrong PIN -> 8, tampered -> 4: $(cat "$T/last.err")"
 
 # ---- renewal: mutual TLS with the token key, a new key on the token, the old one deleted after ----
